@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "otter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Otter", targets: ["Otter"]),
+        .library(name: "OtterExamples", targets: ["OtterExamples"]),
+        .executable(name: "otter", targets: ["otter"]),
+        .executable(name: "http-server", targets: ["HTTPServer"]),
+        .executable(name: "http-client", targets: ["HTTPClient"]),
+        .executable(name: "order-example", targets: ["Order"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        .target(
+            name: "Otter",
+            dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "OtterExamples",
+            dependencies: [
+                "Otter",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "otter",
+            dependencies: [
+                "OtterExamples",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "HTTPServer", dependencies: ["OtterExamples"], path: "Examples/HTTPServer"),
+        .executableTarget(name: "HTTPClient", dependencies: ["OtterExamples"], path: "Examples/HTTPClient"),
+        .executableTarget(name: "Order", dependencies: ["OtterExamples"], path: "Examples/Order"),
+        .testTarget(name: "OtterTests", dependencies: ["Otter"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Otter",
+                "OtterExamples",
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

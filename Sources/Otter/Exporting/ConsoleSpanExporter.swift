@@ -1,0 +1,278 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#elseif canImport(Musl)
+private let systemWrite = Musl.write
+#elseif canImport(Darwin)
+private let systemWrite = Darwin.write
+#endif
+import Tracing
+
+/// Prints finished spans for people and tools, in one of three styles:
+/// - `line` (default): one line per span in opentelemetry-python's `Span(name=..., context=SpanContext(...), ...)`
+///   shape, then the span's status, attributes, events and links when it has any;
+/// - `json`: one JSON object per line with the fields of opentelemetry-python's `ConsoleSpanExporter`;
+/// - `tree`: each trace as an indented tree with durations, printed when its local root span ends.
+public final class ConsoleSpanExporter: SpanExporter {
+    public enum Style: String, Sendable, CaseIterable {
+        case line
+        case json
+        case tree
+    }
+
+    /// Where the text goes.
+    public struct Output: Sendable {
+        let write: @Sendable (String) -> Void
+
+        /// Sends each chunk of text to `write`.
+        public init(_ write: @escaping @Sendable (String) -> Void) {
+            self.write = write
+        }
+
+        public static let standardOutput = Output { writeAll($0, toFileDescriptor: 1) }
+
+        public static let standardError = Output { writeAll($0, toFileDescriptor: 2) }
+
+        /// Writes the whole text with `write(2)`, unbuffered, so lines from several processes do not interleave
+        /// mid-line and nothing is lost when the process exits.
+        private static func writeAll(_ text: String, toFileDescriptor descriptor: Int32) {
+            var text = text
+            text.withUTF8 { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    public let style: Style
+    private let output: Output
+    private let pendingTraces = Mutex<[TraceID: [FinishedSpan]]>([:])
+
+    public init(style: Style = .line, output: Output = .standardOutput) {
+        self.style = style
+        self.output = output
+    }
+
+    public func export(_ batch: [FinishedSpan]) async throws {
+        switch style {
+        case .line:
+            output.write(batch.map { Self.line(for: $0) + "\n" }.joined())
+        case .json:
+            output.write(batch.map { Self.json(for: $0) + "\n" }.joined())
+        case .tree:
+            let completed = pendingTraces.withLock { pending -> [[FinishedSpan]] in
+                var completed: [[FinishedSpan]] = []
+                for span in batch {
+                    pending[span.spanContext.traceID, default: []].append(span)
+                    let isLocalRoot = span.parentSpanContext.map { $0.isRemote } ?? true
+                    if isLocalRoot, let spans = pending.removeValue(forKey: span.spanContext.traceID) {
+                        completed.append(spans)
+                    }
+                }
+                return completed
+            }
+            if !completed.isEmpty { output.write(completed.map(Self.tree(for:)).joined()) }
+        }
+    }
+
+    /// In `tree` style, prints the traces whose root has not ended yet.
+    public func forceFlush() async throws {
+        let incomplete = pendingTraces.withLock { pending -> [[FinishedSpan]] in
+            defer { pending.removeAll() }
+            return pending.values.sorted { ($0.first?.startTimeNanosecondsSinceEpoch ?? 0) < ($1.first?.startTimeNanosecondsSinceEpoch ?? 0) }
+        }
+        if !incomplete.isEmpty { output.write(incomplete.map(Self.tree(for:)).joined()) }
+    }
+
+    public func shutdown() async {
+        try? await forceFlush()
+    }
+
+    // MARK: line
+
+    /// One span in opentelemetry-python's `Span(...)` shape.
+    public static func line(for span: FinishedSpan) -> String {
+        var text = "Span(name=\(JSONText.quoted(span.operationName)), context=\(contextText(span.spanContext)), "
+        text += "kind=\(kindText(span.kind)), parent="
+        if let parent = span.parentSpanContext {
+            if let parentName = span.localParentOperationName, !parent.isRemote {
+                text += "Span(name=\(JSONText.quoted(parentName)), context=\(contextText(parent)))"
+            } else {
+                text += contextText(parent)
+            }
+        } else {
+            text += "None"
+        }
+        text += ", start_time=\(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.startTimeNanosecondsSinceEpoch))"
+        text += ", end_time=\(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.endTimeNanosecondsSinceEpoch))"
+        if let status = span.status {
+            text += ", status=Status(status_code=\(statusCodeText(status.code))"
+            if let message = status.message { text += ", description=\(JSONText.quoted(message))" }
+            text += ")"
+        }
+        if !span.attributes.isEmpty { text += ", attributes=\(attributesText(span.attributes))" }
+        if !span.events.isEmpty {
+            let events = span.events.map { event in
+                var eventText = "Event(name=\(JSONText.quoted(event.name)), timestamp="
+                eventText += TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: event.nanosecondsSinceEpoch)
+                if !event.attributes.isEmpty { eventText += ", attributes=\(attributesText(event.attributes))" }
+                return eventText + ")"
+            }
+            text += ", events=[\(events.joined(separator: ", "))]"
+        }
+        if !span.links.isEmpty {
+            let links = span.links.map { link in
+                var linkText = "Link(context=\(contextText(link.spanContext))"
+                if !link.attributes.isEmpty { linkText += ", attributes=\(attributesText(link.attributes))" }
+                return linkText + ")"
+            }
+            text += ", links=[\(links.joined(separator: ", "))]"
+        }
+        return text + ")"
+    }
+
+    private static func contextText(_ context: OtterSpanContext) -> String {
+        let state = context.traceState.entries.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        return "SpanContext(trace_id=0x\(context.traceID.hexString), span_id=0x\(context.spanID.hexString), trace_state={\(state)})"
+    }
+
+    static func kindText(_ kind: SpanKind) -> String {
+        switch kind {
+        case .server: return "SpanKind.SERVER"
+        case .client: return "SpanKind.CLIENT"
+        case .producer: return "SpanKind.PRODUCER"
+        case .consumer: return "SpanKind.CONSUMER"
+        case .internal: return "SpanKind.INTERNAL"
+        }
+    }
+
+    private static func statusCodeText(_ code: SpanStatus.Code) -> String {
+        switch code {
+        case .ok: return "OK"
+        case .error: return "ERROR"
+        }
+    }
+
+    /// Attributes as a JSON object with keys in ascending order.
+    static func attributesText(_ attributes: SpanAttributes) -> String {
+        let members = attributes.sortedNames().map { name in
+            "\(JSONText.quoted(name)): \(attributes.get(name).map(valueText) ?? "null")"
+        }
+        return "{\(members.joined(separator: ", "))}"
+    }
+
+    /// One attribute value as JSON.
+    static func valueText(_ value: SpanAttribute) -> String {
+        switch value {
+        case .int32(let value): return String(value)
+        case .int64(let value): return String(value)
+        case .double(let value): return JSONText.number(value)
+        case .bool(let value): return value ? "true" : "false"
+        case .string(let value): return JSONText.quoted(value)
+        case .int32Array(let values): return "[\(values.map { String($0) }.joined(separator: ", "))]"
+        case .int64Array(let values): return "[\(values.map { String($0) }.joined(separator: ", "))]"
+        case .doubleArray(let values): return "[\(values.map(JSONText.number).joined(separator: ", "))]"
+        case .boolArray(let values): return "[\(values.map { $0 ? "true" : "false" }.joined(separator: ", "))]"
+        case .stringArray(let values): return "[\(values.map(JSONText.quoted).joined(separator: ", "))]"
+        case .stringConvertible(let value): return JSONText.quoted(value.description)
+        case .stringConvertibleArray(let values):
+            return "[\(values.map { JSONText.quoted($0.description) }.joined(separator: ", "))]"
+        default: return "null"
+        }
+    }
+
+    // MARK: json
+
+    /// One span as a single-line JSON object with opentelemetry-python's `ConsoleSpanExporter` fields.
+    public static func json(for span: FinishedSpan) -> String {
+        var members: [String] = []
+        members.append("\"name\": \(JSONText.quoted(span.operationName))")
+        members.append("\"context\": \(jsonContext(span.spanContext))")
+        members.append("\"kind\": \(JSONText.quoted(kindText(span.kind)))")
+        members.append("\"parent_id\": \(span.parentSpanContext.map { JSONText.quoted("0x" + $0.spanID.hexString) } ?? "null")")
+        members.append("\"start_time\": \(JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.startTimeNanosecondsSinceEpoch)))")
+        members.append("\"end_time\": \(JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.endTimeNanosecondsSinceEpoch)))")
+        var status = "{\"status_code\": \(JSONText.quoted(span.status.map { statusCodeText($0.code) } ?? "UNSET"))"
+        if let message = span.status?.message { status += ", \"description\": \(JSONText.quoted(message))" }
+        members.append("\"status\": \(status)}")
+        members.append("\"attributes\": \(attributesText(span.attributes))")
+        let events = span.events.map { event in
+            "{\"name\": \(JSONText.quoted(event.name)), \"timestamp\": "
+                + JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: event.nanosecondsSinceEpoch))
+                + ", \"attributes\": \(attributesText(event.attributes))}"
+        }
+        members.append("\"events\": [\(events.joined(separator: ", "))]")
+        let links = span.links.map { link in
+            "{\"context\": \(jsonContext(link.spanContext)), \"attributes\": \(attributesText(link.attributes))}"
+        }
+        members.append("\"links\": [\(links.joined(separator: ", "))]")
+        members.append(
+            "\"resource\": {\"attributes\": \(attributesText(span.resource.attributes)), \"schema_url\": "
+                + "\(JSONText.quoted(span.resource.schemaURL ?? ""))}")
+        return "{\(members.joined(separator: ", "))}"
+    }
+
+    private static func jsonContext(_ context: OtterSpanContext) -> String {
+        let state = context.traceState.entries.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        return "{\"trace_id\": \(JSONText.quoted("0x" + context.traceID.hexString)), "
+            + "\"span_id\": \(JSONText.quoted("0x" + context.spanID.hexString)), "
+            + "\"trace_state\": \(JSONText.quoted("[\(state)]"))}"
+    }
+
+    // MARK: tree
+
+    /// A trace as an indented tree, children under their parents in start order, with durations.
+    public static func tree(for spans: [FinishedSpan]) -> String {
+        let ordered = spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        let presentIDs = Set(ordered.map(\.spanContext.spanID))
+        var children: [SpanID: [FinishedSpan]] = [:]
+        var roots: [FinishedSpan] = []
+        for span in ordered {
+            if let parent = span.parentSpanContext, presentIDs.contains(parent.spanID) {
+                children[parent.spanID, default: []].append(span)
+            } else {
+                roots.append(span)
+            }
+        }
+        guard let first = ordered.first else { return "" }
+        var text = "trace \(first.spanContext.traceID.hexString)"
+        if let service = first.resource.serviceName { text += " (\(service))" }
+        text += "\n"
+        func render(_ span: FinishedSpan, depth: Int) {
+            let indent = String(repeating: "  ", count: depth + 1)
+            let kind = kindText(span.kind).dropFirst("SpanKind.".count)
+            text += "\(indent)\(span.operationName) [\(kind)] \(TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds))"
+            if span.status?.code == .error {
+                text += " ERROR"
+                if let message = span.status?.message { text += ": \(message)" }
+            }
+            if !span.attributes.isEmpty { text += " \(attributesText(span.attributes))" }
+            text += "\n"
+            for event in span.events {
+                let offset = event.nanosecondsSinceEpoch >= span.startTimeNanosecondsSinceEpoch
+                    ? event.nanosecondsSinceEpoch - span.startTimeNanosecondsSinceEpoch : 0
+                text += "\(indent)  * \(event.name) +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
+                if !event.attributes.isEmpty { text += " \(attributesText(event.attributes))" }
+                text += "\n"
+            }
+            for child in children[span.spanContext.spanID] ?? [] { render(child, depth: depth + 1) }
+        }
+        for root in roots { render(root, depth: 0) }
+        return text
+    }
+}

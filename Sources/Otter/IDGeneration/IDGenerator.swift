@@ -1,0 +1,47 @@
+import Synchronization
+
+/// Makes new trace and span ids. Implement it to control ids (tests, X-Ray style time-prefixed ids).
+public protocol IDGenerator: Sendable {
+    /// A new, valid (non-zero) trace id.
+    func newTraceID() -> TraceID
+    /// A new, valid (non-zero) span id.
+    func newSpanID() -> SpanID
+}
+
+/// Random non-zero ids from a lock-free SplitMix64 stream seeded by the system's secure generator.
+///
+/// Ids are random enough for sampling and uniqueness (W3C's "random trace id" flag), not for secrets.
+public final class RandomIDGenerator: IDGenerator {
+    private let state: Atomic<UInt64>
+
+    /// Seeds the stream from `SystemRandomNumberGenerator`.
+    public init() {
+        var system = SystemRandomNumberGenerator()
+        state = Atomic(system.next())
+    }
+
+    /// Seeds the stream with a fixed value, for reproducible tests.
+    public init(seed: UInt64) {
+        state = Atomic(seed)
+    }
+
+    @inline(__always)
+    private func next() -> UInt64 {
+        while true {
+            let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+            var z = state.wrappingAdd(increment, ordering: .relaxed).newValue
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z = z ^ (z >> 31)
+            if z != 0 { return z }
+        }
+    }
+
+    public func newTraceID() -> TraceID {
+        TraceID(high: next(), low: next())
+    }
+
+    public func newSpanID() -> SpanID {
+        SpanID(next())
+    }
+}

@@ -1,0 +1,236 @@
+import Logging
+import Synchronization
+
+/// Queues sampled spans and exports them in batches from one background task (``run()``).
+///
+/// `onEnd` never blocks and never allocates a task: it takes a lock, stores the span in a preallocated ring
+/// buffer, and wakes the exporting task only when a full batch is waiting. When the queue is full, spans are
+/// dropped and counted (``droppedSpanCount``); one log line says when loss starts and one when it stops.
+/// ``forceFlush(timeout:)`` and ``shutdown(timeout:)`` wait until every span queued before the call has been
+/// exported (or the timeout passes), whether or not ``run()`` is running.
+public final class BatchSpanProcessor: SpanProcessor {
+    /// Queue and batch settings, with the OpenTelemetry defaults (`OTEL_BSP_*`).
+    public struct Configuration: Sendable, Hashable {
+        /// Most spans waiting for export; more are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048).
+        public var maximumQueueSize: Int
+        /// Longest wait between two exports (`OTEL_BSP_SCHEDULE_DELAY`, 5 s).
+        public var scheduleDelay: Duration
+        /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512; at most the queue size).
+        public var maximumExportBatchSize: Int
+        /// Longest one export may run before it is cancelled (`OTEL_BSP_EXPORT_TIMEOUT`, 30 s).
+        public var exportTimeout: Duration
+
+        public init(
+            maximumQueueSize: Int = 2048,
+            scheduleDelay: Duration = .milliseconds(5000),
+            maximumExportBatchSize: Int = 512,
+            exportTimeout: Duration = .milliseconds(30000)
+        ) {
+            self.maximumQueueSize = max(1, maximumQueueSize)
+            self.scheduleDelay = scheduleDelay
+            self.maximumExportBatchSize = max(1, min(maximumExportBatchSize, self.maximumQueueSize))
+            self.exportTimeout = exportTimeout
+        }
+    }
+
+    private struct State {
+        var queue: SpanRingBuffer
+        var enqueuedCount: UInt64 = 0
+        var droppedCount: UInt64 = 0
+        var droppedCountWhenLossStarted: UInt64 = 0
+        var isLosingSpans = false
+        var isShutdown = false
+        var isWorkerRunning = false
+        var workerContinuation: CheckedContinuation<Void, Never>?
+        var isWakeRequested = false
+    }
+
+    private enum LossTransition {
+        case none
+        case started
+        case stopped(lost: UInt64)
+    }
+
+    public let exporter: any SpanExporter
+    public let configuration: Configuration
+    private let state: Mutex<State>
+    private let progress = ProgressTracker()
+    private let exportAccess = AsyncExclusiveAccess()
+    private let logger: Logger
+
+    public init(
+        exporter: any SpanExporter,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "otter.batch-span-processor")
+    ) {
+        self.exporter = exporter
+        self.configuration = configuration
+        self.logger = logger
+        state = Mutex(State(queue: SpanRingBuffer(capacity: configuration.maximumQueueSize)))
+    }
+
+    /// Spans dropped so far because the queue was full or the processor was shut down.
+    public var droppedSpanCount: UInt64 { state.withLock { $0.droppedCount } }
+
+    /// Spans queued so far (sampled spans that were not dropped).
+    public var queuedSpanCount: UInt64 { state.withLock { $0.enqueuedCount } }
+
+    /// Spans whose export has completed (successfully or not).
+    public var processedSpanCount: UInt64 { progress.processed }
+
+    public func onEnd(_ span: FinishedSpan) {
+        guard span.spanContext.isSampled else { return }
+        let batchSize = configuration.maximumExportBatchSize
+        var transition = LossTransition.none
+        let worker: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard !state.isShutdown, state.queue.append(span) else {
+                state.droppedCount += 1
+                if !state.isLosingSpans {
+                    state.isLosingSpans = true
+                    state.droppedCountWhenLossStarted = state.droppedCount - 1
+                    transition = .started
+                }
+                return nil
+            }
+            state.enqueuedCount += 1
+            if state.isLosingSpans {
+                state.isLosingSpans = false
+                transition = .stopped(lost: state.droppedCount - state.droppedCountWhenLossStarted)
+            }
+            guard state.queue.count >= batchSize else { return nil }
+            return Self.takeWorker(&state)
+        }
+        worker?.resume()
+        switch transition {
+        case .none:
+            break
+        case .started:
+            logger.warning(
+                "Span queue is full or shut down: dropping spans",
+                metadata: ["otter.queue.capacity": "\(configuration.maximumQueueSize)"])
+        case .stopped(let lost):
+            logger.warning("Span queue accepts spans again", metadata: ["otter.spans.dropped": "\(lost)"])
+        }
+    }
+
+    /// Exports batches every schedule delay, or as soon as a full batch waits, until shutdown or cancellation.
+    public func run() async {
+        let started = state.withLock { state -> Bool in
+            guard !state.isWorkerRunning, !state.isShutdown else { return false }
+            state.isWorkerRunning = true
+            return true
+        }
+        guard started else { return }
+        defer { state.withLock { $0.isWorkerRunning = false } }
+
+        while !Task.isCancelled {
+            await waitForWork()
+            await exportQueuedSpans()
+            if state.withLock({ $0.isShutdown && $0.queue.isEmpty }) { break }
+        }
+    }
+
+    @discardableResult
+    public func forceFlush(timeout: Duration) async -> Bool {
+        let (target, workerIsRunning, worker) = state.withLock { state in
+            state.isWakeRequested = true
+            return (state.enqueuedCount, state.isWorkerRunning, Self.takeWorker(&state))
+        }
+        worker?.resume()
+        if !workerIsRunning {
+            _ = try? await withTimeout(timeout) { await self.exportQueuedSpans() }
+        }
+        return await progress.wait(until: target, timeout: timeout)
+    }
+
+    public func shutdown(timeout: Duration) async {
+        let alreadyShutdown = state.withLock { state -> Bool in
+            defer { state.isShutdown = true }
+            return state.isShutdown
+        }
+        guard !alreadyShutdown else { return }
+        let flushed = await forceFlush(timeout: timeout)
+        if !flushed {
+            logger.warning(
+                "Shutdown timed out before every span was exported",
+                metadata: ["otter.spans.pending": "\(queuedSpanCount - processedSpanCount)"])
+        }
+        await exporter.shutdown()
+    }
+
+    private static func takeWorker(_ state: inout State) -> CheckedContinuation<Void, Never>? {
+        guard let worker = state.workerContinuation else {
+            state.isWakeRequested = true
+            return nil
+        }
+        state.workerContinuation = nil
+        return worker
+    }
+
+    private func wakeWorker() {
+        state.withLock { Self.takeWorker(&$0) }?.resume()
+    }
+
+    /// Suspends until a full batch waits, a flush or shutdown asks, the schedule delay passes, or the task is
+    /// cancelled.
+    private func waitForWork() async {
+        let delay = configuration.scheduleDelay
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await Task.sleep(for: delay)
+                    self.wakeWorker()
+                } catch {}
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.isWakeRequested || state.isShutdown
+                            || state.queue.count >= configuration.maximumExportBatchSize
+                        {
+                            state.isWakeRequested = false
+                            return true
+                        }
+                        state.workerContinuation = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                self.wakeWorker()
+            }
+            state.withLock { $0.isWakeRequested = false }
+            group.cancelAll()
+        }
+    }
+
+    /// Exports everything queued, one batch at a time; callers take turns so the exporter never runs twice at once.
+    private func exportQueuedSpans() async {
+        await exportAccess.withExclusiveAccess {
+            while true {
+                let batch = state.withLock { $0.queue.removeFirst(upTo: configuration.maximumExportBatchSize) }
+                if batch.isEmpty { return }
+                await export(batch)
+                progress.advance(by: batch.count)
+            }
+        }
+    }
+
+    private func export(_ batch: [FinishedSpan]) async {
+        let exporter = self.exporter
+        do {
+            let completed = try await withTimeout(configuration.exportTimeout) {
+                try await exporter.export(batch)
+                return true
+            }
+            if completed == nil {
+                logger.warning(
+                    "Span export timed out",
+                    metadata: ["otter.spans": "\(batch.count)", "otter.timeout": "\(configuration.exportTimeout)"])
+            }
+        } catch {
+            logger.warning(
+                "Span export failed", metadata: ["otter.spans": "\(batch.count)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Tracing
+
+/// Sees every recorded span start and end. Implement it to enrich, filter or route spans.
+///
+/// `onStart` and `onEnd` run on the instrumented code's thread: they must not block.
+public protocol SpanProcessor: Sendable {
+    /// Called when a recorded span starts. The span can still be changed here.
+    func onStart(_ span: OtterSpan, parentContext: InstrumentationContext)
+    /// Called once when a recorded span ends, with its final, immutable form.
+    func onEnd(_ span: FinishedSpan)
+    /// Runs the processor's background work, if it has any, until `shutdown` or cancellation.
+    func run() async
+    /// Returns once every span that ended before the call has been handed to the exporter, or when `timeout`
+    /// passes. Returns whether everything was exported in time.
+    @discardableResult
+    func forceFlush(timeout: Duration) async -> Bool
+    /// Flushes, then shuts down the exporter; spans that end afterwards are dropped.
+    func shutdown(timeout: Duration) async
+}
+
+extension SpanProcessor {
+    public func onStart(_ span: OtterSpan, parentContext: InstrumentationContext) {}
+    public func run() async {}
+    @discardableResult
+    public func forceFlush(timeout: Duration) async -> Bool { true }
+    public func shutdown(timeout: Duration) async {}
+}
+
+/// Hands each span to several processors in order.
+public struct MultiSpanProcessor: SpanProcessor {
+    public let processors: [any SpanProcessor]
+
+    public init(_ processors: [any SpanProcessor]) {
+        self.processors = processors
+    }
+
+    public func onStart(_ span: OtterSpan, parentContext: InstrumentationContext) {
+        for processor in processors { processor.onStart(span, parentContext: parentContext) }
+    }
+
+    public func onEnd(_ span: FinishedSpan) {
+        for processor in processors { processor.onEnd(span) }
+    }
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for processor in processors { group.addTask { await processor.run() } }
+        }
+    }
+
+    @discardableResult
+    public func forceFlush(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for processor in processors { group.addTask { await processor.forceFlush(timeout: timeout) } }
+            var allFlushed = true
+            for await flushed in group where !flushed { allFlushed = false }
+            return allFlushed
+        }
+    }
+
+    public func shutdown(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            for processor in processors { group.addTask { await processor.shutdown(timeout: timeout) } }
+        }
+    }
+}

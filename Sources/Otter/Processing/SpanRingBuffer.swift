@@ -1,0 +1,39 @@
+/// A fixed-capacity first-in, first-out queue of spans that never reallocates after creation.
+struct SpanRingBuffer {
+    private var slots: [FinishedSpan?]
+    private var head = 0
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        slots = Array(repeating: nil, count: max(capacity, 1))
+    }
+
+    var capacity: Int { slots.count }
+    var isEmpty: Bool { count == 0 }
+    var isFull: Bool { count == slots.count }
+
+    /// Appends unless full; returns whether the span was taken.
+    @inline(__always)
+    mutating func append(_ span: FinishedSpan) -> Bool {
+        guard count < slots.count else { return false }
+        var tail = head + count
+        if tail >= slots.count { tail -= slots.count }
+        slots[tail] = span
+        count += 1
+        return true
+    }
+
+    /// Removes and returns up to `maximumCount` spans from the front.
+    mutating func removeFirst(upTo maximumCount: Int) -> [FinishedSpan] {
+        let taken = min(maximumCount, count)
+        var result: [FinishedSpan] = []
+        result.reserveCapacity(taken)
+        for _ in 0..<taken {
+            if let span = slots[head].take() { result.append(span) }
+            head += 1
+            if head == slots.count { head = 0 }
+        }
+        count -= taken
+        return result
+    }
+}

@@ -1,0 +1,31 @@
+import Instrumentation
+
+/// Reads and writes context to a carrier of string keys and values (HTTP headers, message metadata).
+/// Implement it to support another format; compose several with ``CompositePropagator``.
+public protocol TextMapPropagator: Instrument {
+    /// The carrier keys this propagator reads and writes.
+    var fields: [String] { get }
+}
+
+/// Runs several propagators in order: each extracts into the same context and injects into the same carrier.
+public struct CompositePropagator: TextMapPropagator {
+    public let propagators: [any TextMapPropagator]
+
+    public init(_ propagators: [any TextMapPropagator]) {
+        self.propagators = propagators
+    }
+
+    public var fields: [String] { propagators.flatMap(\.fields) }
+
+    public func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
+    ) where Extract.Carrier == Carrier {
+        for propagator in propagators { propagator.extract(carrier, into: &context, using: extractor) }
+    }
+
+    public func inject<Carrier, Inject: Injector>(
+        _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
+    ) where Inject.Carrier == Carrier {
+        for propagator in propagators { propagator.inject(context, into: &carrier, using: injector) }
+    }
+}

@@ -1,0 +1,151 @@
+import Tracing
+
+/// Decides whether a new span is recorded and exported. Implement it to plug in your own policy.
+public protocol Sampler: Sendable, CustomStringConvertible {
+    /// Called once per new span, on the caller's thread: keep it fast and never block.
+    func shouldSample(_ parameters: SamplingParameters) -> SamplingResult
+}
+
+/// What a sampler knows about the span being started.
+public struct SamplingParameters: Sendable {
+    /// The context the span starts in (its parent, baggage and anything else it carries).
+    public var context: InstrumentationContext
+    /// The parent's span context, local or remote; nil for a root span.
+    public var parentSpanContext: OtterSpanContext?
+    /// The new span's trace id: the parent's, or a fresh one for a root.
+    public var traceID: TraceID
+    public var operationName: String
+    public var kind: SpanKind
+    public var attributes: SpanAttributes
+    public var links: [FinishedSpan.Link]
+
+    public init(
+        context: InstrumentationContext,
+        parentSpanContext: OtterSpanContext?,
+        traceID: TraceID,
+        operationName: String,
+        kind: SpanKind,
+        attributes: SpanAttributes = [:],
+        links: [FinishedSpan.Link] = []
+    ) {
+        self.context = context
+        self.parentSpanContext = parentSpanContext
+        self.traceID = traceID
+        self.operationName = operationName
+        self.kind = kind
+        self.attributes = attributes
+        self.links = links
+    }
+}
+
+/// A sampler's verdict.
+public struct SamplingResult: Sendable {
+    public enum Decision: Sendable, Hashable {
+        /// Not recorded; the span only carries its context.
+        case drop
+        /// Recorded (processors see it) but not sampled (exporters do not).
+        case recordOnly
+        /// Recorded and sampled.
+        case recordAndSample
+    }
+
+    public var decision: Decision
+    /// Attributes the sampler adds to the span.
+    public var attributes: SpanAttributes
+    /// The trace state the new span carries; nil keeps the parent's.
+    public var traceState: TraceState?
+
+    public init(decision: Decision, attributes: SpanAttributes = [:], traceState: TraceState? = nil) {
+        self.decision = decision
+        self.attributes = attributes
+        self.traceState = traceState
+    }
+
+    public static let drop = SamplingResult(decision: .drop)
+    public static let recordAndSample = SamplingResult(decision: .recordAndSample)
+}
+
+/// Samples every span (`always_on`).
+public struct AlwaysOnSampler: Sampler {
+    public init() {}
+    public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult { .recordAndSample }
+    public var description: String { "AlwaysOnSampler" }
+}
+
+/// Samples no span (`always_off`).
+public struct AlwaysOffSampler: Sampler {
+    public init() {}
+    public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult { .drop }
+    public var description: String { "AlwaysOffSampler" }
+}
+
+/// Samples a fixed share of traces, decided by the trace id alone so every service that uses the same ratio
+/// agrees (`traceidratio`). Reads the trace id's last 8 bytes, as opentelemetry-go and -java do.
+public struct TraceIDRatioBasedSampler: Sampler {
+    /// The share of traces sampled, in 0...1.
+    public let ratio: Double
+    private let upperBound: UInt64
+
+    /// - Precondition: `ratio` is in 0...1.
+    public init(ratio: Double) {
+        precondition((0...1).contains(ratio), "TraceIDRatioBasedSampler ratio must be in 0...1, got \(ratio)")
+        self.ratio = ratio
+        if ratio >= 1 {
+            upperBound = UInt64.max >> 1 &+ 1
+        } else {
+            upperBound = UInt64(ratio * Double(UInt64(1) << 63))
+        }
+    }
+
+    /// True when a trace with this id falls inside the ratio.
+    public func samples(_ traceID: TraceID) -> Bool {
+        (traceID.low >> 1) < upperBound
+    }
+
+    public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
+        samples(parameters.traceID) ? .recordAndSample : .drop
+    }
+
+    public var description: String { "TraceIdRatioBased{\(ratio)}" }
+}
+
+/// Follows the parent's decision when there is a parent, and asks `root` otherwise (`parentbased_*`).
+public struct ParentBasedSampler: Sampler {
+    public let root: any Sampler
+    public let remoteParentSampled: any Sampler
+    public let remoteParentNotSampled: any Sampler
+    public let localParentSampled: any Sampler
+    public let localParentNotSampled: any Sampler
+
+    public init(
+        root: any Sampler,
+        remoteParentSampled: any Sampler = AlwaysOnSampler(),
+        remoteParentNotSampled: any Sampler = AlwaysOffSampler(),
+        localParentSampled: any Sampler = AlwaysOnSampler(),
+        localParentNotSampled: any Sampler = AlwaysOffSampler()
+    ) {
+        self.root = root
+        self.remoteParentSampled = remoteParentSampled
+        self.remoteParentNotSampled = remoteParentNotSampled
+        self.localParentSampled = localParentSampled
+        self.localParentNotSampled = localParentNotSampled
+    }
+
+    public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
+        guard let parent = parameters.parentSpanContext, parent.isValid else {
+            return root.shouldSample(parameters)
+        }
+        switch (parent.isRemote, parent.isSampled) {
+        case (true, true): return remoteParentSampled.shouldSample(parameters)
+        case (true, false): return remoteParentNotSampled.shouldSample(parameters)
+        case (false, true): return localParentSampled.shouldSample(parameters)
+        case (false, false): return localParentNotSampled.shouldSample(parameters)
+        }
+    }
+
+    public var description: String {
+        "ParentBased{root:\(root),remoteParentSampled:\(remoteParentSampled),"
+            + "remoteParentNotSampled:\(remoteParentNotSampled),localParentSampled:\(localParentSampled),"
+            + "localParentNotSampled:\(localParentNotSampled)}"
+    }
+}

@@ -1,0 +1,203 @@
+import Synchronization
+import Tracing
+
+/// A span made by ``OtterTracer``. Recording spans keep their data in shared, lock-protected storage;
+/// non-recording (unsampled) spans carry only their context and cost no storage.
+public struct OtterSpan: Tracing.Span {
+    /// The context to run child work in: the parent's context with this span as the current span.
+    public let context: InstrumentationContext
+    /// This span's ids, flags and trace state.
+    public let spanContext: OtterSpanContext
+    let storage: RecordingSpanStorage?
+
+    init(context: InstrumentationContext, spanContext: OtterSpanContext, storage: RecordingSpanStorage?) {
+        self.context = context
+        self.spanContext = spanContext
+        self.storage = storage
+    }
+
+    /// True until the span ends, if it was sampled for recording.
+    public var isRecording: Bool {
+        guard let storage else { return false }
+        return storage.state.withLock { !$0.isEnded }
+    }
+
+    public var operationName: String {
+        get { storage?.state.withLock { $0.operationName } ?? "" }
+        nonmutating set { storage?.mutate { $0.operationName = newValue } }
+    }
+
+    public var attributes: SpanAttributes {
+        get { storage?.state.withLock { $0.attributes } ?? [:] }
+        nonmutating set { storage?.replaceAttributes(newValue) }
+    }
+
+    public func setStatus(_ status: SpanStatus) {
+        storage?.mutate { state in
+            // An OK status is final; an error may not downgrade it (OpenTelemetry span status rules).
+            if state.status?.code == .ok { return }
+            state.status = status
+        }
+    }
+
+    public func addEvent(_ event: SpanEvent) {
+        storage?.addEvent(event)
+    }
+
+    public func recordError<Instant: TracerInstant>(
+        _ error: any Error,
+        attributes: SpanAttributes,
+        at instant: @autoclosure () -> Instant
+    ) {
+        guard let storage else { return }
+        var eventAttributes = attributes
+        eventAttributes.set("exception.type", value: .string(String(reflecting: type(of: error))))
+        eventAttributes.set("exception.message", value: .string(String(describing: error)))
+        storage.addEvent(SpanEvent(name: "exception", at: instant(), attributes: eventAttributes))
+    }
+
+    public func addLink(_ link: SpanLink) {
+        guard let storage, let linked = link.context.otterSpanContext, linked.isValid else { return }
+        storage.addLink(FinishedSpan.Link(spanContext: linked, attributes: link.attributes))
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        storage?.end(at: instant().nanosecondsSinceEpoch)
+    }
+}
+
+/// The mutable part of a recording span, shared by every copy of its ``OtterSpan`` and reachable from the
+/// contexts it is current in.
+final class RecordingSpanStorage: ContextSpan, @unchecked Sendable {
+    struct State {
+        var operationName: String
+        var attributes: SpanAttributes
+        var events: [SpanEvent] = []
+        var links: [FinishedSpan.Link]
+        var status: SpanStatus?
+        var isEnded = false
+        var droppedAttributesCount = 0
+        var droppedEventsCount = 0
+        var droppedLinksCount: Int
+    }
+
+    let kind: SpanKind
+    let parentSpanContext: OtterSpanContext?
+    let localParentOperationName: String?
+    let startTimeNanosecondsSinceEpoch: UInt64
+    let tracer: OtterTracer
+    let state: Mutex<State>
+
+    init(
+        spanContext: OtterSpanContext,
+        operationName: String,
+        kind: SpanKind,
+        parentSpanContext: OtterSpanContext?,
+        localParentOperationName: String?,
+        startTimeNanosecondsSinceEpoch: UInt64,
+        attributes: SpanAttributes,
+        links: [FinishedSpan.Link],
+        tracer: OtterTracer
+    ) {
+        self.kind = kind
+        self.parentSpanContext = parentSpanContext
+        self.localParentOperationName = localParentOperationName
+        self.startTimeNanosecondsSinceEpoch = startTimeNanosecondsSinceEpoch
+        self.tracer = tracer
+        let limits = tracer.limits
+        var limitedAttributes = attributes
+        let droppedAttributes = limits.apply(to: &limitedAttributes, countLimit: limits.attributeCountLimit)
+        var limitedLinks = links
+        var droppedLinks = 0
+        if links.count > limits.linkCountLimit {
+            droppedLinks = links.count - limits.linkCountLimit
+            limitedLinks.removeLast(droppedLinks)
+        }
+        for index in limitedLinks.indices {
+            limitedLinks[index].droppedAttributesCount += limits.apply(
+                to: &limitedLinks[index].attributes, countLimit: limits.linkAttributeCountLimit)
+        }
+        var initial = State(
+            operationName: operationName, attributes: limitedAttributes, links: limitedLinks,
+            droppedLinksCount: droppedLinks)
+        initial.droppedAttributesCount = droppedAttributes
+        state = Mutex(initial)
+        super.init(spanContext: spanContext)
+    }
+
+    /// Applies `change` unless the span has ended (an ended span never changes).
+    @inline(__always)
+    func mutate(_ change: (inout State) -> Void) {
+        state.withLock { state in
+            guard !state.isEnded else { return }
+            change(&state)
+        }
+    }
+
+    func replaceAttributes(_ newValue: SpanAttributes) {
+        let limits = tracer.limits
+        var attributes = newValue
+        var dropped = 0
+        if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
+            dropped = limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
+        }
+        mutate { state in
+            state.attributes = attributes
+            state.droppedAttributesCount += dropped
+        }
+    }
+
+    func addEvent(_ event: SpanEvent) {
+        let limits = tracer.limits
+        var event = event
+        if event.attributes.count > limits.eventAttributeCountLimit || limits.attributeValueLengthLimit != nil {
+            _ = limits.apply(to: &event.attributes, countLimit: limits.eventAttributeCountLimit)
+        }
+        mutate { state in
+            if state.events.count >= limits.eventCountLimit {
+                state.droppedEventsCount += 1
+            } else {
+                state.events.append(event)
+            }
+        }
+    }
+
+    func addLink(_ link: FinishedSpan.Link) {
+        let limits = tracer.limits
+        var link = link
+        link.droppedAttributesCount += limits.apply(to: &link.attributes, countLimit: limits.linkAttributeCountLimit)
+        mutate { state in
+            if state.links.count >= limits.linkCountLimit {
+                state.droppedLinksCount += 1
+            } else {
+                state.links.append(link)
+            }
+        }
+    }
+
+    func end(at endTimeNanosecondsSinceEpoch: UInt64) {
+        let finished: FinishedSpan? = state.withLock { state in
+            guard !state.isEnded else { return nil }
+            state.isEnded = true
+            return FinishedSpan(
+                operationName: state.operationName,
+                kind: kind,
+                spanContext: spanContext,
+                parentSpanContext: parentSpanContext,
+                localParentOperationName: localParentOperationName,
+                startTimeNanosecondsSinceEpoch: startTimeNanosecondsSinceEpoch,
+                endTimeNanosecondsSinceEpoch: max(endTimeNanosecondsSinceEpoch, startTimeNanosecondsSinceEpoch),
+                attributes: state.attributes,
+                events: state.events,
+                links: state.links,
+                status: state.status,
+                droppedAttributesCount: state.droppedAttributesCount,
+                droppedEventsCount: state.droppedEventsCount,
+                droppedLinksCount: state.droppedLinksCount,
+                resource: tracer.resource,
+                instrumentationScope: tracer.instrumentationScope
+            )
+        }
+        if let finished { tracer.processor.onEnd(finished) }
+    }
+}

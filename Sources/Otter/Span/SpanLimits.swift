@@ -1,0 +1,82 @@
+import Tracing
+
+/// Caps on what one span may hold (OpenTelemetry span limits). What goes over a cap is dropped and counted on
+/// the span (`droppedAttributesCount`, `droppedEventsCount`, `droppedLinksCount`).
+public struct SpanLimits: Sendable, Hashable {
+    /// Most attributes on a span (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, default 128).
+    public var attributeCountLimit: Int
+    /// Longest string attribute value in characters; longer values are truncated
+    /// (`OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default none).
+    public var attributeValueLengthLimit: Int?
+    /// Most events on a span (`OTEL_SPAN_EVENT_COUNT_LIMIT`, default 128).
+    public var eventCountLimit: Int
+    /// Most links on a span (`OTEL_SPAN_LINK_COUNT_LIMIT`, default 128).
+    public var linkCountLimit: Int
+    /// Most attributes on one event (`OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, default 128).
+    public var eventAttributeCountLimit: Int
+    /// Most attributes on one link (`OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`, default 128).
+    public var linkAttributeCountLimit: Int
+
+    public init(
+        attributeCountLimit: Int = 128,
+        attributeValueLengthLimit: Int? = nil,
+        eventCountLimit: Int = 128,
+        linkCountLimit: Int = 128,
+        eventAttributeCountLimit: Int = 128,
+        linkAttributeCountLimit: Int = 128
+    ) {
+        self.attributeCountLimit = attributeCountLimit
+        self.attributeValueLengthLimit = attributeValueLengthLimit
+        self.eventCountLimit = eventCountLimit
+        self.linkCountLimit = linkCountLimit
+        self.eventAttributeCountLimit = eventAttributeCountLimit
+        self.linkAttributeCountLimit = linkAttributeCountLimit
+    }
+
+    /// Applies the count and length limits to `attributes`, returning how many were dropped.
+    func apply(to attributes: inout SpanAttributes, countLimit: Int) -> Int {
+        var dropped = 0
+        if attributes.count > countLimit {
+            var kept = SpanAttributes()
+            let names = attributes.sortedNames()
+            for name in names.prefix(countLimit) { kept.set(name, value: attributes.get(name)) }
+            dropped = names.count - countLimit
+            attributes = kept
+        }
+        if let lengthLimit = attributeValueLengthLimit {
+            var truncated: [(String, SpanAttribute)] = []
+            attributes.forEach { name, value in
+                if let shortened = value.truncated(to: lengthLimit) { truncated.append((name, shortened)) }
+            }
+            for (name, value) in truncated { attributes.set(name, value: value) }
+        }
+        return dropped
+    }
+}
+
+extension SpanAttributes {
+    /// Attribute names in ascending order, for output that does not depend on hashing.
+    public func sortedNames() -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(count)
+        forEach { name, _ in names.append(name) }
+        return names.sorted()
+    }
+}
+
+extension SpanAttribute {
+    /// The value with strings cut to `limit` characters, or nil when nothing needed cutting.
+    func truncated(to limit: Int) -> SpanAttribute? {
+        switch self {
+        case .string(let value) where value.count > limit:
+            return .string(String(value.prefix(limit)))
+        case .stringArray(let values) where values.contains(where: { $0.count > limit }):
+            return .stringArray(values.map { String($0.prefix(limit)) })
+        case .stringConvertible(let value):
+            let description = value.description
+            return description.count > limit ? .string(String(description.prefix(limit))) : nil
+        default:
+            return nil
+        }
+    }
+}
