@@ -1,0 +1,136 @@
+import Foundation
+
+/// A program started by the demo (or a test), whose output lines are echoed with a label and kept for reading.
+public final class ChildProcess: @unchecked Sendable {
+    public let label: String
+    private let process = Process()
+    private let lock = NSLock()
+    private var collectedLines: [String] = []
+    private var lineWaiters: [(predicate: (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] = []
+    private var isOutputClosed = false
+    private let outputFinished = DispatchGroup()
+    private let echo: Bool
+
+    /// - Parameters:
+    ///   - echo: print each output line as `[label] line` on standard output.
+    public init(label: String, executable: URL, arguments: [String], environment: [String: String]? = nil, echo: Bool = true) {
+        self.label = label
+        self.echo = echo
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+    }
+
+    /// Starts the program, reading its standard output and standard error line by line.
+    public func start() throws {
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        outputFinished.enter()
+        outputFinished.enter()
+        try process.run()
+        read(output.fileHandleForReading)
+        read(errors.fileHandleForReading)
+        outputFinished.notify(queue: .global()) { [self] in
+            let waiters = lock.withLock {
+                isOutputClosed = true
+                defer { lineWaiters.removeAll() }
+                return lineWaiters
+            }
+            for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        }
+    }
+
+    private func read(_ handle: FileHandle) {
+        DispatchQueue.global().async { [self] in
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    receive(line)
+                }
+            }
+            if !pending.isEmpty { receive(String(decoding: pending, as: UTF8.self)) }
+            outputFinished.leave()
+        }
+    }
+
+    private func receive(_ line: String) {
+        if echo {
+            let text = "[\(label)] \(line)\n"
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        let ready = lock.withLock { () -> [CheckedContinuation<String?, Never>] in
+            collectedLines.append(line)
+            var ready: [CheckedContinuation<String?, Never>] = []
+            lineWaiters.removeAll { waiter in
+                guard waiter.predicate(line) else { return false }
+                ready.append(waiter.continuation)
+                return true
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume(returning: line) }
+    }
+
+    /// Every line printed so far (standard output and standard error).
+    public var lines: [String] { lock.withLock { collectedLines } }
+
+    /// The first line, past or future, that satisfies `predicate`; nil if the output ends first.
+    public func firstLine(where predicate: @escaping (String) -> Bool) async -> String? {
+        await withCheckedContinuation { continuation in
+            let found: String?? = lock.withLock {
+                if let line = collectedLines.first(where: predicate) { return .some(line) }
+                if isOutputClosed { return .some(nil) }
+                lineWaiters.append((predicate, continuation))
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+
+    /// Asks the program to stop gracefully (SIGTERM).
+    public func terminate() {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// Stops the program at once (SIGKILL).
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Waits until the program exits and its output is read; returns its exit status.
+    @discardableResult
+    public func waitForExit() async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            outputFinished.notify(queue: .global()) { continuation.resume() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+        return process.terminationStatus
+    }
+
+    /// Waits for `condition` up to `timeout`; nil on timeout.
+    public static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await operation() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}

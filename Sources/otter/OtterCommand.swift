@@ -1,0 +1,10 @@
+import ArgumentParser
+import OtterExamples
+
+@main
+struct OtterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "otter",
+        abstract: "Otter: distributed tracing for Swift.",
+        subcommands: [DemoCommand.self, HTTPServerCommand.self, HTTPClientCommand.self, OrderCommand.self])
+}
