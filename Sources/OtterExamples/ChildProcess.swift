@@ -9,6 +9,7 @@ public final class ChildProcess: @unchecked Sendable {
     private var lineWaiters: [(predicate: (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] = []
     private var isOutputClosed = false
     private let outputFinished = DispatchGroup()
+    private let exited = DispatchGroup()
     private let echo: Bool
 
     /// - Parameters:
@@ -30,6 +31,8 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         outputFinished.enter()
         outputFinished.enter()
+        exited.enter()
+        process.terminationHandler = { [exited] _ in exited.leave() }
         try process.run()
         read(output.fileHandleForReading)
         read(errors.fileHandleForReading)
@@ -43,8 +46,10 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Reads on a thread of its own: blocking reads on Dispatch's shared pool could starve it (and Swift
+    /// concurrency, which runs on that pool on Linux) on a small machine.
     private func read(_ handle: FileHandle) {
-        DispatchQueue.global().async { [self] in
+        Thread.detachNewThread { [self] in
             var pending = Data()
             while true {
                 let chunk = handle.availableData
@@ -112,10 +117,7 @@ public final class ChildProcess: @unchecked Sendable {
             outputFinished.notify(queue: .global()) { continuation.resume() }
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                continuation.resume()
-            }
+            exited.notify(queue: .global()) { continuation.resume() }
         }
         return process.terminationStatus
     }

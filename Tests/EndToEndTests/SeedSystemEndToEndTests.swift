@@ -1,0 +1,145 @@
+import Foundation
+import OtterExamples
+import Testing
+
+/// The seed's system as real processes on 127.0.0.1: spans are read back from each process's console output.
+@Suite("Seed system end to end", .serialized)
+struct SeedSystemEndToEndTests {
+    @Test func clientAndServerShareOneTraceWithTheExactParentChain() async throws {
+        let (server, url) = try await ProcessHarness.startServer()
+        let client = try ProcessHarness.otter("http-client", ["http-client", "--url", url + "/"])
+        #expect(await client.waitForExit() == 0, "\(client.lines)")
+        let (serverStatus, serverSpans) = await ProcessHarness.stop(server)
+        #expect(serverStatus == 0, "the server stops cleanly on SIGTERM")
+        let clientSpans = ProcessHarness.spans(of: client)
+
+        let clientSpan = try #require(clientSpans.named("GET", kind: "SpanKind.CLIENT"))
+        #expect(clientSpan.parentID == nil, "the client's span is the root")
+        #expect(clientSpan.service == "http-client")
+        #expect(clientSpan.attributes["server.address"] as? String == "127.0.0.1")
+        #expect(clientSpan.attributes["url.full"] as? String == url + "/")
+        #expect(clientSpan.attributes["http.request.method"] as? String == "GET")
+
+        let serverSpan = try #require(serverSpans.named("/", kind: "SpanKind.SERVER"))
+        #expect(serverSpan.service == "http-server")
+        #expect(serverSpan.traceID == clientSpan.traceID, "one trace across the two processes")
+        #expect(serverSpan.parentID == clientSpan.spanID)
+        #expect(serverSpan.attributes["http.request.method"] as? String == "GET")
+        #expect(serverSpan.attributes["url.path"] as? String == "/")
+        #expect(serverSpan.attributes["http.response.status_code"] as? Int == 200)
+        #expect(serverSpan.attributes["server.address"] as? String == "127.0.0.1")
+
+        let parent = try #require(serverSpans.named("parent", kind: "SpanKind.INTERNAL"))
+        #expect(parent.traceID == clientSpan.traceID)
+        #expect(parent.parentID == serverSpan.spanID)
+
+        let downstreamClient = try #require(serverSpans.first { $0.kind == "SpanKind.CLIENT" })
+        #expect(downstreamClient.parentID == parent.spanID)
+        #expect(downstreamClient.attributes["url.full"] as? String == url + "/wiki/Rabbit")
+
+        let downstreamServer = try #require(serverSpans.named("/wiki/Rabbit", kind: "SpanKind.SERVER"))
+        #expect(downstreamServer.parentID == downstreamClient.spanID)
+        #expect(Set(serverSpans.map(\.traceID)) == [clientSpan.traceID])
+        #expect(server.lines.contains { $0.contains("\"GET / HTTP/1.1\" 200 -") }, "access log line")
+    }
+
+    @Test func orderTraceHasItsSpansAndEventsAndContinuesIntoTheServer() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-order-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dataDirectory) }
+        let (server, url) = try await ProcessHarness.startServer()
+        let order = try ProcessHarness.otter(
+            "order-example", ["order-example", "--server-url", url + "/", "--data-dir", dataDirectory.path])
+        #expect(await order.waitForExit() == 0, "\(order.lines)")
+        let (_, serverSpans) = await ProcessHarness.stop(server)
+        let spans = ProcessHarness.spans(of: order)
+
+        let root = try #require(spans.named("order"))
+        #expect(root.parentID == nil)
+        #expect(root.service == "order-example")
+        #expect(root.statusCode == "UNSET")
+        #expect(root.events.map(\.name) == ["order.validated", "payment.authorized", "order.completed"])
+        #expect(root.events.first?.attributes["order.item_count"] as? Int == 3)
+        for name in ["write order to database", "authorize payment", "load confirmation page", "send confirmation email"] {
+            let child = try #require(spans.named(name), "missing span \(name)")
+            #expect(child.parentID == root.spanID, "\(name) is a child of order")
+            #expect(child.traceID == root.traceID)
+        }
+        #expect(spans.named("authorize payment")?.events.map(\.name) == ["payment.authorized"])
+        #expect(spans.named("send confirmation email")?.events.map(\.name) == ["email.queued"])
+        #expect(spans.named("write order to database")?.attributes["db.system"] as? String == "sqlite")
+
+        let pageSpan = try #require(spans.named("load confirmation page"))
+        let httpSpan = try #require(spans.first { $0.kind == "SpanKind.CLIENT" && $0.parentID == pageSpan.spanID })
+        let confirmation = try #require(serverSpans.named("/orders/{id}/confirmation", kind: "SpanKind.SERVER"))
+        #expect(confirmation.traceID == root.traceID, "the order trace continues into http-server")
+        #expect(confirmation.parentID == httpSpan.spanID)
+
+        let orderID = try #require(root.attributes["order.id"] as? String)
+        let email = dataDirectory.appendingPathComponent("outbox/\(orderID).eml")
+        #expect(FileManager.default.fileExists(atPath: email.path))
+        #expect(FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("orders.sqlite").path))
+    }
+
+    @Test func orderFailurePathRecordsTheErrorAndAnExceptionEvent() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-order-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dataDirectory) }
+        let order = try ProcessHarness.otter(
+            "order-example", ["order-example", "--server-url", "http://127.0.0.1:9/", "--data-dir", dataDirectory.path, "--fail"])
+        #expect(await order.waitForExit() == 1)
+        let spans = ProcessHarness.spans(of: order)
+        let payment = try #require(spans.named("authorize payment"))
+        #expect(payment.statusCode == "ERROR")
+        let exception = try #require(payment.events.first { $0.name == "exception" })
+        #expect(exception.attributes["exception.type"] as? String == "OtterExamples.OrderExample.PaymentDeclined")
+        #expect((exception.attributes["exception.message"] as? String)?.contains("declined") == true)
+        let root = try #require(spans.named("order"))
+        #expect(root.statusCode == "ERROR")
+        #expect(root.events.contains { $0.name == "exception" })
+        #expect(spans.named("load confirmation page") == nil, "nothing runs after the declined payment")
+        #expect(order.lines.contains { $0.contains("order failed: payment for order") })
+    }
+
+    @Test func failingDownstreamGivesAnErrorSpanAndA502() async throws {
+        // The downstream is a second server's missing page: it answers 404.
+        let (downstream, downstreamURL) = try await ProcessHarness.startServer()
+        let (server, url) = try await ProcessHarness.startServer(environment: ["DOWNSTREAM_URL": downstreamURL + "/wiki/Missing"])
+        let client = try ProcessHarness.otter("http-client", ["http-client", "--url", url + "/"])
+        #expect(await client.waitForExit() != 0, "the client reports the failed request")
+        let (_, serverSpans) = await ProcessHarness.stop(server)
+        _ = await ProcessHarness.stop(downstream)
+        #expect(client.lines.contains { $0.contains("-> 502") })
+        let parent = try #require(serverSpans.named("parent"))
+        #expect(parent.statusCode == "ERROR")
+        #expect(parent.events.contains { $0.name == "exception" })
+        #expect(server.lines.contains { $0.contains("downstream request failed") })
+        #expect(serverSpans.named("/", kind: "SpanKind.SERVER")?.attributes["http.response.status_code"] as? Int == 502)
+    }
+
+    @Test func otlpModesWithoutOTLPExportExitWithAClearMessage() async throws {
+        let client = try ProcessHarness.otter("http-client", ["http-client", "--url", "http://127.0.0.1:9/"], environment: ["EXPORTER": "jaeger"])
+        #expect(await client.waitForExit() == 2)
+        #expect(client.lines.contains { $0.contains("exporter 'jaeger' is not available") })
+        let bad = try ProcessHarness.otter("http-client", ["http-client"], environment: ["EXPORTER": "zipkin"])
+        #expect(await bad.waitForExit() == 2)
+        #expect(bad.lines.contains { $0.contains("EXPORTER=zipkin is not valid") })
+    }
+
+    @Test func demoRunsTheWholeSystemAndShowsBothServicesUnderOneTrace() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-demo-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dataDirectory) }
+        let demo = ChildProcess(
+            label: "demo", executable: ProcessHarness.otterExecutable, arguments: ["demo", "--data-dir", dataDirectory.path],
+            environment: ProcessHarness.environment(["OTTER_CONSOLE_STYLE": "line"]), echo: false)
+        try demo.start()
+        #expect(await demo.waitForExit() == 0, "\(demo.lines.suffix(20))")
+        let lines = demo.lines
+        #expect(lines.contains("otter demo: every step succeeded"))
+        let traceLine = try #require(lines.first { $0.contains("http-client: 1 span") && $0.contains("http-server: 4 spans") })
+        let traceID = try #require(traceLine.split(separator: " ").first { $0.hasPrefix("0x") })
+        let clientSpanLines = lines.filter { $0.hasPrefix("[http-client] Span(") && $0.contains("trace_id=\(traceID)") }
+        let serverSpanLines = lines.filter { $0.hasPrefix("[http-server] Span(") && $0.contains("trace_id=\(traceID)") }
+        #expect(clientSpanLines.count == 1)
+        #expect(serverSpanLines.count == 4)
+        #expect(lines.contains { $0.hasPrefix("[order-example] Span(name=\"order\"") && $0.contains("order.validated") })
+    }
+}
