@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Otter", targets: ["Otter"]),
+        .library(name: "OtterOTLP", targets: ["OtterOTLP"]),
         .library(name: "OtterExamples", targets: ["OtterExamples"]),
         .executable(name: "otter", targets: ["otter"]),
         .executable(name: "http-server", targets: ["HTTPServer"]),
@@ -21,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -33,9 +37,23 @@ let package = Package(
             ]
         ),
         .target(
+            name: "OtterOTLP",
+            dependencies: [
+                "Otter",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["Generated/README.md"]
+        ),
+        .target(
             name: "OtterExamples",
             dependencies: [
                 "Otter",
+                "OtterOTLP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -54,6 +72,18 @@ let package = Package(
         .executableTarget(name: "HTTPClient", dependencies: ["OtterExamples"], path: "Examples/HTTPClient"),
         .executableTarget(name: "Order", dependencies: ["OtterExamples"], path: "Examples/Order"),
         .testTarget(name: "OtterTests", dependencies: ["Otter"]),
+        .testTarget(
+            name: "OtterOTLPTests",
+            dependencies: [
+                "Otter",
+                "OtterOTLP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

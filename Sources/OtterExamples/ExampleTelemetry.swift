@@ -1,19 +1,17 @@
 import Foundation
 import Logging
 import Otter
+import OtterOTLP
 
 /// Tracing setup shared by the examples: Otter bootstrapped for a service, spans on the console unless the
 /// environment (`EXPORTER`, `OTEL_TRACES_EXPORTER`, ...) says otherwise.
 public enum ExampleTelemetry {
-    /// The exporter factory for `otlp` and `jaeger`; nil until OTLP export is linked in.
-    nonisolated(unsafe) public static var exporterFactory: Otter.ExporterFactory?
-
     /// Bootstraps Otter as the process's tracer. On a configuration error, prints it and exits with status 2,
     /// so a wrong `EXPORTER` never falls back silently.
     public static func bootstrap(serviceName: String) -> OtterService {
         do {
             return try Otter.bootstrap(
-                serviceName: serviceName, defaultExporters: [.console], exporterFactory: exporterFactory)
+                serviceName: serviceName, defaultExporters: [.console], exporterFactory: Otter.otlpExporterFactory)
         } catch {
             FileHandle.standardError.write(Data("\(serviceName): \(error)\n".utf8))
             exit(2)

@@ -1,0 +1,190 @@
+import Foundation
+import Otter
+
+/// Where and how an OTLP exporter sends spans, from code or from the `OTEL_EXPORTER_OTLP_*` environment.
+public struct OTLPExporterConfiguration: Sendable {
+    /// The OTLP transport and encoding (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+    public enum TransportProtocol: String, Sendable, CaseIterable {
+        case grpc
+        case httpProtobuf = "http/protobuf"
+        case httpJSON = "http/json"
+    }
+
+    public enum Compression: String, Sendable, CaseIterable {
+        case none
+        case gzip
+    }
+
+    /// For HTTP, the full URL spans are POSTed to (`.../v1/traces`); for gRPC, the server's `http(s)://host:port`.
+    public var endpoint: URL
+    public var transportProtocol: TransportProtocol
+    /// Extra request headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. an authorization token.
+    public var headers: [(name: String, value: String)]
+    public var compression: Compression
+    /// Bound on one export including its retries (`OTEL_EXPORTER_OTLP_TIMEOUT`, default 10 s).
+    public var timeout: Duration
+    public var retryPolicy: OTLPRetryPolicy
+
+    public init(
+        endpoint: URL,
+        transportProtocol: TransportProtocol = .httpProtobuf,
+        headers: [(name: String, value: String)] = [],
+        compression: Compression = .none,
+        timeout: Duration = .seconds(10),
+        retryPolicy: OTLPRetryPolicy = OTLPRetryPolicy()
+    ) {
+        self.endpoint = endpoint
+        self.transportProtocol = transportProtocol
+        self.headers = headers
+        self.compression = compression
+        self.timeout = timeout
+        self.retryPolicy = retryPolicy
+    }
+
+    /// The default OTLP/HTTP traces URL. The specification says `localhost`; Otter uses the loopback address
+    /// itself so a viewer bound to 127.0.0.1 is reached even where `localhost` resolves to ::1 first.
+    public static let defaultHTTPEndpoint = URL(string: "http://127.0.0.1:4318/v1/traces")!
+    public static let defaultGRPCEndpoint = URL(string: "http://127.0.0.1:4317")!
+
+    /// Reads `OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,PROTOCOL,HEADERS,COMPRESSION,TIMEOUT}`; the per-signal
+    /// variables win. `defaultProtocol` applies when no protocol variable is set (`http/protobuf` per the
+    /// specification). A value that cannot be used is an error naming the variable.
+    public static func fromEnvironment(
+        _ environment: [String: String], defaultProtocol: TransportProtocol = .httpProtobuf
+    ) throws(ConfigurationError) -> OTLPExporterConfiguration {
+        func value(_ suffix: String) -> (name: String, value: String)? {
+            for name in ["OTEL_EXPORTER_OTLP_TRACES_\(suffix)", "OTEL_EXPORTER_OTLP_\(suffix)"] {
+                if let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty { return (name, raw) }
+            }
+            return nil
+        }
+
+        var transportProtocol = defaultProtocol
+        if let (name, raw) = value("PROTOCOL") {
+            guard let parsed = TransportProtocol(rawValue: raw.lowercased()) else {
+                throw .invalidValue(variable: name, value: raw, expected: "grpc, http/protobuf or http/json")
+            }
+            transportProtocol = parsed
+        }
+
+        var endpoint = transportProtocol == .grpc ? defaultGRPCEndpoint : defaultHTTPEndpoint
+        if let raw = environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            endpoint = try parseURL(raw, variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            if transportProtocol != .grpc, endpoint.path.isEmpty { endpoint = endpoint.appendingPathComponent("") }
+        } else if let raw = environment["OTEL_EXPORTER_OTLP_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            let base = try parseURL(raw, variable: "OTEL_EXPORTER_OTLP_ENDPOINT")
+            if transportProtocol == .grpc {
+                endpoint = base
+            } else {
+                var text = base.absoluteString
+                if !text.hasSuffix("/") { text += "/" }
+                endpoint = URL(string: text + "v1/traces")!
+            }
+        }
+
+        var headers: [(name: String, value: String)] = []
+        if let (name, raw) = value("HEADERS") {
+            for member in raw.split(separator: ",") {
+                let parts = member.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2,
+                      let key = String(parts[0]).trimmingCharacters(in: .whitespaces).removingPercentEncoding, !key.isEmpty,
+                      let headerValue = String(parts[1]).trimmingCharacters(in: .whitespaces).removingPercentEncoding
+                else {
+                    throw .invalidValue(variable: name, value: raw, expected: "key=value pairs separated by commas")
+                }
+                headers.append((key, headerValue))
+            }
+        }
+
+        var compression = Compression.none
+        if let (name, raw) = value("COMPRESSION") {
+            guard let parsed = Compression(rawValue: raw.lowercased()) else {
+                throw .invalidValue(variable: name, value: raw, expected: "gzip or none")
+            }
+            compression = parsed
+        }
+
+        var timeout = Duration.seconds(10)
+        if let (name, raw) = value("TIMEOUT") {
+            guard let milliseconds = Int(raw), milliseconds > 0 else {
+                throw .invalidValue(variable: name, value: raw, expected: "a positive number of milliseconds")
+            }
+            timeout = .milliseconds(milliseconds)
+        }
+
+        return OTLPExporterConfiguration(
+            endpoint: endpoint, transportProtocol: transportProtocol, headers: headers, compression: compression,
+            timeout: timeout)
+    }
+
+    private static func parseURL(_ raw: String, variable: String) throws(ConfigurationError) -> URL {
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host != nil
+        else {
+            throw .invalidValue(variable: variable, value: raw, expected: "an http:// or https:// URL")
+        }
+        return url
+    }
+}
+
+/// Retries of transient failures, as the OTLP specification asks: exponential backoff with random jitter,
+/// `Retry-After` honoured, everything bounded by the export timeout.
+public struct OTLPRetryPolicy: Sendable, Hashable {
+    public var maximumAttempts: Int
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration
+    public var backoffMultiplier: Double
+    /// Each delay is scaled by a random factor in `1 ± jitter`.
+    public var jitter: Double
+
+    public init(
+        maximumAttempts: Int = 6,
+        initialBackoff: Duration = .seconds(1),
+        maximumBackoff: Duration = .seconds(30),
+        backoffMultiplier: Double = 2,
+        jitter: Double = 0.2
+    ) {
+        self.maximumAttempts = max(1, maximumAttempts)
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+        self.backoffMultiplier = backoffMultiplier
+        self.jitter = jitter
+    }
+
+    /// The delay before retry number `retry` (1 for the first retry).
+    public func backoff(beforeRetry retry: Int) -> Duration {
+        var delay = initialBackoff
+        for _ in 1..<max(retry, 1) { delay = min(delay * backoffMultiplier, maximumBackoff) }
+        let factor = Double.random(in: (1 - jitter)...(1 + jitter))
+        return min(delay * factor, maximumBackoff)
+    }
+}
+
+extension Otter {
+    /// Makes OTLP exporters for `OTEL_TRACES_EXPORTER=otlp` and the seeds' `EXPORTER=jaeger`.
+    /// Pass it to ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)``.
+    public static let otlpExporterFactory: ExporterFactory = { kind, configuration in
+        switch kind {
+        case .otlp, .jaeger:
+            let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(configuration.environment)
+            return try OTLPExporters.make(configuration: exporterConfiguration)
+        case .console, .none:
+            return nil
+        }
+    }
+}
+
+/// Builds the exporter that a configuration names.
+public enum OTLPExporters {
+    public static func make(configuration: OTLPExporterConfiguration) throws(ConfigurationError) -> any SpanExporter {
+        switch configuration.transportProtocol {
+        case .httpProtobuf, .httpJSON:
+            return OTLPHTTPExporter(configuration: configuration)
+        case .grpc:
+            throw .exporterUnavailable(
+                name: "otlp (grpc)",
+                reason: "OTLP/gRPC export is not built yet; set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
+                    + "(Jaeger, Tempo, the Collector and otter viewer all accept OTLP/HTTP on port 4318)")
+        }
+    }
+}

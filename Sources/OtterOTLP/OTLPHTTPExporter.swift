@@ -1,0 +1,241 @@
+import AsyncHTTPClient
+import CompressNIO
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Otter
+import SwiftProtobuf
+
+/// Why an OTLP export did not deliver its spans.
+public enum OTLPExportError: Error, CustomStringConvertible {
+    /// The receiver refused the request with a status that must not be retried (400, 401, 413, ...).
+    case rejected(statusCode: Int, message: String)
+    /// Retryable failures went on until the attempts or the export timeout ran out.
+    case gaveUp(attempts: Int, lastError: String)
+    /// The request would exceed the 64 MiB the specification allows.
+    case requestTooLarge(bytes: Int)
+
+    public var description: String {
+        switch self {
+        case .rejected(let statusCode, let message):
+            return "OTLP receiver rejected the spans with HTTP \(statusCode)\(message.isEmpty ? "" : ": \(message)") (not retried)"
+        case .gaveUp(let attempts, let lastError):
+            return "OTLP export failed after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(lastError)"
+        case .requestTooLarge(let bytes):
+            return "OTLP request of \(bytes) bytes exceeds the 64 MiB limit; not sent"
+        }
+    }
+}
+
+/// Exports spans over OTLP/HTTP (`POST /v1/traces`) as protobuf (default) or JSON, optionally gzipped, with the
+/// retries the OTLP specification asks for: 429, 502, 503, 504 and connection failures are retried with
+/// exponential backoff and jitter (or after `Retry-After`), within the export timeout; anything else is dropped
+/// and reported once. Partial successes are logged with the rejected count.
+public final class OTLPHTTPExporter: SpanExporter {
+    public let configuration: OTLPExporterConfiguration
+    private let httpClient: HTTPClient
+    private let logger: Logger
+    static let maximumRequestBytes = 64 << 20
+    static let userAgent = "OTel-OTLP-Exporter-Swift-Otter/\(Otter.version)"
+
+    /// - Parameter httpClient: a client to use; by default all exporters share one process-wide client with
+    ///   tracing off (so exports never produce spans of their own) that needs no shutdown.
+    public init(
+        configuration: OTLPExporterConfiguration,
+        httpClient: HTTPClient? = nil,
+        logger: Logger = Logger(label: "otter.otlp-http-exporter")
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.httpClient = httpClient ?? Self.sharedUntracedClient
+    }
+
+    /// Lives as long as the process, like `HTTPClient.shared`, but never traces its own requests.
+    static let sharedUntracedClient: HTTPClient = {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.tracing.tracer = nil
+        clientConfiguration.connectionPool.idleTimeout = .seconds(60)
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+    }()
+
+    /// The request body for `batch` in the configured encoding, before compression.
+    public func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
+        let request = OTLPMapping.request(for: batch)
+        switch configuration.transportProtocol {
+        case .httpJSON: return Array(OTLPJSON.encode(request))
+        default: return try request.serializedBytes()
+        }
+    }
+
+    public func export(_ batch: [FinishedSpan]) async throws {
+        guard !batch.isEmpty else { return }
+        let encoded = try encode(batch)
+        guard encoded.count <= Self.maximumRequestBytes else { throw OTLPExportError.requestTooLarge(bytes: encoded.count) }
+        var body = ByteBuffer(bytes: encoded)
+        if configuration.compression == .gzip {
+            body = try body.compress(with: .gzip())
+        }
+
+        var request = HTTPClientRequest(url: configuration.endpoint.absoluteString)
+        request.method = .POST
+        request.headers.add(
+            name: "Content-Type", value: configuration.transportProtocol == .httpJSON ? "application/json" : "application/x-protobuf")
+        request.headers.add(name: "User-Agent", value: Self.userAgent)
+        if configuration.compression == .gzip { request.headers.add(name: "Content-Encoding", value: "gzip") }
+        for header in configuration.headers { request.headers.add(name: header.name, value: header.value) }
+
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: configuration.timeout)
+        var attempt = 0
+        while true {
+            attempt += 1
+            request.body = .bytes(body)
+            let outcome = await send(request, deadline: deadline)
+            let retryDelay: Duration?
+            let failure: String
+            switch outcome {
+            case .delivered(let responseBody, let contentType):
+                logPartialSuccess(responseBody, contentType: contentType, batchSize: batch.count)
+                return
+            case .rejected(let status, let message):
+                throw OTLPExportError.rejected(statusCode: status, message: message)
+            case .retryable(let description, let retryAfter):
+                failure = description
+                retryDelay = retryAfter
+            }
+            guard attempt < configuration.retryPolicy.maximumAttempts else {
+                throw OTLPExportError.gaveUp(attempts: attempt, lastError: failure)
+            }
+            let delay = retryDelay ?? configuration.retryPolicy.backoff(beforeRetry: attempt)
+            guard clock.now.advanced(by: delay) < deadline else {
+                throw OTLPExportError.gaveUp(attempts: attempt, lastError: "\(failure); next retry would pass the export timeout")
+            }
+            try await Task.sleep(for: delay)
+        }
+    }
+
+    private enum Outcome {
+        case delivered(body: ByteBuffer, contentType: String?)
+        case rejected(status: Int, message: String)
+        case retryable(description: String, retryAfter: Duration?)
+    }
+
+    private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async -> Outcome {
+        let remaining = ContinuousClock().now.duration(to: deadline)
+        let timeout = TimeAmount.nanoseconds(max(1_000_000, remaining.nanoseconds))
+        do {
+            let response = try await httpClient.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 4 << 20)
+            let status = Int(response.status.code)
+            switch status {
+            case 200..<300:
+                return .delivered(body: body, contentType: response.headers.first(name: "Content-Type"))
+            case 429, 502, 503, 504:
+                return .retryable(
+                    description: "HTTP \(status)",
+                    retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter))
+            default:
+                return .rejected(status: status, message: Self.errorMessage(in: body, contentType: response.headers.first(name: "Content-Type")))
+            }
+        } catch is CancellationError {
+            return .rejected(status: 0, message: "export cancelled")
+        } catch {
+            return .retryable(description: "\(error)", retryAfter: nil)
+        }
+    }
+
+    private func logPartialSuccess(_ body: ByteBuffer, contentType: String?, batchSize: Int) {
+        guard body.readableBytes > 0 else { return }
+        let bytes = Array(body.readableBytesView)
+        let response: OTLPExportTraceServiceResponse?
+        if contentType?.lowercased().hasPrefix("application/json") == true {
+            var options = JSONDecodingOptions()
+            options.ignoreUnknownFields = true
+            response = try? OTLPExportTraceServiceResponse(jsonUTF8Bytes: bytes, options: options)
+        } else {
+            response = try? OTLPExportTraceServiceResponse(serializedBytes: bytes)
+        }
+        guard let response, response.hasPartialSuccess else { return }
+        let partial = response.partialSuccess
+        guard partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty else { return }
+        logger.warning(
+            "OTLP receiver accepted the export partially",
+            metadata: [
+                "otter.spans": "\(batchSize)", "otter.spans.rejected": "\(partial.rejectedSpans)",
+                "message": "\(partial.errorMessage)",
+            ])
+    }
+
+    /// `Retry-After` as delay-seconds or an HTTP-date.
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(trimmed), seconds >= 0 { return .seconds(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        let seconds = max(0, date.timeIntervalSinceNow)
+        return .milliseconds(Int(seconds * 1000))
+    }
+
+    /// The message of a `google.rpc.Status` body (protobuf or JSON), or the body as text.
+    static func errorMessage(in body: ByteBuffer, contentType: String?) -> String {
+        let bytes = Array(body.readableBytesView)
+        if contentType?.lowercased().hasPrefix("application/x-protobuf") == true, let message = RPCStatus.message(in: bytes) {
+            return message
+        }
+        if contentType?.lowercased().hasPrefix("application/json") == true,
+           let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+           let message = object["message"] as? String
+        {
+            return message
+        }
+        return String(decoding: bytes.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Nothing to release: the HTTP client is either the caller's or the process-wide one.
+    public func shutdown() async {}
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// Reads the `message` (field 2) of a protobuf `google.rpc.Status` without its generated type.
+enum RPCStatus {
+    static func message(in bytes: [UInt8]) -> String? {
+        var index = 0
+        func varint() -> UInt64? {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.count, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return result }
+                shift += 7
+            }
+            return nil
+        }
+        while index < bytes.count {
+            guard let tag = varint() else { return nil }
+            switch tag & 0x7 {
+            case 0: guard varint() != nil else { return nil }
+            case 1: index += 8
+            case 5: index += 4
+            case 2:
+                guard let length = varint(), index + Int(length) <= bytes.count else { return nil }
+                if tag >> 3 == 2 { return String(decoding: bytes[index..<index + Int(length)], as: UTF8.self) }
+                index += Int(length)
+            default: return nil
+            }
+        }
+        return nil
+    }
+}

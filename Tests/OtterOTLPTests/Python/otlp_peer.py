@@ -1,0 +1,116 @@
+"""opentelemetry-python as the third-party OTLP encoder and decoder for Otter's golden tests.
+
+encode: builds spans with opentelemetry-sdk, encodes them with opentelemetry-exporter-otlp-proto-common,
+        prints {"protobuf_hex": ..., "spans": [expected fields]} as JSON.
+decode-protobuf FILE: decodes an ExportTraceServiceRequest with opentelemetry-proto, prints the fields as JSON.
+decode-json FILE: reads OTLP/JSON (hex ids), converts ids to base64 and parses it with protobuf's json_format
+        into the same message, then prints the fields as JSON.
+"""
+import base64
+import json
+import sys
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+
+def value_to_python(any_value):
+    kind = any_value.WhichOneof("value")
+    if kind == "array_value":
+        return [value_to_python(v) for v in any_value.array_value.values]
+    return getattr(any_value, kind) if kind else None
+
+
+def describe(request):
+    spans = []
+    for resource_spans in request.resource_spans:
+        resource = {kv.key: value_to_python(kv.value) for kv in resource_spans.resource.attributes}
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                spans.append({
+                    "trace_id": span.trace_id.hex(),
+                    "span_id": span.span_id.hex(),
+                    "parent_span_id": span.parent_span_id.hex(),
+                    "trace_state": span.trace_state,
+                    "flags": span.flags,
+                    "name": span.name,
+                    "kind": span.kind,
+                    "start": span.start_time_unix_nano,
+                    "end": span.end_time_unix_nano,
+                    "attributes": {kv.key: value_to_python(kv.value) for kv in span.attributes},
+                    "dropped_attributes_count": span.dropped_attributes_count,
+                    "events": [
+                        {"name": e.name, "time": e.time_unix_nano,
+                         "attributes": {kv.key: value_to_python(kv.value) for kv in e.attributes}}
+                        for e in span.events
+                    ],
+                    "dropped_events_count": span.dropped_events_count,
+                    "links": [
+                        {"trace_id": l.trace_id.hex(), "span_id": l.span_id.hex(), "trace_state": l.trace_state,
+                         "attributes": {kv.key: value_to_python(kv.value) for kv in l.attributes},
+                         "dropped_attributes_count": l.dropped_attributes_count, "flags": l.flags}
+                        for l in span.links
+                    ],
+                    "dropped_links_count": span.dropped_links_count,
+                    "status_code": span.status.code,
+                    "status_message": span.status.message,
+                    "resource": resource,
+                    "scope_name": scope_spans.scope.name,
+                    "scope_version": scope_spans.scope.version,
+                })
+    return spans
+
+
+def hex_ids_to_base64(node):
+    if isinstance(node, dict):
+        return {
+            k: (base64.b64encode(bytes.fromhex(v)).decode() if k in ("traceId", "spanId", "parentSpanId") else hex_ids_to_base64(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [hex_ids_to_base64(v) for v in node]
+    return node
+
+
+def encode():
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "python-golden", "deployment.environment": "test"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("golden-scope", "1.2.3")
+    with tracer.start_as_current_span("root", kind=SpanKind.SERVER) as root:
+        root.set_attribute("http.request.method", "GET")
+        root.set_attribute("http.response.status_code", 200)
+        root.set_attribute("ratio", 0.25)
+        root.set_attribute("cached", True)
+        root.set_attribute("tags", ["a", "b"])
+        root.set_attribute("sizes", [1, 2, 3])
+        root.add_event("order.validated", {"order.item_count": 3})
+        with tracer.start_as_current_span("child", kind=SpanKind.CLIENT, links=[Link(root.get_span_context(), {"link.kind": "retry"})]) as child:
+            child.set_status(Status(StatusCode.ERROR, "downstream failed"))
+    request = encode_spans(exporter.get_finished_spans())
+    print(json.dumps({"protobuf_hex": request.SerializeToString().hex(), "spans": describe(request)}))
+
+
+def main():
+    command = sys.argv[1]
+    if command == "encode":
+        encode()
+    elif command == "decode-protobuf":
+        with open(sys.argv[2], "rb") as f:
+            request = ExportTraceServiceRequest.FromString(f.read())
+        print(json.dumps(describe(request)))
+    elif command == "decode-json":
+        with open(sys.argv[2]) as f:
+            tree = json.load(f)
+        request = json_format.ParseDict(hex_ids_to_base64(tree), ExportTraceServiceRequest())
+        print(json.dumps(describe(request)))
+
+
+main()
