@@ -71,12 +71,9 @@ let package = Package(
         .executableTarget(name: "HTTPServer", dependencies: ["OtterExamples"], path: "Examples/HTTPServer"),
         .executableTarget(name: "HTTPClient", dependencies: ["OtterExamples"], path: "Examples/HTTPClient"),
         .executableTarget(name: "Order", dependencies: ["OtterExamples"], path: "Examples/Order"),
-        .testTarget(name: "OtterTests", dependencies: ["Otter"]),
-        .testTarget(
-            name: "OtterOTLPTests",
+        .target(
+            name: "OtterTestSupport",
             dependencies: [
-                "Otter",
-                "OtterOTLP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -84,12 +81,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "OtterTests", dependencies: ["Otter"]),
+        .testTarget(
+            name: "OtterOTLPTests",
+            dependencies: [
+                "Otter",
+                "OtterOTLP",
+                "OtterTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "Otter",
                 "OtterExamples",
+                "OtterOTLP",
+                "OtterTestSupport",
                 "otter",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
     ],

@@ -1,5 +1,8 @@
 import Foundation
 import OtterExamples
+import OtterOTLP
+import OtterTestSupport
+import SwiftProtobuf
 import Testing
 
 /// The seed's system as real processes on 127.0.0.1: spans are read back from each process's console output.
@@ -115,10 +118,32 @@ struct SeedSystemEndToEndTests {
         #expect(serverSpans.named("/", kind: "SpanKind.SERVER")?.attributes["http.response.status_code"] as? Int == 502)
     }
 
-    @Test func otlpModesWithoutOTLPExportExitWithAClearMessage() async throws {
-        let client = try ProcessHarness.otter("http-client", ["http-client", "--url", "http://127.0.0.1:9/"], environment: ["EXPORTER": "jaeger"])
-        #expect(await client.waitForExit() == 2)
-        #expect(client.lines.contains { $0.contains("exporter 'jaeger' is not available") })
+    @Test func examplesExportOverOTLPWhenAskedAndNameBadSettings() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        let otlp = ["EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)"]
+        let (server, url) = try await ProcessHarness.startServer(environment: otlp)
+        let client = try ProcessHarness.otter("http-client", ["http-client", "--url", url + "/"], environment: otlp)
+        #expect(await client.waitForExit() == 0, "\(client.lines)")
+        let (serverStatus, _) = await ProcessHarness.stop(server)
+        #expect(serverStatus == 0)
+        await receiver.stop()
+
+        let spans = try receiver.requests.flatMap {
+            try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
+        }
+        let clientSpan = try #require(spans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
+        let serverSpan = try #require(spans.first { $0.resource.serviceName == "http-server" && $0.operationName == "/" })
+        #expect(serverSpan.spanContext.traceID == clientSpan.spanContext.traceID)
+        #expect(serverSpan.parentSpanContext?.spanID == clientSpan.spanContext.spanID)
+        #expect(serverSpan.parentSpanContext?.isRemote == true)
+        #expect(spans.filter { $0.spanContext.traceID == clientSpan.spanContext.traceID }.count == 5)
+        #expect(ProcessHarness.spans(of: client).isEmpty, "nothing on the console in otlp mode")
+
+        let grpc = try ProcessHarness.otter(
+            "http-client", ["http-client"], environment: ["EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+        #expect(await grpc.waitForExit() == 2)
+        #expect(grpc.lines.contains { $0.contains("OTLP/gRPC export is not built yet") })
         let bad = try ProcessHarness.otter("http-client", ["http-client"], environment: ["EXPORTER": "zipkin"])
         #expect(await bad.waitForExit() == 2)
         #expect(bad.lines.contains { $0.contains("EXPORTER=zipkin is not valid") })

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import HTTPTypes
 import Logging
 import Otter

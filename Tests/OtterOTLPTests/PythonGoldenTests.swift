@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import Otter
 import SwiftProtobuf
 import Testing

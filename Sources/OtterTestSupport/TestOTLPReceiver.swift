@@ -9,21 +9,29 @@ import Synchronization
 
 /// A real OTLP/HTTP receiver on 127.0.0.1 for exporter tests: records each request (body un-gzipped) and
 /// answers with scripted responses, then 200 with an empty ExportTraceServiceResponse.
-final class TestOTLPReceiver: Sendable {
-    struct ReceivedRequest: Sendable {
-        var headers: HTTPFields
-        var body: [UInt8]
-        var receivedAt: ContinuousClock.Instant
+public final class TestOTLPReceiver: Sendable {
+    public struct ReceivedRequest: Sendable {
+        public var headers: HTTPFields
+        public var body: [UInt8]
+        public var receivedAt: ContinuousClock.Instant
     }
 
-    struct ScriptedResponse: Sendable {
-        var status: HTTPResponse.Status
-        var headers: HTTPFields = [:]
-        var body: [UInt8] = []
+    public struct ScriptedResponse: Sendable {
+        public var status: HTTPResponse.Status
+        public var headers: HTTPFields
+        public var body: [UInt8]
+
+        public init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     private struct State {
-        var requests: [ReceivedRequest] = []
+        public init() {}
+
+    public var requests: [ReceivedRequest] = []
         var script: [ScriptedResponse] = []
         var group: ServiceGroup?
         var task: Task<Void, any Error>?
@@ -31,15 +39,17 @@ final class TestOTLPReceiver: Sendable {
 
     private let state = Mutex(State())
 
-    var requests: [ReceivedRequest] { state.withLock { $0.requests } }
+    public init() {}
+
+    public var requests: [ReceivedRequest] { state.withLock { $0.requests } }
 
     /// Queues responses for the next requests, in order.
-    func script(_ responses: ScriptedResponse...) {
+    public func script(_ responses: ScriptedResponse...) {
         state.withLock { $0.script.append(contentsOf: responses) }
     }
 
     /// Starts listening (port 0 picks a free one) and returns the port once connections are accepted.
-    func start(port: Int = 0) async throws -> Int {
+    public func start(port: Int = 0) async throws -> Int {
         let router = Router()
         router.post("/v1/traces") { request, context -> Response in
             var body = try await request.body.collect(upTo: 64 << 20)
@@ -73,7 +83,7 @@ final class TestOTLPReceiver: Sendable {
         return bound
     }
 
-    func stop() async {
+    public func stop() async {
         let (group, task) = state.withLock { ($0.group, $0.task) }
         await group?.triggerGracefulShutdown()
         _ = try? await task?.value
@@ -81,7 +91,7 @@ final class TestOTLPReceiver: Sendable {
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
-func unusedLoopbackPort() throws -> Int {
+public func unusedLoopbackPort() throws -> Int {
     let socket = try ServerSocketProbe()
     return socket.port
 }
