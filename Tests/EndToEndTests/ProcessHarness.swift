@@ -1,5 +1,6 @@
 import Foundation
 import OtterExamples
+import OtterTestSupport
 import Testing
 
 /// One span as printed by a console exporter in `json` style, Otter's or opentelemetry-python's (same fields).
@@ -46,10 +47,6 @@ enum ProcessHarness {
         return testBinary.deletingLastPathComponent().appendingPathComponent("otter")
     }
 
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
     /// The environment for child processes: console export in `json` style, quick batches.
     static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
@@ -92,21 +89,13 @@ enum ProcessHarness {
         process.lines.compactMap(ConsoleSpan.init(jsonLine:))
     }
 
-    /// The Python interpreter with opentelemetry-python installed (`scripts/setup-python-peers.sh`), or nil.
-    /// With `OTTER_REQUIRE_PYTHON_PEERS=1` (CI), a missing interpreter is a test failure, not a skip.
-    static var python: URL? {
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["OTTER_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python").path]
-        for case let path? in candidates where FileManager.default.isExecutableFile(atPath: path) {
-            return URL(fileURLWithPath: path)
-        }
-        return nil
-    }
+    static var python: URL? { PythonPeers.interpreter }
 
-    static var pythonPeersRequired: Bool { ProcessInfo.processInfo.environment["OTTER_REQUIRE_PYTHON_PEERS"] == "1" }
+    static var pythonPeersRequired: Bool { PythonPeers.areRequired }
 
     static func python(_ label: String, script: String, arguments: [String] = []) throws -> ChildProcess {
         guard let python else { throw HarnessError("no Python with opentelemetry-python: run scripts/setup-python-peers.sh") }
-        let path = packageRoot.appendingPathComponent("Tests/EndToEndTests/Python/\(script)").path
+        let path = PythonPeers.packageRoot.appendingPathComponent("Tests/EndToEndTests/Python/\(script)").path
         let process = ChildProcess(
             label: label, executable: python, arguments: [path] + arguments, environment: environment(), echo: false)
         try process.start()

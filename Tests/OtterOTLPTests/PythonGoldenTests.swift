@@ -11,26 +11,17 @@ import Tracing
 /// a third-party encoder and decoder of the same OTLP messages.
 @Suite("OTLP encodings against opentelemetry-python", .serialized)
 struct PythonGoldenTests {
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    static var python: String? {
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["OTTER_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python").path]
-        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
     /// Runs the peer script; nil (and a recorded issue in CI) when Python is missing.
     func runPeer(_ arguments: [String]) throws -> Data? {
-        guard let python = Self.python else {
-            if ProcessInfo.processInfo.environment["OTTER_REQUIRE_PYTHON_PEERS"] == "1" {
+        guard let python = PythonPeers.interpreter else {
+            if PythonPeers.areRequired {
                 Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python with opentelemetry-python was found")
             }
             return nil
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/OtterOTLPTests/Python/otlp_peer.py").path] + arguments
+        process.executableURL = python
+        process.arguments = [PythonPeers.packageRoot.appendingPathComponent("Tests/OtterOTLPTests/Python/otlp_peer.py").path] + arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()
