@@ -67,12 +67,26 @@ public struct OTLPExporterConfiguration: Sendable {
             transportProtocol = parsed
         }
 
+        var insecure = false
+        if let (name, raw) = value("INSECURE") {
+            switch raw.lowercased() {
+            case "true": insecure = true
+            case "false": insecure = false
+            default: throw .invalidValue(variable: name, value: raw, expected: "true or false")
+            }
+        }
+        /// gRPC endpoints may omit the scheme; `OTEL_EXPORTER_OTLP_INSECURE` then chooses plaintext over TLS.
+        func withScheme(_ raw: String) -> String {
+            guard transportProtocol == .grpc, !raw.contains("://") else { return raw }
+            return (insecure ? "http://" : "https://") + raw
+        }
+
         var endpoint = transportProtocol == .grpc ? defaultGRPCEndpoint : defaultHTTPEndpoint
         if let raw = environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
-            endpoint = try parseURL(raw, variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            endpoint = try parseURL(withScheme(raw), variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
             if transportProtocol != .grpc, endpoint.path.isEmpty { endpoint = endpoint.appendingPathComponent("") }
         } else if let raw = environment["OTEL_EXPORTER_OTLP_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
-            let base = try parseURL(raw, variable: "OTEL_EXPORTER_OTLP_ENDPOINT")
+            let base = try parseURL(withScheme(raw), variable: "OTEL_EXPORTER_OTLP_ENDPOINT")
             if transportProtocol == .grpc {
                 endpoint = base
             } else {
@@ -166,7 +180,9 @@ extension Otter {
     public static let otlpExporterFactory: ExporterFactory = { kind, configuration in
         switch kind {
         case .otlp, .jaeger:
-            let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(configuration.environment)
+            // The seeds' EXPORTER=jaeger means Jaeger's OTLP/gRPC port, 4317, unless OTEL_EXPORTER_OTLP_* say otherwise.
+            let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(
+                configuration.environment, defaultProtocol: kind == .jaeger ? .grpc : .httpProtobuf)
             return try OTLPExporters.make(configuration: exporterConfiguration)
         case .console, .none:
             return nil
@@ -181,10 +197,7 @@ public enum OTLPExporters {
         case .httpProtobuf, .httpJSON:
             return OTLPHTTPExporter(configuration: configuration)
         case .grpc:
-            throw .exporterUnavailable(
-                name: "otlp (grpc)",
-                reason: "OTLP/gRPC export is not built yet; set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
-                    + "(Jaeger, Tempo, the Collector and otter viewer all accept OTLP/HTTP on port 4318)")
+            return try OTLPGRPCExporter(configuration: configuration)
         }
     }
 }

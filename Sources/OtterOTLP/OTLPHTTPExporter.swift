@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CompressNIO
+import GRPCProtobuf
 import Foundation
 import Logging
 import NIOCore
@@ -14,6 +15,8 @@ public enum OTLPExportError: Error, CustomStringConvertible {
     case rejected(statusCode: Int, message: String)
     /// Retryable failures went on until the attempts or the export timeout ran out.
     case gaveUp(attempts: Int, lastError: String)
+    /// The gRPC receiver answered with a status that must not be retried.
+    case rejectedRPC(code: String, message: String)
     /// The request would exceed the 64 MiB the specification allows.
     case requestTooLarge(bytes: Int)
 
@@ -21,6 +24,8 @@ public enum OTLPExportError: Error, CustomStringConvertible {
         switch self {
         case .rejected(let statusCode, let message):
             return "OTLP receiver rejected the spans with HTTP \(statusCode)\(message.isEmpty ? "" : ": \(message)") (not retried)"
+        case .rejectedRPC(let code, let message):
+            return "OTLP receiver rejected the spans with gRPC \(code)\(message.isEmpty ? "" : ": \(message)") (not retried)"
         case .gaveUp(let attempts, let lastError):
             return "OTLP export failed after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(lastError)"
         case .requestTooLarge(let bytes):
@@ -184,7 +189,7 @@ public final class OTLPHTTPExporter: SpanExporter {
     /// The message of a `google.rpc.Status` body (protobuf or JSON), or the body as text.
     static func errorMessage(in body: ByteBuffer, contentType: String?) -> String {
         let bytes = Array(body.readableBytesView)
-        if contentType?.lowercased().hasPrefix("application/x-protobuf") == true, let message = RPCStatus.message(in: bytes) {
+        if contentType?.lowercased().hasPrefix("application/x-protobuf") == true, let message = (try? GoogleRPCStatus(serializedBytes: bytes))?.message {
             return message
         }
         if contentType?.lowercased().hasPrefix("application/json") == true,
@@ -204,38 +209,5 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-/// Reads the `message` (field 2) of a protobuf `google.rpc.Status` without its generated type.
-enum RPCStatus {
-    static func message(in bytes: [UInt8]) -> String? {
-        var index = 0
-        func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < bytes.count, shift < 64 {
-                let byte = bytes[index]
-                index += 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return result }
-                shift += 7
-            }
-            return nil
-        }
-        while index < bytes.count {
-            guard let tag = varint() else { return nil }
-            switch tag & 0x7 {
-            case 0: guard varint() != nil else { return nil }
-            case 1: index += 8
-            case 5: index += 4
-            case 2:
-                guard let length = varint(), index + Int(length) <= bytes.count else { return nil }
-                if tag >> 3 == 2 { return String(decoding: bytes[index..<index + Int(length)], as: UTF8.self) }
-                index += Int(length)
-            default: return nil
-            }
-        }
-        return nil
     }
 }

@@ -140,10 +140,16 @@ struct SeedSystemEndToEndTests {
         #expect(spans.filter { $0.spanContext.traceID == clientSpan.spanContext.traceID }.count == 5)
         #expect(ProcessHarness.spans(of: client).isEmpty, "nothing on the console in otlp mode")
 
-        let grpc = try ProcessHarness.otter(
-            "http-client", ["http-client"], environment: ["EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
-        #expect(await grpc.waitForExit() == 2)
-        #expect(grpc.lines.contains { $0.contains("OTLP/gRPC export is not built yet") })
+        // EXPORTER=jaeger: OTLP/gRPC, as the seed's Jaeger setup expects.
+        let grpcReceiver = TestOTLPGRPCReceiver()
+        let grpcPort = try await grpcReceiver.start()
+        let jaeger = try ProcessHarness.otter(
+            "http-client", ["http-client", "--url", url + "/"],
+            environment: ["EXPORTER": "jaeger", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(grpcPort)"])
+        #expect(await jaeger.waitForExit() != 0, "the server is stopped, so the request fails")
+        await grpcReceiver.stop()
+        let jaegerSpans = try grpcReceiver.requests.flatMap { try OTLPMapping.finishedSpans(from: $0.request) }
+        #expect(jaegerSpans.contains { $0.resource.serviceName == "http-client" && $0.kind == .client && $0.status?.code == .error })
         let bad = try ProcessHarness.otter("http-client", ["http-client"], environment: ["EXPORTER": "zipkin"])
         #expect(await bad.waitForExit() == 2)
         #expect(bad.lines.contains { $0.contains("EXPORTER=zipkin is not valid") })

@@ -65,7 +65,7 @@ struct OTLPConfigurationTests {
         let processor = try #require(service.tracer.processor as? BatchSpanProcessor)
         #expect(processor.exporter is OTLPHTTPExporter)
         let jaeger = try Otter.makeService(serviceName: "jaeger", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
-        #expect((jaeger.tracer.processor as? BatchSpanProcessor)?.exporter is OTLPHTTPExporter)
+        #expect((jaeger.tracer.processor as? BatchSpanProcessor)?.exporter is OTLPGRPCExporter, "jaeger means OTLP/gRPC")
     }
 
     @Test func retryAfterParsesSecondsAndHTTPDates() throws {

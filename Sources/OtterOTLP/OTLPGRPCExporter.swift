@@ -1,0 +1,126 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+import Logging
+import Otter
+
+/// Exports spans over OTLP/gRPC (`opentelemetry.proto.collector.trace.v1.TraceService/Export`) on grpc-swift 2:
+/// plaintext for `http://` endpoints, TLS for `https://`, custom headers as metadata, optional gzip. Retries the
+/// codes the OTLP specification calls retryable (CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE,
+/// UNAVAILABLE, DATA_LOSS, and RESOURCE_EXHAUSTED when the server sends RetryInfo, whose delay is honoured) with
+/// exponential backoff and jitter within the export timeout; other codes are dropped and reported once.
+public final class OTLPGRPCExporter: SpanExporter {
+    public let configuration: OTLPExporterConfiguration
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let connections: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects lazily: nothing is sent until the first export, and a receiver that is down is retried.
+    public init(
+        configuration: OTLPExporterConfiguration, logger: Logger = Logger(label: "otter.otlp-grpc-exporter")
+    ) throws(ConfigurationError) {
+        self.configuration = configuration
+        self.logger = logger
+        let endpoint = configuration.endpoint
+        let isTLS = endpoint.scheme?.lowercased() == "https"
+        guard let host = endpoint.host, !host.isEmpty else {
+            throw .invalidValue(variable: "OTEL_EXPORTER_OTLP_ENDPOINT", value: endpoint.absoluteString, expected: "a URL with a host")
+        }
+        let port = endpoint.port ?? (isTLS ? 443 : 4317)
+        let target: any ResolvableTarget
+        if host.contains(":") {
+            target = .ipv6(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+        } else if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            target = .ipv4(host: host, port: port)
+        } else {
+            target = .dns(host: host, port: port)
+        }
+        var transportConfiguration = HTTP2ClientTransport.Posix.Config.defaults
+        if configuration.compression == .gzip {
+            transportConfiguration.compression = .init(algorithm: .gzip, enabledAlgorithms: .gzip)
+        }
+        let transport: HTTP2ClientTransport.Posix
+        do {
+            transport = try HTTP2ClientTransport.Posix(
+                target: target, transportSecurity: isTLS ? .tls : .plaintext, config: transportConfiguration)
+        } catch {
+            throw .exporterUnavailable(name: "otlp (grpc)", reason: "cannot reach \(endpoint): \(error)")
+        }
+        let client = GRPCClient(transport: transport)
+        self.client = client
+        connections = Task { try? await client.runConnections() }
+    }
+
+    public func export(_ batch: [FinishedSpan]) async throws {
+        guard !batch.isEmpty else { return }
+        let request = OTLPMapping.request(for: batch)
+        var metadata = Metadata()
+        metadata.addString("\(OTLPHTTPExporter.userAgent) grpc-swift/2", forKey: "user-agent")
+        for header in configuration.headers { metadata.addString(header.value, forKey: header.name.lowercased()) }
+        let traceService = Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client)
+
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: configuration.timeout)
+        var attempt = 0
+        while true {
+            attempt += 1
+            var options = CallOptions.defaults
+            options.timeout = max(.milliseconds(1), clock.now.duration(to: deadline))
+            if configuration.compression == .gzip { options.compression = .gzip }
+            let failure: String
+            var retryDelay: Duration?
+            do {
+                let response = try await traceService.export(request, metadata: metadata, options: options)
+                logPartialSuccess(response, batchSize: batch.count)
+                return
+            } catch let error as RPCError {
+                if Task.isCancelled { throw CancellationError() }
+                switch error.code {
+                case .cancelled, .deadlineExceeded, .aborted, .outOfRange, .unavailable, .dataLoss:
+                    retryDelay = Self.retryDelay(in: error)
+                case .resourceExhausted:
+                    guard let delay = Self.retryDelay(in: error) else {
+                        throw OTLPExportError.rejectedRPC(code: "\(error.code)", message: error.message)
+                    }
+                    retryDelay = delay
+                default:
+                    throw OTLPExportError.rejectedRPC(code: "\(error.code)", message: error.message)
+                }
+                failure = "gRPC \(error.code): \(error.message)"
+            }
+            guard attempt < configuration.retryPolicy.maximumAttempts else {
+                throw OTLPExportError.gaveUp(attempts: attempt, lastError: failure)
+            }
+            let delay = retryDelay ?? configuration.retryPolicy.backoff(beforeRetry: attempt)
+            guard clock.now.advanced(by: delay) < deadline else {
+                throw OTLPExportError.gaveUp(attempts: attempt, lastError: "\(failure); next retry would pass the export timeout")
+            }
+            try await Task.sleep(for: delay)
+        }
+    }
+
+    /// The `RetryInfo.retry_delay` the server put in `grpc-status-details-bin`, if any.
+    static func retryDelay(in error: RPCError) -> Duration? {
+        guard let status = try? error.unpackGoogleRPCStatus() else { return nil }
+        return status.details.lazy.compactMap(\.retryInfo).first?.delay
+    }
+
+    private func logPartialSuccess(_ response: OTLPExportTraceServiceResponse, batchSize: Int) {
+        guard response.hasPartialSuccess else { return }
+        let partial = response.partialSuccess
+        guard partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty else { return }
+        logger.warning(
+            "OTLP receiver accepted the export partially",
+            metadata: [
+                "otter.spans": "\(batchSize)", "otter.spans.rejected": "\(partial.rejectedSpans)",
+                "message": "\(partial.errorMessage)",
+            ])
+    }
+
+    /// Closes the connection once in-flight exports finish.
+    public func shutdown() async {
+        client.beginGracefulShutdown()
+        await connections.value
+    }
+}

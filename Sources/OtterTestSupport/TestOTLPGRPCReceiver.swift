@@ -1,0 +1,72 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import OtterOTLP
+import Synchronization
+
+/// A real OTLP/gRPC receiver on 127.0.0.1 for exporter tests: records each request with its metadata and answers
+/// with scripted errors first, then success.
+public final class TestOTLPGRPCReceiver: Sendable {
+    public struct ReceivedRequest: Sendable {
+        public var request: OTLPExportTraceServiceRequest
+        public var metadata: Metadata
+    }
+
+    private struct State {
+        var requests: [ReceivedRequest] = []
+        var script: [any Error] = []
+        var server: GRPCServer<HTTP2ServerTransport.Posix>?
+        var task: Task<Void, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var requests: [ReceivedRequest] { state.withLock { $0.requests } }
+
+    /// Queues errors to answer the next requests with, in order.
+    public func script(_ errors: any Error...) {
+        state.withLock { $0.script.append(contentsOf: errors) }
+    }
+
+    struct Service: Opentelemetry_Proto_Collector_Trace_V1_TraceService.ServiceProtocol {
+        let receiver: TestOTLPGRPCReceiver
+
+        func export(
+            request: ServerRequest<OTLPExportTraceServiceRequest>, context: ServerContext
+        ) async throws -> ServerResponse<OTLPExportTraceServiceResponse> {
+            ServerResponse(message: try receiver.receive(request.message, metadata: request.metadata))
+        }
+    }
+
+    func receive(_ request: OTLPExportTraceServiceRequest, metadata: Metadata) throws -> OTLPExportTraceServiceResponse {
+        let error = state.withLock { state -> (any Error)? in
+            state.requests.append(ReceivedRequest(request: request, metadata: metadata))
+            return state.script.isEmpty ? nil : state.script.removeFirst()
+        }
+        if let error { throw error }
+        return OTLPExportTraceServiceResponse()
+    }
+
+    /// Starts listening (port 0 picks a free one) and returns the port.
+    public func start(port: Int = 0) async throws -> Int {
+        let server = GRPCServer(
+            transport: .http2NIOPosix(
+                address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext,
+                config: .defaults { $0.compression.enabledAlgorithms = .all }),
+            services: [Service(receiver: self)])
+        let task = Task { try await server.serve() }
+        state.withLock {
+            $0.server = server
+            $0.task = task
+        }
+        guard let address = try await server.listeningAddress?.ipv4 else { throw RPCError(code: .internalError, message: "no address") }
+        return address.port
+    }
+
+    public func stop() async {
+        let (server, task) = state.withLock { ($0.server, $0.task) }
+        server?.beginGracefulShutdown()
+        _ = try? await task?.value
+    }
+}
