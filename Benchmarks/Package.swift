@@ -29,6 +29,18 @@ let package = Package(
             ],
             path: "Benchmarks/SpanHotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "OTLPExport",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Otter", package: mainPackage),
+                .product(name: "OtterOTLP", package: mainPackage),
+                .product(name: "OtterTestSupport", package: mainPackage),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            path: "Benchmarks/OTLPExport",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
