@@ -125,6 +125,16 @@ struct SeedSystemEndToEndTests {
         let (server, url) = try await ProcessHarness.startServer(environment: otlp)
         let client = try ProcessHarness.otter("http-client", ["http-client", "--url", url + "/"], environment: otlp)
         #expect(await client.waitForExit() == 0, "\(client.lines)")
+
+        // EXPORTER=jaeger: OTLP/gRPC, as the seed's Jaeger setup expects.
+        let grpcReceiver = TestOTLPGRPCReceiver()
+        let grpcPort = try await grpcReceiver.start()
+        let jaeger = try ProcessHarness.otter(
+            "http-client", ["http-client", "--url", url + "/"],
+            environment: ["EXPORTER": "jaeger", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(grpcPort)"])
+        #expect(await jaeger.waitForExit() == 0, "\(jaeger.lines)")
+        await grpcReceiver.stop()
+
         let (serverStatus, _) = await ProcessHarness.stop(server)
         #expect(serverStatus == 0)
         await receiver.stop()
@@ -133,23 +143,19 @@ struct SeedSystemEndToEndTests {
             try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
         }
         let clientSpan = try #require(spans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
-        let serverSpan = try #require(spans.first { $0.resource.serviceName == "http-server" && $0.operationName == "/" })
-        #expect(serverSpan.spanContext.traceID == clientSpan.spanContext.traceID)
+        let serverSpan = try #require(spans.first {
+            $0.resource.serviceName == "http-server" && $0.operationName == "/" && $0.spanContext.traceID == clientSpan.spanContext.traceID
+        })
         #expect(serverSpan.parentSpanContext?.spanID == clientSpan.spanContext.spanID)
         #expect(serverSpan.parentSpanContext?.isRemote == true)
         #expect(spans.filter { $0.spanContext.traceID == clientSpan.spanContext.traceID }.count == 5)
         #expect(ProcessHarness.spans(of: client).isEmpty, "nothing on the console in otlp mode")
 
-        // EXPORTER=jaeger: OTLP/gRPC, as the seed's Jaeger setup expects.
-        let grpcReceiver = TestOTLPGRPCReceiver()
-        let grpcPort = try await grpcReceiver.start()
-        let jaeger = try ProcessHarness.otter(
-            "http-client", ["http-client", "--url", url + "/"],
-            environment: ["EXPORTER": "jaeger", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(grpcPort)"])
-        #expect(await jaeger.waitForExit() != 0, "the server is stopped, so the request fails")
-        await grpcReceiver.stop()
         let jaegerSpans = try grpcReceiver.requests.flatMap { try OTLPMapping.finishedSpans(from: $0.request) }
-        #expect(jaegerSpans.contains { $0.resource.serviceName == "http-client" && $0.kind == .client && $0.status?.code == .error })
+        let jaegerClientSpan = try #require(jaegerSpans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
+        #expect(spans.contains { $0.resource.serviceName == "http-server" && $0.parentSpanContext?.spanID == jaegerClientSpan.spanContext.spanID },
+            "the server (exporting over HTTP) continued the trace of the client (exporting over gRPC)")
+
         let bad = try ProcessHarness.otter("http-client", ["http-client"], environment: ["EXPORTER": "zipkin"])
         #expect(await bad.waitForExit() == 2)
         #expect(bad.lines.contains { $0.contains("EXPORTER=zipkin is not valid") })
