@@ -18,10 +18,27 @@ def parse(path):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if len(cells) >= 4 and cells[0] not in ("Metric",) and not cells[0].startswith(":"):
                 try:
-                    results[name][cells[0]] = float(cells[3])  # p50
+                    results[name][cells[0]] = float(cells[3]) * unit_scale(cells[0])  # p50, in ns or units
                 except ValueError:
                     pass
     return results
+
+
+UNITS = {"(ns)": 1, "(us)": 1e3, "(μs)": 1e3, "(ms)": 1e6, "(s)": 1e9, "(K)": 1e3, "(M)": 1e6, "(G)": 1e9}
+
+
+def unit_scale(label):
+    """package-benchmark writes units and magnitudes into the metric label: `Time (wall clock) (us) *`."""
+    scale = 1.0
+    for unit, factor in UNITS.items():
+        if unit in label:
+            scale *= factor
+    return scale
+
+
+def batch_size(name):
+    found = re.search(r"(\d+) spans per iteration|batch of (\d+)", name)
+    return int(found.group(1) or found.group(2)) if found else 1
 
 
 def metric(row, prefix):
@@ -54,21 +71,26 @@ def main():
     print("Latest run of `scripts/bench.sh` (package-benchmark, release build). Figures are p50 per operation.")
     print("Ratios compare with the same benchmark in the same run: `swift-otel` is swift-otel 1.6.0's tracer")
     print("(its tracing service not running, as in its own benchmark), `floor` is swift-distributed-tracing's")
-    print("NoOpTracer. Above 1x means Otter is faster.\n")
+    print("NoOpTracer. Above 1x means Otter is faster. Batch benchmarks (OTLP encoding of 512 spans, pipeline")
+    print("iterations of 512 spans ended and flushed into a receiver on 127.0.0.1) are divided by 512.\n")
     print(f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, {platform.system()} {platform.release()}.\n")
-    print("| benchmark | wall clock (ns) | mallocs | vs swift-otel | vs floor |")
-    print("|---|---:|---:|---:|---:|")
+    print("| benchmark | wall clock per span (ns) | mallocs per span | spans/s | vs swift-otel | vs floor |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in sorted(results):
         row = results[name]
+        spans = batch_size(name)
         wall = metric(row, "Time (wall clock)")
         mallocs = metric(row, "Malloc (total)")
+        wall = wall / spans if wall is not None else None
+        mallocs = mallocs / spans if mallocs is not None else None
         baseline = None
         if "/otter/" in name:
             baseline = metric(results.get(name.replace("/otter/", "/swift-otel/"), {}), "Time (wall clock)")
         vs_floor = ratio(floor, wall) if name.startswith("withSpan/") else "n/a"
         wall_text = f"{wall:.0f}" if wall is not None else "n/a"
-        malloc_text = f"{mallocs:.0f}" if mallocs is not None else "n/a"
-        print(f"| {name} | {wall_text} | {malloc_text} | {ratio(baseline, wall) if baseline else 'n/a'} | {vs_floor} |")
+        malloc_text = (f"{mallocs:.0f}" if mallocs >= 10 or mallocs == int(mallocs) else f"{mallocs:.1f}") if mallocs is not None else "n/a"
+        rate_text = f"{1e9 / wall:,.0f}" if wall else "n/a"
+        print(f"| {name} | {wall_text} | {malloc_text} | {rate_text} | {ratio(baseline, wall) if baseline else 'n/a'} | {vs_floor} |")
     print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark"
           " --format markdown --no-progress` in `Benchmarks/`).")
 
