@@ -67,10 +67,9 @@ public final class OTLPHTTPExporter: SpanExporter {
 
     /// The request body for `batch` in the configured encoding, before compression.
     public func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
-        let request = OTLPMapping.request(for: batch)
         switch configuration.transportProtocol {
-        case .httpJSON: return Array(OTLPJSON.encode(request))
-        default: return try request.serializedBytes()
+        case .httpJSON: return Array(OTLPJSON.encode(OTLPMapping.request(for: batch)))
+        default: return OTLPProtobufEncoder.encode(batch)
         }
     }
 

@@ -59,6 +59,26 @@ struct OTLPMappingTests {
         expectSameSpans(decoded, OTLPFixtures.spans)
     }
 
+    @Test func directProtobufEncoderWritesTheSameMessage() throws {
+        var withEverything = OTLPFixtures.spans
+        withEverything[1].attributes["negative"] = -5
+        withEverything[1].attributes["int32"] = SpanAttribute.int32(-7)
+        withEverything[1].attributes["int32s"] = SpanAttribute.int32Array([1, -1])
+        withEverything[1].attributes["empty"] = ""
+        withEverything[1].startTimeNanosecondsSinceEpoch = 0
+        var otherResource = OTLPFixtures.client
+        otherResource.resource = Resource(attributes: ["service.name": "other"])
+        let spans = withEverything + [otherResource, OTLPFixtures.server]
+
+        let direct = OTLPProtobufEncoder.encode(spans)
+        let decoded = try OTLPExportTraceServiceRequest(serializedBytes: direct)
+        let viaMessages = try OTLPExportTraceServiceRequest(serializedBytes: OTLPMapping.request(for: spans).serializedBytes() as [UInt8])
+        expectSameSpans(try OTLPMapping.finishedSpans(from: decoded), try OTLPMapping.finishedSpans(from: viaMessages))
+        #expect(decoded.resourceSpans.count == 2)
+        #expect(decoded.resourceSpans.map { $0.scopeSpans.map(\.spans.count) } == viaMessages.resourceSpans.map { $0.scopeSpans.map(\.spans.count) })
+        #expect(direct.count == (try OTLPMapping.request(for: spans).serializedBytes() as [UInt8]).count, "same size: nothing extra or missing")
+    }
+
     @Test func jsonRoundTripKeepsEveryField() throws {
         let json = OTLPJSON.encode(OTLPMapping.request(for: OTLPFixtures.spans))
         let decoded = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(json))

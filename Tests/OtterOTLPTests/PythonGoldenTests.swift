@@ -116,8 +116,7 @@ struct PythonGoldenTests {
     }
 
     @Test func pythonDecodesOtterProtobufWithEveryField() throws {
-        let bytes: [UInt8] = try OTLPMapping.request(for: OTLPFixtures.spans).serializedBytes()
-        let file = try temporaryFile(Data(bytes))
+        let file = try temporaryFile(Data(OTLPProtobufEncoder.encode(OTLPFixtures.spans)))
         defer { try? FileManager.default.removeItem(at: file) }
         guard let output = try runPeer(["decode-protobuf", file.path]) else { return }
         expectPythonSees(try #require(try JSONSerialization.jsonObject(with: output) as? [[String: Any]]))
