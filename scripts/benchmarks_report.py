@@ -88,7 +88,12 @@ def main():
             baseline = metric(results.get(name.replace("/otter/", "/swift-otel/"), {}), "Time (wall clock)")
         vs_floor = ratio(floor, wall) if name.startswith("withSpan/") else "n/a"
         wall_text = f"{wall:.0f}" if wall is not None else "n/a"
-        malloc_text = (f"{mallocs:.0f}" if mallocs >= 10 or mallocs == int(mallocs) else f"{mallocs:.1f}") if mallocs is not None else "n/a"
+        if mallocs is None:
+            malloc_text = "n/a"
+        elif mallocs == int(mallocs):
+            malloc_text = f"{mallocs:.0f}"
+        else:
+            malloc_text = f"{mallocs:.2f}"
         rate_text = f"{1e9 / wall:,.0f}" if wall else "n/a"
         print(f"| {name} | {wall_text} | {malloc_text} | {rate_text} | {ratio(baseline, wall) if baseline else 'n/a'} | {vs_floor} |")
     print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark"
