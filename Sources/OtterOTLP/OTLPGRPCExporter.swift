@@ -60,43 +60,29 @@ public final class OTLPGRPCExporter: SpanExporter {
         for header in configuration.headers { metadata.addString(header.value, forKey: header.name.lowercased()) }
         let traceService = Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client)
 
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: configuration.timeout)
-        var attempt = 0
-        while true {
-            attempt += 1
+        try await configuration.retryPolicy.run(timeout: configuration.timeout) { deadline in
             var options = CallOptions.defaults
-            options.timeout = max(.milliseconds(1), clock.now.duration(to: deadline))
+            options.timeout = max(.milliseconds(1), ContinuousClock().now.duration(to: deadline))
             if configuration.compression == .gzip { options.compression = .gzip }
-            let failure: String
-            var retryDelay: Duration?
             do {
                 let response = try await traceService.export(request, metadata: metadata, options: options)
-                logPartialSuccess(response, batchSize: batch.count)
-                return
+                logPartialSuccess(response, batchSize: batch.count, logger: logger)
+                return .delivered
             } catch let error as RPCError {
                 if Task.isCancelled { throw CancellationError() }
+                let reason = "gRPC \(error.code): \(error.message)"
                 switch error.code {
                 case .cancelled, .deadlineExceeded, .aborted, .outOfRange, .unavailable, .dataLoss:
-                    retryDelay = Self.retryDelay(in: error)
+                    return .retryable(reason: reason, retryAfter: Self.retryDelay(in: error))
                 case .resourceExhausted:
                     guard let delay = Self.retryDelay(in: error) else {
                         throw OTLPExportError.rejectedRPC(code: "\(error.code)", message: error.message)
                     }
-                    retryDelay = delay
+                    return .retryable(reason: reason, retryAfter: delay)
                 default:
                     throw OTLPExportError.rejectedRPC(code: "\(error.code)", message: error.message)
                 }
-                failure = "gRPC \(error.code): \(error.message)"
             }
-            guard attempt < configuration.retryPolicy.maximumAttempts else {
-                throw OTLPExportError.gaveUp(attempts: attempt, lastError: failure)
-            }
-            let delay = retryDelay ?? configuration.retryPolicy.backoff(beforeRetry: attempt)
-            guard clock.now.advanced(by: delay) < deadline else {
-                throw OTLPExportError.gaveUp(attempts: attempt, lastError: "\(failure); next retry would pass the export timeout")
-            }
-            try await Task.sleep(for: delay)
         }
     }
 
@@ -104,18 +90,6 @@ public final class OTLPGRPCExporter: SpanExporter {
     static func retryDelay(in error: RPCError) -> Duration? {
         guard let status = try? error.unpackGoogleRPCStatus() else { return nil }
         return status.details.lazy.compactMap(\.retryInfo).first?.delay
-    }
-
-    private func logPartialSuccess(_ response: OTLPExportTraceServiceResponse, batchSize: Int) {
-        guard response.hasPartialSuccess else { return }
-        let partial = response.partialSuccess
-        guard partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty else { return }
-        logger.warning(
-            "OTLP receiver accepted the export partially",
-            metadata: [
-                "otter.spans": "\(batchSize)", "otter.spans.rejected": "\(partial.rejectedSpans)",
-                "message": "\(partial.errorMessage)",
-            ])
     }
 
     /// Closes the connection once in-flight exports finish.

@@ -90,33 +90,17 @@ public final class OTLPHTTPExporter: SpanExporter {
         if configuration.compression == .gzip { request.headers.add(name: "Content-Encoding", value: "gzip") }
         for header in configuration.headers { request.headers.add(name: header.name, value: header.value) }
 
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: configuration.timeout)
-        var attempt = 0
-        while true {
-            attempt += 1
+        try await configuration.retryPolicy.run(timeout: configuration.timeout) { deadline in
             request.body = .bytes(body)
-            let outcome = await send(request, deadline: deadline)
-            let retryDelay: Duration?
-            let failure: String
-            switch outcome {
+            switch await send(request, deadline: deadline) {
             case .delivered(let responseBody, let contentType):
                 logPartialSuccess(responseBody, contentType: contentType, batchSize: batch.count)
-                return
+                return .delivered
             case .rejected(let status, let message):
                 throw OTLPExportError.rejected(statusCode: status, message: message)
             case .retryable(let description, let retryAfter):
-                failure = description
-                retryDelay = retryAfter
+                return .retryable(reason: description, retryAfter: retryAfter)
             }
-            guard attempt < configuration.retryPolicy.maximumAttempts else {
-                throw OTLPExportError.gaveUp(attempts: attempt, lastError: failure)
-            }
-            let delay = retryDelay ?? configuration.retryPolicy.backoff(beforeRetry: attempt)
-            guard clock.now.advanced(by: delay) < deadline else {
-                throw OTLPExportError.gaveUp(attempts: attempt, lastError: "\(failure); next retry would pass the export timeout")
-            }
-            try await Task.sleep(for: delay)
         }
     }
 
@@ -161,15 +145,8 @@ public final class OTLPHTTPExporter: SpanExporter {
         } else {
             response = try? OTLPExportTraceServiceResponse(serializedBytes: bytes)
         }
-        guard let response, response.hasPartialSuccess else { return }
-        let partial = response.partialSuccess
-        guard partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty else { return }
-        logger.warning(
-            "OTLP receiver accepted the export partially",
-            metadata: [
-                "otter.spans": "\(batchSize)", "otter.spans.rejected": "\(partial.rejectedSpans)",
-                "message": "\(partial.errorMessage)",
-            ])
+        guard let response else { return }
+        OtterOTLP.logPartialSuccess(response, batchSize: batchSize, logger: logger)
     }
 
     /// `Retry-After` as delay-seconds or an HTTP-date.
