@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Otter", targets: ["Otter"]),
         .library(name: "OtterOTLP", targets: ["OtterOTLP"]),
+        .library(name: "OtterViewer", targets: ["OtterViewer"]),
         .library(name: "OtterExamples", targets: ["OtterExamples"]),
         .library(name: "OtterTestSupport", targets: ["OtterTestSupport"]),
         .executable(name: "otter", targets: ["otter"]),
@@ -57,6 +58,22 @@ let package = Package(
             exclude: ["Generated/README.md"]
         ),
         .target(
+            name: "OtterViewer",
+            dependencies: [
+                "Otter",
+                "OtterOTLP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "OtterExamples",
             dependencies: [
                 "Otter",
@@ -72,6 +89,9 @@ let package = Package(
             name: "otter",
             dependencies: [
                 "OtterExamples",
+                "OtterViewer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,6 +113,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OtterTests", dependencies: ["Otter"]),
+        .testTarget(
+            name: "OtterViewerTests",
+            dependencies: [
+                "Otter",
+                "OtterOTLP",
+                "OtterViewer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
         .testTarget(
             name: "OtterOTLPTests",
             dependencies: [

@@ -99,7 +99,8 @@ public enum OTLPMapping {
         return otlp
     }
 
-    static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
+    /// The OTLP enum for a span kind.
+    public static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
         switch kind {
         case .internal: return .internal
         case .server: return .server

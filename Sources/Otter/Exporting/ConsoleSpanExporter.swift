@@ -176,8 +176,8 @@ public final class ConsoleSpanExporter: SpanExporter {
         return "{\(members.joined(separator: ", "))}"
     }
 
-    /// One attribute value as JSON.
-    static func valueText(_ value: SpanAttribute) -> String {
+    /// One attribute value as JSON text.
+    public static func valueText(_ value: SpanAttribute) -> String {
         switch value {
         case .int32(let value): return String(value)
         case .int64(let value): return String(value)

@@ -9,13 +9,20 @@ import Foundation
 import Tracing
 
 /// The entity that produces spans: a service in a process on a host (OpenTelemetry resource).
-public struct Resource: Sendable, Equatable {
+public struct Resource: Sendable, Hashable {
     public var attributes: SpanAttributes
     public var schemaURL: String?
 
     public init(attributes: SpanAttributes = [:], schemaURL: String? = nil) {
         self.attributes = attributes
         self.schemaURL = schemaURL
+    }
+
+    /// Hashes the parts that identify a resource cheaply; equal resources hash equally.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(serviceName)
+        hasher.combine(attributes.count)
+        hasher.combine(schemaURL)
     }
 
     /// `service.name`, if set.

@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import Otter
+import OtterOTLP
+import SwiftProtobuf
+import Tracing
+
+/// Spans in one SQLite file (GRDB, WAL): a row per span holding its OTLP protobuf encoding plus the columns
+/// that queries filter on; resources (with their scope) are stored once and shared by their spans.
+public final class SQLiteTraceStore: TraceStore {
+    private let database: any DatabaseWriter
+
+    /// Opens (creating and migrating if needed) the store at `path`; `":memory:"` keeps it in memory.
+    public init(path: String) throws {
+        if path == ":memory:" {
+            database = try DatabaseQueue()
+        } else {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            database = try DatabasePool(path: path, configuration: configuration)
+        }
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: spans, origins") { db in
+            try db.execute(sql: """
+                CREATE TABLE origin (
+                    id INTEGER PRIMARY KEY,
+                    fingerprint BLOB NOT NULL UNIQUE,
+                    service TEXT NOT NULL,
+                    encoded BLOB NOT NULL
+                );
+                CREATE TABLE span (
+                    traceID BLOB NOT NULL,
+                    spanID BLOB NOT NULL,
+                    originID INTEGER NOT NULL REFERENCES origin(id),
+                    service TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    kind INTEGER NOT NULL,
+                    startTime INTEGER NOT NULL,
+                    duration INTEGER NOT NULL,
+                    isError INTEGER NOT NULL,
+                    encoded BLOB NOT NULL,
+                    PRIMARY KEY (traceID, spanID)
+                ) WITHOUT ROWID;
+                CREATE INDEX span_by_service_time ON span(service, startTime);
+                CREATE INDEX span_by_service_operation ON span(service, operation, kind);
+                """)
+        }
+        return migrator
+    }
+
+    /// A resource and scope, encoded as an OTLP `ScopeSpans`-less `ResourceSpans` header: the span's origin.
+    private static func originEncoding(_ span: FinishedSpan) throws -> [UInt8] {
+        var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+        resourceSpans.resource.attributes = OTLPMapping.keyValues(span.resource.attributes)
+        if let schemaURL = span.resource.schemaURL { resourceSpans.schemaURL = schemaURL }
+        var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+        scopeSpans.scope.name = span.instrumentationScope.name
+        if let version = span.instrumentationScope.version { scopeSpans.scope.version = version }
+        resourceSpans.scopeSpans = [scopeSpans]
+        return try resourceSpans.serializedBytes()
+    }
+
+    public func write(_ spans: [FinishedSpan]) async throws {
+        guard !spans.isEmpty else { return }
+        var rows: [(span: FinishedSpan, origin: [UInt8], encoded: [UInt8])] = []
+        rows.reserveCapacity(spans.count)
+        for span in spans {
+            rows.append((span, try Self.originEncoding(span), try OTLPMapping.span(for: span).serializedBytes()))
+        }
+        let rowsToInsert = rows
+        try await database.write { db in
+            var originIDs: [[UInt8]: Int64] = [:]
+            let insertSpan = try db.makeStatement(sql: """
+                INSERT OR REPLACE INTO span (traceID, spanID, originID, service, operation, kind, startTime, duration, isError, encoded)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for row in rowsToInsert {
+                let originID: Int64
+                if let known = originIDs[row.origin] {
+                    originID = known
+                } else {
+                    let fingerprint = Data(row.origin)
+                    if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM origin WHERE fingerprint = ?", arguments: [fingerprint]) {
+                        originID = existing
+                    } else {
+                        try db.execute(
+                            sql: "INSERT INTO origin (fingerprint, service, encoded) VALUES (?, ?, ?)",
+                            arguments: [fingerprint, row.span.resource.serviceName ?? "unknown_service", fingerprint])
+                        originID = db.lastInsertedRowID
+                    }
+                    originIDs[row.origin] = originID
+                }
+                let span = row.span
+                try insertSpan.execute(arguments: [
+                    Data(span.spanContext.traceID.bytes), Data(span.spanContext.spanID.bytes), originID,
+                    span.resource.serviceName ?? "unknown_service", span.operationName,
+                    OTLPMapping.kind(span.kind).rawValue,
+                    Int64(bitPattern: span.startTimeNanosecondsSinceEpoch), Int64(bitPattern: span.durationNanoseconds),
+                    span.status?.code == .error, Data(row.encoded),
+                ])
+            }
+        }
+    }
+
+    public func trace(_ traceID: TraceID) async throws -> [FinishedSpan] {
+        let rows = try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT span.encoded AS span, origin.encoded AS origin FROM span JOIN origin ON origin.id = span.originID
+                    WHERE span.traceID = ? ORDER BY span.startTime
+                    """,
+                arguments: [Data(traceID.bytes)])
+        }
+        var origins: [Data: (Resource, InstrumentationScope)] = [:]
+        return try rows.map { row in
+            let originBytes: Data = row["origin"]
+            let spanBytes: Data = row["span"]
+            let origin: (Resource, InstrumentationScope)
+            if let known = origins[originBytes] {
+                origin = known
+            } else {
+                let resourceSpans = try Opentelemetry_Proto_Trace_V1_ResourceSpans(serializedBytes: originBytes)
+                let scope = resourceSpans.scopeSpans.first?.scope
+                origin = (
+                    Resource(
+                        attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
+                        schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL),
+                    InstrumentationScope(name: scope?.name ?? "", version: (scope?.version).flatMap { $0.isEmpty ? nil : $0 })
+                )
+                origins[originBytes] = origin
+            }
+            return try OTLPMapping.finishedSpan(
+                from: Opentelemetry_Proto_Trace_V1_Span(serializedBytes: spanBytes), resource: origin.0, scope: origin.1)
+        }
+    }
+
+    public func services() async throws -> [String] {
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT service FROM origin ORDER BY service") }
+    }
+
+    public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
+        let rows = try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT DISTINCT operation, kind FROM span WHERE service = ? ORDER BY operation, kind", arguments: [service])
+        }
+        return rows.map { row in
+            let kind: Int = row["kind"]
+            let name: SpanKindName =
+                switch kind {
+                case 2: .server
+                case 3: .client
+                case 4: .producer
+                case 5: .consumer
+                default: .internal
+                }
+            return (row["operation"], name)
+        }
+    }
+}

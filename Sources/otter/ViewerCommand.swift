@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OtterViewer
+import ServiceLifecycle
+
+/// `otter viewer`: receives OTLP, stores spans in SQLite, serves the Jaeger query API.
+struct ViewerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "viewer", abstract: "Run the trace viewer: OTLP/HTTP in, SQLite store, Jaeger query API.")
+
+    @Option(help: "Address to listen on.")
+    var bind = "127.0.0.1"
+
+    @Option(help: "OTLP/HTTP port (POST /v1/traces).")
+    var otlpHTTPPort = 4318
+
+    @Option(help: "Port of the Jaeger query API.")
+    var uiPort = 16686
+
+    @Option(help: "SQLite file (':memory:' keeps nothing). Default: ~/.otter/otter.sqlite")
+    var db: String?
+
+    func run() async throws {
+        let path = db ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".otter/otter.sqlite").path
+        let store = try SQLiteTraceStore(path: path)
+        var logger = Logger(label: "otter-viewer")
+        logger.logLevel = .warning
+        let viewer = Viewer(
+            configuration: .init(bindAddress: bind, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort), store: store)
+        let services = viewer.makeServices(logger: logger) { name, port in
+            let line =
+                name == "otlp-http"
+                ? "otter viewer: OTLP/HTTP on http://\(bind):\(port)/v1/traces"
+                : "otter viewer: Jaeger query API on http://\(bind):\(port)/api/services"
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+        FileHandle.standardOutput.write(Data("otter viewer: spans stored in \(path)\n".utf8))
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
