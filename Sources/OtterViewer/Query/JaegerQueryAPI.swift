@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Otter
+import Tracing
 
 /// The Jaeger HTTP query API (`/api/...`) that the Jaeger UI and Grafana's Jaeger data source call, with
 /// Jaeger's envelope `{"data","total","limit","offset","errors"}` and its status codes.
@@ -39,6 +40,28 @@ public struct JaegerQueryAPI: Sendable {
                 .filter { kind == nil || kind == "" || $0.kind.rawValue == kind }
                 .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
             return Self.json(JaegerEnvelope(data: operations, total: operations.count))
+        }
+        router.get("/api/traces") { request, _ -> Response in
+            let parameters = request.uri.queryParameters
+            let search: JaegerSearch.Request
+            do {
+                search = try JaegerSearch.parse(
+                    value: { parameters.get($0) }, values: { parameters.getAll($0) },
+                    nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
+            } catch let error as JaegerSearch.InvalidParameter {
+                return Self.error(.badRequest, error.description)
+            }
+            let traceIDs: [TraceID]
+            switch search {
+            case .traceIDs(let ids): traceIDs = ids
+            case .query(let query): traceIDs = try await store.findTraceIDs(query)
+            }
+            var traces: [JaegerTrace] = []
+            for traceID in traceIDs {
+                let spans = try await store.trace(traceID)
+                if !spans.isEmpty { traces.append(JaegerTrace(spans: spans)) }
+            }
+            return Self.json(JaegerEnvelope(data: traces, total: traces.count))
         }
         router.get("/api/traces/:traceID") { _, context -> Response in
             let raw = context.parameters.get("traceID") ?? ""

@@ -53,7 +53,37 @@ public final class SQLiteTraceStore: TraceStore {
                 CREATE INDEX span_by_service_operation ON span(service, operation, kind);
                 """)
         }
+        migrator.registerMigration("v2: attribute index") { db in
+            try db.execute(sql: """
+                CREATE TABLE span_attribute (
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    traceID BLOB NOT NULL,
+                    spanID BLOB NOT NULL,
+                    PRIMARY KEY (key, value, traceID, spanID)
+                ) WITHOUT ROWID;
+                CREATE TABLE origin_attribute (
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    originID INTEGER NOT NULL REFERENCES origin(id),
+                    PRIMARY KEY (key, value, originID)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
+    }
+
+    /// An attribute value as the text Jaeger's tag search compares with: `200`, `true`, `0.5`, `text`.
+    static func searchText(_ attribute: SpanAttribute) -> String {
+        switch attribute {
+        case .string(let string): return string
+        case .stringConvertible(let convertible): return convertible.description
+        case .int32(let int): return String(int)
+        case .int64(let int): return String(int)
+        case .double(let double): return String(double)
+        case .bool(let bool): return bool ? "true" : "false"
+        default: return ConsoleSpanExporter.valueText(attribute)
+        }
     }
 
     /// A resource and scope, encoded as an OTLP `ScopeSpans`-less `ResourceSpans` header: the span's origin.
@@ -82,6 +112,8 @@ public final class SQLiteTraceStore: TraceStore {
                 INSERT OR REPLACE INTO span (traceID, spanID, originID, service, operation, kind, startTime, duration, isError, encoded)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let insertAttribute = try db.makeStatement(
+                sql: "INSERT OR IGNORE INTO span_attribute (key, value, traceID, spanID) VALUES (?, ?, ?, ?)")
             for row in rowsToInsert {
                 let originID: Int64
                 if let known = originIDs[row.origin] {
@@ -97,6 +129,13 @@ public final class SQLiteTraceStore: TraceStore {
                         originID = db.lastInsertedRowID
                     }
                     originIDs[row.origin] = originID
+                    var originAttributes: [(String, String)] = []
+                    row.span.resource.attributes.forEach { key, value in originAttributes.append((key, Self.searchText(value))) }
+                    for (key, value) in originAttributes {
+                        try db.execute(
+                            sql: "INSERT OR IGNORE INTO origin_attribute (key, value, originID) VALUES (?, ?, ?)",
+                            arguments: [key, value, originID])
+                    }
                 }
                 let span = row.span
                 try insertSpan.execute(arguments: [
@@ -106,6 +145,13 @@ public final class SQLiteTraceStore: TraceStore {
                     Int64(bitPattern: span.startTimeNanosecondsSinceEpoch), Int64(bitPattern: span.durationNanoseconds),
                     span.status?.code == .error, Data(row.encoded),
                 ])
+                var attributes: [(String, String)] = []
+                span.attributes.forEach { key, value in attributes.append((key, Self.searchText(value))) }
+                for (key, value) in attributes {
+                    try insertAttribute.execute(arguments: [
+                        key, value, Data(span.spanContext.traceID.bytes), Data(span.spanContext.spanID.bytes),
+                    ])
+                }
             }
         }
     }
@@ -164,5 +210,50 @@ public final class SQLiteTraceStore: TraceStore {
                 }
             return (row["operation"], name)
         }
+    }
+
+    public func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] {
+        var conditions = ["s.service = ?", "s.startTime >= ?", "s.startTime <= ?"]
+        var arguments: [any DatabaseValueConvertible] = [
+            query.service, Int64(clamping: query.startTimeMinimumNanoseconds), Int64(clamping: query.startTimeMaximumNanoseconds),
+        ]
+        if let operation = query.operation {
+            conditions.append("s.operation = ?")
+            arguments.append(operation)
+        }
+        if let minimum = query.durationMinimumNanoseconds {
+            conditions.append("s.duration >= ?")
+            arguments.append(Int64(clamping: minimum))
+        }
+        if let maximum = query.durationMaximumNanoseconds {
+            conditions.append("s.duration <= ?")
+            arguments.append(Int64(clamping: maximum))
+        }
+        for tag in query.tags {
+            switch tag.key {
+            case "error":
+                conditions.append("s.isError = ?")
+                arguments.append(tag.value == "true")
+            case "span.kind":
+                let kind = ["internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5][tag.value] ?? -1
+                conditions.append("s.kind = ?")
+                arguments.append(kind)
+            default:
+                conditions.append("""
+                    (EXISTS (SELECT 1 FROM span_attribute a WHERE a.key = ? AND a.value = ? AND a.traceID = s.traceID AND a.spanID = s.spanID)
+                     OR EXISTS (SELECT 1 FROM origin_attribute o WHERE o.key = ? AND o.value = ? AND o.originID = s.originID))
+                    """)
+                arguments.append(contentsOf: [tag.key, tag.value, tag.key, tag.value])
+            }
+        }
+        arguments.append(max(1, query.limit))
+        let sql = """
+            SELECT s.traceID AS traceID, MAX(s.startTime) AS latest FROM span s
+            WHERE \(conditions.joined(separator: " AND "))
+            GROUP BY s.traceID ORDER BY latest DESC LIMIT ?
+            """
+        let statementArguments = StatementArguments(arguments.map(\.databaseValue))
+        let ids = try await database.read { db in try Data.fetchAll(db, sql: sql, arguments: statementArguments) }
+        return ids.compactMap { TraceID(bytes: $0) }
     }
 }
