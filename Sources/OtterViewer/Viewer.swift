@@ -1,3 +1,5 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -6,11 +8,13 @@ import ServiceLifecycle
 public struct Viewer: Sendable {
     public struct Configuration: Sendable {
         public var bindAddress: String
+        public var otlpGRPCPort: Int
         public var otlpHTTPPort: Int
         public var queryPort: Int
 
-        public init(bindAddress: String = "127.0.0.1", otlpHTTPPort: Int = 4318, queryPort: Int = 16686) {
+        public init(bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686) {
             self.bindAddress = bindAddress
+            self.otlpGRPCPort = otlpGRPCPort
             self.otlpHTTPPort = otlpHTTPPort
             self.queryPort = queryPort
         }
@@ -24,7 +28,7 @@ public struct Viewer: Sendable {
         self.store = store
     }
 
-    /// The two HTTP applications; `onListening` receives ("otlp-http" or "query", port) as each starts.
+    /// The listeners; `onListening` receives ("otlp-grpc", "otlp-http" or "query", port) as each starts.
     public func makeServices(
         logger: Logger, onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
@@ -40,6 +44,29 @@ public struct Viewer: Sendable {
             router: queryRouter,
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.queryPort), serverName: "otter-viewer"),
             onServerRunning: { await onListening("query", $0.localAddress?.port ?? 0) }, logger: logger)
-        return [ingest, query]
+        let grpc = GRPCServer(
+            transport: .http2NIOPosix(
+                address: .ipv4(host: configuration.bindAddress, port: configuration.otlpGRPCPort), transportSecurity: .plaintext,
+                config: .defaults { $0.compression.enabledAlgorithms = .all }),
+            services: [OTLPGRPCReceiver(store: store)])
+        return [ingest, query, GRPCListener(server: grpc, onListening: onListening)]
+    }
+}
+
+/// Runs a gRPC server as a swift-service-lifecycle service and reports its port.
+struct GRPCListener: Service {
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let onListening: @Sendable (String, Int) async -> Void
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            if let address = try await server.listeningAddress {
+                await onListening("otlp-grpc", address.ipv4?.port ?? address.ipv6?.port ?? 0)
+            }
+            try? await gracefulShutdown()
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 }

@@ -12,6 +12,9 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var bind = "127.0.0.1"
 
+    @Option(help: "OTLP/gRPC port.")
+    var otlpGRPCPort = 4317
+
     @Option(help: "OTLP/HTTP port (POST /v1/traces).")
     var otlpHTTPPort = 4318
 
@@ -27,12 +30,14 @@ struct ViewerCommand: AsyncParsableCommand {
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
         let viewer = Viewer(
-            configuration: .init(bindAddress: bind, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort), store: store)
+            configuration: .init(bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort), store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
-                name == "otlp-http"
-                ? "otter viewer: OTLP/HTTP on http://\(bind):\(port)/v1/traces"
-                : "otter viewer: Jaeger query API on http://\(bind):\(port)/api/services"
+                switch name {
+                case "otlp-grpc": "otter viewer: OTLP/gRPC on \(bind):\(port)"
+                case "otlp-http": "otter viewer: OTLP/HTTP on http://\(bind):\(port)/v1/traces"
+                default: "otter viewer: Jaeger query API and UI on http://\(bind):\(port)/"
+                }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         FileHandle.standardOutput.write(Data("otter viewer: spans stored in \(path)\n".utf8))

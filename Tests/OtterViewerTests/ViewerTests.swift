@@ -16,6 +16,7 @@ import Tracing
 final class RunningViewer: Sendable {
     let store: SQLiteTraceStore
     let otlpPort: Int
+    let grpcPort: Int
     let queryPort: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
@@ -24,7 +25,7 @@ final class RunningViewer: Sendable {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
         logger.logLevel = .critical
-        let viewer = Viewer(configuration: .init(otlpHTTPPort: 0, queryPort: 0), store: store)
+        let viewer = Viewer(configuration: .init(otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0), store: store)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }
         let group = ServiceGroup(services: services, logger: logger)
@@ -33,9 +34,10 @@ final class RunningViewer: Sendable {
         var found: [String: Int] = [:]
         for await (name, port) in ports {
             found[name] = port
-            if found.count == 2 { break }
+            if found.count == 3 { break }
         }
         otlpPort = found["otlp-http"] ?? 0
+        grpcPort = found["otlp-grpc"] ?? 0
         queryPort = found["query"] ?? 0
     }
 

@@ -1,0 +1,89 @@
+import Foundation
+import Otter
+import OtterOTLP
+import OtterTestSupport
+import Tracing
+import OtterViewer
+import Testing
+
+/// Spans sent by opentelemetry-python's OTLP exporters (HTTP and gRPC, PyPI) and by Otter's gRPC exporter come
+/// back from the viewer's Jaeger API with exact parents, tags, logs and processes.
+@Suite("otter viewer with real OTLP clients", .serialized)
+struct ViewerInteropTests {
+    func sendWithPython(_ protocolName: String, endpoint: String) throws -> [String: String]? {
+        guard let python = PythonPeers.interpreter else {
+            if PythonPeers.areRequired { Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python peers") }
+            return nil
+        }
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [
+            PythonPeers.packageRoot.appendingPathComponent("Tests/OtterViewerTests/Python/send_spans.py").path, protocolName, endpoint,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return try JSONSerialization.jsonObject(with: data) as? [String: String]
+    }
+
+    @Test(arguments: ["http", "grpc"])
+    func pythonExporterSpansComeBackExactly(protocolName: String) async throws {
+        let viewer = try await RunningViewer()
+        let endpoint = protocolName == "grpc" ? "http://127.0.0.1:\(viewer.grpcPort)" : "http://127.0.0.1:\(viewer.otlpPort)/v1/traces"
+        guard let ids = try sendWithPython(protocolName, endpoint: endpoint) else {
+            await viewer.stop()
+            return
+        }
+        let traceID = try #require(ids["trace_id"])
+        let (status, body) = try await viewer.get("/api/traces/\(traceID)")
+        #expect(status == 200, "\(body)")
+        let trace = try #require((body["data"] as? [[String: Any]])?.first)
+        let spans = try #require(trace["spans"] as? [[String: Any]])
+        let root = try #require(spans.first { $0["spanID"] as? String == ids["root_span_id"] })
+        let child = try #require(spans.first { $0["spanID"] as? String == ids["child_span_id"] })
+        #expect((root["references"] as? [Any])?.isEmpty == true)
+        #expect((child["references"] as? [[String: Any]])?.first?["spanID"] as? String == ids["root_span_id"])
+        #expect((child["references"] as? [[String: Any]])?.first?["refType"] as? String == "CHILD_OF")
+        let rootTags = Dictionary(((root["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as? String ?? "", $0["value"]) }, uniquingKeysWith: { a, _ in a })
+        #expect(rootTags["http.request.method"] as? String == "GET")
+        #expect(rootTags["http.response.status_code"] as? Int == 200)
+        #expect(rootTags["span.kind"] as? String == "server")
+        let childTags = Dictionary(((child["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as? String ?? "", $0["value"]) }, uniquingKeysWith: { a, _ in a })
+        #expect(childTags["error"] as? Bool == true)
+        #expect(childTags["otel.status_description"] as? String == "cache down")
+        let fields = ((child["logs"] as? [[String: Any]])?.first?["fields"] as? [[String: Any]]) ?? []
+        #expect(fields.first?["value"] as? String == "cache.miss")
+        #expect(fields.contains { $0["key"] as? String == "cache.key" && $0["value"] as? String == "user:1" })
+        let processes = try #require(trace["processes"] as? [String: [String: Any]])
+        #expect(processes[root["processID"] as? String ?? ""]?["serviceName"] as? String == "python-\(protocolName)")
+        #expect((processes.values.first?["tags"] as? [[String: Any]])?.contains { $0["key"] as? String == "telemetry.sdk.language" } == true)
+        await viewer.stop()
+    }
+
+    @Test func otterGRPCExporterReachesTheViewer() async throws {
+        let viewer = try await RunningViewer()
+        let exporter = try OTLPGRPCExporter(
+            configuration: .init(endpoint: URL(string: "http://127.0.0.1:\(viewer.grpcPort)")!, transportProtocol: .grpc))
+        try await exporter.export(ViewerFixtures.spans)
+        #expect(try await viewer.store.trace(ViewerFixtures.traceID).count == 3)
+
+        // A span with an all-zero span id: INVALID_ARGUMENT with a message, not retried, nothing stored.
+        var invalid = ViewerFixtures.spans
+        invalid[0].spanContext.traceID = TraceID(high: 9, low: 9)
+        invalid[1].spanContext.traceID = TraceID(high: 9, low: 9)
+        invalid[1].spanContext.spanID = SpanID(0)
+        do {
+            try await exporter.export(Array(invalid.prefix(2)))
+            Issue.record("expected INVALID_ARGUMENT")
+        } catch let error as OTLPExportError {
+            #expect("\(error)".contains("invalidArgument"), "\(error)")
+            #expect("\(error)".contains("invalid span id"), "\(error)")
+        }
+        #expect(try await viewer.store.trace(TraceID(high: 9, low: 9)).isEmpty, "nothing partial is stored")
+        await exporter.shutdown()
+        await viewer.stop()
+    }
+}
