@@ -23,9 +23,12 @@ public struct Viewer: Sendable {
     public let configuration: Configuration
     public let store: any TraceStore
 
-    public init(configuration: Configuration, store: any TraceStore) {
+    let ui: ViewerUI
+
+    public init(configuration: Configuration, store: any TraceStore) throws {
         self.configuration = configuration
         self.store = store
+        ui = try ViewerUI(store: store)
     }
 
     /// The listeners; `onListening` receives ("otlp-grpc", "otlp-http" or "query", port) as each starts.
@@ -36,6 +39,7 @@ public struct Viewer: Sendable {
         OTLPHTTPReceiver(store: store).addRoutes(to: ingestRouter)
         let queryRouter = Router()
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
+        ui.addRoutes(to: queryRouter)
         let ingest = Application(
             router: ingestRouter,
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.otlpHTTPPort), serverName: "otter-viewer"),

@@ -29,7 +29,7 @@ struct ViewerCommand: AsyncParsableCommand {
         let store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
-        let viewer = Viewer(
+        let viewer = try Viewer(
             configuration: .init(bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort), store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =

@@ -25,7 +25,7 @@ final class RunningViewer: Sendable {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
         logger.logLevel = .critical
-        let viewer = Viewer(configuration: .init(otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0), store: store)
+        let viewer = try Viewer(configuration: .init(otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0), store: store)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }
         let group = ServiceGroup(services: services, logger: logger)

@@ -169,7 +169,7 @@ public final class ConsoleSpanExporter: SpanExporter {
     }
 
     /// Attributes as a JSON object with keys in ascending order.
-    static func attributesText(_ attributes: SpanAttributes) -> String {
+    public static func attributesText(_ attributes: SpanAttributes) -> String {
         let members = attributes.sortedNames().map { name in
             "\(JSONText.quoted(name)): \(attributes.get(name).map(valueText) ?? "null")"
         }

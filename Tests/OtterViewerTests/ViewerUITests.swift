@@ -1,0 +1,85 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Otter
+import OtterOTLP
+import OtterViewer
+import Testing
+import Tracing
+
+extension RunningViewer {
+    func html(_ path: String) async throws -> (status: Int, body: String) {
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(queryPort)\(path)"), timeout: .seconds(30))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
+    }
+}
+
+@Suite("otter viewer web UI", .serialized)
+struct ViewerUITests {
+    /// Recent spans (the UI searches the last hour by default), one of them hostile.
+    static func recentSpans() -> [FinishedSpan] {
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        return ViewerFixtures.spans.map { span in
+            var recent = span
+            recent.startTimeNanosecondsSinceEpoch = now - 60_000_000_000 + (span.startTimeNanosecondsSinceEpoch - 1_700_000_000_000_000_000)
+            recent.endTimeNanosecondsSinceEpoch = now - 60_000_000_000 + (span.endTimeNanosecondsSinceEpoch - 1_700_000_000_000_000_000)
+            if recent.operationName == "order" {
+                recent.operationName = "<script>alert(1)</script>"
+                recent.attributes = ["note": "<img src=x onerror=alert(2)>"]
+            }
+            return recent
+        }
+    }
+
+    @Test func searchPageListsTracesWithTheirSummary() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(Self.recentSpans())
+        let (status, html) = try await viewer.html("/search?service=http-server&lookback=1h")
+        #expect(status == 200)
+        #expect(html.contains(#"<option value="http-server" selected>http-server</option>"#))
+        #expect(html.contains(#"<a href="/trace/4bf92f3577b34da6a3ce929d0e0e4736">http-server: /</a>"#))
+        #expect(html.contains("<td>http-server, order-example</td><td>3</td>"), "services and span count")
+        #expect(html.contains(#"<span class="error">1</span>"#), "one error span")
+        #expect(html.contains("<circle"), "the duration scatter")
+        let (_, filtered) = try await viewer.html("/search?service=http-server&tags=http.request.method%3DPOST")
+        #expect(filtered.contains("No traces found."))
+        let (_, invalid) = try await viewer.html("/search?service=http-server&minDuration=fast")
+        #expect(invalid.contains("unable to parse param &#39;minDuration&#39;") || invalid.contains("unable to parse param 'minDuration'"))
+        await viewer.stop()
+    }
+
+    @Test func tracePageShowsTheWaterfallAndEscapesEverySpanString() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(Self.recentSpans())
+        let (status, html) = try await viewer.html("/trace/4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(status == 200)
+        #expect(!html.contains("<script>alert(1)</script>"), "span names are escaped")
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!html.contains("<img src=x"))
+        #expect(html.components(separatedBy: "<details>").count - 1 == 3, "one waterfall row per span")
+        let serverRow = try #require(html.range(of: "<b>/</b>"))
+        let clientRow = try #require(html.range(of: "<b>GET</b>"))
+        #expect(serverRow.lowerBound < clientRow.lowerBound, "the parent comes before its child")
+        #expect(html.contains("padding-left:24px"), "children are indented")
+        #expect(html.contains("status ERROR: 503 from downstream"))
+        #expect(html.contains("order.validated"))
+        #expect(html.contains(#"<a href="/api/traces/4bf92f3577b34da6a3ce929d0e0e4736">Jaeger JSON</a>"#))
+        #expect(try await viewer.html("/trace/0123456789abcdef0123456789abcdef").status == 404)
+        await viewer.stop()
+    }
+
+    @Test func otlpJSONDownloadIsTheApiV3Shape() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(ViewerFixtures.spans)
+        let (status, body) = try await viewer.get("/api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(status == 200)
+        let result = try #require(body["result"] as? [String: Any])
+        let request = try OTLPJSON.decodeRequest(try JSONSerialization.data(withJSONObject: result))
+        #expect(try OTLPMapping.finishedSpans(from: request).count == 3)
+        let missing = try await viewer.get("/api/v3/traces/0123456789abcdef0123456789abcdef")
+        #expect(missing.status == 404)
+        #expect((missing.json["error"] as? [String: Any])?["httpCode"] as? Int == 404)
+        await viewer.stop()
+    }
+}
