@@ -144,6 +144,7 @@ let package = Package(
                 "OtterExamples",
                 "OtterOTLP",
                 "OtterTestSupport",
+                "OtterViewer",
                 "otter",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]

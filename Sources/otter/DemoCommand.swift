@@ -3,23 +3,49 @@ import Foundation
 import OtterExamples
 
 /// Runs the whole example system as separate processes, so trace context really crosses process boundaries:
-/// the server on a free port, then the client and the order example against it, each process's spans on the
-/// console labelled by service, then a summary of the traces that span services.
+/// `otter viewer` first (free ports, a SQLite file in the data directory), then the server, the client and the
+/// order example against it. Each process prints its spans on the console, labelled by service, and exports
+/// them to the viewer; the demo ends with a summary and the viewer URLs of the traces.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Run http-server, http-client and order-example together and show their traces.")
 
-    @Option(help: "Directory for the order example's database and outbox. Default: a new temporary directory.")
+    @Option(help: "Directory for the order example's database and outbox and the viewer's store. Default: a new temporary directory.")
     var dataDir: String?
+
+    @Flag(help: "Keep the viewer running after the demo, until Ctrl-C, to browse the traces.")
+    var serve = false
 
     func run() async throws {
         let executable = Self.currentExecutable()
         let dataDirectory = dataDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("otter-demo-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         var environment = ProcessInfo.processInfo.environment
         environment["OTEL_BSP_SCHEDULE_DELAY"] = environment["OTEL_BSP_SCHEDULE_DELAY"] ?? "200"
 
-        printLine("otter demo: starting http-server, http-client and order-example as separate processes\n")
+        printLine("otter demo: starting otter viewer, http-server, http-client and order-example as separate processes\n")
+        let viewerStore = dataDirectory.appendingPathComponent("traces.sqlite").path
+        let viewer = ChildProcess(
+            label: "viewer", executable: executable,
+            arguments: ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", viewerStore],
+            environment: environment)
+        try viewer.start()
+        let ingestLine = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
+        let uiLine = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
+        guard let ingestURL = ingestLine?.components(separatedBy: "OTLP/HTTP on ").last?.replacingOccurrences(of: "/v1/traces", with: ""),
+              let uiURL = uiLine?.components(separatedBy: "UI on ").last
+        else {
+            viewer.kill()
+            await viewer.waitForExit()
+            throw DemoFailure("otter viewer did not start")
+        }
+        // Console output and the viewer, unless the user chose exporters.
+        if environment["EXPORTER"] == nil, environment["OTEL_TRACES_EXPORTER"] == nil {
+            environment["OTEL_TRACES_EXPORTER"] = "console,otlp"
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = ingestURL
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+        }
         let server = ChildProcess(
             label: "http-server", executable: executable, arguments: ["http-server", "--port", "0"], environment: environment)
         try server.start()
@@ -53,8 +79,22 @@ struct DemoCommand: AsyncParsableCommand {
         let summary = TraceSummary(processes: [client, server, order])
         printLine("")
         printLine(summary.report())
+        if environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == ingestURL {
+            for trace in summary.traces {
+                printLine("View trace 0x\(trace.traceID) at \(uiURL)trace/\(trace.traceID)")
+            }
+        }
         if !summary.hasTraceAcrossServices(["http-client", "http-server"]) {
             failures.append("no trace joins http-client and http-server (console output needed: EXPORTER=console)")
+        }
+        if serve && failures.isEmpty {
+            printLine("\notter demo: the viewer keeps serving \(uiURL)search until Ctrl-C")
+            await viewer.waitForExit()
+        } else {
+            viewer.terminate()
+            if await viewer.waitForExit() != 0 { failures.append("otter viewer did not stop cleanly") }
+            printLine("\nThe traces stay in \(viewerStore): browse them with `otter viewer --db \(viewerStore)`")
+            printLine("then open http://127.0.0.1:16686/search (or run `otter demo --serve`).")
         }
         guard failures.isEmpty else { throw DemoFailure(failures.joined(separator: "; ")) }
         printLine("otter demo: every step succeeded")

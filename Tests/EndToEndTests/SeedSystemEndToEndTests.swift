@@ -2,6 +2,8 @@ import Foundation
 import OtterExamples
 import OtterOTLP
 import OtterTestSupport
+import OtterViewer
+import Otter
 import SwiftProtobuf
 import Testing
 
@@ -166,7 +168,7 @@ struct SeedSystemEndToEndTests {
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let demo = ChildProcess(
             label: "demo", executable: ProcessHarness.otterExecutable, arguments: ["demo", "--data-dir", dataDirectory.path],
-            environment: ProcessHarness.environment(["OTTER_CONSOLE_STYLE": "line"]), echo: false)
+            environment: ProcessHarness.environment(["OTTER_CONSOLE_STYLE": "line"]).filter { $0.key != "EXPORTER" }, echo: false)
         try demo.start()
         #expect(await demo.waitForExit() == 0, "\(demo.lines.suffix(20))")
         let lines = demo.lines
@@ -178,5 +180,11 @@ struct SeedSystemEndToEndTests {
         #expect(clientSpanLines.count == 1)
         #expect(serverSpanLines.count == 4)
         #expect(lines.contains { $0.hasPrefix("[order-example] Span(name=\"order\"") && $0.contains("order.validated") })
+        // The demo ran otter viewer and exported there too: the trace is in its SQLite file.
+        #expect(lines.contains { $0.hasPrefix("View trace \(traceID) at http://127.0.0.1:") })
+        let store = try SQLiteTraceStore(path: dataDirectory.appendingPathComponent("traces.sqlite").path)
+        let stored = try await store.trace(try #require(TraceID(hexString: traceID.dropFirst(2))))
+        #expect(stored.count == 5, "the client's span and the server's four")
+        #expect(Set(stored.compactMap(\.resource.serviceName)) == ["http-client", "http-server"])
     }
 }

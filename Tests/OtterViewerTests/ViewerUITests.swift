@@ -41,6 +41,7 @@ struct ViewerUITests {
         #expect(html.contains(#"<a href="/trace/4bf92f3577b34da6a3ce929d0e0e4736">http-server: /</a>"#))
         #expect(html.contains("<td>http-server, order-example</td><td>3</td>"), "services and span count")
         #expect(html.contains(#"<span class="error">1</span>"#), "one error span")
+        #expect(!html.contains(#"<span class="error">0</span>"#))
         #expect(html.contains("<circle"), "the duration scatter")
         let (_, filtered) = try await viewer.html("/search?service=http-server&tags=http.request.method%3DPOST")
         #expect(filtered.contains("No traces found."))

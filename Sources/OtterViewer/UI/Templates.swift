@@ -19,8 +19,10 @@ enum Templates {
         .error{color:#b3261e;font-weight:600}
         .muted{color:#6b7280;font-size:12px}
         .waterfall{background:#fff;border:1px solid #dde1e7;margin-top:12px}
-        .row{display:grid;grid-template-columns:38% 62%;border-bottom:1px solid #eceff3}
-        .row summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:38% 62%}
+        .waterfall details{border-bottom:1px solid #eceff3}
+        .waterfall summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:38% 62%;align-items:center}
+        .waterfall summary::-webkit-details-marker{display:none}
+        .waterfall summary:hover{background:#f0f4f8}
         .name{padding:5px 8px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;font-size:13px}
         .lane{position:relative;height:26px}
         .bar{position:absolute;top:7px;height:12px;border-radius:2px;min-width:2px}
@@ -48,12 +50,12 @@ enum Templates {
         </form>
         {{#message}}<p class="error">{{message}}</p>{{/message}}
         {{#hasResults}}
-        <svg width="100%" height="140" viewBox="0 0 1000 140" preserveAspectRatio="none" aria-label="duration over time">
-          {{#results}}<circle cx="{{x}}" cy="{{y}}" r="5" fill="{{#errorCount}}#b3261e{{/errorCount}}{{^errorCount}}#2c7be5{{/errorCount}}"><title>{{rootName}} {{duration}}</title></circle>{{/results}}
+        <svg width="100%" viewBox="0 0 1000 140" aria-label="duration over time">
+          {{#results}}<circle cx="{{x}}" cy="{{y}}" r="5" fill="{{#hasErrors}}#b3261e{{/hasErrors}}{{^hasErrors}}#2c7be5{{/hasErrors}}"><title>{{rootName}} {{duration}}</title></circle>{{/results}}
         </svg>
         <table><thead><tr><th>Trace</th><th>Services</th><th>Spans</th><th>Errors</th><th>Duration</th><th>Start</th></tr></thead><tbody>
         {{#results}}<tr><td><a href="/trace/{{traceID}}">{{rootService}}: {{rootName}}</a><div class="muted">{{traceID}}</div></td>
-        <td>{{services}}</td><td>{{spanCount}}</td><td>{{#errorCount}}<span class="error">{{errorCount}}</span>{{/errorCount}}{{^errorCount}}0{{/errorCount}}</td>
+        <td>{{services}}</td><td>{{spanCount}}</td><td>{{#hasErrors}}<span class="error">{{errorCount}}</span>{{/hasErrors}}{{^hasErrors}}0{{/hasErrors}}</td>
         <td>{{duration}}</td><td>{{start}}</td></tr>{{/results}}
         </tbody></table>
         {{/hasResults}}

@@ -85,6 +85,7 @@ public struct ViewerUI: Sendable {
         var services: String
         var spanCount: Int
         var errorCount: Int
+        var hasErrors: Bool
         var duration: String
         var start: String
         var x: Int
@@ -165,7 +166,7 @@ public struct ViewerUI: Sendable {
             ResultRow(
                 traceID: summary.traceID.hexString, rootName: summary.rootName, rootService: summary.rootService,
                 services: summary.services.joined(separator: ", "), spanCount: summary.spanCount, errorCount: summary.errorCount,
-                duration: TimestampText.duration(summary.duration), start: TimestampText.date(summary.start),
+                hasErrors: summary.errorCount > 0, duration: TimestampText.duration(summary.duration), start: TimestampText.date(summary.start),
                 x: 10 + Int(Double(summary.start - earliest) / Double(latest - earliest) * 980),
                 y: 130 - Int(Double(summary.duration) / Double(longest) * 120))
         }
