@@ -24,7 +24,22 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "SQLite file (':memory:' keeps nothing). Default: ~/.otter/otter.sqlite")
     var db: String?
 
+    @Option(help: "Delete spans older than this (Go duration, e.g. 72h, 30m).")
+    var retention = "72h"
+
+    @Option(help: "Keep the database under this size (e.g. 1GB, 500MB); the oldest spans go first.")
+    var maxSize = "1GB"
+
     func run() async throws {
+        let retentionNanoseconds: UInt64
+        do {
+            retentionNanoseconds = try JaegerSearch.parseDuration(retention)
+        } catch {
+            throw ValidationError("--retention \(retention) is not a duration like 72h or 30m")
+        }
+        guard let maximumBytes = Self.parseSize(maxSize) else {
+            throw ValidationError("--max-size \(maxSize) is not a size like 1GB or 500MB")
+        }
         let path = db ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".otter/otter.sqlite").path
         let store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "otter-viewer")
@@ -41,8 +56,22 @@ struct ViewerCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         FileHandle.standardOutput.write(Data("otter viewer: spans stored in \(path)\n".utf8))
+        let retentionService = RetentionService(
+            store: store, retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumBytes: maximumBytes, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: (services + [retentionService]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
+    }
+
+    /// `1GB`, `500MB`, `64KB` or a number of bytes (powers of 1024).
+    static func parseSize(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        let upper = text.uppercased()
+        for (suffix, factor) in units where upper.hasSuffix(suffix) {
+            return Double(upper.dropLast(suffix.count)).map { Int($0 * Double(factor)) }
+        }
+        return Int(text)
     }
 }

@@ -41,6 +41,38 @@ public struct JaegerQueryAPI: Sendable {
                 .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
             return Self.json(JaegerEnvelope(data: operations, total: operations.count))
         }
+        router.get("/api/dependencies") { request, _ -> Response in
+            let parameters = request.uri.queryParameters
+            let nowMilliseconds = DefaultTracerClock.now.nanosecondsSinceEpoch / 1_000_000
+            guard let endMilliseconds = parameters.get("endTs").map({ UInt64($0) }) ?? nowMilliseconds else {
+                return Self.error(.badRequest, "unable to parse param 'endTs': \(parameters.get("endTs") ?? "")")
+            }
+            guard let lookbackMilliseconds = parameters.get("lookback").map({ UInt64($0) }) ?? 86_400_000 else {
+                return Self.error(.badRequest, "unable to parse param 'lookback': \(parameters.get("lookback") ?? "")")
+            }
+            let end = endMilliseconds * 1_000_000
+            let start = end - min(end, lookbackMilliseconds * 1_000_000)
+            let links = try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
+            return Self.json(JaegerEnvelope(data: links, total: links.count))
+        }
+        router.get("/api/v3/services") { _, _ -> Response in
+            struct Services: Encodable { var services: [String] }
+            return Self.json(Services(services: try await store.services()))
+        }
+        router.get("/api/v3/operations") { request, _ -> Response in
+            struct Operation: Encodable {
+                var name: String
+                var spanKind: String
+            }
+            struct Operations: Encodable { var operations: [Operation] }
+            let parameters = request.uri.queryParameters
+            let service = parameters.get("service") ?? ""
+            let kind = parameters.get("spanKind") ?? parameters.get("span_kind") ?? ""
+            let operations = try await store.operations(service: service)
+                .filter { kind.isEmpty || $0.kind.rawValue == kind }
+                .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
+            return Self.json(Operations(operations: operations))
+        }
         router.get("/api/traces") { request, _ -> Response in
             let parameters = request.uri.queryParameters
             let search: JaegerSearch.Request

@@ -73,6 +73,11 @@ public enum JaegerSearch {
         return value.multipliedReportingOverflow(by: 1000).overflow ? .max : value * 1000
     }
 
+    /// Parses a Go duration (`72h`, `1.5s`) into nanoseconds.
+    public static func parseDuration(_ text: String) throws -> UInt64 {
+        try duration("duration", text)
+    }
+
     /// Go's `time.ParseDuration`: a sequence of decimal numbers with units ns, us, µs, ms, s, m, h.
     static func duration(_ name: String, _ text: String) throws -> UInt64 {
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]

@@ -70,6 +70,10 @@ public final class SQLiteTraceStore: TraceStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3: parent span ids") { db in
+            try db.execute(sql: "ALTER TABLE span ADD COLUMN parentSpanID BLOB")
+            try db.execute(sql: "CREATE INDEX span_by_start ON span(startTime)")
+        }
         return migrator
     }
 
@@ -109,8 +113,8 @@ public final class SQLiteTraceStore: TraceStore {
         try await database.write { db in
             var originIDs: [[UInt8]: Int64] = [:]
             let insertSpan = try db.makeStatement(sql: """
-                INSERT OR REPLACE INTO span (traceID, spanID, originID, service, operation, kind, startTime, duration, isError, encoded)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO span (traceID, spanID, originID, service, operation, kind, startTime, duration, isError, encoded, parentSpanID)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let insertAttribute = try db.makeStatement(
                 sql: "INSERT OR IGNORE INTO span_attribute (key, value, traceID, spanID) VALUES (?, ?, ?, ?)")
@@ -143,7 +147,7 @@ public final class SQLiteTraceStore: TraceStore {
                     span.resource.serviceName ?? "unknown_service", span.operationName,
                     OTLPMapping.kind(span.kind).rawValue,
                     Int64(bitPattern: span.startTimeNanosecondsSinceEpoch), Int64(bitPattern: span.durationNanoseconds),
-                    span.status?.code == .error, Data(row.encoded),
+                    span.status?.code == .error, Data(row.encoded), span.parentSpanContext.map { Data($0.spanID.bytes) },
                 ])
                 var attributes: [(String, String)] = []
                 span.attributes.forEach { key, value in attributes.append((key, Self.searchText(value))) }
@@ -255,5 +259,51 @@ public final class SQLiteTraceStore: TraceStore {
         let statementArguments = StatementArguments(arguments.map(\.databaseValue))
         let ids = try await database.read { db in try Data.fetchAll(db, sql: sql, arguments: statementArguments) }
         return ids.compactMap { TraceID(bytes: $0) }
+    }
+
+    public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
+        let rows = try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT parent.service AS parent, child.service AS child, COUNT(*) AS calls
+                    FROM span child JOIN span parent ON parent.traceID = child.traceID AND parent.spanID = child.parentSpanID
+                    WHERE child.startTime >= ? AND child.startTime <= ? AND parent.service != child.service
+                    GROUP BY parent.service, child.service ORDER BY parent.service, child.service
+                    """,
+                arguments: [Int64(clamping: startNanoseconds), Int64(clamping: endNanoseconds)])
+        }
+        return rows.map { ServiceDependency(parent: $0["parent"], child: $0["child"], callCount: $0["calls"]) }
+    }
+
+    public func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int {
+        let cutoff = Int64(clamping: cutoffNanoseconds)
+        return try await database.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM span_attribute WHERE EXISTS (
+                        SELECT 1 FROM span s WHERE s.traceID = span_attribute.traceID AND s.spanID = span_attribute.spanID AND s.startTime < ?)
+                    """,
+                arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM span WHERE startTime < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    /// The database's size on disk in bytes (pages in use times page size).
+    public func sizeInBytes() async throws -> Int {
+        try await database.read { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            return (pages - free) * pageSize
+        }
+    }
+
+    /// The start time of the oldest stored span, if any.
+    public func oldestStartTime() async throws -> UInt64? {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(startTime) FROM span").map { UInt64(bitPattern: $0) }
+        }
     }
 }

@@ -12,6 +12,23 @@ public protocol TraceStore: Sendable {
     func operations(service: String) async throws -> [(name: String, kind: SpanKindName)]
     /// The ids of the traces that have at least one span matching every condition of `query`, most recent first.
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID]
+    /// Calls between services (a span whose parent belongs to another service) among spans started in the window.
+    func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency]
+    /// Deletes the spans that started before `cutoffNanoseconds`; returns how many were deleted.
+    func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int
+}
+
+/// One edge of the service dependency graph.
+public struct ServiceDependency: Sendable, Hashable, Encodable {
+    public var parent: String
+    public var child: String
+    public var callCount: Int
+
+    public init(parent: String, child: String, callCount: Int) {
+        self.parent = parent
+        self.child = child
+        self.callCount = callCount
+    }
 }
 
 /// A trace search, with Jaeger's semantics: one span of the trace must match the service, the operation, every
