@@ -37,6 +37,7 @@ let package = Package(
                 .product(name: "Otter", package: mainPackage),
                 .product(name: "OtterOTLP", package: mainPackage),
                 .product(name: "OtterTestSupport", package: mainPackage),
+                .product(name: "OtterViewer", package: mainPackage),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Benchmarks/OTLPExport",

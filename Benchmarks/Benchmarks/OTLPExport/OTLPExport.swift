@@ -3,6 +3,7 @@ import Foundation
 import Otter
 import OtterOTLP
 import OtterTestSupport
+import OtterViewer
 import Tracing
 
 /// A typical HTTP server span: 6 attributes, a remote parent, the resource of a real process.
@@ -99,4 +100,78 @@ let benchmarks: @Sendable () -> Void = {
     pipelineBenchmark("otlp/pipeline/http-protobuf (512 spans per iteration)", transport: .httpProtobuf)
     pipelineBenchmark("otlp/pipeline/http-json (512 spans per iteration)", transport: .httpJSON)
     pipelineBenchmark("otlp/pipeline/grpc (512 spans per iteration)", transport: .grpc)
+
+    // MARK: Viewer
+
+    /// A fresh SQLite store in a temporary directory.
+    func temporaryStore() throws -> (SQLiteTraceStore, String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("otter-bench-\(UUID()).sqlite").path
+        return (try SQLiteTraceStore(path: path), path)
+    }
+
+    func removeStore(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    Benchmark(
+        "viewer/ingest into SQLite (batch of 512)",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, .custom("bytes per span on disk", useScalingFactor: false)], scalingFactor: .one,
+            maxDuration: .seconds(5), maxIterations: 400)
+    ) { benchmark in
+        let (store, path) = try temporaryStore()
+        var written = 0
+        var batchIndex: UInt64 = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            var spans = batch
+            batchIndex += 1
+            for index in spans.indices { spans[index].spanContext.traceID.high = batchIndex }
+            try await store.write(spans)
+            written += spans.count
+        }
+        benchmark.stopMeasurement()
+        benchmark.measurement(.custom("bytes per span on disk", useScalingFactor: false), try await store.sizeInBytes() / max(written, 1))
+        removeStore(path)
+    }
+
+    Benchmark(
+        "viewer/trace by id (100k spans stored)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 100_000)
+    ) { benchmark in
+        let (store, path) = try temporaryStore()
+        for round in 0..<200 {
+            var spans = batch
+            for index in spans.indices { spans[index].spanContext.traceID.high = UInt64(round + 1) }
+            try await store.write(spans)
+        }
+        let target = batch[100].spanContext.traceID
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            var traceID = target
+            traceID.high = 150
+            blackHole(try await store.trace(traceID))
+        }
+        benchmark.stopMeasurement()
+        removeStore(path)
+    }
+
+    Benchmark(
+        "viewer/search by attribute (100k spans stored)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 100_000)
+    ) { benchmark in
+        let (store, path) = try temporaryStore()
+        for round in 0..<200 {
+            var spans = batch
+            for index in spans.indices { spans[index].spanContext.traceID.high = UInt64(round + 1) }
+            try await store.write(spans)
+        }
+        let query = TraceQuery(service: "bench", tags: [("url.path", "/orders/77")], limit: 20)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await store.findTraceIDs(query))
+        }
+        benchmark.stopMeasurement()
+        removeStore(path)
+    }
 }
