@@ -233,6 +233,7 @@ public final class SQLiteTraceStore: TraceStore {
             conditions.append("s.duration <= ?")
             arguments.append(Int64(clamping: maximum))
         }
+        var attributeTags: [(key: String, value: String)] = []
         for tag in query.tags {
             switch tag.key {
             case "error":
@@ -243,21 +244,51 @@ public final class SQLiteTraceStore: TraceStore {
                 conditions.append("s.kind = ?")
                 arguments.append(kind)
             default:
-                conditions.append("""
-                    (EXISTS (SELECT 1 FROM span_attribute a WHERE a.key = ? AND a.value = ? AND a.traceID = s.traceID AND a.spanID = s.spanID)
-                     OR EXISTS (SELECT 1 FROM origin_attribute o WHERE o.key = ? AND o.value = ? AND o.originID = s.originID))
-                    """)
-                arguments.append(contentsOf: [tag.key, tag.value, tag.key, tag.value])
+                attributeTags.append(tag)
             }
         }
-        arguments.append(max(1, query.limit))
-        let sql = """
-            SELECT s.traceID AS traceID, MAX(s.startTime) AS latest FROM span s
-            WHERE \(conditions.joined(separator: " AND "))
-            GROUP BY s.traceID ORDER BY latest DESC LIMIT ?
-            """
-        let statementArguments = StatementArguments(arguments.map(\.databaseValue))
-        let ids = try await database.read { db in try Data.fetchAll(db, sql: sql, arguments: statementArguments) }
+        let limit = max(1, query.limit)
+        let baseValues = arguments.map(\.databaseValue)
+        let baseConditions = conditions
+        let tags = attributeTags
+        let ids = try await database.read { db -> [Data] in
+            // Each attribute tag matches a span attribute, or an attribute of the span's resource.
+            var tagConditions: [String] = []
+            var tagArguments: [DatabaseValue] = []
+            var drivingTag: (key: String, value: String)?
+            for tag in tags {
+                let originIDs = try Int64.fetchAll(
+                    db, sql: "SELECT originID FROM origin_attribute WHERE key = ? AND value = ?", arguments: [tag.key, tag.value])
+                if originIDs.isEmpty, drivingTag == nil {
+                    // Only span attributes can match: start from the attribute index, the most selective access.
+                    drivingTag = tag
+                    continue
+                }
+                let originList = originIDs.isEmpty ? "NULL" : originIDs.map(String.init).joined(separator: ",")
+                tagConditions.append("""
+                    (s.originID IN (\(originList))
+                     OR EXISTS (SELECT 1 FROM span_attribute a WHERE a.key = ? AND a.value = ? AND a.traceID = s.traceID AND a.spanID = s.spanID))
+                    """)
+                tagArguments.append(contentsOf: [tag.key.databaseValue, tag.value.databaseValue])
+            }
+            var from = "span s"
+            var allArguments: [DatabaseValue] = []
+            if let drivingTag {
+                from = "span_attribute d JOIN span s ON s.traceID = d.traceID AND s.spanID = d.spanID"
+                allArguments.append(contentsOf: [drivingTag.key.databaseValue, drivingTag.value.databaseValue])
+            }
+            var whereClause = baseConditions + tagConditions
+            if drivingTag != nil { whereClause.insert("d.key = ? AND d.value = ?", at: 0) }
+            allArguments.append(contentsOf: baseValues)
+            allArguments.append(contentsOf: tagArguments)
+            allArguments.append(limit.databaseValue)
+            let sql = """
+                SELECT s.traceID AS traceID, MAX(s.startTime) AS latest FROM \(from)
+                WHERE \(whereClause.joined(separator: " AND "))
+                GROUP BY s.traceID ORDER BY latest DESC LIMIT ?
+                """
+            return try Data.fetchAll(db, sql: sql, arguments: StatementArguments(allArguments))
+        }
         return ids.compactMap { TraceID(bytes: $0) }
     }
 
