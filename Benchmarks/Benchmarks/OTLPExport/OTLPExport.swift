@@ -109,6 +109,17 @@ let benchmarks: @Sendable () -> Void = {
         return (try SQLiteTraceStore(path: path), path)
     }
 
+    /// A store holding 200 batches of 512 typical spans (102,400 spans), each batch under its own trace id prefix.
+    func storeWith100kSpans() async throws -> (SQLiteTraceStore, String) {
+        let (store, path) = try temporaryStore()
+        for round in 0..<200 {
+            var spans = batch
+            for index in spans.indices { spans[index].spanContext.traceID.high = UInt64(round + 1) }
+            try await store.write(spans)
+        }
+        return (store, path)
+    }
+
     func removeStore(_ path: String) {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
@@ -139,12 +150,7 @@ let benchmarks: @Sendable () -> Void = {
         "viewer/trace by id (100k spans stored)",
         configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 100_000)
     ) { benchmark in
-        let (store, path) = try temporaryStore()
-        for round in 0..<200 {
-            var spans = batch
-            for index in spans.indices { spans[index].spanContext.traceID.high = UInt64(round + 1) }
-            try await store.write(spans)
-        }
+        let (store, path) = try await storeWith100kSpans()
         let target = batch[100].spanContext.traceID
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
@@ -160,12 +166,7 @@ let benchmarks: @Sendable () -> Void = {
         "viewer/search by attribute (100k spans stored)",
         configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 100_000)
     ) { benchmark in
-        let (store, path) = try temporaryStore()
-        for round in 0..<200 {
-            var spans = batch
-            for index in spans.indices { spans[index].spanContext.traceID.high = UInt64(round + 1) }
-            try await store.write(spans)
-        }
+        let (store, path) = try await storeWith100kSpans()
         let query = TraceQuery(service: "bench", tags: [("url.path", "/orders/77")], limit: 20)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
