@@ -75,8 +75,8 @@ def main():
     print("and SQLite ingest of 512 spans, pipeline iterations of 512 spans ended and flushed into a receiver on")
     print("127.0.0.1) are divided by 512, so their figures are per span. Viewer queries run against 102,400 stored spans.\n")
     print(f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, {platform.system()} {platform.release()}.\n")
-    print("| benchmark | wall clock (ns) | mallocs | per second | vs swift-otel | vs floor |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| benchmark | wall clock (ns) | mallocs | per second | bytes per span | vs swift-otel | vs floor |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in sorted(results):
         row = results[name]
         spans = batch_size(name)
@@ -96,7 +96,9 @@ def main():
         else:
             malloc_text = f"{mallocs:.2f}"
         rate_text = f"{1e9 / wall:,.0f}" if wall else "n/a"
-        print(f"| {name} | {wall_text} | {malloc_text} | {rate_text} | {ratio(baseline, wall) if baseline else 'n/a'} | {vs_floor} |")
+        size = metric(row, "bytes per span")
+        size_text = f"{size:.0f}" if size is not None else ""
+        print(f"| {name} | {wall_text} | {malloc_text} | {rate_text} | {size_text} | {ratio(baseline, wall) if baseline else 'n/a'} | {vs_floor} |")
     print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark"
           " --format markdown --no-progress` in `Benchmarks/`).")
 
