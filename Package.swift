@@ -147,6 +147,7 @@ let package = Package(
                 "OtterViewer",
                 "otter",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ],
