@@ -25,9 +25,11 @@ struct RetentionAndDependencyTests {
         try await store.write([
             Self.span("old", service: "a", trace: 1, id: 1, start: now - 100 * Self.hour),
             Self.span("recent", service: "a", trace: 2, id: 2, start: now - Self.hour),
+            Self.span("gone", service: "retired", trace: 3, id: 3, start: now - 100 * Self.hour),
         ])
         let service = RetentionService(store: store, retention: .seconds(72 * 3600), maximumBytes: 1 << 30, logger: Logger(label: "t"))
-        #expect(try await service.pruneOnce(nowNanoseconds: now) == 1)
+        #expect(try await service.pruneOnce(nowNanoseconds: now) == 2)
+        #expect(try await store.services() == ["a"], "a service whose spans are all pruned is no longer listed")
         #expect(try await store.trace(TraceID(high: 7, low: 1)).isEmpty)
         #expect(try await store.trace(TraceID(high: 7, low: 2)).count == 1)
         let search = TraceQuery(service: "a", tags: [("k", "v")])

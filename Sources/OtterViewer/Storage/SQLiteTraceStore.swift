@@ -74,6 +74,9 @@ public final class SQLiteTraceStore: TraceStore {
             try db.execute(sql: "ALTER TABLE span ADD COLUMN parentSpanID BLOB")
             try db.execute(sql: "CREATE INDEX span_by_start ON span(startTime)")
         }
+        migrator.registerMigration("v4: origins without spans can be pruned") { db in
+            try db.execute(sql: "CREATE INDEX span_by_origin ON span(originID)")
+        }
         return migrator
     }
 
@@ -317,7 +320,13 @@ public final class SQLiteTraceStore: TraceStore {
                     """,
                 arguments: [cutoff])
             try db.execute(sql: "DELETE FROM span WHERE startTime < ?", arguments: [cutoff])
-            return db.changesCount
+            let deleted = db.changesCount
+            // Services and resources whose spans are all gone disappear from the lists too.
+            try db.execute(sql: """
+                DELETE FROM origin_attribute WHERE NOT EXISTS (SELECT 1 FROM span WHERE span.originID = origin_attribute.originID);
+                DELETE FROM origin WHERE NOT EXISTS (SELECT 1 FROM span WHERE span.originID = origin.id);
+                """)
+            return deleted
         }
     }
 
