@@ -32,32 +32,24 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.wallClock, .mallocCountTotal, .throughput, .custom("bytes per span", useScalingFactor: false)],
         scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 10_000)
 
-    Benchmark("otlp/encode/protobuf (batch of 512)", configuration: perSpan) { benchmark in
-        let exporter = OTLPHTTPExporter(configuration: .init(endpoint: URL(string: "http://127.0.0.1:1/v1/traces")!))
-        var size = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let bytes = try exporter.encode(batch)
-            size = bytes.count
-            blackHole(bytes)
+    /// Encodes the batch with the OTLP/HTTP exporter's encoding for `transport`; reports bytes per span too.
+    func encodingBenchmark(_ name: String, transport: OTLPExporterConfiguration.TransportProtocol) {
+        Benchmark(name, configuration: perSpan) { benchmark in
+            let exporter = OTLPHTTPExporter(
+                configuration: .init(endpoint: URL(string: "http://127.0.0.1:1/v1/traces")!, transportProtocol: transport))
+            var size = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let bytes = try exporter.encode(batch)
+                size = bytes.count
+                blackHole(bytes)
+            }
+            benchmark.stopMeasurement()
+            benchmark.measurement(.custom("bytes per span", useScalingFactor: false), size / batch.count)
         }
-        benchmark.stopMeasurement()
-        benchmark.measurement(.custom("bytes per span", useScalingFactor: false), size / batch.count)
     }
-
-    Benchmark("otlp/encode/json (batch of 512)", configuration: perSpan) { benchmark in
-        let exporter = OTLPHTTPExporter(
-            configuration: .init(endpoint: URL(string: "http://127.0.0.1:1/v1/traces")!, transportProtocol: .httpJSON))
-        var size = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let bytes = try exporter.encode(batch)
-            size = bytes.count
-            blackHole(bytes)
-        }
-        benchmark.stopMeasurement()
-        benchmark.measurement(.custom("bytes per span", useScalingFactor: false), size / batch.count)
-    }
+    encodingBenchmark("otlp/encode/protobuf (batch of 512)", transport: .httpProtobuf)
+    encodingBenchmark("otlp/encode/json (batch of 512)", transport: .httpJSON)
 
     /// Spans per second from `span.end()` through a BatchSpanProcessor and an exporter into a real receiver on
     /// loopback: each iteration ends 512 spans; the measurement ends when the receiver has them all.

@@ -93,6 +93,11 @@ public final class SQLiteTraceStore: TraceStore {
         }
     }
 
+    private struct OriginKey: Hashable {
+        var resource: Resource
+        var scope: InstrumentationScope
+    }
+
     /// A resource and scope, encoded as an OTLP `ScopeSpans`-less `ResourceSpans` header: the span's origin.
     private static func originEncoding(_ span: FinishedSpan) throws -> [UInt8] {
         var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
@@ -109,8 +114,18 @@ public final class SQLiteTraceStore: TraceStore {
         guard !spans.isEmpty else { return }
         var rows: [(span: FinishedSpan, origin: [UInt8], encoded: [UInt8])] = []
         rows.reserveCapacity(spans.count)
+        // Spans of one batch nearly always share a few resources: encode each resource and scope once.
+        var originEncodings: [OriginKey: [UInt8]] = [:]
         for span in spans {
-            rows.append((span, try Self.originEncoding(span), try OTLPMapping.span(for: span).serializedBytes()))
+            let key = OriginKey(resource: span.resource, scope: span.instrumentationScope)
+            let origin: [UInt8]
+            if let known = originEncodings[key] {
+                origin = known
+            } else {
+                origin = try Self.originEncoding(span)
+                originEncodings[key] = origin
+            }
+            rows.append((span, origin, try OTLPMapping.span(for: span).serializedBytes()))
         }
         let rowsToInsert = rows
         try await database.write { db in
