@@ -39,6 +39,7 @@ public struct Viewer: Sendable {
         OTLPHTTPReceiver(store: store).addRoutes(to: ingestRouter)
         let queryRouter = Router()
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
+        JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
         let ingest = Application(
             router: ingestRouter,

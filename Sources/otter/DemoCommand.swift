@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         server.terminate()
         if await server.waitForExit() != 0 { failures.append("http-server did not stop cleanly") }
 
-        let summary = TraceSummary(processes: [client, server, order])
+        let summary = DemoTraceReport(processes: [client, server, order])
         printLine("")
         printLine(summary.report())
         if environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == ingestURL {
@@ -115,7 +115,7 @@ struct DemoFailure: Error, CustomStringConvertible {
 }
 
 /// Reads the trace ids from each process's console spans and tells which traces span several services.
-struct TraceSummary {
+struct DemoTraceReport {
     struct Trace {
         var traceID: String
         var spanCounts: [String: Int] = [:]

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Otter
+import OtterOTLP
 import Tracing
 
 /// The Jaeger HTTP query API (`/api/...`) that the Jaeger UI and Grafana's Jaeger data source call, with
@@ -55,23 +56,29 @@ public struct JaegerQueryAPI: Sendable {
             let links = try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
             return Self.json(JaegerEnvelope(data: links, total: links.count))
         }
-        router.get("/api/v3/services") { _, _ -> Response in
-            struct Services: Encodable { var services: [String] }
-            return Self.json(Services(services: try await store.services()))
-        }
-        router.get("/api/v3/operations") { request, _ -> Response in
-            struct Operation: Encodable {
-                var name: String
-                var spanKind: String
+        router.post("/api/transform") { request, _ -> Response in
+            // The Jaeger UI's file upload: an OTLP JSON export in, its traces in the UI's JSON out.
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Self.maximumTransformBytes)
+            } catch {
+                return Self.error(.contentTooLarge, "request body exceeds \(Self.maximumTransformBytes) bytes")
             }
-            struct Operations: Encodable { var operations: [Operation] }
-            let parameters = request.uri.queryParameters
-            let service = parameters.get("service") ?? ""
-            let kind = parameters.get("spanKind") ?? parameters.get("span_kind") ?? ""
-            let operations = try await store.operations(service: service)
-                .filter { kind.isEmpty || $0.kind.rawValue == kind }
-                .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
-            return Self.json(Operations(operations: operations))
+            let spans: [FinishedSpan]
+            do {
+                spans = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(Data(body.readableBytesView)))
+            } catch {
+                return Self.error(.badRequest, "cannot parse OTLP JSON: \(error)")
+            }
+            var spansByTrace: [TraceID: [FinishedSpan]] = [:]
+            var order: [TraceID] = []
+            for span in spans {
+                let traceID = span.spanContext.traceID
+                if spansByTrace[traceID] == nil { order.append(traceID) }
+                spansByTrace[traceID, default: []].append(span)
+            }
+            let traces = order.map { JaegerTrace(spans: spansByTrace[$0]!) }
+            return Self.json(JaegerEnvelope(data: traces, total: traces.count))
         }
         router.get("/api/traces") { request, _ -> Response in
             let parameters = request.uri.queryParameters
@@ -105,6 +112,8 @@ public struct JaegerQueryAPI: Sendable {
             return Self.json(JaegerEnvelope(data: [JaegerTrace(spans: spans)], total: 1))
         }
     }
+
+    static let maximumTransformBytes = 64 << 20
 
     /// Jaeger accepts 1 to 32 hex digits (shorter ids are left-padded with zeros).
     static func parseTraceID(_ text: String) -> TraceID? {

@@ -235,10 +235,14 @@ public final class SQLiteTraceStore: TraceStore {
     }
 
     public func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] {
-        var conditions = ["s.service = ?", "s.startTime >= ?", "s.startTime <= ?"]
+        var conditions = ["s.startTime >= ?", "s.startTime <= ?"]
         var arguments: [any DatabaseValueConvertible] = [
-            query.service, Int64(clamping: query.startTimeMinimumNanoseconds), Int64(clamping: query.startTimeMaximumNanoseconds),
+            Int64(clamping: query.startTimeMinimumNanoseconds), Int64(clamping: query.startTimeMaximumNanoseconds),
         ]
+        if let service = query.service {
+            conditions.insert("s.service = ?", at: 0)
+            arguments.insert(service, at: 0)
+        }
         if let operation = query.operation {
             conditions.append("s.operation = ?")
             arguments.append(operation)
@@ -308,6 +312,52 @@ public final class SQLiteTraceStore: TraceStore {
             return try Data.fetchAll(db, sql: sql, arguments: StatementArguments(allArguments))
         }
         return ids.compactMap { TraceID(bytes: $0) }
+    }
+
+    public func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] {
+        guard !traceIDs.isEmpty else { return [] }
+        let rows = try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT traceID, spanID, parentSpanID, service, operation, startTime, duration, isError FROM span
+                    WHERE traceID IN (\(traceIDs.map { _ in "?" }.joined(separator: ",")))
+                    """,
+                arguments: StatementArguments(traceIDs.map { Data($0.bytes) }))
+        }
+        struct SpanColumns {
+            var spanID: Data
+            var parentSpanID: Data?
+            var service: String
+            var operation: String
+            var start: UInt64
+            var end: UInt64
+            var isError: Bool
+        }
+        var spansByTrace: [Data: [SpanColumns]] = [:]
+        for row in rows {
+            let start = UInt64(bitPattern: row["startTime"])
+            spansByTrace[row["traceID"], default: []].append(
+                SpanColumns(
+                    spanID: row["spanID"], parentSpanID: row["parentSpanID"], service: row["service"], operation: row["operation"],
+                    start: start, end: start &+ UInt64(bitPattern: row["duration"]), isError: row["isError"]))
+        }
+        return traceIDs.compactMap { traceID in
+            guard let spans = spansByTrace[Data(traceID.bytes)], !spans.isEmpty else { return nil }
+            let stored = Set(spans.map(\.spanID))
+            let parentless = spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? true }.sorted { $0.start < $1.start }
+            let root = parentless.first ?? spans.min { $0.start < $1.start }!
+            var services: [String: TraceSummary.ServiceSummary] = [:]
+            for span in spans {
+                services[span.service, default: .init(name: span.service, spanCount: 0, errorSpanCount: 0)].spanCount += 1
+                if span.isError { services[span.service]!.errorSpanCount += 1 }
+            }
+            return TraceSummary(
+                traceID: traceID, rootServiceName: root.service, rootOperationName: root.operation,
+                startTimeNanoseconds: spans.map(\.start).min()!, endTimeNanoseconds: spans.map(\.end).max()!,
+                spanCount: spans.count, errorSpanCount: spans.filter(\.isError).count, orphanSpanCount: max(0, parentless.count - 1),
+                services: services.values.sorted { $0.name < $1.name })
+        }
     }
 
     public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {

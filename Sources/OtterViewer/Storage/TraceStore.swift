@@ -12,6 +12,9 @@ public protocol TraceStore: Sendable {
     func operations(service: String) async throws -> [(name: String, kind: SpanKindName)]
     /// The ids of the traces that have at least one span matching every condition of `query`, most recent first.
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID]
+    /// What a search result shows of each trace, computed from the stored columns without decoding spans;
+    /// unknown traces are left out, the order of `traceIDs` is kept.
+    func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary]
     /// Calls between services (a span whose parent belongs to another service) among spans started in the window.
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency]
     /// Deletes the spans that started before `cutoffNanoseconds`; returns how many were deleted.
@@ -31,11 +34,76 @@ public struct ServiceDependency: Sendable, Hashable, Encodable {
     }
 }
 
+/// A trace search result: the trace's root, size, errors and time span, per service too.
+public struct TraceSummary: Sendable, Equatable {
+    public struct ServiceSummary: Sendable, Equatable {
+        public var name: String
+        public var spanCount: Int
+        public var errorSpanCount: Int
+
+        public init(name: String, spanCount: Int, errorSpanCount: Int) {
+            self.name = name
+            self.spanCount = spanCount
+            self.errorSpanCount = errorSpanCount
+        }
+    }
+
+    public var traceID: TraceID
+    /// The earliest span without a stored parent; with several (spans still missing), the earliest of them.
+    public var rootServiceName: String
+    public var rootOperationName: String
+    public var startTimeNanoseconds: UInt64
+    public var endTimeNanoseconds: UInt64
+    public var spanCount: Int
+    public var errorSpanCount: Int
+    /// Spans whose parent is not stored (the root excepted): a sign of an incomplete trace.
+    public var orphanSpanCount: Int
+    public var services: [ServiceSummary]
+
+    public var durationNanoseconds: UInt64 { endTimeNanoseconds - min(startTimeNanoseconds, endTimeNanoseconds) }
+
+    public init(
+        traceID: TraceID, rootServiceName: String, rootOperationName: String, startTimeNanoseconds: UInt64,
+        endTimeNanoseconds: UInt64, spanCount: Int, errorSpanCount: Int, orphanSpanCount: Int, services: [ServiceSummary]
+    ) {
+        self.traceID = traceID
+        self.rootServiceName = rootServiceName
+        self.rootOperationName = rootOperationName
+        self.startTimeNanoseconds = startTimeNanoseconds
+        self.endTimeNanoseconds = endTimeNanoseconds
+        self.spanCount = spanCount
+        self.errorSpanCount = errorSpanCount
+        self.orphanSpanCount = orphanSpanCount
+        self.services = services
+    }
+
+    /// The summary of a non-empty list of spans of one trace.
+    public init(spans: [FinishedSpan]) {
+        let stored = Set(spans.map(\.spanContext.spanID))
+        let parentless = spans.filter { $0.parentSpanContext.map { !stored.contains($0.spanID) } ?? true }
+            .sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        let root = parentless.first ?? spans.min { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }!
+        var services: [String: ServiceSummary] = [:]
+        for span in spans {
+            let name = span.resource.serviceName ?? "unknown_service"
+            services[name, default: ServiceSummary(name: name, spanCount: 0, errorSpanCount: 0)].spanCount += 1
+            if span.status?.code == .error { services[name]!.errorSpanCount += 1 }
+        }
+        self.init(
+            traceID: root.spanContext.traceID, rootServiceName: root.resource.serviceName ?? "unknown_service",
+            rootOperationName: root.operationName, startTimeNanoseconds: spans.map(\.startTimeNanosecondsSinceEpoch).min() ?? 0,
+            endTimeNanoseconds: spans.map(\.endTimeNanosecondsSinceEpoch).max() ?? 0, spanCount: spans.count,
+            errorSpanCount: spans.filter { $0.status?.code == .error }.count, orphanSpanCount: max(0, parentless.count - 1),
+            services: services.values.sorted { $0.name < $1.name })
+    }
+}
+
 /// A trace search, with Jaeger's semantics: one span of the trace must match the service, the operation, every
 /// tag (span attributes, resource attributes, and `error=true` / `span.kind=...`), the duration bounds and the
 /// start time window.
 public struct TraceQuery: Sendable, Equatable {
-    public var service: String
+    /// Nil searches every service (Jaeger's api_v3 allows that; v1 requires a service).
+    public var service: String?
     public var operation: String?
     public var tags: [(key: String, value: String)]
     public var startTimeMinimumNanoseconds: UInt64
@@ -45,7 +113,7 @@ public struct TraceQuery: Sendable, Equatable {
     public var limit: Int
 
     public init(
-        service: String, operation: String? = nil, tags: [(key: String, value: String)] = [],
+        service: String?, operation: String? = nil, tags: [(key: String, value: String)] = [],
         startTimeMinimumNanoseconds: UInt64 = 0, startTimeMaximumNanoseconds: UInt64 = .max,
         durationMinimumNanoseconds: UInt64? = nil, durationMaximumNanoseconds: UInt64? = nil, limit: Int = 100
     ) {

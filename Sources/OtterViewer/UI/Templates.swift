@@ -33,7 +33,7 @@ enum Templates {
         .swatch{display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:5px}
         svg{background:#fff;border:1px solid #dde1e7;margin-top:12px}
         </style></head>
-        <body><header><a href="/search">Otter</a><a href="/search">Search</a></header>
+        <body><header><a href="/search">Otter</a><a href="/search">Search</a><a href="/dependencies">System architecture</a></header>
         <main>{{{content}}}</main></body></html>
         """
 
@@ -82,5 +82,24 @@ enum Templates {
 
     static let notFound = """
         <h2>Trace not found</h2><p>No spans are stored for trace {{traceID}}.</p><p><a href="/search">Search traces</a></p>
+        """
+
+    static let dependencies = """
+        <h2>System architecture</h2>
+        <form class="search" method="get" action="/dependencies">
+        <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
+        <button type="submit">Show</button>
+        </form>
+        {{^hasLinks}}<p class="muted">No calls between services in this window.</p>{{/hasLinks}}
+        {{#hasLinks}}
+        <svg width="{{size}}" height="{{size}}" viewBox="0 0 {{size}} {{size}}" role="img" aria-label="service dependency graph">
+        <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#6b7280"/></marker></defs>
+        {{#links}}<line class="edge" x1="{{x1}}" y1="{{y1}}" x2="{{x2}}" y2="{{y2}}" stroke="#9aa3ae" stroke-width="1.5" marker-end="url(#arrow)"/><text x="{{labelX}}" y="{{labelY}}" font-size="11" fill="#374151">{{callCount}}</text>{{/links}}
+        {{#nodes}}<g class="node"><circle cx="{{x}}" cy="{{y}}" r="8" fill="{{color}}"/><text x="{{x}}" y="{{labelY}}" font-size="13" text-anchor="middle">{{name}}</text></g>{{/nodes}}
+        </svg>
+        <table class="dependencies"><thead><tr><th>Caller</th><th>Callee</th><th>Calls</th></tr></thead><tbody>
+        {{#links}}<tr><td><a href="{{parentSearch}}">{{parent}}</a></td><td><a href="{{childSearch}}">{{child}}</a></td><td>{{callCount}}</td></tr>{{/links}}
+        </tbody></table>
+        {{/hasLinks}}
         """
 }

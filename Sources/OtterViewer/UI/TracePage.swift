@@ -58,15 +58,16 @@ struct TracePage {
     var spans: [Row]
 
     init(spans: [FinishedSpan]) {
-        let summary = TraceSummary(spans)
+        let summary = TraceSummary(spans: spans)
         traceID = summary.traceID.hexString
-        rootName = summary.rootName
-        rootService = summary.rootService
+        rootName = summary.rootOperationName
+        rootService = summary.rootServiceName
         spanCount = summary.spanCount
-        duration = TimestampText.duration(summary.duration)
-        start = TimestampText.date(summary.start)
-        let colors = Dictionary(uniqueKeysWithValues: summary.services.enumerated().map { ($1, Self.palette[$0 % Self.palette.count]) })
-        services = summary.services.map { Service(name: $0, color: colors[$0] ?? "#999") }
+        duration = TimestampText.duration(summary.durationNanoseconds)
+        start = TimestampText.date(summary.startTimeNanoseconds)
+        let serviceNames = summary.services.map(\.name)
+        let colors = Dictionary(uniqueKeysWithValues: serviceNames.enumerated().map { ($1, Self.palette[$0 % Self.palette.count]) })
+        services = serviceNames.map { Service(name: $0, color: colors[$0] ?? "#999") }
 
         let ids = Set(spans.map(\.spanContext.spanID))
         var children: [SpanID: [FinishedSpan]] = [:]
@@ -78,8 +79,8 @@ struct TracePage {
                 roots.append(span)
             }
         }
-        let traceStart = summary.start
-        let total = Double(max(summary.duration, 1))
+        let traceStart = summary.startTimeNanoseconds
+        let total = Double(max(summary.durationNanoseconds, 1))
         var rows: [Row] = []
         func visit(_ span: FinishedSpan, depth: Int) {
             let service = span.resource.serviceName ?? "unknown_service"

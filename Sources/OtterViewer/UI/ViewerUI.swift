@@ -19,6 +19,7 @@ public struct ViewerUI: Sendable {
         try library.register(Templates.search, named: "search")
         try library.register(Templates.trace, named: "trace")
         try library.register(Templates.notFound, named: "notFound")
+        try library.register(Templates.dependencies, named: "dependencies")
         self.library = library
     }
 
@@ -28,6 +29,10 @@ public struct ViewerUI: Sendable {
         }
         router.get("/search") { request, _ -> Response in
             try await page(title: "Search", template: "search", model: searchPage(request.uri.queryParameters))
+        }
+        router.get("/dependencies") { request, _ -> Response in
+            let lookback = request.uri.queryParameters.get("lookback") ?? "24h"
+            return try await page(title: "System architecture", template: "dependencies", model: dependenciesPage(lookback: lookback))
         }
         router.get("/trace/:traceID") { _, context -> Response in
             let raw = context.parameters.get("traceID") ?? ""
@@ -40,29 +45,84 @@ public struct ViewerUI: Sendable {
             }
             return try await page(title: "Trace \(traceID.hexString)", template: "trace", model: TracePage(spans: spans))
         }
-        router.get("/api/v3/traces/:traceID") { _, context -> Response in
-            let raw = context.parameters.get("traceID") ?? ""
-            guard let traceID = JaegerQueryAPI.parseTraceID(raw) else {
-                return v3Error(.badRequest, "malformed trace id: \(raw)")
-            }
-            let spans = try await store.trace(traceID)
-            guard !spans.isEmpty else { return v3Error(.notFound, "No traces found") }
-            var body = ByteBuffer(string: "{\"result\":")
-            body.writeBytes(OTLPJSON.encode(OTLPMapping.request(for: spans)))
-            body.writeString("}")
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
-        }
-    }
-
-    private func v3Error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: ["error": ["httpCode": Int(status.code), "message": message]])) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     private func page(title: String, template: String, model: Any, status: HTTPResponse.Status = .ok) async throws -> Response {
         let content = library.render(model, withTemplate: template) ?? ""
         let html = library.render(["title": title, "content": content], withTemplate: "layout") ?? ""
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    // MARK: Dependencies
+
+    struct DependencyNode {
+        var name: String
+        var x: Int
+        var y: Int
+        var labelY: Int
+        var color: String
+    }
+
+    struct DependencyLink {
+        var parent: String
+        var child: String
+        var parentSearch: String
+        var childSearch: String
+        var callCount: Int
+        var x1: Int, y1: Int, x2: Int, y2: Int
+        var labelX: Int, labelY: Int
+    }
+
+    struct DependenciesPage {
+        var lookbacks: [Lookback]
+        var nodes: [DependencyNode]
+        var links: [DependencyLink]
+        var hasLinks: Bool
+        var size: Int
+    }
+
+    /// The services that call each other, as a graph (services on a circle, one arrow per caller → callee) and a table.
+    func dependenciesPage(lookback: String) async throws -> DependenciesPage {
+        let seconds = Self.lookbackChoices.first { $0.0 == lookback }?.2 ?? 24 * 3600
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let edges = try await store.dependencies(startNanoseconds: now - min(now, seconds * 1_000_000_000), endNanoseconds: now)
+        let names = Array(Set(edges.flatMap { [$0.parent, $0.child] })).sorted()
+        let size = 480
+        let center = Double(size) / 2
+        let radius = names.count > 1 ? center - 60 : 0
+        var positions: [String: (x: Double, y: Double)] = [:]
+        let nodes = names.enumerated().map { index, name in
+            let angle = 2 * Double.pi * Double(index) / Double(max(names.count, 1)) - Double.pi / 2
+            let x = center + radius * cos(angle)
+            let y = center + radius * sin(angle)
+            positions[name] = (x, y)
+            return DependencyNode(
+                name: name, x: Int(x), y: Int(y), labelY: Int(y) + (y > center ? 24 : -14),
+                color: TracePage.palette[index % TracePage.palette.count])
+        }
+        let links = edges.map { edge in
+            let from = positions[edge.parent]!
+            let to = positions[edge.child]!
+            // Stop the arrow at the callee's circle.
+            let length = max(((to.x - from.x) * (to.x - from.x) + (to.y - from.y) * (to.y - from.y)).squareRoot(), 1)
+            let endX = to.x - (to.x - from.x) / length * 10
+            let endY = to.y - (to.y - from.y) / length * 10
+            return DependencyLink(
+                parent: edge.parent, child: edge.child,
+                parentSearch: Self.searchURL(service: edge.parent), childSearch: Self.searchURL(service: edge.child),
+                callCount: edge.callCount,
+                x1: Int(from.x), y1: Int(from.y), x2: Int(endX), y2: Int(endY),
+                labelX: Int((from.x + to.x) / 2) + 4, labelY: Int((from.y + to.y) / 2) - 4)
+        }
+        return DependenciesPage(
+            lookbacks: Self.lookbackChoices.map { Lookback(value: $0.0, label: $0.1, selected: $0.0 == lookback) },
+            nodes: nodes, links: links, hasLinks: !links.isEmpty, size: size)
+    }
+
+    static func searchURL(service: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return "/search?service=" + (service.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
     }
 
     // MARK: Search
@@ -144,12 +204,7 @@ public struct ViewerUI: Sendable {
             guard case .query(let query) = try JaegerSearch.parse(
                 value: { values[$0]?.first }, values: { values[$0] ?? [] }, nowNanoseconds: now)
             else { return page }
-            var traces: [[FinishedSpan]] = []
-            for traceID in try await store.findTraceIDs(query) {
-                let spans = try await store.trace(traceID)
-                if !spans.isEmpty { traces.append(spans) }
-            }
-            page.results = Self.resultRows(traces)
+            page.results = Self.resultRows(try await store.summaries(store.findTraceIDs(query)))
             page.hasResults = !page.results.isEmpty
         } catch let error as JaegerSearch.InvalidParameter {
             page.message = error.description
@@ -157,44 +212,19 @@ public struct ViewerUI: Sendable {
         return page
     }
 
-    static func resultRows(_ traces: [[FinishedSpan]]) -> [ResultRow] {
-        let summaries = traces.map(TraceSummary.init)
-        let earliest = summaries.map(\.start).min() ?? 0
-        let latest = max(summaries.map(\.start).max() ?? 0, earliest + 1)
-        let longest = max(summaries.map(\.duration).max() ?? 1, 1)
+    static func resultRows(_ summaries: [TraceSummary]) -> [ResultRow] {
+        let earliest = summaries.map(\.startTimeNanoseconds).min() ?? 0
+        let latest = max(summaries.map(\.startTimeNanoseconds).max() ?? 0, earliest + 1)
+        let longest = max(summaries.map(\.durationNanoseconds).max() ?? 1, 1)
         return summaries.map { summary in
             ResultRow(
-                traceID: summary.traceID.hexString, rootName: summary.rootName, rootService: summary.rootService,
-                services: summary.services.joined(separator: ", "), spanCount: summary.spanCount, errorCount: summary.errorCount,
-                hasErrors: summary.errorCount > 0, duration: TimestampText.duration(summary.duration), start: TimestampText.date(summary.start),
-                x: 10 + Int(Double(summary.start - earliest) / Double(latest - earliest) * 980),
-                y: 130 - Int(Double(summary.duration) / Double(longest) * 120))
+                traceID: summary.traceID.hexString, rootName: summary.rootOperationName, rootService: summary.rootServiceName,
+                services: summary.services.map(\.name).joined(separator: ", "), spanCount: summary.spanCount,
+                errorCount: summary.errorSpanCount, hasErrors: summary.errorSpanCount > 0,
+                duration: TimestampText.duration(summary.durationNanoseconds), start: TimestampText.date(summary.startTimeNanoseconds),
+                x: 10 + Int(Double(summary.startTimeNanoseconds - earliest) / Double(latest - earliest) * 980),
+                y: 130 - Int(Double(summary.durationNanoseconds) / Double(longest) * 120))
         }
-    }
-}
-
-/// What a search result shows of a trace.
-struct TraceSummary {
-    let traceID: TraceID
-    let rootName: String
-    let rootService: String
-    let services: [String]
-    let spanCount: Int
-    let errorCount: Int
-    let start: UInt64
-    let duration: UInt64
-
-    init(_ spans: [FinishedSpan]) {
-        let ids = Set(spans.map(\.spanContext.spanID))
-        let root = spans.first { $0.parentSpanContext.map { !ids.contains($0.spanID) } ?? true } ?? spans[0]
-        traceID = root.spanContext.traceID
-        rootName = root.operationName
-        rootService = root.resource.serviceName ?? "unknown_service"
-        services = Array(Set(spans.map { $0.resource.serviceName ?? "unknown_service" })).sorted()
-        spanCount = spans.count
-        errorCount = spans.filter { $0.status?.code == .error }.count
-        start = spans.map(\.startTimeNanosecondsSinceEpoch).min() ?? 0
-        duration = (spans.map(\.endTimeNanosecondsSinceEpoch).max() ?? start) - start
     }
 }
 
