@@ -43,9 +43,15 @@ struct JaegerSearchTests {
         return traces.compactMap { ($0["traceID"] as? String).flatMap { Int($0.suffix(16), radix: 16) }.map { $0 - 1 } }
     }
 
-    @Test func everyParameterFiltersAsJaegerDoes() async throws {
+    /// Written at once (one block) or span by span, newest first (60 blocks whose order is not time order).
+    @Test(arguments: [false, true])
+    func everyParameterFiltersAsJaegerDoes(oneWritePerSpan: Bool) async throws {
         let viewer = try await RunningViewer()
-        try await viewer.store.write(Self.dataSet())
+        if oneWritePerSpan {
+            for span in Self.dataSet().reversed() { try await viewer.store.write([span]) }
+        } else {
+            try await viewer.store.write(Self.dataSet())
+        }
 
         #expect(try await indexes(viewer, "service=frontend") == Array((0..<30).reversed()), "most recent first")
         #expect(try await indexes(viewer, "service=frontend&limit=5") == [29, 28, 27, 26, 25])

@@ -37,7 +37,10 @@ public struct RetentionService: Service {
         let retentionNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
         var deleted = try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
         while try await store.sizeInBytes() > maximumBytes, let oldest = try await store.oldestStartTime() {
-            let cutoff = oldest + max(1, (nowNanoseconds - min(nowNanoseconds, oldest)) / 10)
+            // The oldest tenth of the time range, but at least the oldest block: deletion works block by block.
+            let cutoff = max(
+                oldest + max(1, (nowNanoseconds - min(nowNanoseconds, oldest)) / 10),
+                try await store.earliestEffectiveDeletionCutoff() ?? 0)
             let removed = try await store.deleteSpans(startedBefore: cutoff)
             deleted += removed
             if removed == 0 { break }

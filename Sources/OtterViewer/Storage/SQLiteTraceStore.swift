@@ -1,14 +1,33 @@
+import CompressNIO
 import Foundation
 import GRDB
+import NIOCore
 import Otter
 import OtterOTLP
 import SwiftProtobuf
+import Synchronization
 import Tracing
 
-/// Spans in one SQLite file (GRDB, WAL): a row per span holding its OTLP protobuf encoding plus the columns
-/// that queries filter on; resources (with their scope) are stored once and shared by their spans.
+/// Spans in one SQLite file (GRDB, WAL), stored the way column stores do it rather than a row per span:
+///
+/// - `span_block`: each write becomes blocks of at most ``maximumSpansPerBlock`` spans that started within the
+///   same hour, each block one OTLP `ExportTraceServiceRequest`, deflated. Resources are written once per block.
+/// - Small indexes point into the blocks: `trace_block` (trace id → blocks), `term_block` (a hash of
+///   service + attribute key + value → blocks, for span and resource attributes), `operation_block` (per
+///   block and operation: time range, duration range and error count, which prune searches), `operation`
+///   (the service and operation lists), and the call tables that the dependency graph joins.
+///
+/// Searches pick candidate blocks from the indexes, most recent first, then decode them and check each span
+/// against every condition, so index false positives (hash collisions, tags matched by different spans of a
+/// block) never reach an answer. Retention deletes whole blocks, so it works at one-hour granularity.
 public final class SQLiteTraceStore: TraceStore {
     private let database: any DatabaseWriter
+    /// Recently decoded blocks: a search, the summaries of its results and a trace page read the same blocks.
+    private let decodedBlocks = Mutex(DecodedBlockCache())
+
+    /// A block never holds more spans than this: reading one trace decodes whole blocks.
+    public static let maximumSpansPerBlock = 512
+    static let blockTimeSpanNanoseconds: UInt64 = 3_600_000_000_000
 
     /// Opens (creating and migrating if needed) the store at `path`; `":memory:"` keeps it in memory.
     public init(path: String) throws {
@@ -28,197 +47,338 @@ public final class SQLiteTraceStore: TraceStore {
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: spans, origins") { db in
+        LegacySpanRows.registerMigrations(in: &migrator)
+        migrator.registerMigration("v5: span blocks") { db in
             try db.execute(sql: """
-                CREATE TABLE origin (
+                CREATE TABLE span_block (
                     id INTEGER PRIMARY KEY,
-                    fingerprint BLOB NOT NULL UNIQUE,
-                    service TEXT NOT NULL,
-                    encoded BLOB NOT NULL
+                    minStartTime INTEGER NOT NULL,
+                    maxStartTime INTEGER NOT NULL,
+                    spanCount INTEGER NOT NULL,
+                    decodedSize INTEGER NOT NULL,
+                    deflated BLOB NOT NULL
                 );
-                CREATE TABLE span (
+                CREATE INDEX span_block_by_max_start ON span_block(maxStartTime);
+                CREATE TABLE trace_block (
                     traceID BLOB NOT NULL,
-                    spanID BLOB NOT NULL,
-                    originID INTEGER NOT NULL REFERENCES origin(id),
+                    blockID INTEGER NOT NULL,
+                    PRIMARY KEY (traceID, blockID)
+                ) WITHOUT ROWID;
+                CREATE TABLE term_block (
+                    term INTEGER NOT NULL,
+                    blockID INTEGER NOT NULL,
+                    PRIMARY KEY (term, blockID)
+                ) WITHOUT ROWID;
+                CREATE TABLE operation (
+                    id INTEGER PRIMARY KEY,
                     service TEXT NOT NULL,
-                    operation TEXT NOT NULL,
+                    name TEXT NOT NULL,
                     kind INTEGER NOT NULL,
+                    UNIQUE (service, name, kind)
+                );
+                CREATE TABLE operation_block (
+                    operationID INTEGER NOT NULL,
+                    blockID INTEGER NOT NULL,
+                    minStartTime INTEGER NOT NULL,
+                    maxStartTime INTEGER NOT NULL,
+                    minDuration INTEGER NOT NULL,
+                    maxDuration INTEGER NOT NULL,
+                    errorCount INTEGER NOT NULL,
+                    PRIMARY KEY (operationID, blockID)
+                ) WITHOUT ROWID;
+                CREATE TABLE service_call (
+                    blockID INTEGER NOT NULL,
                     startTime INTEGER NOT NULL,
-                    duration INTEGER NOT NULL,
-                    isError INTEGER NOT NULL,
-                    encoded BLOB NOT NULL,
+                    parentService TEXT NOT NULL,
+                    childService TEXT NOT NULL
+                );
+                CREATE TABLE remote_child (
+                    startTime INTEGER NOT NULL,
+                    traceID BLOB NOT NULL,
+                    parentSpanID INTEGER NOT NULL,
+                    operationID INTEGER NOT NULL,
+                    blockID INTEGER NOT NULL,
+                    PRIMARY KEY (startTime, traceID, parentSpanID, operationID)
+                ) WITHOUT ROWID;
+                CREATE TABLE remote_parent (
+                    traceID BLOB NOT NULL,
+                    spanID INTEGER NOT NULL,
+                    operationID INTEGER NOT NULL,
+                    blockID INTEGER NOT NULL,
                     PRIMARY KEY (traceID, spanID)
                 ) WITHOUT ROWID;
-                CREATE INDEX span_by_service_time ON span(service, startTime);
-                CREATE INDEX span_by_service_operation ON span(service, operation, kind);
                 """)
-        }
-        migrator.registerMigration("v2: attribute index") { db in
-            try db.execute(sql: """
-                CREATE TABLE span_attribute (
-                    key TEXT NOT NULL,
-                    value TEXT NOT NULL,
-                    traceID BLOB NOT NULL,
-                    spanID BLOB NOT NULL,
-                    PRIMARY KEY (key, value, traceID, spanID)
-                ) WITHOUT ROWID;
-                CREATE TABLE origin_attribute (
-                    key TEXT NOT NULL,
-                    value TEXT NOT NULL,
-                    originID INTEGER NOT NULL REFERENCES origin(id),
-                    PRIMARY KEY (key, value, originID)
-                ) WITHOUT ROWID;
-                """)
-        }
-        migrator.registerMigration("v3: parent span ids") { db in
-            try db.execute(sql: "ALTER TABLE span ADD COLUMN parentSpanID BLOB")
-            try db.execute(sql: "CREATE INDEX span_by_start ON span(startTime)")
-        }
-        migrator.registerMigration("v4: origins without spans can be pruned") { db in
-            try db.execute(sql: "CREATE INDEX span_by_origin ON span(originID)")
+            try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         return migrator
     }
 
-    /// An attribute value as the text Jaeger's tag search compares with: `200`, `true`, `0.5`, `text`.
-    static func searchText(_ attribute: SpanAttribute) -> String {
-        switch attribute {
-        case .string(let string): return string
-        case .stringConvertible(let convertible): return convertible.description
-        case .int32(let int): return String(int)
-        case .int64(let int): return String(int)
-        case .double(let double): return String(double)
-        case .bool(let bool): return bool ? "true" : "false"
-        default: return ConsoleSpanExporter.valueText(attribute)
-        }
-    }
-
-    private struct OriginKey: Hashable {
-        var resource: Resource
-        var scope: InstrumentationScope
-    }
-
-    /// A resource and scope, encoded as an OTLP `ScopeSpans`-less `ResourceSpans` header: the span's origin.
-    private static func originEncoding(_ span: FinishedSpan) throws -> [UInt8] {
-        var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-        resourceSpans.resource.attributes = OTLPMapping.keyValues(span.resource.attributes)
-        if let schemaURL = span.resource.schemaURL { resourceSpans.schemaURL = schemaURL }
-        var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-        scopeSpans.scope.name = span.instrumentationScope.name
-        if let version = span.instrumentationScope.version { scopeSpans.scope.version = version }
-        resourceSpans.scopeSpans = [scopeSpans]
-        return try resourceSpans.serializedBytes()
-    }
+    // MARK: Writing
 
     public func write(_ spans: [FinishedSpan]) async throws {
         guard !spans.isEmpty else { return }
-        var rows: [(span: FinishedSpan, origin: [UInt8], encoded: [UInt8])] = []
-        rows.reserveCapacity(spans.count)
-        // Spans of one batch nearly always share a few resources: encode each resource and scope once.
-        var originEncodings: [OriginKey: [UInt8]] = [:]
-        for span in spans {
-            let key = OriginKey(resource: span.resource, scope: span.instrumentationScope)
-            let origin: [UInt8]
-            if let known = originEncodings[key] {
-                origin = known
-            } else {
-                origin = try Self.originEncoding(span)
-                originEncodings[key] = origin
-            }
-            rows.append((span, origin, try OTLPMapping.span(for: span).serializedBytes()))
-        }
-        let rowsToInsert = rows
+        let blocks = Self.encodeBlocks(spans)
         try await database.write { db in
-            var originIDs: [[UInt8]: Int64] = [:]
-            let insertSpan = try db.makeStatement(sql: """
-                INSERT OR REPLACE INTO span (traceID, spanID, originID, service, operation, kind, startTime, duration, isError, encoded, parentSpanID)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let insertAttribute = try db.makeStatement(
-                sql: "INSERT OR IGNORE INTO span_attribute (key, value, traceID, spanID) VALUES (?, ?, ?, ?)")
-            for row in rowsToInsert {
-                let originID: Int64
-                if let known = originIDs[row.origin] {
-                    originID = known
-                } else {
-                    let fingerprint = Data(row.origin)
-                    if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM origin WHERE fingerprint = ?", arguments: [fingerprint]) {
-                        originID = existing
-                    } else {
-                        try db.execute(
-                            sql: "INSERT INTO origin (fingerprint, service, encoded) VALUES (?, ?, ?)",
-                            arguments: [fingerprint, row.span.resource.serviceName ?? "unknown_service", fingerprint])
-                        originID = db.lastInsertedRowID
-                    }
-                    originIDs[row.origin] = originID
-                    var originAttributes: [(String, String)] = []
-                    row.span.resource.attributes.forEach { key, value in originAttributes.append((key, Self.searchText(value))) }
-                    for (key, value) in originAttributes {
-                        try db.execute(
-                            sql: "INSERT OR IGNORE INTO origin_attribute (key, value, originID) VALUES (?, ?, ?)",
-                            arguments: [key, value, originID])
-                    }
-                }
-                let span = row.span
-                try insertSpan.execute(arguments: [
-                    Data(span.spanContext.traceID.bytes), Data(span.spanContext.spanID.bytes), originID,
-                    span.resource.serviceName ?? "unknown_service", span.operationName,
-                    OTLPMapping.kind(span.kind).rawValue,
-                    Int64(bitPattern: span.startTimeNanosecondsSinceEpoch), Int64(bitPattern: span.durationNanoseconds),
-                    span.status?.code == .error, Data(row.encoded), span.parentSpanContext.map { Data($0.spanID.bytes) },
+            for block in blocks { try Self.insert(block, into: db) }
+        }
+    }
+
+    /// A block ready to insert: its spans, in start order, and their deflated OTLP encoding.
+    struct EncodedBlock {
+        var spans: [FinishedSpan]
+        var decodedSize: Int
+        var deflated: [UInt8]
+    }
+
+    /// Sorts spans by start time and cuts them into blocks (same hour, at most `maximumSpansPerBlock`).
+    static func encodeBlocks(_ spans: [FinishedSpan]) -> [EncodedBlock] {
+        let sorted = spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        var blocks: [EncodedBlock] = []
+        var start = 0
+        while start < sorted.count {
+            let hour = sorted[start].startTimeNanosecondsSinceEpoch / blockTimeSpanNanoseconds
+            var end = start + 1
+            while end < sorted.count, end - start < maximumSpansPerBlock,
+                sorted[end].startTimeNanosecondsSinceEpoch / blockTimeSpanNanoseconds == hour
+            {
+                end += 1
+            }
+            let blockSpans = Array(sorted[start..<end])
+            var encoded = ByteBuffer(bytes: OTLPProtobufEncoder.encode(blockSpans))
+            let decodedSize = encoded.readableBytes
+            let deflated = (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
+                .map { Array($0.readableBytesView) } ?? []
+            blocks.append(EncodedBlock(spans: blockSpans, decodedSize: decodedSize, deflated: deflated))
+            start = end
+        }
+        return blocks
+    }
+
+    static func insert(_ spans: [FinishedSpan], into db: Database) throws {
+        for block in encodeBlocks(spans) { try insert(block, into: db) }
+    }
+
+    static func insert(_ block: EncodedBlock, into db: Database) throws {
+        let spans = block.spans
+        try db.execute(
+            sql: "INSERT INTO span_block (minStartTime, maxStartTime, spanCount, decodedSize, deflated) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                Int64(clamping: spans.first!.startTimeNanosecondsSinceEpoch), Int64(clamping: spans.last!.startTimeNanosecondsSinceEpoch),
+                spans.count, block.decodedSize, Data(block.deflated),
+            ])
+        let blockID = db.lastInsertedRowID
+
+        var traceIDs = Set<TraceID>()
+        var terms = Set<Int64>()
+        var resourcesSeen = Set<Resource>()
+        struct OperationKey: Hashable {
+            var service: String
+            var name: String
+            var kind: Int
+        }
+        struct OperationStatistics {
+            var minStart: UInt64 = .max, maxStart: UInt64 = 0, minDuration: UInt64 = .max, maxDuration: UInt64 = 0, errors = 0
+        }
+        var operations: [OperationKey: OperationStatistics] = [:]
+        var spansByID: [SpanID: Int] = [:]
+        for (index, span) in spans.enumerated() { spansByID[span.spanContext.spanID] = index }
+
+        for span in spans {
+            let service = span.resource.serviceName ?? "unknown_service"
+            traceIDs.insert(span.spanContext.traceID)
+            if resourcesSeen.insert(span.resource).inserted {
+                span.resource.attributes.forEach { key, value in terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value))) }
+            }
+            span.attributes.forEach { key, value in terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value))) }
+            let key = OperationKey(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)
+            let duration = span.durationNanoseconds
+            var statistics = operations[key] ?? OperationStatistics()
+            statistics.minStart = min(statistics.minStart, span.startTimeNanosecondsSinceEpoch)
+            statistics.maxStart = max(statistics.maxStart, span.startTimeNanosecondsSinceEpoch)
+            statistics.minDuration = min(statistics.minDuration, duration)
+            statistics.maxDuration = max(statistics.maxDuration, duration)
+            if span.status?.code == .error { statistics.errors += 1 }
+            operations[key] = statistics
+        }
+
+        let insertTrace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_block (traceID, blockID) VALUES (?, ?)")
+        for traceID in traceIDs { try insertTrace.execute(arguments: [Data(traceID.bytes), blockID]) }
+        let insertTerm = try db.cachedStatement(sql: "INSERT OR IGNORE INTO term_block (term, blockID) VALUES (?, ?)")
+        for term in terms { try insertTerm.execute(arguments: [term, blockID]) }
+
+        var operationIDs: [OperationKey: Int64] = [:]
+        let findOperation = try db.cachedStatement(sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?")
+        let insertOperationBlock = try db.cachedStatement(sql: """
+            INSERT INTO operation_block (operationID, blockID, minStartTime, maxStartTime, minDuration, maxDuration, errorCount)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (key, statistics) in operations {
+            let operationID: Int64
+            if let existing = try Int64.fetchOne(findOperation, arguments: [key.service, key.name, key.kind]) {
+                operationID = existing
+            } else {
+                try db.execute(sql: "INSERT INTO operation (service, name, kind) VALUES (?, ?, ?)", arguments: [key.service, key.name, key.kind])
+                operationID = db.lastInsertedRowID
+            }
+            operationIDs[key] = operationID
+            try insertOperationBlock.execute(arguments: [
+                operationID, blockID, Int64(clamping: statistics.minStart), Int64(clamping: statistics.maxStart),
+                Int64(clamping: statistics.minDuration), Int64(clamping: statistics.maxDuration), statistics.errors,
+            ])
+        }
+
+        // Calls between services: resolved here when both spans are in the block, otherwise kept for the join.
+        let insertCall = try db.cachedStatement(
+            sql: "INSERT INTO service_call (blockID, startTime, parentService, childService) VALUES (?, ?, ?, ?)")
+        let insertRemoteChild = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO remote_child (startTime, traceID, parentSpanID, operationID, blockID) VALUES (?, ?, ?, ?, ?)")
+        let insertRemoteParent = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO remote_parent (traceID, spanID, operationID, blockID) VALUES (?, ?, ?, ?)")
+        for span in spans {
+            let service = span.resource.serviceName ?? "unknown_service"
+            let operationID = operationIDs[OperationKey(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)]!
+            if span.kind == .client || span.kind == .producer {
+                try insertRemoteParent.execute(arguments: [
+                    Data(span.spanContext.traceID.bytes), Int64(bitPattern: span.spanContext.spanID.value), operationID, blockID,
                 ])
-                var attributes: [(String, String)] = []
-                span.attributes.forEach { key, value in attributes.append((key, Self.searchText(value))) }
-                for (key, value) in attributes {
-                    try insertAttribute.execute(arguments: [
-                        key, value, Data(span.spanContext.traceID.bytes), Data(span.spanContext.spanID.bytes),
-                    ])
+            }
+            guard let parent = span.parentSpanContext else { continue }
+            if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == span.spanContext.traceID {
+                let parentService = spans[parentIndex].resource.serviceName ?? "unknown_service"
+                if parentService != service {
+                    try insertCall.execute(arguments: [blockID, Int64(clamping: span.startTimeNanosecondsSinceEpoch), parentService, service])
+                }
+            } else {
+                try insertRemoteChild.execute(arguments: [
+                    Int64(clamping: span.startTimeNanosecondsSinceEpoch), Data(span.spanContext.traceID.bytes),
+                    Int64(bitPattern: parent.spanID.value), operationID, blockID,
+                ])
+            }
+        }
+    }
+
+    // MARK: Reading blocks
+
+    /// A block decoded back into OTLP messages.
+    struct DecodedBlock: Sendable {
+        var request: OTLPExportTraceServiceRequest
+
+        /// Calls `body` with each span and its resource's index in `request.resourceSpans`.
+        func forEachSpan(_ body: (Opentelemetry_Proto_Trace_V1_Span, Int, Int) throws -> Void) rethrows {
+            for (resourceIndex, resourceSpans) in request.resourceSpans.enumerated() {
+                for (scopeIndex, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
+                    for span in scopeSpans.spans { try body(span, resourceIndex, scopeIndex) }
                 }
             }
         }
+
+        func resource(_ index: Int) -> Resource {
+            let resourceSpans = request.resourceSpans[index]
+            return Resource(
+                attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
+                schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL)
+        }
+
+        func scope(_ resourceIndex: Int, _ scopeIndex: Int) -> InstrumentationScope {
+            let scope = request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].scope
+            return InstrumentationScope(name: scope.name, version: scope.version.isEmpty ? nil : scope.version)
+        }
+
+        func serviceName(_ resourceIndex: Int) -> String {
+            for attribute in request.resourceSpans[resourceIndex].resource.attributes where attribute.key == "service.name" {
+                return attribute.value.stringValue
+            }
+            return "unknown_service"
+        }
+    }
+
+    struct DecodedBlockCache {
+        var blocks: [Int64: DecodedBlock] = [:]
+        var order: [Int64] = []
+        static let capacity = 32
+
+        mutating func insert(_ block: DecodedBlock, id: Int64) {
+            if blocks.updateValue(block, forKey: id) == nil { order.append(id) }
+            while order.count > Self.capacity { blocks[order.removeFirst()] = nil }
+        }
+
+        mutating func removeAll() {
+            blocks = [:]
+            order = []
+        }
+    }
+
+    struct CorruptBlock: Error, CustomStringConvertible {
+        var blockID: Int64
+        var description: String { "span block \(blockID) cannot be decoded" }
+    }
+
+    /// The blocks with these ids, from the cache or decoded from the database.
+    private func blocks(_ ids: [Int64], _ db: Database) throws -> [(id: Int64, block: DecodedBlock)] {
+        var found: [(Int64, DecodedBlock)] = []
+        var missing: [Int64] = []
+        decodedBlocks.withLock { cache in
+            for id in ids {
+                if let block = cache.blocks[id] { found.append((id, block)) } else { missing.append(id) }
+            }
+        }
+        guard !missing.isEmpty else { return found }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, decodedSize, deflated FROM span_block WHERE id IN (\(missing.map(String.init).joined(separator: ",")))")
+        var decoded: [(Int64, DecodedBlock)] = []
+        for row in rows {
+            let id: Int64 = row["id"]
+            let decodedSize: Int = row["decodedSize"]
+            let deflated: Data = row["deflated"]
+            var buffer = ByteBuffer(bytes: deflated)
+            guard let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1), inflated.readableBytes == decodedSize,
+                let request = try? OTLPExportTraceServiceRequest(serializedBytes: Array(inflated.readableBytesView))
+            else { throw CorruptBlock(blockID: id) }
+            decoded.append((id, DecodedBlock(request: request)))
+        }
+        decodedBlocks.withLock { cache in
+            for (id, block) in decoded { cache.insert(block, id: id) }
+        }
+        let byID = Dictionary(uniqueKeysWithValues: found + decoded)
+        return ids.compactMap { id in byID[id].map { (id, $0) } }
+    }
+
+    private static func blockIDs(of traceIDs: [TraceID], _ db: Database) throws -> [Int64] {
+        let placeholders = traceIDs.map { _ in "?" }.joined(separator: ",")
+        return try Int64.fetchAll(
+            db, sql: "SELECT DISTINCT blockID FROM trace_block WHERE traceID IN (\(placeholders)) ORDER BY blockID",
+            arguments: StatementArguments(traceIDs.map { Data($0.bytes) }))
     }
 
     public func trace(_ traceID: TraceID) async throws -> [FinishedSpan] {
-        let rows = try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT span.encoded AS span, origin.encoded AS origin FROM span JOIN origin ON origin.id = span.originID
-                    WHERE span.traceID = ? ORDER BY span.startTime
-                    """,
-                arguments: [Data(traceID.bytes)])
-        }
-        var origins: [Data: (Resource, InstrumentationScope)] = [:]
-        return try rows.map { row in
-            let originBytes: Data = row["origin"]
-            let spanBytes: Data = row["span"]
-            let origin: (Resource, InstrumentationScope)
-            if let known = origins[originBytes] {
-                origin = known
-            } else {
-                let resourceSpans = try Opentelemetry_Proto_Trace_V1_ResourceSpans(serializedBytes: originBytes)
-                let scope = resourceSpans.scopeSpans.first?.scope
-                origin = (
-                    Resource(
-                        attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
-                        schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL),
-                    InstrumentationScope(name: scope?.name ?? "", version: (scope?.version).flatMap { $0.isEmpty ? nil : $0 })
-                )
-                origins[originBytes] = origin
+        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: [traceID], db), db) }
+        let traceBytes = Data(traceID.bytes)
+        var spans: [FinishedSpan] = []
+        var seen = Set<SpanID>()
+        for (_, block) in blocks {
+            var resources: [Int: Resource] = [:]
+            try block.forEachSpan { otlp, resourceIndex, scopeIndex in
+                guard otlp.traceID == traceBytes else { return }
+                let resource = resources[resourceIndex] ?? block.resource(resourceIndex)
+                resources[resourceIndex] = resource
+                let span = try OTLPMapping.finishedSpan(from: otlp, resource: resource, scope: block.scope(resourceIndex, scopeIndex))
+                // A span sent twice (an exporter retry) is shown once: the latest copy wins.
+                if !seen.insert(span.spanContext.spanID).inserted {
+                    spans.removeAll { $0.spanContext.spanID == span.spanContext.spanID }
+                }
+                spans.append(span)
             }
-            return try OTLPMapping.finishedSpan(
-                from: Opentelemetry_Proto_Trace_V1_Span(serializedBytes: spanBytes), resource: origin.0, scope: origin.1)
         }
+        return spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
     }
 
     public func services() async throws -> [String] {
-        try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT service FROM origin ORDER BY service") }
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT service FROM operation ORDER BY service") }
     }
 
     public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
         let rows = try await database.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT DISTINCT operation, kind FROM span WHERE service = ? ORDER BY operation, kind", arguments: [service])
+            try Row.fetchAll(db, sql: "SELECT name, kind FROM operation WHERE service = ? ORDER BY name, kind", arguments: [service])
         }
         return rows.map { row in
             let kind: Int = row["kind"]
@@ -230,122 +390,175 @@ public final class SQLiteTraceStore: TraceStore {
                 case 5: .consumer
                 default: .internal
                 }
-            return (row["operation"], name)
+            return (row["name"], name)
         }
     }
 
+    // MARK: Search
+
     public func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] {
-        var conditions = ["s.startTime >= ?", "s.startTime <= ?"]
-        var arguments: [any DatabaseValueConvertible] = [
-            Int64(clamping: query.startTimeMinimumNanoseconds), Int64(clamping: query.startTimeMaximumNanoseconds),
-        ]
-        if let service = query.service {
-            conditions.insert("s.service = ?", at: 0)
-            arguments.insert(service, at: 0)
-        }
-        if let operation = query.operation {
-            conditions.append("s.operation = ?")
-            arguments.append(operation)
-        }
-        if let minimum = query.durationMinimumNanoseconds {
-            conditions.append("s.duration >= ?")
-            arguments.append(Int64(clamping: minimum))
-        }
-        if let maximum = query.durationMaximumNanoseconds {
-            conditions.append("s.duration <= ?")
-            arguments.append(Int64(clamping: maximum))
-        }
-        var attributeTags: [(key: String, value: String)] = []
-        for tag in query.tags {
-            switch tag.key {
-            case "error":
-                conditions.append("s.isError = ?")
-                arguments.append(tag.value == "true")
-            case "span.kind":
-                let kind = ["internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5][tag.value] ?? -1
-                conditions.append("s.kind = ?")
-                arguments.append(kind)
-            default:
-                attributeTags.append(tag)
+        let matcher = SpanMatcher(query)
+        return try await database.read { db -> [TraceID] in
+            // Operations that can match: the service, the operation name and a `span.kind` tag.
+            var operationConditions: [String] = []
+            var operationArguments: [DatabaseValue] = []
+            if let service = query.service {
+                operationConditions.append("service = ?")
+                operationArguments.append(service.databaseValue)
             }
-        }
-        let limit = max(1, query.limit)
-        let baseValues = arguments.map(\.databaseValue)
-        let baseConditions = conditions
-        let tags = attributeTags
-        let ids = try await database.read { db -> [Data] in
-            // Each attribute tag matches a span attribute, or an attribute of the span's resource.
-            var tagConditions: [String] = []
-            var tagArguments: [DatabaseValue] = []
-            var drivingTag: (key: String, value: String)?
-            for tag in tags {
-                let originIDs = try Int64.fetchAll(
-                    db, sql: "SELECT originID FROM origin_attribute WHERE key = ? AND value = ?", arguments: [tag.key, tag.value])
-                if originIDs.isEmpty, drivingTag == nil {
-                    // Only span attributes can match: start from the attribute index, the most selective access.
-                    drivingTag = tag
-                    continue
+            if let operation = query.operation {
+                operationConditions.append("name = ?")
+                operationArguments.append(operation.databaseValue)
+            }
+            if let kind = matcher.kind {
+                operationConditions.append("kind = ?")
+                operationArguments.append(kind.databaseValue)
+            }
+            let operations = try Row.fetchAll(
+                db,
+                sql: "SELECT id, service FROM operation" + (operationConditions.isEmpty ? "" : " WHERE " + operationConditions.joined(separator: " AND ")),
+                arguments: StatementArguments(operationArguments))
+            guard !operations.isEmpty else { return [] }
+            let services = Set(operations.map { $0["service"] as String })
+
+            var conditions = [
+                "o.operationID IN (\(operations.map { String($0["id"] as Int64) }.joined(separator: ",")))",
+                "o.maxStartTime >= ?", "o.minStartTime <= ?",
+            ]
+            var arguments: [DatabaseValue] = [
+                Int64(clamping: query.startTimeMinimumNanoseconds).databaseValue, Int64(clamping: query.startTimeMaximumNanoseconds).databaseValue,
+            ]
+            if let minimum = query.durationMinimumNanoseconds {
+                conditions.append("o.maxDuration >= ?")
+                arguments.append(Int64(clamping: minimum).databaseValue)
+            }
+            if let maximum = query.durationMaximumNanoseconds {
+                conditions.append("o.minDuration <= ?")
+                arguments.append(Int64(clamping: maximum).databaseValue)
+            }
+            if matcher.mustBeError == true { conditions.append("o.errorCount > 0") }
+            for tag in matcher.attributeTags {
+                let terms = services.sorted().map { SearchTerm.hash(service: $0, key: tag.key, value: tag.value) }
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM term_block t WHERE t.term IN (\(terms.map(String.init).joined(separator: ","))) AND t.blockID = o.blockID)")
+            }
+            let candidates = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.blockID AS id, MAX(o.maxStartTime) AS latest FROM operation_block o
+                    WHERE \(conditions.joined(separator: " AND ")) GROUP BY o.blockID ORDER BY latest DESC
+                    """,
+                arguments: StatementArguments(arguments))
+
+            // Decode candidates, most recent first, until no later block can change the `limit` most recent traces.
+            let limit = max(1, query.limit)
+            var latestMatch: [TraceID: UInt64] = [:]
+            var index = 0
+            while index < candidates.count {
+                if latestMatch.count >= limit {
+                    let kthLatest = latestMatch.values.sorted(by: >)[limit - 1]
+                    if UInt64(bitPattern: candidates[index]["latest"]) < kthLatest { break }
                 }
-                let originList = originIDs.isEmpty ? "NULL" : originIDs.map(String.init).joined(separator: ",")
-                tagConditions.append("""
-                    (s.originID IN (\(originList))
-                     OR EXISTS (SELECT 1 FROM span_attribute a WHERE a.key = ? AND a.value = ? AND a.traceID = s.traceID AND a.spanID = s.spanID))
-                    """)
-                tagArguments.append(contentsOf: [tag.key.databaseValue, tag.value.databaseValue])
+                let batch = candidates[index..<min(index + 8, candidates.count)].map { $0["id"] as Int64 }
+                index += batch.count
+                for (_, block) in try self.blocks(batch, db) {
+                    var resourceMatches: [Int: ResourceMatch] = [:]
+                    block.forEachSpan { span, resourceIndex, _ in
+                        let resourceMatch = resourceMatches[resourceIndex] ?? matcher.resourceMatch(block, resourceIndex)
+                        resourceMatches[resourceIndex] = resourceMatch
+                        guard resourceMatch.serviceMatches, matcher.matches(span, resourceMatch), let traceID = TraceID(bytes: span.traceID)
+                        else { return }
+                        latestMatch[traceID] = max(latestMatch[traceID] ?? 0, span.startTimeUnixNano)
+                    }
+                }
             }
-            var from = "span s"
-            var allArguments: [DatabaseValue] = []
-            if let drivingTag {
-                from = "span_attribute d JOIN span s ON s.traceID = d.traceID AND s.spanID = d.spanID"
-                allArguments.append(contentsOf: [drivingTag.key.databaseValue, drivingTag.value.databaseValue])
-            }
-            var whereClause = baseConditions + tagConditions
-            if drivingTag != nil { whereClause.insert("d.key = ? AND d.value = ?", at: 0) }
-            allArguments.append(contentsOf: baseValues)
-            allArguments.append(contentsOf: tagArguments)
-            allArguments.append(limit.databaseValue)
-            let sql = """
-                SELECT s.traceID AS traceID, MAX(s.startTime) AS latest FROM \(from)
-                WHERE \(whereClause.joined(separator: " AND "))
-                GROUP BY s.traceID ORDER BY latest DESC LIMIT ?
-                """
-            return try Data.fetchAll(db, sql: sql, arguments: StatementArguments(allArguments))
+            return latestMatch.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }
+                .prefix(limit).map(\.key)
         }
-        return ids.compactMap { TraceID(bytes: $0) }
+    }
+
+    /// What a resource contributes to a span's match: its service, and which attribute tags it already satisfies.
+    struct ResourceMatch {
+        var serviceMatches: Bool
+        var satisfiedTags: Set<Int>
+    }
+
+    /// Jaeger's rule: a single span must satisfy every condition; an attribute tag may be satisfied by one of
+    /// the span's attributes or by its resource's.
+    struct SpanMatcher {
+        let query: TraceQuery
+        var kind: Int?
+        var mustBeError: Bool?
+        var attributeTags: [(key: String, value: String)] = []
+
+        init(_ query: TraceQuery) {
+            self.query = query
+            for tag in query.tags {
+                switch tag.key {
+                case "error": mustBeError = tag.value == "true"
+                case "span.kind": kind = ["internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5][tag.value] ?? -1
+                default: attributeTags.append(tag)
+                }
+            }
+        }
+
+        func resourceMatch(_ block: DecodedBlock, _ resourceIndex: Int) -> ResourceMatch {
+            let service = block.serviceName(resourceIndex)
+            let attributes = block.resource(resourceIndex).attributes
+            var satisfied = Set<Int>()
+            for (index, tag) in attributeTags.enumerated() {
+                if let value = attributes.get(tag.key), SearchTerm.text(value) == tag.value { satisfied.insert(index) }
+            }
+            return ResourceMatch(serviceMatches: query.service.map { $0 == service } ?? true, satisfiedTags: satisfied)
+        }
+
+        func matches(_ span: Opentelemetry_Proto_Trace_V1_Span, _ resourceMatch: ResourceMatch) -> Bool {
+            let start = span.startTimeUnixNano
+            guard start >= query.startTimeMinimumNanoseconds, start <= query.startTimeMaximumNanoseconds else { return false }
+            let duration = span.endTimeUnixNano &- min(span.startTimeUnixNano, span.endTimeUnixNano)
+            if let minimum = query.durationMinimumNanoseconds, duration < minimum { return false }
+            if let maximum = query.durationMaximumNanoseconds, duration > maximum { return false }
+            if let operation = query.operation, span.name != operation { return false }
+            if let kind, span.kind.rawValue != kind { return false }
+            if let mustBeError, (span.status.code == .error) != mustBeError { return false }
+            guard !attributeTags.isEmpty else { return true }
+            let attributes = OTLPMapping.spanAttributes(span.attributes)
+            for (index, tag) in attributeTags.enumerated() where !resourceMatch.satisfiedTags.contains(index) {
+                guard let value = attributes.get(tag.key), SearchTerm.text(value) == tag.value else { return false }
+            }
+            return true
+        }
     }
 
     public func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] {
         guard !traceIDs.isEmpty else { return [] }
-        let rows = try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT traceID, spanID, parentSpanID, service, operation, startTime, duration, isError FROM span
-                    WHERE traceID IN (\(traceIDs.map { _ in "?" }.joined(separator: ",")))
-                    """,
-                arguments: StatementArguments(traceIDs.map { Data($0.bytes) }))
-        }
+        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
         struct SpanColumns {
             var spanID: Data
-            var parentSpanID: Data?
+            var parentSpanID: Data
             var service: String
             var operation: String
             var start: UInt64
             var end: UInt64
             var isError: Bool
         }
-        var spansByTrace: [Data: [SpanColumns]] = [:]
-        for row in rows {
-            let start = UInt64(bitPattern: row["startTime"])
-            spansByTrace[row["traceID"], default: []].append(
-                SpanColumns(
-                    spanID: row["spanID"], parentSpanID: row["parentSpanID"], service: row["service"], operation: row["operation"],
-                    start: start, end: start &+ UInt64(bitPattern: row["duration"]), isError: row["isError"]))
+        let wanted = Set(traceIDs.map { Data($0.bytes) })
+        var spansByTrace: [Data: [Data: SpanColumns]] = [:]
+        for (_, block) in blocks {
+            var services: [Int: String] = [:]
+            block.forEachSpan { span, resourceIndex, _ in
+                guard wanted.contains(span.traceID) else { return }
+                let service = services[resourceIndex] ?? block.serviceName(resourceIndex)
+                services[resourceIndex] = service
+                spansByTrace[span.traceID, default: [:]][span.spanID] = SpanColumns(
+                    spanID: span.spanID, parentSpanID: span.parentSpanID, service: service, operation: span.name,
+                    start: span.startTimeUnixNano, end: span.endTimeUnixNano, isError: span.status.code == .error)
+            }
         }
         return traceIDs.compactMap { traceID in
-            guard let spans = spansByTrace[Data(traceID.bytes)], !spans.isEmpty else { return nil }
-            let stored = Set(spans.map(\.spanID))
-            let parentless = spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? true }.sorted { $0.start < $1.start }
+            guard let byID = spansByTrace[Data(traceID.bytes)], !byID.isEmpty else { return nil }
+            let spans = Array(byID.values)
+            let parentless = spans.filter { $0.parentSpanID.isEmpty || byID[$0.parentSpanID] == nil }.sorted { $0.start < $1.start }
             let root = parentless.first ?? spans.min { $0.start < $1.start }!
             var services: [String: TraceSummary.ServiceSummary] = [:]
             for span in spans {
@@ -360,39 +573,53 @@ public final class SQLiteTraceStore: TraceStore {
         }
     }
 
+    // MARK: Dependencies, retention, size
+
     public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
+        let start = Int64(clamping: startNanoseconds)
+        let end = Int64(clamping: endNanoseconds)
         let rows = try await database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT parent.service AS parent, child.service AS child, COUNT(*) AS calls
-                    FROM span child JOIN span parent ON parent.traceID = child.traceID AND parent.spanID = child.parentSpanID
-                    WHERE child.startTime >= ? AND child.startTime <= ? AND parent.service != child.service
-                    GROUP BY parent.service, child.service ORDER BY parent.service, child.service
+                    SELECT parent, child, COUNT(*) AS calls FROM (
+                        SELECT parentService AS parent, childService AS child FROM service_call WHERE startTime BETWEEN ? AND ?
+                        UNION ALL
+                        SELECT parentOperation.service AS parent, childOperation.service AS child
+                        FROM remote_child c
+                        JOIN remote_parent p ON p.traceID = c.traceID AND p.spanID = c.parentSpanID
+                        JOIN operation childOperation ON childOperation.id = c.operationID
+                        JOIN operation parentOperation ON parentOperation.id = p.operationID
+                        WHERE c.startTime BETWEEN ? AND ? AND parentOperation.service != childOperation.service
+                    ) GROUP BY parent, child ORDER BY parent, child
                     """,
-                arguments: [Int64(clamping: startNanoseconds), Int64(clamping: endNanoseconds)])
+                arguments: [start, end, start, end])
         }
         return rows.map { ServiceDependency(parent: $0["parent"], child: $0["child"], callCount: $0["calls"]) }
     }
 
+    /// Deletes the blocks whose spans all started before `cutoffNanoseconds` (blocks hold one hour at most).
     public func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int {
         let cutoff = Int64(clamping: cutoffNanoseconds)
-        return try await database.write { db in
-            try db.execute(
-                sql: """
-                    DELETE FROM span_attribute WHERE EXISTS (
-                        SELECT 1 FROM span s WHERE s.traceID = span_attribute.traceID AND s.spanID = span_attribute.spanID AND s.startTime < ?)
-                    """,
-                arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM span WHERE startTime < ?", arguments: [cutoff])
-            let deleted = db.changesCount
-            // Services and resources whose spans are all gone disappear from the lists too.
+        let deleted = try await database.write { db -> Int in
+            let deleted = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(spanCount), 0) FROM span_block WHERE maxStartTime < ?", arguments: [cutoff]) ?? 0
+            guard deleted > 0 else { return 0 }
+            try db.execute(sql: "DELETE FROM span_block WHERE maxStartTime < ?", arguments: [cutoff])
             try db.execute(sql: """
-                DELETE FROM origin_attribute WHERE NOT EXISTS (SELECT 1 FROM span WHERE span.originID = origin_attribute.originID);
-                DELETE FROM origin WHERE NOT EXISTS (SELECT 1 FROM span WHERE span.originID = origin.id);
+                CREATE TEMPORARY TABLE live_block AS SELECT id FROM span_block;
+                DELETE FROM trace_block WHERE blockID NOT IN (SELECT id FROM live_block);
+                DELETE FROM term_block WHERE blockID NOT IN (SELECT id FROM live_block);
+                DELETE FROM operation_block WHERE blockID NOT IN (SELECT id FROM live_block);
+                DELETE FROM service_call WHERE blockID NOT IN (SELECT id FROM live_block);
+                DELETE FROM remote_child WHERE blockID NOT IN (SELECT id FROM live_block);
+                DELETE FROM remote_parent WHERE blockID NOT IN (SELECT id FROM live_block);
+                DROP TABLE live_block;
+                DELETE FROM operation WHERE id NOT IN (SELECT DISTINCT operationID FROM operation_block);
                 """)
             return deleted
         }
+        if deleted > 0 { decodedBlocks.withLock { $0.removeAll() } }
+        return deleted
     }
 
     /// The database's size on disk in bytes (pages in use times page size).
@@ -408,7 +635,48 @@ public final class SQLiteTraceStore: TraceStore {
     /// The start time of the oldest stored span, if any.
     public func oldestStartTime() async throws -> UInt64? {
         try await database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(startTime) FROM span").map { UInt64(bitPattern: $0) }
+            try Int64.fetchOne(db, sql: "SELECT MIN(minStartTime) FROM span_block").map { UInt64(bitPattern: $0) }
+        }
+    }
+
+    /// The earliest cutoff at which ``deleteSpans(startedBefore:)`` deletes something: just after the end of
+    /// the block that ends first.
+    public func earliestEffectiveDeletionCutoff() async throws -> UInt64? {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(maxStartTime) FROM span_block").map { UInt64(bitPattern: $0) + 1 }
+        }
+    }
+}
+
+/// The attribute index's terms: a stable 64-bit FNV-1a hash of service, key and value, so one index lookup
+/// answers "a span of this service has this attribute".
+enum SearchTerm {
+    static func hash(service: String, key: String, value: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ text: String) {
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            hash ^= 0xff
+            hash = hash &* 0x100_0000_01b3
+        }
+        mix(service)
+        mix(key)
+        mix(value)
+        return Int64(bitPattern: hash)
+    }
+
+    /// An attribute value as the text Jaeger's tag search compares with: `200`, `true`, `0.5`, `text`.
+    static func text(_ attribute: SpanAttribute) -> String {
+        switch attribute {
+        case .string(let string): return string
+        case .stringConvertible(let convertible): return convertible.description
+        case .int32(let int): return String(int)
+        case .int64(let int): return String(int)
+        case .double(let double): return String(double)
+        case .bool(let bool): return bool ? "true" : "false"
+        default: return ConsoleSpanExporter.valueText(attribute)
         }
     }
 }
