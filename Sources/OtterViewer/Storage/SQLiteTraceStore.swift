@@ -259,45 +259,20 @@ public final class SQLiteTraceStore: TraceStore {
 
     // MARK: Reading blocks
 
-    /// A block decoded back into OTLP messages.
-    struct DecodedBlock: Sendable {
-        var request: OTLPExportTraceServiceRequest
-
-        /// Calls `body` with each span and its resource's index in `request.resourceSpans`.
-        func forEachSpan(_ body: (Opentelemetry_Proto_Trace_V1_Span, Int, Int) throws -> Void) rethrows {
-            for (resourceIndex, resourceSpans) in request.resourceSpans.enumerated() {
-                for (scopeIndex, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
-                    for span in scopeSpans.spans { try body(span, resourceIndex, scopeIndex) }
-                }
-            }
-        }
-
-        func resource(_ index: Int) -> Resource {
-            let resourceSpans = request.resourceSpans[index]
-            return Resource(
-                attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
-                schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL)
-        }
-
-        func scope(_ resourceIndex: Int, _ scopeIndex: Int) -> InstrumentationScope {
-            let scope = request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].scope
-            return InstrumentationScope(name: scope.name, version: scope.version.isEmpty ? nil : scope.version)
-        }
-
-        func serviceName(_ resourceIndex: Int) -> String {
-            for attribute in request.resourceSpans[resourceIndex].resource.attributes where attribute.key == "service.name" {
-                return attribute.value.stringValue
-            }
-            return "unknown_service"
-        }
+    /// A block inflated and scanned: where each span is, and each resource's service.
+    struct ScannedBlock: Sendable {
+        var scanner: SpanBlockScanner
+        var spans: [SpanBlockScanner.ScannedSpan]
+        var origins: [SpanBlockScanner.Origin]
+        var services: [String]
     }
 
     struct DecodedBlockCache {
-        var blocks: [Int64: DecodedBlock] = [:]
+        var blocks: [Int64: ScannedBlock] = [:]
         var order: [Int64] = []
-        static let capacity = 32
+        static let capacity = 64
 
-        mutating func insert(_ block: DecodedBlock, id: Int64) {
+        mutating func insert(_ block: ScannedBlock, id: Int64) {
             if blocks.updateValue(block, forKey: id) == nil { order.append(id) }
             while order.count > Self.capacity { blocks[order.removeFirst()] = nil }
         }
@@ -313,9 +288,9 @@ public final class SQLiteTraceStore: TraceStore {
         var description: String { "span block \(blockID) cannot be decoded" }
     }
 
-    /// The blocks with these ids, from the cache or decoded from the database.
-    private func blocks(_ ids: [Int64], _ db: Database) throws -> [(id: Int64, block: DecodedBlock)] {
-        var found: [(Int64, DecodedBlock)] = []
+    /// The blocks with these ids, from the cache or read from the database.
+    private func blocks(_ ids: [Int64], _ db: Database) throws -> [(id: Int64, block: ScannedBlock)] {
+        var found: [(Int64, ScannedBlock)] = []
         var missing: [Int64] = []
         decodedBlocks.withLock { cache in
             for id in ids {
@@ -325,16 +300,19 @@ public final class SQLiteTraceStore: TraceStore {
         guard !missing.isEmpty else { return found }
         let rows = try Row.fetchAll(
             db, sql: "SELECT id, decodedSize, deflated FROM span_block WHERE id IN (\(missing.map(String.init).joined(separator: ",")))")
-        var decoded: [(Int64, DecodedBlock)] = []
+        var decoded: [(Int64, ScannedBlock)] = []
         for row in rows {
             let id: Int64 = row["id"]
             let decodedSize: Int = row["decodedSize"]
             let deflated: Data = row["deflated"]
             var buffer = ByteBuffer(bytes: deflated)
-            guard let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1), inflated.readableBytes == decodedSize,
-                let request = try? OTLPExportTraceServiceRequest(serializedBytes: Array(inflated.readableBytesView))
+            guard let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1), inflated.readableBytes == decodedSize
             else { throw CorruptBlock(blockID: id) }
-            decoded.append((id, DecodedBlock(request: request)))
+            let scanner = SpanBlockScanner(bytes: Array(inflated.readableBytesView))
+            guard let (spans, origins) = try? scanner.scan(), let services = try? origins.map(scanner.serviceName) else {
+                throw CorruptBlock(blockID: id)
+            }
+            decoded.append((id, ScannedBlock(scanner: scanner, spans: spans, origins: origins, services: services)))
         }
         decodedBlocks.withLock { cache in
             for (id, block) in decoded { cache.insert(block, id: id) }
@@ -352,16 +330,17 @@ public final class SQLiteTraceStore: TraceStore {
 
     public func trace(_ traceID: TraceID) async throws -> [FinishedSpan] {
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: [traceID], db), db) }
-        let traceBytes = Data(traceID.bytes)
+        let traceBytes = traceID.bytes
         var spans: [FinishedSpan] = []
         var seen = Set<SpanID>()
         for (_, block) in blocks {
             var resources: [Int: Resource] = [:]
-            try block.forEachSpan { otlp, resourceIndex, scopeIndex in
-                guard otlp.traceID == traceBytes else { return }
-                let resource = resources[resourceIndex] ?? block.resource(resourceIndex)
-                resources[resourceIndex] = resource
-                let span = try OTLPMapping.finishedSpan(from: otlp, resource: resource, scope: block.scope(resourceIndex, scopeIndex))
+            for scanned in block.spans where block.scanner.equals(scanned.traceID, traceBytes) {
+                let origin = block.origins[scanned.resourceIndex]
+                let resource = try resources[scanned.resourceIndex] ?? block.scanner.resource(origin)
+                resources[scanned.resourceIndex] = resource
+                let span = try OTLPMapping.finishedSpan(
+                    from: block.scanner.decodeSpan(scanned), resource: resource, scope: block.scanner.scope(origin, scanned.scopeIndex))
                 // A span sent twice (an exporter retry) is shown once: the latest copy wins.
                 if !seen.insert(span.spanContext.spanID).inserted {
                     spans.removeAll { $0.spanContext.spanID == span.spanContext.spanID }
@@ -450,7 +429,7 @@ public final class SQLiteTraceStore: TraceStore {
                     """,
                 arguments: StatementArguments(arguments))
 
-            // Decode candidates, most recent first, until no later block can change the `limit` most recent traces.
+            // Read candidates, most recent first, until no later block can change the `limit` most recent traces.
             let limit = max(1, query.limit)
             var latestMatch: [TraceID: UInt64] = [:]
             var index = 0
@@ -459,16 +438,17 @@ public final class SQLiteTraceStore: TraceStore {
                     let kthLatest = latestMatch.values.sorted(by: >)[limit - 1]
                     if UInt64(bitPattern: candidates[index]["latest"]) < kthLatest { break }
                 }
-                let batch = candidates[index..<min(index + 8, candidates.count)].map { $0["id"] as Int64 }
+                let batch = candidates[index..<min(index + 4, candidates.count)].map { $0["id"] as Int64 }
                 index += batch.count
                 for (_, block) in try self.blocks(batch, db) {
                     var resourceMatches: [Int: ResourceMatch] = [:]
-                    block.forEachSpan { span, resourceIndex, _ in
-                        let resourceMatch = resourceMatches[resourceIndex] ?? matcher.resourceMatch(block, resourceIndex)
-                        resourceMatches[resourceIndex] = resourceMatch
-                        guard resourceMatch.serviceMatches, matcher.matches(span, resourceMatch), let traceID = TraceID(bytes: span.traceID)
-                        else { return }
-                        latestMatch[traceID] = max(latestMatch[traceID] ?? 0, span.startTimeUnixNano)
+                    for span in block.spans {
+                        let resourceMatch = try resourceMatches[span.resourceIndex] ?? matcher.resourceMatch(block, span.resourceIndex)
+                        resourceMatches[span.resourceIndex] = resourceMatch
+                        guard resourceMatch.serviceMatches, try matcher.matches(span, in: block, resourceMatch),
+                            let traceID = TraceID(bytes: block.scanner.bytes[span.traceID])
+                        else { continue }
+                        latestMatch[traceID] = max(latestMatch[traceID] ?? 0, span.startTime)
                     }
                 }
             }
@@ -490,41 +470,45 @@ public final class SQLiteTraceStore: TraceStore {
         var kind: Int?
         var mustBeError: Bool?
         var attributeTags: [(key: String, value: String)] = []
+        var operationName: [UInt8]?
+        var attributeKeys: [[UInt8]] = []
 
         init(_ query: TraceQuery) {
             self.query = query
+            operationName = query.operation.map { Array($0.utf8) }
             for tag in query.tags {
                 switch tag.key {
                 case "error": mustBeError = tag.value == "true"
                 case "span.kind": kind = ["internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5][tag.value] ?? -1
-                default: attributeTags.append(tag)
+                default:
+                    attributeTags.append(tag)
+                    attributeKeys.append(Array(tag.key.utf8))
                 }
             }
         }
 
-        func resourceMatch(_ block: DecodedBlock, _ resourceIndex: Int) -> ResourceMatch {
-            let service = block.serviceName(resourceIndex)
-            let attributes = block.resource(resourceIndex).attributes
+        func resourceMatch(_ block: ScannedBlock, _ resourceIndex: Int) throws -> ResourceMatch {
+            let service = block.services[resourceIndex]
             var satisfied = Set<Int>()
-            for (index, tag) in attributeTags.enumerated() {
-                if let value = attributes.get(tag.key), SearchTerm.text(value) == tag.value { satisfied.insert(index) }
+            if let resource = block.origins[resourceIndex].resource {
+                for (index, tag) in attributeTags.enumerated()
+                where try block.scanner.attributeText(attributeKeys[index], in: resource, attributeField: 1) == tag.value {
+                    satisfied.insert(index)
+                }
             }
             return ResourceMatch(serviceMatches: query.service.map { $0 == service } ?? true, satisfiedTags: satisfied)
         }
 
-        func matches(_ span: Opentelemetry_Proto_Trace_V1_Span, _ resourceMatch: ResourceMatch) -> Bool {
-            let start = span.startTimeUnixNano
-            guard start >= query.startTimeMinimumNanoseconds, start <= query.startTimeMaximumNanoseconds else { return false }
-            let duration = span.endTimeUnixNano &- min(span.startTimeUnixNano, span.endTimeUnixNano)
+        func matches(_ span: SpanBlockScanner.ScannedSpan, in block: ScannedBlock, _ resourceMatch: ResourceMatch) throws -> Bool {
+            guard span.startTime >= query.startTimeMinimumNanoseconds, span.startTime <= query.startTimeMaximumNanoseconds else { return false }
+            let duration = span.endTime &- min(span.startTime, span.endTime)
             if let minimum = query.durationMinimumNanoseconds, duration < minimum { return false }
             if let maximum = query.durationMaximumNanoseconds, duration > maximum { return false }
-            if let operation = query.operation, span.name != operation { return false }
-            if let kind, span.kind.rawValue != kind { return false }
-            if let mustBeError, (span.status.code == .error) != mustBeError { return false }
-            guard !attributeTags.isEmpty else { return true }
-            let attributes = OTLPMapping.spanAttributes(span.attributes)
+            if let operationName, !block.scanner.equals(span.name, operationName) { return false }
+            if let kind, span.kind != kind { return false }
+            if let mustBeError, (span.statusCode == 2) != mustBeError { return false }
             for (index, tag) in attributeTags.enumerated() where !resourceMatch.satisfiedTags.contains(index) {
-                guard let value = attributes.get(tag.key), SearchTerm.text(value) == tag.value else { return false }
+                guard try block.scanner.attributeText(attributeKeys[index], in: span.range, attributeField: 9) == tag.value else { return false }
             }
             return true
         }
@@ -534,29 +518,26 @@ public final class SQLiteTraceStore: TraceStore {
         guard !traceIDs.isEmpty else { return [] }
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
         struct SpanColumns {
-            var spanID: Data
-            var parentSpanID: Data
+            var parentSpanID: [UInt8]
             var service: String
             var operation: String
             var start: UInt64
             var end: UInt64
             var isError: Bool
         }
-        let wanted = Set(traceIDs.map { Data($0.bytes) })
-        var spansByTrace: [Data: [Data: SpanColumns]] = [:]
+        let wanted = Set(traceIDs.map(\.bytes))
+        var spansByTrace: [[UInt8]: [[UInt8]: SpanColumns]] = [:]
         for (_, block) in blocks {
-            var services: [Int: String] = [:]
-            block.forEachSpan { span, resourceIndex, _ in
-                guard wanted.contains(span.traceID) else { return }
-                let service = services[resourceIndex] ?? block.serviceName(resourceIndex)
-                services[resourceIndex] = service
-                spansByTrace[span.traceID, default: [:]][span.spanID] = SpanColumns(
-                    spanID: span.spanID, parentSpanID: span.parentSpanID, service: service, operation: span.name,
-                    start: span.startTimeUnixNano, end: span.endTimeUnixNano, isError: span.status.code == .error)
+            for span in block.spans {
+                let traceID = Array(block.scanner.bytes[span.traceID])
+                guard wanted.contains(traceID) else { continue }
+                spansByTrace[traceID, default: [:]][Array(block.scanner.bytes[span.spanID])] = SpanColumns(
+                    parentSpanID: Array(block.scanner.bytes[span.parentSpanID]), service: block.services[span.resourceIndex],
+                    operation: block.scanner.string(span.name), start: span.startTime, end: span.endTime, isError: span.statusCode == 2)
             }
         }
         return traceIDs.compactMap { traceID in
-            guard let byID = spansByTrace[Data(traceID.bytes)], !byID.isEmpty else { return nil }
+            guard let byID = spansByTrace[traceID.bytes], !byID.isEmpty else { return nil }
             let spans = Array(byID.values)
             let parentless = spans.filter { $0.parentSpanID.isEmpty || byID[$0.parentSpanID] == nil }.sorted { $0.start < $1.start }
             let root = parentless.first ?? spans.min { $0.start < $1.start }!

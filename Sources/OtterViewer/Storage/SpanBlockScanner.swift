@@ -1,0 +1,229 @@
+import Foundation
+import Otter
+import OtterOTLP
+import SwiftProtobuf
+import Tracing
+
+/// Reads a stored block (an OTLP `ExportTraceServiceRequest` in protobuf) in place: finds each span and the few
+/// fields searches and summaries need without building swift-protobuf messages, which costs tens of
+/// allocations per span. Only the spans a caller asks for are decoded in full (``decodeSpan(_:)``).
+struct SpanBlockScanner {
+    let bytes: [UInt8]
+
+    /// Where one span lies in the block, with the fields read while finding it.
+    struct ScannedSpan {
+        var range: Range<Int>
+        var resourceIndex: Int
+        var scopeIndex: Int
+        var traceID: Range<Int> = 0..<0
+        var spanID: Range<Int> = 0..<0
+        var parentSpanID: Range<Int> = 0..<0
+        var name: Range<Int> = 0..<0
+        var kind: Int = 0
+        var startTime: UInt64 = 0
+        var endTime: UInt64 = 0
+        var statusCode: Int = 0
+    }
+
+    /// Where each resource and scope header lies, by index.
+    struct Origin {
+        var resource: Range<Int>?
+        var schemaURL: Range<Int>?
+        var scopes: [Range<Int>?]
+    }
+
+    struct Malformed: Error {}
+
+    struct Reader {
+        let bytes: [UInt8]
+        var index: Int
+        let end: Int
+
+        init(_ bytes: [UInt8], _ range: Range<Int>) {
+            self.bytes = bytes
+            index = range.lowerBound
+            end = range.upperBound
+        }
+
+        var isAtEnd: Bool { index >= end }
+
+        mutating func varint() throws -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < end {
+                let byte = bytes[index]
+                index += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return result }
+                shift += 7
+                if shift > 63 { throw Malformed() }
+            }
+            throw Malformed()
+        }
+
+        mutating func fixed64() throws -> UInt64 {
+            guard index + 8 <= end else { throw Malformed() }
+            var value: UInt64 = 0
+            for offset in 0..<8 { value |= UInt64(bytes[index + offset]) << (8 * UInt64(offset)) }
+            index += 8
+            return value
+        }
+
+        mutating func lengthDelimited() throws -> Range<Int> {
+            let length = Int(try varint())
+            guard length >= 0, index + length <= end else { throw Malformed() }
+            defer { index += length }
+            return index..<index + length
+        }
+
+        /// Reads a field header: (field number, wire type).
+        mutating func field() throws -> (Int, Int) {
+            let key = try varint()
+            return (Int(key >> 3), Int(key & 7))
+        }
+
+        mutating func skip(_ wireType: Int) throws {
+            switch wireType {
+            case 0: _ = try varint()
+            case 1: guard index + 8 <= end else { throw Malformed() }; index += 8
+            case 2: _ = try lengthDelimited()
+            case 5: guard index + 4 <= end else { throw Malformed() }; index += 4
+            default: throw Malformed()
+            }
+        }
+    }
+
+    /// Every span of the block in order, and where each resource and scope header is.
+    func scan() throws -> (spans: [ScannedSpan], origins: [Origin]) {
+        var spans: [ScannedSpan] = []
+        var origins: [Origin] = []
+        var request = Reader(bytes, 0..<bytes.count)
+        while !request.isAtEnd {
+            let (field, wireType) = try request.field()
+            guard field == 1, wireType == 2 else { try request.skip(wireType); continue }
+            var resourceSpans = Reader(bytes, try request.lengthDelimited())
+            var origin = Origin(resource: nil, schemaURL: nil, scopes: [])
+            let resourceIndex = origins.count
+            while !resourceSpans.isAtEnd {
+                let (field, wireType) = try resourceSpans.field()
+                switch (field, wireType) {
+                case (1, 2): origin.resource = try resourceSpans.lengthDelimited()
+                case (3, 2): origin.schemaURL = try resourceSpans.lengthDelimited()
+                case (2, 2):
+                    var scopeSpans = Reader(bytes, try resourceSpans.lengthDelimited())
+                    let scopeIndex = origin.scopes.count
+                    origin.scopes.append(nil)
+                    while !scopeSpans.isAtEnd {
+                        let (field, wireType) = try scopeSpans.field()
+                        switch (field, wireType) {
+                        case (1, 2): origin.scopes[scopeIndex] = try scopeSpans.lengthDelimited()
+                        case (2, 2):
+                            spans.append(try scanSpan(try scopeSpans.lengthDelimited(), resourceIndex: resourceIndex, scopeIndex: scopeIndex))
+                        default: try scopeSpans.skip(wireType)
+                        }
+                    }
+                default: try resourceSpans.skip(wireType)
+                }
+            }
+            origins.append(origin)
+        }
+        return (spans, origins)
+    }
+
+    private func scanSpan(_ range: Range<Int>, resourceIndex: Int, scopeIndex: Int) throws -> ScannedSpan {
+        var span = ScannedSpan(range: range, resourceIndex: resourceIndex, scopeIndex: scopeIndex)
+        var reader = Reader(bytes, range)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.field()
+            switch (field, wireType) {
+            case (1, 2): span.traceID = try reader.lengthDelimited()
+            case (2, 2): span.spanID = try reader.lengthDelimited()
+            case (4, 2): span.parentSpanID = try reader.lengthDelimited()
+            case (5, 2): span.name = try reader.lengthDelimited()
+            case (6, 0): span.kind = Int(truncatingIfNeeded: try reader.varint())
+            case (7, 1): span.startTime = try reader.fixed64()
+            case (8, 1): span.endTime = try reader.fixed64()
+            case (15, 2):
+                var status = Reader(bytes, try reader.lengthDelimited())
+                while !status.isAtEnd {
+                    let (field, wireType) = try status.field()
+                    if field == 3, wireType == 0 { span.statusCode = Int(truncatingIfNeeded: try status.varint()) } else { try status.skip(wireType) }
+                }
+            default: try reader.skip(wireType)
+            }
+        }
+        return span
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    func equals(_ range: Range<Int>, _ other: [UInt8]) -> Bool {
+        range.count == other.count && bytes[range].elementsEqual(other)
+    }
+
+    /// The search text of the attribute `key` among the `KeyValue`s (field `attributeField`) of the message in
+    /// `range`, as ``SearchTerm/text(_:)`` writes it; nil when absent.
+    func attributeText(_ key: [UInt8], in range: Range<Int>, attributeField: Int) throws -> String? {
+        var reader = Reader(bytes, range)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.field()
+            guard field == attributeField, wireType == 2 else { try reader.skip(wireType); continue }
+            let keyValueRange = try reader.lengthDelimited()
+            var keyValue = Reader(bytes, keyValueRange)
+            var keyRange: Range<Int>?
+            var valueRange: Range<Int>?
+            while !keyValue.isAtEnd {
+                let (field, wireType) = try keyValue.field()
+                switch (field, wireType) {
+                case (1, 2): keyRange = try keyValue.lengthDelimited()
+                case (2, 2): valueRange = try keyValue.lengthDelimited()
+                default: try keyValue.skip(wireType)
+                }
+            }
+            guard let keyRange, equals(keyRange, key) else { continue }
+            guard let valueRange else { return "" }
+            return try valueText(valueRange, keyValueRange: keyValueRange)
+        }
+        return nil
+    }
+
+    private func valueText(_ range: Range<Int>, keyValueRange: Range<Int>) throws -> String {
+        var reader = Reader(bytes, range)
+        guard !reader.isAtEnd else { return "" }
+        let (field, wireType) = try reader.field()
+        switch (field, wireType) {
+        case (1, 2): return string(try reader.lengthDelimited())
+        case (2, 0): return try reader.varint() != 0 ? "true" : "false"
+        case (3, 0): return String(Int64(bitPattern: try reader.varint()))
+        case (4, 1): return String(Double(bitPattern: try reader.fixed64()))
+        default:
+            // Arrays, maps and bytes: rare in searches, rendered the way the index rendered them.
+            let keyValue = try Opentelemetry_Proto_Common_V1_KeyValue(serializedBytes: Array(bytes[keyValueRange]))
+            return OTLPMapping.spanAttributes([keyValue]).get(keyValue.key).map(SearchTerm.text) ?? ""
+        }
+    }
+
+    func decodeSpan(_ span: ScannedSpan) throws -> Opentelemetry_Proto_Trace_V1_Span {
+        try Opentelemetry_Proto_Trace_V1_Span(serializedBytes: Array(bytes[span.range]))
+    }
+
+    func resource(_ origin: Origin) throws -> Resource {
+        let resource = try origin.resource.map { try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: Array(bytes[$0])) }
+        return Resource(
+            attributes: OTLPMapping.spanAttributes(resource?.attributes ?? []),
+            schemaURL: origin.schemaURL.map(string).flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    func scope(_ origin: Origin, _ scopeIndex: Int) throws -> InstrumentationScope {
+        let scope = try origin.scopes[scopeIndex].map { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: Array(bytes[$0])) }
+        return InstrumentationScope(name: scope?.name ?? "", version: (scope?.version).flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// The resource's `service.name`, without decoding the rest of it.
+    func serviceName(_ origin: Origin) throws -> String {
+        guard let resource = origin.resource else { return "unknown_service" }
+        return try attributeText(Array("service.name".utf8), in: resource, attributeField: 1) ?? "unknown_service"
+    }
+}
