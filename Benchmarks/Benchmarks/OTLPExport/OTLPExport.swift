@@ -101,17 +101,6 @@ let benchmarks: @Sendable () -> Void = {
         return (try SQLiteTraceStore(path: path), path)
     }
 
-    /// A store holding 200 batches of 512 typical spans (102,400 spans), each batch under its own trace id prefix.
-    func storeWith100kSpans() async throws -> (SQLiteTraceStore, String) {
-        let (store, path) = try temporaryStore()
-        for round in 0..<200 {
-            var spans = batch
-            for index in spans.indices { spans[index].spanContext.traceID.high = UInt64(round + 1) }
-            try await store.write(spans)
-        }
-        return (store, path)
-    }
-
     func removeStore(_ path: String) {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
@@ -124,12 +113,11 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         let (store, path) = try temporaryStore()
         var written = 0
-        var batchIndex: UInt64 = 0
+        var batchIndex = 0
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            var spans = batch
+            let spans = ViewerDataSet.batch(batchIndex)
             batchIndex += 1
-            for index in spans.indices { spans[index].spanContext.traceID.high = batchIndex }
             try await store.write(spans)
             written += spans.count
         }
@@ -138,33 +126,135 @@ let benchmarks: @Sendable () -> Void = {
         removeStore(path)
     }
 
-    Benchmark(
-        "viewer/trace by id (100k spans stored)",
-        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 100_000)
-    ) { benchmark in
-        let (store, path) = try await storeWith100kSpans()
-        let target = batch[100].spanContext.traceID
-        benchmark.startMeasurement()
+    /// Queries against one store of ViewerDataSet.spanCount spans (built once, before the first of them).
+    let queryConfiguration = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 2_000)
+    let storedLabel = "\(ViewerDataSet.spanCount / 1000)k spans stored"
+
+    Benchmark("viewer/trace by id (\(storedLabel))", configuration: queryConfiguration) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
+        var trace = 0
         for _ in benchmark.scaledIterations {
-            var traceID = target
-            traceID.high = 150
-            blackHole(try await store.trace(traceID))
+            trace = (trace + 7919) % ViewerDataSet.traceCount
+            let spans = try await store.trace(ViewerDataSet.traceID(trace))
+            precondition(spans.count == ViewerDataSet.spansPerTrace)
+            blackHole(spans)
         }
-        benchmark.stopMeasurement()
-        removeStore(path)
     }
 
-    Benchmark(
-        "viewer/search by attribute (100k spans stored)",
-        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 100_000)
-    ) { benchmark in
-        let (store, path) = try await storeWith100kSpans()
-        let query = TraceQuery(service: "bench", tags: [("url.path", "/orders/77")], limit: 20)
-        benchmark.startMeasurement()
+    Benchmark("viewer/search service, 20 traces (\(storedLabel))", configuration: queryConfiguration) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
         for _ in benchmark.scaledIterations {
-            blackHole(try await store.findTraceIDs(query))
+            let found = try await store.findTraceIDs(TraceQuery(service: "frontend", limit: 20))
+            precondition(found.count == 20)
+            blackHole(found)
         }
-        benchmark.stopMeasurement()
-        removeStore(path)
+    }
+
+    Benchmark("viewer/search by unique attribute (\(storedLabel))", configuration: queryConfiguration) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
+        var trace = 0
+        for _ in benchmark.scaledIterations {
+            trace = (trace + 7919) % ViewerDataSet.traceCount
+            let found = try await store.findTraceIDs(TraceQuery(service: "backend", tags: [("url.path", "/orders/\(trace)")], limit: 20))
+            precondition(found == [ViewerDataSet.traceID(trace)])
+        }
+    }
+
+    Benchmark("viewer/search by attribute on 1 trace in 1000, 20 traces (\(storedLabel))", configuration: queryConfiguration) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
+        var customer = 0
+        for _ in benchmark.scaledIterations {
+            customer = (customer + 1) % 1000
+            let found = try await store.findTraceIDs(TraceQuery(service: "frontend", tags: [("customer.id", "c\(customer)")], limit: 20))
+            precondition(found.count == 20)
+        }
+    }
+
+    Benchmark("viewer/trace summaries of 20 traces (\(storedLabel))", configuration: queryConfiguration) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
+        var first = 0
+        for _ in benchmark.scaledIterations {
+            first = (first + 7919) % (ViewerDataSet.traceCount - 20)
+            let summaries = try await store.summaries((first..<first + 20).map(ViewerDataSet.traceID))
+            precondition(summaries.count == 20)
+        }
+    }
+}
+
+/// The viewer's benchmark data: traces of 4 spans across two services (frontend server → internal → client →
+/// backend server), with HTTP attributes, written in batches of 512 as an exporter sends them. The size is
+/// `OTTER_BENCH_VIEWER_SPANS` (default 1,048,576).
+actor ViewerDataSet {
+    static let shared = ViewerDataSet()
+    static let spansPerTrace = 4
+    static let spanCount = ProcessInfo.processInfo.environment["OTTER_BENCH_VIEWER_SPANS"].flatMap(Int.init) ?? 1_048_576
+    static var traceCount: Int { spanCount / spansPerTrace }
+    static let baseNanoseconds: UInt64 = 1_700_000_000_000_000_000
+    static let frontend = Resource.detectingProcess().merging(Resource(attributes: ["service.name": "frontend"]))
+    static let backend = Resource.detectingProcess().merging(Resource(attributes: ["service.name": "backend"]))
+
+    static func traceID(_ trace: Int) -> TraceID {
+        TraceID(high: 0x5EED_0000_0000_0000 | UInt64(trace), low: UInt64(trace) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    static func spanID(_ trace: Int, _ index: Int) -> SpanID {
+        SpanID((UInt64(trace) &* 0xBF58_476D_1CE4_E5B9) ^ UInt64(index + 1))
+    }
+
+    static func trace(_ trace: Int) -> [FinishedSpan] {
+        let traceID = traceID(trace)
+        let start = baseNanoseconds + UInt64(trace) * 1_000_000
+        func context(_ index: Int) -> OtterSpanContext { OtterSpanContext(traceID: traceID, spanID: spanID(trace, index), traceFlags: .sampled) }
+        var serverAttributes: SpanAttributes = [
+            "http.request.method": "GET", "url.path": .string("/orders/\(trace)"), "http.route": "/orders/{id}",
+            "http.response.status_code": 200, "server.address": "127.0.0.1", "server.port": 8080,
+            "customer.id": .string("c\(trace % 1000)"),
+        ]
+        var backendAttributes = serverAttributes
+        backendAttributes["server.port"] = SpanAttribute.int64(8081)
+        serverAttributes["server.port"] = SpanAttribute.int64(8080)
+        return [
+            FinishedSpan(
+                operationName: "GET /orders/{id}", kind: .server, spanContext: context(0),
+                startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 900_000 + UInt64(trace % 100) * 1000,
+                attributes: serverAttributes, resource: frontend),
+            FinishedSpan(
+                operationName: "load order", kind: .internal, spanContext: context(1), parentSpanContext: context(0),
+                startTimeNanosecondsSinceEpoch: start + 10_000, endTimeNanosecondsSinceEpoch: start + 800_000,
+                attributes: ["order.id": .string("o\(trace)")], resource: frontend),
+            FinishedSpan(
+                operationName: "GET", kind: .client, spanContext: context(2), parentSpanContext: context(1),
+                startTimeNanosecondsSinceEpoch: start + 20_000, endTimeNanosecondsSinceEpoch: start + 700_000,
+                attributes: [
+                    "http.request.method": "GET", "url.full": .string("http://127.0.0.1:8081/orders/\(trace)"),
+                    "http.response.status_code": 200, "server.address": "127.0.0.1", "server.port": 8081,
+                ],
+                resource: frontend),
+            FinishedSpan(
+                operationName: "GET /orders/{id}", kind: .server, spanContext: context(3), parentSpanContext: context(2),
+                startTimeNanosecondsSinceEpoch: start + 30_000, endTimeNanosecondsSinceEpoch: start + 650_000,
+                attributes: backendAttributes, resource: backend),
+        ]
+    }
+
+    /// Batch `index`: 128 whole traces, each service's spans together as its exporter would send them.
+    static func batch(_ index: Int) -> [FinishedSpan] {
+        let traces = (index * 128..<(index + 1) * 128).map { trace($0 % max(traceCount, 1)) }
+        return traces.flatMap { $0.prefix(3) } + traces.map { $0[3] }
+    }
+
+    private var built: SQLiteTraceStore?
+
+    func store() async throws -> SQLiteTraceStore {
+        if let built { return built }
+        // One fixed file, replaced by each run: benchmark runs never pile up gigabytes in the temporary directory.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("otter-bench-viewer.sqlite").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let store = try SQLiteTraceStore(path: path)
+        for index in 0..<Self.traceCount / 128 { try await store.write(Self.batch(index)) }
+        print("viewer data set: \(Self.spanCount) spans, \(try await store.sizeInBytes() / Self.spanCount) bytes per span on disk, \(path)")
+        built = store
+        return store
     }
 }
