@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         .executableTarget(
@@ -42,6 +44,17 @@ let package = Package(
             ],
             path: "Benchmarks/OTLPExport",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Not a package-benchmark suite: the server that scripts/wrk.sh loads.
+        .executableTarget(
+            name: "HelloServer",
+            dependencies: [
+                .product(name: "Otter", package: mainPackage),
+                .product(name: "OtterOTLP", package: mainPackage),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "HelloServer"
         ),
     ]
 )

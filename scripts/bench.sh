@@ -6,4 +6,9 @@ cd "$(dirname "$0")/.."
 raw="$(mktemp)"
 (cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --format markdown --no-progress) | tee "$raw"
 python3 scripts/benchmarks_report.py "$raw" > BENCHMARKS.md
+if command -v wrk >/dev/null; then
+  { echo; scripts/wrk.sh; } >> BENCHMARKS.md
+else
+  printf '\n## wrk\n\nNot run: wrk is not installed (apt-get install wrk), see scripts/wrk.sh.\n' >> BENCHMARKS.md
+fi
 echo "wrote BENCHMARKS.md"

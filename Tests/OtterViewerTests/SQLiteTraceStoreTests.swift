@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Otter
+import OtterOTLP
+@testable import OtterViewer
+import Testing
+import Tracing
+
+/// The block store's own promises: every attribute type is searchable the way the index wrote it, a span sent
+/// twice is shown once, and writes are cut into blocks by hour and size without losing a span.
+@Suite("SQLite trace store")
+struct SQLiteTraceStoreTests {
+    static func span(trace: UInt64, id: UInt64, start: UInt64, attributes: SpanAttributes = [:], service: String = "svc") -> FinishedSpan {
+        FinishedSpan(
+            operationName: "op", kind: .server,
+            spanContext: OtterSpanContext(traceID: TraceID(high: 9, low: trace), spanID: SpanID(id), traceFlags: .sampled),
+            startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 1000,
+            attributes: attributes, resource: Resource(attributes: ["service.name": .string(service)]))
+    }
+
+    @Test func everyAttributeTypeIsSearchable() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        let attributes: SpanAttributes = [
+            "flag": true, "count": .int64(42), "ratio": 0.5, "name": "otter", "list": .stringArray(["a", "b"]),
+            "big": .int64(9_007_199_254_740_993), "negative": .int64(-7),
+        ]
+        try await store.write([Self.span(trace: 1, id: 1, start: 1_000, attributes: attributes), Self.span(trace: 2, id: 2, start: 2_000)])
+        let listText = SearchTerm.text(.stringArray(["a", "b"]))
+        for (key, value) in [
+            ("flag", "true"), ("count", "42"), ("ratio", "0.5"), ("name", "otter"), ("list", listText),
+            ("big", "9007199254740993"), ("negative", "-7"),
+        ] {
+            #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [(key, value)])) == [TraceID(high: 9, low: 1)], "\(key)=\(value)")
+        }
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("count", "43")])).isEmpty)
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("flag", "false")])).isEmpty)
+        #expect(try await store.findTraceIDs(TraceQuery(service: "other", tags: [("name", "otter")])).isEmpty)
+    }
+
+    @Test func aSpanSentTwiceIsShownOnce() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        var span = Self.span(trace: 1, id: 1, start: 1_000)
+        try await store.write([span])
+        span.attributes["retry"] = "yes"
+        try await store.write([span])
+        let trace = try await store.trace(TraceID(high: 9, low: 1))
+        #expect(trace.count == 1)
+        #expect(trace.first?.attributes.get("retry") == .string("yes"), "the latest copy wins")
+        #expect(try await store.summaries([TraceID(high: 9, low: 1)]).first?.spanCount == 1)
+    }
+
+    @Test func writesAreCutIntoBlocksByHourAndSizeWithoutLosingASpan() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        let hour: UInt64 = 3_600_000_000_000
+        let base: UInt64 = 1_800_000_000 * 1_000_000_000 / hour * hour
+        // 1,500 spans in one write: 1,200 in the first hour (three blocks), 300 in the second.
+        var spans: [FinishedSpan] = []
+        for index in 0..<1500 {
+            let offset: UInt64 = index < 1200 ? 0 : hour
+            let start: UInt64 = base + offset + UInt64(index) * 1_000_000
+            let attributes: SpanAttributes = ["index": SpanAttribute.int64(Int64(index))]
+            spans.append(Self.span(trace: UInt64(index / 3 + 1), id: UInt64(index + 1), start: start, attributes: attributes))
+        }
+        try await store.write(spans.shuffled())
+        for trace in [1, 200, 399, 400, 401, 500] {
+            #expect(try await store.trace(TraceID(high: 9, low: UInt64(trace))).count == 3, "trace \(trace)")
+        }
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("index", "1499")])) == [TraceID(high: 9, low: 500)])
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", limit: 1000)).count == 500)
+        // Retention works block by block: deleting before the second hour removes exactly the first hour.
+        #expect(try await store.deleteSpans(startedBefore: base + hour) == 1200)
+        #expect(try await store.trace(TraceID(high: 9, low: 1)).isEmpty)
+        #expect(try await store.trace(TraceID(high: 9, low: 401)).count == 3)
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", limit: 1000)).count == 100)
+    }
+}
