@@ -73,4 +73,32 @@ struct SQLiteTraceStoreTests {
         #expect(try await store.trace(TraceID(high: 9, low: 401)).count == 3)
         #expect(try await store.findTraceIDs(TraceQuery(service: "svc", limit: 1000)).count == 100)
     }
+
+    @Test func callsBetweenServicesAreFoundAcrossWritesInEitherOrder() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        let start: UInt64 = 1_800_000_000_000_000_000
+        func call(trace: UInt64, serverFirst: Bool) async throws {
+            let traceID = TraceID(high: 3, low: trace)
+            let client = FinishedSpan(
+                operationName: "GET", kind: .client,
+                spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(trace * 10 + 1), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 5000,
+                resource: Resource(attributes: ["service.name": "frontend"]))
+            var server = client
+            server.kind = .server
+            server.operationName = "GET /"
+            server.spanContext.spanID = SpanID(trace * 10 + 2)
+            server.parentSpanContext = client.spanContext
+            server.startTimeNanosecondsSinceEpoch = start + 1000
+            server.resource = Resource(attributes: ["service.name": "backend"])
+            for span in serverFirst ? [server, client] : [client, server] { try await store.write([span]) }
+        }
+        try await call(trace: 1, serverFirst: false)
+        try await call(trace: 2, serverFirst: true)
+        let links = try await store.dependencies(startNanoseconds: start - 1, endNanoseconds: start + 10_000)
+        #expect(links == [ServiceDependency(parent: "frontend", child: "backend", callCount: 2)])
+        #expect(try await store.dependencies(startNanoseconds: start + 2000, endNanoseconds: start + 10_000).isEmpty)
+        #expect(try await store.deleteSpans(startedBefore: start + 1) == 2, "the two client spans' blocks")
+        #expect(try await store.dependencies(startNanoseconds: start - 1, endNanoseconds: start + 10_000).isEmpty)
+    }
 }

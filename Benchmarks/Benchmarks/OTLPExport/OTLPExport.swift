@@ -131,6 +131,19 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 2_000)
     let storedLabel = "\(ViewerDataSet.spanCount / 1000)k spans stored"
 
+    Benchmark(
+        "viewer/ingest into SQLite with \(storedLabel) (batch of 512)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 400)
+    ) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
+        var batchIndex = ViewerDataSet.traceCount / 128
+        for _ in benchmark.scaledIterations {
+            // New traces, after the stored ones: their trace ids are not in the store yet.
+            try await store.write(ViewerDataSet.batch(batchIndex, wrapping: false))
+            batchIndex += 1
+        }
+    }
+
     Benchmark("viewer/trace by id (\(storedLabel))", configuration: queryConfiguration) { benchmark in
         let store = try await ViewerDataSet.shared.store()
         var trace = 0
@@ -239,8 +252,8 @@ actor ViewerDataSet {
     }
 
     /// Batch `index`: 128 whole traces, each service's spans together as its exporter would send them.
-    static func batch(_ index: Int) -> [FinishedSpan] {
-        let traces = (index * 128..<(index + 1) * 128).map { trace($0 % max(traceCount, 1)) }
+    static func batch(_ index: Int, wrapping: Bool = true) -> [FinishedSpan] {
+        let traces = (index * 128..<(index + 1) * 128).map { trace(wrapping ? $0 % max(traceCount, 1) : $0) }
         return traces.flatMap { $0.prefix(3) } + traces.map { $0[3] }
     }
 

@@ -80,6 +80,17 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     public func onEnd(_ span: FinishedSpan) {
         guard span.spanContext.isSampled else { return }
+        enqueue(FinishedSpanBox(span))
+    }
+
+    /// The tracer's fast path: queues the ended span's storage itself; the ``FinishedSpan`` is made on the
+    /// exporting task.
+    func onEnd(recorded span: RecordingSpanStorage) {
+        guard span.spanContext.isSampled else { return }
+        enqueue(span)
+    }
+
+    private func enqueue(_ span: any EndedSpan) {
         let batchSize = configuration.maximumExportBatchSize
         var transition = LossTransition.none
         let worker: CheckedContinuation<Void, Never>? = state.withLock { state in
@@ -208,8 +219,9 @@ public final class BatchSpanProcessor: SpanProcessor {
     private func exportQueuedSpans() async {
         await exportAccess.withExclusiveAccess {
             while true {
-                let batch = state.withLock { $0.queue.removeFirst(upTo: configuration.maximumExportBatchSize) }
-                if batch.isEmpty { return }
+                let ended = state.withLock { $0.queue.removeFirst(upTo: configuration.maximumExportBatchSize) }
+                if ended.isEmpty { return }
+                let batch = ended.map(\.finishedSpan)
                 await export(batch)
                 progress.advance(by: batch.count)
             }

@@ -68,7 +68,7 @@ public struct OtterSpan: Tracing.Span {
 
 /// The mutable part of a recording span, shared by every copy of its ``OtterSpan`` and reachable from the
 /// contexts it is current in.
-final class RecordingSpanStorage: ContextSpan, @unchecked Sendable {
+final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
     struct State {
         var operationName: String
         var attributes: SpanAttributes
@@ -76,6 +76,7 @@ final class RecordingSpanStorage: ContextSpan, @unchecked Sendable {
         var links: [FinishedSpan.Link]
         var status: SpanStatus?
         var isEnded = false
+        var endTimeNanosecondsSinceEpoch: UInt64 = 0
         var droppedAttributesCount = 0
         var droppedEventsCount = 0
         var droppedLinksCount: Int
@@ -176,17 +177,32 @@ final class RecordingSpanStorage: ContextSpan, @unchecked Sendable {
     }
 
     func end(at endTimeNanosecondsSinceEpoch: UInt64) {
-        let finished: FinishedSpan? = state.withLock { state in
-            guard !state.isEnded else { return nil }
+        let start = startTimeNanosecondsSinceEpoch
+        let ended = state.withLock { state -> Bool in
+            guard !state.isEnded else { return false }
             state.isEnded = true
-            return FinishedSpan(
+            state.endTimeNanosecondsSinceEpoch = max(endTimeNanosecondsSinceEpoch, start)
+            return true
+        }
+        guard ended else { return }
+        if let batchProcessor = tracer.batchProcessor {
+            batchProcessor.onEnd(recorded: self)
+        } else {
+            tracer.processor.onEnd(finishedSpan)
+        }
+    }
+
+    /// The span as exporters see it; final once the span has ended (an ended span never changes).
+    var finishedSpan: FinishedSpan {
+        state.withLock { state in
+            FinishedSpan(
                 operationName: state.operationName,
                 kind: kind,
                 spanContext: spanContext,
                 parentSpanContext: parentSpanContext,
                 localParentOperationName: localParentOperationName,
                 startTimeNanosecondsSinceEpoch: startTimeNanosecondsSinceEpoch,
-                endTimeNanosecondsSinceEpoch: max(endTimeNanosecondsSinceEpoch, startTimeNanosecondsSinceEpoch),
+                endTimeNanosecondsSinceEpoch: state.endTimeNanosecondsSinceEpoch,
                 attributes: state.attributes,
                 events: state.events,
                 links: state.links,
@@ -198,6 +214,5 @@ final class RecordingSpanStorage: ContextSpan, @unchecked Sendable {
                 instrumentationScope: tracer.instrumentationScope
             )
         }
-        if let finished { tracer.processor.onEnd(finished) }
     }
 }

@@ -11,6 +11,8 @@ public final class OtterTracer: Tracer {
     public let instrumentationScope: InstrumentationScope
     public let sampler: any Sampler
     public let processor: any SpanProcessor
+    /// `processor` when it is a ``BatchSpanProcessor``: ending a span then queues the span itself.
+    let batchProcessor: BatchSpanProcessor?
     public let propagator: any TextMapPropagator
     public let idGenerator: any IDGenerator
     public let limits: SpanLimits
@@ -28,6 +30,7 @@ public final class OtterTracer: Tracer {
         self.instrumentationScope = instrumentationScope
         self.sampler = sampler
         self.processor = processor
+        batchProcessor = processor as? BatchSpanProcessor
         self.propagator = propagator
         self.idGenerator = idGenerator
         self.limits = limits

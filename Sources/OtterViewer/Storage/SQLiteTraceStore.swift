@@ -25,6 +25,13 @@ public final class SQLiteTraceStore: TraceStore {
     /// Recently decoded blocks: a search, the summaries of its results and a trace page read the same blocks.
     private let decodedBlocks = Mutex(DecodedBlockCache())
 
+    /// The trace and term indexes are keyed by segment (16 consecutive blocks) first, so that inserts land in
+    /// the newest segment's small part of the B-tree instead of random pages of the whole index: ingest stays
+    /// fast as the store grows. A lookup seeks once per segment.
+    static let blocksPerSegmentShift = 4
+    static func segment(ofBlock blockID: Int64) -> Int64 { blockID >> Int64(blocksPerSegmentShift) }
+    static let nanosecondsPerMinute: UInt64 = 60_000_000_000
+
     /// A block never holds more spans than this: reading one trace decodes whole blocks.
     public static let maximumSpansPerBlock = 512
     static let blockTimeSpanNanoseconds: UInt64 = 3_600_000_000_000
@@ -39,6 +46,8 @@ public final class SQLiteTraceStore: TraceStore {
             var configuration = Configuration()
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // 32 MB of page cache per connection: the newest index segments stay in memory while ingesting.
+                try db.execute(sql: "PRAGMA cache_size = -32768")
             }
             database = try DatabasePool(path: path, configuration: configuration)
         }
@@ -60,14 +69,16 @@ public final class SQLiteTraceStore: TraceStore {
                 );
                 CREATE INDEX span_block_by_max_start ON span_block(maxStartTime);
                 CREATE TABLE trace_block (
+                    segment INTEGER NOT NULL,
                     traceID BLOB NOT NULL,
                     blockID INTEGER NOT NULL,
-                    PRIMARY KEY (traceID, blockID)
+                    PRIMARY KEY (segment, traceID, blockID)
                 ) WITHOUT ROWID;
                 CREATE TABLE term_block (
+                    segment INTEGER NOT NULL,
                     term INTEGER NOT NULL,
                     blockID INTEGER NOT NULL,
-                    PRIMARY KEY (term, blockID)
+                    PRIMARY KEY (segment, term, blockID)
                 ) WITHOUT ROWID;
                 CREATE TABLE operation (
                     id INTEGER PRIMARY KEY,
@@ -88,10 +99,13 @@ public final class SQLiteTraceStore: TraceStore {
                 ) WITHOUT ROWID;
                 CREATE TABLE service_call (
                     blockID INTEGER NOT NULL,
-                    startTime INTEGER NOT NULL,
                     parentService TEXT NOT NULL,
-                    childService TEXT NOT NULL
-                );
+                    childService TEXT NOT NULL,
+                    callCount INTEGER NOT NULL,
+                    minStartTime INTEGER NOT NULL,
+                    maxStartTime INTEGER NOT NULL,
+                    PRIMARY KEY (blockID, parentService, childService)
+                ) WITHOUT ROWID;
                 CREATE TABLE remote_child (
                     startTime INTEGER NOT NULL,
                     traceID BLOB NOT NULL,
@@ -101,11 +115,12 @@ public final class SQLiteTraceStore: TraceStore {
                     PRIMARY KEY (startTime, traceID, parentSpanID, operationID)
                 ) WITHOUT ROWID;
                 CREATE TABLE remote_parent (
+                    minute INTEGER NOT NULL,
                     traceID BLOB NOT NULL,
                     spanID INTEGER NOT NULL,
                     operationID INTEGER NOT NULL,
                     blockID INTEGER NOT NULL,
-                    PRIMARY KEY (traceID, spanID)
+                    PRIMARY KEY (minute, traceID, spanID)
                 ) WITHOUT ROWID;
                 """)
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
@@ -201,10 +216,11 @@ public final class SQLiteTraceStore: TraceStore {
             operations[key] = statistics
         }
 
-        let insertTrace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_block (traceID, blockID) VALUES (?, ?)")
-        for traceID in traceIDs { try insertTrace.execute(arguments: [Data(traceID.bytes), blockID]) }
-        let insertTerm = try db.cachedStatement(sql: "INSERT OR IGNORE INTO term_block (term, blockID) VALUES (?, ?)")
-        for term in terms { try insertTerm.execute(arguments: [term, blockID]) }
+        let segment = Self.segment(ofBlock: blockID)
+        let insertTrace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_block (segment, traceID, blockID) VALUES (?, ?, ?)")
+        for traceID in traceIDs { try insertTrace.execute(arguments: [segment, Data(traceID.bytes), blockID]) }
+        let insertTerm = try db.cachedStatement(sql: "INSERT OR IGNORE INTO term_block (segment, term, blockID) VALUES (?, ?, ?)")
+        for term in terms.sorted() { try insertTerm.execute(arguments: [segment, term, blockID]) }
 
         var operationIDs: [OperationKey: Int64] = [:]
         let findOperation = try db.cachedStatement(sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?")
@@ -228,25 +244,30 @@ public final class SQLiteTraceStore: TraceStore {
         }
 
         // Calls between services: resolved here when both spans are in the block, otherwise kept for the join.
-        let insertCall = try db.cachedStatement(
-            sql: "INSERT INTO service_call (blockID, startTime, parentService, childService) VALUES (?, ?, ?, ?)")
+        struct Call: Hashable {
+            var parent: String
+            var child: String
+        }
+        var calls: [Call: (count: Int, minStart: UInt64, maxStart: UInt64)] = [:]
         let insertRemoteChild = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO remote_child (startTime, traceID, parentSpanID, operationID, blockID) VALUES (?, ?, ?, ?, ?)")
         let insertRemoteParent = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO remote_parent (traceID, spanID, operationID, blockID) VALUES (?, ?, ?, ?)")
+            sql: "INSERT OR IGNORE INTO remote_parent (minute, traceID, spanID, operationID, blockID) VALUES (?, ?, ?, ?, ?)")
         for span in spans {
             let service = span.resource.serviceName ?? "unknown_service"
             let operationID = operationIDs[OperationKey(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)]!
             if span.kind == .client || span.kind == .producer {
                 try insertRemoteParent.execute(arguments: [
-                    Data(span.spanContext.traceID.bytes), Int64(bitPattern: span.spanContext.spanID.value), operationID, blockID,
+                    Int64(span.startTimeNanosecondsSinceEpoch / Self.nanosecondsPerMinute), Data(span.spanContext.traceID.bytes), Int64(bitPattern: span.spanContext.spanID.value), operationID, blockID,
                 ])
             }
             guard let parent = span.parentSpanContext else { continue }
             if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == span.spanContext.traceID {
                 let parentService = spans[parentIndex].resource.serviceName ?? "unknown_service"
                 if parentService != service {
-                    try insertCall.execute(arguments: [blockID, Int64(clamping: span.startTimeNanosecondsSinceEpoch), parentService, service])
+                    let start = span.startTimeNanosecondsSinceEpoch
+                    let known = calls[Call(parent: parentService, child: service)] ?? (0, start, start)
+                    calls[Call(parent: parentService, child: service)] = (known.count + 1, min(known.minStart, start), max(known.maxStart, start))
                 }
             } else {
                 try insertRemoteChild.execute(arguments: [
@@ -254,6 +275,16 @@ public final class SQLiteTraceStore: TraceStore {
                     Int64(bitPattern: parent.spanID.value), operationID, blockID,
                 ])
             }
+        }
+        for (call, statistics) in calls {
+            try db.execute(
+                sql: """
+                    INSERT INTO service_call (blockID, parentService, childService, callCount, minStartTime, maxStartTime)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    blockID, call.parent, call.child, statistics.count, Int64(clamping: statistics.minStart), Int64(clamping: statistics.maxStart),
+                ])
         }
     }
 
@@ -322,9 +353,15 @@ public final class SQLiteTraceStore: TraceStore {
     }
 
     private static func blockIDs(of traceIDs: [TraceID], _ db: Database) throws -> [Int64] {
+        // One index seek per live segment and trace id.
+        guard let range = try Row.fetchOne(db, sql: "SELECT MIN(id) AS first, MAX(id) AS last FROM span_block"),
+            let first = range["first"] as Int64?, let last = range["last"] as Int64?
+        else { return [] }
+        let segments = (segment(ofBlock: first)...segment(ofBlock: last)).map(String.init).joined(separator: ",")
         let placeholders = traceIDs.map { _ in "?" }.joined(separator: ",")
         return try Int64.fetchAll(
-            db, sql: "SELECT DISTINCT blockID FROM trace_block WHERE traceID IN (\(placeholders)) ORDER BY blockID",
+            db,
+            sql: "SELECT DISTINCT blockID FROM trace_block WHERE segment IN (\(segments)) AND traceID IN (\(placeholders)) ORDER BY blockID",
             arguments: StatementArguments(traceIDs.map { Data($0.bytes) }))
     }
 
@@ -419,7 +456,10 @@ public final class SQLiteTraceStore: TraceStore {
             for tag in matcher.attributeTags {
                 let terms = services.sorted().map { SearchTerm.hash(service: $0, key: tag.key, value: tag.value) }
                 conditions.append(
-                    "EXISTS (SELECT 1 FROM term_block t WHERE t.term IN (\(terms.map(String.init).joined(separator: ","))) AND t.blockID = o.blockID)")
+                    """
+                    EXISTS (SELECT 1 FROM term_block t WHERE t.segment = o.blockID >> \(Self.blocksPerSegmentShift)
+                        AND t.term IN (\(terms.map(String.init).joined(separator: ","))) AND t.blockID = o.blockID)
+                    """)
             }
             let candidates = try Row.fetchAll(
                 db,
@@ -563,12 +603,15 @@ public final class SQLiteTraceStore: TraceStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT parent, child, COUNT(*) AS calls FROM (
-                        SELECT parentService AS parent, childService AS child FROM service_call WHERE startTime BETWEEN ? AND ?
+                    SELECT parent, child, SUM(calls) AS calls FROM (
+                        SELECT parentService AS parent, childService AS child, callCount AS calls FROM service_call
+                        WHERE maxStartTime >= ? AND minStartTime <= ?
                         UNION ALL
-                        SELECT parentOperation.service AS parent, childOperation.service AS child
+                        SELECT parentOperation.service AS parent, childOperation.service AS child, 1 AS calls
                         FROM remote_child c
-                        JOIN remote_parent p ON p.traceID = c.traceID AND p.spanID = c.parentSpanID
+                        JOIN remote_parent p ON p.minute IN (c.startTime / \(Self.nanosecondsPerMinute) - 1, c.startTime / \(Self.nanosecondsPerMinute),
+                                c.startTime / \(Self.nanosecondsPerMinute) + 1)
+                            AND p.traceID = c.traceID AND p.spanID = c.parentSpanID
                         JOIN operation childOperation ON childOperation.id = c.operationID
                         JOIN operation parentOperation ON parentOperation.id = p.operationID
                         WHERE c.startTime BETWEEN ? AND ? AND parentOperation.service != childOperation.service
@@ -585,22 +628,35 @@ public final class SQLiteTraceStore: TraceStore {
         let deleted = try await database.write { db -> Int in
             let deleted = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(spanCount), 0) FROM span_block WHERE maxStartTime < ?", arguments: [cutoff]) ?? 0
             guard deleted > 0 else { return 0 }
+            let doomed = try Row.fetchAll(
+                db, sql: "SELECT id, minStartTime, maxStartTime FROM span_block WHERE maxStartTime < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM span_block WHERE maxStartTime < ?", arguments: [cutoff])
-            try db.execute(sql: """
-                CREATE TEMPORARY TABLE live_block AS SELECT id FROM span_block;
-                DELETE FROM trace_block WHERE blockID NOT IN (SELECT id FROM live_block);
-                DELETE FROM term_block WHERE blockID NOT IN (SELECT id FROM live_block);
-                DELETE FROM operation_block WHERE blockID NOT IN (SELECT id FROM live_block);
-                DELETE FROM service_call WHERE blockID NOT IN (SELECT id FROM live_block);
-                DELETE FROM remote_child WHERE blockID NOT IN (SELECT id FROM live_block);
-                DELETE FROM remote_parent WHERE blockID NOT IN (SELECT id FROM live_block);
-                DROP TABLE live_block;
-                DELETE FROM operation WHERE id NOT IN (SELECT DISTINCT operationID FROM operation_block);
-                """)
+            // Index rows are found through their segment or time keys, never by scanning whole tables.
+            for chunkStart in stride(from: 0, to: doomed.count, by: 1000) {
+                try Self.deleteIndexRows(of: Array(doomed[chunkStart..<min(chunkStart + 1000, doomed.count)]), db)
+            }
+            try db.execute(sql: "DELETE FROM operation WHERE id NOT IN (SELECT DISTINCT operationID FROM operation_block)")
             return deleted
         }
         if deleted > 0 { decodedBlocks.withLock { $0.removeAll() } }
         return deleted
+    }
+
+    private static func deleteIndexRows(of doomed: [Row], _ db: Database) throws {
+        let blockIDs = doomed.map { $0["id"] as Int64 }
+        let idList = blockIDs.map(String.init).joined(separator: ",")
+        let segments = Set(blockIDs.map(Self.segment(ofBlock:))).sorted().map(String.init).joined(separator: ",")
+        let earliest = doomed.map { $0["minStartTime"] as Int64 }.min() ?? 0
+        let latest = doomed.map { $0["maxStartTime"] as Int64 }.max() ?? 0
+        let minutes = (UInt64(max(earliest, 0)) / Self.nanosecondsPerMinute)...(UInt64(max(latest, 0)) / Self.nanosecondsPerMinute)
+        try db.execute(sql: """
+            DELETE FROM trace_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
+            DELETE FROM term_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
+            DELETE FROM operation_block WHERE blockID IN (\(idList));
+            DELETE FROM service_call WHERE blockID IN (\(idList));
+            DELETE FROM remote_child WHERE startTime BETWEEN \(earliest) AND \(latest) AND blockID IN (\(idList));
+            DELETE FROM remote_parent WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
+            """)
     }
 
     /// The database's size on disk in bytes (pages in use times page size).
