@@ -217,10 +217,12 @@ public final class SQLiteTraceStore: TraceStore {
         }
 
         let segment = Self.segment(ofBlock: blockID)
-        let insertTrace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_block (segment, traceID, blockID) VALUES (?, ?, ?)")
-        for traceID in traceIDs { try insertTrace.execute(arguments: [segment, Data(traceID.bytes), blockID]) }
-        let insertTerm = try db.cachedStatement(sql: "INSERT OR IGNORE INTO term_block (segment, term, blockID) VALUES (?, ?, ?)")
-        for term in terms.sorted() { try insertTerm.execute(arguments: [segment, term, blockID]) }
+        try insertRows(
+            "INSERT OR IGNORE INTO trace_block (segment, traceID, blockID) VALUES ", columns: 3,
+            values: traceIDs.flatMap { [segment.databaseValue, Data($0.bytes).databaseValue, blockID.databaseValue] }, db)
+        try insertRows(
+            "INSERT OR IGNORE INTO term_block (segment, term, blockID) VALUES ", columns: 3,
+            values: terms.sorted().flatMap { [segment.databaseValue, $0.databaseValue, blockID.databaseValue] }, db)
 
         var operationIDs: [OperationKey: Int64] = [:]
         let findOperation = try db.cachedStatement(sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?")
@@ -249,17 +251,17 @@ public final class SQLiteTraceStore: TraceStore {
             var child: String
         }
         var calls: [Call: (count: Int, minStart: UInt64, maxStart: UInt64)] = [:]
-        let insertRemoteChild = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO remote_child (startTime, traceID, parentSpanID, operationID, blockID) VALUES (?, ?, ?, ?, ?)")
-        let insertRemoteParent = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO remote_parent (minute, traceID, spanID, operationID, blockID) VALUES (?, ?, ?, ?, ?)")
+        var remoteChildren: [DatabaseValue] = []
+        var remoteParents: [DatabaseValue] = []
         for span in spans {
             let service = span.resource.serviceName ?? "unknown_service"
             let operationID = operationIDs[OperationKey(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)]!
             if span.kind == .client || span.kind == .producer {
-                try insertRemoteParent.execute(arguments: [
-                    Int64(span.startTimeNanosecondsSinceEpoch / Self.nanosecondsPerMinute), Data(span.spanContext.traceID.bytes), Int64(bitPattern: span.spanContext.spanID.value), operationID, blockID,
-                ])
+                remoteParents += [
+                    Int64(span.startTimeNanosecondsSinceEpoch / Self.nanosecondsPerMinute).databaseValue,
+                    Data(span.spanContext.traceID.bytes).databaseValue, Int64(bitPattern: span.spanContext.spanID.value).databaseValue,
+                    operationID.databaseValue, blockID.databaseValue,
+                ]
             }
             guard let parent = span.parentSpanContext else { continue }
             if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == span.spanContext.traceID {
@@ -270,12 +272,17 @@ public final class SQLiteTraceStore: TraceStore {
                     calls[Call(parent: parentService, child: service)] = (known.count + 1, min(known.minStart, start), max(known.maxStart, start))
                 }
             } else {
-                try insertRemoteChild.execute(arguments: [
-                    Int64(clamping: span.startTimeNanosecondsSinceEpoch), Data(span.spanContext.traceID.bytes),
-                    Int64(bitPattern: parent.spanID.value), operationID, blockID,
-                ])
+                remoteChildren += [
+                    Int64(clamping: span.startTimeNanosecondsSinceEpoch).databaseValue, Data(span.spanContext.traceID.bytes).databaseValue,
+                    Int64(bitPattern: parent.spanID.value).databaseValue, operationID.databaseValue, blockID.databaseValue,
+                ]
             }
         }
+        try insertRows(
+            "INSERT OR IGNORE INTO remote_parent (minute, traceID, spanID, operationID, blockID) VALUES ", columns: 5, values: remoteParents, db)
+        try insertRows(
+            "INSERT OR IGNORE INTO remote_child (startTime, traceID, parentSpanID, operationID, blockID) VALUES ", columns: 5,
+            values: remoteChildren, db)
         for (call, statistics) in calls {
             try db.execute(
                 sql: """
@@ -285,6 +292,22 @@ public final class SQLiteTraceStore: TraceStore {
                 arguments: [
                     blockID, call.parent, call.child, statistics.count, Int64(clamping: statistics.minStart), Int64(clamping: statistics.maxStart),
                 ])
+        }
+    }
+
+    /// Inserts rows of `columns` values each, 100 rows per statement: far fewer statement executions than one
+    /// per row.
+    static func insertRows(_ insertPrefix: String, columns: Int, values: [DatabaseValue], _ db: Database) throws {
+        let rowsPerStatement = 100
+        let rowCount = values.count / columns
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        var firstRow = 0
+        while firstRow < rowCount {
+            let count = min(rowsPerStatement, rowCount - firstRow)
+            let statement = try db.cachedStatement(sql: insertPrefix + Array(repeating: row, count: count).joined(separator: ","))
+            statement.setUncheckedArguments(StatementArguments(values[firstRow * columns..<(firstRow + count) * columns]))
+            try statement.execute()
+            firstRow += count
         }
     }
 
