@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 raw="$(mktemp)"
+# The viewer benchmarks build their stored data set once per run (in the temporary directory) and share it.
+rm -f "${TMPDIR:-/tmp}"/otter-bench-viewer-*
 (cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --format markdown --no-progress) | tee "$raw"
 python3 scripts/benchmarks_report.py "$raw" > BENCHMARKS.md
 if command -v wrk >/dev/null; then

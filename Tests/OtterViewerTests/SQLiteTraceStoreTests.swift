@@ -101,4 +101,20 @@ struct SQLiteTraceStoreTests {
         #expect(try await store.deleteSpans(startedBefore: start + 1) == 2, "the two client spans' blocks")
         #expect(try await store.dependencies(startNanoseconds: start - 1, endNanoseconds: start + 10_000).isEmpty)
     }
+
+    @Test func concurrentSmallWritesAreCommittedTogether() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask { try await store.write([Self.span(trace: UInt64(index + 1), id: UInt64(index + 1), start: 1_000 + UInt64(index))]) }
+            }
+            try await group.waitForAll()
+        }
+        for trace in [1, 100, 200] {
+            #expect(try await store.trace(TraceID(high: 9, low: UInt64(trace))).count == 1, "every acknowledged span is stored")
+        }
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", limit: 1000)).count == 200)
+        let blocks = try await store.blockCount()
+        #expect(blocks < 200, "writes that waited for a commit were merged: \(blocks) blocks for 200 writes")
+    }
 }

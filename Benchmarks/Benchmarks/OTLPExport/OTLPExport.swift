@@ -259,14 +259,22 @@ actor ViewerDataSet {
 
     private var built: SQLiteTraceStore?
 
+    /// package-benchmark runs each benchmark in its own process: the store is built by the first one and
+    /// reopened by the others (a marker file says it is complete). scripts/bench.sh deletes it before a run.
     func store() async throws -> SQLiteTraceStore {
         if let built { return built }
-        // One fixed file, replaced by each run: benchmark runs never pile up gigabytes in the temporary directory.
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("otter-bench-viewer.sqlite").path
+        let directory = FileManager.default.temporaryDirectory
+        let path = directory.appendingPathComponent("otter-bench-viewer-\(Self.spanCount).sqlite").path
+        let marker = path + ".complete"
+        if FileManager.default.fileExists(atPath: marker) {
+            let store = try SQLiteTraceStore(path: path)
+            built = store
+            return store
+        }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let store = try SQLiteTraceStore(path: path)
         for index in 0..<Self.traceCount / 128 { try await store.write(Self.batch(index)) }
-        print("viewer data set: \(Self.spanCount) spans, \(try await store.sizeInBytes() / Self.spanCount) bytes per span on disk, \(path)")
+        FileManager.default.createFile(atPath: marker, contents: Data("\(try await store.sizeInBytes() / Self.spanCount) bytes per span\n".utf8))
         built = store
         return store
     }

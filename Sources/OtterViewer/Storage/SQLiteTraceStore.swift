@@ -24,6 +24,8 @@ public final class SQLiteTraceStore: TraceStore {
     private let database: any DatabaseWriter
     /// Recently decoded blocks: a search, the summaries of its results and a trace page read the same blocks.
     private let decodedBlocks = Mutex(DecodedBlockCache())
+    /// Writes waiting for the next commit (see ``write(_:)``).
+    private let pendingWrites = Mutex(PendingWrites())
 
     /// The trace and term indexes are keyed by segment (16 consecutive blocks) first, so that inserts land in
     /// the newest segment's small part of the B-tree instead of random pages of the whole index: ingest stays
@@ -130,12 +132,68 @@ public final class SQLiteTraceStore: TraceStore {
 
     // MARK: Writing
 
+    /// Stores the spans. Writes that arrive while another is being committed are merged into the next
+    /// transaction (group commit): many small requests become one block and one commit, and each caller
+    /// returns once its spans are on disk, or with the error that lost them.
     public func write(_ spans: [FinishedSpan]) async throws {
         guard !spans.isEmpty else { return }
-        let blocks = Self.encodeBlocks(spans)
-        try await database.write { db in
-            for block in blocks { try Self.insert(block, into: db) }
+        let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            let becomesCommitter = pendingWrites.withLock { pending -> Bool in
+                pending.writes.append((spans, continuation))
+                guard !pending.isCommitting else { return false }
+                pending.isCommitting = true
+                return true
+            }
+            if becomesCommitter {
+                Task { await self.commitPendingWrites() }
+            }
         }
+        try result.get()
+    }
+
+    struct PendingWrites {
+        var writes: [(spans: [FinishedSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] = []
+        var isCommitting = false
+    }
+
+    /// Spans merged into one transaction at most (a few blocks).
+    static let maximumSpansPerCommit = 8 * maximumSpansPerBlock
+
+    /// Commits pending writes, merged up to ``maximumSpansPerCommit`` spans per transaction, until none is left.
+    private func commitPendingWrites() async {
+        while true {
+            let group = pendingWrites.withLock { pending -> [(spans: [FinishedSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] in
+                var taken = 0
+                var count = 0
+                for write in pending.writes {
+                    if count > 0, taken + write.spans.count > Self.maximumSpansPerCommit { break }
+                    taken += write.spans.count
+                    count += 1
+                }
+                let group = Array(pending.writes.prefix(count))
+                pending.writes.removeFirst(count)
+                if group.isEmpty { pending.isCommitting = false }
+                return group
+            }
+            guard !group.isEmpty else { return }
+            let spans = group.count == 1 ? group[0].spans : group.flatMap(\.spans)
+            let result: Result<Void, any Error>
+            do {
+                let blocks = Self.encodeBlocks(spans)
+                try await database.write { db in
+                    for block in blocks { try Self.insert(block, into: db) }
+                }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            for write in group { write.continuation.resume(returning: result) }
+        }
+    }
+
+    /// How many blocks are stored (for tests and diagnostics).
+    func blockCount() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM span_block") ?? 0 }
     }
 
     /// A block ready to insert: its spans, in start order, and their deflated OTLP encoding.
