@@ -11,12 +11,18 @@ public struct Viewer: Sendable {
         public var otlpGRPCPort: Int
         public var otlpHTTPPort: Int
         public var queryPort: Int
+        /// When set, ingest and query require it (see ``BearerToken``).
+        public var token: BearerToken?
 
-        public init(bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686) {
+        public init(
+            bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
+            token: BearerToken? = nil
+        ) {
             self.bindAddress = bindAddress
             self.otlpGRPCPort = otlpGRPCPort
             self.otlpHTTPPort = otlpHTTPPort
             self.queryPort = queryPort
+            self.token = token
         }
     }
 
@@ -36,8 +42,12 @@ public struct Viewer: Sendable {
         logger: Logger, onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
         let ingestRouter = Router()
-        OTLPHTTPReceiver(store: store).addRoutes(to: ingestRouter)
         let queryRouter = Router()
+        if let token = configuration.token {
+            ingestRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: false))
+            queryRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: true))
+        }
+        OTLPHTTPReceiver(store: store).addRoutes(to: ingestRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
@@ -53,7 +63,8 @@ public struct Viewer: Sendable {
             transport: .http2NIOPosix(
                 address: .ipv4(host: configuration.bindAddress, port: configuration.otlpGRPCPort), transportSecurity: .plaintext,
                 config: .defaults { $0.compression.enabledAlgorithms = .all }),
-            services: [OTLPGRPCReceiver(store: store)])
+            services: [OTLPGRPCReceiver(store: store)],
+            interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
         return [ingest, query, GRPCListener(server: grpc, onListening: onListening)]
     }
 }

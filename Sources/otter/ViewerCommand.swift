@@ -30,6 +30,9 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "Keep the database under this size (e.g. 1GB, 500MB); the oldest spans go first.")
     var maxSize = "1GB"
 
+    @Option(help: "Require this bearer token on ingest and query (default: $OTTER_VIEWER_TOKEN; none if unset).")
+    var token: String?
+
     func run() async throws {
         let retentionNanoseconds: UInt64
         do {
@@ -45,7 +48,10 @@ struct ViewerCommand: AsyncParsableCommand {
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
         let viewer = try Viewer(
-            configuration: .init(bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort), store: store)
+            configuration: .init(
+                bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort,
+                token: BearerToken(token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"])),
+            store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
                 switch name {
