@@ -73,7 +73,9 @@ def main():
     print("(its tracing service not running, as in its own benchmark), `floor` is swift-distributed-tracing's")
     print("NoOpTracer. Above 1x means Otter is faster. Figures are per operation; batch benchmarks (OTLP encoding")
     print("and SQLite ingest of 512 spans, pipeline iterations of 512 spans ended and flushed into a receiver on")
-    print("127.0.0.1) are divided by 512, so their figures are per span. Viewer queries run against 102,400 stored spans.\n")
+    print("127.0.0.1) are divided by 512, so their figures are per span. Viewer queries run against the stored "
+          "data set named in the benchmark (1,048,576 spans by default, `OTTER_BENCH_VIEWER_SPANS` to change it): traces of "
+          "4 HTTP spans over 2 services; each query benchmark asks for a different trace or attribute value every iteration.\n")
     print(f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, {platform.system()} {platform.release()}.\n")
     print("| benchmark | wall clock (ns) | mallocs | per second | bytes per span | vs swift-otel | vs floor |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -99,6 +99,7 @@ public final class SQLiteTraceStore: TraceStore {
                     errorCount INTEGER NOT NULL,
                     PRIMARY KEY (operationID, blockID)
                 ) WITHOUT ROWID;
+                CREATE INDEX operation_block_by_max_start ON operation_block(maxStartTime);
                 CREATE TABLE service_call (
                     blockID INTEGER NOT NULL,
                     parentService TEXT NOT NULL,
@@ -542,25 +543,44 @@ public final class SQLiteTraceStore: TraceStore {
                         AND t.term IN (\(terms.map(String.init).joined(separator: ","))) AND t.blockID = o.blockID)
                     """)
             }
-            let candidates = try Row.fetchAll(
-                db,
-                sql: """
+            // Candidate blocks, most recent first. With attribute tags, the term index makes them few: sort them.
+            // Without, walk the time index backwards and stop early (a search of a busy service reads a few blocks).
+            let sql =
+                matcher.attributeTags.isEmpty
+                ? """
+                    SELECT o.blockID AS id, o.maxStartTime AS latest FROM operation_block o INDEXED BY operation_block_by_max_start
+                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY o.maxStartTime DESC
+                    """
+                : """
                     SELECT o.blockID AS id, MAX(o.maxStartTime) AS latest FROM operation_block o
                     WHERE \(conditions.joined(separator: " AND ")) GROUP BY o.blockID ORDER BY latest DESC
-                    """,
-                arguments: StatementArguments(arguments))
+                    """
+            let candidates = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
 
-            // Read candidates, most recent first, until no later block can change the `limit` most recent traces.
+            // Read candidates until no later block can change the `limit` most recent traces: a block's first row
+            // carries the latest start of its matching spans, and rows come latest first.
             let limit = max(1, query.limit)
             var latestMatch: [TraceID: UInt64] = [:]
-            var index = 0
-            while index < candidates.count {
-                if latestMatch.count >= limit {
-                    let kthLatest = latestMatch.values.sorted(by: >)[limit - 1]
-                    if UInt64(bitPattern: candidates[index]["latest"]) < kthLatest { break }
+            var seenBlocks = Set<Int64>()
+            var exhausted = false
+            while !exhausted {
+                var batch: [Int64] = []
+                while batch.count < 4 {
+                    guard let row = try candidates.next() else {
+                        exhausted = true
+                        break
+                    }
+                    let id: Int64 = row["id"]
+                    guard seenBlocks.insert(id).inserted else { continue }
+                    if latestMatch.count >= limit {
+                        let kthLatest = latestMatch.values.sorted(by: >)[limit - 1]
+                        if UInt64(bitPattern: row["latest"]) < kthLatest {
+                            exhausted = true
+                            break
+                        }
+                    }
+                    batch.append(id)
                 }
-                let batch = candidates[index..<min(index + 4, candidates.count)].map { $0["id"] as Int64 }
-                index += batch.count
                 for (_, block) in try self.blocks(batch, db) {
                     var resourceMatches: [Int: ResourceMatch] = [:]
                     for span in block.spans {
