@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders the viewer's pages to PNG with headless Chromium (apt-get install chromium):
 # runs `otter demo` (which stores its traces), serves them with `otter viewer`, and writes
-# docs/viewer-search.png and docs/viewer-trace.png.
+# docs/viewer-search.png, docs/viewer-trace.png and docs/viewer-dependencies.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v chromium >/dev/null || { echo "needs chromium (apt-get install chromium)" >&2; exit 1; }
@@ -20,4 +20,6 @@ chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1
     --screenshot=docs/viewer-search.png "http://127.0.0.1:$port/search?service=http-server&lookback=1h"
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,420 \
     --screenshot=docs/viewer-trace.png "http://127.0.0.1:$port/trace/$trace"
-echo "wrote docs/viewer-search.png and docs/viewer-trace.png (trace $trace)"
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,760 \
+    --screenshot=docs/viewer-dependencies.png "http://127.0.0.1:$port/dependencies"
+echo "wrote docs/viewer-search.png, docs/viewer-trace.png and docs/viewer-dependencies.png (trace $trace)"

@@ -117,4 +117,19 @@ struct SQLiteTraceStoreTests {
         let blocks = try await store.blockCount()
         #expect(blocks < 200, "writes that waited for a commit were merged: \(blocks) blocks for 200 writes")
     }
+
+    @Test func aSearchOfABusyServiceReadsOnlyTheNewestBlocks() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        // 40 writes of 100 one-span traces each, one block per write, in time order.
+        for write in 0..<40 {
+            let spans = (0..<100).map { index in
+                Self.span(trace: UInt64(write * 100 + index + 1), id: UInt64(write * 100 + index + 1), start: 1_000_000 + UInt64(write * 100 + index) * 1000)
+            }
+            try await store.write(spans)
+        }
+        let before = store.scannedBlockCount
+        let found = try await store.findTraceIDs(TraceQuery(service: "svc", limit: 20))
+        #expect(found == (3981...4000).reversed().map { TraceID(high: 9, low: UInt64($0)) })
+        #expect(store.scannedBlockCount - before <= 4, "read \(store.scannedBlockCount - before) blocks of 40")
+    }
 }

@@ -26,6 +26,7 @@ public struct SpanID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Creates a span id from 8 bytes in network order; nil for any other length.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 8 else { return nil }
         self.value = bytes.reduce(0) { $0 << 8 | UInt64($1) }

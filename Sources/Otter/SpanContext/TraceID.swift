@@ -32,6 +32,7 @@ public struct TraceID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Creates a trace id from 16 bytes in network order; nil for any other length.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
         var high: UInt64 = 0

@@ -24,6 +24,9 @@ public final class SQLiteTraceStore: TraceStore {
     private let database: any DatabaseWriter
     /// Recently decoded blocks: a search, the summaries of its results and a trace page read the same blocks.
     private let decodedBlocks = Mutex(DecodedBlockCache())
+    /// Blocks read from the database and scanned so far (cache misses), for tests and diagnostics.
+    private let scannedBlocks = Atomic<Int>(0)
+    var scannedBlockCount: Int { scannedBlocks.load(ordering: .relaxed) }
     /// Writes waiting for the next commit (see ``write(_:)``).
     private let pendingWrites = Mutex(PendingWrites())
 
@@ -426,6 +429,7 @@ public final class SQLiteTraceStore: TraceStore {
                 throw CorruptBlock(blockID: id)
             }
             decoded.append((id, ScannedBlock(scanner: scanner, spans: spans, origins: origins, services: services)))
+            scannedBlocks.add(1, ordering: .relaxed)
         }
         decodedBlocks.withLock { cache in
             for (id, block) in decoded { cache.insert(block, id: id) }
