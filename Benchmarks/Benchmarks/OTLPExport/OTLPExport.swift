@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import Synchronization
 import Otter
 import OtterOTLP
 import OtterTestSupport
@@ -136,11 +137,10 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 400)
     ) { benchmark in
         let store = try await ViewerDataSet.shared.store()
-        var batchIndex = ViewerDataSet.traceCount / 128
         for _ in benchmark.scaledIterations {
-            // New traces, after the stored ones: their trace ids are not in the store yet.
+            // New traces, after the stored ones (never the same twice, across samples): not in the store yet.
+            let batchIndex = ViewerDataSet.traceCount / 128 + ViewerDataSet.appendedBatches.add(1, ordering: .relaxed).oldValue
             try await store.write(ViewerDataSet.batch(batchIndex, wrapping: false))
-            batchIndex += 1
         }
     }
 
@@ -200,6 +200,8 @@ let benchmarks: @Sendable () -> Void = {
 /// `OTTER_BENCH_VIEWER_SPANS` (default 1,048,576).
 actor ViewerDataSet {
     static let shared = ViewerDataSet()
+    /// Batches appended by the ingest benchmark so far in this process.
+    static let appendedBatches = Atomic<Int>(0)
     static let spansPerTrace = 4
     static let spanCount = ProcessInfo.processInfo.environment["OTTER_BENCH_VIEWER_SPANS"].flatMap(Int.init) ?? 1_048_576
     static var traceCount: Int { spanCount / spansPerTrace }
