@@ -99,4 +99,28 @@ struct SamplerTests {
         #expect(await tracer.forceFlush(timeout: .seconds(5)))
         #expect(exporter.exportedSpans.isEmpty)
     }
+
+    /// The tracer decides built-in samplers from the parent and trace id alone; a custom sampler anywhere in a
+    /// ParentBased tree still receives the span's attributes.
+    @Test func customSamplersInsideParentBasedStillSeeAttributes() async {
+        struct KeepFlagSampler: Sampler {
+            func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
+                parameters.attributes.get("keep") == .bool(true) ? .recordAndSample : .drop
+            }
+            var description: String { "KeepFlag" }
+        }
+        let exporter = InMemorySpanExporter()
+        let tracer = OtterTracer(sampler: ParentBasedSampler(root: KeepFlagSampler()), processor: SimpleSpanProcessor(exporter: exporter))
+        let kept = tracer.startSpan("kept", context: .topLevel, attributes: ["keep": true])
+        let dropped = tracer.startSpan("dropped", context: .topLevel, attributes: ["keep": false])
+        let child = tracer.startSpan("child of kept", context: kept.context)
+        let childOfDropped = tracer.startSpan("child of dropped", context: dropped.context)
+        #expect(kept.spanContext.isSampled)
+        #expect(!dropped.spanContext.isSampled)
+        #expect(child.spanContext.isSampled, "a sampled local parent: localParentSampled (always on)")
+        #expect(!childOfDropped.spanContext.isSampled, "an unsampled local parent: localParentNotSampled (always off)")
+        for span in [childOfDropped, child, dropped, kept] { span.end() }
+        #expect(await tracer.forceFlush(timeout: .seconds(5)))
+        #expect(exporter.exportedSpans.map(\.operationName).sorted() == ["child of kept", "kept"])
+    }
 }

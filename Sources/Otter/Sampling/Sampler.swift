@@ -65,15 +65,23 @@ public struct SamplingResult: Sendable {
     public static let recordAndSample = SamplingResult(decision: .recordAndSample)
 }
 
+/// A sampler whose decision needs only the parent and the trace id: the tracer then skips building
+/// ``SamplingParameters`` (a context copy and two collections per span). Nil means "ask with parameters".
+protocol ParentAndTraceIDSampler: Sampler {
+    func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult?
+}
+
 /// Samples every span (`always_on`).
-public struct AlwaysOnSampler: Sampler {
+public struct AlwaysOnSampler: Sampler, ParentAndTraceIDSampler {
+    func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? { .recordAndSample }
     public init() {}
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult { .recordAndSample }
     public var description: String { "AlwaysOnSampler" }
 }
 
 /// Samples no span (`always_off`).
-public struct AlwaysOffSampler: Sampler {
+public struct AlwaysOffSampler: Sampler, ParentAndTraceIDSampler {
+    func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? { .drop }
     public init() {}
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult { .drop }
     public var description: String { "AlwaysOffSampler" }
@@ -81,7 +89,9 @@ public struct AlwaysOffSampler: Sampler {
 
 /// Samples a fixed share of traces, decided by the trace id alone so every service that uses the same ratio
 /// agrees (`traceidratio`). Reads the trace id's last 8 bytes, as opentelemetry-go and -java do.
-public struct TraceIDRatioBasedSampler: Sampler {
+public struct TraceIDRatioBasedSampler: Sampler, ParentAndTraceIDSampler {
+    func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? { samples(traceID) ? .recordAndSample : .drop }
+
     /// The share of traces sampled, in 0...1.
     public let ratio: Double
     private let upperBound: UInt64
@@ -110,7 +120,22 @@ public struct TraceIDRatioBasedSampler: Sampler {
 }
 
 /// Follows the parent's decision when there is a parent, and asks `root` otherwise (`parentbased_*`).
-public struct ParentBasedSampler: Sampler {
+public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
+    func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? {
+        let delegate: any Sampler
+        if let parent, parent.isValid {
+            switch (parent.isRemote, parent.isSampled) {
+            case (true, true): delegate = remoteParentSampled
+            case (true, false): delegate = remoteParentNotSampled
+            case (false, true): delegate = localParentSampled
+            case (false, false): delegate = localParentNotSampled
+            }
+        } else {
+            delegate = root
+        }
+        return (delegate as? any ParentAndTraceIDSampler)?.result(parent: parent, traceID: traceID)
+    }
+
     public let root: any Sampler
     public let remoteParentSampled: any Sampler
     public let remoteParentNotSampled: any Sampler

@@ -13,6 +13,8 @@ public final class OtterTracer: Tracer {
     public let processor: any SpanProcessor
     /// `processor` when it is a ``BatchSpanProcessor``: ending a span then queues the span itself.
     let batchProcessor: BatchSpanProcessor?
+    /// `sampler` when its decisions need only the parent and the trace id.
+    let parentAndTraceIDSampler: (any ParentAndTraceIDSampler)?
     public let propagator: any TextMapPropagator
     public let idGenerator: any IDGenerator
     public let limits: SpanLimits
@@ -31,6 +33,7 @@ public final class OtterTracer: Tracer {
         self.sampler = sampler
         self.processor = processor
         batchProcessor = processor as? BatchSpanProcessor
+        parentAndTraceIDSampler = sampler as? any ParentAndTraceIDSampler
         self.propagator = propagator
         self.idGenerator = idGenerator
         self.limits = limits
@@ -80,10 +83,15 @@ public final class OtterTracer: Tracer {
         let parentEntry = parentContext.contextSpan
         let parent: OtterSpanContext? = parentEntry.flatMap { $0.spanContext.isValid ? $0.spanContext : nil }
         let traceID = parent?.traceID ?? idGenerator.newTraceID()
-        let result = sampler.shouldSample(
-            SamplingParameters(
-                context: parentContext, parentSpanContext: parent, traceID: traceID,
-                operationName: operationName, kind: kind, attributes: attributes, links: links))
+        let result: SamplingResult
+        if let fast = parentAndTraceIDSampler?.result(parent: parent, traceID: traceID) {
+            result = fast
+        } else {
+            result = sampler.shouldSample(
+                SamplingParameters(
+                    context: parentContext, parentSpanContext: parent, traceID: traceID,
+                    operationName: operationName, kind: kind, attributes: attributes, links: links))
+        }
 
         var flags = parent?.traceFlags ?? []
         if result.decision == .recordAndSample { flags.insert(.sampled) } else { flags.remove(.sampled) }
