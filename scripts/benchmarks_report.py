@@ -65,8 +65,12 @@ def cpu_model():
 
 
 def main():
-    results = parse(sys.argv[1])
+    table_only = "--table-only" in sys.argv
+    results = parse([argument for argument in sys.argv[1:] if not argument.startswith("--")][0])
     floor = metric(results.get("withSpan/NoOpTracer", {}), "Time (wall clock)")
+    if table_only:
+        print_table(results, floor)
+        return
     print("# Benchmarks\n")
     print("Latest run of `scripts/bench.sh` (package-benchmark, release build). Figures are p50 per operation.")
     print("Ratios compare with the same benchmark in the same run: `swift-otel` is swift-otel 1.6.0's tracer")
@@ -77,6 +81,12 @@ def main():
           "data set named in the benchmark (1,048,576 spans by default, `OTTER_BENCH_VIEWER_SPANS` to change it): traces of "
           "4 HTTP spans over 2 services; each query benchmark asks for a different trace or attribute value every iteration.\n")
     print(f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, {platform.system()} {platform.release()}.\n")
+    print_table(results, floor)
+    print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark"
+          " --format markdown --no-progress` in `Benchmarks/`).")
+
+
+def print_table(results, floor):
     print("| benchmark | wall clock (ns) | mallocs | per second | bytes per span | vs swift-otel | vs floor |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in sorted(results):
@@ -101,8 +111,6 @@ def main():
         size = metric(row, "bytes per span")
         size_text = f"{size:.0f}" if size is not None else ""
         print(f"| {name} | {wall_text} | {malloc_text} | {rate_text} | {size_text} | {ratio(baseline, wall) if baseline else 'n/a'} | {vs_floor} |")
-    print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark"
-          " --format markdown --no-progress` in `Benchmarks/`).")
 
 
 main()
