@@ -82,7 +82,7 @@ def main():
           "4 HTTP spans over 2 services; each query benchmark asks for a different trace or attribute value every iteration.\n")
     print(f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, {platform.system()} {platform.release()}.\n")
     print_table(results, floor)
-    print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark"
+    print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark --target SpanHotPath --target OTLPExport"
           " --format markdown --no-progress` in `Benchmarks/`).")
 
 
