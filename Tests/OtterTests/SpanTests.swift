@@ -115,6 +115,29 @@ struct SpanTests {
         #expect(finished.links.first?.spanContext == linked.spanContext)
     }
 
+    /// `span.attributes[key] = value` changes the stored attributes in place: the same limits apply, and an
+    /// ended span does not change.
+    @Test func subscriptAssignmentKeepsLimitsAndEndedSpansFrozen() async throws {
+        let limits = SpanLimits(
+            attributeCountLimit: 2, attributeValueLengthLimit: 4, eventCountLimit: 1, linkCountLimit: 1,
+            eventAttributeCountLimit: 1, linkAttributeCountLimit: 1)
+        let tracer = makeTracer(limits: limits)
+        let span = tracer.startSpan("limited", context: .topLevel)
+        span.attributes["a"] = "long value"
+        span.attributes["b"] = 2
+        span.attributes["c"] = 3
+        #expect(span.attributes.count == 2)
+        #expect(span.attributes.get("a") == .string("long"))
+        span.end()
+        span.attributes["late"] = "ignored"
+        span.attributes["a"] = "also ignored"
+        let finished = try #require(try await finishedSpans(tracer).first)
+        #expect(finished.attributes.count == 2)
+        #expect(finished.attributes.get("a") == .string("long"))
+        #expect(finished.attributes.get("late") == nil)
+        #expect(finished.droppedAttributesCount == 1)
+    }
+
     @Test func childSpansNestThroughTaskLocalContext() async throws {
         let tracer = makeTracer()
         try await tracer.withSpan("outer", context: .topLevel) { outer in

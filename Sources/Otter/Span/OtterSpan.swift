@@ -30,6 +30,17 @@ public struct OtterSpan: Tracing.Span {
     public var attributes: SpanAttributes {
         get { storage?.state.withLock { $0.attributes } ?? [:] }
         nonmutating set { storage?.replaceAttributes(newValue) }
+        // `span.attributes[key] = value` changes the stored attributes in place: they are taken out of the
+        // storage, changed, and put back, instead of copied, changed and replaced (a copy per attribute).
+        nonmutating _modify {
+            guard let storage, var attributes = storage.takeAttributes() else {
+                var discarded = SpanAttributes()
+                yield &discarded
+                return
+            }
+            defer { storage.putBackAttributes(attributes) }
+            yield &attributes
+        }
     }
 
     public func setStatus(_ status: SpanStatus) {
@@ -132,6 +143,30 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
         state.withLock { state in
             guard !state.isEnded else { return }
             change(&state)
+        }
+    }
+
+    /// Takes the attributes out of a span that has not ended, leaving it empty until ``putBackAttributes(_:)``.
+    func takeAttributes() -> SpanAttributes? {
+        state.withLock { state in
+            guard !state.isEnded else { return nil }
+            var taken = SpanAttributes()
+            swap(&taken, &state.attributes)
+            return taken
+        }
+    }
+
+    /// Puts back attributes taken by ``takeAttributes()``, within the span limits.
+    func putBackAttributes(_ attributes: SpanAttributes) {
+        let limits = tracer.limits
+        var attributes = attributes
+        var dropped = 0
+        if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
+            dropped = limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
+        }
+        state.withLock { state in
+            state.attributes = attributes
+            state.droppedAttributesCount += dropped
         }
     }
 
