@@ -158,12 +158,7 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
 
     /// Puts back attributes taken by ``takeAttributes()``, within the span limits.
     func putBackAttributes(_ attributes: SpanAttributes) {
-        let limits = tracer.limits
-        var attributes = attributes
-        var dropped = 0
-        if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
-            dropped = limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
-        }
+        let (attributes, dropped) = withinLimits(attributes)
         state.withLock { state in
             state.attributes = attributes
             state.droppedAttributesCount += dropped
@@ -171,16 +166,22 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
     }
 
     func replaceAttributes(_ newValue: SpanAttributes) {
-        let limits = tracer.limits
-        var attributes = newValue
-        var dropped = 0
-        if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
-            dropped = limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
-        }
+        let (attributes, dropped) = withinLimits(newValue)
         mutate { state in
             state.attributes = attributes
             state.droppedAttributesCount += dropped
         }
+    }
+
+    /// The attributes cut to the tracer's count and length limits, and how many were dropped.
+    private func withinLimits(_ attributes: SpanAttributes) -> (SpanAttributes, dropped: Int) {
+        let limits = tracer.limits
+        var attributes = attributes
+        var dropped = 0
+        if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
+            dropped = limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
+        }
+        return (attributes, dropped)
     }
 
     func addEvent(_ event: SpanEvent) {
