@@ -20,7 +20,12 @@ public struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceServ
         } catch {
             throw RPCError(code: .invalidArgument, message: "\(error)")
         }
-        try await store.write(spans)
+        do {
+            try await store.write(spans)
+        } catch {
+            // UNAVAILABLE is retryable: the exporter keeps the spans and sends them again.
+            throw RPCError(code: .unavailable, message: "spans not stored, retry later: \(error)")
+        }
         return OTLPExportTraceServiceResponse()
     }
 }

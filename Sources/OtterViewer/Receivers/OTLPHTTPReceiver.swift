@@ -62,7 +62,13 @@ public struct OTLPHTTPReceiver: Sendable {
                 } catch {
                     throw Rejection(status: .badRequest, message: "\(error)")
                 }
-                try await store.write(spans)
+                do {
+                    try await store.write(spans)
+                } catch {
+                    // The store failed (disk full, I/O error): 503 is retryable under the OTLP specification, so the
+                    // exporter keeps the spans and sends them again instead of dropping them.
+                    throw Rejection(status: .serviceUnavailable, message: "spans not stored, retry later: \(error)")
+                }
                 return Self.successResponse(encoding)
             } catch let rejection as Rejection {
                 return Self.errorResponse(rejection.status, rejection.message, encoding)
@@ -110,10 +116,11 @@ public struct OTLPHTTPReceiver: Sendable {
 
     /// A `google.rpc.Status`-shaped error body: protobuf for protobuf clients, JSON otherwise.
     static func errorResponse(_ status: HTTPResponse.Status, _ message: String, _ encoding: Encoding) -> Response {
-        let code = status == .badRequest ? 3 : (status == .contentTooLarge ? 8 : 3)
+        let code = status == .contentTooLarge ? 8 : (status == .serviceUnavailable ? 14 : 3)
         switch encoding {
         case .protobuf:
-            let rpcCode: RPCError.Code = status == .contentTooLarge ? .resourceExhausted : .invalidArgument
+            let rpcCode: RPCError.Code =
+                status == .contentTooLarge ? .resourceExhausted : (status == .serviceUnavailable ? .unavailable : .invalidArgument)
             let bytes: [UInt8] = (try? GoogleRPCStatus(code: rpcCode, message: message, details: []).serializedBytes()) ?? []
             return Response(status: status, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .json:

@@ -1,0 +1,62 @@
+import Foundation
+import GRPCCore
+import Otter
+import OtterOTLP
+import OtterViewer
+import SwiftProtobuf
+import Testing
+import Tracing
+
+/// A store whose writes fail (a full disk, an I/O error): the one fault a test cannot cause for real here.
+struct FailingWritesStore: TraceStore {
+    struct DiskFull: Error, CustomStringConvertible {
+        var description: String { "disk full" }
+    }
+
+    let reads: SQLiteTraceStore
+
+    func write(_ spans: [FinishedSpan]) async throws { throw DiskFull() }
+    func trace(_ traceID: TraceID) async throws -> [FinishedSpan] { try await reads.trace(traceID) }
+    func services() async throws -> [String] { try await reads.services() }
+    func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] { try await reads.operations(service: service) }
+    func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { try await reads.findTraceIDs(query) }
+    func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { try await reads.summaries(traceIDs) }
+    func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
+        try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
+    }
+    func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int {
+        try await reads.deleteSpans(startedBefore: cutoffNanoseconds)
+    }
+}
+
+/// When the store cannot write, receivers answer with the OTLP specification's retryable status (HTTP 503,
+/// gRPC UNAVAILABLE) and a message, so exporters keep the spans and retry instead of dropping them.
+@Suite("Viewer when the store fails")
+struct StoreFailureTests {
+    @Test func httpAnswers503WithAMessage() async throws {
+        let viewer = try await RunningViewer(serving: { FailingWritesStore(reads: $0) })
+        let json = OTLPJSON.encode(OTLPMapping.request(for: ViewerFixtures.spans))
+        let (status, body) = try await viewer.post(Array(json), contentType: "application/json")
+        #expect(status == 503)
+        #expect(body.contains("retry later") && body.contains("disk full"), "\(body)")
+        let (healthy, _) = try await viewer.get("/api/services")
+        #expect(healthy == 200, "the viewer keeps serving")
+        await viewer.stop()
+    }
+
+    @Test func grpcAnswersUnavailable() async throws {
+        let viewer = try await RunningViewer(serving: { FailingWritesStore(reads: $0) })
+        let exporter = try OTLPGRPCExporter(
+            configuration: .init(
+                endpoint: URL(string: "http://127.0.0.1:\(viewer.grpcPort)")!, transportProtocol: .grpc, timeout: .milliseconds(300)))
+        do {
+            try await exporter.export(ViewerFixtures.spans)
+            Issue.record("expected the export to fail")
+        } catch {
+            // Retryable: the exporter would try again, but a retry would pass its 300 ms export timeout.
+            #expect("\(error)".contains("unavailable") && "\(error)".contains("disk full"), "\(error)")
+        }
+        await exporter.shutdown()
+        await viewer.stop()
+    }
+}
