@@ -19,13 +19,19 @@ struct BearerTokenTests {
         _ viewer: RunningViewer, _ path: String, headers: [(String, String)] = []
     ) async throws -> (status: Int, headers: [String: String], body: String) {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        defer { _ = client.shutdown() }
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)\(path)")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        var responseHeaders: [String: String] = [:]
-        for header in response.headers { responseHeaders[header.name.lowercased()] = header.value }
-        return (Int(response.status.code), responseHeaders, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        do {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)\(path)")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            let response = try await client.execute(request, timeout: .seconds(30))
+            var responseHeaders: [String: String] = [:]
+            for header in response.headers { responseHeaders[header.name.lowercased()] = header.value }
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            try await client.shutdown()
+            return (Int(response.status.code), responseHeaders, body)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     @Test func ingestNeedsTheToken() async throws {
