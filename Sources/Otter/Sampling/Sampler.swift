@@ -122,18 +122,18 @@ public struct TraceIDRatioBasedSampler: Sampler, ParentAndTraceIDSampler {
 /// Follows the parent's decision when there is a parent, and asks `root` otherwise (`parentbased_*`).
 public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
     func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? {
-        let delegate: any Sampler
-        if let parent, parent.isValid {
-            switch (parent.isRemote, parent.isSampled) {
-            case (true, true): delegate = remoteParentSampled
-            case (true, false): delegate = remoteParentNotSampled
-            case (false, true): delegate = localParentSampled
-            case (false, false): delegate = localParentNotSampled
-            }
-        } else {
-            delegate = root
+        (delegate(for: parent) as? any ParentAndTraceIDSampler)?.result(parent: parent, traceID: traceID)
+    }
+
+    /// The sampler that decides for a span with this parent.
+    private func delegate(for parent: OtterSpanContext?) -> any Sampler {
+        guard let parent, parent.isValid else { return root }
+        switch (parent.isRemote, parent.isSampled) {
+        case (true, true): return remoteParentSampled
+        case (true, false): return remoteParentNotSampled
+        case (false, true): return localParentSampled
+        case (false, false): return localParentNotSampled
         }
-        return (delegate as? any ParentAndTraceIDSampler)?.result(parent: parent, traceID: traceID)
     }
 
     public let root: any Sampler
@@ -157,15 +157,7 @@ public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
     }
 
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
-        guard let parent = parameters.parentSpanContext, parent.isValid else {
-            return root.shouldSample(parameters)
-        }
-        switch (parent.isRemote, parent.isSampled) {
-        case (true, true): return remoteParentSampled.shouldSample(parameters)
-        case (true, false): return remoteParentNotSampled.shouldSample(parameters)
-        case (false, true): return localParentSampled.shouldSample(parameters)
-        case (false, false): return localParentNotSampled.shouldSample(parameters)
-        }
+        delegate(for: parameters.parentSpanContext).shouldSample(parameters)
     }
 
     public var description: String {

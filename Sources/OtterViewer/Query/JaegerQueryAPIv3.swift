@@ -45,29 +45,32 @@ public struct JaegerQueryAPIv3: Sendable {
             return Self.result(spans)
         }
         router.get("/api/v3/traces") { request, _ -> Response in
-            let query: TraceQuery
-            do {
-                query = try Self.parseSearch(request.uri.queryParameters)
-            } catch let error as JaegerSearch.InvalidParameter {
-                return Self.error(.badRequest, error.description)
+            try await Self.answeringSearch(request) { query in
+                var spans: [FinishedSpan] = []
+                for traceID in try await store.findTraceIDs(query) {
+                    spans.append(contentsOf: try await store.trace(traceID))
+                }
+                guard !spans.isEmpty else { return Self.error(.notFound, "No traces found") }
+                return Self.result(spans)
             }
-            var spans: [FinishedSpan] = []
-            for traceID in try await store.findTraceIDs(query) {
-                spans.append(contentsOf: try await store.trace(traceID))
-            }
-            guard !spans.isEmpty else { return Self.error(.notFound, "No traces found") }
-            return Self.result(spans)
         }
         router.get("/api/v3/trace-summaries") { request, _ -> Response in
-            let query: TraceQuery
-            do {
-                query = try Self.parseSearch(request.uri.queryParameters)
-            } catch let error as JaegerSearch.InvalidParameter {
-                return Self.error(.badRequest, error.description)
+            try await Self.answeringSearch(request) { query in
+                let summaries = try await store.summaries(store.findTraceIDs(query))
+                return JaegerQueryAPI.json(TraceSummaries(summaries: summaries.map(TraceSummaries.Summary.init)))
             }
-            let summaries = try await store.summaries(store.findTraceIDs(query))
-            return JaegerQueryAPI.json(TraceSummaries(summaries: summaries.map(TraceSummaries.Summary.init)))
         }
+    }
+
+    /// `answer` for the request's search, or 400 with the message when its parameters are invalid.
+    static func answeringSearch(_ request: Request, _ answer: (TraceQuery) async throws -> Response) async throws -> Response {
+        let query: TraceQuery
+        do {
+            query = try parseSearch(request.uri.queryParameters)
+        } catch let invalid as JaegerSearch.InvalidParameter {
+            return error(.badRequest, invalid.description)
+        }
+        return try await answer(query)
     }
 
     /// The v3 search parameters, in their camelCase form or the deprecated snake_case aliases Grafana sends.

@@ -454,24 +454,27 @@ public final class SQLiteTraceStore: TraceStore {
     public func trace(_ traceID: TraceID) async throws -> [FinishedSpan] {
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: [traceID], db), db) }
         let traceBytes = traceID.bytes
-        var spans: [FinishedSpan] = []
-        var seen = Set<SpanID>()
+        // Keyed by span id: a span sent twice (an exporter retry) is shown once, the latest copy winning.
+        var spans: [SpanID: FinishedSpan] = [:]
+        struct ScopeKey: Hashable {
+            var resourceIndex: Int
+            var scopeIndex: Int
+        }
         for (_, block) in blocks {
             var resources: [Int: Resource] = [:]
+            var scopes: [ScopeKey: InstrumentationScope] = [:]
             for scanned in block.spans where block.scanner.equals(scanned.traceID, traceBytes) {
                 let origin = block.origins[scanned.resourceIndex]
                 let resource = try resources[scanned.resourceIndex] ?? block.scanner.resource(origin)
                 resources[scanned.resourceIndex] = resource
-                let span = try OTLPMapping.finishedSpan(
-                    from: block.scanner.decodeSpan(scanned), resource: resource, scope: block.scanner.scope(origin, scanned.scopeIndex))
-                // A span sent twice (an exporter retry) is shown once: the latest copy wins.
-                if !seen.insert(span.spanContext.spanID).inserted {
-                    spans.removeAll { $0.spanContext.spanID == span.spanContext.spanID }
-                }
-                spans.append(span)
+                let scopeKey = ScopeKey(resourceIndex: scanned.resourceIndex, scopeIndex: scanned.scopeIndex)
+                let scope = try scopes[scopeKey] ?? block.scanner.scope(origin, scanned.scopeIndex)
+                scopes[scopeKey] = scope
+                let span = try OTLPMapping.finishedSpan(from: block.scanner.decodeSpan(scanned), resource: resource, scope: scope)
+                spans[span.spanContext.spanID] = span
             }
         }
-        return spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        return spans.values.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
     }
 
     public func services() async throws -> [String] {
@@ -568,6 +571,8 @@ public final class SQLiteTraceStore: TraceStore {
             var seenBlocks = Set<Int64>()
             var exhausted = false
             while !exhausted {
+                // The start a newer block must beat to change the answer, once `limit` traces are found.
+                let kthLatest = latestMatch.count >= limit ? latestMatch.values.sorted(by: >)[limit - 1] : nil
                 var batch: [Int64] = []
                 while batch.count < 4 {
                     guard let row = try candidates.next() else {
@@ -576,12 +581,9 @@ public final class SQLiteTraceStore: TraceStore {
                     }
                     let id: Int64 = row["id"]
                     guard seenBlocks.insert(id).inserted else { continue }
-                    if latestMatch.count >= limit {
-                        let kthLatest = latestMatch.values.sorted(by: >)[limit - 1]
-                        if UInt64(bitPattern: row["latest"]) < kthLatest {
-                            exhausted = true
-                            break
-                        }
+                    if let kthLatest, UInt64(bitPattern: row["latest"]) < kthLatest {
+                        exhausted = true
+                        break
                     }
                     batch.append(id)
                 }
@@ -662,40 +664,23 @@ public final class SQLiteTraceStore: TraceStore {
     public func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] {
         guard !traceIDs.isEmpty else { return [] }
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
-        struct SpanColumns {
-            var parentSpanID: [UInt8]
-            var service: String
-            var operation: String
-            var start: UInt64
-            var end: UInt64
-            var isError: Bool
-        }
-        let wanted = Set(traceIDs.map(\.bytes))
-        var spansByTrace: [[UInt8]: [[UInt8]: SpanColumns]] = [:]
+        let wanted = Set(traceIDs)
+        // Keyed by span id: a span sent twice counts once.
+        var spansByTrace: [TraceID: [SpanID: TraceSummary.SpanOutline]] = [:]
         for (_, block) in blocks {
             for span in block.spans {
-                let traceID = Array(block.scanner.bytes[span.traceID])
-                guard wanted.contains(traceID) else { continue }
-                spansByTrace[traceID, default: [:]][Array(block.scanner.bytes[span.spanID])] = SpanColumns(
-                    parentSpanID: Array(block.scanner.bytes[span.parentSpanID]), service: block.services[span.resourceIndex],
-                    operation: block.scanner.string(span.name), start: span.startTime, end: span.endTime, isError: span.statusCode == 2)
+                guard let traceID = TraceID(bytes: block.scanner.bytes[span.traceID]), wanted.contains(traceID),
+                    let spanID = SpanID(bytes: block.scanner.bytes[span.spanID])
+                else { continue }
+                spansByTrace[traceID, default: [:]][spanID] = TraceSummary.SpanOutline(
+                    spanID: spanID, parentSpanID: SpanID(bytes: block.scanner.bytes[span.parentSpanID]),
+                    service: block.services[span.resourceIndex], operation: block.scanner.string(span.name),
+                    start: span.startTime, end: span.endTime, isError: span.statusCode == 2)
             }
         }
         return traceIDs.compactMap { traceID in
-            guard let byID = spansByTrace[traceID.bytes], !byID.isEmpty else { return nil }
-            let spans = Array(byID.values)
-            let parentless = spans.filter { $0.parentSpanID.isEmpty || byID[$0.parentSpanID] == nil }.sorted { $0.start < $1.start }
-            let root = parentless.first ?? spans.min { $0.start < $1.start }!
-            var services: [String: TraceSummary.ServiceSummary] = [:]
-            for span in spans {
-                services[span.service, default: .init(name: span.service, spanCount: 0, errorSpanCount: 0)].spanCount += 1
-                if span.isError { services[span.service]!.errorSpanCount += 1 }
-            }
-            return TraceSummary(
-                traceID: traceID, rootServiceName: root.service, rootOperationName: root.operation,
-                startTimeNanoseconds: spans.map(\.start).min()!, endTimeNanoseconds: spans.map(\.end).max()!,
-                spanCount: spans.count, errorSpanCount: spans.filter(\.isError).count, orphanSpanCount: max(0, parentless.count - 1),
-                services: services.values.sorted { $0.name < $1.name })
+            guard let byID = spansByTrace[traceID], !byID.isEmpty else { return nil }
+            return TraceSummary(traceID: traceID, outlines: Array(byID.values))
         }
     }
 
