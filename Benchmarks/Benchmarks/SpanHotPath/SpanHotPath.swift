@@ -62,25 +62,19 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: swift-otel 1.6.0 (baseline; its tracing service not running, as in its own benchmark)
 
-    Benchmark("withSpan/swift-otel/always_on", configuration: configuration) { benchmark in
-        var config = OTel.Configuration.default
-        config.traces.sampler = .alwaysOn
-        let (backend, _) = try OTel.makeTracingBackend(configuration: config)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            backend.withSpan("span", context: .topLevel) { span in blackHole(span) }
+    func swiftOTelBenchmark(_ name: String, sampler: OTel.Configuration.TracesConfiguration.SamplerConfiguration) {
+        Benchmark(name, configuration: configuration) { benchmark in
+            var config = OTel.Configuration.default
+            config.traces.sampler = sampler
+            let (backend, _) = try OTel.makeTracingBackend(configuration: config)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                backend.withSpan("span", context: .topLevel) { span in blackHole(span) }
+            }
         }
     }
-
-    Benchmark("withSpan/swift-otel/always_off", configuration: configuration) { benchmark in
-        var config = OTel.Configuration.default
-        config.traces.sampler = .alwaysOff
-        let (backend, _) = try OTel.makeTracingBackend(configuration: config)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            backend.withSpan("span", context: .topLevel) { span in blackHole(span) }
-        }
-    }
+    swiftOTelBenchmark("withSpan/swift-otel/always_on", sampler: .alwaysOn)
+    swiftOTelBenchmark("withSpan/swift-otel/always_off", sampler: .alwaysOff)
 
     // MARK: The floor
 
