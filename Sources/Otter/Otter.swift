@@ -37,6 +37,7 @@ public enum Otter {
         logger: Logger = Logger(label: "otter")
     ) throws(ConfigurationError) -> OtterService {
         let configuration = try OtterConfiguration.fromEnvironment(environment, defaultExporters: defaultExporters)
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         var resource = configuration.resource.merging(Resource(attributes: resourceAttributes))
         if let serviceName { resource.attributes.set("service.name", value: .string(serviceName)) }
 

@@ -33,7 +33,16 @@ public final class ChildProcess: @unchecked Sendable {
         outputFinished.enter()
         exited.enter()
         process.terminationHandler = { [exited] _ in exited.leave() }
-        try process.run()
+        do {
+            try process.run()
+        } catch {
+            // Never started: nothing to wait for.
+            outputFinished.leave()
+            outputFinished.leave()
+            exited.leave()
+            process.terminationHandler = nil
+            throw error
+        }
         read(output.fileHandleForReading)
         read(errors.fileHandleForReading)
         outputFinished.notify(queue: .global()) { [self] in

@@ -12,9 +12,10 @@ public enum OTLPJSON {
 
     // MARK: Encoding
 
-    /// The request as OTLP/JSON.
-    public static func encode(_ request: OTLPExportTraceServiceRequest) -> Data {
-        let writer = Writer()
+    /// The request as OTLP/JSON. `omittingDefaults` leaves out zero numbers, empty strings and arrays and an empty
+    /// status, as protobuf's JSON mapping (and Jaeger's api_v3) does; exporters write times and kinds always.
+    public static func encode(_ request: OTLPExportTraceServiceRequest, omittingDefaults: Bool = false) -> Data {
+        let writer = Writer(omittingDefaults: omittingDefaults)
         writer.object {
             writer.array("resourceSpans", request.resourceSpans) { resourceSpans in
                 writer.object {
@@ -46,8 +47,12 @@ public enum OTLPJSON {
     final class Writer {
         var bytes: [UInt8] = []
         private var needsComma = false
+        let omitsDefaults: Bool
 
-        init() { bytes.reserveCapacity(4096) }
+        init(omittingDefaults: Bool) {
+            omitsDefaults = omittingDefaults
+            bytes.reserveCapacity(4096)
+        }
 
         func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
@@ -69,6 +74,7 @@ public enum OTLPJSON {
         }
 
         func array<Element>(_ name: String, _ elements: [Element], _ write: (Element) -> Void) {
+            if omitsDefaults && elements.isEmpty { return }
             key(name)
             bytes.append(UInt8(ascii: "["))
             needsComma = false
@@ -102,14 +108,16 @@ public enum OTLPJSON {
             bytes.append(UInt8(ascii: "\""))
         }
 
-        func number(_ name: String, _ value: some BinaryInteger) {
+        func number(_ name: String, _ value: some BinaryInteger, omitZero: Bool = false) {
+            if omitZero && value == 0 { return }
             key(name)
             raw(String(value))
             needsComma = true
         }
 
         /// 64-bit integers are strings in OTLP/JSON.
-        func int64String(_ name: String, _ value: some BinaryInteger) {
+        func int64String(_ name: String, _ value: some BinaryInteger, omitZero: Bool = false) {
+            if omitZero && value == 0 { return }
             key(name)
             quoted(String(value))
             needsComma = true
@@ -180,16 +188,16 @@ public enum OTLPJSON {
                 string("traceState", span.traceState, omitEmpty: true)
                 hexID("parentSpanId", span.parentSpanID)
                 if span.flags != 0 { number("flags", span.flags) }
-                string("name", span.name)
-                number("kind", span.kind.rawValue)
-                int64String("startTimeUnixNano", span.startTimeUnixNano)
-                int64String("endTimeUnixNano", span.endTimeUnixNano)
+                string("name", span.name, omitEmpty: omitsDefaults)
+                number("kind", span.kind.rawValue, omitZero: omitsDefaults)
+                int64String("startTimeUnixNano", span.startTimeUnixNano, omitZero: omitsDefaults)
+                int64String("endTimeUnixNano", span.endTimeUnixNano, omitZero: omitsDefaults)
                 array("attributes", span.attributes, keyValue)
                 if span.droppedAttributesCount > 0 { number("droppedAttributesCount", span.droppedAttributesCount) }
                 array("events", span.events) { event in
                     object {
-                        int64String("timeUnixNano", event.timeUnixNano)
-                        string("name", event.name)
+                        int64String("timeUnixNano", event.timeUnixNano, omitZero: omitsDefaults)
+                        string("name", event.name, omitEmpty: omitsDefaults)
                         array("attributes", event.attributes, keyValue)
                         if event.droppedAttributesCount > 0 { number("droppedAttributesCount", event.droppedAttributesCount) }
                     }
@@ -206,10 +214,12 @@ public enum OTLPJSON {
                     }
                 }
                 if span.droppedLinksCount > 0 { number("droppedLinksCount", span.droppedLinksCount) }
-                key("status")
-                object {
-                    string("message", span.status.message, omitEmpty: true)
-                    if span.status.code != .unset { number("code", span.status.code.rawValue) }
+                if !omitsDefaults || span.hasStatus && (span.status.code != .unset || !span.status.message.isEmpty) {
+                    key("status")
+                    object {
+                        string("message", span.status.message, omitEmpty: true)
+                        if span.status.code != .unset { number("code", span.status.code.rawValue) }
+                    }
                 }
             }
         }
@@ -218,60 +228,151 @@ public enum OTLPJSON {
     // MARK: Decoding
 
     /// Decodes an OTLP/JSON request. Hex ids are checked and converted; unknown fields are ignored, as the
-    /// specification requires. Throws ``DecodingError`` with a message for anything malformed.
-    public static func decodeRequest(_ data: Data) throws -> OTLPExportTraceServiceRequest {
-        let tree: Any
-        do {
-            tree = try JSONSerialization.jsonObject(with: data, options: [])
-        } catch {
-            throw DecodingError(description: "request body is not valid JSON")
-        }
-        guard tree is [String: Any] else { throw DecodingError(description: "request body is not a JSON object") }
-        let rewritten = try rewriteIDs(tree, path: "")
-        let normalized = try JSONSerialization.data(withJSONObject: rewritten, options: [])
+    /// specification requires. Throws ``DecodingError`` with a message for anything malformed, and
+    /// ``OTLPRequestLimits/Exceeded`` for nesting or message counts beyond `limits`. Memory stays proportional to
+    /// the body: one streaming pass rewrites the ids, then swift-protobuf builds the messages.
+    public static func decodeRequest(_ data: Data, limits: OTLPRequestLimits = .default) throws -> OTLPExportTraceServiceRequest {
+        let normalized = try normalize(Array(data), limits: limits)
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
+        options.messageDepthLimit = limits.protobufDepthLimit
         do {
-            return try OTLPExportTraceServiceRequest(jsonUTF8Data: normalized, options: options)
+            return try OTLPExportTraceServiceRequest(jsonUTF8Bytes: normalized, options: options)
         } catch {
             throw DecodingError(description: "request body is not an OTLP ExportTraceServiceRequest: \(error)")
         }
     }
 
-    private static let idFieldLengths = ["traceId": 16, "spanId": 8, "parentSpanId": 8]
+    private static let idFieldLengths: [[UInt8]: Int] = [Array("traceId".utf8): 16, Array("spanId".utf8): 8, Array("parentSpanId".utf8): 8]
 
-    /// Replaces hex `traceId`, `spanId` and `parentSpanId` values with base64, which swift-protobuf expects.
-    private static func rewriteIDs(_ node: Any, path: String) throws -> Any {
-        if let object = node as? [String: Any] {
-            var result: [String: Any] = [:]
-            for (key, value) in object {
-                if let byteCount = idFieldLengths[key] {
-                    guard let hex = value as? String else {
-                        throw DecodingError(description: "\(path).\(key) must be a hex string")
-                    }
-                    if hex.isEmpty {
-                        result[key] = ""
-                        continue
-                    }
-                    guard let bytes = bytes(fromHex: hex), bytes.count == byteCount else {
-                        throw DecodingError(
-                            description: "\(path).\(key) must be \(byteCount * 2) hex digits, got \"\(hex.prefix(64))\"")
-                    }
-                    result[key] = Data(bytes).base64EncodedString()
-                } else {
-                    result[key] = try rewriteIDs(value, path: "\(path).\(key)")
-                }
+    /// One pass over the JSON text: checks that it is an object with balanced nesting within the limits, counts its
+    /// objects against the message limit, and replaces hex `traceId`, `spanId` and `parentSpanId` strings with the
+    /// base64 that swift-protobuf expects. Everything else is copied unchanged (swift-protobuf validates it).
+    static func normalize(_ input: [UInt8], limits: OTLPRequestLimits) throws -> [UInt8] {
+        let notJSON = DecodingError(description: "request body is not valid JSON")
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = 0
+        func skipWhitespace() {
+            while index < input.count, input[index] == 0x20 || input[index] == 0x0A || input[index] == 0x0D || input[index] == 0x09 {
+                index += 1
             }
-            return result
         }
-        if let array = node as? [Any] {
-            return try array.enumerated().map { index, element in try rewriteIDs(element, path: "\(path)[\(index)]") }
+        skipWhitespace()
+        guard index < input.count else { throw notJSON }
+        guard input[index] == UInt8(ascii: "{") else {
+            throw input[index] == UInt8(ascii: "[") ? DecodingError(description: "request body is not a JSON object") : notJSON
         }
-        return node
+        var containers: [UInt8] = []  // the open brackets
+        var objects = 0
+        var pendingIDLength: Int?  // set after an id key, until its value
+        var lastKey: [UInt8] = []
+        var expectingKey = false
+        while index < input.count {
+            let byte = input[index]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard pendingIDLength == nil else { throw DecodingError(description: "\(String(decoding: lastKey, as: UTF8.self)) must be a hex string") }
+                containers.append(byte)
+                guard containers.count <= limits.jsonDepthLimit else {
+                    throw OTLPRequestLimits.Exceeded(description: "JSON nests deeper than \(limits.jsonDepthLimit) levels")
+                }
+                objects += 1
+                guard objects <= limits.maximumMessages else {
+                    throw OTLPRequestLimits.Exceeded(description: "request holds more than \(limits.maximumMessages) objects")
+                }
+                expectingKey = byte == UInt8(ascii: "{")
+                output.append(byte)
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard let open = containers.popLast(), open == (byte == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "[")) else {
+                    throw notJSON
+                }
+                output.append(byte)
+                index += 1
+                if containers.isEmpty {
+                    skipWhitespace()
+                    guard index == input.count else { throw notJSON }
+                }
+            case UInt8(ascii: ","):
+                expectingKey = containers.last == UInt8(ascii: "{")
+                output.append(byte)
+                index += 1
+            case UInt8(ascii: "\""):
+                let start = index
+                index += 1
+                var escaped = false
+                while index < input.count {
+                    let character = input[index]
+                    if escaped {
+                        escaped = false
+                    } else if character == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if character == UInt8(ascii: "\"") {
+                        break
+                    }
+                    index += 1
+                }
+                guard index < input.count else { throw notJSON }
+                index += 1
+                let content = input[(start + 1)..<(index - 1)]
+                if expectingKey {
+                    expectingKey = false
+                    lastKey = Array(content)
+                    pendingIDLength = idFieldLengths[lastKey]
+                    output.append(contentsOf: input[start..<index])
+                } else if let byteCount = pendingIDLength {
+                    pendingIDLength = nil
+                    let key = String(decoding: lastKey, as: UTF8.self)
+                    if content.isEmpty {
+                        output.append(contentsOf: input[start..<index])
+                    } else {
+                        guard let bytes = bytes(fromHex: content), bytes.count == byteCount else {
+                            throw DecodingError(
+                                description: "\(key) must be \(byteCount * 2) hex digits, got \"\(String(decoding: content.prefix(64), as: UTF8.self))\"")
+                        }
+                        output.append(UInt8(ascii: "\""))
+                        output.append(contentsOf: Data(bytes).base64EncodedString().utf8)
+                        output.append(UInt8(ascii: "\""))
+                    }
+                } else {
+                    output.append(contentsOf: input[start..<index])
+                }
+            case UInt8(ascii: ":"):
+                output.append(byte)
+                index += 1
+            case 0x20, 0x0A, 0x0D, 0x09:
+                index += 1
+            default:
+                // Numbers, true, false, null: copied as they are.
+                guard pendingIDLength == nil else {
+                    throw DecodingError(description: "\(String(decoding: lastKey, as: UTF8.self)) must be a hex string")
+                }
+                let start = index
+                while index < input.count, !Self.endsScalar(input[index]) { index += 1 }
+                output.append(contentsOf: input[start..<index])
+            }
+            if containers.isEmpty { break }
+        }
+        guard containers.isEmpty else { throw notJSON }
+        return output
+    }
+
+    private static func endsScalar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: ":"), UInt8(ascii: "\""), 0x20, 0x0A, 0x0D, 0x09,
+            UInt8(ascii: "{"), UInt8(ascii: "["):
+            return true
+        default: return false
+        }
     }
 
     static func bytes(fromHex hex: String) -> [UInt8]? {
-        let utf8 = Array(hex.utf8)
+        bytes(fromHex: Array(hex.utf8)[...])
+    }
+
+    static func bytes(fromHex utf8: ArraySlice<UInt8>) -> [UInt8]? {
+        let utf8 = Array(utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var result: [UInt8] = []
         result.reserveCapacity(utf8.count / 2)

@@ -55,6 +55,21 @@ public enum OTLPMapping {
         return request
     }
 
+    /// A resource in OTLP form (its schema URL goes on the `ResourceSpans`).
+    public static func resource(for resource: Resource) -> Opentelemetry_Proto_Resource_V1_Resource {
+        var otlp = Opentelemetry_Proto_Resource_V1_Resource()
+        otlp.attributes = keyValues(resource.attributes)
+        return otlp
+    }
+
+    /// An instrumentation scope in OTLP form.
+    public static func scope(for scope: InstrumentationScope) -> Opentelemetry_Proto_Common_V1_InstrumentationScope {
+        var otlp = Opentelemetry_Proto_Common_V1_InstrumentationScope()
+        otlp.name = scope.name
+        if let version = scope.version { otlp.version = version }
+        return otlp
+    }
+
     /// One span in OTLP form.
     public static func span(for span: FinishedSpan) -> Opentelemetry_Proto_Trace_V1_Span {
         var otlp = Opentelemetry_Proto_Trace_V1_Span()
@@ -159,10 +174,18 @@ public enum OTLPMapping {
         public let description: String
     }
 
-    /// Every span of `request` as a ``FinishedSpan``. Throws for a span whose ids are missing, all zero or of the
-    /// wrong length: the request is invalid as a whole, so nothing of it should be stored.
-    public static func finishedSpans(from request: OTLPExportTraceServiceRequest) throws -> [FinishedSpan] {
-        var spans: [FinishedSpan] = []
+    /// The spans of a request that can be read, and why the others could not.
+    public struct ReadSpans: Sendable {
+        public var spans: [FinishedSpan] = []
+        /// One message per span left out (an invalid trace or span id), in request order.
+        public var rejections: [String] = []
+    }
+
+    /// Every span of `request` that can be read as a ``FinishedSpan``; the rest (missing, all-zero or wrong-length
+    /// trace or span ids) are listed in ``ReadSpans/rejections``, for OTLP's `partial_success`. A link with invalid
+    /// ids is dropped from its span and counted in ``FinishedSpan/droppedLinksCount``, as Jaeger removes it.
+    public static func readSpans(from request: OTLPExportTraceServiceRequest) -> ReadSpans {
+        var read = ReadSpans()
         for resourceSpans in request.resourceSpans {
             let resource = Resource(
                 attributes: spanAttributes(resourceSpans.resource.attributes),
@@ -171,35 +194,47 @@ public enum OTLPMapping {
                 let scope = InstrumentationScope(
                     name: scopeSpans.scope.name, version: scopeSpans.scope.version.isEmpty ? nil : scopeSpans.scope.version)
                 for otlp in scopeSpans.spans {
-                    spans.append(try finishedSpan(from: otlp, resource: resource, scope: scope))
+                    do {
+                        read.spans.append(try finishedSpan(from: otlp, resource: resource, scope: scope))
+                    } catch {
+                        read.rejections.append("\(error)")
+                    }
                 }
             }
         }
-        return spans
+        return read
+    }
+
+    /// Every span of `request` as a ``FinishedSpan``; throws ``InvalidSpan`` for the first span that cannot be read.
+    public static func finishedSpans(from request: OTLPExportTraceServiceRequest) throws -> [FinishedSpan] {
+        let read = readSpans(from: request)
+        if let rejection = read.rejections.first { throw InvalidSpan(description: rejection) }
+        return read.spans
     }
 
     public static func finishedSpan(
         from otlp: Opentelemetry_Proto_Trace_V1_Span, resource: Resource, scope: InstrumentationScope
     ) throws -> FinishedSpan {
         guard let traceID = TraceID(bytes: otlp.traceID), traceID.isValid else {
-            throw InvalidSpan(description: "span '\(otlp.name)' has an invalid trace id (\(otlp.traceID.count) bytes)")
+            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid trace id (\(otlp.traceID.count) bytes\(otlp.traceID.count == 16 ? ", all zero" : ""))")
         }
         guard let spanID = SpanID(bytes: otlp.spanID), spanID.isValid else {
-            throw InvalidSpan(description: "span '\(otlp.name)' has an invalid span id (\(otlp.spanID.count) bytes)")
+            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid span id (\(otlp.spanID.count) bytes\(otlp.spanID.count == 8 ? ", all zero" : ""))")
         }
         var parent: OtterSpanContext?
-        if !otlp.parentSpanID.isEmpty {
-            guard let parentID = SpanID(bytes: otlp.parentSpanID), parentID.isValid else {
-                throw InvalidSpan(description: "span '\(otlp.name)' has an invalid parent span id")
+        // An empty or all-zero parent id means a root span (some SDKs write eight zero bytes).
+        if !otlp.parentSpanID.isEmpty, !otlp.parentSpanID.allSatisfy({ $0 == 0 }) {
+            guard let parentID = SpanID(bytes: otlp.parentSpanID) else {
+                throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid parent span id (\(otlp.parentSpanID.count) bytes)")
             }
             parent = OtterSpanContext(
                 traceID: traceID, spanID: parentID, traceFlags: TraceFlags(rawValue: UInt8(truncatingIfNeeded: otlp.flags) & 0x01),
                 isRemote: otlp.flags & isRemoteFlag != 0)
         }
-        let links = try otlp.links.map { link -> FinishedSpan.Link in
+        let links = otlp.links.compactMap { link -> FinishedSpan.Link? in
             guard let linkTraceID = TraceID(bytes: link.traceID), linkTraceID.isValid,
                   let linkSpanID = SpanID(bytes: link.spanID), linkSpanID.isValid
-            else { throw InvalidSpan(description: "span '\(otlp.name)' has a link with invalid ids") }
+            else { return nil }
             return FinishedSpan.Link(
                 spanContext: OtterSpanContext(
                     traceID: linkTraceID, spanID: linkSpanID,
@@ -235,7 +270,7 @@ public enum OTLPMapping {
             status: status,
             droppedAttributesCount: Int(otlp.droppedAttributesCount),
             droppedEventsCount: Int(otlp.droppedEventsCount),
-            droppedLinksCount: Int(otlp.droppedLinksCount),
+            droppedLinksCount: Int(otlp.droppedLinksCount) + otlp.links.count - links.count,
             resource: resource,
             instrumentationScope: scope)
     }

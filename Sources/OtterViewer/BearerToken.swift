@@ -67,6 +67,8 @@ public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
                 components.queryItems = remaining.isEmpty ? nil : remaining
                 location = components.string ?? location
             }
+            // Only a path on this server: `//host/...` or `/\host` would send the browser elsewhere (an open redirect).
+            if !location.hasPrefix("/") || location.hasPrefix("//") || location.hasPrefix("/\\") { location = "/" }
             var headers: HTTPFields = [.location: location]
             headers[.setCookie] = "\(BearerToken.cookieName)=\(token.secret); Path=/; HttpOnly; SameSite=Strict"
             return Response(status: .seeOther, headers: headers)

@@ -1,7 +1,9 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `otter viewer`: OTLP/HTTP in on one port, the Jaeger query API on another, spans in a ``TraceStore``.
@@ -13,17 +15,28 @@ public struct Viewer: Sendable {
         public var queryPort: Int
         /// When set, ingest and query require it (see ``BearerToken``).
         public var token: BearerToken?
+        /// Largest OTLP request accepted, before and after decompression (HTTP body or gRPC message).
+        public var maximumRequestBytes: Int
+        /// An HTTP connection with no request for this long is closed.
+        public var idleTimeout: Duration
 
         public init(
             bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
-            token: BearerToken? = nil
+            token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60)
         ) {
             self.bindAddress = bindAddress
             self.otlpGRPCPort = otlpGRPCPort
             self.otlpHTTPPort = otlpHTTPPort
             self.queryPort = queryPort
             self.token = token
+            self.maximumRequestBytes = maximumRequestBytes
+            self.idleTimeout = idleTimeout
         }
+    }
+
+    /// A listener that could not start, with the flag that moves it.
+    public struct ListenerError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     public let configuration: Configuration
@@ -37,35 +50,81 @@ public struct Viewer: Sendable {
         ui = try ViewerUI(store: store)
     }
 
+    /// Whether `address` is a loopback address or name, reachable only from this machine.
+    public static func isLoopback(_ address: String) -> Bool {
+        address == "localhost" || address == "::1" || address == "[::1]" || address.hasPrefix("127.")
+    }
+
     /// The listeners; `onListening` receives ("otlp-grpc", "otlp-http" or "query", port) as each starts.
     public func makeServices(
         logger: Logger, onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
         let ingestRouter = Router()
         let queryRouter = Router()
+        queryRouter.add(middleware: BrowserSecurityMiddleware(allowsAnyHost: !Self.isLoopback(configuration.bindAddress)))
         if let token = configuration.token {
             ingestRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: false))
             queryRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: true))
         }
-        OTLPHTTPReceiver(store: store).addRoutes(to: ingestRouter)
+        OTLPHTTPReceiver(store: store, maximumBodyBytes: configuration.maximumRequestBytes).addRoutes(to: ingestRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout)))
         let ingest = Application(
-            router: ingestRouter,
+            router: ingestRouter, server: http1,
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.otlpHTTPPort), serverName: "otter-viewer"),
             onServerRunning: { await onListening("otlp-http", $0.localAddress?.port ?? 0) }, logger: logger)
         let query = Application(
-            router: queryRouter,
+            router: queryRouter, server: http1,
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.queryPort), serverName: "otter-viewer"),
             onServerRunning: { await onListening("query", $0.localAddress?.port ?? 0) }, logger: logger)
+        let maximumRequestBytes = configuration.maximumRequestBytes
         let grpc = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: configuration.bindAddress, port: configuration.otlpGRPCPort), transportSecurity: .plaintext,
-                config: .defaults { $0.compression.enabledAlgorithms = .all }),
+                config: .defaults { config in
+                    config.compression.enabledAlgorithms = .all
+                    config.rpc.maxRequestPayloadSize = maximumRequestBytes
+                    // Clients that open many concurrent exports on one connection (each one a stream) are served, not cut off.
+                    config.http2.maxConcurrentStreams = 1024
+                }),
             services: [OTLPGRPCReceiver(store: store)],
             interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
-        return [ingest, query, GRPCListener(server: grpc, onListening: onListening)]
+        let address = configuration.bindAddress
+        return [
+            NamedListener(name: "OTLP/HTTP", address: "\(address):\(configuration.otlpHTTPPort)", flag: "--otlp-http-port", listener: ingest),
+            NamedListener(name: "the query API and UI", address: "\(address):\(configuration.queryPort)", flag: "--ui-port", listener: query),
+            NamedListener(
+                name: "OTLP/gRPC", address: "\(address):\(configuration.otlpGRPCPort)", flag: "--otlp-grpc-port",
+                listener: GRPCListener(server: grpc, onListening: onListening)),
+        ]
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(Int64(clamping: seconds) &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
+    }
+}
+
+/// A listener whose start-up failure (a port in use, an address not on this machine) names what failed and how to
+/// move it, instead of a bare `Address already in use`.
+struct NamedListener: Service {
+    let name: String
+    let address: String
+    let flag: String
+    let listener: any Service
+
+    func run() async throws {
+        do {
+            try await listener.run()
+        } catch let error as IOError {
+            throw Viewer.ListenerError(description: "cannot listen for \(name) on \(address): \(error.description) (choose another port with \(flag))")
+        } catch let error as RPCError where error.code == .unavailable {
+            throw Viewer.ListenerError(description: "cannot listen for \(name) on \(address): \(error.message) (choose another port with \(flag))")
+        }
     }
 }
 

@@ -35,22 +35,32 @@ struct ViewerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let retentionNanoseconds: UInt64
+        let maximumBytes: Int
         do {
-            retentionNanoseconds = try JaegerSearch.parseDuration(retention)
-        } catch {
-            throw ValidationError("--retention \(retention) is not a duration like 72h or 30m")
-        }
-        guard let maximumBytes = Self.parseSize(maxSize) else {
-            throw ValidationError("--max-size \(maxSize) is not a size like 1GB or 500MB")
+            retentionNanoseconds = try UntrustedValue.duration("--retention", retention)
+            maximumBytes = try UntrustedValue.byteSize("--max-size", maxSize)
+        } catch let invalid as InvalidParameter {
+            throw ValidationError(invalid.description)
         }
         let path = db ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".otter/otter.sqlite").path
-        let store = try SQLiteTraceStore(path: path)
+        let store: SQLiteTraceStore
+        do {
+            store = try SQLiteTraceStore(path: path)
+        } catch {
+            throw ValidationError("cannot open the span store at \(path) (--db): \(error)")
+        }
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
+        let token = BearerToken(token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"])
+        if token == nil, !Viewer.isLoopback(bind) {
+            FileHandle.standardError.write(Data("""
+                otter viewer: warning: listening on \(bind) without a token: anyone who can reach this address can read \
+                every trace and send spans. Set --token or OTTER_VIEWER_TOKEN.\n
+                """.utf8))
+        }
         let viewer = try Viewer(
             configuration: .init(
-                bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort,
-                token: BearerToken(token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"])),
+                bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort, token: token),
             store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
@@ -68,16 +78,10 @@ struct ViewerCommand: AsyncParsableCommand {
             configuration: .init(
                 services: (services + [retentionService]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
-    }
-
-    /// `1GB`, `500MB`, `64KB` or a number of bytes (powers of 1024).
-    static func parseSize(_ text: String) -> Int? {
-        let units: [(String, Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
-        let upper = text.uppercased()
-        for (suffix, factor) in units where upper.hasSuffix(suffix) {
-            return Double(upper.dropLast(suffix.count)).map { Int($0 * Double(factor)) }
+        do {
+            try await group.run()
+        } catch let error as Viewer.ListenerError {
+            throw ValidationError(error.description)
         }
-        return Int(text)
     }
 }

@@ -167,7 +167,7 @@ struct SeedSystemEndToEndTests {
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-demo-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let demo = ChildProcess(
-            label: "demo", executable: ProcessHarness.otterExecutable, arguments: ["demo", "--data-dir", dataDirectory.path],
+            label: "demo", executable: ProcessHarness.otterExecutable, arguments: ["demo", "--exit", "--data-dir", dataDirectory.path],
             environment: ProcessHarness.environment(["OTTER_CONSOLE_STYLE": "line"]).filter { $0.key != "EXPORTER" }, echo: false)
         try demo.start()
         #expect(await demo.waitForExit() == 0, "\(demo.lines.suffix(20))")

@@ -66,25 +66,45 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        (["OTEL_TRACES_SAMPLER": "sometimes"], "OTEL_TRACES_SAMPLER=sometimes"),
-        (["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"], "OTEL_TRACES_SAMPLER_ARG=1.5"),
         (["OTEL_TRACES_EXPORTER": "zipkin"], "OTEL_TRACES_EXPORTER=zipkin"),
         (["EXPORTER": "stdout"], "EXPORTER=stdout"),
         (["EXPORTER": "console", "OTEL_TRACES_EXPORTER": "otlp"], "EXPORTER=console"),
-        (["OTEL_PROPAGATORS": "tracecontext,xray"], "OTEL_PROPAGATORS=tracecontext,xray"),
-        (["OTEL_BSP_MAX_QUEUE_SIZE": "-1"], "OTEL_BSP_MAX_QUEUE_SIZE=-1"),
-        (["OTEL_BSP_SCHEDULE_DELAY": "soon"], "OTEL_BSP_SCHEDULE_DELAY=soon"),
-        (["OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "20"], "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=20"),
-        (["OTEL_SDK_DISABLED": "yes"], "OTEL_SDK_DISABLED=yes"),
         (["OTEL_RESOURCE_ATTRIBUTES": "novalue"], "OTEL_RESOURCE_ATTRIBUTES=novalue"),
-        (["OTTER_CONSOLE_STYLE": "fancy"], "OTTER_CONSOLE_STYLE=fancy"),
     ])
-    func badValuesAreErrorsThatNameTheVariable(environment: [String: String], named: String) {
+    func exporterAndResourceMistakesAreErrorsThatNameTheVariable(environment: [String: String], named: String) {
         do {
             _ = try OtterConfiguration.fromEnvironment(environment)
             Issue.record("expected an error for \(environment)")
         } catch {
             #expect(error.description.contains(named), "\(error.description)")
+        }
+    }
+
+    /// The OpenTelemetry specification: an invalid value logs a warning naming the variable and the default applies.
+    @Test(arguments: [
+        (["OTEL_TRACES_SAMPLER": "sometimes"], "OTEL_TRACES_SAMPLER=sometimes"),
+        (["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"], "OTEL_TRACES_SAMPLER_ARG=1.5"),
+        (["OTEL_PROPAGATORS": "tracecontext,xray"], "OTEL_PROPAGATORS=tracecontext,xray"),
+        (["OTEL_BSP_MAX_QUEUE_SIZE": "-1"], "OTEL_BSP_MAX_QUEUE_SIZE=-1"),
+        (["OTEL_BSP_SCHEDULE_DELAY": "soon"], "OTEL_BSP_SCHEDULE_DELAY=soon"),
+        (["OTEL_BSP_SCHEDULE_DELAY": "99999999999999999"], "OTEL_BSP_SCHEDULE_DELAY=99999999999999999"),
+        (["OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "20"], "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=20"),
+        (["OTEL_SDK_DISABLED": "yes"], "OTEL_SDK_DISABLED=yes"),
+        (["OTTER_CONSOLE_STYLE": "fancy"], "OTTER_CONSOLE_STYLE=fancy"),
+    ])
+    func badValuesWarnNamingTheVariableAndFallBack(environment: [String: String], named: String) throws {
+        let configuration = try OtterConfiguration.fromEnvironment(environment)
+        #expect(configuration.warnings.count == 1, "\(configuration.warnings)")
+        #expect(configuration.warnings.first?.contains(named) == true, "\(configuration.warnings)")
+        let defaults = try OtterConfiguration.fromEnvironment([:])
+        #expect(configuration.isSDKDisabled == defaults.isSDKDisabled)
+        #expect(configuration.consoleStyle == defaults.consoleStyle)
+        #expect(configuration.batchProcessor.scheduleDelay == defaults.batchProcessor.scheduleDelay)
+        if environment["OTEL_TRACES_SAMPLER"] == "sometimes" {
+            #expect(configuration.sampler is ParentBasedSampler, "the default sampler applies")
+        }
+        if environment["OTEL_PROPAGATORS"] != nil {
+            #expect(configuration.propagator.fields.contains("traceparent"), "the valid propagators stay")
         }
     }
 

@@ -72,11 +72,12 @@ struct JaegerQueryAPIv3Tests {
     }
 
     @Test(arguments: [
-        ("query.serviceName=frontend", "query.startTimeMin is required"),
-        ("query.startTimeMin=2023-11-14T22:13:20Z&query.startTimeMax=yesterday", "malformed parameter query.startTimeMax: yesterday"),
+        ("query.serviceName=frontend", "query.startTimeMin and query.startTimeMax are required"),
+        ("query.startTimeMin=2023-11-14T22:13:20Z&query.startTimeMax=yesterday",
+         #"malformed parameter query.startTimeMax: parsing time "yesterday": expecting RFC 3339, like 2006-01-02T15:04:05.999999999Z07:00"#),
         ("query.startTimeMin=2023-11-14T22:15:00Z&query.startTimeMax=2023-11-14T22:13:20Z", "query.startTimeMin must be before query.startTimeMax"),
-        ("\(window)&query.durationMin=fast", "unable to parse param 'query.durationMin': fast"),
-        ("\(window)&query.attributes=%5B1%5D", "malformed parameter query.attributes, expecting a JSON map: [1]"),
+        ("\(window)&query.durationMin=fast", #"malformed parameter query.durationMin: time: invalid duration "fast""#),
+        ("\(window)&query.attributes=%5B1%5D", "malformed parameter query.attributes: expecting a JSON map: [1]"),
     ])
     func invalidSearchesAre400WithAMessage(parameters: String, message: String) async throws {
         let viewer = try await RunningViewer()
@@ -100,14 +101,14 @@ struct JaegerQueryAPIv3Tests {
         #expect(failing["rootOperationName"] as? String == "GET /x1")
         #expect(failing["spanCount"] as? Int == 2)
         #expect(failing["errorSpanCount"] as? Int == 1, "trace 28's backend span failed")
-        #expect(failing["orphanSpanCount"] as? Int == 0)
+        #expect(failing["orphanSpanCount"] == nil, "zero, which protobuf JSON (and Jaeger) leaves out")
         let start = (JaegerSearchTests.baseSeconds + 28) * 1_000_000_000
         #expect(failing["minStartTimeUnixNano"] as? String == String(start))
         #expect(failing["maxEndTimeUnixNano"] as? String == String(start + 28_000_000))
         let services = (failing["services"] as? [[String: Any]] ?? []).map {
             "\($0["name"] ?? "")/\($0["spanCount"] ?? "")/\($0["errorSpanCount"] ?? "")"
         }
-        #expect(services == ["backend/1/1", "frontend/1/0"])
+        #expect(services == ["backend/1/1", "frontend/1/"], "a zero errorSpanCount is left out, as protobuf JSON does")
 
         let none = try await viewer.get("/api/v3/trace-summaries?query.serviceName=nobody&\(Self.window)")
         #expect(none.status == 200)
@@ -157,7 +158,7 @@ struct JaegerQueryAPIv3Tests {
         let (badStatus, badBody) = try await viewer.postToQueryPort("/api/transform", Array("{\"resourceSpans\":".utf8))
         #expect(badStatus == 400)
         let message = (badBody["errors"] as? [[String: Any]])?.first?["msg"] as? String ?? ""
-        #expect(message.hasPrefix("cannot parse OTLP JSON"))
+        #expect(message.hasPrefix("cannot unmarshal OTLP : "), "Jaeger's message")
         await viewer.stop()
     }
 

@@ -39,7 +39,7 @@ struct JaegerSearchTests {
         let (status, body) = try await viewer.get("/api/traces?\(window)&\(parameters)")
         #expect(status == 200, "\(parameters): \(body)")
         let traces = body["data"] as? [[String: Any]] ?? []
-        #expect(body["total"] as? Int == traces.count)
+        #expect(body["total"] as? Int == 0, "Jaeger sets total only for services and operations")
         return traces.compactMap { ($0["traceID"] as? String).flatMap { Int($0.suffix(16), radix: 16) }.map { $0 - 1 } }
     }
 
@@ -95,12 +95,12 @@ struct JaegerSearchTests {
     }
 
     @Test func goDurations() throws {
-        #expect(try JaegerSearch.duration("d", "1.5s") == 1_500_000_000)
-        #expect(try JaegerSearch.duration("d", "1h2m") == 3_720_000_000_000)
-        #expect(try JaegerSearch.duration("d", "500us") == 500_000)
-        #expect(try JaegerSearch.duration("d", "500µs") == 500_000)
-        #expect(try JaegerSearch.duration("d", "7ns") == 7)
-        #expect(throws: JaegerSearch.InvalidParameter.self) { try JaegerSearch.duration("d", "5") }
-        #expect(throws: JaegerSearch.InvalidParameter.self) { try JaegerSearch.duration("d", "5 days") }
+        #expect(try UntrustedValue.duration("d", "1.5s") == 1_500_000_000)
+        #expect(try UntrustedValue.duration("d", "1h2m") == 3_720_000_000_000)
+        #expect(try UntrustedValue.duration("d", "500us") == 500_000)
+        #expect(try UntrustedValue.duration("d", "500µs") == 500_000)
+        #expect(try UntrustedValue.duration("d", "7ns") == 7)
+        #expect(throws: InvalidParameter.self) { try UntrustedValue.duration("d", "5") }
+        #expect(throws: InvalidParameter.self) { try UntrustedValue.duration("d", "5 days") }
     }
 }

@@ -169,10 +169,6 @@ struct ViewerTests {
         #expect(try await viewer.post(valid, contentType: "text/plain").status == 415)
         #expect(try await viewer.post(valid, contentType: "application/x-protobuf", contentEncoding: "br").status == 415)
 
-        var zeroIDs = OTLPMapping.request(for: ViewerFixtures.spans)
-        zeroIDs.resourceSpans[0].scopeSpans[0].spans[1].spanID = Data(repeating: 0, count: 8)
-        let zero = try await viewer.post(try zeroIDs.serializedBytes(), contentType: "application/x-protobuf")
-        #expect(zero.status == 400, "one invalid span rejects the request: nothing partial is stored")
 
         var bomb = ByteBuffer(bytes: [UInt8](repeating: 0, count: 70 << 20))
         let compressed = try bomb.compress(with: .gzip())

@@ -23,54 +23,65 @@ public struct OtterConfiguration: Sendable {
     public var consoleStyle: ConsoleSpanExporter.Style
     /// The environment read, for exporters that read their own variables (`OTEL_EXPORTER_OTLP_*`).
     public var environment: [String: String]
+    /// Values that could not be used and were replaced by their defaults, one message each naming the variable
+    /// (the OpenTelemetry specification: warn and fall back). ``Otter/makeService`` logs them.
+    public var warnings: [String] = []
 
     /// Reads the configuration. `defaultExporters` applies when neither `OTEL_TRACES_EXPORTER` nor `EXPORTER`
-    /// is set. Throws, naming the variable, for any value it cannot use.
+    /// is set. A sampler, flag, number, propagator or console style it cannot use is a warning in ``warnings`` and
+    /// the default applies, as the OpenTelemetry specification asks; an exporter choice or resource attribute it
+    /// cannot use throws, naming the variable (spans would otherwise go somewhere the user did not ask for).
     public static func fromEnvironment(
         _ environment: [String: String],
         defaultExporters: [ExporterKind] = [.otlp]
     ) throws(ConfigurationError) -> OtterConfiguration {
         let reader = EnvironmentReader(environment: environment)
-        let sampler = try parseSampler(reader)
-        return OtterConfiguration(
-            isSDKDisabled: try reader.bool("OTEL_SDK_DISABLED") ?? false,
+        let sampler = parseSampler(reader)
+        var configuration = OtterConfiguration(
+            isSDKDisabled: reader.bool("OTEL_SDK_DISABLED") ?? false,
             resource: try Resource.fromEnvironment(environment),
             sampler: sampler,
             exporters: try parseExporters(reader) ?? defaultExporters,
-            propagator: try parsePropagators(reader),
-            batchProcessor: try parseBatchProcessor(reader),
-            limits: try parseLimits(reader),
-            consoleStyle: try reader.choice("OTTER_CONSOLE_STYLE", from: ConsoleSpanExporter.Style.self) ?? .line,
+            propagator: parsePropagators(reader),
+            batchProcessor: parseBatchProcessor(reader),
+            limits: parseLimits(reader),
+            consoleStyle: reader.choice("OTTER_CONSOLE_STYLE", from: ConsoleSpanExporter.Style.self, default: .line),
             environment: environment)
+        configuration.warnings = reader.warnings
+        return configuration
     }
 
-    private static func parseSampler(_ reader: EnvironmentReader) throws(ConfigurationError) -> any Sampler {
+    private static func parseSampler(_ reader: EnvironmentReader) -> any Sampler {
         let name = reader.string("OTEL_TRACES_SAMPLER")?.lowercased() ?? "parentbased_always_on"
-        func ratio() throws(ConfigurationError) -> Double {
+        func ratio() -> Double {
             guard let raw = reader.string("OTEL_TRACES_SAMPLER_ARG") else { return 1.0 }
             guard let value = Double(raw), (0...1).contains(value) else {
-                throw .invalidValue(variable: "OTEL_TRACES_SAMPLER_ARG", value: raw, expected: "a number from 0 to 1")
+                reader.warn(.invalidValue(variable: "OTEL_TRACES_SAMPLER_ARG", value: raw, expected: "a number from 0 to 1"), using: "1.0")
+                return 1.0
             }
             return value
         }
         switch name {
         case "always_on": return AlwaysOnSampler()
         case "always_off": return AlwaysOffSampler()
-        case "traceidratio": return TraceIDRatioBasedSampler(ratio: try ratio())
+        case "traceidratio": return TraceIDRatioBasedSampler(ratio: ratio())
         case "parentbased_always_on": return ParentBasedSampler(root: AlwaysOnSampler())
         case "parentbased_always_off": return ParentBasedSampler(root: AlwaysOffSampler())
-        case "parentbased_traceidratio": return ParentBasedSampler(root: TraceIDRatioBasedSampler(ratio: try ratio()))
+        case "parentbased_traceidratio": return ParentBasedSampler(root: TraceIDRatioBasedSampler(ratio: ratio()))
         default:
-            throw .invalidValue(
-                variable: "OTEL_TRACES_SAMPLER", value: name,
-                expected: "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off "
-                    + "or parentbased_traceidratio")
+            reader.warn(
+                .invalidValue(
+                    variable: "OTEL_TRACES_SAMPLER", value: name,
+                    expected: "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off "
+                        + "or parentbased_traceidratio"),
+                using: "parentbased_always_on")
+            return ParentBasedSampler(root: AlwaysOnSampler())
         }
     }
 
     private static func parseExporters(_ reader: EnvironmentReader) throws(ConfigurationError) -> [ExporterKind]? {
         let standard = try reader.list("OTEL_TRACES_EXPORTER", of: ExporterKind.self)
-        let seed = try reader.choice("EXPORTER", from: ExporterKind.self)
+        let seed = try reader.exactChoice("EXPORTER", from: ExporterKind.self)
         switch (standard, seed) {
         case (nil, nil): return nil
         case (let standard?, nil): return standard
@@ -85,7 +96,7 @@ public struct OtterConfiguration: Sendable {
         }
     }
 
-    private static func parsePropagators(_ reader: EnvironmentReader) throws(ConfigurationError) -> any TextMapPropagator {
+    private static func parsePropagators(_ reader: EnvironmentReader) -> any TextMapPropagator {
         guard let raw = reader.string("OTEL_PROPAGATORS") else {
             return CompositePropagator([W3CTraceContextPropagator(), W3CBaggagePropagator()])
         }
@@ -98,28 +109,32 @@ public struct OtterConfiguration: Sendable {
             case "b3multi": propagators.append(B3Propagator(encoding: .multipleHeaders))
             case "none": return CompositePropagator([])
             default:
-                throw .invalidValue(
-                    variable: "OTEL_PROPAGATORS", value: raw,
-                    expected: "a comma-separated list of tracecontext, baggage, b3, b3multi or none")
+                reader.warn(
+                    .invalidValue(
+                        variable: "OTEL_PROPAGATORS", value: raw,
+                        expected: "a comma-separated list of tracecontext, baggage, b3, b3multi or none"),
+                    using: "the others, without '\(name)'")
             }
         }
         return CompositePropagator(propagators)
     }
 
-    private static func parseBatchProcessor(
-        _ reader: EnvironmentReader
-    ) throws(ConfigurationError) -> BatchSpanProcessor.Configuration {
+    private static func parseBatchProcessor(_ reader: EnvironmentReader) -> BatchSpanProcessor.Configuration {
         let defaults = BatchSpanProcessor.Configuration()
-        let queueSize = try reader.integer("OTEL_BSP_MAX_QUEUE_SIZE", minimum: 1) ?? defaults.maximumQueueSize
-        let batchSize = try reader.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", minimum: 1)
+        let queueSize = reader.integer("OTEL_BSP_MAX_QUEUE_SIZE", minimum: 1) ?? defaults.maximumQueueSize
+        var batchSize = reader.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", minimum: 1)
             ?? min(defaults.maximumExportBatchSize, queueSize)
-        guard batchSize <= queueSize else {
-            throw .invalidValue(
-                variable: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", value: String(batchSize),
-                expected: "at most OTEL_BSP_MAX_QUEUE_SIZE (\(queueSize))")
+        if batchSize > queueSize {
+            reader.warn(
+                .invalidValue(
+                    variable: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", value: String(batchSize),
+                    expected: "at most OTEL_BSP_MAX_QUEUE_SIZE (\(queueSize))"),
+                using: String(queueSize))
+            batchSize = queueSize
         }
-        let delay = try reader.integer("OTEL_BSP_SCHEDULE_DELAY", minimum: 0).map { Duration.milliseconds($0) }
-        let timeout = try reader.integer("OTEL_BSP_EXPORT_TIMEOUT", minimum: 0).map { Duration.milliseconds($0) }
+        // Milliseconds, at most a day: larger values are not schedules but typos (and would overflow Duration math).
+        let delay = reader.integer("OTEL_BSP_SCHEDULE_DELAY", minimum: 0, maximum: 86_400_000).map { Duration.milliseconds($0) }
+        let timeout = reader.integer("OTEL_BSP_EXPORT_TIMEOUT", minimum: 0, maximum: 86_400_000).map { Duration.milliseconds($0) }
         return BatchSpanProcessor.Configuration(
             maximumQueueSize: queueSize,
             scheduleDelay: delay ?? defaults.scheduleDelay,
@@ -127,27 +142,37 @@ public struct OtterConfiguration: Sendable {
             exportTimeout: timeout ?? defaults.exportTimeout)
     }
 
-    private static func parseLimits(_ reader: EnvironmentReader) throws(ConfigurationError) -> SpanLimits {
+    private static func parseLimits(_ reader: EnvironmentReader) -> SpanLimits {
         let defaults = SpanLimits()
-        let generalAttributeCount = try reader.integer("OTEL_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
-        let generalValueLength = try reader.integer("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum: 0)
-        let attributeCount = try reader.integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", minimum: 0) ?? generalAttributeCount
-        let valueLength = try reader.integer("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum: 0) ?? generalValueLength
+        let generalAttributeCount = reader.integer("OTEL_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
+        let generalValueLength = reader.integer("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum: 0)
+        let attributeCount = reader.integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", minimum: 0) ?? generalAttributeCount
+        let valueLength = reader.integer("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum: 0) ?? generalValueLength
         return SpanLimits(
             attributeCountLimit: attributeCount ?? defaults.attributeCountLimit,
             attributeValueLengthLimit: valueLength,
-            eventCountLimit: try reader.integer("OTEL_SPAN_EVENT_COUNT_LIMIT", minimum: 0) ?? defaults.eventCountLimit,
-            linkCountLimit: try reader.integer("OTEL_SPAN_LINK_COUNT_LIMIT", minimum: 0) ?? defaults.linkCountLimit,
-            eventAttributeCountLimit: try reader.integer("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
+            eventCountLimit: reader.integer("OTEL_SPAN_EVENT_COUNT_LIMIT", minimum: 0) ?? defaults.eventCountLimit,
+            linkCountLimit: reader.integer("OTEL_SPAN_LINK_COUNT_LIMIT", minimum: 0) ?? defaults.linkCountLimit,
+            eventAttributeCountLimit: reader.integer("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
                 ?? defaults.eventAttributeCountLimit,
-            linkAttributeCountLimit: try reader.integer("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
+            linkAttributeCountLimit: reader.integer("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
                 ?? defaults.linkAttributeCountLimit)
     }
 }
 
-/// Typed, validated reads of environment variables. Empty values count as unset, as the specification says.
-struct EnvironmentReader {
+/// Typed, validated reads of environment variables. Empty values count as unset, as the specification says. A
+/// value that cannot be used is recorded in ``warnings`` and read as unset, so the default applies.
+final class EnvironmentReader {
     let environment: [String: String]
+    private(set) var warnings: [String] = []
+
+    init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    func warn(_ problem: ConfigurationError, using fallback: String) {
+        warnings.append("\(problem.description); using \(fallback)")
+    }
 
     func string(_ name: String) -> String? {
         guard let raw = environment[name] else { return nil }
@@ -156,24 +181,42 @@ struct EnvironmentReader {
         return value
     }
 
-    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+    func bool(_ name: String) -> Bool? {
         guard let raw = string(name) else { return nil }
         switch raw.lowercased() {
         case "true": return true
         case "false": return false
-        default: throw .invalidValue(variable: name, value: raw, expected: "true or false")
+        default:
+            warn(.invalidValue(variable: name, value: raw, expected: "true or false"), using: "false")
+            return nil
         }
     }
 
-    func integer(_ name: String, minimum: Int) throws(ConfigurationError) -> Int? {
+    func integer(_ name: String, minimum: Int, maximum: Int = Int.max) -> Int? {
         guard let raw = string(name) else { return nil }
-        guard let value = Int(raw), value >= minimum else {
-            throw .invalidValue(variable: name, value: raw, expected: "an integer of at least \(minimum)")
+        guard let value = Int(raw), value >= minimum, value <= maximum else {
+            let range = maximum == Int.max ? "an integer of at least \(minimum)" : "an integer from \(minimum) to \(maximum)"
+            warn(.invalidValue(variable: name, value: raw, expected: range), using: "the default")
+            return nil
         }
         return value
     }
 
     func choice<Choice: RawRepresentable & CaseIterable>(
+        _ name: String, from type: Choice.Type, default fallback: Choice
+    ) -> Choice where Choice.RawValue == String {
+        guard let raw = string(name) else { return fallback }
+        guard let value = Choice(rawValue: raw.lowercased()) else {
+            warn(
+                .invalidValue(variable: name, value: raw, expected: "one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))"),
+                using: fallback.rawValue)
+            return fallback
+        }
+        return value
+    }
+
+    /// For choices where a fallback would send data somewhere the user did not ask for: an error, not a warning.
+    func exactChoice<Choice: RawRepresentable & CaseIterable>(
         _ name: String, from type: Choice.Type
     ) throws(ConfigurationError) -> Choice? where Choice.RawValue == String {
         guard let raw = string(name) else { return nil }
@@ -200,4 +243,3 @@ struct EnvironmentReader {
         return values
     }
 }
-

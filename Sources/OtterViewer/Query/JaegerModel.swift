@@ -1,10 +1,13 @@
 import Foundation
 import Otter
+import OtterOTLP
 import Tracing
 
-/// The Jaeger UI's trace JSON (`uimodel.Trace`), built from stored spans the way Jaeger maps OTLP: the
-/// parent becomes the first CHILD_OF reference, links become FOLLOWS_FROM, events become logs with an
-/// `event` field, the resource becomes the process, and kind and status become tags.
+/// The Jaeger UI's trace JSON (`uimodel.Trace`), built from OTLP spans the way Jaeger v2 maps them: the parent
+/// becomes the first CHILD_OF reference, links become FOLLOWS_FROM (CHILD_OF when the link says
+/// `opentracing.ref_type=child_of`), events become logs with an `event` field, the resource becomes the process, and
+/// scope, kind and status become tags. Values keep their types: bytes are `binary` (base64), integers beyond 2^53
+/// are strings, arrays and maps their JSON text.
 public struct JaegerTrace: Encodable, Sendable {
     public struct KeyValue: Encodable, Sendable, Equatable {
         public enum Value: Sendable, Equatable {
@@ -12,6 +15,7 @@ public struct JaegerTrace: Encodable, Sendable {
             case bool(Bool)
             case int64(Int64)
             case float64(Double)
+            case binary(Data)
         }
 
         public var key: String
@@ -31,11 +35,15 @@ public struct JaegerTrace: Encodable, Sendable {
                 try container.encode(bool, forKey: .value)
             case .int64(let int):
                 try container.encode("int64", forKey: .type)
-                // Integers beyond 2^53 lose precision in JavaScript: Jaeger sends them as strings.
-                if abs(int) > (1 << 53) { try container.encode(String(int), forKey: .value) } else { try container.encode(int, forKey: .value) }
+                // Integers beyond 2^53 lose precision in JavaScript: Jaeger sends them as strings. `magnitude`, not
+                // `abs`: `abs(Int64.min)` traps.
+                if int.magnitude >= (1 << 53) { try container.encode(String(int), forKey: .value) } else { try container.encode(int, forKey: .value) }
             case .float64(let double):
                 try container.encode("float64", forKey: .type)
                 try container.encode(double, forKey: .value)
+            case .binary(let data):
+                try container.encode("binary", forKey: .type)
+                try container.encode(data.base64EncodedString(), forKey: .value)
             }
         }
     }
@@ -54,7 +62,6 @@ public struct JaegerTrace: Encodable, Sendable {
     public struct Span: Encodable, Sendable {
         public var traceID: String
         public var spanID: String
-        public var flags: UInt32
         public var operationName: String
         public var references: [Reference]
         public var startTime: UInt64
@@ -63,6 +70,24 @@ public struct JaegerTrace: Encodable, Sendable {
         public var logs: [Log]
         public var processID: String
         public var warnings: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case traceID, spanID, operationName, references, startTime, duration, tags, logs, processID, warnings
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(traceID, forKey: .traceID)
+            try container.encode(spanID, forKey: .spanID)
+            try container.encode(operationName, forKey: .operationName)
+            try container.encode(references, forKey: .references)
+            try container.encode(startTime, forKey: .startTime)
+            try container.encode(duration, forKey: .duration)
+            try container.encode(tags, forKey: .tags)
+            try container.encode(logs, forKey: .logs)
+            try container.encode(processID, forKey: .processID)
+            if let warnings { try container.encode(warnings, forKey: .warnings) } else { try container.encodeNil(forKey: .warnings) }
+        }
     }
 
     public struct Process: Encodable, Sendable {
@@ -75,94 +100,145 @@ public struct JaegerTrace: Encodable, Sendable {
     public var processes: [String: Process]
     public var warnings: [String]?
 
-    public init(spans finished: [FinishedSpan]) {
-        traceID = finished.first?.spanContext.traceID.hexString ?? ""
-        var processIDs: [Resource: String] = [:]
-        var processes: [String: Process] = [:]
-        spans = finished.map { span in
-            let processID: String
-            if let known = processIDs[span.resource] {
-                processID = known
+    enum CodingKeys: String, CodingKey { case traceID, spans, processes, warnings }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(traceID, forKey: .traceID)
+        try container.encode(spans, forKey: .spans)
+        try container.encode(processes, forKey: .processes)
+        if let warnings { try container.encode(warnings, forKey: .warnings) } else { try container.encodeNil(forKey: .warnings) }
+    }
+
+    /// The traces of an OTLP request, in the order of `ids` (a search's, most recent first).
+    static func traces(from request: OTLPExportTraceServiceRequest, in ids: [TraceID]) -> [JaegerTrace] {
+        let byID = Dictionary(traces(from: request).map { ($0.traceID, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { byID[TraceIDText.jaeger($0)] }
+    }
+
+    /// The traces of an OTLP request, one per trace id in order of first appearance.
+    public static func traces(from request: OTLPExportTraceServiceRequest) -> [JaegerTrace] {
+        var order: [Data] = []
+        var byTrace: [Data: JaegerTrace] = [:]
+        var processIDs: [Data: [Opentelemetry_Proto_Resource_V1_Resource: String]] = [:]
+        for resourceSpans in request.resourceSpans {
+            for scopeSpans in resourceSpans.scopeSpans {
+                for otlp in scopeSpans.spans {
+                    let traceKey = otlp.traceID
+                    if byTrace[traceKey] == nil {
+                        order.append(traceKey)
+                        byTrace[traceKey] = JaegerTrace(traceID: jaegerID(otlp.traceID), spans: [], processes: [:], warnings: nil)
+                    }
+                    let processID: String
+                    if let known = processIDs[traceKey]?[resourceSpans.resource] {
+                        processID = known
+                    } else {
+                        processID = "p\((processIDs[traceKey]?.count ?? 0) + 1)"
+                        processIDs[traceKey, default: [:]][resourceSpans.resource] = processID
+                        byTrace[traceKey]!.processes[processID] = process(resourceSpans.resource)
+                    }
+                    // Spans sharing an id are all shown, without a warning, as Jaeger's converter does (ui_01.json).
+                    byTrace[traceKey]!.spans.append(Self.span(otlp, scope: scopeSpans.scope, processID: processID))
+                }
+            }
+        }
+        return order.compactMap { byTrace[$0] }
+    }
+
+    /// Jaeger's id text: 16 hex digits when the high half of a trace id is zero, else every byte.
+    static func jaegerID(_ bytes: Data) -> String {
+        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return bytes.count == 16 && bytes.prefix(8).allSatisfy({ $0 == 0 }) ? String(hex.dropFirst(16)) : hex
+    }
+
+    static func process(_ resource: Opentelemetry_Proto_Resource_V1_Resource) -> Process {
+        let serviceName = resource.attributes.first { $0.key == "service.name" }.map { text($0.value) }
+        return Process(
+            serviceName: serviceName ?? ServiceName.unknown,
+            tags: keyValues(resource.attributes.filter { $0.key != "service.name" }))
+    }
+
+    static func span(_ otlp: Opentelemetry_Proto_Trace_V1_Span, scope: Opentelemetry_Proto_Common_V1_InstrumentationScope, processID: String) -> Span {
+        let traceID = jaegerID(otlp.traceID)
+        var warnings: [String] = []
+        var references: [Reference] = []
+        let hasParent = !otlp.parentSpanID.isEmpty && !otlp.parentSpanID.allSatisfy { $0 == 0 }
+        if hasParent {
+            references.append(Reference(refType: "CHILD_OF", traceID: traceID, spanID: jaegerID(otlp.parentSpanID)))
+        }
+        for link in otlp.links {
+            guard link.traceID.count == 16, !link.traceID.allSatisfy({ $0 == 0 }), link.spanID.count == 8 else {
+                warnings.append("Invalid span link removed")
+                continue
+            }
+            let isChildOf = link.attributes.contains { $0.key == "opentracing.ref_type" && text($0.value) == "child_of" }
+            let reference = Reference(refType: isChildOf ? "CHILD_OF" : "FOLLOWS_FROM", traceID: jaegerID(link.traceID), spanID: jaegerID(link.spanID))
+            if hasParent, link.traceID == otlp.traceID, link.spanID == otlp.parentSpanID {
+                references[0].refType = reference.refType
             } else {
-                processID = "p\(processIDs.count + 1)"
-                processIDs[span.resource] = processID
-                var resourceAttributes = span.resource.attributes
-                resourceAttributes.set("service.name", value: nil)
-                processes[processID] = Process(
-                    serviceName: span.resource.serviceName ?? "unknown_service", tags: Self.keyValues(resourceAttributes))
+                references.append(reference)
             }
-            var references: [Reference] = []
-            if let parent = span.parentSpanContext {
-                references.append(Reference(refType: "CHILD_OF", traceID: parent.traceID.hexString, spanID: parent.spanID.hexString))
-            }
-            for link in span.links {
-                references.append(
-                    Reference(refType: "FOLLOWS_FROM", traceID: link.spanContext.traceID.hexString, spanID: link.spanContext.spanID.hexString))
-            }
-            var tags = Self.keyValues(span.attributes)
-            tags.append(KeyValue(key: "span.kind", value: .string(Self.kindName(span.kind))))
-            if !span.instrumentationScope.name.isEmpty {
-                tags.append(KeyValue(key: "otel.scope.name", value: .string(span.instrumentationScope.name)))
-            }
-            if let version = span.instrumentationScope.version {
-                tags.append(KeyValue(key: "otel.scope.version", value: .string(version)))
-            }
-            if let status = span.status {
-                tags.append(KeyValue(key: "otel.status_code", value: .string(status.code == .ok ? "OK" : "ERROR")))
-                if let message = status.message { tags.append(KeyValue(key: "otel.status_description", value: .string(message))) }
-                if status.code == .error { tags.append(KeyValue(key: "error", value: .bool(true))) }
-            }
-            if !span.spanContext.traceState.isEmpty {
-                tags.append(KeyValue(key: "w3c.tracestate", value: .string(span.spanContext.traceState.headerValue)))
-            }
-            let logs = span.events.map { event in
-                Log(
-                    timestamp: event.nanosecondsSinceEpoch / 1000,
-                    fields: [KeyValue(key: "event", value: .string(event.name))] + Self.keyValues(event.attributes))
-            }
-            return Span(
-                traceID: span.spanContext.traceID.hexString, spanID: span.spanContext.spanID.hexString,
-                flags: UInt32(span.spanContext.traceFlags.rawValue), operationName: span.operationName, references: references,
-                startTime: span.startTimeNanosecondsSinceEpoch / 1000, duration: span.durationNanoseconds / 1000, tags: tags,
-                logs: logs, processID: processID, warnings: nil)
         }
-        self.processes = processes
-        warnings = nil
+        var tags: [KeyValue] = []
+        if !scope.name.isEmpty { tags.append(KeyValue(key: "otel.scope.name", value: .string(scope.name))) }
+        if !scope.version.isEmpty { tags.append(KeyValue(key: "otel.scope.version", value: .string(scope.version))) }
+        tags += keyValues(otlp.attributes)
+        if let kind = SpanKindName(otlp.kind) { tags.append(KeyValue(key: "span.kind", value: .string(kind.rawValue))) }
+        switch otlp.status.code {
+        case .ok: tags.append(KeyValue(key: "otel.status_code", value: .string("OK")))
+        case .error:
+            tags.append(KeyValue(key: "otel.status_code", value: .string("ERROR")))
+            tags.append(KeyValue(key: "error", value: .bool(true)))
+        default: break
+        }
+        if !otlp.status.message.isEmpty { tags.append(KeyValue(key: "otel.status_description", value: .string(otlp.status.message))) }
+        if !otlp.traceState.isEmpty { tags.append(KeyValue(key: "w3c.tracestate", value: .string(otlp.traceState))) }
+        let logs = otlp.events.map { event in
+            let named = event.attributes.contains { $0.key == "event" }
+            return Log(
+                timestamp: event.timeUnixNano / 1000,
+                fields: (named ? [] : [KeyValue(key: "event", value: .string(event.name))]) + keyValues(event.attributes))
+        }
+        return Span(
+            traceID: traceID, spanID: jaegerID(otlp.spanID), operationName: otlp.name, references: references,
+            startTime: otlp.startTimeUnixNano / 1000,
+            duration: (otlp.endTimeUnixNano - min(otlp.startTimeUnixNano, otlp.endTimeUnixNano)) / 1000,
+            tags: tags, logs: logs, processID: processID, warnings: warnings.isEmpty ? nil : warnings)
     }
 
-    static func kindName(_ kind: SpanKind) -> String {
-        switch kind {
-        case .server: return "server"
-        case .client: return "client"
-        case .producer: return "producer"
-        case .consumer: return "consumer"
-        case .internal: return "internal"
+    /// Attributes as Jaeger tags, keys in ascending order.
+    static func keyValues(_ attributes: [Opentelemetry_Proto_Common_V1_KeyValue]) -> [KeyValue] {
+        attributes.sorted { $0.key < $1.key }.map { KeyValue(key: $0.key, value: value($0.value)) }
+    }
+
+    static func value(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> KeyValue.Value {
+        switch value.value {
+        case .stringValue(let string): return .string(string)
+        case .boolValue(let bool): return .bool(bool)
+        case .intValue(let int): return .int64(int)
+        case .doubleValue(let double): return .float64(double)
+        case .bytesValue(let data): return .binary(data)
+        default: return .string(text(value))
         }
     }
 
-    /// Attributes as Jaeger tags, keys in ascending order; arrays become their JSON text, as Jaeger does.
-    static func keyValues(_ attributes: SpanAttributes) -> [KeyValue] {
-        attributes.sortedNames().compactMap { name in
-            guard let attribute = attributes.get(name) else { return nil }
-            let value: KeyValue.Value
-            switch attribute {
-            case .string(let string): value = .string(string)
-            case .bool(let bool): value = .bool(bool)
-            case .int32(let int): value = .int64(Int64(int))
-            case .int64(let int): value = .int64(int)
-            case .double(let double): value = .float64(double)
-            case .stringConvertible(let convertible): value = .string(convertible.description)
-            default: value = .string(ConsoleSpanExporter.valueText(attribute))
-            }
-            return KeyValue(key: name, value: value)
-        }
+    /// A value as text: strings as they are, arrays and maps as JSON (as Jaeger's translator writes them).
+    static func text(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
+        if case .stringValue(let string) = value.value { return string }
+        return AttributeText.json(value)
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }
 
 /// The Jaeger v1 API envelope: `{"data":…,"total":…,"limit":0,"offset":0,"errors":null}`.
 struct JaegerEnvelope<Payload: Encodable>: Encodable {
     struct ErrorEntry: Encodable {
-        var code: Int
+        var code: Int?
         var msg: String
         var traceID: String?
     }

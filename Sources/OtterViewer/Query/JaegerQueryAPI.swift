@@ -7,7 +7,8 @@ import OtterOTLP
 import Tracing
 
 /// The Jaeger HTTP query API (`/api/...`) that the Jaeger UI and Grafana's Jaeger data source call, with
-/// Jaeger's envelope `{"data","total","limit","offset","errors"}` and its status codes.
+/// Jaeger's envelope `{"data","total","limit","offset","errors"}`, its status codes and its messages. Where the
+/// viewer answers differently on purpose, `docs/jaeger-conformance.md` says so.
 public struct JaegerQueryAPI: Sendable {
     public let store: any TraceStore
 
@@ -29,10 +30,11 @@ public struct JaegerQueryAPI: Sendable {
             return Self.json(JaegerEnvelope(data: names, total: names.count))
         }
         router.get("/api/operations") { request, _ -> Response in
-            guard let service = request.uri.queryParameters.get("service"), !service.isEmpty else {
+            let parameters = QueryParameters(request)
+            guard let service = parameters.get("service"), !service.isEmpty else {
                 return Self.error(.badRequest, "parameter 'service' is required")
             }
-            let kind = request.uri.queryParameters.get("spanKind")
+            let kind = parameters.get("spanKind")
             struct Operation: Encodable {
                 var name: String
                 var spanKind: String
@@ -43,92 +45,157 @@ public struct JaegerQueryAPI: Sendable {
             return Self.json(JaegerEnvelope(data: operations, total: operations.count))
         }
         router.get("/api/dependencies") { request, _ -> Response in
-            let parameters = request.uri.queryParameters
-            let nowMilliseconds = DefaultTracerClock.now.nanosecondsSinceEpoch / 1_000_000
-            guard let endMilliseconds = parameters.get("endTs").map({ UInt64($0) }) ?? nowMilliseconds else {
-                return Self.error(.badRequest, "unable to parse param 'endTs': \(parameters.get("endTs") ?? "")")
+            let parameters = QueryParameters(request)
+            let end: UInt64
+            let lookback: UInt64
+            do {
+                end = try parameters.get("endTs").flatMap { $0.isEmpty ? nil : try UntrustedValue.timestamp("endTs", $0, unitNanoseconds: 1_000_000) }
+                    ?? DefaultTracerClock.now.nanosecondsSinceEpoch
+                lookback = try parameters.get("lookback").flatMap {
+                    $0.isEmpty ? nil : try UntrustedValue.interval("lookback", $0, unitNanoseconds: 1_000_000)
+                } ?? 86_400_000_000_000
+            } catch let invalid as InvalidParameter {
+                return Self.error(.badRequest, invalid.description)
             }
-            guard let lookbackMilliseconds = parameters.get("lookback").map({ UInt64($0) }) ?? 86_400_000 else {
-                return Self.error(.badRequest, "unable to parse param 'lookback': \(parameters.get("lookback") ?? "")")
+            var links = try await store.dependencies(startNanoseconds: end - min(end, lookback), endNanoseconds: end)
+            if let service = parameters.get("service"), !service.isEmpty {
+                links = links.filter { $0.parent == service || $0.child == service }
             }
-            let end = endMilliseconds * 1_000_000
-            let start = end - min(end, lookbackMilliseconds * 1_000_000)
-            let links = try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
-            return Self.json(JaegerEnvelope(data: links, total: links.count))
+            return Self.json(JaegerEnvelope(data: links, total: 0))
         }
         router.post("/api/transform") { request, _ -> Response in
-            // The Jaeger UI's file upload: an OTLP JSON export in, its traces in the UI's JSON out.
+            // The Jaeger UI's file upload: an OTLP JSON export in, its traces in the UI's JSON out, stored nowhere.
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: Self.maximumTransformBytes)
             } catch {
                 return Self.error(.contentTooLarge, "request body exceeds \(Self.maximumTransformBytes) bytes")
             }
-            let spans: [FinishedSpan]
+            let otlp: OTLPExportTraceServiceRequest
             do {
-                spans = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(Data(body.readableBytesView)))
+                otlp = try OTLPJSON.decodeRequest(Data(body.readableBytesView))
             } catch {
-                return Self.error(.badRequest, "cannot parse OTLP JSON: \(error)")
+                return Self.error(.badRequest, "cannot unmarshal OTLP : \(error)")
             }
-            var spansByTrace: [TraceID: [FinishedSpan]] = [:]
-            var order: [TraceID] = []
-            for span in spans {
-                let traceID = span.spanContext.traceID
-                if spansByTrace[traceID] == nil { order.append(traceID) }
-                spansByTrace[traceID, default: []].append(span)
-            }
-            let traces = order.map { JaegerTrace(spans: spansByTrace[$0]!) }
-            return Self.json(JaegerEnvelope(data: traces, total: traces.count))
+            return Self.json(JaegerEnvelope(data: JaegerTrace.traces(from: otlp), total: 0))
         }
         router.get("/api/traces") { request, _ -> Response in
-            let parameters = request.uri.queryParameters
+            let parameters = QueryParameters(request)
             let search: JaegerSearch.Request
             do {
-                search = try JaegerSearch.parse(
-                    value: { parameters.get($0) }, values: { parameters.getAll($0) },
-                    nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
-            } catch let error as JaegerSearch.InvalidParameter {
+                search = try JaegerSearch.parse(parameters, nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
+            } catch let error as InvalidParameter {
                 return Self.error(.badRequest, error.description)
             }
-            let traceIDs: [TraceID]
             switch search {
-            case .traceIDs(let ids): traceIDs = ids
-            case .query(let query): traceIDs = try await store.findTraceIDs(query)
+            case .traceIDs(let ids):
+                // Jaeger answers 200 with what it found, and an error entry per trace it did not.
+                let traces = JaegerTrace.traces(from: try await store.otlpTraces(ids), in: ids)
+                let found = Set(traces.map(\.traceID))
+                let missing = ids.map(TraceIDText.jaeger).filter { !found.contains($0) }
+                return Self.json(JaegerEnvelope(
+                    data: traces, total: 0,
+                    errors: missing.isEmpty ? nil : missing.map { .init(code: nil, msg: "trace not found", traceID: $0) }))
+            case .query(let query):
+                let ids = try await store.findTraceIDs(query)
+                let traces = JaegerTrace.traces(from: try await store.otlpTraces(ids), in: ids)
+                return Self.json(JaegerEnvelope(data: traces, total: 0))
             }
-            var traces: [JaegerTrace] = []
-            for traceID in traceIDs {
-                let spans = try await store.trace(traceID)
-                if !spans.isEmpty { traces.append(JaegerTrace(spans: spans)) }
-            }
-            return Self.json(JaegerEnvelope(data: traces, total: traces.count))
         }
-        router.get("/api/traces/:traceID") { _, context -> Response in
-            let raw = context.parameters.get("traceID") ?? ""
-            guard let traceID = Self.parseTraceID(raw) else {
-                return Self.error(.badRequest, "cannot parse traceID param: \(raw)")
+        router.get("/api/traces/:traceID") { request, context -> Response in
+            let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
+            guard let traceID = TraceIDText.parse(raw) else {
+                return Self.error(.badRequest, TraceIDText.parseError(raw))
             }
-            let spans = try await store.trace(traceID)
-            guard !spans.isEmpty else { return Self.error(.notFound, "trace not found", traceID: raw) }
-            return Self.json(JaegerEnvelope(data: [JaegerTrace(spans: spans)], total: 1))
+            do {
+                try Self.checkTraceFetchParameters(QueryParameters(request))
+            } catch let invalid as InvalidParameter {
+                return Self.error(.badRequest, invalid.description)
+            }
+            let traces = JaegerTrace.traces(from: try await store.otlpTraces([traceID]))
+            guard !traces.isEmpty else { return Self.error(.notFound, "trace not found") }
+            return Self.json(JaegerEnvelope(data: traces, total: 0))
+        }
+        // Features the viewer does not have answer as Jaeger does when they are not configured.
+        router.post("/api/archive/:traceID") { request, context -> Response in
+            let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
+            guard TraceIDText.parse(raw) != nil else { return Self.error(.badRequest, TraceIDText.parseError(raw)) }
+            do {
+                try Self.checkTraceFetchParameters(QueryParameters(request))
+            } catch let invalid as InvalidParameter {
+                return Self.error(.badRequest, invalid.description)
+            }
+            return Self.error(.internalServerError, "archive span storage was not configured")
+        }
+        for name in ["latencies", "calls", "errors"] {
+            router.get("/api/metrics/\(name)") { request, _ -> Response in
+                do {
+                    try Self.checkMetricsParameters(QueryParameters(request), quantile: name == "latencies")
+                } catch let invalid as InvalidParameter {
+                    return Self.error(.badRequest, invalid.description)
+                }
+                return Self.error(.notImplemented, "trace metrics are currently disabled - no metrics backend configured")
+            }
+        }
+        router.get("/api/metrics/minstep") { _, _ -> Response in
+            Self.error(.notImplemented, "trace metrics are currently disabled - no metrics backend configured")
+        }
+        router.get("/api/quality-metrics") { _, _ -> Response in
+            Self.error(.notImplemented, "data quality metrics are not available in otter viewer")
+        }
+        // Anything else under /api/ is Jaeger's catch-all 404.
+        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
+            router.on("/api/**", method: method) { _, _ -> Response in Self.error(.notFound, "404 page not found") }
         }
     }
 
     static let maximumTransformBytes = 64 << 20
 
-    /// Jaeger accepts 1 to 32 hex digits (shorter ids are left-padded with zeros).
-    static func parseTraceID(_ text: String) -> TraceID? {
-        let lowered = text.lowercased()
-        guard !lowered.isEmpty, lowered.count <= 32, lowered.allSatisfy(\.isHexDigit) else { return nil }
-        let padded = String(repeating: "0", count: 32 - lowered.count) + lowered
-        guard let traceID = TraceID(hexString: padded), traceID.isValid else { return nil }
-        return traceID
+    /// `start`, `end` (µs) and `raw` (bool) on a trace fetch or archive: checked as Jaeger checks them. The viewer
+    /// returns the whole trace whatever the window, and `raw=true` changes nothing (it keeps no adjusters beyond
+    /// removing exact duplicates).
+    static func checkTraceFetchParameters(_ parameters: QueryParameters) throws {
+        for name in ["start", "end"] {
+            if let text = parameters.get(name), !text.isEmpty { _ = try UntrustedValue.timestamp(name, text, unitNanoseconds: 1_000) }
+        }
+        if let raw = parameters.get("raw"), !raw.isEmpty { _ = try UntrustedValue.bool("raw", raw) }
+    }
+
+    /// The parameters of `/api/metrics/*`, in Jaeger's order and with its messages.
+    static func checkMetricsParameters(_ parameters: QueryParameters, quantile: Bool) throws {
+        if quantile {
+            let text = parameters.get("quantile") ?? ""
+            guard let value = Double(text), value.isFinite else {
+                throw InvalidParameter(name: "quantile", detail: "strconv.ParseFloat: parsing \(UntrustedValue.quoted(text)): invalid syntax")
+            }
+        }
+        guard parameters.names.contains("service") else {
+            throw InvalidParameter(name: "service", detail: "please provide at least one service name")
+        }
+        if let text = parameters.get("groupByOperation"), !text.isEmpty { _ = try UntrustedValue.bool("groupByOperation", text) }
+        for kind in parameters.getAll("spanKind") {
+            guard ["unspecified", "internal", "server", "client", "producer", "consumer"].contains(kind.lowercased()) else {
+                throw InvalidParameter(name: "spanKind", detail: "unsupported span kind: '\(kind.prefix(80))'")
+            }
+        }
+        if let text = parameters.get("endTs"), !text.isEmpty { _ = try UntrustedValue.timestamp("endTs", text, unitNanoseconds: 1_000_000) }
+        for name in ["lookback", "step", "ratePer"] {
+            if let text = parameters.get(name), !text.isEmpty { _ = try UntrustedValue.interval(name, text, unitNanoseconds: 1_000_000) }
+        }
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        // NaN and the infinities are valid span values but not JSON numbers: they go as strings, as protobuf JSON writes them.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do {
+            let data = try encoder.encode(value)
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            let body = ByteBuffer(string: #"{"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":500,"msg":"cannot encode the answer as JSON"}]}"#)
+            return Response(status: .internalServerError, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String, traceID: String? = nil) -> Response {

@@ -27,31 +27,41 @@ public struct JaegerQueryAPIv3: Sendable {
                 var spanKind: String
             }
             struct Operations: Encodable { var operations: [Operation] }
-            let parameters = request.uri.queryParameters
+            let parameters = QueryParameters(request)
             let service = parameters.get("service") ?? ""
-            let kind = parameters.get("spanKind") ?? parameters.get("span_kind") ?? ""
+            let kind = parameters.first("spanKind", "span_kind") ?? ""
             let operations = try await store.operations(service: service)
                 .filter { kind.isEmpty || $0.kind.rawValue == kind }
                 .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
             return JaegerQueryAPI.json(Operations(operations: operations))
         }
-        router.get("/api/v3/traces/:traceID") { _, context -> Response in
-            let raw = context.parameters.get("traceID") ?? ""
-            guard let traceID = JaegerQueryAPI.parseTraceID(raw) else {
-                return Self.error(.badRequest, "malformed parameter trace_id: \(raw)")
+        router.get("/api/v3/traces/:traceID") { request, context -> Response in
+            let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
+            guard let traceID = TraceIDText.parse(raw) else {
+                return Self.error(.badRequest, "malformed parameter trace_id: \(TraceIDText.parseError(raw))")
             }
-            let spans = try await store.trace(traceID)
-            guard !spans.isEmpty else { return Self.error(.notFound, "No traces found") }
-            return Self.result(spans)
+            do {
+                let parameters = QueryParameters(request)
+                for names in [["startTime", "start_time"], ["endTime", "end_time"]] {
+                    if let name = names.first(where: { parameters.get($0)?.isEmpty == false }) {
+                        _ = try RFC3339.parameter(name, parameters.get(name)!)
+                    }
+                }
+                if let name = ["rawTraces", "raw_traces"].first(where: { parameters.get($0)?.isEmpty == false }) {
+                    _ = try UntrustedValue.bool(name, parameters.get(name)!)
+                }
+            } catch let invalid as InvalidParameter {
+                return Self.error(.badRequest, invalid.apiV3Description)
+            }
+            let trace = try await store.otlpTraces([traceID])
+            guard !trace.resourceSpans.isEmpty else { return Self.error(.notFound, "No traces found") }
+            return Self.result(trace)
         }
         router.get("/api/v3/traces") { request, _ -> Response in
             try await Self.answeringSearch(request) { query in
-                var spans: [FinishedSpan] = []
-                for traceID in try await store.findTraceIDs(query) {
-                    spans.append(contentsOf: try await store.trace(traceID))
-                }
-                guard !spans.isEmpty else { return Self.error(.notFound, "No traces found") }
-                return Self.result(spans)
+                let traces = try await store.otlpTraces(try await store.findTraceIDs(query))
+                guard !traces.resourceSpans.isEmpty else { return Self.error(.notFound, "No traces found") }
+                return Self.result(traces)
             }
         }
         router.get("/api/v3/trace-summaries") { request, _ -> Response in
@@ -66,73 +76,71 @@ public struct JaegerQueryAPIv3: Sendable {
     static func answeringSearch(_ request: Request, _ answer: (TraceQuery) async throws -> Response) async throws -> Response {
         let query: TraceQuery
         do {
-            query = try parseSearch(request.uri.queryParameters)
-        } catch let invalid as JaegerSearch.InvalidParameter {
-            return error(.badRequest, invalid.description)
+            query = try parseSearch(QueryParameters(request))
+        } catch let invalid as InvalidParameter {
+            return error(.badRequest, invalid.apiV3Description)
         }
         return try await answer(query)
     }
 
-    /// The v3 search parameters, in their camelCase form or the deprecated snake_case aliases Grafana sends.
-    static func parseSearch(_ parameters: Hummingbird.Parameters) throws -> TraceQuery {
-        func value(_ names: String...) -> String? {
-            for name in names {
-                if let value = parameters.get(name), !value.isEmpty { return value }
-            }
-            return nil
+    /// The v3 search parameters, in their camelCase form or the deprecated snake_case aliases Grafana sends; messages
+    /// as Jaeger's gateway words them.
+    static func parseSearch(_ parameters: QueryParameters) throws -> TraceQuery {
+        /// The value and the name it was given under.
+        func value(_ names: String...) -> (name: String, text: String)? {
+            names.lazy.compactMap { name in parameters.get(name).flatMap { $0.isEmpty ? nil : (name, $0) } }.first
         }
-        guard let minimumText = value("query.startTimeMin", "query.start_time_min") else {
-            throw JaegerSearch.InvalidParameter(description: "query.startTimeMin is required")
+        if let attributes = value("query.attributes") {
+            _ = try attributeTags(attributes)
         }
-        guard let maximumText = value("query.startTimeMax", "query.start_time_max") else {
-            throw JaegerSearch.InvalidParameter(description: "query.startTimeMax is required")
+        guard let minimum = value("query.startTimeMin", "query.start_time_min"), let maximum = value("query.startTimeMax", "query.start_time_max")
+        else {
+            throw InvalidParameter("query.startTimeMin and query.startTimeMax are required")
         }
-        guard let minimum = RFC3339.nanoseconds(minimumText) else {
-            throw JaegerSearch.InvalidParameter(description: "malformed parameter query.startTimeMin: \(minimumText)")
-        }
-        guard let maximum = RFC3339.nanoseconds(maximumText) else {
-            throw JaegerSearch.InvalidParameter(description: "malformed parameter query.startTimeMax: \(maximumText)")
-        }
-        guard minimum < maximum else {
-            throw JaegerSearch.InvalidParameter(description: "query.startTimeMin must be before query.startTimeMax")
+        let start = try RFC3339.parameter(minimum.name, minimum.text)
+        let end = try RFC3339.parameter(maximum.name, maximum.text)
+        guard start < end else {
+            throw InvalidParameter("query.startTimeMin must be before query.startTimeMax")
         }
         var query = TraceQuery(
-            service: value("query.serviceName", "query.service_name"), operation: value("query.operationName", "query.operation_name"),
-            startTimeMinimumNanoseconds: minimum, startTimeMaximumNanoseconds: maximum)
-        if let text = value("query.durationMin", "query.duration_min") {
-            query.durationMinimumNanoseconds = try JaegerSearch.duration("query.durationMin", text)
+            service: value("query.serviceName", "query.service_name")?.text,
+            operation: value("query.operationName", "query.operation_name")?.text,
+            startTimeMinimumNanoseconds: start, startTimeMaximumNanoseconds: end)
+        if let (name, text) = value("query.durationMin", "query.duration_min") {
+            query.durationMinimumNanoseconds = try UntrustedValue.duration(name, text)
         }
-        if let text = value("query.durationMax", "query.duration_max") {
-            query.durationMaximumNanoseconds = try JaegerSearch.duration("query.durationMax", text)
+        if let (name, text) = value("query.durationMax", "query.duration_max") {
+            query.durationMaximumNanoseconds = try UntrustedValue.duration(name, text)
         }
-        if let minimum = query.durationMinimumNanoseconds, let maximum = query.durationMaximumNanoseconds, maximum < minimum {
-            throw JaegerSearch.InvalidParameter(description: "query.durationMax must be greater than query.durationMin")
+        if let (name, text) = value("query.searchDepth", "query.search_depth", "query.num_traces") {
+            query.limit = try UntrustedValue.integer(name, text, in: 1...JaegerSearch.maximumLimit)
         }
-        if let text = value("query.searchDepth", "query.search_depth", "query.num_traces") {
-            guard let depth = Int(text), depth > 0 else {
-                throw JaegerSearch.InvalidParameter(description: "malformed parameter query.searchDepth: \(text)")
-            }
-            query.limit = depth
+        if let (name, text) = value("query.rawTraces", "query.raw_traces") {
+            _ = try UntrustedValue.bool(name, text)
         }
-        if let json = value("query.attributes") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-                throw JaegerSearch.InvalidParameter(description: "malformed parameter query.attributes, expecting a JSON map: \(json)")
-            }
-            for key in object.keys.sorted() {
-                switch object[key] {
-                case let text as String: query.tags.append((key, text))
-                case let number as NSNumber: query.tags.append((key, number.stringValue))
-                default:
-                    throw JaegerSearch.InvalidParameter(description: "malformed parameter query.attributes, values must be strings: \(json)")
-                }
-            }
+        if let attributes = value("query.attributes") {
+            query.tags = try attributeTags(attributes)
         }
         return query
     }
 
-    static func result(_ spans: [FinishedSpan]) -> Response {
+    /// `query.attributes`: a JSON object of strings (numbers and booleans are taken as their text).
+    static func attributeTags(_ parameter: (name: String, text: String)) throws -> [(key: String, value: String)] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(parameter.text.utf8)) as? [String: Any] else {
+            throw InvalidParameter(name: parameter.name, detail: "expecting a JSON map: \(parameter.text.prefix(200))")
+        }
+        return try object.keys.sorted().map { key in
+            switch object[key] {
+            case let text as String: return (key, text)
+            case let number as NSNumber: return (key, number.stringValue)
+            default: throw InvalidParameter(name: parameter.name, detail: "values must be strings: \(parameter.text.prefix(200))")
+            }
+        }
+    }
+
+    static func result(_ request: OTLPExportTraceServiceRequest) -> Response {
         var body = ByteBuffer(string: "{\"result\":")
-        body.writeBytes(OTLPJSON.encode(OTLPMapping.request(for: spans)))
+        body.writeBytes(OTLPJSON.encode(request, omittingDefaults: true))
         body.writeString("}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
@@ -154,9 +162,37 @@ public struct JaegerQueryAPIv3: Sendable {
             var name: String
             var spanCount: Int
             var errorSpanCount: Int
+
+            enum CodingKeys: String, CodingKey { case name, spanCount, errorSpanCount }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(name, forKey: .name)
+                if spanCount != 0 { try container.encode(spanCount, forKey: .spanCount) }
+                if errorSpanCount != 0 { try container.encode(errorSpanCount, forKey: .errorSpanCount) }
+            }
         }
 
         struct Summary: Encodable {
+            enum CodingKeys: String, CodingKey {
+                case traceId, rootServiceName, rootOperationName, minStartTimeUnixNano, maxEndTimeUnixNano, spanCount, errorSpanCount
+                case orphanSpanCount, services
+            }
+
+            /// As protobuf's JSON mapping writes it: zero counts left out.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(traceId, forKey: .traceId)
+                try container.encode(rootServiceName, forKey: .rootServiceName)
+                try container.encode(rootOperationName, forKey: .rootOperationName)
+                try container.encode(minStartTimeUnixNano, forKey: .minStartTimeUnixNano)
+                try container.encode(maxEndTimeUnixNano, forKey: .maxEndTimeUnixNano)
+                if spanCount != 0 { try container.encode(spanCount, forKey: .spanCount) }
+                if errorSpanCount != 0 { try container.encode(errorSpanCount, forKey: .errorSpanCount) }
+                if orphanSpanCount != 0 { try container.encode(orphanSpanCount, forKey: .orphanSpanCount) }
+                try container.encode(services, forKey: .services)
+            }
+
             var traceId: String
             var rootServiceName: String
             var rootOperationName: String
@@ -186,6 +222,15 @@ public struct JaegerQueryAPIv3: Sendable {
 
 /// RFC 3339 timestamps with up to nanosecond precision: `2026-11-22T05:00:00.123456789Z`, `...+08:00`.
 enum RFC3339 {
+    /// A request parameter holding an RFC 3339 time, in nanoseconds since the epoch.
+    static func parameter(_ name: String, _ text: String) throws -> UInt64 {
+        guard let value = nanoseconds(text) else {
+            throw InvalidParameter(
+                name: name, detail: "parsing time \(UntrustedValue.quoted(text)): expecting RFC 3339, like 2006-01-02T15:04:05.999999999Z07:00")
+        }
+        return value
+    }
+
     static func nanoseconds(_ text: String) -> UInt64? {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
@@ -236,7 +281,10 @@ enum RFC3339 {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146_097 + dayOfEra - 719_468
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        guard seconds >= 0 else { return nil }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(fraction)
+        // Instants outside 1970...2262 (the store's Int64 nanoseconds) mean the nearest end: they select the same spans.
+        guard seconds >= 0 else { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return UntrustedValue.maximumNanoseconds }
+        return min(whole + UInt64(fraction), UntrustedValue.maximumNanoseconds)
     }
 }

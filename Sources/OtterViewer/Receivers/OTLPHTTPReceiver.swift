@@ -9,9 +9,10 @@ import Otter
 import OtterOTLP
 import SwiftProtobuf
 
-/// OTLP/HTTP `POST /v1/traces`: protobuf or JSON, optionally gzipped. A request is stored whole or not at all;
-/// bad input gets 400 (malformed), 413 (too large, gzip bombs included) or 415 (content type) with a message,
-/// in the encoding the client used, as the OTLP specification asks.
+/// OTLP/HTTP `POST /v1/traces`: protobuf or JSON, optionally gzipped. The valid spans of a request are stored and
+/// the invalid ones (bad ids) counted in the answer's `partial_success`, as the OTLP specification asks; a body that
+/// cannot be read gets 400 (malformed), 413 (too large: by Content-Length before reading, after decompression, or by
+/// message count) or 415 (content type) with a message, in the encoding the client used.
 public struct OTLPHTTPReceiver: Sendable {
     public let store: any TraceStore
     /// Largest accepted body, before and after decompression.
@@ -47,36 +48,46 @@ public struct OTLPHTTPReceiver: Sendable {
             }
             do {
                 let body = try await readBody(request)
-                let exportRequest: OTLPExportTraceServiceRequest
+                let exportRequest = try Self.decode(body, encoding)
+                let rejections: [String]
                 do {
-                    switch encoding {
-                    case .protobuf: exportRequest = try OTLPExportTraceServiceRequest(serializedBytes: Array(body.readableBytesView))
-                    case .json: exportRequest = try OTLPJSON.decodeRequest(Data(body.readableBytesView))
-                    }
-                } catch {
-                    throw Rejection(status: .badRequest, message: "malformed OTLP request: \(error)")
-                }
-                let spans: [FinishedSpan]
-                do {
-                    spans = try OTLPMapping.finishedSpans(from: exportRequest)
-                } catch {
-                    throw Rejection(status: .badRequest, message: "\(error)")
-                }
-                do {
-                    try await store.write(spans)
+                    rejections = try await store.write(exportRequest)
                 } catch {
                     // The store failed (disk full, I/O error): 503 is retryable under the OTLP specification, so the
                     // exporter keeps the spans and sends them again instead of dropping them.
                     throw Rejection(status: .serviceUnavailable, message: "spans not stored, retry later: \(error)")
                 }
-                return Self.successResponse(encoding)
+                return Self.successResponse(encoding, response: .init(rejections: rejections))
             } catch let rejection as Rejection {
                 return Self.errorResponse(rejection.status, rejection.message, encoding)
             }
         }
     }
 
+    static func decode(_ body: ByteBuffer, _ encoding: Encoding) throws -> OTLPExportTraceServiceRequest {
+        let limits = OTLPRequestLimits.default
+        do {
+            switch encoding {
+            case .protobuf:
+                try body.withUnsafeReadableBytes { try limits.check(protobuf: $0) }
+                var options = BinaryDecodingOptions()
+                options.messageDepthLimit = limits.protobufDepthLimit
+                return try OTLPExportTraceServiceRequest(serializedBytes: Array(body.readableBytesView), options: options)
+            case .json:
+                return try OTLPJSON.decodeRequest(Data(body.readableBytesView), limits: limits)
+            }
+        } catch let exceeded as OTLPRequestLimits.Exceeded {
+            throw Rejection(status: .contentTooLarge, message: "request too large: \(exceeded.description)")
+        } catch {
+            throw Rejection(status: .badRequest, message: "malformed OTLP request: \(error)")
+        }
+    }
+
     private func readBody(_ request: Request) async throws -> ByteBuffer {
+        // A declared length over the limit is refused before a byte of the body is read.
+        if let declared = request.headers[.contentLength], let length = UInt64(declared), length > UInt64(maximumBodyBytes) {
+            throw Rejection(status: .contentTooLarge, message: "request body of \(length) bytes exceeds \(maximumBodyBytes) bytes")
+        }
         var body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBodyBytes)
@@ -104,13 +115,14 @@ public struct OTLPHTTPReceiver: Sendable {
         }
     }
 
-    static func successResponse(_ encoding: Encoding) -> Response {
+    static func successResponse(_ encoding: Encoding, response: OTLPExportTraceServiceResponse) -> Response {
         switch encoding {
         case .protobuf:
-            let bytes: [UInt8] = (try? OTLPExportTraceServiceResponse().serializedBytes()) ?? []
+            let bytes: [UInt8] = (try? response.serializedBytes()) ?? []
             return Response(status: .ok, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .json:
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+            let text = (try? response.jsonString()) ?? "{}"
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }
 
@@ -127,5 +139,15 @@ public struct OTLPHTTPReceiver: Sendable {
             let payload = (try? JSONSerialization.data(withJSONObject: ["code": code, "message": message])) ?? Data()
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: payload)))
         }
+    }
+}
+
+extension OTLPExportTraceServiceResponse {
+    /// Success, with OTLP's `partial_success` when some spans were left out: how many, and the first reason.
+    init(rejections: [String]) {
+        self.init()
+        guard let first = rejections.first else { return }
+        partialSuccess.rejectedSpans = Int64(rejections.count)
+        partialSuccess.errorMessage = rejections.count == 1 ? first : "\(first) (and \(rejections.count - 1) more spans rejected)"
     }
 }

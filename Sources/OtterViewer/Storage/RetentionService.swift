@@ -2,27 +2,39 @@ import Logging
 import ServiceLifecycle
 import Tracing
 
-/// Keeps the store bounded: every `interval`, deletes spans older than `retention`, then, while the database is
-/// larger than `maximumBytes`, deletes the oldest tenth of the remaining time range. Never unbounded growth.
+/// Keeps the store bounded. Every `interval` it checks, cheaply, whether the store is over `maximumBytes` (pages in
+/// use plus the write-ahead log) or a write failed for lack of space, and then deletes the oldest tenth of the blocks
+/// until it fits; every `retentionInterval` it also deletes spans older than `retention`. When the disk itself is
+/// full, it first gives the store's reserve file back so that the deletion can run, so ingest recovers by itself.
 public struct RetentionService: Service {
     public let store: SQLiteTraceStore
     public let retention: Duration
     public let maximumBytes: Int
     public let interval: Duration
+    public let retentionInterval: Duration
     let logger: Logger
 
-    public init(store: SQLiteTraceStore, retention: Duration, maximumBytes: Int, interval: Duration = .seconds(60), logger: Logger) {
+    public init(
+        store: SQLiteTraceStore, retention: Duration, maximumBytes: Int, interval: Duration = .seconds(2),
+        retentionInterval: Duration = .seconds(60), logger: Logger
+    ) {
         self.store = store
         self.retention = retention
         self.maximumBytes = maximumBytes
         self.interval = interval
+        self.retentionInterval = retentionInterval
         self.logger = logger
     }
 
     public func run() async throws {
+        store.makeReserve()
+        let clock = ContinuousClock()
+        var nextRetentionPass = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let byAge = clock.now >= nextRetentionPass
+            if byAge { nextRetentionPass = clock.now.advanced(by: retentionInterval) }
             do {
-                try await pruneOnce(nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
+                try await pruneOnce(nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch, byAge: byAge)
             } catch {
                 logger.warning("pruning the store failed", metadata: ["error": "\(error)"])
             }
@@ -32,19 +44,29 @@ public struct RetentionService: Service {
 
     /// One pruning pass; returns the number of spans deleted.
     @discardableResult
-    public func pruneOnce(nowNanoseconds: UInt64) async throws -> Int {
-        let (seconds, attoseconds) = retention.components
-        let retentionNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-        var deleted = try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
-        while try await store.sizeInBytes() > maximumBytes, let oldest = try await store.oldestStartTime() {
-            // The oldest tenth of the time range, but at least the oldest block: deletion works block by block.
-            let cutoff = max(
-                oldest + max(1, (nowNanoseconds - min(nowNanoseconds, oldest)) / 10),
-                try await store.earliestEffectiveDeletionCutoff() ?? 0)
-            let removed = try await store.deleteSpans(startedBefore: cutoff)
+    public func pruneOnce(nowNanoseconds: UInt64, byAge: Bool = true) async throws -> Int {
+        let outOfSpace = store.takeOutOfSpace()
+        if outOfSpace {
+            // Deleting needs room in the write-ahead log: give back the reserve first.
+            store.releaseReserve()
+        }
+        var deleted = 0
+        if byAge {
+            let retentionNanoseconds = UInt64(clamping: max(retention.components.seconds, 0)) * 1_000_000_000
+            deleted += try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
+        }
+        if outOfSpace && deleted == 0 {
+            deleted += try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+        }
+        while try await store.sizeInBytes() > maximumBytes {
+            let removed = try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+            try await store.checkpoint()
             deleted += removed
             if removed == 0 { break }
         }
+        if deleted > 0 || outOfSpace { try? await store.checkpoint() }
+        if outOfSpace { store.makeReserve() }
+        if deleted > 0 { logger.info("pruned the store", metadata: ["spans": "\(deleted)"]) }
         return deleted
     }
 }

@@ -22,8 +22,13 @@ import Tracing
 /// block) never reach an answer. Retention deletes whole blocks, so it works at one-hour granularity.
 public final class SQLiteTraceStore: TraceStore {
     private let database: any DatabaseWriter
+    /// The database file, nil for an in-memory store.
+    public let path: String?
     /// Recently decoded blocks: a search, the summaries of its results and a trace page read the same blocks.
     private let decodedBlocks = Mutex(DecodedBlockCache())
+    /// Set when a write failed for lack of space (disk full, or the database at its page limit); retention then
+    /// frees space before anything else (``RetentionService``).
+    private let outOfSpace = Atomic<Bool>(false)
     /// Blocks read from the database and scanned so far (cache misses), for tests and diagnostics.
     private let scannedBlocks = Atomic<Int>(0)
     var scannedBlockCount: Int { scannedBlocks.load(ordering: .relaxed) }
@@ -44,8 +49,10 @@ public final class SQLiteTraceStore: TraceStore {
     /// Opens (creating and migrating if needed) the store at `path`; `":memory:"` keeps it in memory.
     public init(path: String) throws {
         if path == ":memory:" {
+            self.path = nil
             database = try DatabaseQueue()
         } else {
+            self.path = path
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var configuration = Configuration()
@@ -140,6 +147,51 @@ public final class SQLiteTraceStore: TraceStore {
     /// transaction (group commit): many small requests become one block and one commit, and each caller
     /// returns once its spans are on disk, or with the error that lost them.
     public func write(_ spans: [FinishedSpan]) async throws {
+        try await commit(spans.map { IngestSpan(span: $0, source: nil) })
+    }
+
+    /// Stores the valid spans of a request in the form they were received (every value type, unspecified kinds and
+    /// flags kept), and returns why the others were refused.
+    public func write(_ request: OTLPExportTraceServiceRequest) async throws -> [String] {
+        var spans: [IngestSpan] = []
+        var rejections: [String] = []
+        for resourceSpans in request.resourceSpans {
+            let resource = Resource(
+                attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
+                schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL)
+            for scopeSpans in resourceSpans.scopeSpans {
+                let scope = InstrumentationScope(
+                    name: scopeSpans.scope.name, version: scopeSpans.scope.version.isEmpty ? nil : scopeSpans.scope.version)
+                for otlp in scopeSpans.spans {
+                    do {
+                        let span = try OTLPMapping.finishedSpan(from: otlp, resource: resource, scope: scope)
+                        spans.append(IngestSpan(
+                            span: span,
+                            source: .init(span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope)))
+                    } catch {
+                        rejections.append("\(error)")
+                    }
+                }
+            }
+        }
+        try await commit(spans)
+        return rejections
+    }
+
+    /// A span to store: its model for the indexes, and the OTLP it arrived as (nil: encoded from the model).
+    struct IngestSpan {
+        struct Source {
+            var span: Opentelemetry_Proto_Trace_V1_Span
+            var resource: Opentelemetry_Proto_Resource_V1_Resource
+            var schemaURL: String
+            var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope
+        }
+
+        var span: FinishedSpan
+        var source: Source?
+    }
+
+    private func commit(_ spans: [IngestSpan]) async throws {
         guard !spans.isEmpty else { return }
         let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
             let becomesCommitter = pendingWrites.withLock { pending -> Bool in
@@ -156,7 +208,7 @@ public final class SQLiteTraceStore: TraceStore {
     }
 
     struct PendingWrites {
-        var writes: [(spans: [FinishedSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] = []
+        var writes: [(spans: [IngestSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] = []
         var isCommitting = false
     }
 
@@ -166,7 +218,7 @@ public final class SQLiteTraceStore: TraceStore {
     /// Commits pending writes, merged up to ``maximumSpansPerCommit`` spans per transaction, until none is left.
     private func commitPendingWrites() async {
         while true {
-            let group = pendingWrites.withLock { pending -> [(spans: [FinishedSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] in
+            let group = pendingWrites.withLock { pending -> [(spans: [IngestSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] in
                 var taken = 0
                 var count = 0
                 for write in pending.writes {
@@ -189,6 +241,7 @@ public final class SQLiteTraceStore: TraceStore {
                 }
                 result = .success(())
             } catch {
+                if Self.isOutOfSpace(error) { outOfSpace.store(true, ordering: .relaxed) }
                 result = .failure(error)
             }
             for write in group { write.continuation.resume(returning: result) }
@@ -207,32 +260,82 @@ public final class SQLiteTraceStore: TraceStore {
         var deflated: [UInt8]
     }
 
-    /// Sorts spans by start time and cuts them into blocks (same hour, at most `maximumSpansPerBlock`).
-    static func encodeBlocks(_ spans: [FinishedSpan]) -> [EncodedBlock] {
-        let sorted = spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+    /// Sorts spans by start time and cuts them into blocks (same hour, at most `maximumSpansPerBlock`). A block is
+    /// one `ExportTraceServiceRequest`: spans that arrived over OTLP as they arrived, others encoded from the model.
+    static func encodeBlocks(_ spans: [IngestSpan]) -> [EncodedBlock] {
+        let sorted = spans.sorted { $0.span.startTimeNanosecondsSinceEpoch < $1.span.startTimeNanosecondsSinceEpoch }
         var blocks: [EncodedBlock] = []
         var start = 0
         while start < sorted.count {
-            let hour = sorted[start].startTimeNanosecondsSinceEpoch / blockTimeSpanNanoseconds
+            let hour = sorted[start].span.startTimeNanosecondsSinceEpoch / blockTimeSpanNanoseconds
             var end = start + 1
             while end < sorted.count, end - start < maximumSpansPerBlock,
-                sorted[end].startTimeNanosecondsSinceEpoch / blockTimeSpanNanoseconds == hour
+                sorted[end].span.startTimeNanosecondsSinceEpoch / blockTimeSpanNanoseconds == hour
             {
                 end += 1
             }
-            let blockSpans = Array(sorted[start..<end])
-            var encoded = ByteBuffer(bytes: OTLPProtobufEncoder.encode(blockSpans))
+            let blockSpans = sorted[start..<end]
+            let bytes: [UInt8]
+            if blockSpans.allSatisfy({ $0.source == nil }) {
+                bytes = OTLPProtobufEncoder.encode(blockSpans.map(\.span))
+            } else {
+                bytes = (try? request(for: blockSpans).serializedBytes()) ?? []
+            }
+            var encoded = ByteBuffer(bytes: bytes)
             let decodedSize = encoded.readableBytes
             let deflated = (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
                 .map { Array($0.readableBytesView) } ?? []
-            blocks.append(EncodedBlock(spans: blockSpans, decodedSize: decodedSize, deflated: deflated))
+            blocks.append(EncodedBlock(spans: blockSpans.map(\.span), decodedSize: decodedSize, deflated: deflated))
             start = end
         }
         return blocks
     }
 
+    /// The spans as one request, grouped by resource and scope in first-seen order.
+    private static func request(for spans: ArraySlice<IngestSpan>) -> OTLPExportTraceServiceRequest {
+        struct ResourceKey: Hashable {
+            var resource: Opentelemetry_Proto_Resource_V1_Resource
+            var schemaURL: String
+        }
+        var request = OTLPExportTraceServiceRequest()
+        var resourceIndexes: [ResourceKey: Int] = [:]
+        var scopeKeys: [[Opentelemetry_Proto_Common_V1_InstrumentationScope: Int]] = []
+        for ingest in spans {
+            let source = ingest.source ?? IngestSpan.Source(
+                span: OTLPMapping.span(for: ingest.span),
+                resource: OTLPMapping.resource(for: ingest.span.resource),
+                schemaURL: ingest.span.resource.schemaURL ?? "",
+                scope: OTLPMapping.scope(for: ingest.span.instrumentationScope))
+            let resourceKey = ResourceKey(resource: source.resource, schemaURL: source.schemaURL)
+            let resourceIndex: Int
+            if let known = resourceIndexes[resourceKey] {
+                resourceIndex = known
+            } else {
+                resourceIndex = request.resourceSpans.count
+                resourceIndexes[resourceKey] = resourceIndex
+                var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+                resourceSpans.resource = source.resource
+                resourceSpans.schemaURL = source.schemaURL
+                request.resourceSpans.append(resourceSpans)
+                scopeKeys.append([:])
+            }
+            let scopeIndex: Int
+            if let known = scopeKeys[resourceIndex][source.scope] {
+                scopeIndex = known
+            } else {
+                scopeIndex = request.resourceSpans[resourceIndex].scopeSpans.count
+                scopeKeys[resourceIndex][source.scope] = scopeIndex
+                var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+                scopeSpans.scope = source.scope
+                request.resourceSpans[resourceIndex].scopeSpans.append(scopeSpans)
+            }
+            request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].spans.append(source.span)
+        }
+        return request
+    }
+
     static func insert(_ spans: [FinishedSpan], into db: Database) throws {
-        for block in encodeBlocks(spans) { try insert(block, into: db) }
+        for block in encodeBlocks(spans.map { IngestSpan(span: $0, source: nil) }) { try insert(block, into: db) }
     }
 
     static func insert(_ block: EncodedBlock, into db: Database) throws {
@@ -261,7 +364,7 @@ public final class SQLiteTraceStore: TraceStore {
         for (index, span) in spans.enumerated() { spansByID[span.spanContext.spanID] = index }
 
         for span in spans {
-            let service = span.resource.serviceName ?? "unknown_service"
+            let service = span.resource.serviceName ?? ServiceName.unknown
             traceIDs.insert(span.spanContext.traceID)
             if resourcesSeen.insert(span.resource).inserted {
                 span.resource.attributes.forEach { key, value in terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value))) }
@@ -316,7 +419,7 @@ public final class SQLiteTraceStore: TraceStore {
         var remoteChildren: [DatabaseValue] = []
         var remoteParents: [DatabaseValue] = []
         for span in spans {
-            let service = span.resource.serviceName ?? "unknown_service"
+            let service = span.resource.serviceName ?? ServiceName.unknown
             let operationID = operationIDs[OperationKey(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)]!
             if span.kind == .client || span.kind == .producer {
                 remoteParents += [
@@ -327,7 +430,7 @@ public final class SQLiteTraceStore: TraceStore {
             }
             guard let parent = span.parentSpanContext else { continue }
             if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == span.spanContext.traceID {
-                let parentService = spans[parentIndex].resource.serviceName ?? "unknown_service"
+                let parentService = spans[parentIndex].resource.serviceName ?? ServiceName.unknown
                 if parentService != service {
                     let start = span.startTimeNanosecondsSinceEpoch
                     let known = calls[Call(parent: parentService, child: service)] ?? (0, start, start)
@@ -452,29 +555,59 @@ public final class SQLiteTraceStore: TraceStore {
     }
 
     public func trace(_ traceID: TraceID) async throws -> [FinishedSpan] {
-        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: [traceID], db), db) }
-        let traceBytes = traceID.bytes
-        // Keyed by span id: a span sent twice (an exporter retry) is shown once, the latest copy winning.
-        var spans: [SpanID: FinishedSpan] = [:]
+        OTLPMapping.readSpans(from: try await otlpTraces([traceID])).spans
+            .sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+    }
+
+    public func otlpTraces(_ traceIDs: [TraceID]) async throws -> OTLPExportTraceServiceRequest {
+        guard !traceIDs.isEmpty else { return OTLPExportTraceServiceRequest() }
+        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
+        let wanted = Set(traceIDs.map(\.bytes))
+        // Resources and scopes that are byte-for-byte the same are merged across blocks; a span is kept once per
+        // distinct bytes under the same resource and scope (retries are exact copies).
         struct ScopeKey: Hashable {
-            var resourceIndex: Int
-            var scopeIndex: Int
+            var resource: Int
+            var scope: [UInt8]
         }
+        var resourceIndexes: [[UInt8]: Int] = [:]
+        var request = OTLPExportTraceServiceRequest()
+        var scopeIndexes: [ScopeKey: Int] = [:]
+        var seen: Set<[UInt8]> = []
         for (_, block) in blocks {
-            var resources: [Int: Resource] = [:]
-            var scopes: [ScopeKey: InstrumentationScope] = [:]
-            for scanned in block.spans where block.scanner.equals(scanned.traceID, traceBytes) {
+            for scanned in block.spans where wanted.contains(Array(block.scanner.bytes[scanned.traceID])) {
                 let origin = block.origins[scanned.resourceIndex]
-                let resource = try resources[scanned.resourceIndex] ?? block.scanner.resource(origin)
-                resources[scanned.resourceIndex] = resource
-                let scopeKey = ScopeKey(resourceIndex: scanned.resourceIndex, scopeIndex: scanned.scopeIndex)
-                let scope = try scopes[scopeKey] ?? block.scanner.scope(origin, scanned.scopeIndex)
-                scopes[scopeKey] = scope
-                let span = try OTLPMapping.finishedSpan(from: block.scanner.decodeSpan(scanned), resource: resource, scope: scope)
-                spans[span.spanContext.spanID] = span
+                let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
+                let schemaBytes = origin.schemaURL.map { Array(block.scanner.bytes[$0]) } ?? []
+                let resourceKey = resourceBytes + [0xFF] + schemaBytes
+                let resourceIndex: Int
+                if let known = resourceIndexes[resourceKey] {
+                    resourceIndex = known
+                } else {
+                    resourceIndex = request.resourceSpans.count
+                    resourceIndexes[resourceKey] = resourceIndex
+                    var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+                    resourceSpans.resource = try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes)
+                    resourceSpans.schemaURL = block.scanner.string(origin.schemaURL ?? 0..<0)
+                    request.resourceSpans.append(resourceSpans)
+                }
+                let scopeBytes = origin.scopes[scanned.scopeIndex].map { Array(block.scanner.bytes[$0]) } ?? []
+                let scopeKey = ScopeKey(resource: resourceIndex, scope: scopeBytes)
+                let scopeIndex: Int
+                if let known = scopeIndexes[scopeKey] {
+                    scopeIndex = known
+                } else {
+                    scopeIndex = request.resourceSpans[resourceIndex].scopeSpans.count
+                    scopeIndexes[scopeKey] = scopeIndex
+                    var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+                    scopeSpans.scope = try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes)
+                    request.resourceSpans[resourceIndex].scopeSpans.append(scopeSpans)
+                }
+                let spanBytes = Array(block.scanner.bytes[scanned.range])
+                guard seen.insert(resourceKey + [0xFE] + scopeBytes + [0xFD] + spanBytes).inserted else { continue }
+                request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].spans.append(try block.scanner.decodeSpan(scanned))
             }
         }
-        return spans.values.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        return request
     }
 
     public func services() async throws -> [String] {
@@ -487,15 +620,7 @@ public final class SQLiteTraceStore: TraceStore {
         }
         return rows.map { row in
             let kind: Int = row["kind"]
-            let name: SpanKindName =
-                switch kind {
-                case 2: .server
-                case 3: .client
-                case 4: .producer
-                case 5: .consumer
-                default: .internal
-                }
-            return (row["name"], name)
+            return (row["name"], SpanKindName(Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: kind) ?? .unspecified) ?? .internal)
         }
     }
 
@@ -714,19 +839,35 @@ public final class SQLiteTraceStore: TraceStore {
 
     /// Deletes the blocks whose spans all started before `cutoffNanoseconds` (blocks hold one hour at most).
     public func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int {
-        let cutoff = Int64(clamping: cutoffNanoseconds)
+        try await deleteBlocks(
+            where: "maxStartTime < ?", arguments: [Int64(clamping: cutoffNanoseconds)])
+    }
+
+    /// Deletes the `count` blocks whose spans are oldest (by latest start time, then by arrival), whatever their
+    /// times: the size bound makes progress even when every span carries the same start time.
+    public func deleteOldestBlocks(_ count: Int) async throws -> Int {
+        try await deleteBlocks(
+            where: "id IN (SELECT id FROM span_block ORDER BY maxStartTime, id LIMIT ?)", arguments: [max(count, 0)])
+    }
+
+    /// The number of stored blocks.
+    public func storedBlockCount() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM span_block") ?? 0 }
+    }
+
+    private func deleteBlocks(where condition: String, arguments: StatementArguments) async throws -> Int {
         let deleted = try await database.write { db -> Int in
-            let deleted = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(spanCount), 0) FROM span_block WHERE maxStartTime < ?", arguments: [cutoff]) ?? 0
-            guard deleted > 0 else { return 0 }
             let doomed = try Row.fetchAll(
-                db, sql: "SELECT id, minStartTime, maxStartTime FROM span_block WHERE maxStartTime < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM span_block WHERE maxStartTime < ?", arguments: [cutoff])
-            // Index rows are found through their segment or time keys, never by scanning whole tables.
+                db, sql: "SELECT id, minStartTime, maxStartTime, spanCount FROM span_block WHERE \(condition)", arguments: arguments)
+            guard !doomed.isEmpty else { return 0 }
             for chunkStart in stride(from: 0, to: doomed.count, by: 1000) {
-                try Self.deleteIndexRows(of: Array(doomed[chunkStart..<min(chunkStart + 1000, doomed.count)]), db)
+                let chunk = Array(doomed[chunkStart..<min(chunkStart + 1000, doomed.count)])
+                try db.execute(sql: "DELETE FROM span_block WHERE id IN (\(chunk.map { String($0["id"] as Int64) }.joined(separator: ",")))")
+                // Index rows are found through their segment or time keys, never by scanning whole tables.
+                try Self.deleteIndexRows(of: chunk, db)
             }
             try db.execute(sql: "DELETE FROM operation WHERE id NOT IN (SELECT DISTINCT operationID FROM operation_block)")
-            return deleted
+            return doomed.reduce(0) { $0 + ($1["spanCount"] as Int) }
         }
         if deleted > 0 { decodedBlocks.withLock { $0.removeAll() } }
         return deleted
@@ -749,14 +890,68 @@ public final class SQLiteTraceStore: TraceStore {
             """)
     }
 
-    /// The database's size on disk in bytes (pages in use times page size).
+    /// The bytes the store holds: pages in use times page size, plus the write-ahead log not yet checkpointed.
     public func sizeInBytes() async throws -> Int {
-        try await database.read { db in
+        let pagesInUse = try await database.read { db in
             let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-            return (pages - free) * pageSize
+            return max(pages - free, 0) * pageSize
         }
+        return pagesInUse + walBytes()
+    }
+
+    private func walBytes() -> Int {
+        guard let path else { return 0 }
+        return ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+    }
+
+    /// Whether a write failed for lack of space since the last call; clears the flag.
+    public func takeOutOfSpace() -> Bool {
+        outOfSpace.exchange(false, ordering: .relaxed)
+    }
+
+    static func isOutOfSpace(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_FULL || error.extendedResultCode == .SQLITE_IOERR_WRITE
+            || error.resultCode == .SQLITE_IOERR
+    }
+
+    /// A file of ``reserveBytes`` kept next to the database: deleted when the disk is full so that deleting spans
+    /// (which needs room in the write-ahead log) can run, then made again.
+    public static let reserveBytes = 4 << 20
+
+    var reservePath: String? { path.map { $0 + ".reserve" } }
+
+    /// Makes the reserve file if it is missing and there is room; false when it could not be made.
+    @discardableResult
+    public func makeReserve() -> Bool {
+        guard let reservePath else { return false }
+        if FileManager.default.fileExists(atPath: reservePath) { return true }
+        guard FileManager.default.createFile(atPath: reservePath, contents: nil), let handle = FileHandle(forWritingAtPath: reservePath) else {
+            return false
+        }
+        defer { try? handle.close() }
+        do {
+            let chunk = Data(count: 1 << 20)
+            for _ in 0..<(Self.reserveBytes >> 20) { try handle.write(contentsOf: chunk) }
+            try handle.synchronize()
+            return true
+        } catch {
+            try? FileManager.default.removeItem(atPath: reservePath)
+            return false
+        }
+    }
+
+    /// Deletes the reserve file, giving its space to the database.
+    public func releaseReserve() {
+        if let reservePath { try? FileManager.default.removeItem(atPath: reservePath) }
+    }
+
+    /// Copies the write-ahead log into the database and truncates it, giving its disk space back.
+    public func checkpoint() async throws {
+        guard let pool = database as? DatabasePool else { return }
+        try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     /// The start time of the oldest stored span, if any.

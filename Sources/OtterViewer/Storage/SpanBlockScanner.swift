@@ -223,7 +223,7 @@ struct SpanBlockScanner {
 
     /// The resource's `service.name`, without decoding the rest of it.
     func serviceName(_ origin: Origin) throws -> String {
-        guard let resource = origin.resource else { return "unknown_service" }
-        return try attributeText(Array("service.name".utf8), in: resource, attributeField: 1) ?? "unknown_service"
+        guard let resource = origin.resource else { return ServiceName.unknown }
+        return try attributeText(Array("service.name".utf8), in: resource, attributeField: 1) ?? ServiceName.unknown
     }
 }

@@ -1,11 +1,20 @@
 import Otter
+import Tracing
+import OtterOTLP
 
 /// Where the viewer keeps spans: a narrow reader/writer interface, so storage engines can be swapped.
 public protocol TraceStore: Sendable {
     /// Stores a batch atomically: every span of it, or none.
     func write(_ spans: [FinishedSpan]) async throws
+    /// Stores the valid spans of an OTLP request atomically, and returns why the others (invalid ids) were refused,
+    /// for OTLP's `partial_success`.
+    func write(_ request: OTLPExportTraceServiceRequest) async throws -> [String]
     /// Every stored span of one trace, in start order; empty if the trace is unknown.
     func trace(_ traceID: TraceID) async throws -> [FinishedSpan]
+    /// Every stored span of these traces in OTLP form, as received: values of every type, unspecified kinds and
+    /// flags kept. Exact copies (an exporter's retry) appear once; different spans that share a span id all appear.
+    /// Empty when none is stored.
+    func otlpTraces(_ traceIDs: [TraceID]) async throws -> OTLPExportTraceServiceRequest
     /// The service names seen, sorted.
     func services() async throws -> [String]
     /// The operation names seen for a service, with their span kinds, sorted by name.
@@ -19,6 +28,22 @@ public protocol TraceStore: Sendable {
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency]
     /// Deletes the spans that started before `cutoffNanoseconds`; returns how many were deleted.
     func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int
+}
+
+extension TraceStore {
+    /// For stores that keep ``FinishedSpan``s: the request's spans as models.
+    public func write(_ request: OTLPExportTraceServiceRequest) async throws -> [String] {
+        let read = OTLPMapping.readSpans(from: request)
+        try await write(read.spans)
+        return read.rejections
+    }
+
+    /// For stores that keep ``FinishedSpan``s: their OTLP form.
+    public func otlpTraces(_ traceIDs: [TraceID]) async throws -> OTLPExportTraceServiceRequest {
+        var spans: [FinishedSpan] = []
+        for traceID in traceIDs { spans += try await trace(traceID) }
+        return OTLPMapping.request(for: spans)
+    }
 }
 
 /// One edge of the service dependency graph.
@@ -95,7 +120,7 @@ public struct TraceSummary: Sendable, Equatable {
             outlines: spans.map { span in
                 SpanOutline(
                     spanID: span.spanContext.spanID, parentSpanID: span.parentSpanContext?.spanID,
-                    service: span.resource.serviceName ?? "unknown_service", operation: span.operationName,
+                    service: span.resource.serviceName ?? ServiceName.unknown, operation: span.operationName,
                     start: span.startTimeNanosecondsSinceEpoch, end: span.endTimeNanosecondsSinceEpoch,
                     isError: span.status?.code == .error)
             })
@@ -162,4 +187,22 @@ public struct TraceQuery: Sendable, Equatable {
 /// A span kind as the Jaeger API names it.
 public enum SpanKindName: String, Sendable, CaseIterable {
     case server, client, producer, consumer, `internal`
+
+    /// The name of an OTLP kind; nil for SPAN_KIND_UNSPECIFIED (and unknown values), which Jaeger shows without a
+    /// `span.kind` tag.
+    init?(_ kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind) {
+        switch kind {
+        case .server: self = .server
+        case .client: self = .client
+        case .producer: self = .producer
+        case .consumer: self = .consumer
+        case .internal: self = .internal
+        default: return nil
+        }
+    }
+
+    /// The name of a swift-distributed-tracing kind.
+    init(_ kind: SpanKind) {
+        self = SpanKindName(OTLPMapping.kind(kind)) ?? .internal
+    }
 }

@@ -67,6 +67,9 @@ enum Templates {
         <p class="muted">Trace {{traceID}} · {{spanCount}} spans · {{duration}} · started {{start}} ·
           {{#services}}<span class="swatch" style="background:{{color}}"></span>{{name}} {{/services}}
           · <a href="/api/traces/{{traceID}}">Jaeger JSON</a> · <a href="/api/v3/traces/{{traceID}}">OTLP JSON</a></p>
+        {{#isPaged}}<p class="pages">Spans {{firstShown}}–{{lastShown}} of {{spanCount}}
+          {{#previousPage}}· <a href="/trace/{{traceID}}?from={{previousPage}}">previous</a>{{/previousPage}}
+          {{#nextPage}}· <a href="/trace/{{traceID}}?from={{nextPage}}">next</a>{{/nextPage}}</p>{{/isPaged}}
         <div class="waterfall">
         {{#spans}}<details><summary><div class="name" style="padding-left:{{indent}}px">{{#failed}}<span class="error">⚠ </span>{{/failed}}<span class="swatch" style="background:{{color}}"></span>{{service}} <b>{{name}}</b> <span class="muted">{{kind}}</span></div>
         <div class="lane"><div class="bar{{#failed}} failed{{/failed}}" style="left:{{left}}%;width:{{width}}%;background:{{color}}"></div><span class="dur" style="left:{{left}}%">{{duration}}</span></div></summary>

@@ -1,4 +1,5 @@
 import Otter
+import OtterOTLP
 import Tracing
 
 /// The trace page's model: spans in tree order (children under parents, by start time) on a waterfall.
@@ -57,7 +58,7 @@ struct TracePage {
     var services: [Service]
     var spans: [Row]
 
-    init(spans: [FinishedSpan]) {
+    init(spans: [FinishedSpan], firstRow: Int = 0) {
         let summary = TraceSummary(spans: spans)
         traceID = summary.traceID.hexString
         rootName = summary.rootOperationName
@@ -69,36 +70,39 @@ struct TracePage {
         let colors = Dictionary(uniqueKeysWithValues: serviceNames.enumerated().map { ($1, Self.palette[$0 % Self.palette.count]) })
         services = serviceNames.map { Service(name: $0, color: colors[$0] ?? "#999") }
 
-        let ids = Set(spans.map(\.spanContext.spanID))
-        var children: [SpanID: [FinishedSpan]] = [:]
-        var roots: [FinishedSpan] = []
-        for span in spans.sorted(by: { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }) {
-            if let parent = span.parentSpanContext, ids.contains(parent.spanID) {
-                children[parent.spanID, default: []].append(span)
-            } else {
-                roots.append(span)
-            }
-        }
+        let ordered = Self.treeOrder(spans)
         let traceStart = summary.startTimeNanoseconds
         let total = Double(max(summary.durationNanoseconds, 1))
-        var rows: [Row] = []
-        func visit(_ span: FinishedSpan, depth: Int) {
-            let service = span.resource.serviceName ?? "unknown_service"
+        let first = min(max(firstRow, 0), max(ordered.count - 1, 0))
+        let shown = ordered[first..<min(first + Self.rowsPerPage, ordered.count)]
+        firstShown = first + 1
+        lastShown = first + shown.count
+        // Strings, not numbers: Mustache reads 0 as false.
+        previousPage = first > 0 ? String(max(first - Self.rowsPerPage, 0)) : nil
+        nextPage = first + shown.count < ordered.count ? String(first + shown.count) : nil
+        isPaged = ordered.count > Self.rowsPerPage
+        var resourceRows: [Resource: [KeyValue]] = [:]
+        self.spans = shown.map { entry in
+            let span = entry.span
+            let service = span.resource.serviceName ?? ServiceName.unknown
             let offset = span.startTimeNanosecondsSinceEpoch - min(traceStart, span.startTimeNanosecondsSinceEpoch)
             var status = "status unset"
             if let spanStatus = span.status {
                 status = spanStatus.code == .ok ? "status OK" : "status ERROR" + (spanStatus.message.map { ": \($0)" } ?? "")
             }
-            rows.append(Row(
+            let resource = resourceRows[span.resource] ?? Self.rows(span.resource.attributes)
+            resourceRows[span.resource] = resource
+            return Row(
                 spanID: span.spanContext.spanID.hexString, parentID: span.parentSpanContext?.spanID.hexString,
-                name: span.operationName, service: service, kind: JaegerTrace.kindName(span.kind), color: colors[service] ?? "#999",
-                indent: 8 + depth * 16,
-                left: String(format: "%.3f", Double(offset) / total * 100),
-                width: String(format: "%.3f", max(Double(span.durationNanoseconds) / total * 100, 0.2)),
+                name: span.operationName, service: service, kind: SpanKindName(span.kind).rawValue, color: colors[service] ?? "#999",
+                // Deep chains stay on the page: indentation stops growing at 40 levels.
+                indent: 8 + min(entry.depth, 40) * 16,
+                left: Self.percent(Double(offset) / total * 100),
+                width: Self.percent(max(Double(span.durationNanoseconds) / total * 100, 0.2)),
                 duration: TimestampText.duration(span.durationNanoseconds), offset: TimestampText.duration(offset),
                 failed: span.status?.code == .error, status: status,
-                attributes: JaegerTrace.keyValues(span.attributes).map { KeyValue(key: $0.key, value: $0.value.text) },
-                resource: JaegerTrace.keyValues(span.resource.attributes).map { KeyValue(key: $0.key, value: $0.value.text) },
+                attributes: Self.rows(span.attributes),
+                resource: resource,
                 events: span.events.map { event in
                     Event(
                         name: event.name,
@@ -107,11 +111,65 @@ struct TracePage {
                 },
                 hasEvents: !span.events.isEmpty,
                 links: span.links.map { Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString) },
-                hasLinks: !span.links.isEmpty))
-            for child in children[span.spanContext.spanID] ?? [] { visit(child, depth: depth + 1) }
+                hasLinks: !span.links.isEmpty)
         }
-        for root in roots { visit(root, depth: 0) }
-        self.spans = rows
+    }
+
+    /// Attributes as rows of text, keys in order, values as the Jaeger API shows them.
+    static func rows(_ attributes: SpanAttributes) -> [KeyValue] {
+        JaegerTrace.keyValues(OTLPMapping.keyValues(attributes)).map { KeyValue(key: $0.key, value: $0.value.text) }
+    }
+
+    /// Rows rendered per page: a 100,000-span trace is shown in pages instead of one page nobody can load.
+    static let rowsPerPage = 2_000
+
+    var firstShown: Int
+    var lastShown: Int
+    var previousPage: String?
+    var nextPage: String?
+    var isPaged: Bool
+
+    /// A percentage with three decimals, without `String(format:)` (slow on Linux, and this runs per row).
+    static func percent(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        let thousandths = Int((min(max(value, 0), 1_000) * 1000).rounded())
+        let fraction = String(thousandths % 1000)
+        return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+
+    /// Spans in depth-first order, children by start time under their parent, with their depth. Iterative, so a
+    /// parent chain of any length is fine; spans whose parent is missing are roots; spans caught in a parent cycle
+    /// (corrupt or hostile data) are shown as roots too, so nothing stored is hidden.
+    static func treeOrder(_ spans: [FinishedSpan]) -> [(span: FinishedSpan, depth: Int)] {
+        let sorted = spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        var indexByID: [SpanID: Int] = [:]
+        for (index, span) in sorted.enumerated() where indexByID[span.spanContext.spanID] == nil {
+            indexByID[span.spanContext.spanID] = index
+        }
+        var children: [[Int]] = Array(repeating: [], count: sorted.count)
+        var roots: [Int] = []
+        for (index, span) in sorted.enumerated() {
+            if let parent = span.parentSpanContext, let parentIndex = indexByID[parent.spanID], parentIndex != index {
+                children[parentIndex].append(index)
+            } else {
+                roots.append(index)
+            }
+        }
+        var visited = [Bool](repeating: false, count: sorted.count)
+        var order: [(span: FinishedSpan, depth: Int)] = []
+        order.reserveCapacity(sorted.count)
+        func walk(from root: Int) {
+            var stack = [(root, 0)]
+            while let (index, depth) = stack.popLast() {
+                guard !visited[index] else { continue }
+                visited[index] = true
+                order.append((sorted[index], depth))
+                for child in children[index].reversed() where !visited[child] { stack.append((child, depth + 1)) }
+            }
+        }
+        for root in roots { walk(from: root) }
+        for index in sorted.indices where !visited[index] { walk(from: index) }
+        return order
     }
 }
 
@@ -123,6 +181,7 @@ extension JaegerTrace.KeyValue.Value {
         case .bool(let bool): return bool ? "true" : "false"
         case .int64(let int): return String(int)
         case .float64(let double): return String(double)
+        case .binary(let data): return data.base64EncodedString()
         }
     }
 }

@@ -28,22 +28,23 @@ public struct ViewerUI: Sendable {
             Response(status: .seeOther, headers: [.location: "/search"])
         }
         router.get("/search") { request, _ -> Response in
-            try await page(title: "Search", template: "search", model: searchPage(request.uri.queryParameters))
+            try await page(title: "Search", template: "search", model: searchPage(QueryParameters(request)))
         }
         router.get("/dependencies") { request, _ -> Response in
-            let lookback = request.uri.queryParameters.get("lookback") ?? "24h"
+            let lookback = QueryParameters(request).get("lookback") ?? "24h"
             return try await page(title: "System architecture", template: "dependencies", model: dependenciesPage(lookback: lookback))
         }
-        router.get("/trace/:traceID") { _, context -> Response in
-            let raw = context.parameters.get("traceID") ?? ""
-            guard let traceID = JaegerQueryAPI.parseTraceID(raw) else {
+        router.get("/trace/:traceID") { request, context -> Response in
+            let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
+            guard let traceID = TraceIDText.parse(raw) else {
                 return try await page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
             let spans = try await store.trace(traceID)
             guard !spans.isEmpty else {
                 return try await page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
-            return try await page(title: "Trace \(traceID.hexString)", template: "trace", model: TracePage(spans: spans))
+            let firstRow = QueryParameters(request).get("from").flatMap { Int($0) } ?? 0
+            return try await page(title: "Trace \(traceID.hexString)", template: "trace", model: TracePage(spans: spans, firstRow: firstRow))
         }
     }
 
@@ -171,17 +172,15 @@ public struct ViewerUI: Sendable {
         ("48h", "Last 2 days", 48 * 3600), ("168h", "Last 7 days", 168 * 3600),
     ]
 
-    func searchPage(_ parameters: some Sequence<(key: Substring, value: Substring)>) async throws -> SearchPage {
-        var form: [String: String] = [:]
-        for (key, value) in parameters { form[String(key)] = String(value) }
+    func searchPage(_ form: QueryParameters) async throws -> SearchPage {
         let services = try await store.services()
-        let service = form["service"].flatMap { $0.isEmpty ? nil : $0 } ?? services.first ?? ""
-        let lookback = form["lookback"] ?? "1h"
+        let service = form.get("service").flatMap { $0.isEmpty ? nil : $0 } ?? services.first ?? ""
+        let lookback = form.get("lookback") ?? "1h"
         var page = SearchPage(
             services: services.map { Option(name: $0, selected: $0 == service) },
-            operation: form["operation"] ?? "", tags: form["tags"] ?? "",
+            operation: form.get("operation") ?? "", tags: form.get("tags") ?? "",
             lookbacks: Self.lookbackChoices.map { Lookback(value: $0.0, label: $0.1, selected: $0.0 == lookback) },
-            minDuration: form["minDuration"] ?? "", maxDuration: form["maxDuration"] ?? "", limit: form["limit"] ?? "20",
+            minDuration: form.get("minDuration") ?? "", maxDuration: form.get("maxDuration") ?? "", limit: form.get("limit") ?? "20",
             message: nil, results: [], hasResults: false, searched: !service.isEmpty)
         guard !service.isEmpty else {
             page.message = "No traces stored yet: send spans over OTLP to this viewer (ports 4317 and 4318)."
@@ -189,24 +188,17 @@ public struct ViewerUI: Sendable {
         }
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
         let seconds = Self.lookbackChoices.first { $0.0 == lookback }?.2 ?? 3600
-        var values: [String: [String]] = [
-            "service": [service], "limit": [page.limit],
-            "start": [String((now - min(now, seconds * 1_000_000_000)) / 1000)],
-        ]
-        if !page.operation.isEmpty { values["operation"] = [page.operation] }
-        if !page.minDuration.isEmpty { values["minDuration"] = [page.minDuration] }
-        if !page.maxDuration.isEmpty { values["maxDuration"] = [page.maxDuration] }
-        values["tag"] = page.tags.split(separator: " ").compactMap { pair in
-            guard let equals = pair.firstIndex(of: "=") else { return nil }
-            return "\(pair[..<equals]):\(pair[pair.index(after: equals)...])"
-        }
         do {
-            guard case .query(let query) = try JaegerSearch.parse(
-                value: { values[$0]?.first }, values: { values[$0] ?? [] }, nowNanoseconds: now)
-            else { return page }
+            var query = TraceQuery(
+                service: service, operation: page.operation.isEmpty ? nil : page.operation,
+                startTimeMinimumNanoseconds: now - min(now, seconds * 1_000_000_000), startTimeMaximumNanoseconds: now)
+            if !page.limit.isEmpty { query.limit = try UntrustedValue.integer("limit", page.limit, in: 1...JaegerSearch.maximumLimit) }
+            if !page.minDuration.isEmpty { query.durationMinimumNanoseconds = try UntrustedValue.duration("minDuration", page.minDuration) }
+            if !page.maxDuration.isEmpty { query.durationMaximumNanoseconds = try UntrustedValue.duration("maxDuration", page.maxDuration) }
+            query.tags = try LogfmtTags.parse(page.tags)
             page.results = Self.resultRows(try await store.summaries(store.findTraceIDs(query)))
             page.hasResults = !page.results.isEmpty
-        } catch let error as JaegerSearch.InvalidParameter {
+        } catch let error as InvalidParameter {
             page.message = error.description
         }
         return page

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Bounds on what decoding one OTLP request may build, so that memory stays proportional to a legitimate request
+/// whatever the bytes: a small body of empty messages (`0a 00` repeated, or `{}` in JSON) would otherwise become
+/// gigabytes of decoded objects, and deep nesting would exhaust the stack.
+public struct OTLPRequestLimits: Sendable, Equatable {
+    /// Most messages (resource spans, spans, attributes, values...) in one request.
+    public var maximumMessages: Int
+    /// Deepest nesting: of `AnyValue`s (arrays and maps inside attribute values) in protobuf, of objects and arrays
+    /// in JSON.
+    public var maximumNesting: Int
+
+    public init(maximumMessages: Int = 1_000_000, maximumNesting: Int = 32) {
+        self.maximumMessages = maximumMessages
+        self.maximumNesting = maximumNesting
+    }
+
+    public static let `default` = OTLPRequestLimits()
+
+    /// Why a request exceeds the limits.
+    public struct Exceeded: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The message depth passed to swift-protobuf: each level of `AnyValue` nesting is up to three messages deep.
+    public var protobufDepthLimit: Int { maximumNesting * 3 + 16 }
+
+    /// JSON object/array depth: each `AnyValue` level is up to three containers, plus the request's own structure.
+    public var jsonDepthLimit: Int { maximumNesting * 3 + 16 }
+
+    // MARK: Protobuf
+
+    /// The messages of an `ExportTraceServiceRequest`, as far as they nest: which fields hold which message.
+    private enum Message {
+        case request, resourceSpans, resource, scopeSpans, scope, span, event, link, status, keyValue, anyValue, arrayValue, keyValueList
+
+        func child(_ field: UInt64) -> Message? {
+            switch (self, field) {
+            case (.request, 1): return .resourceSpans
+            case (.resourceSpans, 1): return .resource
+            case (.resourceSpans, 2): return .scopeSpans
+            case (.resource, 1), (.scope, 3), (.span, 9), (.event, 3), (.link, 4), (.keyValueList, 1): return .keyValue
+            case (.scopeSpans, 1): return .scope
+            case (.scopeSpans, 2): return .span
+            case (.span, 11): return .event
+            case (.span, 13): return .link
+            case (.span, 15): return .status
+            case (.keyValue, 2), (.arrayValue, 1): return .anyValue
+            case (.anyValue, 5): return .arrayValue
+            case (.anyValue, 6): return .keyValueList
+            default: return nil
+            }
+        }
+    }
+
+    /// Walks the protobuf wire format of an `ExportTraceServiceRequest` without building anything and throws when
+    /// it holds more messages or deeper `AnyValue` nesting than allowed. Malformed framing is left for the decoder
+    /// to report (this walk stops at it).
+    public func check(protobuf bytes: UnsafeRawBufferPointer) throws {
+        struct Frame {
+            var message: Message
+            var end: Int
+        }
+        var stack = [Frame(message: .request, end: bytes.count)]
+        var index = 0
+        var messages = 0
+        var anyValueDepth = 0
+        func varint() -> UInt64? {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.count, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return result }
+                shift += 7
+            }
+            return nil
+        }
+        while let frame = stack.last {
+            if index >= frame.end {
+                stack.removeLast()
+                if frame.message == .anyValue { anyValueDepth -= 1 }
+                index = frame.end
+                continue
+            }
+            guard let key = varint() else { return }
+            let wireType = key & 7
+            switch wireType {
+            case 0: guard varint() != nil else { return }
+            case 1: index += 8
+            case 5: index += 4
+            case 2:
+                guard let length = varint(), length <= UInt64(frame.end - min(index, frame.end)) else { return }
+                let end = index + Int(length)
+                if let child = frame.message.child(key >> 3) {
+                    messages += 1
+                    guard messages <= maximumMessages else {
+                        throw Exceeded(description: "request holds more than \(maximumMessages) messages")
+                    }
+                    if child == .anyValue {
+                        anyValueDepth += 1
+                        guard anyValueDepth <= maximumNesting else {
+                            throw Exceeded(description: "attribute values nest deeper than \(maximumNesting) levels")
+                        }
+                    }
+                    stack.append(Frame(message: child, end: end))
+                } else {
+                    index = end
+                }
+            default:
+                return
+            }
+            if index > frame.end { return }
+        }
+    }
+}

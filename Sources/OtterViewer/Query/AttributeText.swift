@@ -1,0 +1,72 @@
+import Foundation
+import OtterOTLP
+
+/// The name the viewer files spans under when their resource has no `service.name`.
+enum ServiceName {
+    static let unknown = "unknown_service"
+}
+
+/// OTLP attribute values as text.
+enum AttributeText {
+    /// JSON text of a value, as Jaeger's translator writes arrays and maps in a string tag: strings quoted, numbers
+    /// and booleans bare, bytes as base64 strings, non-finite doubles as strings. Nesting is bounded by the request
+    /// limits checked at ingest; the walk is iterative all the same.
+    static func json(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
+        enum Item {
+            case value(Opentelemetry_Proto_Common_V1_AnyValue)
+            case key(String)
+            case raw(String)
+        }
+        var output = ""
+        var stack: [Item] = [.value(value)]
+        while let item = stack.popLast() {
+            switch item {
+            case .raw(let text): output += text
+            case .key(let key): output += quoted(key) + ":"
+            case .value(let value):
+                switch value.value {
+                case .stringValue(let string): output += quoted(string)
+                case .boolValue(let bool): output += bool ? "true" : "false"
+                case .intValue(let int): output += String(int)
+                case .doubleValue(let double): output += double.isFinite ? String(double) : quoted(String(double))
+                case .bytesValue(let data): output += quoted(data.base64EncodedString())
+                case .arrayValue(let array):
+                    var items: [Item] = [.raw("[")]
+                    for (index, element) in array.values.enumerated() {
+                        if index > 0 { items.append(.raw(",")) }
+                        items.append(.value(element))
+                    }
+                    items.append(.raw("]"))
+                    stack.append(contentsOf: items.reversed())
+                case .kvlistValue(let list):
+                    var items: [Item] = [.raw("{")]
+                    for (index, pair) in list.values.enumerated() {
+                        if index > 0 { items.append(.raw(",")) }
+                        items.append(.key(pair.key))
+                        items.append(.value(pair.value))
+                    }
+                    items.append(.raw("}"))
+                    stack.append(contentsOf: items.reversed())
+                case .stringValueStrindex, nil: output += "null"
+                }
+            }
+        }
+        return output
+    }
+
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
