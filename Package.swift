@@ -102,6 +102,8 @@ let package = Package(
         .executableTarget(name: "HTTPServer", dependencies: ["OtterExamples"], path: "Examples/HTTPServer"),
         .executableTarget(name: "HTTPClient", dependencies: ["OtterExamples"], path: "Examples/HTTPClient"),
         .executableTarget(name: "Order", dependencies: ["OtterExamples"], path: "Examples/Order"),
+        // libFuzzer targets for every parser of untrusted bytes: scripts/fuzz.sh builds and runs them.
+        .executableTarget(name: "OtterFuzz", dependencies: ["OtterViewer"], path: "Fuzz/OtterFuzz"),
         .target(
             name: "OtterTestSupport",
             dependencies: [

@@ -11,9 +11,9 @@ import Tracing
 @Suite("otter viewer process", .serialized)
 struct ViewerProcessTests {
     /// Starts `otter viewer` on free ports with the given store; returns it with its OTLP/HTTP and UI base URLs.
-    func startViewer(db: String) async throws -> (ChildProcess, String, String) {
+    func startViewer(db: String, _ extra: [String] = []) async throws -> (ChildProcess, String, String) {
         let viewer = try ProcessHarness.otter(
-            "viewer", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", db])
+            "viewer", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", db] + extra)
         let ingest = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
         let ui = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
         guard let ingestURL = ingest?.components(separatedBy: "OTLP/HTTP on ").last,
@@ -62,5 +62,121 @@ struct ViewerProcessTests {
         }
         restarted.terminate()
         #expect(await restarted.waitForExit() == 0, "SIGTERM stops the viewer cleanly")
+    }
+
+    /// `batch` spans of about 1 KB each, starting now, as an OTLP/HTTP protobuf body.
+    static func body(batch: Int, spans: Int) -> [UInt8] {
+        let generator = RandomIDGenerator()
+        let traceID = generator.newTraceID()
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        return OTLPProtobufEncoder.encode((0..<spans).map { index in
+            FinishedSpan(
+                operationName: "span-\(batch)-\(index)", kind: .internal,
+                spanContext: OtterSpanContext(traceID: traceID, spanID: generator.newSpanID(), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: now - 1_000_000, endTimeNanosecondsSinceEpoch: now,
+                // Random text: compression cannot make the store smaller than the data.
+                attributes: ["payload": .string((0..<64).map { _ in String(generator.newSpanID().value, radix: 36) }.joined())],
+                resource: Resource(attributes: ["service.name": "size-test"]))
+        })
+    }
+
+    static func post(_ body: [UInt8], to ingestURL: String) async throws -> Int {
+        var request = HTTPClientRequest(url: ingestURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
+    }
+
+    static func fileBytes(_ path: String) -> Int {
+        ["", "-wal"].reduce(0) { total, suffix in
+            total + (((try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int) ?? 0)
+        }
+    }
+
+    /// --max-size bounds the files on disk (database and write-ahead log), checked every two seconds.
+    @Test func maxSizeBoundsTheFilesOnDisk() async throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("otter-size-\(UUID()).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm", ".reserve"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        let (viewer, ingestURL, _) = try await startViewer(db: db, ["--max-size", "3MB"])
+        for batch in 0..<40 {
+            #expect(try await Self.post(Self.body(batch: batch, spans: 200), to: ingestURL) == 200)
+        }
+        // About 8 MB were sent; within a few passes the files are back under the bound (plus one page of slack).
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while Self.fileBytes(db) > 3 << 20, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(Self.fileBytes(db) <= 3 << 20, "database and WAL: \(Self.fileBytes(db)) bytes")
+        viewer.terminate()
+        #expect(await viewer.waitForExit() == 0)
+    }
+
+    /// A full disk answers 503 (retryable), then the viewer frees space by itself (its reserve file, then the oldest
+    /// spans) and ingest recovers with nobody's help. Needs root to mount a small tmpfs; CI runs as root.
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func ingestRecoversByItselfWhenTheDiskIsFull() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-full-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=8m", "tmpfs", directory.path]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount -t tmpfs failed")
+        defer {
+            let unmount = Process()
+            unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            unmount.arguments = ["-l", directory.path]
+            try? unmount.run()
+            unmount.waitUntilExit()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let db = directory.appendingPathComponent("otter.sqlite").path
+        let (viewer, ingestURL, uiURL) = try await startViewer(db: db)
+        var sawFull = false
+        for batch in 0..<400 where !sawFull {
+            let status = try await Self.post(Self.body(batch: batch, spans: 100), to: ingestURL)
+            #expect(status == 200 || status == 503, "\(status)")
+            sawFull = status == 503
+        }
+        try #require(sawFull, "the 8 MB disk never filled")
+        // Exporters retry 503s: so does this loop, until the viewer has made room (bounded: 60 s).
+        var recovered = false
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        var batch = 1_000
+        while !recovered, ContinuousClock.now < deadline {
+            recovered = try await Self.post(Self.body(batch: batch, spans: 100), to: ingestURL) == 200
+            batch += 1
+            if !recovered { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(recovered, "ingest still answers 503: \(viewer.lines.suffix(5))")
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(uiURL)api/services"), timeout: .seconds(30))
+        #expect(response.status.code == 200)
+        viewer.terminate()
+        #expect(await viewer.waitForExit() == 0)
+    }
+
+    /// Start-up failures name what failed and how to fix it, and flags that cannot be used are refused at once.
+    @Test func startupErrorsNameThePortFlagOrPath() async throws {
+        let (first, _, uiURL) = try await startViewer(db: ":memory:")
+        let port = try #require(URL(string: uiURL)?.port)
+        let second = try ProcessHarness.otter(
+            "viewer-2", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", String(port), "--db", ":memory:"])
+        #expect(await second.waitForExit() != 0)
+        #expect(second.lines.contains { $0.contains("127.0.0.1:\(port)") && $0.contains("--ui-port") }, "\(second.lines)")
+        first.terminate()
+        await first.waitForExit()
+
+        for (flag, value) in [("--retention", "99999999999h"), ("--max-size", "1e30GB"), ("--max-size", "nanGB")] {
+            let refused = try ProcessHarness.otter("viewer-flag", ["viewer", "--db", ":memory:", flag, value])
+            #expect(await refused.waitForExit() == 64, "\(flag) \(value)")
+            #expect(refused.lines.contains { $0.contains(flag) }, "\(refused.lines)")
+        }
+        let unwritable = try ProcessHarness.otter("viewer-db", ["viewer", "--db", "/proc/otter/nope.sqlite"])
+        #expect(await unwritable.waitForExit() != 0)
+        #expect(unwritable.lines.contains { $0.contains("/proc/otter/nope.sqlite") && $0.contains("--db") }, "\(unwritable.lines)")
     }
 }

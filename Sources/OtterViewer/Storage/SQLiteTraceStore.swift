@@ -62,6 +62,18 @@ public final class SQLiteTraceStore: TraceStore {
                 try db.execute(sql: "PRAGMA cache_size = -32768")
             }
             database = try DatabasePool(path: path, configuration: configuration)
+            // Incremental auto-vacuum lets retention give freed pages back to the file system (`PRAGMA
+            // incremental_vacuum`). In WAL mode only a VACUUM turns it on: done here for a new or small database
+            // (under 64 MB, a fraction of a second); a larger one made by an older version keeps its mode.
+            try database.writeWithoutTransaction { db in
+                let mode = try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") ?? 0
+                let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                if mode != 2, pages * pageSize < 64 << 20 {
+                    try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                    try db.execute(sql: "VACUUM")
+                }
+            }
         }
         try Self.migrator.migrate(database)
     }
@@ -948,8 +960,10 @@ public final class SQLiteTraceStore: TraceStore {
         if let reservePath { try? FileManager.default.removeItem(atPath: reservePath) }
     }
 
-    /// Copies the write-ahead log into the database and truncates it, giving its disk space back.
+    /// Gives free pages back to the file system (where the database was made with incremental auto-vacuum), copies
+    /// the write-ahead log into the database and truncates it: the files shrink to what the spans need.
     public func checkpoint() async throws {
+        try await database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
         guard let pool = database as? DatabasePool else { return }
         try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }

@@ -1,5 +1,0 @@
-import OtterExamples
-
-// http-client: GETs the server once with tracing. Run: swift run http-client --url http://127.0.0.1:8082/
-// The logic lives in OtterExamples, shared with `otter demo`, so the two cannot drift apart.
-await HTTPClientCommand.main(nil)

@@ -1,0 +1,81 @@
+import Foundation
+import NIOCore
+import Otter
+import OtterOTLP
+import SwiftProtobuf
+
+/// What the libFuzzer targets (`Fuzz/OtterFuzz`, `scripts/fuzz.sh`) run: every parser that reads untrusted bytes,
+/// end to end as the viewer uses it. Each must return for any input, within bounded memory, without trapping.
+package enum FuzzEntryPoints {
+    /// An OTLP/HTTP protobuf body: limits, decoding, reading the spans, the Jaeger and OTLP JSON answers built from it.
+    package static func otlpProtobuf(_ bytes: UnsafeRawBufferPointer) {
+        let limits = OTLPRequestLimits.default
+        guard (try? limits.check(protobuf: bytes)) != nil else { return }
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = limits.protobufDepthLimit
+        guard let request = try? OTLPExportTraceServiceRequest(serializedBytes: Array(bytes), options: options) else { return }
+        answers(request)
+    }
+
+    /// An OTLP/HTTP JSON body.
+    package static func otlpJSON(_ bytes: UnsafeRawBufferPointer) {
+        guard let request = try? OTLPJSON.decodeRequest(Data(bytes)) else { return }
+        answers(request)
+    }
+
+    /// A stored block, as read back after a restart: scanning, service names, attribute lookups, decoding every span.
+    package static func blockScanner(_ bytes: UnsafeRawBufferPointer) {
+        let scanner = SpanBlockScanner(bytes: Array(bytes))
+        guard let (spans, origins) = try? scanner.scan() else { return }
+        for origin in origins {
+            _ = try? scanner.serviceName(origin)
+            _ = try? scanner.resource(origin)
+            for index in origin.scopes.indices { _ = try? scanner.scope(origin, index) }
+        }
+        for span in spans.prefix(1_000) {
+            _ = try? scanner.attributeText(Array("http.route".utf8), in: span.range, attributeField: 9)
+            _ = scanner.string(span.name)
+            if let decoded = try? scanner.decodeSpan(span) {
+                var request = OTLPExportTraceServiceRequest()
+                request.resourceSpans = [Opentelemetry_Proto_Trace_V1_ResourceSpans()]
+                request.resourceSpans[0].scopeSpans = [Opentelemetry_Proto_Trace_V1_ScopeSpans()]
+                request.resourceSpans[0].scopeSpans[0].spans = [decoded]
+                answers(request)
+            }
+        }
+    }
+
+    /// A query string, given to every parser of request parameters: v1 search, v3 search, dependencies and
+    /// metrics parameters, trace ids, durations, sizes, logfmt tags.
+    package static func queryParsers(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let parameters = QueryParameters(text)
+        _ = try? JaegerSearch.parse(parameters, nowNanoseconds: 1_800_000_000_000_000_000)
+        _ = try? JaegerQueryAPIv3.parseSearch(parameters)
+        _ = try? JaegerQueryAPI.checkTraceFetchParameters(parameters)
+        _ = try? JaegerQueryAPI.checkMetricsParameters(parameters, quantile: true)
+        for name in parameters.names {
+            let value = parameters.get(name) ?? ""
+            _ = TraceIDText.parse(value)
+            _ = TraceIDText.parseError(value)
+            _ = try? UntrustedValue.duration(name, value)
+            _ = try? UntrustedValue.byteSize(name, value)
+            _ = try? UntrustedValue.timestamp(name, value, unitNanoseconds: 1_000_000)
+            _ = try? UntrustedValue.interval(name, value, unitNanoseconds: 1_000)
+            _ = try? UntrustedValue.integer(name, value, in: 0...10_000)
+            _ = try? LogfmtTags.parse(value)
+            _ = RFC3339.nanoseconds(value)
+        }
+    }
+
+    /// Builds every answer the viewer derives from a request, as a read would.
+    private static func answers(_ request: OTLPExportTraceServiceRequest) {
+        let read = OTLPMapping.readSpans(from: request)
+        if !read.spans.isEmpty {
+            _ = TracePage(spans: read.spans)
+            _ = TraceSummary(spans: read.spans)
+        }
+        _ = JaegerQueryAPI.json(JaegerEnvelope(data: JaegerTrace.traces(from: request), total: 0))
+        _ = OTLPJSON.encode(request, omittingDefaults: true)
+    }
+}

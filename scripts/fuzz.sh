@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (Fuzz/OtterFuzz) with the fuzzer and AddressSanitizer, then runs each one.
+#   scripts/fuzz.sh                 every target for 30 s (what CI runs)
+#   scripts/fuzz.sh 1800 otlp-json  one target for 30 minutes
+# Corpora live in .build-fuzz/corpus/TARGET (seeded from Fuzz/seeds/TARGET); crashes are written to
+# .build-fuzz/crashes/ and make this script fail. Each crash becomes a unit test (Tests/OtterViewerTests/FuzzFindingsTests.swift).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(otlp-protobuf otlp-json block-scanner query-parsers)
+
+swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --product OtterFuzz
+binary=$(swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --product OtterFuzz --show-bin-path)/OtterFuzz
+
+mkdir -p .build-fuzz/crashes
+for target in "${targets[@]}"; do
+    corpus=.build-fuzz/corpus/$target
+    mkdir -p "$corpus"
+    [ -d "Fuzz/seeds/$target" ] && cp -n Fuzz/seeds/"$target"/* "$corpus"/ 2>/dev/null || true
+    echo "fuzzing $target for ${seconds}s"
+    OTTER_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -timeout=10 \
+        -artifact_prefix=.build-fuzz/crashes/"$target"- -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
+done
+echo "fuzz: no crash in ${targets[*]} (${seconds}s each)"
