@@ -62,7 +62,7 @@ struct SpanBlockScanner {
         }
 
         mutating func fixed64() throws -> UInt64 {
-            guard index + 8 <= end else { throw Malformed() }
+            guard end - index >= 8 else { throw Malformed() }
             var value: UInt64 = 0
             for offset in 0..<8 { value |= UInt64(bytes[index + offset]) << (8 * UInt64(offset)) }
             index += 8
@@ -70,8 +70,8 @@ struct SpanBlockScanner {
         }
 
         mutating func lengthDelimited() throws -> Range<Int> {
-            let length = Int(try varint())
-            guard length >= 0, index + length <= end else { throw Malformed() }
+            // Checked: a length from the bytes may be anything up to 2^64 - 1.
+            guard let length = Int(exactly: try varint()), length <= end - index else { throw Malformed() }
             defer { index += length }
             return index..<index + length
         }
@@ -79,15 +79,15 @@ struct SpanBlockScanner {
         /// Reads a field header: (field number, wire type).
         mutating func field() throws -> (Int, Int) {
             let key = try varint()
-            return (Int(key >> 3), Int(key & 7))
+            return (Int(truncatingIfNeeded: key >> 3), Int(key & 7))
         }
 
         mutating func skip(_ wireType: Int) throws {
             switch wireType {
             case 0: _ = try varint()
-            case 1: guard index + 8 <= end else { throw Malformed() }; index += 8
+            case 1: guard end - index >= 8 else { throw Malformed() }; index += 8
             case 2: _ = try lengthDelimited()
-            case 5: guard index + 4 <= end else { throw Malformed() }; index += 4
+            case 5: guard end - index >= 4 else { throw Malformed() }; index += 4
             default: throw Malformed()
             }
         }
