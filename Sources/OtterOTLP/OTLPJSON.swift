@@ -323,14 +323,13 @@ public enum OTLPJSON {
                     output.append(contentsOf: input[start..<index])
                 } else if let byteCount = pendingIDLength {
                     pendingIDLength = nil
-                    let key = String(decoding: lastKey, as: UTF8.self)
                     if content.isEmpty {
                         output.append(contentsOf: input[start..<index])
                     } else {
-                        guard let bytes = bytes(fromHex: content), bytes.count == byteCount else {
-                            throw DecodingError(
-                                description: "\(key) must be \(byteCount * 2) hex digits, got \"\(String(decoding: content.prefix(64), as: UTF8.self))\"")
-                        }
+                        // An id that is not hex of the right length becomes one byte: the span (or link) holding it is
+                        // then refused on its own (`partial_success`), as a wrong-length id in protobuf is, and the
+                        // rest of the request is kept.
+                        let bytes = bytes(fromHex: content).flatMap { $0.count == byteCount ? $0 : nil } ?? [0]
                         output.append(UInt8(ascii: "\""))
                         output.append(contentsOf: Data(bytes).base64EncodedString().utf8)
                         output.append(UInt8(ascii: "\""))

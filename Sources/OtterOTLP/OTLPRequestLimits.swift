@@ -10,7 +10,7 @@ public struct OTLPRequestLimits: Sendable, Equatable {
     /// in JSON.
     public var maximumNesting: Int
 
-    public init(maximumMessages: Int = 1_000_000, maximumNesting: Int = 32) {
+    public init(maximumMessages: Int = 500_000, maximumNesting: Int = 32) {
         self.maximumMessages = maximumMessages
         self.maximumNesting = maximumNesting
     }

@@ -6,7 +6,8 @@ import NIOCore
 /// - a Host check: while the viewer listens on loopback, a request must name a loopback host (`localhost`,
 ///   `127.0.0.1`, `[::1]`), so a DNS-rebinding page (`evil.example` resolving to 127.0.0.1) gets 421;
 /// - cross-site writes refused: a POST must carry `application/json` (which a cross-site form cannot send without
-///   a CORS preflight the viewer never grants) and must not come from another site (`Sec-Fetch-Site`, `Origin`);
+///   a CORS preflight the viewer never grants) and must not come from another site (`Sec-Fetch-Site`, or an
+///   `Origin` that is not a loopback host);
 /// - headers on every answer: a Content-Security-Policy without inline script, `nosniff`, no framing, no referrer.
 struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     /// True when the viewer listens beyond loopback: its names are unknown, so any Host is accepted.
@@ -21,10 +22,15 @@ struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         if !allowsAnyHost, let host = request.head.authority, !Self.isLoopbackHost(host) {
             response = Self.refusal(.misdirectedRequest, "this viewer answers only requests for localhost, 127.0.0.1 or [::1], not \(host.prefix(100))")
-        } else if request.method == .post, let refusal = Self.crossSiteRefusal(request) {
+        } else if request.method == .post, let refusal = Self.crossSiteRefusal(request, checksOrigin: !allowsAnyHost) {
             response = refusal
         } else {
-            response = try await next(request, context)
+            do {
+                response = try await next(request, context)
+            } catch let error as any HTTPResponseError {
+                // A 404 for an unknown path (and any other error answer) gets the same headers.
+                response = try error.response(from: request, context: context)
+            }
         }
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
@@ -34,9 +40,14 @@ struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    static func crossSiteRefusal(_ request: Request) -> Response? {
+    static func crossSiteRefusal(_ request: Request, checksOrigin: Bool) -> Response? {
         if let site = request.headers[.secFetchSite], site == "cross-site" || site == "same-site" {
             return refusal(.forbidden, "cross-site requests are not accepted")
+        }
+        if checksOrigin, let origin = request.headers[.origin], origin != "null",
+            !isLoopbackHost(origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? "")
+        {
+            return refusal(.forbidden, "cross-site requests are not accepted (Origin \(origin.prefix(100)))")
         }
         let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard contentType == "application/json" else {

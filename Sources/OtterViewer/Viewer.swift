@@ -1,4 +1,5 @@
 import GRPCCore
+
 import GRPCNIOTransportHTTP2
 import Hummingbird
 import HummingbirdCore
@@ -50,6 +51,18 @@ public struct Viewer: Sendable {
         ui = try ViewerUI(store: store)
     }
 
+    /// The gRPC listener's address: IPv6 literals (with or without brackets) as IPv6, `localhost` as 127.0.0.1.
+    static func grpcAddress(_ host: String, port: Int) -> GRPCNIOTransportCore.SocketAddress {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare.contains(":") { return .ipv6(host: bare, port: port) }
+        return .ipv4(host: bare == "localhost" ? "127.0.0.1" : bare, port: port)
+    }
+
+    /// `host:port` as a URL authority (IPv6 literals in brackets).
+    public static func authority(_ host: String, port: Int) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
     /// Whether `address` is a loopback address or name, reachable only from this machine.
     public static func isLoopback(_ address: String) -> Bool {
         address == "localhost" || address == "::1" || address == "[::1]" || address.hasPrefix("127.")
@@ -82,7 +95,7 @@ public struct Viewer: Sendable {
         let maximumRequestBytes = configuration.maximumRequestBytes
         let grpc = GRPCServer(
             transport: .http2NIOPosix(
-                address: .ipv4(host: configuration.bindAddress, port: configuration.otlpGRPCPort), transportSecurity: .plaintext,
+                address: Self.grpcAddress(configuration.bindAddress, port: configuration.otlpGRPCPort), transportSecurity: .plaintext,
                 config: .defaults { config in
                     config.compression.enabledAlgorithms = .all
                     config.rpc.maxRequestPayloadSize = maximumRequestBytes
@@ -93,10 +106,10 @@ public struct Viewer: Sendable {
             interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
         let address = configuration.bindAddress
         return [
-            NamedListener(name: "OTLP/HTTP", address: "\(address):\(configuration.otlpHTTPPort)", flag: "--otlp-http-port", listener: ingest),
-            NamedListener(name: "the query API and UI", address: "\(address):\(configuration.queryPort)", flag: "--ui-port", listener: query),
+            NamedListener(name: "OTLP/HTTP", address: Self.authority(address, port: configuration.otlpHTTPPort), flag: "--otlp-http-port", listener: ingest),
+            NamedListener(name: "the query API and UI", address: Self.authority(address, port: configuration.queryPort), flag: "--ui-port", listener: query),
             NamedListener(
-                name: "OTLP/gRPC", address: "\(address):\(configuration.otlpGRPCPort)", flag: "--otlp-grpc-port",
+                name: "OTLP/gRPC", address: Self.authority(address, port: configuration.otlpGRPCPort), flag: "--otlp-grpc-port",
                 listener: GRPCListener(server: grpc, onListening: onListening)),
         ]
     }
@@ -120,10 +133,13 @@ struct NamedListener: Service {
     func run() async throws {
         do {
             try await listener.run()
-        } catch let error as IOError {
-            throw Viewer.ListenerError(description: "cannot listen for \(name) on \(address): \(error.description) (choose another port with \(flag))")
-        } catch let error as RPCError where error.code == .unavailable {
-            throw Viewer.ListenerError(description: "cannot listen for \(name) on \(address): \(error.message) (choose another port with \(flag))")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let reason = (error as? RPCError)?.message ?? "\(error)"
+            throw Viewer.ListenerError(
+                description: "cannot listen for \(name) on \(address): \(reason) (is the port in use? choose another with \(flag), "
+                    + "or another address with --bind)")
         }
     }
 }

@@ -36,7 +36,10 @@ struct DemoCommand: AsyncParsableCommand {
         let viewerStore = dataDirectory.appendingPathComponent("traces.sqlite").path
         let viewer = ChildProcess(
             label: "viewer", executable: executable,
-            arguments: ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", viewerStore],
+            arguments: [
+                "viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", viewerStore,
+                "--parent-pid", String(getpid()),
+            ],
             environment: environment)
         let children = ChildGroup(viewer)
         // Ctrl-C or a SIGTERM stops every child before the demo exits, so no viewer or server is left behind.

@@ -33,6 +33,16 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "Require this bearer token on ingest and query (default: $OTTER_VIEWER_TOKEN; none if unset).")
     var token: String?
 
+    @Option(help: .hidden)
+    var parentPid: Int32?
+
+    func validate() throws {
+        for (flag, port) in [("--otlp-grpc-port", otlpGRPCPort), ("--otlp-http-port", otlpHTTPPort), ("--ui-port", uiPort)]
+        where !(0...65535).contains(port) {
+            throw ValidationError("\(flag) \(port) is not a port number (0 to 65535; 0 picks a free one)")
+        }
+    }
+
     func run() async throws {
         let retentionNanoseconds: UInt64
         let maximumBytes: Int
@@ -49,6 +59,9 @@ struct ViewerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot open the span store at \(path) (--db): \(error)")
         }
+        // One viewer per store: a second one would fight it for the write lock.
+        let lock = try StoreLock(path: path)
+        defer { lock.release() }
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
         let token = BearerToken(token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"])
@@ -65,23 +78,59 @@ struct ViewerCommand: AsyncParsableCommand {
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
                 switch name {
-                case "otlp-grpc": "otter viewer: OTLP/gRPC on \(bind):\(port)"
-                case "otlp-http": "otter viewer: OTLP/HTTP on http://\(bind):\(port)/v1/traces"
-                default: "otter viewer: Jaeger query API and UI on http://\(bind):\(port)/"
+                case "otlp-grpc": "otter viewer: OTLP/gRPC on \(Viewer.authority(bind, port: port))"
+                case "otlp-http": "otter viewer: OTLP/HTTP on http://\(Viewer.authority(bind, port: port))/v1/traces"
+                default: "otter viewer: Jaeger query API and UI on http://\(Viewer.authority(bind, port: port))/"
                 }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         FileHandle.standardOutput.write(Data("otter viewer: spans stored in \(path)\n".utf8))
         let retentionService = RetentionService(
             store: store, retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumBytes: maximumBytes, logger: logger)
+        var configurations = (services + [retentionService]).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        // Started by `otter demo`: stop when the demo is gone, however it ended (even kill -9).
+        if let parentPid {
+            configurations.append(.init(service: ParentWatch(parentPID: parentPid), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: (services + [retentionService]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: configurations, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as Viewer.ListenerError {
             throw ValidationError(error.description)
+        }
+    }
+}
+
+/// An exclusive lock on `<db>.lock` for the life of the viewer (released by the kernel even on kill -9).
+final class StoreLock: Sendable {
+    let descriptor: Int32
+
+    init(path: String) throws {
+        guard path != ":memory:" else {
+            descriptor = -1
+            return
+        }
+        descriptor = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            throw ValidationError("another otter viewer is using \(path) (--db): stop it or choose another file")
+        }
+    }
+
+    func release() {
+        if descriptor >= 0 { close(descriptor) }
+    }
+}
+
+/// Ends the service group when the process that started the viewer is gone.
+struct ParentWatch: Service {
+    let parentPID: Int32
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            if getppid() != parentPID { return }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(500)) }
         }
     }
 }

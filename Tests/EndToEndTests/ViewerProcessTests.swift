@@ -51,6 +51,7 @@ struct ViewerProcessTests {
         await viewer.waitForExit()
 
         let (restarted, _, uiURL) = try await startViewer(db: db)
+        defer { restarted.kill() }
         for traceID in acknowledged {
             let response = try await HTTPClient.shared.execute(
                 HTTPClientRequest(url: "\(uiURL)api/traces/\(traceID.hexString)"), timeout: .seconds(30))
@@ -170,11 +171,24 @@ struct ViewerProcessTests {
         first.terminate()
         await first.waitForExit()
 
-        for (flag, value) in [("--retention", "99999999999h"), ("--max-size", "1e30GB"), ("--max-size", "nanGB")] {
+        for (flag, value) in [
+            ("--retention", "99999999999h"), ("--max-size", "1e30GB"), ("--max-size", "nanGB"), ("--otlp-grpc-port", "65536"),
+            ("--otlp-http-port", "99999"), ("--ui-port", "9223372036854775807"),
+        ] {
             let refused = try ProcessHarness.otter("viewer-flag", ["viewer", "--db", ":memory:", flag, value])
             #expect(await refused.waitForExit() == 64, "\(flag) \(value)")
             #expect(refused.lines.contains { $0.contains(flag) }, "\(refused.lines)")
         }
+        // One viewer per store: a second one on the same --db is refused, naming it.
+        let shared = FileManager.default.temporaryDirectory.appendingPathComponent("otter-shared-\(UUID()).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm", ".lock", ".reserve"] { try? FileManager.default.removeItem(atPath: shared + suffix) } }
+        let (owner, _, _) = try await startViewer(db: shared)
+        let intruder = try ProcessHarness.otter(
+            "viewer-3", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", shared])
+        #expect(await intruder.waitForExit() == 64)
+        #expect(intruder.lines.contains { $0.contains("another otter viewer") && $0.contains(shared) }, "\(intruder.lines)")
+        owner.terminate()
+        await owner.waitForExit()
         let unwritable = try ProcessHarness.otter("viewer-db", ["viewer", "--db", "/proc/otter/nope.sqlite"])
         #expect(await unwritable.waitForExit() != 0)
         #expect(unwritable.lines.contains { $0.contains("/proc/otter/nope.sqlite") && $0.contains("--db") }, "\(unwritable.lines)")

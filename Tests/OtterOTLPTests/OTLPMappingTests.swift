@@ -98,9 +98,18 @@ struct OTLPMappingTests {
         #expect(tree?["resourceSpans"] != nil, "the output is valid JSON")
     }
 
+    /// A bad hex id refuses only its span (reported for OTLP's partial_success), as a wrong-length id in protobuf does.
     @Test(arguments: [
-        (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"00f067aa0ba902b7","name":"x"}]}]}]}"#, "traceId"),
-        (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902","name":"x"}]}]}]}"#, "spanId"),
+        (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"00f067aa0ba902b7","name":"x"}]}]}]}"#, "invalid trace id"),
+        (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902","name":"x"}]}]}]}"#, "invalid span id"),
+    ])
+    func badHexIDsRefuseTheirSpan(body: String, mentions: String) throws {
+        let read = OTLPMapping.readSpans(from: try OTLPJSON.decodeRequest(Data(body.utf8)))
+        #expect(read.spans.isEmpty)
+        #expect(read.rejections.count == 1 && read.rejections[0].contains(mentions), "\(read.rejections)")
+    }
+
+    @Test(arguments: [
         (#"{"resourceSpans": 3}"#, "ExportTraceServiceRequest"),
         ("not json", "not valid JSON"),
         ("[1,2]", "not a JSON object"),

@@ -264,6 +264,12 @@ struct HostileInputTests {
         let (jsonStatus, jsonBody) = try await viewer.post(Array(json), contentType: "application/json")
         #expect(jsonStatus == 200)
         #expect(jsonBody.contains(#""rejectedSpans":"1""#), "\(jsonBody)")
+        // In OTLP/JSON, an id that is not hex of the right length refuses only its span, as in protobuf.
+        let badHex = String(decoding: json, as: UTF8.self).replacingOccurrences(of: "\"spanId\":\"4444444444444444\"", with: "\"spanId\":\"xyz\"")
+        #expect(badHex.contains("xyz"))
+        let (hexStatus, hexBody) = try await viewer.post(Array(badHex.utf8), contentType: "application/json")
+        #expect(hexStatus == 200)
+        #expect(hexBody.contains(#""rejectedSpans":"2""#), "the zero id and the bad hex: \(hexBody)")
         await viewer.stop()
     }
 
@@ -302,6 +308,10 @@ struct HostileInputTests {
         #expect(page.headers["content-security-policy"]?.contains("unsafe-inline") == true ? !page.headers["content-security-policy"]!.contains("script-src 'self' 'unsafe-inline'") : true)
         #expect(page.headers["x-content-type-options"] == "nosniff")
         #expect(page.headers["x-frame-options"] == "DENY")
+        // The same headers on answers the router makes itself (an unknown path).
+        let missing = try await viewer.query("/no/such/page")
+        #expect(missing.status == 404)
+        #expect(missing.headers["content-security-policy"] != nil && missing.headers["x-frame-options"] == "DENY")
         // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own name as Host.
         let rebound = try await RawHTTPResponse.exchange(
             port: viewer.queryPort, "GET /api/services HTTP/1.1\r\nHost: evil.example:\(viewer.queryPort)\r\nConnection: close\r\n\r\n")
@@ -322,6 +332,11 @@ struct HostileInputTests {
             "POST /api/transform HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nSec-Fetch-Site: cross-site\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n",
             body: body)
         #expect(crossSite.status == 403)
+        let foreignOrigin = try await RawHTTPResponse.exchange(
+            port: viewer.queryPort,
+            "POST /api/transform HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nOrigin: http://evil.example\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n",
+            body: body)
+        #expect(foreignOrigin.status == 403)
         await viewer.stop()
 
         let guarded = try await RunningViewer(token: "s3cret")
@@ -330,6 +345,18 @@ struct HostileInputTests {
         #expect(redirect.status == 303)
         #expect(redirect.headers["location"] == "/", "never a redirect to another host: \(redirect.headers)")
         await guarded.stop()
+    }
+
+    @Test func aTraceNamedManyTimesIsAnsweredOnce() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write([Self.span("once", id: 1)])
+        let repeated = Array(repeating: "traceID=\(Self.traceID.hexString)", count: 500).joined(separator: "&")
+        let (status, body) = try await viewer.get("/api/traces?\(repeated)")
+        #expect(status == 200)
+        #expect((body["data"] as? [Any])?.count == 1)
+        let many = (1...101).map { "traceID=\(String($0, radix: 16))" }.joined(separator: "&")
+        #expect(try await viewer.get("/api/traces?\(many)").status == 400, "at most 100 distinct trace ids")
+        await viewer.stop()
     }
 
     @Test func pruningBySizeMakesProgressWhenEverySpanHasTheSameStartTime() async throws {

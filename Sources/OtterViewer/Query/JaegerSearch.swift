@@ -16,15 +16,25 @@ enum JaegerSearch {
     /// The most traces one search returns.
     static let maximumLimit = 10_000
 
+    /// The most trace ids one `/api/traces?traceID=...` names (the Jaeger UI's compare view sends two).
+    static let maximumTraceIDs = 100
+
     static func parse(_ parameters: QueryParameters, nowNanoseconds: UInt64) throws -> Request {
         // Checked as Jaeger checks them, whatever the kind of search (`raw` changes nothing here: see JaegerQueryAPI).
         if let raw = parameters.get("raw"), !raw.isEmpty { _ = try UntrustedValue.bool("raw", raw) }
         let traceIDs = parameters.getAll("traceID")
         if !traceIDs.isEmpty {
-            return .traceIDs(try traceIDs.map { text in
+            // Each trace once, however often it is named, and a bounded number of them: one request, bounded work.
+            var seen = Set<TraceID>()
+            var ids: [TraceID] = []
+            for text in traceIDs {
                 guard let id = TraceIDText.parse(text) else { throw InvalidParameter("cannot parse traceID param: \(text.prefix(80))") }
-                return id
-            })
+                if seen.insert(id).inserted { ids.append(id) }
+            }
+            guard ids.count <= maximumTraceIDs else {
+                throw InvalidParameter("too many traceID params: \(ids.count) (at most \(maximumTraceIDs))")
+            }
+            return .traceIDs(ids)
         }
         guard let service = parameters.get("service"), !service.isEmpty else {
             throw InvalidParameter("parameter 'service' is required")

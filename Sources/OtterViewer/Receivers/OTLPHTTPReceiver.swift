@@ -23,6 +23,9 @@ public struct OTLPHTTPReceiver: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
     }
 
+    /// The longest a request body may take to arrive.
+    static let bodyDeadline = Duration.seconds(60)
+
     enum Encoding {
         case protobuf, json
     }
@@ -89,8 +92,23 @@ public struct OTLPHTTPReceiver: Sendable {
             throw Rejection(status: .contentTooLarge, message: "request body of \(length) bytes exceeds \(maximumBodyBytes) bytes")
         }
         var body: ByteBuffer
+        let limit = maximumBodyBytes
         do {
-            body = try await request.body.collect(upTo: maximumBodyBytes)
+            // A body that trickles in (a byte every few seconds) is cut off: the connection is not held forever.
+            body = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await request.body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(for: Self.bodyDeadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let body = first else {
+                    throw Rejection(status: .requestTimeout, message: "request body not received within \(Self.bodyDeadline)")
+                }
+                return body
+            }
+        } catch let rejection as Rejection {
+            throw rejection
         } catch {
             throw Rejection(status: .contentTooLarge, message: "request body exceeds \(maximumBodyBytes) bytes")
         }

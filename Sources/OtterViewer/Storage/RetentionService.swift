@@ -26,8 +26,12 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
+    /// The reserve file kept for a full disk: 4 MB, or an eighth of the size bound if that is smaller; it counts
+    /// against the bound.
+    var reserveBytes: Int { store.path == nil ? 0 : min(SQLiteTraceStore.reserveBytes, maximumBytes / 8) }
+
     public func run() async throws {
-        store.makeReserve()
+        store.makeReserve(bytes: reserveBytes)
         let clock = ContinuousClock()
         var nextRetentionPass = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -58,14 +62,14 @@ public struct RetentionService: Service {
         if outOfSpace && deleted == 0 {
             deleted += try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
         }
-        while try await store.sizeInBytes() > maximumBytes {
+        while try await store.sizeInBytes() + reserveBytes > maximumBytes {
             let removed = try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
             try await store.checkpoint()
             deleted += removed
             if removed == 0 { break }
         }
         if deleted > 0 || outOfSpace { try? await store.checkpoint() }
-        if outOfSpace { store.makeReserve() }
+        if outOfSpace { store.makeReserve(bytes: reserveBytes) }
         if deleted > 0 { logger.info("pruned the store", metadata: ["spans": "\(deleted)"]) }
         return deleted
     }

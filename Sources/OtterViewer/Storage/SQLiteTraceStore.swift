@@ -929,24 +929,28 @@ public final class SQLiteTraceStore: TraceStore {
             || error.resultCode == .SQLITE_IOERR
     }
 
-    /// A file of ``reserveBytes`` kept next to the database: deleted when the disk is full so that deleting spans
-    /// (which needs room in the write-ahead log) can run, then made again.
+    /// The largest reserve file: see ``makeReserve(bytes:)``.
     public static let reserveBytes = 4 << 20
 
     var reservePath: String? { path.map { $0 + ".reserve" } }
 
-    /// Makes the reserve file if it is missing and there is room; false when it could not be made.
+    /// Makes a reserve file of `bytes` next to the database if it is missing and
+    /// there is room; false when it could not be made. It is deleted when the disk is full so that deleting spans
+    /// (which needs room in the write-ahead log) can run, then made again.
     @discardableResult
-    public func makeReserve() -> Bool {
-        guard let reservePath else { return false }
+    public func makeReserve(bytes: Int = reserveBytes) -> Bool {
+        guard let reservePath, bytes > 0 else { return false }
         if FileManager.default.fileExists(atPath: reservePath) { return true }
         guard FileManager.default.createFile(atPath: reservePath, contents: nil), let handle = FileHandle(forWritingAtPath: reservePath) else {
             return false
         }
         defer { try? handle.close() }
         do {
-            let chunk = Data(count: 1 << 20)
-            for _ in 0..<(Self.reserveBytes >> 20) { try handle.write(contentsOf: chunk) }
+            var remaining = bytes
+            while remaining > 0 {
+                try handle.write(contentsOf: Data(count: min(remaining, 1 << 20)))
+                remaining -= min(remaining, 1 << 20)
+            }
             try handle.synchronize()
             return true
         } catch {

@@ -183,7 +183,7 @@ public struct ViewerUI: Sendable {
             minDuration: form.get("minDuration") ?? "", maxDuration: form.get("maxDuration") ?? "", limit: form.get("limit") ?? "20",
             message: nil, results: [], hasResults: false, searched: !service.isEmpty)
         guard !service.isEmpty else {
-            page.message = "No traces stored yet: send spans over OTLP to this viewer (ports 4317 and 4318)."
+            page.message = "No traces stored yet: send spans over OTLP to this viewer (OTLP/gRPC and OTLP/HTTP ports, printed when it started)."
             return page
         }
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
