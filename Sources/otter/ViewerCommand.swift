@@ -48,6 +48,7 @@ struct ViewerCommand: AsyncParsableCommand {
         let maximumBytes: Int
         do {
             retentionNanoseconds = try UntrustedValue.duration("--retention", retention)
+            guard retentionNanoseconds > 0 else { throw InvalidParameter(name: "--retention", detail: "0 would delete every span: give a duration like 72h") }
             maximumBytes = try UntrustedValue.byteSize("--max-size", maxSize)
         } catch let invalid as InvalidParameter {
             throw ValidationError(invalid.description)

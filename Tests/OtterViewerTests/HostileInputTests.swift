@@ -164,6 +164,8 @@ struct HostileInputTests {
         #expect(try UntrustedValue.timestamp("t", "9223372036854775807", unitNanoseconds: 1_000) == UntrustedValue.maximumNanoseconds)
         #expect(try UntrustedValue.timestamp("t", "-5", unitNanoseconds: 1_000) == 0)
         #expect(RFC3339.nanoseconds("2600-01-01T00:00:00Z") == UntrustedValue.maximumNanoseconds, "after 2262: the latest instant")
+        #expect(RFC3339.nanoseconds("2020-02-30T00:00:00Z") == nil && RFC3339.nanoseconds("2020-01-01T00:00:60Z") == nil)
+        #expect(RFC3339.nanoseconds("2020-01-01T00:00:00+99:99") == nil && RFC3339.nanoseconds("2020-02-29T00:00:00Z") != nil)
         #expect(RFC3339.nanoseconds("2262-04-11T23:47:16.854775807Z") == UInt64(Int64.max))
     }
 
@@ -345,6 +347,16 @@ struct HostileInputTests {
         #expect(redirect.status == 303)
         #expect(redirect.headers["location"] == "/", "never a redirect to another host: \(redirect.headers)")
         await guarded.stop()
+    }
+
+    /// Orphans are spans whose named parent is missing; a second span without any parent is a root, not an orphan.
+    @Test func orphanSpansAreThoseWhoseParentIsMissing() {
+        let spans = [
+            Self.span("root", id: 1), Self.span("another root", id: 2), Self.span("child", id: 3, parent: 1),
+            Self.span("orphan", id: 4, parent: 99),
+        ]
+        #expect(TraceSummary(spans: spans).orphanSpanCount == 1)
+        #expect(TraceSummary(spans: spans).rootOperationName == "root")
     }
 
     @Test func aTraceNamedManyTimesIsAnsweredOnce() async throws {

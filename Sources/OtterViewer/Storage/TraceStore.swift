@@ -81,7 +81,7 @@ public struct TraceSummary: Sendable, Equatable {
     public var endTimeNanoseconds: UInt64
     public var spanCount: Int
     public var errorSpanCount: Int
-    /// Spans whose parent is not stored (the root excepted): a sign of an incomplete trace.
+    /// Spans that name a parent which is not stored: a sign of an incomplete trace (spans without a parent are roots).
     public var orphanSpanCount: Int
     public var services: [ServiceSummary]
 
@@ -140,7 +140,8 @@ public struct TraceSummary: Sendable, Equatable {
         self.init(
             traceID: traceID, rootServiceName: root.service, rootOperationName: root.operation,
             startTimeNanoseconds: spans.map(\.start).min() ?? 0, endTimeNanoseconds: spans.map(\.end).max() ?? 0,
-            spanCount: spans.count, errorSpanCount: spans.filter(\.isError).count, orphanSpanCount: max(0, parentless.count - 1),
+            spanCount: spans.count, errorSpanCount: spans.filter(\.isError).count,
+            orphanSpanCount: spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? false }.count,
             services: services.values.sorted { $0.name < $1.name })
     }
 }
