@@ -186,6 +186,24 @@ public enum OTLPMapping {
     /// ids is dropped from its span and counted in ``FinishedSpan/droppedLinksCount``, as Jaeger removes it.
     public static func readSpans(from request: OTLPExportTraceServiceRequest) -> ReadSpans {
         var read = ReadSpans()
+        forEachSpan(in: request) { _, _, _, result in
+            switch result {
+            case .success(let span): read.spans.append(span)
+            case .failure(let invalid): read.rejections.append(invalid.description)
+            }
+        }
+        return read
+    }
+
+    /// Calls `body` with every span of `request`, the resource and scope spans holding it, and the span read as a
+    /// ``FinishedSpan`` or the reason it cannot be.
+    public static func forEachSpan(
+        in request: OTLPExportTraceServiceRequest,
+        _ body: (
+            Opentelemetry_Proto_Trace_V1_Span, Opentelemetry_Proto_Trace_V1_ResourceSpans, Opentelemetry_Proto_Trace_V1_ScopeSpans,
+            Result<FinishedSpan, InvalidSpan>
+        ) throws -> Void
+    ) rethrows {
         for resourceSpans in request.resourceSpans {
             let resource = Resource(
                 attributes: spanAttributes(resourceSpans.resource.attributes),
@@ -194,15 +212,18 @@ public enum OTLPMapping {
                 let scope = InstrumentationScope(
                     name: scopeSpans.scope.name, version: scopeSpans.scope.version.isEmpty ? nil : scopeSpans.scope.version)
                 for otlp in scopeSpans.spans {
+                    let result: Result<FinishedSpan, InvalidSpan>
                     do {
-                        read.spans.append(try finishedSpan(from: otlp, resource: resource, scope: scope))
+                        result = .success(try finishedSpan(from: otlp, resource: resource, scope: scope))
+                    } catch let invalid as InvalidSpan {
+                        result = .failure(invalid)
                     } catch {
-                        read.rejections.append("\(error)")
+                        result = .failure(InvalidSpan(description: "\(error)"))
                     }
+                    try body(otlp, resourceSpans, scopeSpans, result)
                 }
             }
         }
-        return read
     }
 
     /// Every span of `request` as a ``FinishedSpan``; throws ``InvalidSpan`` for the first span that cannot be read.

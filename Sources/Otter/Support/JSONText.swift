@@ -1,7 +1,7 @@
 /// Minimal JSON text building: string escaping per RFC 8259.
-enum JSONText {
+package enum JSONText {
     /// `value` as a quoted JSON string.
-    static func quoted(_ value: String) -> String {
+    package static func quoted(_ value: String) -> String {
         var result = "\""
         result.reserveCapacity(value.utf8.count + 2)
         for scalar in value.unicodeScalars {

@@ -167,23 +167,14 @@ public final class SQLiteTraceStore: TraceStore {
     public func write(_ request: OTLPExportTraceServiceRequest) async throws -> [String] {
         var spans: [IngestSpan] = []
         var rejections: [String] = []
-        for resourceSpans in request.resourceSpans {
-            let resource = Resource(
-                attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
-                schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL)
-            for scopeSpans in resourceSpans.scopeSpans {
-                let scope = InstrumentationScope(
-                    name: scopeSpans.scope.name, version: scopeSpans.scope.version.isEmpty ? nil : scopeSpans.scope.version)
-                for otlp in scopeSpans.spans {
-                    do {
-                        let span = try OTLPMapping.finishedSpan(from: otlp, resource: resource, scope: scope)
-                        spans.append(IngestSpan(
-                            span: span,
-                            source: .init(span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope)))
-                    } catch {
-                        rejections.append("\(error)")
-                    }
-                }
+        OTLPMapping.forEachSpan(in: request) { otlp, resourceSpans, scopeSpans, result in
+            switch result {
+            case .success(let span):
+                spans.append(IngestSpan(
+                    span: span,
+                    source: .init(span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope)))
+            case .failure(let invalid):
+                rejections.append(invalid.description)
             }
         }
         try await commit(spans)
