@@ -61,7 +61,7 @@ struct ViewerCommand: AsyncParsableCommand {
             throw ValidationError("cannot open the span store at \(path) (--db): \(error)")
         }
         // One viewer per store: a second one would fight it for the write lock.
-        let lock = try StoreLock(path: path)
+        let lock = try StoreLock(path: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
         defer { lock.release() }
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
@@ -108,7 +108,7 @@ final class StoreLock: Sendable {
     let descriptor: Int32
 
     init(path: String) throws {
-        guard path != ":memory:" else {
+        guard !path.hasSuffix(":memory:") else {
             descriptor = -1
             return
         }

@@ -67,7 +67,9 @@ public struct JaegerQueryAPI: Sendable {
             // The Jaeger UI's file upload: an OTLP JSON export in, its traces in the UI's JSON out, stored nowhere.
             let body: ByteBuffer
             do {
-                body = try await request.body.collect(upTo: Self.maximumTransformBytes)
+                body = try await request.collectBody(upTo: Self.maximumTransformBytes)
+            } catch RequestBodyError.tooSlow {
+                return Self.error(.requestTimeout, "request body not received within \(Request.bodyDeadline)")
             } catch {
                 return Self.error(.contentTooLarge, "request body exceeds \(Self.maximumTransformBytes) bytes")
             }

@@ -23,9 +23,6 @@ public struct OTLPHTTPReceiver: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
     }
 
-    /// The longest a request body may take to arrive.
-    static let bodyDeadline = Duration.seconds(60)
-
     enum Encoding {
         case protobuf, json
     }
@@ -92,23 +89,10 @@ public struct OTLPHTTPReceiver: Sendable {
             throw Rejection(status: .contentTooLarge, message: "request body of \(length) bytes exceeds \(maximumBodyBytes) bytes")
         }
         var body: ByteBuffer
-        let limit = maximumBodyBytes
         do {
-            // A body that trickles in (a byte every few seconds) is cut off: the connection is not held forever.
-            body = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-                group.addTask { try await request.body.collect(upTo: limit) }
-                group.addTask {
-                    try await Task.sleep(for: Self.bodyDeadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let body = first else {
-                    throw Rejection(status: .requestTimeout, message: "request body not received within \(Self.bodyDeadline)")
-                }
-                return body
-            }
-        } catch let rejection as Rejection {
-            throw rejection
+            body = try await request.collectBody(upTo: maximumBodyBytes)
+        } catch RequestBodyError.tooSlow {
+            throw Rejection(status: .requestTimeout, message: "request body not received within \(Request.bodyDeadline)")
         } catch {
             throw Rejection(status: .contentTooLarge, message: "request body exceeds \(maximumBodyBytes) bytes")
         }
@@ -167,5 +151,31 @@ extension OTLPExportTraceServiceResponse {
         guard let first = rejections.first else { return }
         partialSuccess.rejectedSpans = Int64(rejections.count)
         partialSuccess.errorMessage = rejections.count == 1 ? first : "\(first) (and \(rejections.count - 1) more spans rejected)"
+    }
+}
+
+enum RequestBodyError: Error {
+    case tooSlow
+}
+
+extension Request {
+    /// The longest a request body may take to arrive.
+    static let bodyDeadline = Duration.seconds(60)
+
+    /// The body, up to `limit` bytes, if it arrives within ``bodyDeadline``: a body that trickles in (a byte every few
+    /// seconds) is cut off instead of holding the connection forever. Throws ``RequestBodyError/tooSlow`` or
+    /// Hummingbird's error for a body over the limit.
+    func collectBody(upTo limit: Int) async throws -> ByteBuffer {
+        let body = self.body
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: Self.bodyDeadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let collected = first else { throw RequestBodyError.tooSlow }
+            return collected
+        }
     }
 }

@@ -801,7 +801,8 @@ public final class SQLiteTraceStore: TraceStore {
                     let spanID = SpanID(bytes: block.scanner.bytes[span.spanID])
                 else { continue }
                 spansByTrace[traceID, default: [:]][spanID] = TraceSummary.SpanOutline(
-                    spanID: spanID, parentSpanID: SpanID(bytes: block.scanner.bytes[span.parentSpanID]),
+                    // An all-zero parent id means none, as when the span is read in full.
+                    spanID: spanID, parentSpanID: SpanID(bytes: block.scanner.bytes[span.parentSpanID]).flatMap { $0.isValid ? $0 : nil },
                     service: block.services[span.resourceIndex], operation: block.scanner.string(span.name),
                     start: span.startTime, end: span.endTime, isError: span.statusCode == 2)
             }
