@@ -300,41 +300,18 @@ public final class SQLiteTraceStore: TraceStore {
             var resource: Opentelemetry_Proto_Resource_V1_Resource
             var schemaURL: String
         }
-        var request = OTLPExportTraceServiceRequest()
-        var resourceIndexes: [ResourceKey: Int] = [:]
-        var scopeKeys: [[Opentelemetry_Proto_Common_V1_InstrumentationScope: Int]] = []
+        var builder = OTLPRequestBuilder<ResourceKey, Opentelemetry_Proto_Common_V1_InstrumentationScope>()
         for ingest in spans {
             let source = ingest.source ?? IngestSpan.Source(
                 span: OTLPMapping.span(for: ingest.span),
                 resource: OTLPMapping.resource(for: ingest.span.resource),
                 schemaURL: ingest.span.resource.schemaURL ?? "",
                 scope: OTLPMapping.scope(for: ingest.span.instrumentationScope))
-            let resourceKey = ResourceKey(resource: source.resource, schemaURL: source.schemaURL)
-            let resourceIndex: Int
-            if let known = resourceIndexes[resourceKey] {
-                resourceIndex = known
-            } else {
-                resourceIndex = request.resourceSpans.count
-                resourceIndexes[resourceKey] = resourceIndex
-                var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-                resourceSpans.resource = source.resource
-                resourceSpans.schemaURL = source.schemaURL
-                request.resourceSpans.append(resourceSpans)
-                scopeKeys.append([:])
-            }
-            let scopeIndex: Int
-            if let known = scopeKeys[resourceIndex][source.scope] {
-                scopeIndex = known
-            } else {
-                scopeIndex = request.resourceSpans[resourceIndex].scopeSpans.count
-                scopeKeys[resourceIndex][source.scope] = scopeIndex
-                var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-                scopeSpans.scope = source.scope
-                request.resourceSpans[resourceIndex].scopeSpans.append(scopeSpans)
-            }
-            request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].spans.append(source.span)
+            builder.append(
+                source.span, resourceKey: ResourceKey(resource: source.resource, schemaURL: source.schemaURL),
+                resource: { (source.resource, source.schemaURL) }, scopeKey: source.scope, scope: { source.scope })
         }
-        return request
+        return builder.request
     }
 
     static func insert(_ spans: [FinishedSpan], into db: Database) throws {
@@ -568,13 +545,7 @@ public final class SQLiteTraceStore: TraceStore {
         let wanted = Set(traceIDs.map(\.bytes))
         // Resources and scopes that are byte-for-byte the same are merged across blocks; a span is kept once per
         // distinct bytes under the same resource and scope (retries are exact copies).
-        struct ScopeKey: Hashable {
-            var resource: Int
-            var scope: [UInt8]
-        }
-        var resourceIndexes: [[UInt8]: Int] = [:]
-        var request = OTLPExportTraceServiceRequest()
-        var scopeIndexes: [ScopeKey: Int] = [:]
+        var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
         var seen: Set<[UInt8]> = []
         for (_, block) in blocks {
             for scanned in block.spans where wanted.contains(Array(block.scanner.bytes[scanned.traceID])) {
@@ -582,35 +553,17 @@ public final class SQLiteTraceStore: TraceStore {
                 let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
                 let schemaBytes = origin.schemaURL.map { Array(block.scanner.bytes[$0]) } ?? []
                 let resourceKey = resourceBytes + [0xFF] + schemaBytes
-                let resourceIndex: Int
-                if let known = resourceIndexes[resourceKey] {
-                    resourceIndex = known
-                } else {
-                    resourceIndex = request.resourceSpans.count
-                    resourceIndexes[resourceKey] = resourceIndex
-                    var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-                    resourceSpans.resource = try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes)
-                    resourceSpans.schemaURL = block.scanner.string(origin.schemaURL ?? 0..<0)
-                    request.resourceSpans.append(resourceSpans)
-                }
                 let scopeBytes = origin.scopes[scanned.scopeIndex].map { Array(block.scanner.bytes[$0]) } ?? []
-                let scopeKey = ScopeKey(resource: resourceIndex, scope: scopeBytes)
-                let scopeIndex: Int
-                if let known = scopeIndexes[scopeKey] {
-                    scopeIndex = known
-                } else {
-                    scopeIndex = request.resourceSpans[resourceIndex].scopeSpans.count
-                    scopeIndexes[scopeKey] = scopeIndex
-                    var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-                    scopeSpans.scope = try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes)
-                    request.resourceSpans[resourceIndex].scopeSpans.append(scopeSpans)
+                guard seen.insert(resourceKey + [0xFE] + scopeBytes + [0xFD] + Array(block.scanner.bytes[scanned.range])).inserted else {
+                    continue
                 }
-                let spanBytes = Array(block.scanner.bytes[scanned.range])
-                guard seen.insert(resourceKey + [0xFE] + scopeBytes + [0xFD] + spanBytes).inserted else { continue }
-                request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].spans.append(try block.scanner.decodeSpan(scanned))
+                try builder.append(
+                    block.scanner.decodeSpan(scanned), resourceKey: resourceKey,
+                    resource: { (try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes), String(decoding: schemaBytes, as: UTF8.self)) },
+                    scopeKey: scopeBytes, scope: { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes) })
             }
         }
-        return request
+        return builder.request
     }
 
     public func services() async throws -> [String] {
@@ -1010,5 +963,43 @@ enum SearchTerm {
         case .bool(let bool): return bool ? "true" : "false"
         default: return ConsoleSpanExporter.valueText(attribute)
         }
+    }
+}
+
+/// Builds an `ExportTraceServiceRequest` span by span: spans with equal resource keys share one `ResourceSpans`, and
+/// within it spans with equal scope keys one `ScopeSpans`, in first-seen order. Resources and scopes are made only
+/// when first needed.
+struct OTLPRequestBuilder<ResourceKey: Hashable, ScopeKey: Hashable> {
+    private(set) var request = OTLPExportTraceServiceRequest()
+    private var resourceIndexes: [ResourceKey: Int] = [:]
+    private var scopeIndexes: [[ScopeKey: Int]] = []
+
+    mutating func append(
+        _ span: Opentelemetry_Proto_Trace_V1_Span,
+        resourceKey: ResourceKey, resource: () throws -> (Opentelemetry_Proto_Resource_V1_Resource, String),
+        scopeKey: ScopeKey, scope: () throws -> Opentelemetry_Proto_Common_V1_InstrumentationScope
+    ) rethrows {
+        let resourceIndex: Int
+        if let known = resourceIndexes[resourceKey] {
+            resourceIndex = known
+        } else {
+            var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+            (resourceSpans.resource, resourceSpans.schemaURL) = try resource()
+            resourceIndex = request.resourceSpans.count
+            resourceIndexes[resourceKey] = resourceIndex
+            request.resourceSpans.append(resourceSpans)
+            scopeIndexes.append([:])
+        }
+        let scopeIndex: Int
+        if let known = scopeIndexes[resourceIndex][scopeKey] {
+            scopeIndex = known
+        } else {
+            var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+            scopeSpans.scope = try scope()
+            scopeIndex = request.resourceSpans[resourceIndex].scopeSpans.count
+            scopeIndexes[resourceIndex][scopeKey] = scopeIndex
+            request.resourceSpans[resourceIndex].scopeSpans.append(scopeSpans)
+        }
+        request.resourceSpans[resourceIndex].scopeSpans[scopeIndex].spans.append(span)
     }
 }
