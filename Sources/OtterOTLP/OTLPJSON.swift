@@ -384,7 +384,8 @@ public enum OTLPJSON {
         return result
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    /// The value of one ASCII hex digit.
+    package static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10

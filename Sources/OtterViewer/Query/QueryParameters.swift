@@ -1,4 +1,5 @@
 import Hummingbird
+import OtterOTLP
 
 /// A request's query string read as `application/x-www-form-urlencoded`, the way browsers, the Jaeger UI,
 /// Grafana and Python `requests` write it: `+` is a space, `%XX` is a byte, and a name may repeat. Invalid
@@ -50,8 +51,8 @@ struct QueryParameters: Sendable {
             let byte = utf8[index]
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count, let high = hexDigit(utf8[index + 1]),
-                let low = hexDigit(utf8[index + 2])
+            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count, let high = OTLPJSON.hexValue(utf8[index + 1]),
+                let low = OTLPJSON.hexValue(utf8[index + 2])
             {
                 bytes.append(high << 4 | low)
                 index += 2
@@ -61,14 +62,5 @@ struct QueryParameters: Sendable {
             index += 1
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
