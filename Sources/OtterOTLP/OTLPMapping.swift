@@ -237,16 +237,16 @@ public enum OTLPMapping {
         from otlp: Opentelemetry_Proto_Trace_V1_Span, resource: Resource, scope: InstrumentationScope
     ) throws -> FinishedSpan {
         guard let traceID = TraceID(bytes: otlp.traceID), traceID.isValid else {
-            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid trace id (\(otlp.traceID.count) bytes\(otlp.traceID.count == 16 ? ", all zero" : ""))")
+            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid trace id (\(idProblem(otlp.traceID, length: 16)))")
         }
         guard let spanID = SpanID(bytes: otlp.spanID), spanID.isValid else {
-            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid span id (\(otlp.spanID.count) bytes\(otlp.spanID.count == 8 ? ", all zero" : ""))")
+            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid span id (\(idProblem(otlp.spanID, length: 8)))")
         }
         var parent: OtterSpanContext?
         // An empty or all-zero parent id means a root span (some SDKs write eight zero bytes).
         if !otlp.parentSpanID.isEmpty, !otlp.parentSpanID.allSatisfy({ $0 == 0 }) {
             guard let parentID = SpanID(bytes: otlp.parentSpanID) else {
-                throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid parent span id (\(otlp.parentSpanID.count) bytes)")
+                throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid parent span id (\(idProblem(otlp.parentSpanID, length: 8)))")
             }
             parent = OtterSpanContext(
                 traceID: traceID, spanID: parentID, traceFlags: TraceFlags(rawValue: UInt8(truncatingIfNeeded: otlp.flags) & 0x01),
@@ -294,6 +294,14 @@ public enum OTLPMapping {
             droppedLinksCount: Int(otlp.droppedLinksCount) + otlp.links.count - links.count,
             resource: resource,
             instrumentationScope: scope)
+    }
+
+    /// What is wrong with an id of `length` bytes. (OTLP/JSON ids that are not hex of the right length arrive here as one
+    /// byte: see ``OTLPJSON``.)
+    static func idProblem(_ id: Data, length: Int) -> String {
+        if id.count == length { return "all zero" }
+        if id.isEmpty { return "missing" }
+        return "\(id.count) bytes, not \(length); in OTLP/JSON, \(length * 2) hex digits"
     }
 
     static func spanKind(_ kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind) -> SpanKind {
