@@ -46,6 +46,11 @@ public struct RetentionService: Service {
         }
     }
 
+    /// Deletes the oldest tenth of the blocks (at least one); returns the number of spans deleted.
+    private func deleteOldestTenth() async throws -> Int {
+        try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+    }
+
     /// One pruning pass; returns the number of spans deleted.
     @discardableResult
     public func pruneOnce(nowNanoseconds: UInt64, byAge: Bool = true) async throws -> Int {
@@ -60,10 +65,10 @@ public struct RetentionService: Service {
             deleted += try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
         }
         if outOfSpace && deleted == 0 {
-            deleted += try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+            deleted += try await deleteOldestTenth()
         }
         while try await store.sizeInBytes() + reserveBytes > maximumBytes {
-            let removed = try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+            let removed = try await deleteOldestTenth()
             try await store.checkpoint()
             deleted += removed
             if removed == 0 { break }

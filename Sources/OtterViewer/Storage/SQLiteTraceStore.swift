@@ -251,11 +251,6 @@ public final class SQLiteTraceStore: TraceStore {
         }
     }
 
-    /// How many blocks are stored (for tests and diagnostics).
-    func blockCount() async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM span_block") ?? 0 }
-    }
-
     /// A block ready to insert: its spans, in start order, and their deflated OTLP encoding.
     struct EncodedBlock {
         var spans: [FinishedSpan]
@@ -915,21 +910,6 @@ public final class SQLiteTraceStore: TraceStore {
         try await database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
         guard let pool = database as? DatabasePool else { return }
         try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-    }
-
-    /// The start time of the oldest stored span, if any.
-    public func oldestStartTime() async throws -> UInt64? {
-        try await database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(minStartTime) FROM span_block").map { UInt64(bitPattern: $0) }
-        }
-    }
-
-    /// The earliest cutoff at which ``deleteSpans(startedBefore:)`` deletes something: just after the end of
-    /// the block that ends first.
-    public func earliestEffectiveDeletionCutoff() async throws -> UInt64? {
-        try await database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(maxStartTime) FROM span_block").map { UInt64(bitPattern: $0) + 1 }
-        }
     }
 }
 
