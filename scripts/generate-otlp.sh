@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates Sources/OtterOTLP/Generated from the OTLP .proto files in ../shared/otlp-proto.
+# Regenerates Sources/OtterOTLP/Generated from the OTLP .proto files in Protos/ (committed, Apache-2.0).
 # Needs protoc (Debian: protobuf-compiler), protoc-gen-swift built from apple/swift-protobuf 1.39.0 and
 # protoc-gen-grpc-swift-2 built from grpc/grpc-swift-protobuf 2.4.1:
 #   swift build -c release --product protoc-gen-swift            (in a checkout of swift-protobuf)
 #   swift build -c release --product protoc-gen-grpc-swift-2     (in a checkout of grpc-swift-protobuf)
+# The generated types have `package` visibility: they are shared by Otter's targets, not public API.
 # CI never runs this: the generated code is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-proto_root="${OTLP_PROTO_ROOT:-../shared/otlp-proto}"
+proto_root=Protos
 plugin="${PROTOC_GEN_SWIFT:?set PROTOC_GEN_SWIFT to the protoc-gen-swift binary}"
 grpc_plugin="${PROTOC_GEN_GRPC_SWIFT:?set PROTOC_GEN_GRPC_SWIFT to the protoc-gen-grpc-swift-2 binary}"
 out=Sources/OtterOTLP/Generated
@@ -15,7 +16,7 @@ rm -f "$out"/*.pb.swift "$out"/*.grpc.swift
 protoc -I "$proto_root" \
     --plugin=protoc-gen-swift="$plugin" \
     --swift_out="$out" \
-    --swift_opt=Visibility=Public,FileNaming=PathToUnderscores \
+    --swift_opt=Visibility=Package,FileNaming=PathToUnderscores \
     opentelemetry/proto/common/v1/common.proto \
     opentelemetry/proto/resource/v1/resource.proto \
     opentelemetry/proto/trace/v1/trace.proto \
@@ -23,6 +24,6 @@ protoc -I "$proto_root" \
 protoc -I "$proto_root" \
     --plugin=protoc-gen-grpc-swift-2="$grpc_plugin" \
     --grpc-swift-2_out="$out" \
-    --grpc-swift-2_opt=Visibility=Public,Client=true,Server=true,FileNaming=PathToUnderscores \
+    --grpc-swift-2_opt=Visibility=Package,Client=true,Server=true,FileNaming=PathToUnderscores \
     opentelemetry/proto/collector/trace/v1/trace_service.proto
 echo "generated: $(ls "$out")"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Prints the number of public symbols per library module (from the debug build's modules; run `swift build` first)
+# and, with --list, the symbols themselves: the public API as users see it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+modules=.build/debug/Modules
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+includes=()
+# C modules of the dependencies: their include folders and the module maps the build wrote.
+for dir in .build/checkouts/*/Sources/*/include .build/checkouts/*/Sources/*/*/include; do
+    [ -d "$dir" ] && includes+=(-Xcc "-I$dir")
+done
+for map in .build/debug/*.build/module.modulemap .build/checkouts/GRDB.swift/Sources/GRDBSQLite/module.modulemap; do
+    case "$map" in *-tool.build/*) continue ;; esac
+    includes+=(-Xcc "-fmodule-map-file=$map")
+done
+for module in ${OTTER_MODULES:-Otter OtterOTLP OtterViewer}; do
+    swift symbolgraph-extract -module-name "$module" -I "$modules" "${includes[@]}" \
+        -target "$(uname -m)-unknown-linux-gnu" -minimum-access-level public -skip-synthesized-members \
+        -output-dir "$out"
+    python3 - "$out/$module.symbols.json" "${1:-}" <<'PY'
+import json, sys
+graph = json.load(open(sys.argv[1]))
+symbols = sorted(".".join(s["pathComponents"]) + " (" + s["kind"]["identifier"].removeprefix("swift.") + ")" for s in graph["symbols"])
+print(f"{graph['module']['name']}: {len(symbols)} public symbols")
+if sys.argv[2] == "--list":
+    for symbol in symbols: print("  " + symbol)
+PY
+done
