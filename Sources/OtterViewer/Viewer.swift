@@ -20,10 +20,17 @@ public struct Viewer: Sendable {
         public var maximumRequestBytes: Int
         /// An HTTP connection with no request for this long is closed.
         public var idleTimeout: Duration
+        /// With a ``SQLiteTraceStore``: spans that started longer ago are deleted (checked every minute); nil (the
+        /// default) keeps them. `otter viewer` sets 72 hours.
+        public var retention: Duration?
+        /// With a ``SQLiteTraceStore``: the oldest spans are deleted while the store (with its write-ahead log) is larger
+        /// (checked every 2 seconds); nil (the default) sets no bound. `otter viewer` sets 1 GB.
+        public var maximumStoreBytes: Int?
 
         public init(
             bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
-            token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60)
+            token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
+            retention: Duration? = nil, maximumStoreBytes: Int? = nil
         ) {
             self.bindAddress = bindAddress
             self.otlpGRPCPort = otlpGRPCPort
@@ -32,6 +39,8 @@ public struct Viewer: Sendable {
             self.token = token
             self.maximumRequestBytes = maximumRequestBytes
             self.idleTimeout = idleTimeout
+            self.retention = retention
+            self.maximumStoreBytes = maximumStoreBytes
         }
     }
 
@@ -68,7 +77,7 @@ public struct Viewer: Sendable {
         address == "localhost" || address == "::1" || address == "[::1]" || address.hasPrefix("127.")
     }
 
-    /// The listeners; `onListening` receives ("otlp-grpc", "otlp-http" or "query", port) as each starts.
+    /// The listeners, and the store's retention (``Configuration/retention``); `onListening` receives ("otlp-grpc", "otlp-http" or "query", port) as each starts.
     public func makeServices(
         logger: Logger, onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
@@ -105,7 +114,13 @@ public struct Viewer: Sendable {
             services: [OTLPGRPCReceiver(store: store)],
             interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
         let address = configuration.bindAddress
-        return [
+        var retention: [any Service] = []
+        if let store = store as? SQLiteTraceStore, configuration.retention != nil || configuration.maximumStoreBytes != nil {
+            retention.append(
+                RetentionService(
+                    store: store, retention: configuration.retention, maximumBytes: configuration.maximumStoreBytes ?? .max, logger: logger))
+        }
+        return retention + [
             NamedListener(name: "OTLP/HTTP", address: Self.authority(address, port: configuration.otlpHTTPPort), flag: "--otlp-http-port", listener: ingest),
             NamedListener(name: "the query API and UI", address: Self.authority(address, port: configuration.queryPort), flag: "--ui-port", listener: query),
             NamedListener(

@@ -74,7 +74,8 @@ struct ViewerCommand: AsyncParsableCommand {
         }
         let viewer = try Viewer(
             configuration: .init(
-                bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort, token: token),
+                bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort, token: token,
+                retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumStoreBytes: maximumBytes),
             store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
@@ -86,9 +87,7 @@ struct ViewerCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         FileHandle.standardOutput.write(Data("otter viewer: spans stored in \(path)\n".utf8))
-        let retentionService = RetentionService(
-            store: store, retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumBytes: maximumBytes, logger: logger)
-        var configurations = (services + [retentionService]).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         // Started by `otter demo`: stop when the demo is gone, however it ended (even kill -9).
         if let parentPid {
             configurations.append(.init(service: ParentWatch(parentPID: parentPid), successTerminationBehavior: .gracefullyShutdownGroup))

@@ -15,17 +15,14 @@ struct FailingWritesStore: TraceStore {
 
     let reads: SQLiteTraceStore
 
-    func write(_ spans: [FinishedSpan]) async throws { throw DiskFull() }
-    func trace(_ traceID: TraceID) async throws -> [FinishedSpan] { try await reads.trace(traceID) }
+    func write(_ traces: OTLPTraces) async throws -> [String] { throw DiskFull() }
+    func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
     func services() async throws -> [String] { try await reads.services() }
     func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] { try await reads.operations(service: service) }
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { try await reads.findTraceIDs(query) }
     func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { try await reads.summaries(traceIDs) }
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
-    }
-    func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int {
-        try await reads.deleteSpans(startedBefore: cutoffNanoseconds)
     }
 }
 

@@ -92,7 +92,7 @@ public struct JaegerQueryAPI: Sendable {
             switch search {
             case .traceIDs(let ids):
                 // Jaeger answers 200 with what it found, and an error entry per trace it did not.
-                let traces = JaegerTrace.traces(from: try await store.otlpTraces(ids), in: ids)
+                let traces = JaegerTrace.traces(from: try await store.traces(ids).request, in: ids)
                 let found = Set(traces.map(\.traceID))
                 let missing = ids.map(TraceIDText.jaeger).filter { !found.contains($0) }
                 return Self.json(JaegerEnvelope(
@@ -100,7 +100,7 @@ public struct JaegerQueryAPI: Sendable {
                     errors: missing.isEmpty ? nil : missing.map { .init(code: nil, msg: "trace not found", traceID: $0) }))
             case .query(let query):
                 let ids = try await store.findTraceIDs(query)
-                let traces = JaegerTrace.traces(from: try await store.otlpTraces(ids), in: ids)
+                let traces = JaegerTrace.traces(from: try await store.traces(ids).request, in: ids)
                 return Self.json(JaegerEnvelope(data: traces, total: 0))
             }
         }
@@ -114,7 +114,7 @@ public struct JaegerQueryAPI: Sendable {
             } catch let invalid as InvalidParameter {
                 return Self.error(.badRequest, invalid.description)
             }
-            let traces = JaegerTrace.traces(from: try await store.otlpTraces([traceID]))
+            let traces = JaegerTrace.traces(from: try await store.traces([traceID]).request)
             guard !traces.isEmpty else { return Self.error(.notFound, "trace not found") }
             return Self.json(JaegerEnvelope(data: traces, total: 0))
         }

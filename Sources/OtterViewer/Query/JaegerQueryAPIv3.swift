@@ -53,13 +53,13 @@ public struct JaegerQueryAPIv3: Sendable {
             } catch let invalid as InvalidParameter {
                 return Self.error(.badRequest, invalid.apiV3Description)
             }
-            let trace = try await store.otlpTraces([traceID])
+            let trace = try await store.traces([traceID]).request
             guard !trace.resourceSpans.isEmpty else { return Self.error(.notFound, "No traces found") }
             return Self.result(trace)
         }
         router.get("/api/v3/traces") { request, _ -> Response in
             try await Self.answeringSearch(request) { query in
-                let traces = try await store.otlpTraces(try await store.findTraceIDs(query))
+                let traces = try await store.traces(try await store.findTraceIDs(query)).request
                 guard !traces.resourceSpans.isEmpty else { return Self.error(.notFound, "No traces found") }
                 return Self.result(traces)
             }

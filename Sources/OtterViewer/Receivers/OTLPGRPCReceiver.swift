@@ -19,7 +19,7 @@ public struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceServ
     ) async throws -> OTLPExportTraceServiceResponse {
         let rejections: [String]
         do {
-            rejections = try await store.write(request)
+            rejections = try await store.write(OTLPTraces(request))
         } catch {
             // UNAVAILABLE is retryable: the exporter keeps the spans and sends them again.
             throw RPCError(code: .unavailable, message: "spans not stored, retry later: \(error)")

@@ -51,7 +51,7 @@ public struct OTLPHTTPReceiver: Sendable {
                 let exportRequest = try Self.decode(body, encoding)
                 let rejections: [String]
                 do {
-                    rejections = try await store.write(exportRequest)
+                    rejections = try await store.write(OTLPTraces(exportRequest))
                 } catch {
                     // The store failed (disk full, I/O error): 503 is retryable under the OTLP specification, so the
                     // exporter keeps the spans and sends them again instead of dropping them.

@@ -6,16 +6,17 @@ import Tracing
 /// use plus the write-ahead log) or a write failed for lack of space, and then deletes the oldest tenth of the blocks
 /// until it fits; every `retentionInterval` it also deletes spans older than `retention`. When the disk itself is
 /// full, it first gives the store's reserve file back so that the deletion can run, so ingest recovers by itself.
-public struct RetentionService: Service {
-    public let store: SQLiteTraceStore
-    public let retention: Duration
-    public let maximumBytes: Int
-    public let interval: Duration
-    public let retentionInterval: Duration
+package struct RetentionService: Service {
+    package let store: SQLiteTraceStore
+    /// Nil keeps spans of every age.
+    package let retention: Duration?
+    package let maximumBytes: Int
+    package let interval: Duration
+    package let retentionInterval: Duration
     let logger: Logger
 
-    public init(
-        store: SQLiteTraceStore, retention: Duration, maximumBytes: Int, interval: Duration = .seconds(2),
+    package init(
+        store: SQLiteTraceStore, retention: Duration?, maximumBytes: Int, interval: Duration = .seconds(2),
         retentionInterval: Duration = .seconds(60), logger: Logger
     ) {
         self.store = store
@@ -30,7 +31,7 @@ public struct RetentionService: Service {
     /// against the bound.
     var reserveBytes: Int { store.path == nil ? 0 : min(SQLiteTraceStore.reserveBytes, maximumBytes / 8) }
 
-    public func run() async throws {
+    package func run() async throws {
         store.makeReserve(bytes: reserveBytes)
         let clock = ContinuousClock()
         var nextRetentionPass = clock.now
@@ -53,14 +54,14 @@ public struct RetentionService: Service {
 
     /// One pruning pass; returns the number of spans deleted.
     @discardableResult
-    public func pruneOnce(nowNanoseconds: UInt64, byAge: Bool = true) async throws -> Int {
+    package func pruneOnce(nowNanoseconds: UInt64, byAge: Bool = true) async throws -> Int {
         let outOfSpace = store.takeOutOfSpace()
         if outOfSpace {
             // Deleting needs room in the write-ahead log: give back the reserve first.
             store.releaseReserve()
         }
         var deleted = 0
-        if byAge {
+        if byAge, let retention {
             let retentionNanoseconds = UInt64(clamping: max(retention.components.seconds, 0)) * 1_000_000_000
             deleted += try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
         }

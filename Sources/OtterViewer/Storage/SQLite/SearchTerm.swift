@@ -1,0 +1,38 @@
+import Otter
+import Tracing
+
+/// The attribute index's terms: a stable 64-bit FNV-1a hash of service, key and value, so one index lookup
+/// answers "a span of this service has this attribute".
+enum SearchTerm {
+    static func hash(service: String, key: String, value: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ text: String) {
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            hash ^= 0xff
+            hash = hash &* 0x100_0000_01b3
+        }
+        mix(service)
+        mix(key)
+        mix(value)
+        return Int64(bitPattern: hash)
+    }
+
+    /// An attribute value as the text Jaeger's tag search compares with: `200`, `true`, `0.5`, `text`.
+    static func text(_ attribute: SpanAttribute) -> String {
+        switch attribute {
+        case .string(let string): return string
+        case .stringConvertible(let convertible): return convertible.description
+        case .int32(let int): return String(int)
+        case .int64(let int): return String(int)
+        case .double(let double): return String(double)
+        case .bool(let bool): return bool ? "true" : "false"
+        default: return ConsoleSpanExporter.valueText(attribute)
+        }
+    }
+}
+
+/// Builds an `ExportTraceServiceRequest` span by span: spans with equal resource keys share one `ResourceSpans`, and
+/// within it spans with equal scope keys one `ScopeSpans`, in first-seen order. Resources and scopes are made only

@@ -1,0 +1,102 @@
+import Otter
+import OtterOTLP
+import Tracing
+
+/// What the indexes learn from one block of spans, computed without a database: the traces it holds, the attribute
+/// terms, per-operation time and duration ranges, and the calls between services (resolved when both spans are in
+/// the block, otherwise kept as the remote halves that the dependency query joins).
+struct SpanBlockIndex: Equatable {
+    struct Operation: Hashable {
+        var service: String
+        var name: String
+        /// The OTLP span kind number.
+        var kind: Int
+    }
+
+    struct OperationStatistics: Equatable {
+        var minimumStart: UInt64 = .max
+        var maximumStart: UInt64 = 0
+        var minimumDuration: UInt64 = .max
+        var maximumDuration: UInt64 = 0
+        var errorCount = 0
+    }
+
+    struct Call: Hashable {
+        var parentService: String
+        var childService: String
+    }
+
+    struct CallStatistics: Equatable {
+        var count: Int
+        var minimumStart: UInt64
+        var maximumStart: UInt64
+    }
+
+    /// A CLIENT or PRODUCER span: a parent that a span of another block may name.
+    struct RemoteParent: Equatable {
+        var start: UInt64
+        var traceID: TraceID
+        var spanID: SpanID
+        var operation: Operation
+    }
+
+    /// A span whose parent is not in the block.
+    struct RemoteChild: Equatable {
+        var start: UInt64
+        var traceID: TraceID
+        var parentSpanID: SpanID
+        var operation: Operation
+    }
+
+    var traceIDs: Set<TraceID> = []
+    var terms: Set<Int64> = []
+    var operations: [Operation: OperationStatistics] = [:]
+    var calls: [Call: CallStatistics] = [:]
+    var remoteParents: [RemoteParent] = []
+    var remoteChildren: [RemoteChild] = []
+
+    init(spans: [FinishedSpan]) {
+        var spansByID: [SpanID: Int] = [:]
+        for (index, span) in spans.enumerated() { spansByID[span.spanContext.spanID] = index }
+        var resourcesSeen = Set<Resource>()
+        for span in spans {
+            let service = span.resource.serviceName ?? ServiceName.unknown
+            let traceID = span.spanContext.traceID
+            traceIDs.insert(traceID)
+            if resourcesSeen.insert(span.resource).inserted {
+                span.resource.attributes.forEach { key, value in
+                    terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value)))
+                }
+            }
+            span.attributes.forEach { key, value in
+                terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value)))
+            }
+
+            let operation = Operation(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)
+            let start = span.startTimeNanosecondsSinceEpoch
+            let duration = span.durationNanoseconds
+            var statistics = operations[operation] ?? OperationStatistics()
+            statistics.minimumStart = min(statistics.minimumStart, start)
+            statistics.maximumStart = max(statistics.maximumStart, start)
+            statistics.minimumDuration = min(statistics.minimumDuration, duration)
+            statistics.maximumDuration = max(statistics.maximumDuration, duration)
+            if span.status?.code == .error { statistics.errorCount += 1 }
+            operations[operation] = statistics
+
+            if span.kind == .client || span.kind == .producer {
+                remoteParents.append(RemoteParent(start: start, traceID: traceID, spanID: span.spanContext.spanID, operation: operation))
+            }
+            guard let parent = span.parentSpanContext else { continue }
+            if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == traceID {
+                let parentService = spans[parentIndex].resource.serviceName ?? ServiceName.unknown
+                guard parentService != service else { continue }
+                let call = Call(parentService: parentService, childService: service)
+                let known = calls[call] ?? CallStatistics(count: 0, minimumStart: start, maximumStart: start)
+                calls[call] = CallStatistics(
+                    count: known.count + 1, minimumStart: min(known.minimumStart, start), maximumStart: max(known.maximumStart, start))
+            } else {
+                remoteChildren.append(RemoteChild(start: start, traceID: traceID, parentSpanID: parent.spanID, operation: operation))
+            }
+        }
+    }
+}

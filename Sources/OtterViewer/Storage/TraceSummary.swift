@@ -1,0 +1,88 @@
+import Otter
+
+/// A trace search result: the trace's root, size, errors and time span, per service too.
+public struct TraceSummary: Sendable, Equatable {
+    public struct ServiceSummary: Sendable, Equatable {
+        public var name: String
+        public var spanCount: Int
+        public var errorSpanCount: Int
+
+        public init(name: String, spanCount: Int, errorSpanCount: Int) {
+            self.name = name
+            self.spanCount = spanCount
+            self.errorSpanCount = errorSpanCount
+        }
+    }
+
+    public var traceID: TraceID
+    /// The earliest span without a stored parent; with several (spans still missing), the earliest of them.
+    public var rootServiceName: String
+    public var rootOperationName: String
+    public var startTimeNanoseconds: UInt64
+    public var endTimeNanoseconds: UInt64
+    public var spanCount: Int
+    public var errorSpanCount: Int
+    /// Spans that name a parent which is not stored: a sign of an incomplete trace (spans without a parent are roots).
+    public var orphanSpanCount: Int
+    public var services: [ServiceSummary]
+
+    public var durationNanoseconds: UInt64 { endTimeNanoseconds - min(startTimeNanoseconds, endTimeNanoseconds) }
+
+    public init(
+        traceID: TraceID, rootServiceName: String, rootOperationName: String, startTimeNanoseconds: UInt64,
+        endTimeNanoseconds: UInt64, spanCount: Int, errorSpanCount: Int, orphanSpanCount: Int, services: [ServiceSummary]
+    ) {
+        self.traceID = traceID
+        self.rootServiceName = rootServiceName
+        self.rootOperationName = rootOperationName
+        self.startTimeNanoseconds = startTimeNanoseconds
+        self.endTimeNanoseconds = endTimeNanoseconds
+        self.spanCount = spanCount
+        self.errorSpanCount = errorSpanCount
+        self.orphanSpanCount = orphanSpanCount
+        self.services = services
+    }
+
+    /// What a summary needs of one span.
+    struct SpanOutline {
+        var spanID: SpanID
+        var parentSpanID: SpanID?
+        var service: String
+        var operation: String
+        var start: UInt64
+        var end: UInt64
+        var isError: Bool
+    }
+
+    /// The summary of a non-empty list of spans of one trace.
+    public init(spans: [FinishedSpan]) {
+        self.init(
+            traceID: spans[0].spanContext.traceID,
+            outlines: spans.map { span in
+                SpanOutline(
+                    spanID: span.spanContext.spanID, parentSpanID: span.parentSpanContext?.spanID,
+                    service: span.resource.serviceName ?? ServiceName.unknown, operation: span.operationName,
+                    start: span.startTimeNanosecondsSinceEpoch, end: span.endTimeNanosecondsSinceEpoch,
+                    isError: span.status?.code == .error)
+            })
+    }
+
+    /// The summary of a non-empty list of span outlines of one trace: its root is the earliest span whose
+    /// parent is not among them.
+    init(traceID: TraceID, outlines spans: [SpanOutline]) {
+        let stored = Set(spans.map(\.spanID))
+        let parentless = spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? true }.sorted { $0.start < $1.start }
+        let root = parentless.first ?? spans.min { $0.start < $1.start }!
+        var services: [String: ServiceSummary] = [:]
+        for span in spans {
+            services[span.service, default: ServiceSummary(name: span.service, spanCount: 0, errorSpanCount: 0)].spanCount += 1
+            if span.isError { services[span.service]!.errorSpanCount += 1 }
+        }
+        self.init(
+            traceID: traceID, rootServiceName: root.service, rootOperationName: root.operation,
+            startTimeNanoseconds: spans.map(\.start).min() ?? 0, endTimeNanoseconds: spans.map(\.end).max() ?? 0,
+            spanCount: spans.count, errorSpanCount: spans.filter(\.isError).count,
+            orphanSpanCount: spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? false }.count,
+            services: services.values.sorted { $0.name < $1.name })
+    }
+}
