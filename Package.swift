@@ -8,8 +8,6 @@ let package = Package(
         .library(name: "Otter", targets: ["Otter"]),
         .library(name: "OtterOTLP", targets: ["OtterOTLP"]),
         .library(name: "OtterViewer", targets: ["OtterViewer"]),
-        .library(name: "OtterExamples", targets: ["OtterExamples"]),
-        .library(name: "OtterTestSupport", targets: ["OtterTestSupport"]),
         .executable(name: "otter", targets: ["otter"]),
         .executable(name: "http-server", targets: ["HTTPServer"]),
         .executable(name: "http-client", targets: ["HTTPClient"]),

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A program started by the demo (or a test), whose output lines are echoed with a label and kept for reading.
-public final class ChildProcess: @unchecked Sendable {
-    public let label: String
+package final class ChildProcess: @unchecked Sendable {
+    package let label: String
     private let process = Process()
     private let lock = NSLock()
     private var collectedLines: [String] = []
@@ -14,7 +14,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// - Parameters:
     ///   - echo: print each output line as `[label] line` on standard output.
-    public init(label: String, executable: URL, arguments: [String], environment: [String: String]? = nil, echo: Bool = true) {
+    package init(label: String, executable: URL, arguments: [String], environment: [String: String]? = nil, echo: Bool = true) {
         self.label = label
         self.echo = echo
         process.executableURL = executable
@@ -23,7 +23,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts the program, reading its standard output and standard error line by line.
-    public func start() throws {
+    package func start() throws {
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -94,10 +94,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Every line printed so far (standard output and standard error).
-    public var lines: [String] { lock.withLock { collectedLines } }
+    package var lines: [String] { lock.withLock { collectedLines } }
 
     /// The first line, past or future, that satisfies `predicate`; nil if the output ends first.
-    public func firstLine(where predicate: @escaping (String) -> Bool) async -> String? {
+    package func firstLine(where predicate: @escaping (String) -> Bool) async -> String? {
         await withCheckedContinuation { continuation in
             let found: String?? = lock.withLock {
                 if let line = collectedLines.first(where: predicate) { return .some(line) }
@@ -110,18 +110,18 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Asks the program to stop gracefully (SIGTERM).
-    public func terminate() {
+    package func terminate() {
         if process.isRunning { process.terminate() }
     }
 
     /// Stops the program at once (SIGKILL).
-    public func kill() {
+    package func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Waits until the program exits and its output is read; returns its exit status.
     @discardableResult
-    public func waitForExit() async -> Int32 {
+    package func waitForExit() async -> Int32 {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             outputFinished.notify(queue: .global()) { continuation.resume() }
         }
@@ -132,7 +132,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for `condition` up to `timeout`; nil on timeout.
-    public static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
+    package static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
         await withTaskGroup(of: T?.self) { group in
             group.addTask { await operation() }
             group.addTask {

@@ -3,8 +3,8 @@ import Foundation
 import Otter
 
 /// `http-server`: the seed's instrumented server.
-public struct HTTPServerCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct HTTPServerCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "http-server", abstract: "Run the seed's instrumented HTTP server (service http-server).")
 
     @Option(help: "Port to listen on (0 picks a free one). Default: $PORT or 8082.")
@@ -16,9 +16,9 @@ public struct HTTPServerCommand: AsyncParsableCommand {
     @Option(help: "URL that GET / fetches. Default: $DOWNSTREAM_URL or this server's /wiki/Rabbit.")
     var downstreamURL: String?
 
-    public init() {}
+    package init() {}
 
-    public func run() async throws {
+    package func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let port = try self.port ?? environment["PORT"].map { value in
             guard let port = Int(value) else { throw ValidationError("PORT=\(value) is not a port number") }
@@ -33,16 +33,16 @@ public struct HTTPServerCommand: AsyncParsableCommand {
 }
 
 /// `http-client`: the seed's instrumented client.
-public struct HTTPClientCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct HTTPClientCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "http-client", abstract: "GET the server once with tracing (service http-client).")
 
     @Option(help: "URL to GET. Default: $SERVER_URL or \(HTTPClientExample.defaultServerURL).")
     var url: String?
 
-    public init() {}
+    package init() {}
 
-    public func run() async throws {
+    package func run() async throws {
         let url = url ?? ProcessInfo.processInfo.environment["SERVER_URL"] ?? HTTPClientExample.defaultServerURL
         let otter = ExampleTelemetry.bootstrap(serviceName: "http-client")
         guard await HTTPClientExample.run(url: url, otter: otter) else { throw ExitCode.failure }
@@ -50,8 +50,8 @@ public struct HTTPClientCommand: AsyncParsableCommand {
 }
 
 /// `order-example`: the second seed's order trace with events.
-public struct OrderCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct OrderCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "order-example", abstract: "Place one order: a trace with several spans and events (service order-example).")
 
     @Option(help: "The http-server to load the confirmation page from. Default: $SERVER_URL or \(HTTPClientExample.defaultServerURL).")
@@ -63,9 +63,9 @@ public struct OrderCommand: AsyncParsableCommand {
     @Flag(help: "Decline the payment, to show the error path.")
     var fail = false
 
-    public init() {}
+    package init() {}
 
-    public func run() async throws {
+    package func run() async throws {
         let serverURL = serverURL ?? ProcessInfo.processInfo.environment["SERVER_URL"] ?? HTTPClientExample.defaultServerURL
         let directory = URL(fileURLWithPath: dataDir ?? FileManager.default.currentDirectoryPath)
         let otter = ExampleTelemetry.bootstrap(serviceName: "order-example")

@@ -5,10 +5,10 @@ import OtterOTLP
 
 /// Tracing setup shared by the examples: Otter bootstrapped for a service, spans on the console unless the
 /// environment (`EXPORTER`, `OTEL_TRACES_EXPORTER`, ...) says otherwise.
-public enum ExampleTelemetry {
+package enum ExampleTelemetry {
     /// Bootstraps Otter as the process's tracer. On a configuration error, prints it and exits with status 2,
     /// so a wrong `EXPORTER` never falls back silently.
-    public static func bootstrap(serviceName: String) -> OtterService {
+    package static func bootstrap(serviceName: String) -> OtterService {
         do {
             return try Otter.bootstrap(
                 serviceName: serviceName, defaultExporters: [.console], exporterFactory: Otter.otlpExporterFactory)
@@ -21,6 +21,6 @@ public enum ExampleTelemetry {
 
 /// Writes one line to standard output unbuffered, so it interleaves correctly with console spans (which are
 /// written unbuffered too) and reaches a pipe at once.
-public func printLine(_ line: String) {
+package func printLine(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -5,11 +5,11 @@ import Tracing
 
 /// The seed's instrumented client (service `http-client`): one GET whose CLIENT span (AsyncHTTPClient's
 /// tracing) is the root of the trace and whose `traceparent` header carries the trace to the server.
-public enum HTTPClientExample {
-    public static let defaultServerURL = "http://127.0.0.1:8082/"
+package enum HTTPClientExample {
+    package static let defaultServerURL = "http://127.0.0.1:8082/"
 
     /// GETs `url`, prints the status, flushes every span, and returns whether the request succeeded.
-    public static func run(url: String, otter: OtterService) async -> Bool {
+    package static func run(url: String, otter: OtterService) async -> Bool {
         let httpClient = makeTracedHTTPClient()
         var succeeded = false
         do {

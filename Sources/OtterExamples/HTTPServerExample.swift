@@ -12,14 +12,14 @@ import Tracing
 /// The seed's instrumented server (service `http-server`): `GET /` runs a SERVER span (Hummingbird's
 /// `TracingMiddleware`), an INTERNAL span `parent` inside it, and inside that an outgoing GET (a CLIENT span
 /// from AsyncHTTPClient's tracing) to the downstream URL, by default this server's own `/wiki/Rabbit`.
-public enum HTTPServerExample {
-    public struct Configuration: Sendable {
-        public var host: String
-        public var port: Int
+package enum HTTPServerExample {
+    package struct Configuration: Sendable {
+        package var host: String
+        package var port: Int
         /// Where `GET /` fetches from; nil means this server's own `/wiki/Rabbit` page.
-        public var downstreamURL: String?
+        package var downstreamURL: String?
 
-        public init(host: String = "127.0.0.1", port: Int = 8082, downstreamURL: String? = nil) {
+        package init(host: String = "127.0.0.1", port: Int = 8082, downstreamURL: String? = nil) {
             self.host = host
             self.port = port
             self.downstreamURL = downstreamURL
@@ -27,14 +27,14 @@ public enum HTTPServerExample {
     }
 
     /// The page `/wiki/Rabbit` serves: a small stand-in for the Wikipedia article the seed fetches.
-    public static let rabbitPage = """
+    package static let rabbitPage = """
         <!DOCTYPE html><html><head><title>Rabbit</title></head><body><h1>Rabbit</h1>
         <p>Rabbits are small mammals in the family Leporidae.</p></body></html>
 
         """
 
     /// Builds the application. `onListening` receives the bound port (useful with port 0).
-    public static func makeApplication(
+    package static func makeApplication(
         configuration: Configuration,
         httpClient: HTTPClient,
         logger: Logger,
@@ -86,7 +86,7 @@ public enum HTTPServerExample {
 
     /// Runs the server with tracing until SIGINT or SIGTERM, then flushes spans and exits.
     /// Prints `http-server listening on http://HOST:PORT` once it accepts connections.
-    public static func run(configuration: Configuration, otter: OtterService) async throws {
+    package static func run(configuration: Configuration, otter: OtterService) async throws {
         var logger = Logger(label: "http-server")
         logger.logLevel = .warning
         let httpClient = makeTracedHTTPClient()
@@ -128,7 +128,7 @@ struct DownstreamError: Error, CustomStringConvertible {
 
 /// Makes an AsyncHTTPClient that reports through the bootstrapped tracer. Create it after bootstrapping:
 /// AsyncHTTPClient captures the tracer when its configuration is created.
-public func makeTracedHTTPClient() -> HTTPClient {
+package func makeTracedHTTPClient() -> HTTPClient {
     var configuration = HTTPClient.Configuration()
     configuration.tracing.tracer = InstrumentationSystem.tracer
     return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)

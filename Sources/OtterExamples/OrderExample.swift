@@ -7,24 +7,24 @@ import Tracing
 /// The second seed's "order" trace: a root span `order` whose children write the order to SQLite, fetch the
 /// confirmation page from http-server (a CLIENT span, so the trace continues in the server), and send the
 /// confirmation email to a local outbox; events mark the points of interest.
-public enum OrderExample {
-    public struct Configuration: Sendable {
-        public var serverURL: String
+package enum OrderExample {
+    package struct Configuration: Sendable {
+        package var serverURL: String
         /// Where `orders.sqlite` and `outbox/` live.
-        public var dataDirectory: URL
+        package var dataDirectory: URL
         /// Decline the payment, to show the error path (error status and an `exception` event).
-        public var failPayment: Bool
+        package var failPayment: Bool
 
-        public init(serverURL: String = HTTPClientExample.defaultServerURL, dataDirectory: URL, failPayment: Bool = false) {
+        package init(serverURL: String = HTTPClientExample.defaultServerURL, dataDirectory: URL, failPayment: Bool = false) {
             self.serverURL = serverURL
             self.dataDirectory = dataDirectory
             self.failPayment = failPayment
         }
     }
 
-    public struct PaymentDeclined: Error, CustomStringConvertible {
-        public let orderID: String
-        public var description: String { "payment for order \(orderID) was declined by the card issuer" }
+    package struct PaymentDeclined: Error, CustomStringConvertible {
+        package let orderID: String
+        package var description: String { "payment for order \(orderID) was declined by the card issuer" }
     }
 
     struct LineItem {
@@ -34,7 +34,7 @@ public enum OrderExample {
     }
 
     /// Places one order. Returns the order id; throws when any step fails (the spans record why).
-    public static func placeOrder(configuration: Configuration, httpClient: HTTPClient) async throws -> String {
+    package static func placeOrder(configuration: Configuration, httpClient: HTTPClient) async throws -> String {
         let orderID = "order-\(UUID().uuidString.prefix(8).lowercased())"
         let items = [
             LineItem(sku: "carrot-1kg", quantity: 2, unitPriceCents: 349),
@@ -85,7 +85,7 @@ public enum OrderExample {
     }
 
     /// Runs one order end to end, prints the outcome, flushes spans. Returns whether the order succeeded.
-    public static func run(configuration: Configuration, otter: OtterService) async -> Bool {
+    package static func run(configuration: Configuration, otter: OtterService) async -> Bool {
         let httpClient = makeTracedHTTPClient()
         var succeeded = false
         do {

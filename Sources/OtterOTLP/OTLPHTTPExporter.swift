@@ -66,7 +66,7 @@ public final class OTLPHTTPExporter: SpanExporter {
     }()
 
     /// The request body for `batch` in the configured encoding, before compression.
-    public func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
+    package func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
         switch configuration.transportProtocol {
         case .httpJSON: return Array(OTLPJSON.encode(OTLPMapping.request(for: batch)))
         default: return OTLPProtobufEncoder.encode(batch)

@@ -1,20 +1,21 @@
 import Foundation
+import Otter
 import SwiftProtobuf
 
 /// The OTLP/JSON encoding (OTLP specification, "JSON Protobuf Encoding"): proto3 JSON with lowerCamelCase keys,
 /// except that trace and span ids are hex strings (not base64), enums are integers, and 64-bit integers are
 /// decimal strings. swift-protobuf's own JSON gets ids and enums wrong for OTLP, so this encodes by hand and
 /// decodes by rewriting the ids before handing the rest to swift-protobuf.
-public enum OTLPJSON {
-    public struct DecodingError: Error, CustomStringConvertible {
-        public let description: String
+package enum OTLPJSON {
+    package struct DecodingError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     // MARK: Encoding
 
     /// The request as OTLP/JSON. `omittingDefaults` leaves out zero numbers, empty strings and arrays and an empty
     /// status, as protobuf's JSON mapping (and Jaeger's api_v3) does; exporters write times and kinds always.
-    public static func encode(_ request: OTLPExportTraceServiceRequest, omittingDefaults: Bool = false) -> Data {
+    package static func encode(_ request: OTLPExportTraceServiceRequest, omittingDefaults: Bool = false) -> Data {
         let writer = Writer(omittingDefaults: omittingDefaults)
         writer.object {
             writer.array("resourceSpans", request.resourceSpans) { resourceSpans in
@@ -231,7 +232,7 @@ public enum OTLPJSON {
     /// specification requires. Throws ``DecodingError`` with a message for anything malformed, and
     /// ``OTLPRequestLimits/Exceeded`` for nesting or message counts beyond `limits`. Memory stays proportional to
     /// the body: one streaming pass rewrites the ids, then swift-protobuf builds the messages.
-    public static func decodeRequest(_ data: Data, limits: OTLPRequestLimits = .default) throws -> OTLPExportTraceServiceRequest {
+    package static func decodeRequest(_ data: Data, limits: OTLPRequestLimits = .default) throws -> OTLPExportTraceServiceRequest {
         let normalized = try normalize(Array(data), limits: limits)
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
@@ -329,7 +330,7 @@ public enum OTLPJSON {
                         // An id that is not hex of the right length becomes one byte: the span (or link) holding it is
                         // then refused on its own (`partial_success`), as a wrong-length id in protobuf is, and the
                         // rest of the request is kept.
-                        let bytes = bytes(fromHex: content).flatMap { $0.count == byteCount ? $0 : nil } ?? [0]
+                        let bytes = Hex.bytes(fromHex: content).flatMap { $0.count == byteCount ? $0 : nil } ?? [0]
                         output.append(UInt8(ascii: "\""))
                         output.append(contentsOf: Data(bytes).base64EncodedString().utf8)
                         output.append(UInt8(ascii: "\""))
@@ -366,31 +367,4 @@ public enum OTLPJSON {
         }
     }
 
-    static func bytes(fromHex hex: String) -> [UInt8]? {
-        bytes(fromHex: Array(hex.utf8)[...])
-    }
-
-    static func bytes(fromHex utf8: ArraySlice<UInt8>) -> [UInt8]? {
-        let utf8 = Array(utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var result: [UInt8] = []
-        result.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
-            result.append(high << 4 | low)
-            index += 2
-        }
-        return result
-    }
-
-    /// The value of one ASCII hex digit.
-    package static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }

@@ -3,13 +3,13 @@ import Otter
 import SwiftProtobuf
 import Tracing
 
-public typealias OTLPExportTraceServiceRequest = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
-public typealias OTLPExportTraceServiceResponse = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse
+package typealias OTLPExportTraceServiceRequest = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+package typealias OTLPExportTraceServiceResponse = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse
 
 /// Converts between Otter's ``FinishedSpan`` and the OTLP protobuf model, in both directions: exporters
 /// encode with it, the viewer decodes with it. Every field is carried: kind, status, attributes of every type,
 /// events, links, dropped counts, trace state, and flags (sampled plus the OTLP is-remote bits).
-public enum OTLPMapping {
+package enum OTLPMapping {
     /// OTLP span flags: bit 8 says whether bit 9 is known; bit 9 says the parent (or linked) context is remote.
     static let hasIsRemoteFlag: UInt32 = 0x100
     static let isRemoteFlag: UInt32 = 0x200
@@ -17,7 +17,7 @@ public enum OTLPMapping {
     // MARK: FinishedSpan → OTLP
 
     /// One request holding `spans`, grouped by resource and then by instrumentation scope, in first-seen order.
-    public static func request(for spans: [FinishedSpan]) -> OTLPExportTraceServiceRequest {
+    package static func request(for spans: [FinishedSpan]) -> OTLPExportTraceServiceRequest {
         var resourceOrder: [Resource] = []
         var spansByResource: [[FinishedSpan]] = []
         for span in spans {
@@ -56,14 +56,14 @@ public enum OTLPMapping {
     }
 
     /// A resource in OTLP form (its schema URL goes on the `ResourceSpans`).
-    public static func resource(for resource: Resource) -> Opentelemetry_Proto_Resource_V1_Resource {
+    package static func resource(for resource: Resource) -> Opentelemetry_Proto_Resource_V1_Resource {
         var otlp = Opentelemetry_Proto_Resource_V1_Resource()
         otlp.attributes = keyValues(resource.attributes)
         return otlp
     }
 
     /// An instrumentation scope in OTLP form.
-    public static func scope(for scope: InstrumentationScope) -> Opentelemetry_Proto_Common_V1_InstrumentationScope {
+    package static func scope(for scope: InstrumentationScope) -> Opentelemetry_Proto_Common_V1_InstrumentationScope {
         var otlp = Opentelemetry_Proto_Common_V1_InstrumentationScope()
         otlp.name = scope.name
         if let version = scope.version { otlp.version = version }
@@ -71,7 +71,7 @@ public enum OTLPMapping {
     }
 
     /// One span in OTLP form.
-    public static func span(for span: FinishedSpan) -> Opentelemetry_Proto_Trace_V1_Span {
+    package static func span(for span: FinishedSpan) -> Opentelemetry_Proto_Trace_V1_Span {
         var otlp = Opentelemetry_Proto_Trace_V1_Span()
         otlp.traceID = Data(span.spanContext.traceID.bytes)
         otlp.spanID = Data(span.spanContext.spanID.bytes)
@@ -115,7 +115,7 @@ public enum OTLPMapping {
     }
 
     /// The OTLP enum for a span kind.
-    public static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
+    package static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
         switch kind {
         case .internal: return .internal
         case .server: return .server
@@ -126,7 +126,7 @@ public enum OTLPMapping {
     }
 
     /// Attributes as OTLP key-values, keys in ascending order.
-    public static func keyValues(_ attributes: SpanAttributes) -> [Opentelemetry_Proto_Common_V1_KeyValue] {
+    package static func keyValues(_ attributes: SpanAttributes) -> [Opentelemetry_Proto_Common_V1_KeyValue] {
         attributes.sortedNames().compactMap { name in
             guard let value = attributes.get(name).flatMap(anyValue) else { return nil }
             var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
@@ -170,21 +170,21 @@ public enum OTLPMapping {
     // MARK: OTLP → FinishedSpan
 
     /// Why an OTLP span could not be read.
-    public struct InvalidSpan: Error, CustomStringConvertible {
-        public let description: String
+    package struct InvalidSpan: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// The spans of a request that can be read, and why the others could not.
-    public struct ReadSpans: Sendable {
-        public var spans: [FinishedSpan] = []
+    package struct ReadSpans: Sendable {
+        package var spans: [FinishedSpan] = []
         /// One message per span left out (an invalid trace or span id), in request order.
-        public var rejections: [String] = []
+        package var rejections: [String] = []
     }
 
     /// Every span of `request` that can be read as a ``FinishedSpan``; the rest (missing, all-zero or wrong-length
     /// trace or span ids) are listed in ``ReadSpans/rejections``, for OTLP's `partial_success`. A link with invalid
     /// ids is dropped from its span and counted in ``FinishedSpan/droppedLinksCount``, as Jaeger removes it.
-    public static func readSpans(from request: OTLPExportTraceServiceRequest) -> ReadSpans {
+    package static func readSpans(from request: OTLPExportTraceServiceRequest) -> ReadSpans {
         var read = ReadSpans()
         forEachSpan(in: request) { _, _, _, result in
             switch result {
@@ -197,7 +197,7 @@ public enum OTLPMapping {
 
     /// Calls `body` with every span of `request`, the resource and scope spans holding it, and the span read as a
     /// ``FinishedSpan`` or the reason it cannot be.
-    public static func forEachSpan(
+    package static func forEachSpan(
         in request: OTLPExportTraceServiceRequest,
         _ body: (
             Opentelemetry_Proto_Trace_V1_Span, Opentelemetry_Proto_Trace_V1_ResourceSpans, Opentelemetry_Proto_Trace_V1_ScopeSpans,
@@ -227,13 +227,13 @@ public enum OTLPMapping {
     }
 
     /// Every span of `request` as a ``FinishedSpan``; throws ``InvalidSpan`` for the first span that cannot be read.
-    public static func finishedSpans(from request: OTLPExportTraceServiceRequest) throws -> [FinishedSpan] {
+    package static func finishedSpans(from request: OTLPExportTraceServiceRequest) throws -> [FinishedSpan] {
         let read = readSpans(from: request)
         if let rejection = read.rejections.first { throw InvalidSpan(description: rejection) }
         return read.spans
     }
 
-    public static func finishedSpan(
+    package static func finishedSpan(
         from otlp: Opentelemetry_Proto_Trace_V1_Span, resource: Resource, scope: InstrumentationScope
     ) throws -> FinishedSpan {
         guard let traceID = TraceID(bytes: otlp.traceID), traceID.isValid else {
@@ -314,7 +314,7 @@ public enum OTLPMapping {
         }
     }
 
-    public static func spanAttributes(_ keyValues: [Opentelemetry_Proto_Common_V1_KeyValue]) -> SpanAttributes {
+    package static func spanAttributes(_ keyValues: [Opentelemetry_Proto_Common_V1_KeyValue]) -> SpanAttributes {
         var attributes = SpanAttributes()
         for keyValue in keyValues {
             if let value = spanAttribute(keyValue.value) { attributes.set(keyValue.key, value: value) }

@@ -4,8 +4,8 @@ import Tracing
 /// Writes an OTLP `ExportTraceServiceRequest` in the protobuf wire format straight from ``FinishedSpan``s,
 /// without building swift-protobuf messages first (which costs dozens of allocations per span). The bytes are
 /// the same message ``OTLPMapping/request(for:)`` describes: spans grouped by resource, then by scope.
-public enum OTLPProtobufEncoder {
-    public static func encode(_ spans: [FinishedSpan]) -> [UInt8] {
+package enum OTLPProtobufEncoder {
+    package static func encode(_ spans: [FinishedSpan]) -> [UInt8] {
         var groups: [(resource: Resource, scopes: [(scope: InstrumentationScope, spans: [Int])])] = []
         for (index, span) in spans.enumerated() {
             let groupIndex: Int

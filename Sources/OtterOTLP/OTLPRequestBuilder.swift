@@ -1,5 +1,8 @@
 import SwiftProtobuf
 
+/// Builds an `ExportTraceServiceRequest` span by span: spans with equal resource keys share one `ResourceSpans`, and
+/// within it spans with equal scope keys one `ScopeSpans`, in first-seen order. Resources and scopes are made only
+/// when first needed.
 package struct OTLPRequestBuilder<ResourceKey: Hashable, ScopeKey: Hashable> {
     package private(set) var request = OTLPExportTraceServiceRequest()
     private var resourceIndexes: [ResourceKey: Int] = [:]

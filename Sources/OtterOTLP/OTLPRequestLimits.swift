@@ -3,30 +3,30 @@ import Foundation
 /// Bounds on what decoding one OTLP request may build, so that memory stays proportional to a legitimate request
 /// whatever the bytes: a small body of empty messages (`0a 00` repeated, or `{}` in JSON) would otherwise become
 /// gigabytes of decoded objects, and deep nesting would exhaust the stack.
-public struct OTLPRequestLimits: Sendable, Equatable {
+package struct OTLPRequestLimits: Sendable, Equatable {
     /// Most messages (resource spans, spans, attributes, values...) in one request.
-    public var maximumMessages: Int
+    package var maximumMessages: Int
     /// Deepest nesting: of `AnyValue`s (arrays and maps inside attribute values) in protobuf, of objects and arrays
     /// in JSON.
-    public var maximumNesting: Int
+    package var maximumNesting: Int
 
-    public init(maximumMessages: Int = 500_000, maximumNesting: Int = 32) {
+    package init(maximumMessages: Int = 500_000, maximumNesting: Int = 32) {
         self.maximumMessages = maximumMessages
         self.maximumNesting = maximumNesting
     }
 
-    public static let `default` = OTLPRequestLimits()
+    package static let `default` = OTLPRequestLimits()
 
     /// Why a request exceeds the limits.
-    public struct Exceeded: Error, CustomStringConvertible {
-        public let description: String
+    package struct Exceeded: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// The message depth passed to swift-protobuf: each level of `AnyValue` nesting is up to three messages deep.
-    public var protobufDepthLimit: Int { maximumNesting * 3 + 16 }
+    package var protobufDepthLimit: Int { maximumNesting * 3 + 16 }
 
     /// JSON object/array depth: each `AnyValue` level is up to three containers, plus the request's own structure.
-    public var jsonDepthLimit: Int { maximumNesting * 3 + 16 }
+    package var jsonDepthLimit: Int { maximumNesting * 3 + 16 }
 
     // MARK: Protobuf
 
@@ -56,7 +56,7 @@ public struct OTLPRequestLimits: Sendable, Equatable {
     /// Walks the protobuf wire format of an `ExportTraceServiceRequest` without building anything and throws when
     /// it holds more messages or deeper `AnyValue` nesting than allowed. Malformed framing is left for the decoder
     /// to report (this walk stops at it).
-    public func check(protobuf bytes: UnsafeRawBufferPointer) throws {
+    package func check(protobuf bytes: UnsafeRawBufferPointer) throws {
         struct Frame {
             var message: Message
             var end: Int

@@ -2,14 +2,14 @@ import Foundation
 
 /// Finds the Python interpreter with opentelemetry-python installed (`scripts/setup-python-peers.sh` makes
 /// `.venv`), for interoperability tests.
-public enum PythonPeers {
+package enum PythonPeers {
     /// The package's root folder.
-    public static var packageRoot: URL {
+    package static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// `$OTTER_PYTHON`, else `.venv/bin/python` under the package root, if executable.
-    public static var interpreter: URL? {
+    package static var interpreter: URL? {
         let candidates: [String?] = [
             ProcessInfo.processInfo.environment["OTTER_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python").path,
         ]
@@ -18,5 +18,5 @@ public enum PythonPeers {
     }
 
     /// True in CI (`OTTER_REQUIRE_PYTHON_PEERS=1`): a missing interpreter must fail the tests, not skip them.
-    public static var areRequired: Bool { ProcessInfo.processInfo.environment["OTTER_REQUIRE_PYTHON_PEERS"] == "1" }
+    package static var areRequired: Bool { ProcessInfo.processInfo.environment["OTTER_REQUIRE_PYTHON_PEERS"] == "1" }
 }

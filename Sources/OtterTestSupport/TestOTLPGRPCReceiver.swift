@@ -5,10 +5,10 @@ import Synchronization
 
 /// A real OTLP/gRPC receiver on 127.0.0.1 for exporter tests: records each request with its metadata and answers
 /// with scripted errors first, then success.
-public final class TestOTLPGRPCReceiver: Sendable {
-    public struct ReceivedRequest: Sendable {
-        public var request: OTLPExportTraceServiceRequest
-        public var metadata: Metadata
+package final class TestOTLPGRPCReceiver: Sendable {
+    package struct ReceivedRequest: Sendable {
+        package var request: OTLPExportTraceServiceRequest
+        package var metadata: Metadata
     }
 
     private struct State {
@@ -20,12 +20,12 @@ public final class TestOTLPGRPCReceiver: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var requests: [ReceivedRequest] { state.withLock { $0.requests } }
+    package var requests: [ReceivedRequest] { state.withLock { $0.requests } }
 
     /// Queues errors to answer the next requests with, in order.
-    public func script(_ errors: any Error...) {
+    package func script(_ errors: any Error...) {
         state.withLock { $0.script.append(contentsOf: errors) }
     }
 
@@ -49,7 +49,7 @@ public final class TestOTLPGRPCReceiver: Sendable {
     }
 
     /// Starts listening (port 0 picks a free one) and returns the port.
-    public func start(port: Int = 0) async throws -> Int {
+    package func start(port: Int = 0) async throws -> Int {
         let server = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext,
@@ -64,7 +64,7 @@ public final class TestOTLPGRPCReceiver: Sendable {
         return address.port
     }
 
-    public func stop() async {
+    package func stop() async {
         let (server, task) = state.withLock { ($0.server, $0.task) }
         server?.beginGracefulShutdown()
         _ = try? await task?.value

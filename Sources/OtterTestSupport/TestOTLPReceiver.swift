@@ -9,19 +9,19 @@ import Synchronization
 
 /// A real OTLP/HTTP receiver on 127.0.0.1 for exporter tests: records each request (body un-gzipped) and
 /// answers with scripted responses, then 200 with an empty ExportTraceServiceResponse.
-public final class TestOTLPReceiver: Sendable {
-    public struct ReceivedRequest: Sendable {
-        public var headers: HTTPFields
-        public var body: [UInt8]
-        public var receivedAt: ContinuousClock.Instant
+package final class TestOTLPReceiver: Sendable {
+    package struct ReceivedRequest: Sendable {
+        package var headers: HTTPFields
+        package var body: [UInt8]
+        package var receivedAt: ContinuousClock.Instant
     }
 
-    public struct ScriptedResponse: Sendable {
-        public var status: HTTPResponse.Status
-        public var headers: HTTPFields
-        public var body: [UInt8]
+    package struct ScriptedResponse: Sendable {
+        package var status: HTTPResponse.Status
+        package var headers: HTTPFields
+        package var body: [UInt8]
 
-        public init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: [UInt8] = []) {
+        package init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: [UInt8] = []) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -29,9 +29,9 @@ public final class TestOTLPReceiver: Sendable {
     }
 
     private struct State {
-        public init() {}
+        package init() {}
 
-    public var requests: [ReceivedRequest] = []
+    package var requests: [ReceivedRequest] = []
         var script: [ScriptedResponse] = []
         var group: ServiceGroup?
         var task: Task<Void, any Error>?
@@ -39,17 +39,17 @@ public final class TestOTLPReceiver: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var requests: [ReceivedRequest] { state.withLock { $0.requests } }
+    package var requests: [ReceivedRequest] { state.withLock { $0.requests } }
 
     /// Queues responses for the next requests, in order.
-    public func script(_ responses: ScriptedResponse...) {
+    package func script(_ responses: ScriptedResponse...) {
         state.withLock { $0.script.append(contentsOf: responses) }
     }
 
     /// Starts listening (port 0 picks a free one) and returns the port once connections are accepted.
-    public func start(port: Int = 0) async throws -> Int {
+    package func start(port: Int = 0) async throws -> Int {
         let router = Router()
         router.post("/v1/traces") { request, context -> Response in
             var body = try await request.body.collect(upTo: 64 << 20)
@@ -83,7 +83,7 @@ public final class TestOTLPReceiver: Sendable {
         return bound
     }
 
-    public func stop() async {
+    package func stop() async {
         let (group, task) = state.withLock { ($0.group, $0.task) }
         await group?.triggerGracefulShutdown()
         _ = try? await task?.value
@@ -91,7 +91,7 @@ public final class TestOTLPReceiver: Sendable {
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
-public func unusedLoopbackPort() throws -> Int {
+package func unusedLoopbackPort() throws -> Int {
     let socket = try ServerSocketProbe()
     return socket.port
 }

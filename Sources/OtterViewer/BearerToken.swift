@@ -8,7 +8,7 @@ import NIOCore
 /// `Authorization: Bearer <token>` (`OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <token>`), API clients
 /// too; a browser opens any page once with `?token=<token>` and gets it as an HTTP-only cookie.
 public struct BearerToken: Sendable {
-    public let secret: String
+    package let secret: String
     static let cookieName = "otter_token"
 
     public init?(_ secret: String?) {
@@ -45,16 +45,16 @@ public struct BearerToken: Sendable {
 
 /// Rejects HTTP requests without the bearer token with 401. With `acceptsBrowserLogin`, a `?token=` query
 /// parameter is also accepted: the answer sets the cookie and redirects to the same URL without the token.
-public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    public let token: BearerToken
-    public let acceptsBrowserLogin: Bool
+package struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    package let token: BearerToken
+    package let acceptsBrowserLogin: Bool
 
-    public init(token: BearerToken, acceptsBrowserLogin: Bool) {
+    package init(token: BearerToken, acceptsBrowserLogin: Bool) {
         self.token = token
         self.acceptsBrowserLogin = acceptsBrowserLogin
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if token.matchesAuthorization(request.headers[.authorization])
             || (acceptsBrowserLogin && token.matchesCookie(request.headers[.cookie]))
         {
@@ -80,14 +80,14 @@ public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Rejects gRPC calls without `authorization: Bearer <token>` metadata with UNAUTHENTICATED.
-public struct BearerTokenInterceptor: ServerInterceptor {
-    public let token: BearerToken
+package struct BearerTokenInterceptor: ServerInterceptor {
+    package let token: BearerToken
 
-    public init(token: BearerToken) {
+    package init(token: BearerToken) {
         self.token = token
     }
 
-    public func intercept<Input: Sendable, Output: Sendable>(
+    package func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>

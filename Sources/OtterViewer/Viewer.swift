@@ -68,12 +68,12 @@ public struct Viewer: Sendable {
     }
 
     /// `host:port` as a URL authority (IPv6 literals in brackets).
-    public static func authority(_ host: String, port: Int) -> String {
+    package static func authority(_ host: String, port: Int) -> String {
         host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Whether `address` is a loopback address or name, reachable only from this machine.
-    public static func isLoopback(_ address: String) -> Bool {
+    package static func isLoopback(_ address: String) -> Bool {
         address == "localhost" || address == "::1" || address == "[::1]" || address.hasPrefix("127.")
     }
 

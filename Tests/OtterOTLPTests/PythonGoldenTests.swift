@@ -42,7 +42,7 @@ struct PythonGoldenTests {
         let golden = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
         let hex = try #require(golden["protobuf_hex"] as? String)
         let expected = try #require(golden["spans"] as? [[String: Any]])
-        let bytes = try #require(OTLPJSON.bytes(fromHex: hex))
+        let bytes = try #require(Hex.bytes(fromHex: hex))
         let spans = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: bytes))
         #expect(spans.count == expected.count)
         for (span, fields) in zip(spans, expected) {

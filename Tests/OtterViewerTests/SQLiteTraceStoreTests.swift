@@ -25,7 +25,7 @@ struct SQLiteTraceStoreTests {
             "big": .int64(9_007_199_254_740_993), "negative": .int64(-7),
         ]
         try await store.write([Self.span(trace: 1, id: 1, start: 1_000, attributes: attributes), Self.span(trace: 2, id: 2, start: 2_000)])
-        let listText = SearchTerm.text(.stringArray(["a", "b"]))
+        let listText = AttributeText.searchText(.stringArray(["a", "b"]))
         for (key, value) in [
             ("flag", "true"), ("count", "42"), ("ratio", "0.5"), ("name", "otter"), ("list", listText),
             ("big", "9007199254740993"), ("negative", "-7"),

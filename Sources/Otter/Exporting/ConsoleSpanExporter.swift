@@ -125,12 +125,12 @@ public final class ConsoleSpanExporter: SpanExporter {
             if let message = status.message { text += ", description=\(JSONText.quoted(message))" }
             text += ")"
         }
-        if !span.attributes.isEmpty { text += ", attributes=\(attributesText(span.attributes))" }
+        if !span.attributes.isEmpty { text += ", attributes=\(AttributeText.json(span.attributes))" }
         if !span.events.isEmpty {
             let events = span.events.map { event in
                 var eventText = "Event(name=\(JSONText.quoted(event.name)), timestamp="
                 eventText += TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: event.nanosecondsSinceEpoch)
-                if !event.attributes.isEmpty { eventText += ", attributes=\(attributesText(event.attributes))" }
+                if !event.attributes.isEmpty { eventText += ", attributes=\(AttributeText.json(event.attributes))" }
                 return eventText + ")"
             }
             text += ", events=[\(events.joined(separator: ", "))]"
@@ -138,7 +138,7 @@ public final class ConsoleSpanExporter: SpanExporter {
         if !span.links.isEmpty {
             let links = span.links.map { link in
                 var linkText = "Link(context=\(contextText(link.spanContext))"
-                if !link.attributes.isEmpty { linkText += ", attributes=\(attributesText(link.attributes))" }
+                if !link.attributes.isEmpty { linkText += ", attributes=\(AttributeText.json(link.attributes))" }
                 return linkText + ")"
             }
             text += ", links=[\(links.joined(separator: ", "))]"
@@ -168,34 +168,6 @@ public final class ConsoleSpanExporter: SpanExporter {
         }
     }
 
-    /// Attributes as a JSON object with keys in ascending order.
-    public static func attributesText(_ attributes: SpanAttributes) -> String {
-        let members = attributes.sortedNames().map { name in
-            "\(JSONText.quoted(name)): \(attributes.get(name).map(valueText) ?? "null")"
-        }
-        return "{\(members.joined(separator: ", "))}"
-    }
-
-    /// One attribute value as JSON text.
-    public static func valueText(_ value: SpanAttribute) -> String {
-        switch value {
-        case .int32(let value): return String(value)
-        case .int64(let value): return String(value)
-        case .double(let value): return JSONText.number(value)
-        case .bool(let value): return value ? "true" : "false"
-        case .string(let value): return JSONText.quoted(value)
-        case .int32Array(let values): return "[\(values.map { String($0) }.joined(separator: ", "))]"
-        case .int64Array(let values): return "[\(values.map { String($0) }.joined(separator: ", "))]"
-        case .doubleArray(let values): return "[\(values.map(JSONText.number).joined(separator: ", "))]"
-        case .boolArray(let values): return "[\(values.map { $0 ? "true" : "false" }.joined(separator: ", "))]"
-        case .stringArray(let values): return "[\(values.map(JSONText.quoted).joined(separator: ", "))]"
-        case .stringConvertible(let value): return JSONText.quoted(value.description)
-        case .stringConvertibleArray(let values):
-            return "[\(values.map { JSONText.quoted($0.description) }.joined(separator: ", "))]"
-        default: return "null"
-        }
-    }
-
     // MARK: json
 
     /// One span as a single-line JSON object with opentelemetry-python's `ConsoleSpanExporter` fields.
@@ -210,19 +182,19 @@ public final class ConsoleSpanExporter: SpanExporter {
         var status = "{\"status_code\": \(JSONText.quoted(span.status.map { statusCodeText($0.code) } ?? "UNSET"))"
         if let message = span.status?.message { status += ", \"description\": \(JSONText.quoted(message))" }
         members.append("\"status\": \(status)}")
-        members.append("\"attributes\": \(attributesText(span.attributes))")
+        members.append("\"attributes\": \(AttributeText.json(span.attributes))")
         let events = span.events.map { event in
             "{\"name\": \(JSONText.quoted(event.name)), \"timestamp\": "
                 + JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: event.nanosecondsSinceEpoch))
-                + ", \"attributes\": \(attributesText(event.attributes))}"
+                + ", \"attributes\": \(AttributeText.json(event.attributes))}"
         }
         members.append("\"events\": [\(events.joined(separator: ", "))]")
         let links = span.links.map { link in
-            "{\"context\": \(jsonContext(link.spanContext)), \"attributes\": \(attributesText(link.attributes))}"
+            "{\"context\": \(jsonContext(link.spanContext)), \"attributes\": \(AttributeText.json(link.attributes))}"
         }
         members.append("\"links\": [\(links.joined(separator: ", "))]")
         members.append(
-            "\"resource\": {\"attributes\": \(attributesText(span.resource.attributes)), \"schema_url\": "
+            "\"resource\": {\"attributes\": \(AttributeText.json(span.resource.attributes)), \"schema_url\": "
                 + "\(JSONText.quoted(span.resource.schemaURL ?? ""))}")
         return "{\(members.joined(separator: ", "))}"
     }
@@ -261,13 +233,13 @@ public final class ConsoleSpanExporter: SpanExporter {
                 text += " ERROR"
                 if let message = span.status?.message { text += ": \(message)" }
             }
-            if !span.attributes.isEmpty { text += " \(attributesText(span.attributes))" }
+            if !span.attributes.isEmpty { text += " \(AttributeText.json(span.attributes))" }
             text += "\n"
             for event in span.events {
                 let offset = event.nanosecondsSinceEpoch >= span.startTimeNanosecondsSinceEpoch
                     ? event.nanosecondsSinceEpoch - span.startTimeNanosecondsSinceEpoch : 0
                 text += "\(indent)  * \(event.name) +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
-                if !event.attributes.isEmpty { text += " \(attributesText(event.attributes))" }
+                if !event.attributes.isEmpty { text += " \(AttributeText.json(event.attributes))" }
                 text += "\n"
             }
             for child in children[span.spanContext.spanID] ?? [] { render(child, depth: depth + 1) }

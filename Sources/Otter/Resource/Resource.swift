@@ -26,6 +26,13 @@ public struct Resource: Sendable, Hashable {
     }
 
     /// `service.name`, if set.
+    /// The service name OpenTelemetry specifies for telemetry without one (the SDK adds `:<process name>`), and the
+    /// name the viewer files such spans under.
+    package static let unknownServiceName = "unknown_service"
+
+    /// ``serviceName``, or ``unknownServiceName`` when the resource has none.
+    package var serviceNameOrUnknown: String { serviceName ?? Resource.unknownServiceName }
+
     public var serviceName: String? {
         if case .string(let name)? = attributes.get("service.name") { return name }
         return nil
@@ -43,7 +50,7 @@ public struct Resource: Sendable, Hashable {
     public static func detectingProcess() -> Resource {
         let processName = ProcessInfo.processInfo.processName
         var attributes: SpanAttributes = [:]
-        attributes.set("service.name", value: .string("unknown_service:\(processName)"))
+        attributes.set("service.name", value: .string("\(Resource.unknownServiceName):\(processName)"))
         attributes.set("telemetry.sdk.name", value: .string("otter"))
         attributes.set("telemetry.sdk.language", value: .string("swift"))
         attributes.set("telemetry.sdk.version", value: .string(Otter.version))

@@ -1,9 +1,9 @@
 /// Lowercase hexadecimal encoding and strict decoding, as W3C trace context and OTLP/JSON need them.
-enum Hex {
+package enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The value as exactly `2 * byteCount` lowercase hex digits, most significant first.
-    static func encode(_ value: UInt64, byteCount: Int = 8) -> String {
+    package static func encode(_ value: UInt64, byteCount: Int = 8) -> String {
         let length = byteCount * 2
         return String(unsafeUninitializedCapacity: length) { buffer in
             var remaining = value
@@ -16,7 +16,7 @@ enum Hex {
     }
 
     /// Writes `value` as 16 lowercase hex digits into `buffer` starting at `offset`.
-    static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+    package static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         var remaining = value
         for index in stride(from: offset + 15, through: offset, by: -1) {
             buffer[index] = digits[Int(remaining & 0xF)]
@@ -26,7 +26,7 @@ enum Hex {
 
     /// The value of one lowercase hex digit, or nil for anything else (uppercase included).
     @inline(__always)
-    static func lowercaseDigitValue(_ byte: UInt8) -> UInt8? {
+    package static func lowercaseDigitValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte &- UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte &- UInt8(ascii: "a") &+ 10
@@ -36,7 +36,7 @@ enum Hex {
 
     /// The value of one hex digit of either case, or nil.
     @inline(__always)
-    static func anyCaseDigitValue(_ byte: UInt8) -> UInt8? {
+    package static func anyCaseDigitValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte &- UInt8(ascii: "A") &+ 10
         default: return lowercaseDigitValue(byte)
@@ -44,7 +44,7 @@ enum Hex {
     }
 
     /// Decodes up to 16 hex digits into an integer; nil if any byte is not a hex digit.
-    static func decodeUInt64(_ bytes: some Collection<UInt8>, allowUppercase: Bool = false) -> UInt64? {
+    package static func decodeUInt64(_ bytes: some Collection<UInt8>, allowUppercase: Bool = false) -> UInt64? {
         guard bytes.count <= 16 else { return nil }
         var value: UInt64 = 0
         for byte in bytes {
@@ -53,5 +53,24 @@ enum Hex {
             value = (value << 4) | UInt64(nibble)
         }
         return value
+    }
+
+    /// Bytes from hex digits of either case; nil for an odd count or a non-digit.
+    package static func bytes(fromHex hex: String) -> [UInt8]? {
+        bytes(fromHex: Array(hex.utf8)[...])
+    }
+
+    package static func bytes(fromHex utf8: ArraySlice<UInt8>) -> [UInt8]? {
+        let utf8 = Array(utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var result: [UInt8] = []
+        result.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = anyCaseDigitValue(utf8[index]), let low = anyCaseDigitValue(utf8[index + 1]) else { return nil }
+            result.append(high << 4 | low)
+            index += 2
+        }
+        return result
     }
 }

@@ -1,13 +1,23 @@
 /// UTC ISO 8601 timestamps without Foundation's formatters, which are slow and allocate.
-enum TimestampFormatting {
+package enum TimestampFormatting {
     /// `2019-11-07T21:52:59.591634Z`: microsecond precision, as opentelemetry-python prints.
-    static func iso8601Microseconds(nanosecondsSinceEpoch: UInt64) -> String {
+    package static func iso8601Microseconds(nanosecondsSinceEpoch: UInt64) -> String {
         let totalSeconds = Int64(nanosecondsSinceEpoch / 1_000_000_000)
         let microseconds = Int((nanosecondsSinceEpoch % 1_000_000_000) / 1_000)
         let (year, month, day) = civilDate(daysSinceEpoch: totalSeconds / 86_400)
         let secondsOfDay = Int(totalSeconds % 86_400)
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondsOfDay / 3600, 2)):"
             + "\(pad(secondsOfDay % 3600 / 60, 2)):\(pad(secondsOfDay % 60, 2)).\(pad(microseconds, 6))Z"
+    }
+
+    /// `2019-11-07 21:52:59.601 UTC`: millisecond precision, for people.
+    package static func dateTime(nanosecondsSinceEpoch: UInt64) -> String {
+        let totalSeconds = Int64(nanosecondsSinceEpoch / 1_000_000_000)
+        let milliseconds = Int((nanosecondsSinceEpoch % 1_000_000_000) / 1_000_000)
+        let (year, month, day) = civilDate(daysSinceEpoch: totalSeconds / 86_400)
+        let secondsOfDay = Int(totalSeconds % 86_400)
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(pad(secondsOfDay / 3600, 2)):"
+            + "\(pad(secondsOfDay % 3600 / 60, 2)):\(pad(secondsOfDay % 60, 2)).\(pad(milliseconds, 3)) UTC"
     }
 
     /// Converts days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days-to-civil algorithm).
@@ -30,7 +40,7 @@ enum TimestampFormatting {
     }
 
     /// A duration for people: `850ns`, `12.3µs`, `4.56ms`, `1.20s`.
-    static func humanDuration(nanoseconds: UInt64) -> String {
+    package static func humanDuration(nanoseconds: UInt64) -> String {
         let value = Double(nanoseconds)
         switch nanoseconds {
         case ..<1_000: return "\(nanoseconds)ns"

@@ -29,26 +29,26 @@ import GRPCProtobuf
 
 /// Namespace containing generated types for the "opentelemetry.proto.collector.trace.v1.TraceService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Opentelemetry_Proto_Collector_Trace_V1_TraceService: Sendable {
+package enum Opentelemetry_Proto_Collector_Trace_V1_TraceService: Sendable {
     /// Service descriptor for the "opentelemetry.proto.collector.trace.v1.TraceService" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService")
+    package static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService")
     /// Namespace for method metadata.
-    public enum Method: Sendable {
+    package enum Method: Sendable {
         /// Namespace for "Export" metadata.
-        public enum Export: Sendable {
+        package enum Export: Sendable {
             /// Request type for "Export".
-            public typealias Input = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+            package typealias Input = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
             /// Response type for "Export".
-            public typealias Output = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse
+            package typealias Output = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse
             /// Descriptor for "Export".
-            public static let descriptor = GRPCCore.MethodDescriptor(
+            package static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService"),
                 method: "Export",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "opentelemetry.proto.collector.trace.v1.TraceService" service.
-        public static let descriptors: [GRPCCore.MethodDescriptor] = [
+        package static let descriptors: [GRPCCore.MethodDescriptor] = [
             Export.descriptor
         ]
     }
@@ -57,7 +57,7 @@ public enum Opentelemetry_Proto_Collector_Trace_V1_TraceService: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "opentelemetry.proto.collector.trace.v1.TraceService" service.
-    public static let opentelemetry_proto_collector_trace_v1_TraceService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService")
+    package static let opentelemetry_proto_collector_trace_v1_TraceService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService")
 }
 
 // MARK: opentelemetry.proto.collector.trace.v1.TraceService (server)
@@ -81,7 +81,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
     /// > Service that can be used to push spans between one Application instrumented with
     /// > OpenTelemetry and a collector, or between a collector and a central collector (in this
     /// > case spans are sent/received to/from multiple Applications).
-    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+    package protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "Export" method.
         ///
         /// - Parameters:
@@ -110,7 +110,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
     /// > Service that can be used to push spans between one Application instrumented with
     /// > OpenTelemetry and a collector, or between a collector and a central collector (in this
     /// > case spans are sent/received to/from multiple Applications).
-    public protocol ServiceProtocol: Opentelemetry_Proto_Collector_Trace_V1_TraceService.StreamingServiceProtocol {
+    package protocol ServiceProtocol: Opentelemetry_Proto_Collector_Trace_V1_TraceService.StreamingServiceProtocol {
         /// Handle the "Export" method.
         ///
         /// - Parameters:
@@ -137,7 +137,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
     /// > Service that can be used to push spans between one Application instrumented with
     /// > OpenTelemetry and a collector, or between a collector and a central collector (in this
     /// > case spans are sent/received to/from multiple Applications).
-    public protocol SimpleServiceProtocol: Opentelemetry_Proto_Collector_Trace_V1_TraceService.ServiceProtocol {
+    package protocol SimpleServiceProtocol: Opentelemetry_Proto_Collector_Trace_V1_TraceService.ServiceProtocol {
         /// Handle the "Export" method.
         ///
         /// - Parameters:
@@ -157,7 +157,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.StreamingServiceProtocol {
-    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+    package func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest>(),
@@ -175,7 +175,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.StreamingServicePr
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.ServiceProtocol {
-    public func export(
+    package func export(
         request: GRPCCore.StreamingServerRequest<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse> {
@@ -190,7 +190,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.ServiceProtocol {
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleServiceProtocol {
-    public func export(
+    package func export(
         request: GRPCCore.ServerRequest<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse> {
@@ -218,7 +218,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
     /// > Service that can be used to push spans between one Application instrumented with
     /// > OpenTelemetry and a collector, or between a collector and a central collector (in this
     /// > case spans are sent/received to/from multiple Applications).
-    public protocol ClientProtocol: Sendable {
+    package protocol ClientProtocol: Sendable {
         /// Call the "Export" method.
         ///
         /// - Parameters:
@@ -250,14 +250,14 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
     /// > Service that can be used to push spans between one Application instrumented with
     /// > OpenTelemetry and a collector, or between a collector and a central collector (in this
     /// > case spans are sent/received to/from multiple Applications).
-    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    package struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        package init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -272,7 +272,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func export<Result>(
+        package func export<Result>(
             request: GRPCCore.ClientRequest<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest>,
             serializer: some GRPCCore.MessageSerializer<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse>,
@@ -305,7 +305,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func export<Result>(
+    package func export<Result>(
         request: GRPCCore.ClientRequest<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse>) async throws -> Result = { response in
@@ -335,7 +335,7 @@ extension Opentelemetry_Proto_Collector_Trace_V1_TraceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func export<Result>(
+    package func export<Result>(
         _ message: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,

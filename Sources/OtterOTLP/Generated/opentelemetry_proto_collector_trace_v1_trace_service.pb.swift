@@ -34,7 +34,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest: Sendable {
+package nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -44,14 +44,14 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServ
   /// element. Intermediary nodes (such as OpenTelemetry Collector) that receive
   /// data from multiple origins typically batch the data before forwarding further and
   /// in that case this array will contain multiple elements.
-  public var resourceSpans: [Opentelemetry_Proto_Trace_V1_ResourceSpans] = []
+  package var resourceSpans: [Opentelemetry_Proto_Trace_V1_ResourceSpans] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse: Sendable {
+package nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -71,23 +71,23 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServ
   /// A `partial_success` message with an empty value (rejected_<signal> = 0 and
   /// `error_message` = "") is equivalent to it not being set/present. Senders
   /// SHOULD interpret it the same way as in the full success case.
-  public var partialSuccess: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess {
+  package var partialSuccess: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess {
     get {_partialSuccess ?? Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess()}
     set {_partialSuccess = newValue}
   }
   /// Returns true if `partialSuccess` has been explicitly set.
-  public var hasPartialSuccess: Bool {self._partialSuccess != nil}
+  package var hasPartialSuccess: Bool {self._partialSuccess != nil}
   /// Clears the value of `partialSuccess`. Subsequent reads from it will return its default value.
-  public mutating func clearPartialSuccess() {self._partialSuccess = nil}
+  package mutating func clearPartialSuccess() {self._partialSuccess = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _partialSuccess: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess? = nil
 }
 
-public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess: Sendable {
+package nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -96,7 +96,7 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTracePart
   ///
   /// A `rejected_<signal>` field holding a `0` value indicates that the
   /// request was fully accepted.
-  public var rejectedSpans: Int64 = 0
+  package var rejectedSpans: Int64 = 0
 
   /// A developer-facing human-readable message in English. It should be used
   /// either to explain why the server rejected parts of the data during a partial
@@ -105,11 +105,11 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTracePart
   ///
   /// error_message is an optional field. An error_message with an empty value
   /// is equivalent to it not being set.
-  public var errorMessage: String = String()
+  package var errorMessage: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -117,10 +117,10 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ExportTracePart
 fileprivate nonisolated let _protobuf_package = "opentelemetry.proto.collector.trace.v1"
 
 nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ExportTraceServiceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}resource_spans\0")
+  package static let protoMessageName: String = _protobuf_package + ".ExportTraceServiceRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}resource_spans\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -132,14 +132,14 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceR
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.resourceSpans.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.resourceSpans, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest, rhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest, rhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest) -> Bool {
     if lhs.resourceSpans != rhs.resourceSpans {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -147,10 +147,10 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceR
 }
 
 nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ExportTraceServiceResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partial_success\0")
+  package static let protoMessageName: String = _protobuf_package + ".ExportTraceServiceResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partial_success\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -162,7 +162,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceR
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -173,7 +173,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceR
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse, rhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse, rhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse) -> Bool {
     if lhs._partialSuccess != rhs._partialSuccess {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -181,10 +181,10 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceR
 }
 
 nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ExportTracePartialSuccess"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rejected_spans\0\u{3}error_message\0")
+  package static let protoMessageName: String = _protobuf_package + ".ExportTracePartialSuccess"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rejected_spans\0\u{3}error_message\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -197,7 +197,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialS
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.rejectedSpans != 0 {
       try visitor.visitSingularInt64Field(value: self.rejectedSpans, fieldNumber: 1)
     }
@@ -207,7 +207,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialS
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess, rhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess, rhs: Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess) -> Bool {
     if lhs.rejectedSpans != rhs.rejectedSpans {return false}
     if lhs.errorMessage != rhs.errorMessage {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

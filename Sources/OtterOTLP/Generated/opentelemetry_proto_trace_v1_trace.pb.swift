@@ -53,8 +53,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 /// OpenTelemetry protocol.  Older Span producers do not set this
 /// field, consequently consumers should not rely on the absence of a
 /// particular flag bit to indicate the presence of a particular feature.
-public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
+package nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
 
   /// The zero value for the enum. Should not be used for comparisons.
   /// Instead use bitwise "and" with the appropriate mask as shown above.
@@ -70,11 +70,11 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
   case contextIsRemoteMask // = 512
   case UNRECOGNIZED(Int)
 
-  public init() {
+  package init() {
     self = .doNotUse
   }
 
-  public init?(rawValue: Int) {
+  package init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .doNotUse
     case 255: self = .traceFlagsMask
@@ -84,7 +84,7 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
     }
   }
 
-  public var rawValue: Int {
+  package var rawValue: Int {
     switch self {
     case .doNotUse: return 0
     case .traceFlagsMask: return 255
@@ -95,7 +95,7 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
   }
 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Opentelemetry_Proto_Trace_V1_SpanFlags] = [
+  package static let allCases: [Opentelemetry_Proto_Trace_V1_SpanFlags] = [
     .doNotUse,
     .traceFlagsMask,
     .contextHasIsRemoteMask,
@@ -114,7 +114,7 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
 ///
 /// When new fields are added into this message, the OTLP request MUST be updated
 /// as well.
-public nonisolated struct Opentelemetry_Proto_Trace_V1_TracesData: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_TracesData: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -124,32 +124,32 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_TracesData: Sendable {
   /// one element. Intermediary nodes that receive data from multiple origins
   /// typically batch the data before forwarding further and in that case this
   /// array will contain multiple elements.
-  public var resourceSpans: [Opentelemetry_Proto_Trace_V1_ResourceSpans] = []
+  package var resourceSpans: [Opentelemetry_Proto_Trace_V1_ResourceSpans] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
 /// A collection of ScopeSpans from a Resource.
-public nonisolated struct Opentelemetry_Proto_Trace_V1_ResourceSpans: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_ResourceSpans: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The resource for the spans in this message.
   /// If this field is not set then no resource info is known.
-  public var resource: Opentelemetry_Proto_Resource_V1_Resource {
+  package var resource: Opentelemetry_Proto_Resource_V1_Resource {
     get {_resource ?? Opentelemetry_Proto_Resource_V1_Resource()}
     set {_resource = newValue}
   }
   /// Returns true if `resource` has been explicitly set.
-  public var hasResource: Bool {self._resource != nil}
+  package var hasResource: Bool {self._resource != nil}
   /// Clears the value of `resource`. Subsequent reads from it will return its default value.
-  public mutating func clearResource() {self._resource = nil}
+  package mutating func clearResource() {self._resource = nil}
 
   /// A list of ScopeSpans that originate from a resource.
-  public var scopeSpans: [Opentelemetry_Proto_Trace_V1_ScopeSpans] = []
+  package var scopeSpans: [Opentelemetry_Proto_Trace_V1_ScopeSpans] = []
 
   /// The Schema URL, if known. This is the identifier of the Schema that the resource data
   /// is recorded in. Notably, the last part of the URL path is the version number of the
@@ -157,17 +157,17 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_ResourceSpans: Sendable {
   /// https://opentelemetry.io/docs/specs/otel/schemas/#schema-url
   /// This schema_url applies to the data in the "resource" field. It does not apply
   /// to the data in the "scope_spans" field which have their own schema_url field.
-  public var schemaURL: String = String()
+  package var schemaURL: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _resource: Opentelemetry_Proto_Resource_V1_Resource? = nil
 }
 
 /// A collection of Spans produced by an InstrumentationScope.
-public nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -175,17 +175,17 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
   /// The instrumentation scope information for the spans in this message.
   /// Semantically when InstrumentationScope isn't set, it is equivalent with
   /// an empty instrumentation scope name (unknown).
-  public var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope {
+  package var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope {
     get {_scope ?? Opentelemetry_Proto_Common_V1_InstrumentationScope()}
     set {_scope = newValue}
   }
   /// Returns true if `scope` has been explicitly set.
-  public var hasScope: Bool {self._scope != nil}
+  package var hasScope: Bool {self._scope != nil}
   /// Clears the value of `scope`. Subsequent reads from it will return its default value.
-  public mutating func clearScope() {self._scope = nil}
+  package mutating func clearScope() {self._scope = nil}
 
   /// A list of Spans that originate from an instrumentation scope.
-  public var spans: [Opentelemetry_Proto_Trace_V1_Span] = []
+  package var spans: [Opentelemetry_Proto_Trace_V1_Span] = []
 
   /// The Schema URL, if known. This is the identifier of the Schema that the span data
   /// is recorded in. Notably, the last part of the URL path is the version number of the
@@ -193,11 +193,11 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
   /// https://opentelemetry.io/docs/specs/otel/schemas/#schema-url
   /// This schema_url applies to the data in the "scope" field and all spans and span
   /// events in the "spans" field.
-  public var schemaURL: String = String()
+  package var schemaURL: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _scope: Opentelemetry_Proto_Common_V1_InstrumentationScope? = nil
 }
@@ -205,7 +205,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
 /// A Span represents a single operation performed by a single component of the system.
 ///
 /// The next available field id is 17.
-public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -216,7 +216,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// is zero-length and thus is also invalid).
   ///
   /// This field is required.
-  public var traceID: Data {
+  package var traceID: Data {
     get {_storage._traceID}
     set {_uniqueStorage()._traceID = newValue}
   }
@@ -227,7 +227,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// is zero-length and thus is also invalid).
   ///
   /// This field is required.
-  public var spanID: Data {
+  package var spanID: Data {
     get {_storage._spanID}
     set {_uniqueStorage()._spanID = newValue}
   }
@@ -235,14 +235,14 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// trace_state conveys information about request position in multiple distributed tracing graphs.
   /// It is a trace_state in w3c-trace-context format: https://www.w3.org/TR/trace-context/#tracestate-header
   /// See also https://github.com/w3c/distributed-tracing for more details about this field.
-  public var traceState: String {
+  package var traceState: String {
     get {_storage._traceState}
     set {_uniqueStorage()._traceState = newValue}
   }
 
   /// The `span_id` of this span's parent span. If this is a root span, then this
   /// field must be empty. The ID is an 8-byte array.
-  public var parentSpanID: Data {
+  package var parentSpanID: Data {
     get {_storage._parentSpanID}
     set {_uniqueStorage()._parentSpanID = newValue}
   }
@@ -268,7 +268,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// Readers MUST NOT assume that bits 10-31 (22 most significant bits) will be zero.
   ///
   /// [Optional].
-  public var flags: UInt32 {
+  package var flags: UInt32 {
     get {_storage._flags}
     set {_uniqueStorage()._flags = newValue}
   }
@@ -284,7 +284,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// Empty value is equivalent to an unknown span name.
   ///
   /// This field is required.
-  public var name: String {
+  package var name: String {
     get {_storage._name}
     set {_uniqueStorage()._name = newValue}
   }
@@ -292,7 +292,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// Distinguishes between spans generated in a particular context. For example,
   /// two spans with the same name may be distinguished using `CLIENT` (caller)
   /// and `SERVER` (callee) to identify queueing latency associated with the span.
-  public var kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind {
+  package var kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind {
     get {_storage._kind}
     set {_uniqueStorage()._kind = newValue}
   }
@@ -303,7 +303,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// Value is UNIX Epoch time in nanoseconds since 00:00:00 UTC on 1 January 1970.
   ///
   /// This field is semantically required and it is expected that end_time >= start_time.
-  public var startTimeUnixNano: UInt64 {
+  package var startTimeUnixNano: UInt64 {
     get {_storage._startTimeUnixNano}
     set {_uniqueStorage()._startTimeUnixNano = newValue}
   }
@@ -314,7 +314,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// Value is UNIX Epoch time in nanoseconds since 00:00:00 UTC on 1 January 1970.
   ///
   /// This field is semantically required and it is expected that end_time >= start_time.
-  public var endTimeUnixNano: UInt64 {
+  package var endTimeUnixNano: UInt64 {
     get {_storage._endTimeUnixNano}
     set {_uniqueStorage()._endTimeUnixNano = newValue}
   }
@@ -330,7 +330,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// Attribute keys MUST be unique (it is not allowed to have more than one
   /// attribute with the same key).
   /// The behavior of software that receives duplicated keys can be unpredictable.
-  public var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] {
+  package var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] {
     get {_storage._attributes}
     set {_uniqueStorage()._attributes = newValue}
   }
@@ -338,55 +338,55 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
   /// The number of attributes that were discarded. Attributes
   /// can be discarded because their keys are too long or because there are too many
   /// attributes. If this value is 0, then no attributes were dropped.
-  public var droppedAttributesCount: UInt32 {
+  package var droppedAttributesCount: UInt32 {
     get {_storage._droppedAttributesCount}
     set {_uniqueStorage()._droppedAttributesCount = newValue}
   }
 
   /// A collection of Event items.
-  public var events: [Opentelemetry_Proto_Trace_V1_Span.Event] {
+  package var events: [Opentelemetry_Proto_Trace_V1_Span.Event] {
     get {_storage._events}
     set {_uniqueStorage()._events = newValue}
   }
 
   /// The number of dropped events. If the value is 0, then no
   /// events were dropped.
-  public var droppedEventsCount: UInt32 {
+  package var droppedEventsCount: UInt32 {
     get {_storage._droppedEventsCount}
     set {_uniqueStorage()._droppedEventsCount = newValue}
   }
 
   /// A collection of Links, which are references from this span to a span
   /// in the same or different trace.
-  public var links: [Opentelemetry_Proto_Trace_V1_Span.Link] {
+  package var links: [Opentelemetry_Proto_Trace_V1_Span.Link] {
     get {_storage._links}
     set {_uniqueStorage()._links = newValue}
   }
 
   /// The number of dropped links after the maximum size was
   /// enforced. If this value is 0, then no links were dropped.
-  public var droppedLinksCount: UInt32 {
+  package var droppedLinksCount: UInt32 {
     get {_storage._droppedLinksCount}
     set {_uniqueStorage()._droppedLinksCount = newValue}
   }
 
   /// An optional final status for this span. Semantically when Status isn't set, it means
   /// span's status code is unset, i.e. assume STATUS_CODE_UNSET (code = 0).
-  public var status: Opentelemetry_Proto_Trace_V1_Status {
+  package var status: Opentelemetry_Proto_Trace_V1_Status {
     get {_storage._status ?? Opentelemetry_Proto_Trace_V1_Status()}
     set {_uniqueStorage()._status = newValue}
   }
   /// Returns true if `status` has been explicitly set.
-  public var hasStatus: Bool {_storage._status != nil}
+  package var hasStatus: Bool {_storage._status != nil}
   /// Clears the value of `status`. Subsequent reads from it will return its default value.
-  public mutating func clearStatus() {_uniqueStorage()._status = nil}
+  package mutating func clearStatus() {_uniqueStorage()._status = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// SpanKind is the type of span. Can be used to specify additional relationships between spans
   /// in addition to a parent/child relationship.
-  public nonisolated enum SpanKind: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum SpanKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
 
     /// Unspecified. Do NOT use as default.
     /// Implementations MAY assume SpanKind to be INTERNAL when receiving UNSPECIFIED.
@@ -415,11 +415,11 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
     case consumer // = 5
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .unspecified
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .unspecified
       case 1: self = .internal
@@ -431,7 +431,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .unspecified: return 0
       case .internal: return 1
@@ -444,7 +444,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Opentelemetry_Proto_Trace_V1_Span.SpanKind] = [
+    package static let allCases: [Opentelemetry_Proto_Trace_V1_Span.SpanKind] = [
       .unspecified,
       .internal,
       .server,
@@ -457,61 +457,61 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
 
   /// Event is a time-stamped annotation of the span, consisting of user-supplied
   /// text description and key-value pairs.
-  public nonisolated struct Event: Sendable {
+  package nonisolated struct Event: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
     /// The time the event occurred.
-    public var timeUnixNano: UInt64 = 0
+    package var timeUnixNano: UInt64 = 0
 
     /// The name of the event.
     /// This field is semantically required to be set to non-empty string.
-    public var name: String = String()
+    package var name: String = String()
 
     /// A collection of attribute key/value pairs on the event.
     /// Attribute keys MUST be unique (it is not allowed to have more than one
     /// attribute with the same key).
     /// The behavior of software that receives duplicated keys can be unpredictable.
-    public var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
+    package var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
 
     /// The number of dropped attributes. If the value is 0,
     /// then no attributes were dropped.
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
 
-    public var unknownFields = SwiftProtobuf.UnknownStorage()
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    public init() {}
+    package init() {}
   }
 
   /// A pointer from the current span to another span in the same trace or in a
   /// different trace. For example, this can be used in batching operations,
   /// where a single batch handler processes multiple requests from different
   /// traces or when the handler receives a request from a different project.
-  public nonisolated struct Link: Sendable {
+  package nonisolated struct Link: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
     /// A unique identifier of a trace that this linked span is part of. The ID is a
     /// 16-byte array.
-    public var traceID: Data = Data()
+    package var traceID: Data = Data()
 
     /// A unique identifier for the linked span. The ID is an 8-byte array.
-    public var spanID: Data = Data()
+    package var spanID: Data = Data()
 
     /// The trace_state associated with the link.
-    public var traceState: String = String()
+    package var traceState: String = String()
 
     /// A collection of attribute key/value pairs on the link.
     /// Attribute keys MUST be unique (it is not allowed to have more than one
     /// attribute with the same key).
     /// The behavior of software that receives duplicated keys can be unpredictable.
-    public var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
+    package var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
 
     /// The number of dropped attributes. If the value is 0,
     /// then no attributes were dropped.
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
 
     /// Flags, a bit field.
     ///
@@ -530,37 +530,37 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
     /// When creating new spans, bits 10-31 (most-significant 22-bits) MUST be zero.
     ///
     /// [Optional].
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public var unknownFields = SwiftProtobuf.UnknownStorage()
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    public init() {}
+    package init() {}
   }
 
-  public init() {}
+  package init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// The Status type defines a logical error model that is suitable for different
 /// programming environments, including REST APIs and RPC APIs.
-public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// A developer-facing human readable error message.
-  public var message: String = String()
+  package var message: String = String()
 
   /// The status code.
-  public var code: Opentelemetry_Proto_Trace_V1_Status.StatusCode = .unset
+  package var code: Opentelemetry_Proto_Trace_V1_Status.StatusCode = .unset
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// For the semantics of status codes see
   /// https://github.com/open-telemetry/opentelemetry-specification/blob/main/specification/trace/api.md#set-status
-  public nonisolated enum StatusCode: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum StatusCode: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
 
     /// The default status.
     case unset // = 0
@@ -573,11 +573,11 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
     case error // = 2
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .unset
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .unset
       case 1: self = .ok
@@ -586,7 +586,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .unset: return 0
       case .ok: return 1
@@ -596,7 +596,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Opentelemetry_Proto_Trace_V1_Status.StatusCode] = [
+    package static let allCases: [Opentelemetry_Proto_Trace_V1_Status.StatusCode] = [
       .unset,
       .ok,
       .error,
@@ -604,7 +604,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
 
   }
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -612,14 +612,14 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
 fileprivate nonisolated let _protobuf_package = "opentelemetry.proto.trace.v1"
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_FLAGS_DO_NOT_USE\0\u{2}\u{7f}\u{3}SPAN_FLAGS_TRACE_FLAGS_MASK\0\u{1}SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK\0\u{2}@\u{4}SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_FLAGS_DO_NOT_USE\0\u{2}\u{7f}\u{3}SPAN_FLAGS_TRACE_FLAGS_MASK\0\u{1}SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK\0\u{2}@\u{4}SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK\0")
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_TracesData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TracesData"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}resource_spans\0")
+  package static let protoMessageName: String = _protobuf_package + ".TracesData"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}resource_spans\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -631,14 +631,14 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_TracesData: SwiftProtobuf.Mes
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.resourceSpans.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.resourceSpans, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_TracesData, rhs: Opentelemetry_Proto_Trace_V1_TracesData) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_TracesData, rhs: Opentelemetry_Proto_Trace_V1_TracesData) -> Bool {
     if lhs.resourceSpans != rhs.resourceSpans {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -646,10 +646,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_TracesData: SwiftProtobuf.Mes
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ResourceSpans"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}resource\0\u{3}scope_spans\0\u{3}schema_url\0\u{c}h\u{f}\u{1}")
+  package static let protoMessageName: String = _protobuf_package + ".ResourceSpans"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}resource\0\u{3}scope_spans\0\u{3}schema_url\0\u{c}h\u{f}\u{1}")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -663,7 +663,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -680,7 +680,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_ResourceSpans, rhs: Opentelemetry_Proto_Trace_V1_ResourceSpans) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_ResourceSpans, rhs: Opentelemetry_Proto_Trace_V1_ResourceSpans) -> Bool {
     if lhs._resource != rhs._resource {return false}
     if lhs.scopeSpans != rhs.scopeSpans {return false}
     if lhs.schemaURL != rhs.schemaURL {return false}
@@ -690,10 +690,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ScopeSpans"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scope\0\u{1}spans\0\u{3}schema_url\0")
+  package static let protoMessageName: String = _protobuf_package + ".ScopeSpans"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scope\0\u{1}spans\0\u{3}schema_url\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -707,7 +707,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Mes
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -724,7 +724,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Mes
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_ScopeSpans, rhs: Opentelemetry_Proto_Trace_V1_ScopeSpans) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_ScopeSpans, rhs: Opentelemetry_Proto_Trace_V1_ScopeSpans) -> Bool {
     if lhs._scope != rhs._scope {return false}
     if lhs.spans != rhs.spans {return false}
     if lhs.schemaURL != rhs.schemaURL {return false}
@@ -734,8 +734,8 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Mes
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Span"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{3}parent_span_id\0\u{1}name\0\u{1}kind\0\u{3}start_time_unix_nano\0\u{3}end_time_unix_nano\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}events\0\u{3}dropped_events_count\0\u{1}links\0\u{3}dropped_links_count\0\u{1}status\0\u{1}flags\0")
+  package static let protoMessageName: String = _protobuf_package + ".Span"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{3}parent_span_id\0\u{1}name\0\u{1}kind\0\u{3}start_time_unix_nano\0\u{3}end_time_unix_nano\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}events\0\u{3}dropped_events_count\0\u{1}links\0\u{3}dropped_links_count\0\u{1}status\0\u{1}flags\0")
 
   fileprivate class _StorageClass {
     var _traceID: Data = Data()
@@ -790,7 +790,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
     return _storage
   }
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     _ = _uniqueStorage()
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
       while let fieldNumber = try decoder.nextFieldNumber() {
@@ -820,7 +820,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every if/case branch local when no optimizations
@@ -878,7 +878,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span, rhs: Opentelemetry_Proto_Trace_V1_Span) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span, rhs: Opentelemetry_Proto_Trace_V1_Span) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
@@ -909,14 +909,14 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span.SpanKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_KIND_UNSPECIFIED\0\u{1}SPAN_KIND_INTERNAL\0\u{1}SPAN_KIND_SERVER\0\u{1}SPAN_KIND_CLIENT\0\u{1}SPAN_KIND_PRODUCER\0\u{1}SPAN_KIND_CONSUMER\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_KIND_UNSPECIFIED\0\u{1}SPAN_KIND_INTERNAL\0\u{1}SPAN_KIND_SERVER\0\u{1}SPAN_KIND_CLIENT\0\u{1}SPAN_KIND_PRODUCER\0\u{1}SPAN_KIND_CONSUMER\0")
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}time_unix_nano\0\u{1}name\0\u{1}attributes\0\u{3}dropped_attributes_count\0")
+  package static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Event"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}time_unix_nano\0\u{1}name\0\u{1}attributes\0\u{3}dropped_attributes_count\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -931,7 +931,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Mes
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.timeUnixNano != 0 {
       try visitor.visitSingularFixed64Field(value: self.timeUnixNano, fieldNumber: 1)
     }
@@ -947,7 +947,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Mes
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Event, rhs: Opentelemetry_Proto_Trace_V1_Span.Event) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Event, rhs: Opentelemetry_Proto_Trace_V1_Span.Event) -> Bool {
     if lhs.timeUnixNano != rhs.timeUnixNano {return false}
     if lhs.name != rhs.name {return false}
     if lhs.attributes != rhs.attributes {return false}
@@ -958,10 +958,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Mes
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Link"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}flags\0")
+  package static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Link"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}flags\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -978,7 +978,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Mess
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.traceID.isEmpty {
       try visitor.visitSingularBytesField(value: self.traceID, fieldNumber: 1)
     }
@@ -1000,7 +1000,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Mess
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Link, rhs: Opentelemetry_Proto_Trace_V1_Span.Link) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Link, rhs: Opentelemetry_Proto_Trace_V1_Span.Link) -> Bool {
     if lhs.traceID != rhs.traceID {return false}
     if lhs.spanID != rhs.spanID {return false}
     if lhs.traceState != rhs.traceState {return false}
@@ -1013,10 +1013,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Mess
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Status"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}message\0\u{1}code\0\u{c}\u{1}\u{1}")
+  package static let protoMessageName: String = _protobuf_package + ".Status"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}message\0\u{1}code\0\u{c}\u{1}\u{1}")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1029,7 +1029,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
@@ -1039,7 +1039,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Status, rhs: Opentelemetry_Proto_Trace_V1_Status) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Status, rhs: Opentelemetry_Proto_Trace_V1_Status) -> Bool {
     if lhs.message != rhs.message {return false}
     if lhs.code != rhs.code {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -1048,5 +1048,5 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Status.StatusCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_CODE_UNSET\0\u{1}STATUS_CODE_OK\0\u{1}STATUS_CODE_ERROR\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_CODE_UNSET\0\u{1}STATUS_CODE_OK\0\u{1}STATUS_CODE_ERROR\0")
 }

@@ -2,13 +2,7 @@ import Foundation
 import Otter
 import OtterOTLP
 
-/// The name the viewer files spans under when their resource has no `service.name`.
-enum ServiceName {
-    static let unknown = "unknown_service"
-}
-
-/// OTLP attribute values as text.
-enum AttributeText {
+extension AttributeText {
     /// JSON text of a value, as Jaeger's translator writes arrays and maps in a string tag: strings quoted, numbers
     /// and booleans bare, bytes as base64 strings, non-finite doubles as strings. Nesting is bounded by the request
     /// limits checked at ingest; the walk is iterative all the same.
@@ -23,14 +17,14 @@ enum AttributeText {
         while let item = stack.popLast() {
             switch item {
             case .raw(let text): output += text
-            case .key(let key): output += quoted(key) + ":"
+            case .key(let key): output += JSONText.quoted(key) + ":"
             case .value(let value):
                 switch value.value {
-                case .stringValue(let string): output += quoted(string)
+                case .stringValue(let string): output += JSONText.quoted(string)
                 case .boolValue(let bool): output += bool ? "true" : "false"
                 case .intValue(let int): output += String(int)
-                case .doubleValue(let double): output += double.isFinite ? String(double) : quoted(String(double))
-                case .bytesValue(let data): output += quoted(data.base64EncodedString())
+                case .doubleValue(let double): output += double.isFinite ? String(double) : JSONText.quoted(String(double))
+                case .bytesValue(let data): output += JSONText.quoted(data.base64EncodedString())
                 case .arrayValue(let array):
                     var items: [Item] = [.raw("[")]
                     for (index, element) in array.values.enumerated() {
@@ -53,9 +47,5 @@ enum AttributeText {
             }
         }
         return output
-    }
-
-    static func quoted(_ text: String) -> String {
-        JSONText.quoted(text)
     }
 }

@@ -8,9 +8,9 @@ import Tracing
 /// `opentracing.ref_type=child_of`), events become logs with an `event` field, the resource becomes the process, and
 /// scope, kind and status become tags. Values keep their types: bytes are `binary` (base64), integers beyond 2^53
 /// are strings, arrays and maps their JSON text.
-public struct JaegerTrace: Encodable, Sendable {
-    public struct KeyValue: Encodable, Sendable, Equatable {
-        public enum Value: Sendable, Equatable {
+package struct JaegerTrace: Encodable, Sendable {
+    package struct KeyValue: Encodable, Sendable, Equatable {
+        package enum Value: Sendable, Equatable {
             case string(String)
             case bool(Bool)
             case int64(Int64)
@@ -18,12 +18,12 @@ public struct JaegerTrace: Encodable, Sendable {
             case binary(Data)
         }
 
-        public var key: String
-        public var value: Value
+        package var key: String
+        package var value: Value
 
         enum CodingKeys: String, CodingKey { case key, type, value }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(key, forKey: .key)
             switch value {
@@ -48,34 +48,34 @@ public struct JaegerTrace: Encodable, Sendable {
         }
     }
 
-    public struct Reference: Encodable, Sendable, Equatable {
-        public var refType: String
-        public var traceID: String
-        public var spanID: String
+    package struct Reference: Encodable, Sendable, Equatable {
+        package var refType: String
+        package var traceID: String
+        package var spanID: String
     }
 
-    public struct Log: Encodable, Sendable {
-        public var timestamp: UInt64
-        public var fields: [KeyValue]
+    package struct Log: Encodable, Sendable {
+        package var timestamp: UInt64
+        package var fields: [KeyValue]
     }
 
-    public struct Span: Encodable, Sendable {
-        public var traceID: String
-        public var spanID: String
-        public var operationName: String
-        public var references: [Reference]
-        public var startTime: UInt64
-        public var duration: UInt64
-        public var tags: [KeyValue]
-        public var logs: [Log]
-        public var processID: String
-        public var warnings: [String]?
+    package struct Span: Encodable, Sendable {
+        package var traceID: String
+        package var spanID: String
+        package var operationName: String
+        package var references: [Reference]
+        package var startTime: UInt64
+        package var duration: UInt64
+        package var tags: [KeyValue]
+        package var logs: [Log]
+        package var processID: String
+        package var warnings: [String]?
 
         enum CodingKeys: String, CodingKey {
             case traceID, spanID, operationName, references, startTime, duration, tags, logs, processID, warnings
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(traceID, forKey: .traceID)
             try container.encode(spanID, forKey: .spanID)
@@ -90,19 +90,19 @@ public struct JaegerTrace: Encodable, Sendable {
         }
     }
 
-    public struct Process: Encodable, Sendable {
-        public var serviceName: String
-        public var tags: [KeyValue]
+    package struct Process: Encodable, Sendable {
+        package var serviceName: String
+        package var tags: [KeyValue]
     }
 
-    public var traceID: String
-    public var spans: [Span]
-    public var processes: [String: Process]
-    public var warnings: [String]?
+    package var traceID: String
+    package var spans: [Span]
+    package var processes: [String: Process]
+    package var warnings: [String]?
 
     enum CodingKeys: String, CodingKey { case traceID, spans, processes, warnings }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(traceID, forKey: .traceID)
         try container.encode(spans, forKey: .spans)
@@ -117,7 +117,7 @@ public struct JaegerTrace: Encodable, Sendable {
     }
 
     /// The traces of an OTLP request, one per trace id in order of first appearance.
-    public static func traces(from request: OTLPExportTraceServiceRequest) -> [JaegerTrace] {
+    package static func traces(from request: OTLPExportTraceServiceRequest) -> [JaegerTrace] {
         var order: [Data] = []
         var byTrace: [Data: JaegerTrace] = [:]
         var processIDs: [Data: [Opentelemetry_Proto_Resource_V1_Resource: String]] = [:]
@@ -154,7 +154,7 @@ public struct JaegerTrace: Encodable, Sendable {
     static func process(_ resource: Opentelemetry_Proto_Resource_V1_Resource) -> Process {
         let serviceName = resource.attributes.first { $0.key == "service.name" }.map { text($0.value) }
         return Process(
-            serviceName: serviceName ?? ServiceName.unknown,
+            serviceName: serviceName ?? Resource.unknownServiceName,
             tags: keyValues(resource.attributes.filter { $0.key != "service.name" }))
     }
 

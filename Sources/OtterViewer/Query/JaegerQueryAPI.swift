@@ -9,14 +9,14 @@ import Tracing
 /// The Jaeger HTTP query API (`/api/...`) that the Jaeger UI and Grafana's Jaeger data source call, with
 /// Jaeger's envelope `{"data","total","limit","offset","errors"}`, its status codes and its messages. Where the
 /// viewer answers differently on purpose, `docs/jaeger-conformance.md` says so.
-public struct JaegerQueryAPI: Sendable {
-    public let store: any TraceStore
+package struct JaegerQueryAPI: Sendable {
+    package let store: any TraceStore
 
-    public init(store: any TraceStore) {
+    package init(store: any TraceStore) {
         self.store = store
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    package func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/services") { _, _ -> Response in
             let services = try await store.services()
             return Self.json(JaegerEnvelope(data: services, total: services.count))
@@ -176,7 +176,7 @@ public struct JaegerQueryAPI: Sendable {
         }
         if let text = parameters.get("groupByOperation"), !text.isEmpty { _ = try UntrustedValue.bool("groupByOperation", text) }
         for kind in parameters.getAll("spanKind") {
-            guard ["unspecified", "internal", "server", "client", "producer", "consumer"].contains(kind.lowercased()) else {
+            guard kind.lowercased() == "unspecified" || SpanKindName(rawValue: kind.lowercased()) != nil else {
                 throw InvalidParameter(name: "spanKind", detail: "unsupported span kind: '\(kind.prefix(80))'")
             }
         }

@@ -9,14 +9,14 @@ import Tracing
 /// Jaeger's api_v3 over HTTP (the grpc-gateway JSON the current Jaeger UI calls): services, operations, a trace
 /// by id and trace search as OTLP JSON wrapped in `{"result":...}`, and trace summaries. Errors are
 /// `{"error":{"httpCode":N,"message":"..."}}`; a search or trace lookup that finds nothing is a 404.
-public struct JaegerQueryAPIv3: Sendable {
-    public let store: any TraceStore
+package struct JaegerQueryAPIv3: Sendable {
+    package let store: any TraceStore
 
-    public init(store: any TraceStore) {
+    package init(store: any TraceStore) {
         self.store = store
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    package func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/v3/services") { _, _ -> Response in
             struct Services: Encodable { var services: [String] }
             return JaegerQueryAPI.json(Services(services: try await store.services()))

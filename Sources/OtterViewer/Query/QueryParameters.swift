@@ -1,4 +1,5 @@
 import Hummingbird
+import Otter
 import OtterOTLP
 
 /// A request's query string read as `application/x-www-form-urlencoded`, the way browsers, the Jaeger UI,
@@ -51,8 +52,8 @@ struct QueryParameters: Sendable {
             let byte = utf8[index]
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count, let high = OTLPJSON.hexValue(utf8[index + 1]),
-                let low = OTLPJSON.hexValue(utf8[index + 2])
+            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count, let high = Hex.anyCaseDigitValue(utf8[index + 1]),
+                let low = Hex.anyCaseDigitValue(utf8[index + 2])
             {
                 bytes.append(high << 4 | low)
                 index += 2

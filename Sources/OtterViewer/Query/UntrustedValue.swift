@@ -1,30 +1,30 @@
 import Foundation
 
 /// A parameter that could not be read: a request answers it with 400 and this message, a flag with a usage error.
-public struct InvalidParameter: Error, CustomStringConvertible, Equatable {
+package struct InvalidParameter: Error, CustomStringConvertible, Equatable {
     /// The parameter, when one value of one parameter is at fault.
-    public let name: String?
+    package let name: String?
     /// What is wrong with the value, in the words of Go's parsers where Jaeger uses them (`strconv.ParseInt: ...`,
     /// `time: invalid duration ...`), so messages read as Jaeger's do.
-    public let detail: String
+    package let detail: String
 
-    public init(_ description: String) {
+    package init(_ description: String) {
         name = nil
         detail = description
     }
 
-    public init(name: String, detail: String) {
+    package init(name: String, detail: String) {
         self.name = name
         self.detail = detail
     }
 
     /// Jaeger v1's form: `unable to parse param 'NAME': DETAIL`.
-    public var description: String {
+    package var description: String {
         name.map { "unable to parse param '\($0)': \(detail)" } ?? detail
     }
 
     /// Jaeger api_v3's form: `malformed parameter NAME: DETAIL`.
-    public var apiV3Description: String {
+    package var apiV3Description: String {
         name.map { "malformed parameter \($0): \(detail)" } ?? detail
     }
 }
@@ -32,13 +32,13 @@ public struct InvalidParameter: Error, CustomStringConvertible, Equatable {
 /// The one place where text from a request, a flag or the environment becomes a number. Every conversion is
 /// checked: a value that does not parse, overflows or falls outside its range is an ``InvalidParameter`` that names
 /// the parameter, never a trap and never a silently clamped value.
-public enum UntrustedValue {
+package enum UntrustedValue {
     /// The latest instant and the longest duration Otter represents: `Int64.max` nanoseconds (year 2262), the range
     /// of Swift's `Duration`, Go's `time.Duration` and the store's integer columns.
-    public static let maximumNanoseconds = UInt64(Int64.max)
+    package static let maximumNanoseconds = UInt64(Int64.max)
 
     /// A decimal integer in `range`.
-    public static func integer(_ name: String, _ text: String, in range: ClosedRange<Int>) throws -> Int {
+    package static func integer(_ name: String, _ text: String, in range: ClosedRange<Int>) throws -> Int {
         guard let value = Int(text) else {
             let outOfRange = !text.isEmpty && text.drop { $0 == "-" || $0 == "+" }.allSatisfy { $0.isASCII && $0.isNumber }
             throw InvalidParameter(name: name, detail: "strconv.ParseInt: parsing \(quoted(text)): \(outOfRange ? "value out of range" : "invalid syntax")")
@@ -55,7 +55,7 @@ public enum UntrustedValue {
     }
 
     /// `strconv.ParseBool`: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False.
-    public static func bool(_ name: String, _ text: String) throws -> Bool {
+    package static func bool(_ name: String, _ text: String) throws -> Bool {
         switch text {
         case "1", "t", "T", "TRUE", "true", "True": return true
         case "0", "f", "F", "FALSE", "false", "False": return false
@@ -66,7 +66,7 @@ public enum UntrustedValue {
     /// A decimal count of `unitNanoseconds` since the epoch (1,000 for microseconds, 1,000,000 for milliseconds), as
     /// nanoseconds. Like Jaeger, any 64-bit integer is accepted; instants before 1970 or after 2262 (where no span
     /// can be stored) mean the nearest of the two, which selects the same spans.
-    public static func timestamp(_ name: String, _ text: String, unitNanoseconds: UInt64) throws -> UInt64 {
+    package static func timestamp(_ name: String, _ text: String, unitNanoseconds: UInt64) throws -> UInt64 {
         guard let value = Int64(text) else {
             let outOfRange = !text.isEmpty && text.drop { $0 == "-" || $0 == "+" }.allSatisfy { $0.isASCII && $0.isNumber }
             throw InvalidParameter(name: name, detail: "strconv.ParseInt: parsing \(quoted(text)): \(outOfRange ? "value out of range" : "invalid syntax")")
@@ -78,7 +78,7 @@ public enum UntrustedValue {
 
     /// A length of time as a decimal count of `unitNanoseconds` (Jaeger's `lookback`, `step`: milliseconds), as
     /// nanoseconds: any 64-bit integer but a negative one; beyond ``maximumNanoseconds`` means all of time.
-    public static func interval(_ name: String, _ text: String, unitNanoseconds: UInt64) throws -> UInt64 {
+    package static func interval(_ name: String, _ text: String, unitNanoseconds: UInt64) throws -> UInt64 {
         let value = try timestamp(name, text, unitNanoseconds: unitNanoseconds)
         guard !text.hasPrefix("-") else {
             throw InvalidParameter(name: name, detail: "\(text.prefix(80)) is negative")
@@ -88,7 +88,7 @@ public enum UntrustedValue {
 
     /// A Go duration (`time.ParseDuration`): decimal numbers with units ns, us, µs, ms, s, m, h, e.g. `72h`,
     /// `1.5s`, `1h30m`, in nanoseconds. Negative durations and durations beyond ``maximumNanoseconds`` are invalid.
-    public static func duration(_ name: String, _ text: String) throws -> UInt64 {
+    package static func duration(_ name: String, _ text: String) throws -> UInt64 {
         let invalid = InvalidParameter(name: name, detail: "time: invalid duration \(quoted(text))")
         let units: [(String, UInt64)] = [
             ("ns", 1), ("us", 1_000), ("µs", 1_000), ("μs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
@@ -136,7 +136,7 @@ public enum UntrustedValue {
     }
 
     /// A size such as `1GB`, `500MB`, `64KB` or a plain number of bytes (powers of 1024), from 1 byte to 1 PB.
-    public static func byteSize(_ name: String, _ text: String) throws -> Int {
+    package static func byteSize(_ name: String, _ text: String) throws -> Int {
         let invalid = InvalidParameter(name: name, detail: "\(quoted(text)) is not a size like 1GB, 500MB or 4096")
         let units: [(String, Int)] = [("PB", 1 << 50), ("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
         let upper = text.uppercased().trimmingCharacters(in: .whitespaces)

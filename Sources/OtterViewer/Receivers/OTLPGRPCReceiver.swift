@@ -7,14 +7,14 @@ import SwiftProtobuf
 /// OTLP/gRPC `TraceService/Export`: stores the valid spans and reports the invalid ones (bad ids) in the answer's
 /// `partial_success`; a request beyond ``OTLPRequestLimits`` gets RESOURCE_EXHAUSTED before it is decoded, a store
 /// failure UNAVAILABLE (retryable).
-public struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleServiceProtocol {
-    public let store: any TraceStore
+package struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleServiceProtocol {
+    package let store: any TraceStore
 
-    public init(store: any TraceStore) {
+    package init(store: any TraceStore) {
         self.store = store
     }
 
-    public func export(
+    package func export(
         request: OTLPExportTraceServiceRequest, context: ServerContext
     ) async throws -> OTLPExportTraceServiceResponse {
         let rejections: [String]
@@ -28,7 +28,7 @@ public struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceServ
     }
 
     /// The generated registration, with a deserializer that checks ``OTLPRequestLimits`` first.
-    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+    package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
             deserializer: LimitedRequestDeserializer(limits: .default),

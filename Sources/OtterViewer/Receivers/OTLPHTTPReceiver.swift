@@ -13,12 +13,12 @@ import SwiftProtobuf
 /// the invalid ones (bad ids) counted in the answer's `partial_success`, as the OTLP specification asks; a body that
 /// cannot be read gets 400 (malformed), 413 (too large: by Content-Length before reading, after decompression, or by
 /// message count) or 415 (content type) with a message, in the encoding the client used.
-public struct OTLPHTTPReceiver: Sendable {
-    public let store: any TraceStore
+package struct OTLPHTTPReceiver: Sendable {
+    package let store: any TraceStore
     /// Largest accepted body, before and after decompression.
-    public let maximumBodyBytes: Int
+    package let maximumBodyBytes: Int
 
-    public init(store: any TraceStore, maximumBodyBytes: Int = 64 << 20) {
+    package init(store: any TraceStore, maximumBodyBytes: Int = 64 << 20) {
         self.store = store
         self.maximumBodyBytes = maximumBodyBytes
     }
@@ -32,7 +32,7 @@ public struct OTLPHTTPReceiver: Sendable {
         var message: String
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    package func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("/v1/traces") { request, _ -> Response in
             let contentType = request.headers[.contentType]?.split(separator: ";").first.map {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()

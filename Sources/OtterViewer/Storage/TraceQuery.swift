@@ -58,6 +58,17 @@ public enum SpanKindName: String, Sendable, CaseIterable {
         }
     }
 
+    /// The OTLP kind of this name.
+    var otlpKind: Opentelemetry_Proto_Trace_V1_Span.SpanKind {
+        switch self {
+        case .server: .server
+        case .client: .client
+        case .producer: .producer
+        case .consumer: .consumer
+        case .internal: .internal
+        }
+    }
+
     /// The name of a swift-distributed-tracing kind.
     init(_ kind: SpanKind) {
         self = SpanKindName(OTLPMapping.kind(kind)) ?? .internal

@@ -61,7 +61,7 @@ public struct TraceSummary: Sendable, Equatable {
             outlines: spans.map { span in
                 SpanOutline(
                     spanID: span.spanContext.spanID, parentSpanID: span.parentSpanContext?.spanID,
-                    service: span.resource.serviceName ?? ServiceName.unknown, operation: span.operationName,
+                    service: span.resource.serviceNameOrUnknown, operation: span.operationName,
                     start: span.startTimeNanosecondsSinceEpoch, end: span.endTimeNanosecondsSinceEpoch,
                     isError: span.status?.code == .error)
             })

@@ -64,8 +64,8 @@ struct TracePage {
         rootName = summary.rootOperationName
         rootService = summary.rootServiceName
         spanCount = summary.spanCount
-        duration = TimestampText.duration(summary.durationNanoseconds)
-        start = TimestampText.date(summary.startTimeNanoseconds)
+        duration = TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds)
+        start = TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds)
         let serviceNames = summary.services.map(\.name)
         let colors = Dictionary(uniqueKeysWithValues: serviceNames.enumerated().map { ($1, Self.palette[$0 % Self.palette.count]) })
         services = serviceNames.map { Service(name: $0, color: colors[$0] ?? "#999") }
@@ -84,7 +84,7 @@ struct TracePage {
         var resourceRows: [Resource: [KeyValue]] = [:]
         self.spans = shown.map { entry in
             let span = entry.span
-            let service = span.resource.serviceName ?? ServiceName.unknown
+            let service = span.resource.serviceNameOrUnknown
             let offset = span.startTimeNanosecondsSinceEpoch - min(traceStart, span.startTimeNanosecondsSinceEpoch)
             var status = "status unset"
             if let spanStatus = span.status {
@@ -99,15 +99,15 @@ struct TracePage {
                 indent: 8 + min(entry.depth, 40) * 16,
                 left: Self.percent(Double(offset) / total * 100),
                 width: Self.percent(max(Double(span.durationNanoseconds) / total * 100, 0.2)),
-                duration: TimestampText.duration(span.durationNanoseconds), offset: TimestampText.duration(offset),
+                duration: TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds), offset: TimestampFormatting.humanDuration(nanoseconds: offset),
                 failed: span.status?.code == .error, status: status,
                 attributes: Self.rows(span.attributes),
                 resource: resource,
                 events: span.events.map { event in
                     Event(
                         name: event.name,
-                        offset: TimestampText.duration(event.nanosecondsSinceEpoch - min(span.startTimeNanosecondsSinceEpoch, event.nanosecondsSinceEpoch)),
-                        attributes: ConsoleSpanExporter.attributesText(event.attributes))
+                        offset: TimestampFormatting.humanDuration(nanoseconds: event.nanosecondsSinceEpoch - min(span.startTimeNanosecondsSinceEpoch, event.nanosecondsSinceEpoch)),
+                        attributes: AttributeText.json(event.attributes))
                 },
                 hasEvents: !span.events.isEmpty,
                 links: span.links.map { Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString) },

@@ -8,11 +8,11 @@ import Tracing
 
 /// The web UI on Jaeger UI's routes (`/search?service=...`, `/trace/{traceID}`): server-rendered HTML from
 /// Mustache templates, which HTML-escape every value taken from a span.
-public struct ViewerUI: Sendable {
-    public let store: any TraceStore
+package struct ViewerUI: Sendable {
+    package let store: any TraceStore
     private let library: MustacheLibrary
 
-    public init(store: any TraceStore) throws {
+    package init(store: any TraceStore) throws {
         self.store = store
         var library = MustacheLibrary()
         try library.register(Templates.layout, named: "layout")
@@ -23,7 +23,7 @@ public struct ViewerUI: Sendable {
         self.library = library
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    package func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ -> Response in
             Response(status: .seeOther, headers: [.location: "/search"])
         }
@@ -213,27 +213,9 @@ public struct ViewerUI: Sendable {
                 traceID: summary.traceID.hexString, rootName: summary.rootOperationName, rootService: summary.rootServiceName,
                 services: summary.services.map(\.name).joined(separator: ", "), spanCount: summary.spanCount,
                 errorCount: summary.errorSpanCount, hasErrors: summary.errorSpanCount > 0,
-                duration: TimestampText.duration(summary.durationNanoseconds), start: TimestampText.date(summary.startTimeNanoseconds),
+                duration: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds), start: TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds),
                 x: 10 + Int(Double(summary.startTimeNanoseconds - earliest) / Double(latest - earliest) * 980),
                 y: 130 - Int(Double(summary.durationNanoseconds) / Double(longest) * 120))
         }
-    }
-}
-
-enum TimestampText {
-    static func duration(_ nanoseconds: UInt64) -> String {
-        switch nanoseconds {
-        case ..<1_000_000: return String(format: "%.0fµs", Double(nanoseconds) / 1e3)
-        case ..<1_000_000_000: return String(format: "%.2fms", Double(nanoseconds) / 1e6)
-        default: return String(format: "%.2fs", Double(nanoseconds) / 1e9)
-        }
-    }
-
-    static func date(_ nanoseconds: UInt64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS 'UTC'"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(nanoseconds) / 1e9))
     }
 }

@@ -136,7 +136,7 @@ extension SQLiteTraceStore {
             for tag in query.tags {
                 switch tag.key {
                 case "error": mustBeError = tag.value == "true"
-                case "span.kind": kind = ["internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5][tag.value] ?? -1
+                case "span.kind": kind = SpanKindName(rawValue: tag.value)?.otlpKind.rawValue ?? -1
                 default:
                     attributeTags.append(tag)
                     attributeKeys.append(Array(tag.key.utf8))

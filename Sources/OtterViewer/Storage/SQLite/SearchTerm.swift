@@ -19,20 +19,4 @@ enum SearchTerm {
         mix(value)
         return Int64(bitPattern: hash)
     }
-
-    /// An attribute value as the text Jaeger's tag search compares with: `200`, `true`, `0.5`, `text`.
-    static func text(_ attribute: SpanAttribute) -> String {
-        switch attribute {
-        case .string(let string): return string
-        case .stringConvertible(let convertible): return convertible.description
-        case .int32(let int): return String(int)
-        case .int64(let int): return String(int)
-        case .double(let double): return String(double)
-        case .bool(let bool): return bool ? "true" : "false"
-        default: return ConsoleSpanExporter.valueText(attribute)
-        }
-    }
 }
-
-/// Builds an `ExportTraceServiceRequest` span by span: spans with equal resource keys share one `ResourceSpans`, and
-/// within it spans with equal scope keys one `ScopeSpans`, in first-seen order. Resources and scopes are made only

@@ -60,16 +60,16 @@ struct SpanBlockIndex: Equatable {
         for (index, span) in spans.enumerated() { spansByID[span.spanContext.spanID] = index }
         var resourcesSeen = Set<Resource>()
         for span in spans {
-            let service = span.resource.serviceName ?? ServiceName.unknown
+            let service = span.resource.serviceNameOrUnknown
             let traceID = span.spanContext.traceID
             traceIDs.insert(traceID)
             if resourcesSeen.insert(span.resource).inserted {
                 span.resource.attributes.forEach { key, value in
-                    terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value)))
+                    terms.insert(SearchTerm.hash(service: service, key: key, value: AttributeText.searchText(value)))
                 }
             }
             span.attributes.forEach { key, value in
-                terms.insert(SearchTerm.hash(service: service, key: key, value: SearchTerm.text(value)))
+                terms.insert(SearchTerm.hash(service: service, key: key, value: AttributeText.searchText(value)))
             }
 
             let operation = Operation(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)
@@ -88,7 +88,7 @@ struct SpanBlockIndex: Equatable {
             }
             guard let parent = span.parentSpanContext else { continue }
             if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == traceID {
-                let parentService = spans[parentIndex].resource.serviceName ?? ServiceName.unknown
+                let parentService = spans[parentIndex].resource.serviceNameOrUnknown
                 guard parentService != service else { continue }
                 let call = Call(parentService: parentService, childService: service)
                 let known = calls[call] ?? CallStatistics(count: 0, minimumStart: start, maximumStart: start)

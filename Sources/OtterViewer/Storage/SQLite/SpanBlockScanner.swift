@@ -164,7 +164,7 @@ struct SpanBlockScanner {
     }
 
     /// The search text of the attribute `key` among the `KeyValue`s (field `attributeField`) of the message in
-    /// `range`, as ``SearchTerm/text(_:)`` writes it; nil when absent.
+    /// `range`, as ``AttributeText/searchText(_:)`` writes it; nil when absent.
     func attributeText(_ key: [UInt8], in range: Range<Int>, attributeField: Int) throws -> String? {
         var reader = Reader(bytes, range)
         while !reader.isAtEnd {
@@ -201,7 +201,7 @@ struct SpanBlockScanner {
         default:
             // Arrays, maps and bytes: rare in searches, rendered the way the index rendered them.
             let keyValue = try Opentelemetry_Proto_Common_V1_KeyValue(serializedBytes: Array(bytes[keyValueRange]))
-            return OTLPMapping.spanAttributes([keyValue]).get(keyValue.key).map(SearchTerm.text) ?? ""
+            return OTLPMapping.spanAttributes([keyValue]).get(keyValue.key).map(AttributeText.searchText) ?? ""
         }
     }
 
@@ -223,7 +223,7 @@ struct SpanBlockScanner {
 
     /// The resource's `service.name`, without decoding the rest of it.
     func serviceName(_ origin: Origin) throws -> String {
-        guard let resource = origin.resource else { return ServiceName.unknown }
-        return try attributeText(Array("service.name".utf8), in: resource, attributeField: 1) ?? ServiceName.unknown
+        guard let resource = origin.resource else { return Resource.unknownServiceName }
+        return try attributeText(Array("service.name".utf8), in: resource, attributeField: 1) ?? Resource.unknownServiceName
     }
 }
