@@ -45,7 +45,8 @@ public enum Otter {
         if configuration.isSDKDisabled {
             processor = MultiSpanProcessor([])
         } else if let exporter {
-            processor = exporter is ConsoleSpanExporter
+            processor =
+                exporter is ConsoleSpanExporter
                 ? SimpleSpanProcessor(exporter: exporter)
                 : BatchSpanProcessor(exporter: exporter, configuration: configuration.batchProcessor)
         } else {

@@ -20,11 +20,14 @@ package struct HTTPServerCommand: AsyncParsableCommand {
 
     package func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let port = try self.port ?? environment["PORT"].map { value in
-            guard let port = Int(value) else { throw ValidationError("PORT=\(value) is not a port number") }
-            return port
-        } ?? 8082
-        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number (0 to 65535; 0 picks a free one)") }
+        let port =
+            try self.port ?? environment["PORT"].map { value in
+                guard let port = Int(value) else { throw ValidationError("PORT=\(value) is not a port number") }
+                return port
+            } ?? 8082
+        guard (0...65535).contains(port) else {
+            throw ValidationError("--port \(port) is not a port number (0 to 65535; 0 picks a free one)")
+        }
         let otter = ExampleTelemetry.bootstrap(serviceName: "http-server")
         try await HTTPServerExample.run(
             configuration: .init(host: host, port: port, downstreamURL: downstreamURL ?? environment["DOWNSTREAM_URL"]),

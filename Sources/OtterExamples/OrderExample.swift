@@ -47,7 +47,9 @@ package enum OrderExample {
             order.attributes["order.id"] = orderID
             order.attributes["order.item_count"] = items.count
             order.attributes["order.total_cents"] = totalCents
-            order.addEvent(SpanEvent(name: "order.validated", attributes: ["order.id": .string(orderID), "order.item_count": .int64(Int64(items.count))]))
+            order.addEvent(
+                SpanEvent(
+                    name: "order.validated", attributes: ["order.id": .string(orderID), "order.item_count": .int64(Int64(items.count))]))
 
             try await withSpan("write order to database", ofKind: .client) { span in
                 span.attributes["db.system"] = "sqlite"
@@ -77,7 +79,8 @@ package enum OrderExample {
             try await withSpan("send confirmation email", ofKind: .producer) { span in
                 span.attributes["messaging.system"] = "outbox"
                 let file = try writeConfirmationEmail(orderID: orderID, totalCents: totalCents, in: configuration.dataDirectory)
-                span.addEvent(SpanEvent(name: "email.queued", attributes: ["email.to": "customer@example.com", "email.file": .string(file)]))
+                span.addEvent(
+                    SpanEvent(name: "email.queued", attributes: ["email.to": "customer@example.com", "email.file": .string(file)]))
             }
             order.addEvent(SpanEvent(name: "order.completed", attributes: ["order.id": .string(orderID)]))
             return orderID
@@ -105,11 +108,12 @@ package enum OrderExample {
         let path = directory.appendingPathComponent("orders.sqlite").path
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, total_cents INTEGER NOT NULL, created_at TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS order_items (order_id TEXT NOT NULL REFERENCES orders(id), sku TEXT NOT NULL,
-                    quantity INTEGER NOT NULL, unit_price_cents INTEGER NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, total_cents INTEGER NOT NULL, created_at TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS order_items (order_id TEXT NOT NULL REFERENCES orders(id), sku TEXT NOT NULL,
+                        quantity INTEGER NOT NULL, unit_price_cents INTEGER NOT NULL);
+                    """)
             try db.execute(
                 sql: "INSERT INTO orders (id, total_cents, created_at) VALUES (?, ?, ?)",
                 arguments: [id, totalCents, ISO8601DateFormatter().string(from: Date())])

@@ -101,8 +101,8 @@ public struct OTLPExporterConfiguration: Sendable {
             for member in raw.split(separator: ",") {
                 let parts = member.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2,
-                      let key = String(parts[0]).trimmingCharacters(in: .whitespaces).removingPercentEncoding, !key.isEmpty,
-                      let headerValue = String(parts[1]).trimmingCharacters(in: .whitespaces).removingPercentEncoding
+                    let key = String(parts[0]).trimmingCharacters(in: .whitespaces).removingPercentEncoding, !key.isEmpty,
+                    let headerValue = String(parts[1]).trimmingCharacters(in: .whitespaces).removingPercentEncoding
                 else {
                     throw .invalidValue(variable: name, value: raw, expected: "key=value pairs separated by commas")
                 }
@@ -133,7 +133,7 @@ public struct OTLPExporterConfiguration: Sendable {
 
     private static func parseURL(_ raw: String, variable: String) throws(ConfigurationError) -> URL {
         guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              url.host != nil
+            url.host != nil
         else {
             throw .invalidValue(variable: variable, value: raw, expected: "an http:// or https:// URL")
         }

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import CompressNIO
-import GRPCProtobuf
 import Foundation
+import GRPCProtobuf
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -125,7 +125,8 @@ public final class OTLPHTTPExporter: SpanExporter {
                     description: "HTTP \(status)",
                     retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter))
             default:
-                return .rejected(status: status, message: Self.errorMessage(in: body, contentType: response.headers.first(name: "Content-Type")))
+                return .rejected(
+                    status: status, message: Self.errorMessage(in: body, contentType: response.headers.first(name: "Content-Type")))
             }
         } catch is CancellationError {
             return .rejected(status: 0, message: "export cancelled")
@@ -165,12 +166,14 @@ public final class OTLPHTTPExporter: SpanExporter {
     /// The message of a `google.rpc.Status` body (protobuf or JSON), or the body as text.
     static func errorMessage(in body: ByteBuffer, contentType: String?) -> String {
         let bytes = Array(body.readableBytesView)
-        if contentType?.lowercased().hasPrefix("application/x-protobuf") == true, let message = (try? GoogleRPCStatus(serializedBytes: bytes))?.message {
+        if contentType?.lowercased().hasPrefix("application/x-protobuf") == true,
+            let message = (try? GoogleRPCStatus(serializedBytes: bytes))?.message
+        {
             return message
         }
         if contentType?.lowercased().hasPrefix("application/json") == true,
-           let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-           let message = object["message"] as? String
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            let message = object["message"] as? String
         {
             return message
         }

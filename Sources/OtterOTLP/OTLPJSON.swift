@@ -138,7 +138,11 @@ package enum OTLPJSON {
         }
 
         func double(_ value: Double) {
-            if value.isNaN { quoted("NaN") } else if value == .infinity { quoted("Infinity") } else if value == -.infinity {
+            if value.isNaN {
+                quoted("NaN")
+            } else if value == .infinity {
+                quoted("Infinity")
+            } else if value == -.infinity {
                 quoted("-Infinity")
             } else {
                 raw(String(value))
@@ -273,7 +277,9 @@ package enum OTLPJSON {
             let byte = input[index]
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard pendingIDLength == nil else { throw DecodingError(description: "\(String(decoding: lastKey, as: UTF8.self)) must be a hex string") }
+                guard pendingIDLength == nil else {
+                    throw DecodingError(description: "\(String(decoding: lastKey, as: UTF8.self)) must be a hex string")
+                }
                 containers.append(byte)
                 guard containers.count <= limits.jsonDepthLimit else {
                     throw OTLPRequestLimits.Exceeded(description: "JSON nests deeper than \(limits.jsonDepthLimit) levels")

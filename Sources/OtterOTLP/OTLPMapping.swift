@@ -102,7 +102,8 @@ package enum OTLPMapping {
             otlpLink.traceState = link.spanContext.traceState.headerValue
             otlpLink.attributes = keyValues(link.attributes)
             otlpLink.droppedAttributesCount = UInt32(clamping: link.droppedAttributesCount)
-            otlpLink.flags = UInt32(link.spanContext.traceFlags.rawValue) | hasIsRemoteFlag
+            otlpLink.flags =
+                UInt32(link.spanContext.traceFlags.rawValue) | hasIsRemoteFlag
                 | (link.spanContext.isRemote ? isRemoteFlag : 0)
             return otlpLink
         }
@@ -237,7 +238,8 @@ package enum OTLPMapping {
         from otlp: Opentelemetry_Proto_Trace_V1_Span, resource: Resource, scope: InstrumentationScope
     ) throws -> FinishedSpan {
         guard let traceID = TraceID(bytes: otlp.traceID), traceID.isValid else {
-            throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid trace id (\(idProblem(otlp.traceID, length: 16)))")
+            throw InvalidSpan(
+                description: "span '\(otlp.name.prefix(100))' has an invalid trace id (\(idProblem(otlp.traceID, length: 16)))")
         }
         guard let spanID = SpanID(bytes: otlp.spanID), spanID.isValid else {
             throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid span id (\(idProblem(otlp.spanID, length: 8)))")
@@ -246,7 +248,9 @@ package enum OTLPMapping {
         // An empty or all-zero parent id means a root span (some SDKs write eight zero bytes).
         if !otlp.parentSpanID.isEmpty, !otlp.parentSpanID.allSatisfy({ $0 == 0 }) {
             guard let parentID = SpanID(bytes: otlp.parentSpanID) else {
-                throw InvalidSpan(description: "span '\(otlp.name.prefix(100))' has an invalid parent span id (\(idProblem(otlp.parentSpanID, length: 8)))")
+                throw InvalidSpan(
+                    description:
+                        "span '\(otlp.name.prefix(100))' has an invalid parent span id (\(idProblem(otlp.parentSpanID, length: 8)))")
             }
             parent = OtterSpanContext(
                 traceID: traceID, spanID: parentID, traceFlags: TraceFlags(rawValue: UInt8(truncatingIfNeeded: otlp.flags) & 0x01),
@@ -254,7 +258,7 @@ package enum OTLPMapping {
         }
         let links = otlp.links.compactMap { link -> FinishedSpan.Link? in
             guard let linkTraceID = TraceID(bytes: link.traceID), linkTraceID.isValid,
-                  let linkSpanID = SpanID(bytes: link.spanID), linkSpanID.isValid
+                let linkSpanID = SpanID(bytes: link.spanID), linkSpanID.isValid
             else { return nil }
             return FinishedSpan.Link(
                 spanContext: OtterSpanContext(

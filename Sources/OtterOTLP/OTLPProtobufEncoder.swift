@@ -33,7 +33,8 @@ package enum OTLPProtobufEncoder {
             var resourceSpansSize = ProtobufWriter.lengthDelimitedSize(1, resourceSize)
             for scope in group.scopes {
                 let sizes = scope.spans.map { spanSize(spans[$0]) }
-                let scopeMessageSize = ProtobufWriter.stringSize(1, scope.scope.name)
+                let scopeMessageSize =
+                    ProtobufWriter.stringSize(1, scope.scope.name)
                     + ProtobufWriter.stringSize(2, scope.scope.version ?? "")
                 var scopeSpansSize = ProtobufWriter.lengthDelimitedSize(1, scopeMessageSize)
                 for size in sizes { scopeSpansSize += ProtobufWriter.lengthDelimitedSize(2, size) }
@@ -201,7 +202,7 @@ package enum OTLPProtobufEncoder {
     }
 
     private static func writeAnyValue(_ value: SpanAttribute, into writer: inout ProtobufWriter) {
-        func writeArray(_ count: Int, _ sizeOf: (Int) -> Int, _ writeElement: (Int, inout ProtobufWriter) -> Void) {
+        func writeArray(_ count: Int, sizeOf: (Int) -> Int, write writeElement: (Int, inout ProtobufWriter) -> Void) {
             var inner = 0
             for index in 0..<count { inner += ProtobufWriter.lengthDelimitedSize(1, sizeOf(index)) }
             writer.lengthDelimitedHeader(5, inner)
@@ -218,22 +219,30 @@ package enum OTLPProtobufEncoder {
         case .int64(let int): writer.varintFieldAlways(3, UInt64(bitPattern: int))
         case .double(let double): writer.fixed64Always(4, double.bitPattern)
         case .stringArray(let strings):
-            writeArray(strings.count, { ProtobufWriter.lengthDelimitedSize(1, strings[$0].utf8.count) }) { $1.stringAlways(1, strings[$0]) }
+            writeArray(
+                strings.count, sizeOf: { ProtobufWriter.lengthDelimitedSize(1, strings[$0].utf8.count) },
+                write: { $1.stringAlways(1, strings[$0]) })
         case .stringConvertibleArray(let values):
             let strings = values.map(\.description)
-            writeArray(strings.count, { ProtobufWriter.lengthDelimitedSize(1, strings[$0].utf8.count) }) { $1.stringAlways(1, strings[$0]) }
+            writeArray(
+                strings.count, sizeOf: { ProtobufWriter.lengthDelimitedSize(1, strings[$0].utf8.count) },
+                write: { $1.stringAlways(1, strings[$0]) })
         case .boolArray(let bools):
-            writeArray(bools.count, { _ in 2 }) { $1.varintFieldAlways(2, bools[$0] ? 1 : 0) }
+            writeArray(bools.count, sizeOf: { _ in 2 }, write: { $1.varintFieldAlways(2, bools[$0] ? 1 : 0) })
         case .int32Array(let ints):
-            writeArray(ints.count, { 1 + ProtobufWriter.varintSize(UInt64(bitPattern: Int64(ints[$0]))) }) {
-                $1.varintFieldAlways(3, UInt64(bitPattern: Int64(ints[$0])))
-            }
+            writeArray(
+                ints.count, sizeOf: { 1 + ProtobufWriter.varintSize(UInt64(bitPattern: Int64(ints[$0]))) },
+                write: {
+                    $1.varintFieldAlways(3, UInt64(bitPattern: Int64(ints[$0])))
+                })
         case .int64Array(let ints):
-            writeArray(ints.count, { 1 + ProtobufWriter.varintSize(UInt64(bitPattern: ints[$0])) }) {
-                $1.varintFieldAlways(3, UInt64(bitPattern: ints[$0]))
-            }
+            writeArray(
+                ints.count, sizeOf: { 1 + ProtobufWriter.varintSize(UInt64(bitPattern: ints[$0])) },
+                write: {
+                    $1.varintFieldAlways(3, UInt64(bitPattern: ints[$0]))
+                })
         case .doubleArray(let doubles):
-            writeArray(doubles.count, { _ in 9 }) { $1.fixed64Always(4, doubles[$0].bitPattern) }
+            writeArray(doubles.count, sizeOf: { _ in 9 }, write: { $1.fixed64Always(4, doubles[$0].bitPattern) })
         default:
             break
         }

@@ -31,7 +31,7 @@ package final class TestOTLPReceiver: Sendable {
     private struct State {
         package init() {}
 
-    package var requests: [ReceivedRequest] = []
+        package var requests: [ReceivedRequest] = []
         var script: [ScriptedResponse] = []
         var group: ServiceGroup?
         var task: Task<Void, any Error>?

@@ -21,7 +21,8 @@ struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         if !allowsAnyHost, let host = request.head.authority, !Self.isLoopbackHost(host) {
-            response = Self.refusal(.misdirectedRequest, "this viewer answers only requests for localhost, 127.0.0.1 or [::1], not \(host.prefix(100))")
+            response = Self.refusal(
+                .misdirectedRequest, "this viewer answers only requests for localhost, 127.0.0.1 or [::1], not \(host.prefix(100))")
         } else if request.method == .post, let refusal = Self.crossSiteRefusal(request, checksOrigin: !allowsAnyHost) {
             response = refusal
         } else {

@@ -1,5 +1,4 @@
 import GRPCCore
-
 import GRPCNIOTransportHTTP2
 import Hummingbird
 import HummingbirdCore
@@ -95,7 +94,8 @@ public struct Viewer: Sendable {
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout)))
         let ingest = Application(
             router: ingestRouter, server: http1,
-            configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.otlpHTTPPort), serverName: "otter-viewer"),
+            configuration: .init(
+                address: .hostname(configuration.bindAddress, port: configuration.otlpHTTPPort), serverName: "otter-viewer"),
             onServerRunning: { await onListening("otlp-http", $0.localAddress?.port ?? 0) }, logger: logger)
         let query = Application(
             router: queryRouter, server: http1,
@@ -118,11 +118,16 @@ public struct Viewer: Sendable {
         if let store = store as? SQLiteTraceStore, configuration.retention != nil || configuration.maximumStoreBytes != nil {
             retention.append(
                 RetentionService(
-                    store: store, retention: configuration.retention, maximumBytes: configuration.maximumStoreBytes ?? .max, logger: logger))
+                    store: store, retention: configuration.retention, maximumBytes: configuration.maximumStoreBytes ?? .max, logger: logger)
+            )
         }
         return retention + [
-            NamedListener(name: "OTLP/HTTP", address: Self.authority(address, port: configuration.otlpHTTPPort), flag: "--otlp-http-port", listener: ingest),
-            NamedListener(name: "the query API and UI", address: Self.authority(address, port: configuration.queryPort), flag: "--ui-port", listener: query),
+            NamedListener(
+                name: "OTLP/HTTP", address: Self.authority(address, port: configuration.otlpHTTPPort), flag: "--otlp-http-port",
+                listener: ingest),
+            NamedListener(
+                name: "the query API and UI", address: Self.authority(address, port: configuration.queryPort), flag: "--ui-port",
+                listener: query),
             NamedListener(
                 name: "OTLP/gRPC", address: Self.authority(address, port: configuration.otlpGRPCPort), flag: "--otlp-grpc-port",
                 listener: GRPCListener(server: grpc, onListening: onListening)),

@@ -21,7 +21,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let executable = Self.currentExecutable()
-        let dataDirectory = dataDir.map { URL(fileURLWithPath: $0) }
+        let dataDirectory =
+            dataDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("otter-demo-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         var environment = ProcessInfo.processInfo.environment
@@ -48,10 +49,12 @@ struct DemoCommand: AsyncParsableCommand {
         func stopAll() async { await children.stopAll() }
         do {
             try viewer.start()
-            let ingestLine = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
+            let ingestLine =
+                await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
             let uiLine = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
-            guard let ingestURL = ingestLine?.components(separatedBy: "OTLP/HTTP on ").last?.replacingOccurrences(of: "/v1/traces", with: ""),
-                  let uiURL = uiLine?.components(separatedBy: "UI on ").last
+            guard
+                let ingestURL = ingestLine?.components(separatedBy: "OTLP/HTTP on ").last?.replacingOccurrences(of: "/v1/traces", with: ""),
+                let uiURL = uiLine?.components(separatedBy: "UI on ").last
             else { throw DemoFailure("otter viewer did not start: \(viewer.lines.suffix(3).joined(separator: " / "))") }
             // Console output and the viewer, unless the user chose exporters.
             if environment["EXPORTER"] == nil, environment["OTEL_TRACES_EXPORTER"] == nil {

@@ -48,7 +48,9 @@ struct ViewerCommand: AsyncParsableCommand {
         let maximumBytes: Int
         do {
             retentionNanoseconds = try UntrustedValue.duration("--retention", retention)
-            guard retentionNanoseconds > 0 else { throw InvalidParameter(name: "--retention", detail: "0 would delete every span: give a duration like 72h") }
+            guard retentionNanoseconds > 0 else {
+                throw InvalidParameter(name: "--retention", detail: "0 would delete every span: give a duration like 72h")
+            }
             maximumBytes = try UntrustedValue.byteSize("--max-size", maxSize)
         } catch let invalid as InvalidParameter {
             throw ValidationError(invalid.description)
@@ -67,10 +69,12 @@ struct ViewerCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let token = BearerToken(token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"])
         if token == nil, !Viewer.isLoopback(bind) {
-            FileHandle.standardError.write(Data("""
-                otter viewer: warning: listening on \(bind) without a token: anyone who can reach this address can read \
-                every trace and send spans. Set --token or OTTER_VIEWER_TOKEN.\n
-                """.utf8))
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    otter viewer: warning: listening on \(bind) without a token: anyone who can reach this address can read \
+                    every trace and send spans. Set --token or OTTER_VIEWER_TOKEN.\n
+                    """.utf8))
         }
         let viewer = try Viewer(
             configuration: .init(

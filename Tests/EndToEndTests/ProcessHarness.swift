@@ -17,12 +17,12 @@ struct ConsoleSpan {
 
     init?(jsonLine: String) {
         guard jsonLine.hasPrefix("{"),
-              let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any],
-              let name = object["name"] as? String,
-              let context = object["context"] as? [String: Any],
-              let traceID = context["trace_id"] as? String,
-              let spanID = context["span_id"] as? String,
-              let kind = object["kind"] as? String
+            let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any],
+            let name = object["name"] as? String,
+            let context = object["context"] as? [String: Any],
+            let traceID = context["trace_id"] as? String,
+            let spanID = context["span_id"] as? String,
+            let kind = object["kind"] as? String
         else { return nil }
         self.name = name
         self.traceID = traceID

@@ -1,9 +1,9 @@
 import Foundation
+import Otter
 import OtterExamples
 import OtterOTLP
 import OtterTestSupport
 import OtterViewer
-import Otter
 import SwiftProtobuf
 import Testing
 
@@ -145,9 +145,11 @@ struct SeedSystemEndToEndTests {
             try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
         }
         let clientSpan = try #require(spans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
-        let serverSpan = try #require(spans.first {
-            $0.resource.serviceName == "http-server" && $0.operationName == "/" && $0.spanContext.traceID == clientSpan.spanContext.traceID
-        })
+        let serverSpan = try #require(
+            spans.first {
+                $0.resource.serviceName == "http-server" && $0.operationName == "/"
+                    && $0.spanContext.traceID == clientSpan.spanContext.traceID
+            })
         #expect(serverSpan.parentSpanContext?.spanID == clientSpan.spanContext.spanID)
         #expect(serverSpan.parentSpanContext?.isRemote == true)
         #expect(spans.filter { $0.spanContext.traceID == clientSpan.spanContext.traceID }.count == 5)
@@ -155,7 +157,10 @@ struct SeedSystemEndToEndTests {
 
         let jaegerSpans = try grpcReceiver.requests.flatMap { try OTLPMapping.finishedSpans(from: $0.request) }
         let jaegerClientSpan = try #require(jaegerSpans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
-        #expect(spans.contains { $0.resource.serviceName == "http-server" && $0.parentSpanContext?.spanID == jaegerClientSpan.spanContext.spanID },
+        #expect(
+            spans.contains {
+                $0.resource.serviceName == "http-server" && $0.parentSpanContext?.spanID == jaegerClientSpan.spanContext.spanID
+            },
             "the server (exporting over HTTP) continued the trace of the client (exporting over gRPC)")
 
         let bad = try ProcessHarness.otter("http-client", ["http-client"], environment: ["EXPORTER": "zipkin"])

@@ -17,7 +17,7 @@ struct ViewerProcessTests {
         let ingest = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
         let ui = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
         guard let ingestURL = ingest?.components(separatedBy: "OTLP/HTTP on ").last,
-              let uiURL = ui?.components(separatedBy: "UI on ").last
+            let uiURL = ui?.components(separatedBy: "UI on ").last
         else {
             viewer.kill()
             await viewer.waitForExit()
@@ -70,15 +70,16 @@ struct ViewerProcessTests {
         let generator = RandomIDGenerator()
         let traceID = generator.newTraceID()
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
-        return OTLPProtobufEncoder.encode((0..<spans).map { index in
-            FinishedSpan(
-                operationName: "span-\(batch)-\(index)", kind: .internal,
-                spanContext: OtterSpanContext(traceID: traceID, spanID: generator.newSpanID(), traceFlags: .sampled),
-                startTimeNanosecondsSinceEpoch: now - 1_000_000, endTimeNanosecondsSinceEpoch: now,
-                // Random text: compression cannot make the store smaller than the data.
-                attributes: ["payload": .string((0..<64).map { _ in String(generator.newSpanID().value, radix: 36) }.joined())],
-                resource: Resource(attributes: ["service.name": "size-test"]))
-        })
+        return OTLPProtobufEncoder.encode(
+            (0..<spans).map { index in
+                FinishedSpan(
+                    operationName: "span-\(batch)-\(index)", kind: .internal,
+                    spanContext: OtterSpanContext(traceID: traceID, spanID: generator.newSpanID(), traceFlags: .sampled),
+                    startTimeNanosecondsSinceEpoch: now - 1_000_000, endTimeNanosecondsSinceEpoch: now,
+                    // Random text: compression cannot make the store smaller than the data.
+                    attributes: ["payload": .string((0..<64).map { _ in String(generator.newSpanID().value, radix: 36) }.joined())],
+                    resource: Resource(attributes: ["service.name": "size-test"]))
+            })
     }
 
     static func post(_ body: [UInt8], to ingestURL: String) async throws -> Int {

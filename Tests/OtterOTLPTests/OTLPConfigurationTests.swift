@@ -1,6 +1,6 @@
 import Foundation
-import OtterTestSupport
 import Otter
+import OtterTestSupport
 import Testing
 
 @testable import OtterOTLP
@@ -17,14 +17,18 @@ struct OTLPConfigurationTests {
     }
 
     @Test func baseEndpointGetsTheSignalPathAndSignalEndpointIsUsedAsIs() throws {
-        #expect(try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9999/mycollector/"]).endpoint.absoluteString
-            == "http://127.0.0.1:9999/mycollector/v1/traces")
-        #expect(try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9999"]).endpoint.absoluteString
-            == "http://127.0.0.1:9999/v1/traces")
-        #expect(try OTLPExporterConfiguration.fromEnvironment([
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1/ignored",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:9999/custom/path",
-        ]).endpoint.absoluteString == "http://127.0.0.1:9999/custom/path")
+        #expect(
+            try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9999/mycollector/"]).endpoint
+                .absoluteString
+                == "http://127.0.0.1:9999/mycollector/v1/traces")
+        #expect(
+            try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9999"]).endpoint.absoluteString
+                == "http://127.0.0.1:9999/v1/traces")
+        #expect(
+            try OTLPExporterConfiguration.fromEnvironment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1/ignored",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:9999/custom/path",
+            ]).endpoint.absoluteString == "http://127.0.0.1:9999/custom/path")
     }
 
     @Test func signalSpecificVariablesWin() throws {
@@ -64,7 +68,8 @@ struct OTLPConfigurationTests {
             serviceName: "factory", environment: ["OTEL_TRACES_EXPORTER": "otlp"], exporterFactory: Otter.otlpExporterFactory)
         let processor = try #require(service.tracer.processor as? BatchSpanProcessor)
         #expect(processor.exporter is OTLPHTTPExporter)
-        let jaeger = try Otter.makeService(serviceName: "jaeger", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
+        let jaeger = try Otter.makeService(
+            serviceName: "jaeger", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
         #expect((jaeger.tracer.processor as? BatchSpanProcessor)?.exporter is OTLPGRPCExporter, "jaeger means OTLP/gRPC")
     }
 

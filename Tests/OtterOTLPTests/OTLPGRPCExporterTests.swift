@@ -104,11 +104,13 @@ struct OTLPGRPCExporterTests {
     }
 
     @Test func jaegerMeansGRPCOnPort4317AndSchemeLessEndpointsFollowInsecure() throws {
-        let jaeger = try Otter.makeService(serviceName: "j", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
+        let jaeger = try Otter.makeService(
+            serviceName: "j", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
         let exporter = try #require((jaeger.tracer.processor as? BatchSpanProcessor)?.exporter as? OTLPGRPCExporter)
         #expect(exporter.configuration.endpoint.absoluteString == "http://127.0.0.1:4317")
         let insecure = try OTLPExporterConfiguration.fromEnvironment([
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector.local:4317", "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector.local:4317",
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
         ])
         #expect(insecure.endpoint.absoluteString == "http://collector.local:4317")
         let secure = try OTLPExporterConfiguration.fromEnvironment([

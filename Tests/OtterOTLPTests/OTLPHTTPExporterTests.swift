@@ -1,8 +1,8 @@
 import Foundation
-import OtterTestSupport
 import HTTPTypes
 import Logging
 import Otter
+import OtterTestSupport
 import SwiftProtobuf
 import Synchronization
 import Testing
@@ -36,7 +36,9 @@ final class LogCapture: Sendable {
 
 @Suite("OTLP/HTTP exporter against a real receiver", .serialized)
 struct OTLPHTTPExporterTests {
-    func exporter(port: Int, _ configure: (inout OTLPExporterConfiguration) -> Void = { _ in }, logger: Logger = Logger(label: "test")) -> OTLPHTTPExporter {
+    func exporter(
+        port: Int, _ configure: (inout OTLPExporterConfiguration) -> Void = { _ in }, logger: Logger = Logger(label: "test")
+    ) -> OTLPHTTPExporter {
         var configuration = OTLPExporterConfiguration(
             endpoint: URL(string: "http://127.0.0.1:\(port)/v1/traces")!,
             retryPolicy: OTLPRetryPolicy(initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50)))
@@ -152,7 +154,8 @@ struct OTLPHTTPExporterTests {
         let exporter = exporter(port: port) { $0.timeout = .milliseconds(300) }
         let processor = BatchSpanProcessor(
             exporter: exporter,
-            configuration: .init(maximumQueueSize: 50, scheduleDelay: .milliseconds(10), maximumExportBatchSize: 10, exportTimeout: .seconds(5)),
+            configuration: .init(
+                maximumQueueSize: 50, scheduleDelay: .milliseconds(10), maximumExportBatchSize: 10, exportTimeout: .seconds(5)),
             logger: Logger(label: "quiet", factory: { _ in SwiftLogNoOpLogHandler() }))
         let worker = Task { await processor.run() }
         let tracer = OtterTracer(processor: processor)
@@ -173,7 +176,9 @@ struct OTLPHTTPExporterTests {
         worker.cancel()
         await worker.value
         await receiver.stop()
-        let names = try receiver.requests.flatMap { try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body)) }.map(\.operationName)
+        let names = try receiver.requests.flatMap {
+            try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
+        }.map(\.operationName)
         #expect((0..<5).allSatisfy { names.contains("after-recovery-\($0)") }, "delivery resumes once the receiver is back")
     }
 

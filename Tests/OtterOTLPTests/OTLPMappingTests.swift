@@ -1,6 +1,6 @@
 import Foundation
-import OtterTestSupport
 import Otter
+import OtterTestSupport
 import SwiftProtobuf
 import Testing
 import Tracing
@@ -75,8 +75,11 @@ struct OTLPMappingTests {
         let viaMessages = try OTLPExportTraceServiceRequest(serializedBytes: OTLPMapping.request(for: spans).serializedBytes() as [UInt8])
         expectSameSpans(try OTLPMapping.finishedSpans(from: decoded), try OTLPMapping.finishedSpans(from: viaMessages))
         #expect(decoded.resourceSpans.count == 2)
-        #expect(decoded.resourceSpans.map { $0.scopeSpans.map(\.spans.count) } == viaMessages.resourceSpans.map { $0.scopeSpans.map(\.spans.count) })
-        #expect(direct.count == (try OTLPMapping.request(for: spans).serializedBytes() as [UInt8]).count, "same size: nothing extra or missing")
+        #expect(
+            decoded.resourceSpans.map { $0.scopeSpans.map(\.spans.count) }
+                == viaMessages.resourceSpans.map { $0.scopeSpans.map(\.spans.count) })
+        #expect(
+            direct.count == (try OTLPMapping.request(for: spans).serializedBytes() as [UInt8]).count, "same size: nothing extra or missing")
     }
 
     @Test func jsonRoundTripKeepsEveryField() throws {
@@ -101,7 +104,10 @@ struct OTLPMappingTests {
     /// A bad hex id refuses only its span (reported for OTLP's partial_success), as a wrong-length id in protobuf does.
     @Test(arguments: [
         (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"00f067aa0ba902b7","name":"x"}]}]}]}"#, "invalid trace id"),
-        (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902","name":"x"}]}]}]}"#, "invalid span id"),
+        (
+            #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902","name":"x"}]}]}]}"#,
+            "invalid span id"
+        ),
     ])
     func badHexIDsRefuseTheirSpan(body: String, mentions: String) throws {
         let read = OTLPMapping.readSpans(from: try OTLPJSON.decodeRequest(Data(body.utf8)))
@@ -132,7 +138,8 @@ struct OTLPMappingTests {
     }
 
     @Test func unknownJSONFieldsAreIgnored() throws {
-        let body = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902b7","name":"x","kind":2,"futureField":1,"startTimeUnixNano":1}]}]}],"extra":true}"#
+        let body =
+            #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902b7","name":"x","kind":2,"futureField":1,"startTimeUnixNano":1}]}]}],"extra":true}"#
         let spans = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(Data(body.utf8)))
         #expect(spans.first?.operationName == "x")
         #expect(spans.first?.kind == .server)

@@ -1,6 +1,6 @@
 import Foundation
-import OtterTestSupport
 import Otter
+import OtterTestSupport
 import SwiftProtobuf
 import Testing
 import Tracing

@@ -120,7 +120,8 @@ struct ConfigurationTests {
     @Test func makeServiceHonoursCodeOverEnvironment() async throws {
         let exporter = InMemorySpanExporter()
         let service = try Otter.makeService(
-            serviceName: "from-code", exporter: exporter, environment: ["OTEL_SERVICE_NAME": "from-env", "OTEL_TRACES_SAMPLER": "always_off"],
+            serviceName: "from-code", exporter: exporter,
+            environment: ["OTEL_SERVICE_NAME": "from-env", "OTEL_TRACES_SAMPLER": "always_off"],
             defaultExporters: [.console])
         #expect(service.tracer.resource.serviceName == "from-code")
         #expect(service.tracer.processor is BatchSpanProcessor)

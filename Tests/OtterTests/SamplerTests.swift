@@ -51,9 +51,11 @@ struct SamplerTests {
             OtterSpanContext(traceID: traceID, spanID: SpanID(3), traceFlags: sampled ? .sampled : [], isRemote: remote)
         }
         #expect(sampler.shouldSample(parameters(traceID: traceID)).decision == .drop, "root delegates")
-        #expect(sampler.shouldSample(parameters(traceID: traceID, parent: parent(remote: true, sampled: true))).decision == .recordAndSample)
+        #expect(
+            sampler.shouldSample(parameters(traceID: traceID, parent: parent(remote: true, sampled: true))).decision == .recordAndSample)
         #expect(sampler.shouldSample(parameters(traceID: traceID, parent: parent(remote: true, sampled: false))).decision == .drop)
-        #expect(sampler.shouldSample(parameters(traceID: traceID, parent: parent(remote: false, sampled: true))).decision == .recordAndSample)
+        #expect(
+            sampler.shouldSample(parameters(traceID: traceID, parent: parent(remote: false, sampled: true))).decision == .recordAndSample)
         #expect(sampler.shouldSample(parameters(traceID: traceID, parent: parent(remote: false, sampled: false))).decision == .drop)
 
         let inverted = ParentBasedSampler(
@@ -62,9 +64,11 @@ struct SamplerTests {
             localParentSampled: AlwaysOffSampler(), localParentNotSampled: AlwaysOnSampler())
         #expect(inverted.shouldSample(parameters(traceID: traceID)).decision == .recordAndSample)
         #expect(inverted.shouldSample(parameters(traceID: traceID, parent: parent(remote: true, sampled: true))).decision == .drop)
-        #expect(inverted.shouldSample(parameters(traceID: traceID, parent: parent(remote: true, sampled: false))).decision == .recordAndSample)
+        #expect(
+            inverted.shouldSample(parameters(traceID: traceID, parent: parent(remote: true, sampled: false))).decision == .recordAndSample)
         #expect(inverted.shouldSample(parameters(traceID: traceID, parent: parent(remote: false, sampled: true))).decision == .drop)
-        #expect(inverted.shouldSample(parameters(traceID: traceID, parent: parent(remote: false, sampled: false))).decision == .recordAndSample)
+        #expect(
+            inverted.shouldSample(parameters(traceID: traceID, parent: parent(remote: false, sampled: false))).decision == .recordAndSample)
     }
 
     @Test func unsampledParentMakesUnsampledChildrenThatStillPropagate() async throws {

@@ -50,8 +50,9 @@ struct TraceContextPropagationTests {
         let future = "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-the-future-holds"
         let context = try #require(W3CTraceContextPropagator.parseTraceparent(future))
         #expect(context.spanID.hexString == "b7ad6b7169203331")
-        #expect(W3CTraceContextPropagator.parseTraceparent(
-            "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") != nil)
+        #expect(
+            W3CTraceContextPropagator.parseTraceparent(
+                "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") != nil)
     }
 
     @Test(arguments: [

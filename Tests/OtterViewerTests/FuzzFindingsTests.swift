@@ -1,6 +1,7 @@
 import Foundation
-@testable import OtterViewer
 import Testing
+
+@testable import OtterViewer
 
 /// Every input a fuzzer (scripts/fuzz.sh) found that crashed a parser, kept as a test: each must now be refused
 /// or read without trapping.

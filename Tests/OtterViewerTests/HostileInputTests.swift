@@ -5,10 +5,11 @@ import Logging
 import NIOCore
 import Otter
 import OtterOTLP
-@testable import OtterViewer
 import SwiftProtobuf
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,8 @@ struct RawHTTPResponse {
             received.append(contentsOf: buffer[0..<count])
             if let text = String(bytes: received, encoding: .utf8), let end = text.range(of: "\r\n\r\n") {
                 let head = text[..<end.lowerBound]
-                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                 if text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length { break }
             }
@@ -76,7 +78,8 @@ struct RawHTTPResponse {
 extension RunningViewer {
     func query(_ path: String, headers: [String] = []) async throws -> RawHTTPResponse {
         try await RawHTTPResponse.exchange(
-            port: queryPort, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(queryPort)\r\n\(headers.map { $0 + "\r\n" }.joined())Connection: close\r\n\r\n")
+            port: queryPort,
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(queryPort)\r\n\(headers.map { $0 + "\r\n" }.joined())Connection: close\r\n\r\n")
     }
 
     /// The viewer still answers: nothing above took it down.
@@ -102,30 +105,37 @@ struct HostileInputTests {
             attributes: attributes, resource: Resource(attributes: ["service.name": "hostile"]))
     }
 
-    @Test(arguments: [
-        ("/api/dependencies?endTs=18446744073709551615", 400, "value out of range"),
-        ("/api/dependencies?endTs=1000&lookback=9223372036854775807", 200, ""),
-        ("/api/dependencies?endTs=1000&lookback=-1", 400, "'lookback'"),
-        ("/api/dependencies?endTs=9223372036854775807&lookback=9223372036854775", 200, ""),
-        ("/api/dependencies?endTs=-1", 200, ""),
-        ("/api/traces?service=x&minDuration=99999999999h", 400, #"time: invalid duration \"99999999999h\""#),
-        ("/api/traces?service=x&maxDuration=1e400s", 400, "'maxDuration'"),
-        ("/api/traces?service=x&start=18446744073709551615", 400, "value out of range"),
-        ("/api/traces?service=x&start=-1&end=9223372036854775807", 200, ""),
-        ("/api/traces?service=x&end=99999999999999999999999", 400, "value out of range"),
-        ("/api/traces?service=x&limit=99999999999999999999", 400, "'limit'"),
-        ("/api/traces?service=x&limit=-5", 400, "'limit'"),
-        ("/api/v3/traces?query.startTimeMin=2600-01-01T00:00:00Z&query.startTimeMax=2601-01-01T00:00:00Z", 400, "must be before"),
-        ("/api/v3/traces?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=2601-01-01T00:00:00Z", 404, "No traces found"),
-        ("/api/v3/trace-summaries?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=9999-12-31T23:59:59.999999999Z", 200, ""),
-        ("/api/v3/traces?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=2021-01-01T00:00:00Z&query.durationMin=99999999999h", 400,
-         "malformed parameter query.durationMin"),
-        ("/api/v3/traces?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=2021-01-01T00:00:00Z&query.searchDepth=99999999999999999999", 400,
-         "malformed parameter query.searchDepth"),
-        ("/api/traces/0123?start=18446744073709551615", 400, "'start'"),
-        ("/api/metrics/latencies?service=a&quantile=0.95&endTs=18446744073709551615", 400, "'endTs'"),
-        ("/api/metrics/calls?service=a&step=-1", 400, "'step'"),
-    ] as [(String, Int, String)])
+    @Test(
+        arguments: [
+            ("/api/dependencies?endTs=18446744073709551615", 400, "value out of range"),
+            ("/api/dependencies?endTs=1000&lookback=9223372036854775807", 200, ""),
+            ("/api/dependencies?endTs=1000&lookback=-1", 400, "'lookback'"),
+            ("/api/dependencies?endTs=9223372036854775807&lookback=9223372036854775", 200, ""),
+            ("/api/dependencies?endTs=-1", 200, ""),
+            ("/api/traces?service=x&minDuration=99999999999h", 400, #"time: invalid duration \"99999999999h\""#),
+            ("/api/traces?service=x&maxDuration=1e400s", 400, "'maxDuration'"),
+            ("/api/traces?service=x&start=18446744073709551615", 400, "value out of range"),
+            ("/api/traces?service=x&start=-1&end=9223372036854775807", 200, ""),
+            ("/api/traces?service=x&end=99999999999999999999999", 400, "value out of range"),
+            ("/api/traces?service=x&limit=99999999999999999999", 400, "'limit'"),
+            ("/api/traces?service=x&limit=-5", 400, "'limit'"),
+            ("/api/v3/traces?query.startTimeMin=2600-01-01T00:00:00Z&query.startTimeMax=2601-01-01T00:00:00Z", 400, "must be before"),
+            ("/api/v3/traces?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=2601-01-01T00:00:00Z", 404, "No traces found"),
+            ("/api/v3/trace-summaries?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=9999-12-31T23:59:59.999999999Z", 200, ""),
+            (
+                "/api/v3/traces?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=2021-01-01T00:00:00Z&query.durationMin=99999999999h",
+                400,
+                "malformed parameter query.durationMin"
+            ),
+            (
+                "/api/v3/traces?query.startTimeMin=2020-01-01T00:00:00Z&query.startTimeMax=2021-01-01T00:00:00Z&query.searchDepth=99999999999999999999",
+                400,
+                "malformed parameter query.searchDepth"
+            ),
+            ("/api/traces/0123?start=18446744073709551615", 400, "'start'"),
+            ("/api/metrics/latencies?service=a&quantile=0.95&endTs=18446744073709551615", 400, "'endTs'"),
+            ("/api/metrics/calls?service=a&step=-1", 400, "'step'"),
+        ] as [(String, Int, String)])
     func numbersOutOfRangeGetAClearAnswer(path: String, status: Int, message: String) async throws {
         let viewer = try await RunningViewer()
         let response = try await viewer.query(path)
@@ -238,7 +248,10 @@ struct HostileInputTests {
         let form = try await viewer.query("/search?service=hostile&lookback=168h&tags=note%3D%22two+words%22")
         #expect(form.status == 200)
         // The search page lists by root name; the span is old (2023), so look in the API instead of the page for it.
-        #expect(try LogfmtTags.parse(#"note="two words" http.status_code=200"#).map { "\($0.key)=\($0.value)" } == ["note=two words", "http.status_code=200"])
+        #expect(
+            try LogfmtTags.parse(#"note="two words" http.status_code=200"#).map { "\($0.key)=\($0.value)" } == [
+                "note=two words", "http.status_code=200",
+            ])
         #expect(throws: InvalidParameter.self) { try LogfmtTags.parse(#"note="unterminated"#) }
         await viewer.stop()
     }
@@ -267,7 +280,8 @@ struct HostileInputTests {
         #expect(jsonStatus == 200)
         #expect(jsonBody.contains(#""rejectedSpans":"1""#), "\(jsonBody)")
         // In OTLP/JSON, an id that is not hex of the right length refuses only its span, as in protobuf.
-        let badHex = String(decoding: json, as: UTF8.self).replacingOccurrences(of: "\"spanId\":\"4444444444444444\"", with: "\"spanId\":\"xyz\"")
+        let badHex = String(decoding: json, as: UTF8.self).replacingOccurrences(
+            of: "\"spanId\":\"4444444444444444\"", with: "\"spanId\":\"xyz\"")
         #expect(badHex.contains("xyz"))
         let (hexStatus, hexBody) = try await viewer.post(Array(badHex.utf8), contentType: "application/json")
         #expect(hexStatus == 200)
@@ -278,7 +292,8 @@ struct HostileInputTests {
     @Test func bodiesThatWouldExplodeInMemoryAre413s() async throws {
         let viewer = try await RunningViewer()
         // 3 MB of nesting: rejected by depth before any object is built.
-        let nested = Array(("{\"resourceSpans\":" + String(repeating: "[", count: 1_500_000) + String(repeating: "]", count: 1_500_000) + "}").utf8)
+        let nested = Array(
+            ("{\"resourceSpans\":" + String(repeating: "[", count: 1_500_000) + String(repeating: "]", count: 1_500_000) + "}").utf8)
         let deep = try await viewer.post(nested, contentType: "application/json")
         #expect(deep.status == 413, "\(deep.body.prefix(200))")
         #expect(deep.body.contains("nests deeper"))
@@ -307,7 +322,9 @@ struct HostileInputTests {
         let viewer = try await RunningViewer()
         let page = try await viewer.query("/search")
         #expect(page.headers["content-security-policy"]?.contains("script-src 'self'") == true)
-        #expect(page.headers["content-security-policy"]?.contains("unsafe-inline") == true ? !page.headers["content-security-policy"]!.contains("script-src 'self' 'unsafe-inline'") : true)
+        #expect(
+            page.headers["content-security-policy"]?.contains("unsafe-inline") == true
+                ? !page.headers["content-security-policy"]!.contains("script-src 'self' 'unsafe-inline'") : true)
         #expect(page.headers["x-content-type-options"] == "nosniff")
         #expect(page.headers["x-frame-options"] == "DENY")
         // The same headers on answers the router makes itself (an unknown path).
@@ -319,7 +336,8 @@ struct HostileInputTests {
             port: viewer.queryPort, "GET /api/services HTTP/1.1\r\nHost: evil.example:\(viewer.queryPort)\r\nConnection: close\r\n\r\n")
         #expect(rebound.status == 421)
         for host in ["localhost:1", "127.0.0.1", "[::1]:16686"] {
-            let local = try await RawHTTPResponse.exchange(port: viewer.queryPort, "GET /api/services HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            let local = try await RawHTTPResponse.exchange(
+                port: viewer.queryPort, "GET /api/services HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
             #expect(local.status == 200, "\(host)")
         }
         // Cross-site POSTs: a form or fetch without preflight can only send text/plain.
@@ -375,15 +393,17 @@ struct HostileInputTests {
         let store = try SQLiteTraceStore(path: ":memory:")
         // 40 writes of 100 spans, all starting at the same instant: 40 blocks.
         for write in 0..<40 {
-            try await store.write((0..<100).map { index in
-                var span = Self.span("same", id: UInt64(write * 100 + index + 1), start: 1_700_000_000_000_000_000)
-                span.startTimeNanosecondsSinceEpoch = 1_700_000_000_000_000_000
-                span.attributes["payload"] = String(repeating: "p", count: 300)
-                return span
-            })
+            try await store.write(
+                (0..<100).map { index in
+                    var span = Self.span("same", id: UInt64(write * 100 + index + 1), start: 1_700_000_000_000_000_000)
+                    span.startTimeNanosecondsSinceEpoch = 1_700_000_000_000_000_000
+                    span.attributes["payload"] = String(repeating: "p", count: 300)
+                    return span
+                })
         }
         let before = try await store.sizeInBytes()
-        let retention = RetentionService(store: store, retention: .seconds(3600 * 24 * 365 * 100), maximumBytes: before * 3 / 4, logger: Logger(label: "t"))
+        let retention = RetentionService(
+            store: store, retention: .seconds(3600 * 24 * 365 * 100), maximumBytes: before * 3 / 4, logger: Logger(label: "t"))
         let deleted = try await retention.pruneOnce(nowNanoseconds: 1_700_000_000_000_000_000)
         #expect(deleted > 0 && deleted < 4_000, "some spans go, not all of them: \(deleted)")
         #expect(try await store.sizeInBytes() <= before * 3 / 4)

@@ -1,10 +1,11 @@
 import Foundation
 import Otter
 import OtterOTLP
-@testable import OtterViewer
 import SwiftProtobuf
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 /// The viewer against Jaeger v2.20.0's own test data (`shared/jaeger-fixtures`) and the HTTP-level cases of Jaeger's
 /// Go tests (`http_handler_test.go`, `apiv3/http_gateway_test.go`): same status, same message, same JSON. What
@@ -46,7 +47,8 @@ struct JaegerConformanceTests {
     @Test func valueTypesAndReferencesMatchJaegersUIModel() async throws {
         let expected = try #require(try Self.json(try Self.fixture("ui_01.json")) as? [String: Any])
         let expectedSpans = try #require(expected["spans"] as? [[String: Any]])
-        let tagged = try #require(expectedSpans.first { $0["operationName"] as? String == "some-operation" && ($0["tags"] as? [Any])?.isEmpty == false })
+        let tagged = try #require(
+            expectedSpans.first { $0["operationName"] as? String == "some-operation" && ($0["tags"] as? [Any])?.isEmpty == false })
 
         var span = Opentelemetry_Proto_Trace_V1_Span()
         span.traceID = Data([UInt8](repeating: 0, count: 15) + [1])
@@ -54,7 +56,9 @@ struct JaegerConformanceTests {
         span.name = "some-operation"
         span.startTimeUnixNano = 1_485_467_191_639_875_000
         span.endTimeUnixNano = 1_485_467_191_639_880_000
-        func attribute(_ key: String, _ set: (inout Opentelemetry_Proto_Common_V1_AnyValue) -> Void) -> Opentelemetry_Proto_Common_V1_KeyValue {
+        func attribute(
+            _ key: String, _ set: (inout Opentelemetry_Proto_Common_V1_AnyValue) -> Void
+        ) -> Opentelemetry_Proto_Common_V1_KeyValue {
             var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
             keyValue.key = key
             set(&keyValue.value)
@@ -85,7 +89,8 @@ struct JaegerConformanceTests {
         let spans = try #require(trace["spans"] as? [[String: Any]])
         #expect(spans.count == 2, "two spans sharing a span id are both kept")
         let ours = try #require(spans.first { $0["operationName"] as? String == "some-operation" })
-        let ourTags = Dictionary(((ours["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as! String, $0 as NSDictionary) }, uniquingKeysWith: { a, _ in a })
+        let ourTags = Dictionary(
+            ((ours["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as! String, $0 as NSDictionary) }, uniquingKeysWith: { a, _ in a })
         for tag in tagged["tags"] as! [[String: Any]] {
             let key = tag["key"] as! String
             if key == "error" { continue }  // Jaeger's fixture is a Jaeger-model tag; OTLP has no "error" attribute semantics
@@ -115,11 +120,14 @@ struct JaegerConformanceTests {
         #expect(try await viewer.post(try request.serializedBytes(), contentType: "application/x-protobuf").status == 200)
         let (status, body) = try await viewer.getRaw("/api/v3/traces/00000000000000000000000000000001")
         #expect(status == 200)
-        #expect(try Self.json(body) == Self.json(try Self.fixture("apiv3-snapshots/GetTrace.json")), "\(String(decoding: body, as: UTF8.self))")
+        #expect(
+            try Self.json(body) == Self.json(try Self.fixture("apiv3-snapshots/GetTrace.json")), "\(String(decoding: body, as: UTF8.self))")
         let (findStatus, found) = try await viewer.getRaw(
             "/api/v3/traces?query.startTimeMin=1970-01-01T00:00:00Z&query.startTimeMax=1970-01-01T00:00:01Z")
         #expect(findStatus == 200)
-        #expect(try Self.json(found) == Self.json(try Self.fixture("apiv3-snapshots/FindTraces.json")), "\(String(decoding: found, as: UTF8.self))")
+        #expect(
+            try Self.json(found) == Self.json(try Self.fixture("apiv3-snapshots/FindTraces.json")),
+            "\(String(decoding: found, as: UTF8.self))")
         await viewer.stop()
     }
 
@@ -141,9 +149,12 @@ struct JaegerConformanceTests {
         child.endTimeNanosecondsSinceEpoch = 1_000_200_000_000
         try await viewer.store.write([root, child])
         let (status, body) = try await viewer.getRaw(
-            "/api/v3/trace-summaries?query.serviceName=frontend&query.startTimeMin=1970-01-01T00:00:00Z&query.startTimeMax=1970-01-02T00:00:00Z")
+            "/api/v3/trace-summaries?query.serviceName=frontend&query.startTimeMin=1970-01-01T00:00:00Z&query.startTimeMax=1970-01-02T00:00:00Z"
+        )
         #expect(status == 200)
-        #expect(try Self.json(body) == Self.json(try Self.fixture("apiv3-snapshots/FindTraceSummaries.json")), "\(String(decoding: body, as: UTF8.self))")
+        #expect(
+            try Self.json(body) == Self.json(try Self.fixture("apiv3-snapshots/FindTraceSummaries.json")),
+            "\(String(decoding: body, as: UTF8.self))")
         await viewer.stop()
     }
 
@@ -153,7 +164,8 @@ struct JaegerConformanceTests {
             FinishedSpan(
                 operationName: "get_users", kind: .server,
                 spanContext: OtterSpanContext(traceID: TraceID(high: 0, low: 1), spanID: SpanID(1), traceFlags: .sampled),
-                startTimeNanosecondsSinceEpoch: 1_000, endTimeNanosecondsSinceEpoch: 2_000, resource: Resource(attributes: ["service.name": "foo"]))
+                startTimeNanosecondsSinceEpoch: 1_000, endTimeNanosecondsSinceEpoch: 2_000,
+                resource: Resource(attributes: ["service.name": "foo"]))
         ])
         let (_, services) = try await viewer.getRaw("/api/v3/services")
         #expect(try Self.json(services) == Self.json(try Self.fixture("apiv3-snapshots/GetServices.json")))
@@ -163,55 +175,106 @@ struct JaegerConformanceTests {
     }
 
     /// Jaeger's HTTP-level cases: status and message (`errors[0].msg` in v1, `error.message` in v3).
-    @Test(arguments: [
-        ("/api/operations", 400, "parameter 'service' is required"),
-        ("/api/traces", 400, "parameter 'service' is required"),
-        ("/api/traces?service=service&start=string", 400, #"unable to parse param 'start': strconv.ParseInt: parsing "string": invalid syntax"#),
-        ("/api/traces?service=service&end=string", 400, #"unable to parse param 'end': strconv.ParseInt: parsing "string": invalid syntax"#),
-        ("/api/traces?service=service&start=0&end=0&operation=operation&limit=200&minDuration=20", 400,
-         #"unable to parse param 'minDuration': time: missing unit in duration "20""#),
-        ("/api/traces?service=service&start=0&end=0&operation=operation&limit=200&minDuration=20s&maxDuration=30", 400,
-         #"unable to parse param 'maxDuration': time: missing unit in duration "30""#),
-        ("/api/traces?service=service&minDuration=abc", 400, #"unable to parse param 'minDuration': time: invalid duration "abc""#),
-        ("/api/traces?service=service&start=0&end=0&operation=operation&maxDuration=10ms&limit=200&minDuration=20ms", 400,
-         "'maxDuration' should be greater than 'minDuration'"),
-        ("/api/traces?service=service&tag=k:v&tag=x:y&tag=k", 400, "malformed 'tag' parameter, expecting key:value, received: k"),
-        ("/api/traces?service=service&raw=foobar", 400, #"unable to parse param 'raw': strconv.ParseBool: parsing "foobar": invalid syntax"#),
-        ("/api/traces?traceID=100&traceID=x200", 400, "cannot parse traceID param: x200"),
-        ("/api/traces/123456?start=a", 400, #"unable to parse param 'start': strconv.ParseInt: parsing "a": invalid syntax"#),
-        ("/api/traces/123456?end=b", 400, #"unable to parse param 'end': strconv.ParseInt: parsing "b": invalid syntax"#),
-        ("/api/traces/123456?raw=foobar", 400, #"unable to parse param 'raw': strconv.ParseBool: parsing "foobar": invalid syntax"#),
-        ("/api/traces/123456", 404, "trace not found"),
-        ("/api/traces/x", 400, #"strconv.ParseUint: parsing "x": invalid syntax"#),
-        ("/api/traces/0123456789abcdef0123456789abcdef0", 400, "TraceID cannot be longer than 32 hex characters: 0123456789abcdef0123456789abcdef0"),
-        ("/api/dependencies?endTs=shazbot", 400, #"unable to parse param 'endTs': strconv.ParseInt: parsing "shazbot": invalid syntax"#),
-        ("/api/dependencies?endTs=1476374248550&lookback=shazbot", 400, #"unable to parse param 'lookback': strconv.ParseInt: parsing "shazbot": invalid syntax"#),
-        ("/api/metrics/calls", 400, "unable to parse param 'service': please provide at least one service name"),
-        ("/api/metrics/calls?service=emailservice&groupByOperation=foo", 400,
-         #"unable to parse param 'groupByOperation': strconv.ParseBool: parsing "foo": invalid syntax"#),
-        ("/api/metrics/calls?service=emailservice&spanKind=foo", 400, "unable to parse param 'spanKind': unsupported span kind: 'foo'"),
-        ("/api/metrics/latencies?service=emailservice&quantile=foo", 400, #"unable to parse param 'quantile': strconv.ParseFloat: parsing "foo": invalid syntax"#),
-        ("/api/metrics/calls?service=emailservice&endTs=foo", 400, #"unable to parse param 'endTs': strconv.ParseInt: parsing "foo": invalid syntax"#),
-        ("/api/metrics/calls?service=emailservice&step=foo", 400, #"unable to parse param 'step': strconv.ParseInt: parsing "foo": invalid syntax"#),
-        ("/api/metrics/calls?service=emailservice", 501, "trace metrics are currently disabled - no metrics backend configured"),
-        ("/api/metrics/latencies?service=emailservice&quantile=0.95", 501, "trace metrics are currently disabled - no metrics backend configured"),
-        ("/api/metrics/errors?service=emailservice", 501, "trace metrics are currently disabled - no metrics backend configured"),
-        ("/api/no-such-endpoint", 404, "404 page not found"),
-        ("/api/v3/traces", 400, "query.startTimeMin and query.startTimeMax are required"),
-        ("/api/v3/traces?query.startTimeMin=2000-01-02T00:00:00Z&query.startTimeMax=2000-01-01T00:00:00Z", 400,
-         "query.startTimeMin must be before query.startTimeMax"),
-        ("/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z&query.searchDepth=NaN", 400,
-         #"malformed parameter query.searchDepth: strconv.ParseInt: parsing "NaN": invalid syntax"#),
-        ("/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z&query.durationMin=NaN", 400,
-         #"malformed parameter query.durationMin: time: invalid duration "NaN""#),
-        ("/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z&query.rawTraces=foobar", 400,
-         #"malformed parameter query.rawTraces: strconv.ParseBool: parsing "foobar": invalid syntax"#),
-        ("/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z", 404, "No traces found"),
-        ("/api/v3/traces/x", 400, #"malformed parameter trace_id: strconv.ParseUint: parsing "x": invalid syntax"#),
-        ("/api/v3/traces/1?startTime=abc", 400, "malformed parameter startTime: parsing time \"abc\""),
-        ("/api/v3/traces/1?rawTraces=foobar", 400, #"malformed parameter rawTraces: strconv.ParseBool: parsing "foobar": invalid syntax"#),
-        ("/api/v3/traces/1", 404, "No traces found"),
-    ] as [(String, Int, String)])
+    @Test(
+        arguments: [
+            ("/api/operations", 400, "parameter 'service' is required"),
+            ("/api/traces", 400, "parameter 'service' is required"),
+            (
+                "/api/traces?service=service&start=string", 400,
+                #"unable to parse param 'start': strconv.ParseInt: parsing "string": invalid syntax"#
+            ),
+            (
+                "/api/traces?service=service&end=string", 400,
+                #"unable to parse param 'end': strconv.ParseInt: parsing "string": invalid syntax"#
+            ),
+            (
+                "/api/traces?service=service&start=0&end=0&operation=operation&limit=200&minDuration=20", 400,
+                #"unable to parse param 'minDuration': time: missing unit in duration "20""#
+            ),
+            (
+                "/api/traces?service=service&start=0&end=0&operation=operation&limit=200&minDuration=20s&maxDuration=30", 400,
+                #"unable to parse param 'maxDuration': time: missing unit in duration "30""#
+            ),
+            ("/api/traces?service=service&minDuration=abc", 400, #"unable to parse param 'minDuration': time: invalid duration "abc""#),
+            (
+                "/api/traces?service=service&start=0&end=0&operation=operation&maxDuration=10ms&limit=200&minDuration=20ms", 400,
+                "'maxDuration' should be greater than 'minDuration'"
+            ),
+            ("/api/traces?service=service&tag=k:v&tag=x:y&tag=k", 400, "malformed 'tag' parameter, expecting key:value, received: k"),
+            (
+                "/api/traces?service=service&raw=foobar", 400,
+                #"unable to parse param 'raw': strconv.ParseBool: parsing "foobar": invalid syntax"#
+            ),
+            ("/api/traces?traceID=100&traceID=x200", 400, "cannot parse traceID param: x200"),
+            ("/api/traces/123456?start=a", 400, #"unable to parse param 'start': strconv.ParseInt: parsing "a": invalid syntax"#),
+            ("/api/traces/123456?end=b", 400, #"unable to parse param 'end': strconv.ParseInt: parsing "b": invalid syntax"#),
+            ("/api/traces/123456?raw=foobar", 400, #"unable to parse param 'raw': strconv.ParseBool: parsing "foobar": invalid syntax"#),
+            ("/api/traces/123456", 404, "trace not found"),
+            ("/api/traces/x", 400, #"strconv.ParseUint: parsing "x": invalid syntax"#),
+            (
+                "/api/traces/0123456789abcdef0123456789abcdef0", 400,
+                "TraceID cannot be longer than 32 hex characters: 0123456789abcdef0123456789abcdef0"
+            ),
+            (
+                "/api/dependencies?endTs=shazbot", 400,
+                #"unable to parse param 'endTs': strconv.ParseInt: parsing "shazbot": invalid syntax"#
+            ),
+            (
+                "/api/dependencies?endTs=1476374248550&lookback=shazbot", 400,
+                #"unable to parse param 'lookback': strconv.ParseInt: parsing "shazbot": invalid syntax"#
+            ),
+            ("/api/metrics/calls", 400, "unable to parse param 'service': please provide at least one service name"),
+            (
+                "/api/metrics/calls?service=emailservice&groupByOperation=foo", 400,
+                #"unable to parse param 'groupByOperation': strconv.ParseBool: parsing "foo": invalid syntax"#
+            ),
+            ("/api/metrics/calls?service=emailservice&spanKind=foo", 400, "unable to parse param 'spanKind': unsupported span kind: 'foo'"),
+            (
+                "/api/metrics/latencies?service=emailservice&quantile=foo", 400,
+                #"unable to parse param 'quantile': strconv.ParseFloat: parsing "foo": invalid syntax"#
+            ),
+            (
+                "/api/metrics/calls?service=emailservice&endTs=foo", 400,
+                #"unable to parse param 'endTs': strconv.ParseInt: parsing "foo": invalid syntax"#
+            ),
+            (
+                "/api/metrics/calls?service=emailservice&step=foo", 400,
+                #"unable to parse param 'step': strconv.ParseInt: parsing "foo": invalid syntax"#
+            ),
+            ("/api/metrics/calls?service=emailservice", 501, "trace metrics are currently disabled - no metrics backend configured"),
+            (
+                "/api/metrics/latencies?service=emailservice&quantile=0.95", 501,
+                "trace metrics are currently disabled - no metrics backend configured"
+            ),
+            ("/api/metrics/errors?service=emailservice", 501, "trace metrics are currently disabled - no metrics backend configured"),
+            ("/api/no-such-endpoint", 404, "404 page not found"),
+            ("/api/v3/traces", 400, "query.startTimeMin and query.startTimeMax are required"),
+            (
+                "/api/v3/traces?query.startTimeMin=2000-01-02T00:00:00Z&query.startTimeMax=2000-01-01T00:00:00Z", 400,
+                "query.startTimeMin must be before query.startTimeMax"
+            ),
+            (
+                "/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z&query.searchDepth=NaN", 400,
+                #"malformed parameter query.searchDepth: strconv.ParseInt: parsing "NaN": invalid syntax"#
+            ),
+            (
+                "/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z&query.durationMin=NaN", 400,
+                #"malformed parameter query.durationMin: time: invalid duration "NaN""#
+            ),
+            (
+                "/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z&query.rawTraces=foobar",
+                400,
+                #"malformed parameter query.rawTraces: strconv.ParseBool: parsing "foobar": invalid syntax"#
+            ),
+            ("/api/v3/traces?query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2000-01-02T00:00:00Z", 404, "No traces found"),
+            ("/api/v3/traces/x", 400, #"malformed parameter trace_id: strconv.ParseUint: parsing "x": invalid syntax"#),
+            ("/api/v3/traces/1?startTime=abc", 400, "malformed parameter startTime: parsing time \"abc\""),
+            (
+                "/api/v3/traces/1?rawTraces=foobar", 400,
+                #"malformed parameter rawTraces: strconv.ParseBool: parsing "foobar": invalid syntax"#
+            ),
+            ("/api/v3/traces/1", 404, "No traces found"),
+        ] as [(String, Int, String)])
     func httpCasesOfJaegersTests(path: String, status: Int, message: String) async throws {
         let viewer = try await RunningViewer()
         let (actualStatus, body) = try await viewer.get(path)
@@ -242,7 +305,8 @@ struct JaegerConformanceTests {
         #expect(status == 200)
         #expect((body["data"] as? [Any])?.count == 1)
         let errors = try #require(body["errors"] as? [[String: Any]])
-        #expect(errors.count == 1 && errors[0]["msg"] as? String == "trace not found" && errors[0]["traceID"] as? String == "0000000000000001")
+        #expect(
+            errors.count == 1 && errors[0]["msg"] as? String == "trace not found" && errors[0]["traceID"] as? String == "0000000000000001")
         #expect(errors[0]["code"] == nil)
         let trace = try #require((body["data"] as? [[String: Any]])?.first)
         #expect(trace["warnings"] is NSNull)

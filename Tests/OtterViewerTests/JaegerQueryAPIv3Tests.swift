@@ -3,9 +3,10 @@ import Foundation
 import NIOCore
 import Otter
 import OtterOTLP
-@testable import OtterViewer
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 extension RunningViewer {
     func postToQueryPort(_ path: String, _ body: [UInt8]) async throws -> (status: Int, json: [String: Any]) {
@@ -73,9 +74,14 @@ struct JaegerQueryAPIv3Tests {
 
     @Test(arguments: [
         ("query.serviceName=frontend", "query.startTimeMin and query.startTimeMax are required"),
-        ("query.startTimeMin=2023-11-14T22:13:20Z&query.startTimeMax=yesterday",
-         #"malformed parameter query.startTimeMax: parsing time "yesterday": expecting RFC 3339, like 2006-01-02T15:04:05.999999999Z07:00"#),
-        ("query.startTimeMin=2023-11-14T22:15:00Z&query.startTimeMax=2023-11-14T22:13:20Z", "query.startTimeMin must be before query.startTimeMax"),
+        (
+            "query.startTimeMin=2023-11-14T22:13:20Z&query.startTimeMax=yesterday",
+            #"malformed parameter query.startTimeMax: parsing time "yesterday": expecting RFC 3339, like 2006-01-02T15:04:05.999999999Z07:00"#
+        ),
+        (
+            "query.startTimeMin=2023-11-14T22:15:00Z&query.startTimeMax=2023-11-14T22:13:20Z",
+            "query.startTimeMin must be before query.startTimeMax"
+        ),
         ("\(window)&query.durationMin=fast", #"malformed parameter query.durationMin: time: invalid duration "fast""#),
         ("\(window)&query.attributes=%5B1%5D", "malformed parameter query.attributes: expecting a JSON map: [1]"),
     ])
@@ -95,7 +101,8 @@ struct JaegerQueryAPIv3Tests {
         let (status, body) = try await viewer.get("/api/v3/trace-summaries?query.serviceName=frontend&query.searchDepth=3&\(Self.window)")
         #expect(status == 200)
         let summaries = body["summaries"] as? [[String: Any]] ?? []
-        #expect(summaries.compactMap { $0["traceId"] as? String } == [29, 28, 27].map { TraceID(high: 0xABC, low: UInt64($0 + 1)).hexString })
+        #expect(
+            summaries.compactMap { $0["traceId"] as? String } == [29, 28, 27].map { TraceID(high: 0xABC, low: UInt64($0 + 1)).hexString })
         let failing = try #require(summaries.dropFirst().first)
         #expect(failing["rootServiceName"] as? String == "frontend")
         #expect(failing["rootOperationName"] as? String == "GET /x1")
@@ -139,7 +146,8 @@ struct JaegerQueryAPIv3Tests {
         #expect(RFC3339.nanoseconds("2023-11-14T22:13:20.123456789Z") == 1_700_000_000_123_456_789)
         #expect(RFC3339.nanoseconds("2024-02-29T00:00:00Z") == 1_709_164_800_000_000_000)
         #expect(RFC3339.nanoseconds("1970-01-01T00:00:00Z") == 0)
-        for invalid in ["", "2023-11-14", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z", "2023-11-14T22:13:20.Z", "2023-11-14 22:13:20Z x"] {
+        for invalid in ["", "2023-11-14", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z", "2023-11-14T22:13:20.Z", "2023-11-14 22:13:20Z x"]
+        {
             #expect(RFC3339.nanoseconds(invalid) == nil, "\(invalid)")
         }
     }
@@ -175,7 +183,9 @@ struct JaegerQueryAPIv3Tests {
         #expect(html.contains("<svg"))
         #expect(html.components(separatedBy: "<line class=\"edge\"").count - 1 == 2)
         #expect(html.components(separatedBy: "<g class=\"node\"").count - 1 == 3)
-        #expect(html.contains("<td><a href=\"/search?service=frontend\">frontend</a></td><td><a href=\"/search?service=users\">users</a></td><td>1</td>"))
+        #expect(
+            html.contains(
+                "<td><a href=\"/search?service=frontend\">frontend</a></td><td><a href=\"/search?service=users\">users</a></td><td>1</td>"))
         #expect(html.contains("&lt;b&gt;db&lt;/b&gt;"))
         #expect(!html.contains("<b>db</b>"))
 

@@ -1,9 +1,10 @@
 import Foundation
 import Otter
 import OtterOTLP
-@testable import OtterViewer
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 /// Every search parameter checked on a generated data set whose answers are known.
 @Suite("Jaeger search", .serialized)
@@ -56,8 +57,12 @@ struct JaegerSearchTests {
         #expect(try await indexes(viewer, "service=frontend") == Array((0..<30).reversed()), "most recent first")
         #expect(try await indexes(viewer, "service=frontend&limit=5") == [29, 28, 27, 26, 25])
         #expect(try await indexes(viewer, "service=frontend&operation=GET%20/x1") == (0..<30).filter { $0 % 3 == 1 }.reversed())
-        #expect(try await indexes(viewer, "service=backend&tags=%7B%22customer.id%22%3A%22c2%22%7D") == (0..<30).filter { $0 % 5 == 2 }.reversed())
-        #expect(try await indexes(viewer, "service=backend&tag=customer.id:c2&tag=attempt:0") == (0..<30).filter { $0 % 5 == 2 && $0 % 2 == 0 }.reversed())
+        #expect(
+            try await indexes(viewer, "service=backend&tags=%7B%22customer.id%22%3A%22c2%22%7D")
+                == (0..<30).filter { $0 % 5 == 2 }.reversed())
+        #expect(
+            try await indexes(viewer, "service=backend&tag=customer.id:c2&tag=attempt:0")
+                == (0..<30).filter { $0 % 5 == 2 && $0 % 2 == 0 }.reversed())
         #expect(try await indexes(viewer, "service=backend&tag=error:true") == [28, 21, 14, 7, 0])
         #expect(try await indexes(viewer, "service=backend&tag=deployment.environment:staging").count == 30, "resource attributes are tags")
         #expect(try await indexes(viewer, "service=frontend&tag=customer.id:c2").isEmpty, "a tag must be on a span of the service")
@@ -67,7 +72,8 @@ struct JaegerSearchTests {
         let window = "start=\((Self.baseSeconds + 10) * 1_000_000)&end=\((Self.baseSeconds + 19) * 1_000_000)"
         let (_, windowed) = try await viewer.get("/api/traces?service=frontend&\(window)")
         #expect((windowed["data"] as? [Any])?.count == 10)
-        let (_, byIDs) = try await viewer.get("/api/traces?traceID=\(TraceID(high: 0xABC, low: 3).hexString)&traceID=\(TraceID(high: 0xABC, low: 4).hexString)")
+        let (_, byIDs) = try await viewer.get(
+            "/api/traces?traceID=\(TraceID(high: 0xABC, low: 3).hexString)&traceID=\(TraceID(high: 0xABC, low: 4).hexString)")
         #expect((byIDs["data"] as? [[String: Any]])?.count == 2)
         let (_, defaultWindow) = try await viewer.get("/api/traces?service=frontend")
         #expect((defaultWindow["data"] as? [Any])?.isEmpty == true, "without start, only the last 48 hours are searched")

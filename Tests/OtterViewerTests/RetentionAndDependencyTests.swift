@@ -41,7 +41,9 @@ struct RetentionAndDependencyTests {
         let now: UInt64 = 1_800_000_000_000_000_000
         var spans: [FinishedSpan] = []
         for index in 0..<2000 {
-            var span = Self.span("span-\(index)", service: "a", trace: UInt64(index + 1), id: UInt64(index + 1), start: now - UInt64(2000 - index) * 1_000_000_000)
+            var span = Self.span(
+                "span-\(index)", service: "a", trace: UInt64(index + 1), id: UInt64(index + 1),
+                start: now - UInt64(2000 - index) * 1_000_000_000)
             span.attributes["payload"] = String(repeating: "x", count: 200)
             spans.append(span)
         }

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Otter
 import OtterOTLP
-@testable import OtterViewer
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 /// The block store's own promises: every attribute type is searchable the way the index wrote it, a span sent
 /// twice is shown once, and writes are cut into blocks by hour and size without losing a span.
@@ -30,7 +31,9 @@ struct SQLiteTraceStoreTests {
             ("flag", "true"), ("count", "42"), ("ratio", "0.5"), ("name", "otter"), ("list", listText),
             ("big", "9007199254740993"), ("negative", "-7"),
         ] {
-            #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [(key, value)])) == [TraceID(high: 9, low: 1)], "\(key)=\(value)")
+            #expect(
+                try await store.findTraceIDs(TraceQuery(service: "svc", tags: [(key, value)])) == [TraceID(high: 9, low: 1)],
+                "\(key)=\(value)")
         }
         #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("count", "43")])).isEmpty)
         #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("flag", "false")])).isEmpty)
@@ -109,7 +112,9 @@ struct SQLiteTraceStoreTests {
         let store = try SQLiteTraceStore(path: ":memory:")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
-                group.addTask { try await store.write([Self.span(trace: UInt64(index + 1), id: UInt64(index + 1), start: 1_000 + UInt64(index))]) }
+                group.addTask {
+                    try await store.write([Self.span(trace: UInt64(index + 1), id: UInt64(index + 1), start: 1_000 + UInt64(index))])
+                }
             }
             try await group.waitForAll()
         }
@@ -126,7 +131,9 @@ struct SQLiteTraceStoreTests {
         // 40 writes of 100 one-span traces each, one block per write, in time order.
         for write in 0..<40 {
             let spans = (0..<100).map { index in
-                Self.span(trace: UInt64(write * 100 + index + 1), id: UInt64(write * 100 + index + 1), start: 1_000_000 + UInt64(write * 100 + index) * 1000)
+                Self.span(
+                    trace: UInt64(write * 100 + index + 1), id: UInt64(write * 100 + index + 1),
+                    start: 1_000_000 + UInt64(write * 100 + index) * 1000)
             }
             try await store.write(spans)
         }

@@ -2,10 +2,11 @@ import Foundation
 import GRDB
 import Otter
 import OtterOTLP
-@testable import OtterViewer
 import SwiftProtobuf
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 /// A file written by the first storage layout (a row per span) opens with every span still there.
 @Suite("Viewer storage migration")
@@ -40,9 +41,11 @@ struct StorageMigrationTests {
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            Data(span.spanContext.traceID.bytes), Data(span.spanContext.spanID.bytes), originID, span.resource.serviceName ?? "",
+                            Data(span.spanContext.traceID.bytes), Data(span.spanContext.spanID.bytes), originID,
+                            span.resource.serviceName ?? "",
                             span.operationName, 1, Int64(span.startTimeNanosecondsSinceEpoch), Int64(span.durationNanoseconds), false,
-                            Data(try OTLPMapping.span(for: span).serializedBytes() as [UInt8]), span.parentSpanContext.map { Data($0.spanID.bytes) },
+                            Data(try OTLPMapping.span(for: span).serializedBytes() as [UInt8]),
+                            span.parentSpanContext.map { Data($0.spanID.bytes) },
                         ])
                 }
             }
@@ -54,7 +57,9 @@ struct StorageMigrationTests {
         #expect(try await store.services() == ["backend", "frontend"])
         let found = try await store.findTraceIDs(TraceQuery(service: "backend", tags: [("customer.id", "c2")]))
         #expect(found.count == 6)
-        let tables = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        let tables = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         #expect(!tables.contains("span") && !tables.contains("span_attribute"), "the old tables are gone: \(tables)")
     }
 }

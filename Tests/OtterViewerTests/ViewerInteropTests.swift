@@ -2,9 +2,9 @@ import Foundation
 import Otter
 import OtterOTLP
 import OtterTestSupport
-import Tracing
 import OtterViewer
 import Testing
+import Tracing
 
 /// Spans sent by opentelemetry-python's OTLP exporters (HTTP and gRPC, PyPI) and by Otter's gRPC exporter come
 /// back from the viewer's Jaeger API with exact parents, tags, logs and processes.
@@ -47,11 +47,13 @@ struct ViewerInteropTests {
         #expect((root["references"] as? [Any])?.isEmpty == true)
         #expect((child["references"] as? [[String: Any]])?.first?["spanID"] as? String == ids["root_span_id"])
         #expect((child["references"] as? [[String: Any]])?.first?["refType"] as? String == "CHILD_OF")
-        let rootTags = Dictionary(((root["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as? String ?? "", $0["value"]) }, uniquingKeysWith: { a, _ in a })
+        let rootTags = Dictionary(
+            ((root["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as? String ?? "", $0["value"]) }, uniquingKeysWith: { a, _ in a })
         #expect(rootTags["http.request.method"] as? String == "GET")
         #expect(rootTags["http.response.status_code"] as? Int == 200)
         #expect(rootTags["span.kind"] as? String == "server")
-        let childTags = Dictionary(((child["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as? String ?? "", $0["value"]) }, uniquingKeysWith: { a, _ in a })
+        let childTags = Dictionary(
+            ((child["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as? String ?? "", $0["value"]) }, uniquingKeysWith: { a, _ in a })
         #expect(childTags["error"] as? Bool == true)
         #expect(childTags["otel.status_description"] as? String == "cache down")
         let fields = ((child["logs"] as? [[String: Any]])?.first?["fields"] as? [[String: Any]]) ?? []
@@ -59,7 +61,8 @@ struct ViewerInteropTests {
         #expect(fields.contains { $0["key"] as? String == "cache.key" && $0["value"] as? String == "user:1" })
         let processes = try #require(trace["processes"] as? [String: [String: Any]])
         #expect(processes[root["processID"] as? String ?? ""]?["serviceName"] as? String == "python-\(protocolName)")
-        #expect((processes.values.first?["tags"] as? [[String: Any]])?.contains { $0["key"] as? String == "telemetry.sdk.language" } == true)
+        #expect(
+            (processes.values.first?["tags"] as? [[String: Any]])?.contains { $0["key"] as? String == "telemetry.sdk.language" } == true)
         await viewer.stop()
     }
 

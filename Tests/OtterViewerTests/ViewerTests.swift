@@ -75,10 +75,15 @@ enum ViewerFixtures {
         let server = FinishedSpan(
             operationName: "/", kind: .server,
             spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(hexString: "00f067aa0ba902b7")!, traceFlags: .sampled),
-            parentSpanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(hexString: "1111111111111111")!, traceFlags: .sampled, isRemote: true),
+            parentSpanContext: OtterSpanContext(
+                traceID: traceID, spanID: SpanID(hexString: "1111111111111111")!, traceFlags: .sampled, isRemote: true),
             startTimeNanosecondsSinceEpoch: 1_700_000_000_000_000_000, endTimeNanosecondsSinceEpoch: 1_700_000_000_250_000_000,
             attributes: ["http.request.method": "GET", "http.response.status_code": 200, "big": .int64(9_007_199_254_740_993)],
-            events: [SpanEvent(name: "order.validated", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: 1_700_000_000_100_000_000), attributes: ["items": 3])],
+            events: [
+                SpanEvent(
+                    name: "order.validated", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: 1_700_000_000_100_000_000),
+                    attributes: ["items": 3])
+            ],
             resource: Resource(attributes: ["service.name": "http-server", "host.name": "vm"]))
         let client = FinishedSpan(
             operationName: "GET", kind: .client,
@@ -120,11 +125,13 @@ struct ViewerTests {
         #expect(clientReferences.first?["spanID"] as? String == "00f067aa0ba902b7")
         #expect(server["startTime"] as? Int == 1_700_000_000_000_000)
         #expect(server["duration"] as? Int == 250_000)
-        let serverTags = Dictionary((server["tags"] as? [[String: Any]] ?? []).map { ($0["key"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let serverTags = Dictionary(
+            (server["tags"] as? [[String: Any]] ?? []).map { ($0["key"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
         #expect(serverTags["span.kind"]?["value"] as? String == "server")
         #expect(serverTags["http.response.status_code"]?["type"] as? String == "int64")
         #expect(serverTags["big"]?["value"] as? String == "9007199254740993", "int64 beyond 2^53 is a string")
-        let clientTags = Dictionary((client["tags"] as? [[String: Any]] ?? []).map { ($0["key"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let clientTags = Dictionary(
+            (client["tags"] as? [[String: Any]] ?? []).map { ($0["key"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
         #expect(clientTags["error"]?["value"] as? Bool == true)
         #expect(clientTags["otel.status_code"]?["value"] as? String == "ERROR")
         #expect(clientTags["otel.status_description"]?["value"] as? String == "503 from downstream")
@@ -169,11 +176,11 @@ struct ViewerTests {
         #expect(try await viewer.post(valid, contentType: "text/plain").status == 415)
         #expect(try await viewer.post(valid, contentType: "application/x-protobuf", contentEncoding: "br").status == 415)
 
-
         var bomb = ByteBuffer(bytes: [UInt8](repeating: 0, count: 70 << 20))
         let compressed = try bomb.compress(with: .gzip())
         #expect(compressed.readableBytes < 1 << 20)
-        let bombResponse = try await viewer.post(Array(compressed.readableBytesView), contentType: "application/x-protobuf", contentEncoding: "gzip")
+        let bombResponse = try await viewer.post(
+            Array(compressed.readableBytesView), contentType: "application/x-protobuf", contentEncoding: "gzip")
         #expect(bombResponse.status == 413, "\(bombResponse)")
         #expect(try await viewer.post([UInt8](repeating: 1, count: 65 << 20), contentType: "application/x-protobuf").status == 413)
 

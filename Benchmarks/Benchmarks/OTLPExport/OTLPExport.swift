@@ -1,10 +1,10 @@
 import Benchmark
 import Foundation
-import Synchronization
 import Otter
 import OtterOTLP
 import OtterTestSupport
 import OtterViewer
+import Synchronization
 import Tracing
 
 /// A typical HTTP server span: 6 attributes, a remote parent, the resource of a real process.
@@ -55,7 +55,10 @@ let benchmarks: @Sendable () -> Void = {
     /// Spans per second from `span.end()` through a BatchSpanProcessor and an exporter into a real receiver on
     /// loopback: each iteration ends 512 spans; the measurement ends when the receiver has them all.
     func pipelineBenchmark(_ name: String, transport: OTLPExporterConfiguration.TransportProtocol) {
-        Benchmark(name, configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 2_000)) { benchmark in
+        Benchmark(
+            name,
+            configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 2_000)
+        ) { benchmark in
             let port: Int
             let stop: () async -> Void
             if transport == .grpc {
@@ -70,7 +73,8 @@ let benchmarks: @Sendable () -> Void = {
             let endpoint = transport == .grpc ? "http://127.0.0.1:\(port)" : "http://127.0.0.1:\(port)/v1/traces"
             let exporter = try OTLPExporters.make(configuration: .init(endpoint: URL(string: endpoint)!, transportProtocol: transport))
             let processor = BatchSpanProcessor(
-                exporter: exporter, configuration: .init(maximumQueueSize: 8192, scheduleDelay: .milliseconds(5), maximumExportBatchSize: 512))
+                exporter: exporter,
+                configuration: .init(maximumQueueSize: 8192, scheduleDelay: .milliseconds(5), maximumExportBatchSize: 512))
             let worker = Task { await processor.run() }
             let tracer = OtterTracer(processor: processor)
             benchmark.startMeasurement()
@@ -220,7 +224,9 @@ actor ViewerDataSet {
     static func trace(_ trace: Int) -> [FinishedSpan] {
         let traceID = traceID(trace)
         let start = baseNanoseconds + UInt64(trace) * 1_000_000
-        func context(_ index: Int) -> OtterSpanContext { OtterSpanContext(traceID: traceID, spanID: spanID(trace, index), traceFlags: .sampled) }
+        func context(_ index: Int) -> OtterSpanContext {
+            OtterSpanContext(traceID: traceID, spanID: spanID(trace, index), traceFlags: .sampled)
+        }
         var serverAttributes: SpanAttributes = [
             "http.request.method": "GET", "url.path": .string("/orders/\(trace)"), "http.route": "/orders/{id}",
             "http.response.status_code": 200, "server.address": "127.0.0.1", "server.port": 8080,
@@ -276,7 +282,8 @@ actor ViewerDataSet {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let store = try SQLiteTraceStore(path: path)
         for index in 0..<Self.traceCount / 128 { try await store.write(Self.batch(index)) }
-        FileManager.default.createFile(atPath: marker, contents: Data("\(try await store.sizeInBytes() / Self.spanCount) bytes per span\n".utf8))
+        FileManager.default.createFile(
+            atPath: marker, contents: Data("\(try await store.sizeInBytes() / Self.spanCount) bytes per span\n".utf8))
         built = store
         return store
     }

@@ -122,7 +122,8 @@ public struct OtterConfiguration: Sendable {
     private static func parseBatchProcessor(_ reader: EnvironmentReader) -> BatchSpanProcessor.Configuration {
         let defaults = BatchSpanProcessor.Configuration()
         let queueSize = reader.integer("OTEL_BSP_MAX_QUEUE_SIZE", minimum: 1) ?? defaults.maximumQueueSize
-        var batchSize = reader.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", minimum: 1)
+        var batchSize =
+            reader.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", minimum: 1)
             ?? min(defaults.maximumExportBatchSize, queueSize)
         if batchSize > queueSize {
             reader.warn(

@@ -1,3 +1,6 @@
+import Synchronization
+import Tracing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 #if canImport(Glibc)
 private let systemWrite = Glibc.write
@@ -14,7 +16,6 @@ private let systemWrite = Musl.write
 #elseif canImport(Darwin)
 private let systemWrite = Darwin.write
 #endif
-import Tracing
 
 /// Prints finished spans for people and tools, in one of three styles:
 /// - `line` (default): one line per span in opentelemetry-python's `Span(name=..., context=SpanContext(...), ...)`
@@ -94,7 +95,9 @@ public final class ConsoleSpanExporter: SpanExporter {
     public func forceFlush() async throws {
         let incomplete = pendingTraces.withLock { pending -> [[FinishedSpan]] in
             defer { pending.removeAll() }
-            return pending.values.sorted { ($0.first?.startTimeNanosecondsSinceEpoch ?? 0) < ($1.first?.startTimeNanosecondsSinceEpoch ?? 0) }
+            return pending.values.sorted {
+                ($0.first?.startTimeNanosecondsSinceEpoch ?? 0) < ($1.first?.startTimeNanosecondsSinceEpoch ?? 0)
+            }
         }
         if !incomplete.isEmpty { output.write(incomplete.map(Self.tree(for:)).joined()) }
     }
@@ -177,8 +180,12 @@ public final class ConsoleSpanExporter: SpanExporter {
         members.append("\"context\": \(jsonContext(span.spanContext))")
         members.append("\"kind\": \(JSONText.quoted(kindText(span.kind)))")
         members.append("\"parent_id\": \(span.parentSpanContext.map { JSONText.quoted("0x" + $0.spanID.hexString) } ?? "null")")
-        members.append("\"start_time\": \(JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.startTimeNanosecondsSinceEpoch)))")
-        members.append("\"end_time\": \(JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.endTimeNanosecondsSinceEpoch)))")
+        members.append(
+            "\"start_time\": \(JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.startTimeNanosecondsSinceEpoch)))"
+        )
+        members.append(
+            "\"end_time\": \(JSONText.quoted(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: span.endTimeNanosecondsSinceEpoch)))"
+        )
         var status = "{\"status_code\": \(JSONText.quoted(span.status.map { statusCodeText($0.code) } ?? "UNSET"))"
         if let message = span.status?.message { status += ", \"description\": \(JSONText.quoted(message))" }
         members.append("\"status\": \(status)}")
@@ -236,7 +243,8 @@ public final class ConsoleSpanExporter: SpanExporter {
             if !span.attributes.isEmpty { text += " \(AttributeText.json(span.attributes))" }
             text += "\n"
             for event in span.events {
-                let offset = event.nanosecondsSinceEpoch >= span.startTimeNanosecondsSinceEpoch
+                let offset =
+                    event.nanosecondsSinceEpoch >= span.startTimeNanosecondsSinceEpoch
                     ? event.nanosecondsSinceEpoch - span.startTimeNanosecondsSinceEpoch : 0
                 text += "\(indent)  * \(event.name) +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
                 if !event.attributes.isEmpty { text += " \(AttributeText.json(event.attributes))" }

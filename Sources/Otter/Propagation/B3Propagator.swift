@@ -31,9 +31,9 @@ public struct B3Propagator: TextMapPropagator {
             return
         }
         guard let traceIDValue = extractor.extract(key: "X-B3-TraceId", from: carrier),
-              let spanIDValue = extractor.extract(key: "X-B3-SpanId", from: carrier),
-              let traceID = Self.parseTraceID(traceIDValue),
-              let spanID = Self.parseSpanID(spanIDValue)
+            let spanIDValue = extractor.extract(key: "X-B3-SpanId", from: carrier),
+            let traceID = Self.parseTraceID(traceIDValue),
+            let spanID = Self.parseSpanID(spanIDValue)
         else { return }
         let debug = extractor.extract(key: "X-B3-Flags", from: carrier) == "1"
         let sampledValue = extractor.extract(key: "X-B3-Sampled", from: carrier)?.lowercased()
@@ -63,7 +63,7 @@ public struct B3Propagator: TextMapPropagator {
     static func parseSingleHeader(_ value: String) -> OtterSpanContext? {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 2, parts.count <= 4,
-              let traceID = parseTraceID(parts[0]), let spanID = parseSpanID(parts[1])
+            let traceID = parseTraceID(parts[0]), let spanID = parseSpanID(parts[1])
         else { return nil }
         var sampled = false
         if parts.count >= 3 {

@@ -51,7 +51,7 @@ public struct Baggage: Sendable, Hashable {
             let key = pair[..<equals].trimmingOptionalWhiteSpace()
             let rawValue = pair[pair.index(after: equals)...].trimmingOptionalWhiteSpace()
             guard !key.isEmpty, key.allSatisfy(Self.isTokenCharacter),
-                  let value = String(rawValue).removingPercentEncoding
+                let value = String(rawValue).removingPercentEncoding
             else { continue }
             let metadata = parts.count > 1 ? String(parts[1].trimmingOptionalWhiteSpace()) : nil
             parsed.append(Entry(key: String(key), value: value, metadata: metadata))

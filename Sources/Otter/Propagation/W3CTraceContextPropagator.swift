@@ -13,10 +13,11 @@ public struct W3CTraceContextPropagator: TextMapPropagator {
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
         guard let header = extractor.extract(key: Self.traceparentField, from: carrier),
-              var spanContext = Self.parseTraceparent(header)
+            var spanContext = Self.parseTraceparent(header)
         else { return }
         if let stateHeader = extractor.extract(key: Self.tracestateField, from: carrier),
-           let traceState = TraceState(headerValue: stateHeader) {
+            let traceState = TraceState(headerValue: stateHeader)
+        {
             spanContext.traceState = traceState
         }
         context.otterSpanContext = spanContext
@@ -45,8 +46,8 @@ public struct W3CTraceContextPropagator: TextMapPropagator {
             while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
             let bytes = UnsafeBufferPointer(rebasing: raw[start..<end])
             guard bytes.count >= 55,
-                  let version = Hex.decodeUInt64(bytes[0..<2]), version != 0xFF,
-                  bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"), bytes[52] == UInt8(ascii: "-")
+                let version = Hex.decodeUInt64(bytes[0..<2]), version != 0xFF,
+                bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"), bytes[52] == UInt8(ascii: "-")
             else { return nil }
             if version == 0 {
                 guard bytes.count == 55 else { return nil }
@@ -54,9 +55,9 @@ public struct W3CTraceContextPropagator: TextMapPropagator {
                 return nil
             }
             guard let traceHigh = Hex.decodeUInt64(bytes[3..<19]),
-                  let traceLow = Hex.decodeUInt64(bytes[19..<35]),
-                  let spanID = Hex.decodeUInt64(bytes[36..<52]),
-                  let flags = Hex.decodeUInt64(bytes[53..<55])
+                let traceLow = Hex.decodeUInt64(bytes[19..<35]),
+                let spanID = Hex.decodeUInt64(bytes[36..<52]),
+                let flags = Hex.decodeUInt64(bytes[53..<55])
             else { return nil }
             let traceID = TraceID(high: traceHigh, low: traceLow)
             guard traceID.isValid, spanID != 0 else { return nil }

@@ -1,3 +1,6 @@
+import Foundation
+import Tracing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Tracing
 
 /// The entity that produces spans: a service in a process on a host (OpenTelemetry resource).
 public struct Resource: Sendable, Hashable {

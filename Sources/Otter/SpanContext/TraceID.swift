@@ -22,8 +22,8 @@ public struct TraceID: Sendable, Hashable, Comparable, CustomStringConvertible {
         var string = String(hexString)
         let parsed: TraceID? = string.withUTF8 { utf8 in
             guard utf8.count == 32,
-                  let high = Hex.decodeUInt64(utf8[0..<16]),
-                  let low = Hex.decodeUInt64(utf8[16..<32])
+                let high = Hex.decodeUInt64(utf8[0..<16]),
+                let low = Hex.decodeUInt64(utf8[16..<32])
             else { return nil }
             return TraceID(high: high, low: low)
         }

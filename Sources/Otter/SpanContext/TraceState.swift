@@ -106,9 +106,9 @@ public struct TraceState: Sendable, Hashable, CustomStringConvertible {
             let tenant = utf8[..<at]
             let system = utf8[(at + 1)...]
             guard let tenantFirst = tenant.first, let systemFirst = system.first,
-                  tenant.count <= 241, system.count <= 14,
-                  isLowercaseLetter(tenantFirst) || isDigit(tenantFirst), isLowercaseLetter(systemFirst),
-                  tenant.allSatisfy(isKeyCharacter), system.allSatisfy(isKeyCharacter)
+                tenant.count <= 241, system.count <= 14,
+                isLowercaseLetter(tenantFirst) || isDigit(tenantFirst), isLowercaseLetter(systemFirst),
+                tenant.allSatisfy(isKeyCharacter), system.allSatisfy(isKeyCharacter)
             else { return false }
             return true
         }

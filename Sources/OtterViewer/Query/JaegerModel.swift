@@ -37,7 +37,11 @@ package struct JaegerTrace: Encodable, Sendable {
                 try container.encode("int64", forKey: .type)
                 // Integers beyond 2^53 lose precision in JavaScript: Jaeger sends them as strings. `magnitude`, not
                 // `abs`: `abs(Int64.min)` traps.
-                if int.magnitude >= (1 << 53) { try container.encode(String(int), forKey: .value) } else { try container.encode(int, forKey: .value) }
+                if int.magnitude >= (1 << 53) {
+                    try container.encode(String(int), forKey: .value)
+                } else {
+                    try container.encode(int, forKey: .value)
+                }
             case .float64(let double):
                 try container.encode("float64", forKey: .type)
                 try container.encode(double, forKey: .value)
@@ -158,7 +162,9 @@ package struct JaegerTrace: Encodable, Sendable {
             tags: keyValues(resource.attributes.filter { $0.key != "service.name" }))
     }
 
-    static func span(_ otlp: Opentelemetry_Proto_Trace_V1_Span, scope: Opentelemetry_Proto_Common_V1_InstrumentationScope, processID: String) -> Span {
+    static func span(
+        _ otlp: Opentelemetry_Proto_Trace_V1_Span, scope: Opentelemetry_Proto_Common_V1_InstrumentationScope, processID: String
+    ) -> Span {
         let traceID = jaegerID(otlp.traceID)
         var warnings: [String] = []
         var references: [Reference] = []
@@ -172,7 +178,8 @@ package struct JaegerTrace: Encodable, Sendable {
                 continue
             }
             let isChildOf = link.attributes.contains { $0.key == "opentracing.ref_type" && text($0.value) == "child_of" }
-            let reference = Reference(refType: isChildOf ? "CHILD_OF" : "FOLLOWS_FROM", traceID: jaegerID(link.traceID), spanID: jaegerID(link.spanID))
+            let reference = Reference(
+                refType: isChildOf ? "CHILD_OF" : "FOLLOWS_FROM", traceID: jaegerID(link.traceID), spanID: jaegerID(link.spanID))
             if hasParent, link.traceID == otlp.traceID, link.spanID == otlp.parentSpanID {
                 references[0].refType = reference.refType
             } else {

@@ -49,11 +49,15 @@ package struct JaegerQueryAPI: Sendable {
             let end: UInt64
             let lookback: UInt64
             do {
-                end = try parameters.get("endTs").flatMap { $0.isEmpty ? nil : try UntrustedValue.timestamp("endTs", $0, unitNanoseconds: 1_000_000) }
+                end =
+                    try parameters.get("endTs").flatMap {
+                        $0.isEmpty ? nil : try UntrustedValue.timestamp("endTs", $0, unitNanoseconds: 1_000_000)
+                    }
                     ?? DefaultTracerClock.now.nanosecondsSinceEpoch
-                lookback = try parameters.get("lookback").flatMap {
-                    $0.isEmpty ? nil : try UntrustedValue.interval("lookback", $0, unitNanoseconds: 1_000_000)
-                } ?? 86_400_000_000_000
+                lookback =
+                    try parameters.get("lookback").flatMap {
+                        $0.isEmpty ? nil : try UntrustedValue.interval("lookback", $0, unitNanoseconds: 1_000_000)
+                    } ?? 86_400_000_000_000
             } catch let invalid as InvalidParameter {
                 return Self.error(.badRequest, invalid.description)
             }
@@ -95,9 +99,10 @@ package struct JaegerQueryAPI: Sendable {
                 let traces = JaegerTrace.traces(from: try await store.traces(ids).request, in: ids)
                 let found = Set(traces.map(\.traceID))
                 let missing = ids.map(TraceIDText.jaeger).filter { !found.contains($0) }
-                return Self.json(JaegerEnvelope(
-                    data: traces, total: 0,
-                    errors: missing.isEmpty ? nil : missing.map { .init(code: nil, msg: "trace not found", traceID: $0) }))
+                return Self.json(
+                    JaegerEnvelope(
+                        data: traces, total: 0,
+                        errors: missing.isEmpty ? nil : missing.map { .init(code: nil, msg: "trace not found", traceID: $0) }))
             case .query(let query):
                 let ids = try await store.findTraceIDs(query)
                 let traces = JaegerTrace.traces(from: try await store.traces(ids).request, in: ids)
@@ -168,7 +173,8 @@ package struct JaegerQueryAPI: Sendable {
         if quantile {
             let text = parameters.get("quantile") ?? ""
             guard let value = Double(text), value.isFinite else {
-                throw InvalidParameter(name: "quantile", detail: "strconv.ParseFloat: parsing \(UntrustedValue.quoted(text)): invalid syntax")
+                throw InvalidParameter(
+                    name: "quantile", detail: "strconv.ParseFloat: parsing \(UntrustedValue.quoted(text)): invalid syntax")
             }
         }
         guard parameters.names.contains("service") else {
@@ -190,12 +196,14 @@ package struct JaegerQueryAPI: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // NaN and the infinities are valid span values but not JSON numbers: they go as strings, as protobuf JSON writes them.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         do {
             let data = try encoder.encode(value)
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         } catch {
-            let body = ByteBuffer(string: #"{"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":500,"msg":"cannot encode the answer as JSON"}]}"#)
+            let body = ByteBuffer(
+                string: #"{"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":500,"msg":"cannot encode the answer as JSON"}]}"#)
             return Response(status: .internalServerError, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
     }

@@ -93,7 +93,8 @@ package struct JaegerQueryAPIv3: Sendable {
         if let attributes = value("query.attributes") {
             _ = try attributeTags(attributes)
         }
-        guard let minimum = value("query.startTimeMin", "query.start_time_min"), let maximum = value("query.startTimeMax", "query.start_time_max")
+        guard let minimum = value("query.startTimeMin", "query.start_time_min"),
+            let maximum = value("query.startTimeMax", "query.start_time_max")
         else {
             throw InvalidParameter("query.startTimeMin and query.startTimeMax are required")
         }
@@ -226,7 +227,8 @@ enum RFC3339 {
     static func parameter(_ name: String, _ text: String) throws -> UInt64 {
         guard let value = nanoseconds(text) else {
             throw InvalidParameter(
-                name: name, detail: "parsing time \(UntrustedValue.quoted(text)): expecting RFC 3339, like 2006-01-02T15:04:05.999999999Z07:00")
+                name: name,
+                detail: "parsing time \(UntrustedValue.quoted(text)): expecting RFC 3339, like 2006-01-02T15:04:05.999999999Z07:00")
         }
         return value
     }

@@ -45,9 +45,11 @@ enum JaegerSearch {
             let parsed = try UntrustedValue.integer("limit", limit, in: 0...maximumLimit)
             query.limit = parsed == 0 ? 100 : parsed
         }
-        let end = try parameters.get("end").flatMap { $0.isEmpty ? nil : try UntrustedValue.timestamp("end", $0, unitNanoseconds: 1_000) }
+        let end =
+            try parameters.get("end").flatMap { $0.isEmpty ? nil : try UntrustedValue.timestamp("end", $0, unitNanoseconds: 1_000) }
             ?? nowNanoseconds
-        let start = try parameters.get("start").flatMap { $0.isEmpty ? nil : try UntrustedValue.timestamp("start", $0, unitNanoseconds: 1_000) }
+        let start =
+            try parameters.get("start").flatMap { $0.isEmpty ? nil : try UntrustedValue.timestamp("start", $0, unitNanoseconds: 1_000) }
             ?? end - min(end, defaultLookbackNanoseconds)
         query.startTimeMinimumNanoseconds = start
         query.startTimeMaximumNanoseconds = end

@@ -30,7 +30,8 @@ enum TraceIDText {
     static func parseError(_ text: String) -> String {
         if text.utf8.count > 32 { return "TraceID cannot be longer than 32 hex characters: \(text.prefix(80))" }
         let hex = text.utf8.allSatisfy { $0 < 128 && Character(Unicode.Scalar($0)).isHexDigit }
-        return hex && !text.isEmpty ? "trace id \(text) is all zeros" : "strconv.ParseUint: parsing \(UntrustedValue.quoted(text)): invalid syntax"
+        return hex && !text.isEmpty
+            ? "trace id \(text) is all zeros" : "strconv.ParseUint: parsing \(UntrustedValue.quoted(text)): invalid syntax"
     }
 
     /// Jaeger's v1 text: 16 hex digits when the high half is zero (a 64-bit id), else 32.

@@ -41,7 +41,8 @@ package enum UntrustedValue {
     package static func integer(_ name: String, _ text: String, in range: ClosedRange<Int>) throws -> Int {
         guard let value = Int(text) else {
             let outOfRange = !text.isEmpty && text.drop { $0 == "-" || $0 == "+" }.allSatisfy { $0.isASCII && $0.isNumber }
-            throw InvalidParameter(name: name, detail: "strconv.ParseInt: parsing \(quoted(text)): \(outOfRange ? "value out of range" : "invalid syntax")")
+            throw InvalidParameter(
+                name: name, detail: "strconv.ParseInt: parsing \(quoted(text)): \(outOfRange ? "value out of range" : "invalid syntax")")
         }
         guard range.contains(value) else {
             throw InvalidParameter(name: name, detail: "\(value) is out of range (\(range.lowerBound) to \(range.upperBound))")
@@ -69,7 +70,8 @@ package enum UntrustedValue {
     package static func timestamp(_ name: String, _ text: String, unitNanoseconds: UInt64) throws -> UInt64 {
         guard let value = Int64(text) else {
             let outOfRange = !text.isEmpty && text.drop { $0 == "-" || $0 == "+" }.allSatisfy { $0.isASCII && $0.isNumber }
-            throw InvalidParameter(name: name, detail: "strconv.ParseInt: parsing \(quoted(text)): \(outOfRange ? "value out of range" : "invalid syntax")")
+            throw InvalidParameter(
+                name: name, detail: "strconv.ParseInt: parsing \(quoted(text)): \(outOfRange ? "value out of range" : "invalid syntax")")
         }
         guard value > 0 else { return 0 }
         let (nanoseconds, overflow) = UInt64(value).multipliedReportingOverflow(by: unitNanoseconds)

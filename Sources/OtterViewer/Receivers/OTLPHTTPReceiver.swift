@@ -121,7 +121,8 @@ package struct OTLPHTTPReceiver: Sendable {
         switch encoding {
         case .protobuf:
             let bytes: [UInt8] = (try? response.serializedBytes()) ?? []
-            return Response(status: .ok, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .json:
             let text = (try? response.jsonString()) ?? "{}"
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -136,10 +137,12 @@ package struct OTLPHTTPReceiver: Sendable {
             let rpcCode: RPCError.Code =
                 status == .contentTooLarge ? .resourceExhausted : (status == .serviceUnavailable ? .unavailable : .invalidArgument)
             let bytes: [UInt8] = (try? GoogleRPCStatus(code: rpcCode, message: message, details: []).serializedBytes()) ?? []
-            return Response(status: status, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Response(
+                status: status, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .json:
             let payload = (try? JSONSerialization.data(withJSONObject: ["code": code, "message": message])) ?? Data()
-            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: payload)))
+            return Response(
+                status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: payload)))
         }
     }
 }

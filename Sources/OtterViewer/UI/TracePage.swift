@@ -99,14 +99,17 @@ struct TracePage {
                 indent: 8 + min(entry.depth, 40) * 16,
                 left: Self.percent(Double(offset) / total * 100),
                 width: Self.percent(max(Double(span.durationNanoseconds) / total * 100, 0.2)),
-                duration: TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds), offset: TimestampFormatting.humanDuration(nanoseconds: offset),
+                duration: TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds),
+                offset: TimestampFormatting.humanDuration(nanoseconds: offset),
                 failed: span.status?.code == .error, status: status,
                 attributes: Self.rows(span.attributes),
                 resource: resource,
                 events: span.events.map { event in
                     Event(
                         name: event.name,
-                        offset: TimestampFormatting.humanDuration(nanoseconds: event.nanosecondsSinceEpoch - min(span.startTimeNanosecondsSinceEpoch, event.nanosecondsSinceEpoch)),
+                        offset: TimestampFormatting.humanDuration(
+                            nanoseconds: event.nanosecondsSinceEpoch - min(span.startTimeNanosecondsSinceEpoch, event.nanosecondsSinceEpoch)
+                        ),
                         attributes: AttributeText.json(event.attributes))
                 },
                 hasEvents: !span.events.isEmpty,

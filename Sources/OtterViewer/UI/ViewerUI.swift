@@ -44,14 +44,16 @@ package struct ViewerUI: Sendable {
                 return try await page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
             let firstRow = QueryParameters(request).get("from").flatMap { Int($0) } ?? 0
-            return try await page(title: "Trace \(traceID.hexString)", template: "trace", model: TracePage(spans: spans, firstRow: firstRow))
+            return try await page(
+                title: "Trace \(traceID.hexString)", template: "trace", model: TracePage(spans: spans, firstRow: firstRow))
         }
     }
 
     private func page(title: String, template: String, model: Any, status: HTTPResponse.Status = .ok) async throws -> Response {
         let content = library.render(model, withTemplate: template) ?? ""
         let html = library.render(["title": title, "content": content], withTemplate: "layout") ?? ""
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     // MARK: Dependencies
@@ -183,7 +185,8 @@ package struct ViewerUI: Sendable {
             minDuration: form.get("minDuration") ?? "", maxDuration: form.get("maxDuration") ?? "", limit: form.get("limit") ?? "20",
             message: nil, results: [], hasResults: false, searched: !service.isEmpty)
         guard !service.isEmpty else {
-            page.message = "No traces stored yet: send spans over OTLP to this viewer (OTLP/gRPC and OTLP/HTTP ports, printed when it started)."
+            page.message =
+                "No traces stored yet: send spans over OTLP to this viewer (OTLP/gRPC and OTLP/HTTP ports, printed when it started)."
             return page
         }
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
@@ -213,7 +216,8 @@ package struct ViewerUI: Sendable {
                 traceID: summary.traceID.hexString, rootName: summary.rootOperationName, rootService: summary.rootServiceName,
                 services: summary.services.map(\.name).joined(separator: ", "), spanCount: summary.spanCount,
                 errorCount: summary.errorSpanCount, hasErrors: summary.errorSpanCount > 0,
-                duration: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds), start: TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds),
+                duration: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds),
+                start: TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds),
                 x: 10 + Int(Double(summary.startTimeNanoseconds - earliest) / Double(latest - earliest) * 980),
                 y: 130 - Int(Double(summary.durationNanoseconds) / Double(longest) * 120))
         }

@@ -10,46 +10,48 @@ import SwiftProtobuf
 enum LegacySpanRows {
     static func registerMigrations(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v1: spans, origins") { db in
-            try db.execute(sql: """
-                CREATE TABLE origin (
-                    id INTEGER PRIMARY KEY,
-                    fingerprint BLOB NOT NULL UNIQUE,
-                    service TEXT NOT NULL,
-                    encoded BLOB NOT NULL
-                );
-                CREATE TABLE span (
-                    traceID BLOB NOT NULL,
-                    spanID BLOB NOT NULL,
-                    originID INTEGER NOT NULL REFERENCES origin(id),
-                    service TEXT NOT NULL,
-                    operation TEXT NOT NULL,
-                    kind INTEGER NOT NULL,
-                    startTime INTEGER NOT NULL,
-                    duration INTEGER NOT NULL,
-                    isError INTEGER NOT NULL,
-                    encoded BLOB NOT NULL,
-                    PRIMARY KEY (traceID, spanID)
-                ) WITHOUT ROWID;
-                CREATE INDEX span_by_service_time ON span(service, startTime);
-                CREATE INDEX span_by_service_operation ON span(service, operation, kind);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE origin (
+                        id INTEGER PRIMARY KEY,
+                        fingerprint BLOB NOT NULL UNIQUE,
+                        service TEXT NOT NULL,
+                        encoded BLOB NOT NULL
+                    );
+                    CREATE TABLE span (
+                        traceID BLOB NOT NULL,
+                        spanID BLOB NOT NULL,
+                        originID INTEGER NOT NULL REFERENCES origin(id),
+                        service TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        kind INTEGER NOT NULL,
+                        startTime INTEGER NOT NULL,
+                        duration INTEGER NOT NULL,
+                        isError INTEGER NOT NULL,
+                        encoded BLOB NOT NULL,
+                        PRIMARY KEY (traceID, spanID)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX span_by_service_time ON span(service, startTime);
+                    CREATE INDEX span_by_service_operation ON span(service, operation, kind);
+                    """)
         }
         migrator.registerMigration("v2: attribute index") { db in
-            try db.execute(sql: """
-                CREATE TABLE span_attribute (
-                    key TEXT NOT NULL,
-                    value TEXT NOT NULL,
-                    traceID BLOB NOT NULL,
-                    spanID BLOB NOT NULL,
-                    PRIMARY KEY (key, value, traceID, spanID)
-                ) WITHOUT ROWID;
-                CREATE TABLE origin_attribute (
-                    key TEXT NOT NULL,
-                    value TEXT NOT NULL,
-                    originID INTEGER NOT NULL REFERENCES origin(id),
-                    PRIMARY KEY (key, value, originID)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE span_attribute (
+                        key TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        traceID BLOB NOT NULL,
+                        spanID BLOB NOT NULL,
+                        PRIMARY KEY (key, value, traceID, spanID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE origin_attribute (
+                        key TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        originID INTEGER NOT NULL REFERENCES origin(id),
+                        PRIMARY KEY (key, value, originID)
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v3: parent span ids") { db in
             try db.execute(sql: "ALTER TABLE span ADD COLUMN parentSpanID BLOB")
@@ -85,11 +87,12 @@ enum LegacySpanRows {
             }
         }
         if !chunk.isEmpty { try insert(chunk) }
-        try db.execute(sql: """
-            DROP TABLE span_attribute;
-            DROP TABLE origin_attribute;
-            DROP TABLE span;
-            DROP TABLE origin;
-            """)
+        try db.execute(
+            sql: """
+                DROP TABLE span_attribute;
+                DROP TABLE origin_attribute;
+                DROP TABLE span;
+                DROP TABLE origin;
+                """)
     }
 }

@@ -22,9 +22,11 @@ extension SQLiteTraceStore {
         OTLPMapping.forEachSpan(in: traces.request) { otlp, resourceSpans, scopeSpans, result in
             switch result {
             case .success(let span):
-                spans.append(IngestSpan(
-                    span: span,
-                    source: .init(span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope)))
+                spans.append(
+                    IngestSpan(
+                        span: span,
+                        source: .init(
+                            span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope)))
             case .failure(let invalid):
                 rejections.append(invalid.description)
             }
@@ -73,7 +75,8 @@ extension SQLiteTraceStore {
     /// Commits pending writes, merged up to ``maximumSpansPerCommit`` spans per transaction, until none is left.
     func commitPendingWrites() async {
         while true {
-            let group = pendingWrites.withLock { pending -> [(spans: [IngestSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] in
+            let group = pendingWrites.withLock {
+                pending -> [(spans: [IngestSpan], continuation: CheckedContinuation<Result<Void, any Error>, Never>)] in
                 var taken = 0
                 var count = 0
                 for write in pending.writes {
@@ -133,7 +136,8 @@ extension SQLiteTraceStore {
             }
             var encoded = ByteBuffer(bytes: bytes)
             let decodedSize = encoded.readableBytes
-            let deflated = (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
+            let deflated =
+                (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
                 .map { Array($0.readableBytesView) } ?? []
             blocks.append(EncodedBlock(spans: blockSpans.map(\.span), decodedSize: decodedSize, deflated: deflated))
             start = end
@@ -149,11 +153,13 @@ extension SQLiteTraceStore {
         }
         var builder = OTLPRequestBuilder<ResourceKey, Opentelemetry_Proto_Common_V1_InstrumentationScope>()
         for ingest in spans {
-            let source = ingest.source ?? IngestSpan.Source(
-                span: OTLPMapping.span(for: ingest.span),
-                resource: OTLPMapping.resource(for: ingest.span.resource),
-                schemaURL: ingest.span.resource.schemaURL ?? "",
-                scope: OTLPMapping.scope(for: ingest.span.instrumentationScope))
+            let source =
+                ingest.source
+                ?? IngestSpan.Source(
+                    span: OTLPMapping.span(for: ingest.span),
+                    resource: OTLPMapping.resource(for: ingest.span.resource),
+                    schemaURL: ingest.span.resource.schemaURL ?? "",
+                    scope: OTLPMapping.scope(for: ingest.span.instrumentationScope))
             builder.append(
                 source.span, resourceKey: ResourceKey(resource: source.resource, schemaURL: source.schemaURL),
                 resource: { (source.resource, source.schemaURL) }, scopeKey: source.scope, scope: { source.scope })
@@ -189,10 +195,11 @@ extension SQLiteTraceStore {
 
         var operationIDs: [SpanBlockIndex.Operation: Int64] = [:]
         let findOperation = try db.cachedStatement(sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?")
-        let insertOperationBlock = try db.cachedStatement(sql: """
-            INSERT INTO operation_block (operationID, blockID, minStartTime, maxStartTime, minDuration, maxDuration, errorCount)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insertOperationBlock = try db.cachedStatement(
+            sql: """
+                INSERT INTO operation_block (operationID, blockID, minStartTime, maxStartTime, minDuration, maxDuration, errorCount)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
         for (operation, statistics) in index.operations {
             let operationID: Int64
             if let existing = try Int64.fetchOne(findOperation, arguments: [operation.service, operation.name, operation.kind]) {

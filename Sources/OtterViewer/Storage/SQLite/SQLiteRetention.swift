@@ -33,7 +33,8 @@ extension SQLiteTraceStore {
             guard !doomed.isEmpty else { return 0 }
             for chunkStart in stride(from: 0, to: doomed.count, by: 1000) {
                 let chunk = Array(doomed[chunkStart..<min(chunkStart + 1000, doomed.count)])
-                try db.execute(sql: "DELETE FROM span_block WHERE id IN (\(chunk.map { String($0["id"] as Int64) }.joined(separator: ",")))")
+                try db.execute(
+                    sql: "DELETE FROM span_block WHERE id IN (\(chunk.map { String($0["id"] as Int64) }.joined(separator: ",")))")
                 // Index rows are found through their segment or time keys, never by scanning whole tables.
                 try Self.deleteIndexRows(of: chunk, db)
             }
@@ -51,14 +52,15 @@ extension SQLiteTraceStore {
         let earliest = doomed.map { $0["minStartTime"] as Int64 }.min() ?? 0
         let latest = doomed.map { $0["maxStartTime"] as Int64 }.max() ?? 0
         let minutes = (UInt64(max(earliest, 0)) / Self.nanosecondsPerMinute)...(UInt64(max(latest, 0)) / Self.nanosecondsPerMinute)
-        try db.execute(sql: """
-            DELETE FROM trace_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
-            DELETE FROM term_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
-            DELETE FROM operation_block WHERE blockID IN (\(idList));
-            DELETE FROM service_call WHERE blockID IN (\(idList));
-            DELETE FROM remote_child WHERE startTime BETWEEN \(earliest) AND \(latest) AND blockID IN (\(idList));
-            DELETE FROM remote_parent WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
-            """)
+        try db.execute(
+            sql: """
+                DELETE FROM trace_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
+                DELETE FROM term_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
+                DELETE FROM operation_block WHERE blockID IN (\(idList));
+                DELETE FROM service_call WHERE blockID IN (\(idList));
+                DELETE FROM remote_child WHERE startTime BETWEEN \(earliest) AND \(latest) AND blockID IN (\(idList));
+                DELETE FROM remote_parent WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
+                """)
     }
 
     /// The bytes the store holds: pages in use times page size, plus the write-ahead log not yet checkpointed.
@@ -100,7 +102,8 @@ extension SQLiteTraceStore {
     package func makeReserve(bytes: Int = reserveBytes) -> Bool {
         guard let reservePath, bytes > 0 else { return false }
         if FileManager.default.fileExists(atPath: reservePath) { return true }
-        guard FileManager.default.createFile(atPath: reservePath, contents: nil), let handle = FileHandle(forWritingAtPath: reservePath) else {
+        guard FileManager.default.createFile(atPath: reservePath, contents: nil), let handle = FileHandle(forWritingAtPath: reservePath)
+        else {
             return false
         }
         defer { try? handle.close() }

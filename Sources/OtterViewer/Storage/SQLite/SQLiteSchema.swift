@@ -5,72 +5,73 @@ extension SQLiteTraceStore {
         var migrator = DatabaseMigrator()
         LegacySpanRows.registerMigrations(in: &migrator)
         migrator.registerMigration("v5: span blocks") { db in
-            try db.execute(sql: """
-                CREATE TABLE span_block (
-                    id INTEGER PRIMARY KEY,
-                    minStartTime INTEGER NOT NULL,
-                    maxStartTime INTEGER NOT NULL,
-                    spanCount INTEGER NOT NULL,
-                    decodedSize INTEGER NOT NULL,
-                    deflated BLOB NOT NULL
-                );
-                CREATE INDEX span_block_by_max_start ON span_block(maxStartTime);
-                CREATE TABLE trace_block (
-                    segment INTEGER NOT NULL,
-                    traceID BLOB NOT NULL,
-                    blockID INTEGER NOT NULL,
-                    PRIMARY KEY (segment, traceID, blockID)
-                ) WITHOUT ROWID;
-                CREATE TABLE term_block (
-                    segment INTEGER NOT NULL,
-                    term INTEGER NOT NULL,
-                    blockID INTEGER NOT NULL,
-                    PRIMARY KEY (segment, term, blockID)
-                ) WITHOUT ROWID;
-                CREATE TABLE operation (
-                    id INTEGER PRIMARY KEY,
-                    service TEXT NOT NULL,
-                    name TEXT NOT NULL,
-                    kind INTEGER NOT NULL,
-                    UNIQUE (service, name, kind)
-                );
-                CREATE TABLE operation_block (
-                    operationID INTEGER NOT NULL,
-                    blockID INTEGER NOT NULL,
-                    minStartTime INTEGER NOT NULL,
-                    maxStartTime INTEGER NOT NULL,
-                    minDuration INTEGER NOT NULL,
-                    maxDuration INTEGER NOT NULL,
-                    errorCount INTEGER NOT NULL,
-                    PRIMARY KEY (operationID, blockID)
-                ) WITHOUT ROWID;
-                CREATE INDEX operation_block_by_max_start ON operation_block(maxStartTime);
-                CREATE TABLE service_call (
-                    blockID INTEGER NOT NULL,
-                    parentService TEXT NOT NULL,
-                    childService TEXT NOT NULL,
-                    callCount INTEGER NOT NULL,
-                    minStartTime INTEGER NOT NULL,
-                    maxStartTime INTEGER NOT NULL,
-                    PRIMARY KEY (blockID, parentService, childService)
-                ) WITHOUT ROWID;
-                CREATE TABLE remote_child (
-                    startTime INTEGER NOT NULL,
-                    traceID BLOB NOT NULL,
-                    parentSpanID INTEGER NOT NULL,
-                    operationID INTEGER NOT NULL,
-                    blockID INTEGER NOT NULL,
-                    PRIMARY KEY (startTime, traceID, parentSpanID, operationID)
-                ) WITHOUT ROWID;
-                CREATE TABLE remote_parent (
-                    minute INTEGER NOT NULL,
-                    traceID BLOB NOT NULL,
-                    spanID INTEGER NOT NULL,
-                    operationID INTEGER NOT NULL,
-                    blockID INTEGER NOT NULL,
-                    PRIMARY KEY (minute, traceID, spanID)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE span_block (
+                        id INTEGER PRIMARY KEY,
+                        minStartTime INTEGER NOT NULL,
+                        maxStartTime INTEGER NOT NULL,
+                        spanCount INTEGER NOT NULL,
+                        decodedSize INTEGER NOT NULL,
+                        deflated BLOB NOT NULL
+                    );
+                    CREATE INDEX span_block_by_max_start ON span_block(maxStartTime);
+                    CREATE TABLE trace_block (
+                        segment INTEGER NOT NULL,
+                        traceID BLOB NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        PRIMARY KEY (segment, traceID, blockID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE term_block (
+                        segment INTEGER NOT NULL,
+                        term INTEGER NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        PRIMARY KEY (segment, term, blockID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE operation (
+                        id INTEGER PRIMARY KEY,
+                        service TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        kind INTEGER NOT NULL,
+                        UNIQUE (service, name, kind)
+                    );
+                    CREATE TABLE operation_block (
+                        operationID INTEGER NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        minStartTime INTEGER NOT NULL,
+                        maxStartTime INTEGER NOT NULL,
+                        minDuration INTEGER NOT NULL,
+                        maxDuration INTEGER NOT NULL,
+                        errorCount INTEGER NOT NULL,
+                        PRIMARY KEY (operationID, blockID)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX operation_block_by_max_start ON operation_block(maxStartTime);
+                    CREATE TABLE service_call (
+                        blockID INTEGER NOT NULL,
+                        parentService TEXT NOT NULL,
+                        childService TEXT NOT NULL,
+                        callCount INTEGER NOT NULL,
+                        minStartTime INTEGER NOT NULL,
+                        maxStartTime INTEGER NOT NULL,
+                        PRIMARY KEY (blockID, parentService, childService)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE remote_child (
+                        startTime INTEGER NOT NULL,
+                        traceID BLOB NOT NULL,
+                        parentSpanID INTEGER NOT NULL,
+                        operationID INTEGER NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        PRIMARY KEY (startTime, traceID, parentSpanID, operationID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE remote_parent (
+                        minute INTEGER NOT NULL,
+                        traceID BLOB NOT NULL,
+                        spanID INTEGER NOT NULL,
+                        operationID INTEGER NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        PRIMARY KEY (minute, traceID, spanID)
+                    ) WITHOUT ROWID;
+                    """)
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         return migrator

@@ -31,7 +31,8 @@ extension SQLiteTraceStore {
             }
             let operations = try Row.fetchAll(
                 db,
-                sql: "SELECT id, service FROM operation" + (operationConditions.isEmpty ? "" : " WHERE " + operationConditions.joined(separator: " AND ")),
+                sql: "SELECT id, service FROM operation"
+                    + (operationConditions.isEmpty ? "" : " WHERE " + operationConditions.joined(separator: " AND ")),
                 arguments: StatementArguments(operationArguments))
             guard !operations.isEmpty else { return [] }
             let services = Set(operations.map { $0["service"] as String })
@@ -41,7 +42,8 @@ extension SQLiteTraceStore {
                 "o.maxStartTime >= ?", "o.minStartTime <= ?",
             ]
             var arguments: [DatabaseValue] = [
-                Int64(clamping: query.startTimeMinimumNanoseconds).databaseValue, Int64(clamping: query.startTimeMaximumNanoseconds).databaseValue,
+                Int64(clamping: query.startTimeMinimumNanoseconds).databaseValue,
+                Int64(clamping: query.startTimeMaximumNanoseconds).databaseValue,
             ]
             if let minimum = query.durationMinimumNanoseconds {
                 conditions.append("o.maxDuration >= ?")
@@ -65,13 +67,13 @@ extension SQLiteTraceStore {
             let sql =
                 matcher.attributeTags.isEmpty
                 ? """
-                    SELECT o.blockID AS id, o.maxStartTime AS latest FROM operation_block o INDEXED BY operation_block_by_max_start
-                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY o.maxStartTime DESC
-                    """
+                SELECT o.blockID AS id, o.maxStartTime AS latest FROM operation_block o INDEXED BY operation_block_by_max_start
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY o.maxStartTime DESC
+                """
                 : """
-                    SELECT o.blockID AS id, MAX(o.maxStartTime) AS latest FROM operation_block o
-                    WHERE \(conditions.joined(separator: " AND ")) GROUP BY o.blockID ORDER BY latest DESC
-                    """
+                SELECT o.blockID AS id, MAX(o.maxStartTime) AS latest FROM operation_block o
+                WHERE \(conditions.joined(separator: " AND ")) GROUP BY o.blockID ORDER BY latest DESC
+                """
             let candidates = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
 
             // Read candidates until no later block can change the `limit` most recent traces: a block's first row
@@ -157,7 +159,9 @@ extension SQLiteTraceStore {
         }
 
         func matches(_ span: SpanBlockScanner.ScannedSpan, in block: ScannedBlock, _ resourceMatch: ResourceMatch) throws -> Bool {
-            guard span.startTime >= query.startTimeMinimumNanoseconds, span.startTime <= query.startTimeMaximumNanoseconds else { return false }
+            guard span.startTime >= query.startTimeMinimumNanoseconds, span.startTime <= query.startTimeMaximumNanoseconds else {
+                return false
+            }
             let duration = span.endTime &- min(span.startTime, span.endTime)
             if let minimum = query.durationMinimumNanoseconds, duration < minimum { return false }
             if let maximum = query.durationMaximumNanoseconds, duration > maximum { return false }
@@ -165,7 +169,9 @@ extension SQLiteTraceStore {
             if let kind, span.kind != kind { return false }
             if let mustBeError, (span.statusCode == 2) != mustBeError { return false }
             for (index, tag) in attributeTags.enumerated() where !resourceMatch.satisfiedTags.contains(index) {
-                guard try block.scanner.attributeText(attributeKeys[index], in: span.range, attributeField: 9) == tag.value else { return false }
+                guard try block.scanner.attributeText(attributeKeys[index], in: span.range, attributeField: 9) == tag.value else {
+                    return false
+                }
             }
             return true
         }

@@ -83,7 +83,8 @@ extension SQLiteTraceStore {
         let placeholders = traceIDs.map { _ in "?" }.joined(separator: ",")
         return try Int64.fetchAll(
             db,
-            sql: "SELECT DISTINCT blockID FROM trace_block WHERE segment IN (\(segments)) AND traceID IN (\(placeholders)) ORDER BY blockID",
+            sql:
+                "SELECT DISTINCT blockID FROM trace_block WHERE segment IN (\(segments)) AND traceID IN (\(placeholders)) ORDER BY blockID",
             arguments: StatementArguments(traceIDs.map { Data($0.bytes) }))
     }
 
@@ -107,7 +108,12 @@ extension SQLiteTraceStore {
                 }
                 try builder.append(
                     block.scanner.decodeSpan(scanned), resourceKey: resourceKey,
-                    resource: { (try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes), String(decoding: schemaBytes, as: UTF8.self)) },
+                    resource: {
+                        (
+                            try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes),
+                            String(decoding: schemaBytes, as: UTF8.self)
+                        )
+                    },
                     scopeKey: scopeBytes, scope: { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes) })
             }
         }

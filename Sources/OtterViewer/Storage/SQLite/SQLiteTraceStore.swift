@@ -8,7 +8,6 @@ import SwiftProtobuf
 import Synchronization
 import Tracing
 
-
 /// Spans in one SQLite file (GRDB, WAL), stored the way column stores do it rather than a row per span:
 ///
 /// - `span_block`: each write becomes blocks of at most ``maximumSpansPerBlock`` spans that started within the

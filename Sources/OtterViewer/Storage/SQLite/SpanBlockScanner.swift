@@ -85,9 +85,13 @@ struct SpanBlockScanner {
         mutating func skip(_ wireType: Int) throws {
             switch wireType {
             case 0: _ = try varint()
-            case 1: guard end - index >= 8 else { throw Malformed() }; index += 8
+            case 1:
+                guard end - index >= 8 else { throw Malformed() }
+                index += 8
             case 2: _ = try lengthDelimited()
-            case 5: guard end - index >= 4 else { throw Malformed() }; index += 4
+            case 5:
+                guard end - index >= 4 else { throw Malformed() }
+                index += 4
             default: throw Malformed()
             }
         }
@@ -100,7 +104,10 @@ struct SpanBlockScanner {
         var request = Reader(bytes, 0..<bytes.count)
         while !request.isAtEnd {
             let (field, wireType) = try request.field()
-            guard field == 1, wireType == 2 else { try request.skip(wireType); continue }
+            guard field == 1, wireType == 2 else {
+                try request.skip(wireType)
+                continue
+            }
             var resourceSpans = Reader(bytes, try request.lengthDelimited())
             var origin = Origin(resource: nil, schemaURL: nil, scopes: [])
             let resourceIndex = origins.count
@@ -118,7 +125,8 @@ struct SpanBlockScanner {
                         switch (field, wireType) {
                         case (1, 2): origin.scopes[scopeIndex] = try scopeSpans.lengthDelimited()
                         case (2, 2):
-                            spans.append(try scanSpan(try scopeSpans.lengthDelimited(), resourceIndex: resourceIndex, scopeIndex: scopeIndex))
+                            spans.append(
+                                try scanSpan(try scopeSpans.lengthDelimited(), resourceIndex: resourceIndex, scopeIndex: scopeIndex))
                         default: try scopeSpans.skip(wireType)
                         }
                     }
@@ -147,7 +155,11 @@ struct SpanBlockScanner {
                 var status = Reader(bytes, try reader.lengthDelimited())
                 while !status.isAtEnd {
                     let (field, wireType) = try status.field()
-                    if field == 3, wireType == 0 { span.statusCode = Int(truncatingIfNeeded: try status.varint()) } else { try status.skip(wireType) }
+                    if field == 3, wireType == 0 {
+                        span.statusCode = Int(truncatingIfNeeded: try status.varint())
+                    } else {
+                        try status.skip(wireType)
+                    }
                 }
             default: try reader.skip(wireType)
             }
@@ -169,7 +181,10 @@ struct SpanBlockScanner {
         var reader = Reader(bytes, range)
         while !reader.isAtEnd {
             let (field, wireType) = try reader.field()
-            guard field == attributeField, wireType == 2 else { try reader.skip(wireType); continue }
+            guard field == attributeField, wireType == 2 else {
+                try reader.skip(wireType)
+                continue
+            }
             let keyValueRange = try reader.lengthDelimited()
             var keyValue = Reader(bytes, keyValueRange)
             var keyRange: Range<Int>?
@@ -217,7 +232,9 @@ struct SpanBlockScanner {
     }
 
     func scope(_ origin: Origin, _ scopeIndex: Int) throws -> InstrumentationScope {
-        let scope = try origin.scopes[scopeIndex].map { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: Array(bytes[$0])) }
+        let scope = try origin.scopes[scopeIndex].map {
+            try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: Array(bytes[$0]))
+        }
         return InstrumentationScope(name: scope?.name ?? "", version: (scope?.version).flatMap { $0.isEmpty ? nil : $0 })
     }
 
