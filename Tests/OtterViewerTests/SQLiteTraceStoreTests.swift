@@ -7,8 +7,9 @@ import Tracing
 
 @testable import OtterViewer
 
-/// The block store's own promises: every attribute type is searchable the way the index wrote it, a span sent
-/// twice is shown once, and writes are cut into blocks by hour and size without losing a span.
+/// The block store's own promises, beyond the conformance suite every store passes (TraceStoreConformanceTests):
+/// writes are cut into blocks by hour and size without losing a span, retention deletes whole blocks, small writes
+/// are committed together, and a search reads only the blocks it needs.
 @Suite("SQLite trace store")
 struct SQLiteTraceStoreTests {
     static func span(trace: UInt64, id: UInt64, start: UInt64, attributes: SpanAttributes = [:], service: String = "svc") -> FinishedSpan {
@@ -17,42 +18,6 @@ struct SQLiteTraceStoreTests {
             spanContext: OtterSpanContext(traceID: TraceID(high: 9, low: trace), spanID: SpanID(id), traceFlags: .sampled),
             startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 1000,
             attributes: attributes, resource: Resource(attributes: ["service.name": .string(service)]))
-    }
-
-    @Test func everyAttributeTypeIsSearchable() async throws {
-        let store = try SQLiteTraceStore(path: ":memory:")
-        let attributes: SpanAttributes = [
-            "flag": true, "count": .int64(42), "ratio": 0.5, "name": "otter", "list": .stringArray(["a", "b"]),
-            "big": .int64(9_007_199_254_740_993), "negative": .int64(-7),
-        ]
-        try await store.write([Self.span(trace: 1, id: 1, start: 1_000, attributes: attributes), Self.span(trace: 2, id: 2, start: 2_000)])
-        let listText = AttributeText.searchText(.stringArray(["a", "b"]))
-        for (key, value) in [
-            ("flag", "true"), ("count", "42"), ("ratio", "0.5"), ("name", "otter"), ("list", listText),
-            ("big", "9007199254740993"), ("negative", "-7"),
-        ] {
-            #expect(
-                try await store.findTraceIDs(TraceQuery(service: "svc", tags: [(key, value)])) == [TraceID(high: 9, low: 1)],
-                "\(key)=\(value)")
-        }
-        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("count", "43")])).isEmpty)
-        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("flag", "false")])).isEmpty)
-        #expect(try await store.findTraceIDs(TraceQuery(service: "other", tags: [("name", "otter")])).isEmpty)
-    }
-
-    @Test func aSpanSentTwiceIsShownOnceAndDifferentSpansSharingAnIDAreBothKept() async throws {
-        let store = try SQLiteTraceStore(path: ":memory:")
-        var span = Self.span(trace: 1, id: 1, start: 1_000)
-        try await store.write([span])
-        try await store.write([span])
-        #expect(try await store.trace(TraceID(high: 9, low: 1)).count == 1, "an exporter's retry is an exact copy: shown once")
-        #expect(try await store.summaries([TraceID(high: 9, low: 1)]).first?.spanCount == 1)
-        // Jaeger keeps distinct spans that share an id (a client and a server span in Zipkin style, a buggy SDK).
-        span.attributes["second"] = "yes"
-        try await store.write([span])
-        let trace = try await store.trace(TraceID(high: 9, low: 1))
-        #expect(trace.count == 2)
-        #expect(trace.contains { $0.attributes.get("second") == .string("yes") })
     }
 
     @Test func writesAreCutIntoBlocksByHourAndSizeWithoutLosingASpan() async throws {
@@ -141,5 +106,38 @@ struct SQLiteTraceStoreTests {
         let found = try await store.findTraceIDs(TraceQuery(service: "svc", limit: 20))
         #expect(found == (3981...4000).reversed().map { TraceID(high: 9, low: UInt64($0)) })
         #expect(store.scannedBlockCount - before <= 4, "read \(store.scannedBlockCount - before) blocks of 40")
+    }
+
+    @Test func theIndexerComputesABlocksIndexRowsWithoutADatabase() {
+        let start: UInt64 = 1_800_000_000_000_000_000
+        let traceID = TraceID(high: 3, low: 1)
+        func span(_ id: UInt64, parent: UInt64?, kind: SpanKind, service: String, at offset: UInt64, error: Bool = false) -> FinishedSpan {
+            FinishedSpan(
+                operationName: "op-\(id)", kind: kind,
+                spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(id), traceFlags: .sampled),
+                parentSpanContext: parent.map { OtterSpanContext(traceID: traceID, spanID: SpanID($0), traceFlags: .sampled) },
+                startTimeNanosecondsSinceEpoch: start + offset, endTimeNanosecondsSinceEpoch: start + offset + 100,
+                attributes: ["k": "v"], status: error ? SpanStatus(code: .error) : nil,
+                resource: Resource(attributes: ["service.name": .string(service)]))
+        }
+        let index = SpanBlockIndex(spans: [
+            span(1, parent: nil, kind: .client, service: "frontend", at: 0),
+            span(2, parent: 1, kind: .server, service: "backend", at: 10, error: true),
+            span(3, parent: 77, kind: .server, service: "backend", at: 20),
+        ])
+        #expect(index.traceIDs == [traceID])
+        #expect(index.terms.contains(SearchTerm.hash(service: "backend", key: "k", value: "v")))
+        #expect(index.terms.contains(SearchTerm.hash(service: "backend", key: "service.name", value: "backend")))
+        #expect(
+            index.calls == [
+                .init(parentService: "frontend", childService: "backend"): .init(
+                    count: 1, minimumStart: start + 10, maximumStart: start + 10)
+            ])
+        #expect(index.remoteParents.map(\.spanID) == [SpanID(1)], "the client span may be named by a span of another block")
+        #expect(index.remoteChildren.map(\.parentSpanID) == [SpanID(77)], "span 3's parent is elsewhere")
+        let backend = SpanBlockIndex.Operation(service: "backend", name: "op-2", kind: 2)
+        #expect(index.operations[backend]?.errorCount == 1)
+        #expect(index.operations[backend]?.minimumDuration == 100)
+        #expect(index.operations.count == 3)
     }
 }

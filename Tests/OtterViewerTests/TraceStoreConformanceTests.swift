@@ -1,0 +1,233 @@
+import Foundation
+import Otter
+import OtterOTLP
+import Testing
+import Tracing
+
+@testable import OtterViewer
+
+/// A store under test: how to make an empty one. A new storage engine adds a case here and gets the whole suite.
+enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqliteInMemory
+    case sqliteFile
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any TraceStore {
+        switch self {
+        case .sqliteInMemory:
+            return try SQLiteTraceStore(path: ":memory:")
+        case .sqliteFile:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-conformance-\(UUID().uuidString)")
+            return try SQLiteTraceStore(path: directory.appendingPathComponent("spans.sqlite").path)
+        }
+    }
+}
+
+/// What every ``TraceStore`` promises, whatever keeps the spans (Jaeger's storage integration tests play this role
+/// for its backends): writes are stored as received and read back by id in batches, invalid spans are refused one by
+/// one, searches follow Jaeger's one-span-matches-everything rule, most recent first, and summaries and dependencies
+/// are computed from what is stored.
+@Suite("Trace store conformance")
+struct TraceStoreConformanceTests {
+    static let base: UInt64 = 1_800_000_000_000_000_000
+
+    static func span(
+        trace: UInt64, id: UInt64, parent: UInt64? = nil, name: String = "op", kind: SpanKind = .server, start: UInt64,
+        duration: UInt64 = 1000, attributes: SpanAttributes = [:], service: String = "svc", error: Bool = false
+    ) -> FinishedSpan {
+        let traceID = TraceID(high: 9, low: trace)
+        return FinishedSpan(
+            operationName: name, kind: kind,
+            spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(id), traceFlags: .sampled),
+            parentSpanContext: parent.map { OtterSpanContext(traceID: traceID, spanID: SpanID($0), traceFlags: .sampled) },
+            startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + duration,
+            attributes: attributes, status: error ? SpanStatus(code: .error) : nil,
+            resource: Resource(attributes: ["service.name": .string(service), "deployment.environment": "test"]))
+    }
+
+    static func traceID(_ trace: UInt64) -> TraceID { TraceID(high: 9, low: trace) }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func anEmptyStoreAnswersEmpty(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        #expect(try await store.traces([Self.traceID(1)]).spanCount == 0)
+        #expect(try await store.traces([]).spanCount == 0)
+        #expect(try await store.services().isEmpty)
+        #expect(try await store.operations(service: "svc").isEmpty)
+        #expect(try await store.findTraceIDs(TraceQuery(service: nil)).isEmpty)
+        #expect(try await store.summaries([Self.traceID(1)]).isEmpty)
+        #expect(try await store.dependencies(startNanoseconds: 0, endNanoseconds: .max).isEmpty)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func spansAreReadBackAsReceivedInBatches(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        // OTLP that FinishedSpan cannot express: bytes, a nested list, an unspecified kind, span flags.
+        var request = OTLPTraces([Self.span(trace: 1, id: 1, start: Self.base)]).request
+        var otlp = request.resourceSpans[0].scopeSpans[0].spans[0]
+        otlp.kind = .unspecified
+        otlp.flags = 0x301
+        var bytes = Opentelemetry_Proto_Common_V1_KeyValue()
+        bytes.key = "payload"
+        bytes.value.bytesValue = Data([0, 1, 254, 255])
+        var nested = Opentelemetry_Proto_Common_V1_KeyValue()
+        nested.key = "list"
+        nested.value.arrayValue.values = [.init(), .init()]
+        nested.value.arrayValue.values[0].intValue = 7
+        nested.value.arrayValue.values[1].kvlistValue.values = [bytes]
+        otlp.attributes += [bytes, nested]
+        request.resourceSpans[0].scopeSpans[0].spans[0] = otlp
+        #expect(try await store.write(OTLPTraces(request)).isEmpty)
+        try await store.write([Self.span(trace: 2, id: 2, start: Self.base + 1), Self.span(trace: 3, id: 3, start: Self.base + 2)])
+
+        let first = try await store.traces([Self.traceID(1)]).request
+        #expect(first.resourceSpans.count == 1)
+        #expect(first.resourceSpans[0].resource == request.resourceSpans[0].resource)
+        #expect(first.resourceSpans[0].scopeSpans.map(\.spans) == [[otlp]], "every field as received")
+        let batch = try await store.traces([Self.traceID(3), Self.traceID(1), Self.traceID(404)])
+        #expect(Set(batch.spans.map(\.spanContext.traceID)) == [Self.traceID(1), Self.traceID(3)])
+        #expect(batch.spanCount == 2)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func invalidSpansAreRefusedOneByOne(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        var request = OTLPTraces([Self.span(trace: 1, id: 1, start: Self.base), Self.span(trace: 2, id: 2, start: Self.base)]).request
+        request.resourceSpans[0].scopeSpans[0].spans[1].spanID = Data(count: 8)
+        let rejections = try await store.write(OTLPTraces(request))
+        #expect(rejections.count == 1)
+        #expect(rejections.first?.contains("span id") == true, "\(rejections)")
+        #expect(try await store.traces([Self.traceID(1)]).spanCount == 1)
+        #expect(try await store.traces([Self.traceID(2)]).spanCount == 0)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func everyAttributeTypeIsSearchable(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        let attributes: SpanAttributes = [
+            "flag": true, "count": .int64(42), "ratio": 0.5, "name": "otter", "list": .stringArray(["a", "b"]),
+            "big": .int64(9_007_199_254_740_993), "negative": .int64(-7),
+        ]
+        try await store.write([
+            Self.span(trace: 1, id: 1, start: 1_000, attributes: attributes), Self.span(trace: 2, id: 2, start: 2_000),
+        ])
+        let listText = AttributeText.searchText(.stringArray(["a", "b"]))
+        for (key, value) in [
+            ("flag", "true"), ("count", "42"), ("ratio", "0.5"), ("name", "otter"), ("list", listText),
+            ("big", "9007199254740993"), ("negative", "-7"), ("deployment.environment", "test"),
+        ] {
+            #expect(
+                try await store.findTraceIDs(TraceQuery(service: "svc", tags: [(key, value)])).contains(Self.traceID(1)), "\(key)=\(value)")
+        }
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("count", "43")])).isEmpty)
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("flag", "false")])).isEmpty)
+        #expect(try await store.findTraceIDs(TraceQuery(service: "other", tags: [("name", "otter")])).isEmpty)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func searchesFollowJaegerRulesMostRecentFirst(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        let second: UInt64 = 1_000_000_000
+        try await store.write([
+            Self.span(trace: 1, id: 1, name: "GET /a", start: Self.base, duration: 5 * second, attributes: ["http.status": 200]),
+            Self.span(trace: 1, id: 2, parent: 1, name: "db", kind: .client, start: Self.base + 1, duration: 10, error: true),
+            Self.span(trace: 2, id: 3, name: "GET /b", start: Self.base + 10 * second, duration: second, attributes: ["http.status": 500]),
+            Self.span(trace: 3, id: 4, name: "GET /a", start: Self.base + 20 * second, duration: 2 * second, service: "other"),
+        ])
+        func find(_ query: TraceQuery) async throws -> [UInt64] { try await store.findTraceIDs(query).map(\.low) }
+        #expect(try await find(TraceQuery(service: "svc")) == [2, 1], "most recent first")
+        #expect(try await find(TraceQuery(service: nil)) == [3, 2, 1], "every service")
+        #expect(try await find(TraceQuery(service: "svc", limit: 1)) == [2])
+        #expect(try await find(TraceQuery(service: "svc", operation: "GET /a")) == [1])
+        #expect(try await find(TraceQuery(service: "svc", tags: [("http.status", "500")])) == [2])
+        #expect(try await find(TraceQuery(service: "svc", tags: [("error", "true")])) == [1])
+        #expect(try await find(TraceQuery(service: "svc", tags: [("span.kind", "client")])) == [1])
+        #expect(try await find(TraceQuery(service: "svc", durationMinimumNanoseconds: 3 * second)) == [1])
+        #expect(try await find(TraceQuery(service: "svc", durationMaximumNanoseconds: 100)) == [1], "the db span")
+        #expect(
+            try await find(TraceQuery(service: "svc", startTimeMinimumNanoseconds: Self.base + 5 * second)) == [2])
+        #expect(
+            try await find(TraceQuery(service: "svc", startTimeMaximumNanoseconds: Self.base + 5 * second)) == [1])
+        // One span must match every condition: the error span is not the one with the status attribute.
+        #expect(try await find(TraceQuery(service: "svc", tags: [("http.status", "200"), ("error", "true")])).isEmpty)
+        #expect(try await store.services() == ["other", "svc"])
+        let operations = try await store.operations(service: "svc")
+        #expect(operations.map(\.name) == ["GET /a", "GET /b", "db"])
+        #expect(operations.map(\.kind) == [.server, .server, .client])
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func summariesKeepTheOrderAskedAndCountWhatIsStored(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        try await store.write([
+            Self.span(trace: 1, id: 1, name: "root", start: Self.base, duration: 100),
+            Self.span(trace: 1, id: 2, parent: 1, name: "child", start: Self.base + 10, duration: 200, service: "db", error: true),
+            Self.span(trace: 1, id: 3, parent: 99, name: "orphan", start: Self.base + 20, duration: 10),
+            Self.span(trace: 2, id: 4, name: "other", start: Self.base + 1000),
+        ])
+        let summaries = try await store.summaries([Self.traceID(2), Self.traceID(404), Self.traceID(1)])
+        #expect(summaries.map(\.traceID) == [Self.traceID(2), Self.traceID(1)])
+        let first = try #require(summaries.last)
+        #expect(first.rootOperationName == "root")
+        #expect(first.rootServiceName == "svc")
+        #expect(first.spanCount == 3)
+        #expect(first.errorSpanCount == 1)
+        #expect(first.orphanSpanCount == 1)
+        #expect(first.startTimeNanoseconds == Self.base)
+        #expect(first.durationNanoseconds == 210)
+        #expect(first.services.map(\.name) == ["db", "svc"])
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func aSpanSentTwiceIsShownOnceAndDifferentSpansSharingAnIDAreBothKept(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        var span = Self.span(trace: 1, id: 1, start: 1_000)
+        try await store.write([span])
+        try await store.write([span])
+        #expect(try await store.trace(Self.traceID(1)).count == 1, "an exporter's retry is an exact copy: shown once")
+        #expect(try await store.summaries([Self.traceID(1)]).first?.spanCount == 1)
+        // Jaeger keeps distinct spans that share an id (a client and a server span in Zipkin style, a buggy SDK).
+        span.attributes["second"] = "yes"
+        try await store.write([span])
+        let trace = try await store.trace(Self.traceID(1))
+        #expect(trace.count == 2)
+        #expect(trace.contains { $0.attributes.get("second") == .string("yes") })
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func callsBetweenServicesAreFoundAcrossWritesInEitherOrder(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        for (trace, serverFirst) in [(UInt64(1), false), (2, true)] {
+            let client = Self.span(trace: trace, id: trace * 10 + 1, name: "GET", kind: .client, start: Self.base, service: "frontend")
+            let server = Self.span(
+                trace: trace, id: trace * 10 + 2, parent: trace * 10 + 1, name: "GET /", start: Self.base + 100, service: "backend")
+            for span in serverFirst ? [server, client] : [client, server] { try await store.write([span]) }
+        }
+        // A call inside one service is not a dependency.
+        try await store.write([
+            Self.span(trace: 3, id: 31, start: Self.base, service: "frontend"),
+            Self.span(trace: 3, id: 32, parent: 31, start: Self.base + 1, service: "frontend"),
+        ])
+        let links = try await store.dependencies(startNanoseconds: Self.base - 1, endNanoseconds: Self.base + 10_000)
+        #expect(links == [ServiceDependency(parent: "frontend", child: "backend", callCount: 2)])
+        #expect(try await store.dependencies(startNanoseconds: Self.base + 2000, endNanoseconds: Self.base + 10_000).isEmpty)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func concurrentWritesAreAllStored(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await store.write([Self.span(trace: UInt64(index + 1), id: UInt64(index + 1), start: 1_000 + UInt64(index))])
+                }
+            }
+            try await group.waitForAll()
+        }
+        for trace in [1, 100, 200] {
+            #expect(try await store.trace(Self.traceID(UInt64(trace))).count == 1, "every acknowledged span is stored")
+        }
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", limit: 1000)).count == 200)
+    }
+}
