@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Prints the number of public symbols per library module (from the debug build's modules; run `swift build` first)
-# and, with --list, the symbols themselves: the public API as users see it.
+# and, with --list, the symbols themselves: the public API as users see it. With OTTER_SYMBOL_GRAPHS=DIR the symbol
+# graphs are kept in DIR (scripts/check-docs.sh builds the DocC catalogs from them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 modules=.build/debug/Modules
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+if [ -n "${OTTER_SYMBOL_GRAPHS:-}" ]; then
+    out="$OTTER_SYMBOL_GRAPHS"
+    mkdir -p "$out"
+else
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+fi
 includes=()
 # C modules of the dependencies: their include folders and the module maps the build wrote.
 for dir in .build/checkouts/*/Sources/*/include .build/checkouts/*/Sources/*/*/include; do

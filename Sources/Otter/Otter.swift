@@ -119,7 +119,7 @@ public enum Otter {
 
 /// Owns the tracing pipeline's lifetime: run it in a swift-service-lifecycle `ServiceGroup` (or call
 /// ``run()`` in a task), and on graceful shutdown it flushes every queued span before returning.
-/// Short-lived programs that do not run it can call ``shutdown()``: it exports what is queued, and waits.
+/// Short-lived programs that do not run it can call ``shutdown(timeout:)``: it exports what is queued, and waits.
 public final class OtterService: Service {
     public let tracer: OtterTracer
     /// How long shutdown waits for queued spans to be exported.

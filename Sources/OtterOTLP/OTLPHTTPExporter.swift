@@ -45,8 +45,12 @@ public final class OTLPHTTPExporter: SpanExporter {
     static let maximumRequestBytes = 64 << 20
     static let userAgent = "OTel-OTLP-Exporter-Swift-Otter/\(Otter.version)"
 
-    /// - Parameter httpClient: a client to use; by default all exporters share one process-wide client with
-    ///   tracing off (so exports never produce spans of their own) that needs no shutdown.
+    /// An exporter that sends to `configuration.endpoint` over OTLP/HTTP.
+    /// - Parameters:
+    ///   - configuration: where and how to send (endpoint, protobuf or JSON, headers, compression, timeout, retries).
+    ///   - httpClient: a client to use; by default all exporters share one process-wide client with
+    ///     tracing off (so exports never produce spans of their own) that needs no shutdown.
+    ///   - logger: where failed exports are reported.
     public init(
         configuration: OTLPExporterConfiguration,
         httpClient: HTTPClient? = nil,
@@ -66,7 +70,7 @@ public final class OTLPHTTPExporter: SpanExporter {
     }()
 
     /// The request body for `batch` in the configured encoding, before compression.
-    package func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
+    @_spi(Benchmarks) public func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
         switch configuration.transportProtocol {
         case .httpJSON: return Array(OTLPJSON.encode(OTLPMapping.request(for: batch)))
         default: return OTLPProtobufEncoder.encode(batch)

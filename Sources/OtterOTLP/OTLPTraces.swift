@@ -4,7 +4,7 @@ import SwiftProtobuf
 
 /// Spans in OTLP form, grouped by resource and instrumentation scope as an OTLP `ExportTraceServiceRequest` holds
 /// them: what a trace store writes and reads (the role of the OpenTelemetry Collector's `ptrace.Traces`).
-/// Every value OTLP carries survives, including those ``FinishedSpan`` cannot express (unspecified kinds, flags,
+/// Every value OTLP carries survives, including those `FinishedSpan` cannot express (unspecified kinds, flags,
 /// byte arrays and nested values).
 public struct OTLPTraces: Sendable, Equatable {
     package var request: OTLPExportTraceServiceRequest
@@ -23,13 +23,13 @@ public struct OTLPTraces: Sendable, Equatable {
         request = OTLPMapping.request(for: spans)
     }
 
-    /// Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`), within ``OTLPRequestLimits/default``.
+    /// Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`), within the default request limits (500,000 messages, nesting 32).
     public init(protobuf bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try OTLPRequestLimits.default.check(protobuf: $0) }
         request = try OTLPExportTraceServiceRequest(serializedBytes: bytes)
     }
 
-    /// Decodes an OTLP/JSON body (`application/json`, hex ids), within ``OTLPRequestLimits/default``.
+    /// Decodes an OTLP/JSON body (`application/json`, hex ids), within the default request limits (500,000 messages, nesting 32).
     public init(json: Data) throws {
         request = try OTLPJSON.decodeRequest(json)
     }
@@ -49,7 +49,7 @@ public struct OTLPTraces: Sendable, Equatable {
         request.resourceSpans.reduce(0) { $0 + $1.scopeSpans.reduce(0) { $0 + $1.spans.count } }
     }
 
-    /// The spans that can be read as ``FinishedSpan``s (valid trace and span ids), in order.
+    /// The spans that can be read as `FinishedSpan`s (valid trace and span ids), in order.
     public var spans: [FinishedSpan] {
         OTLPMapping.readSpans(from: request).spans
     }

@@ -3,7 +3,7 @@ import Tracing
 
 /// Otter's `Tracer`: makes spans, samples them, hands ended spans to its processor, and propagates context
 /// with its propagator. Libraries instrumented with swift-distributed-tracing report through it once it is
-/// bootstrapped (``Otter/bootstrap(serviceName:exporter:sampler:propagator:environment:)``).
+/// bootstrapped (``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)``).
 public final class OtterTracer: Tracer {
     public typealias Span = OtterSpan
 

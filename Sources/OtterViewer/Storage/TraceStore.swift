@@ -44,7 +44,7 @@ extension TraceWriter {
 }
 
 extension TraceReader {
-    /// Every stored span of one trace that can be read as a ``FinishedSpan``, in start order; empty if the trace is
+    /// Every stored span of one trace that can be read as a `FinishedSpan`, in start order; empty if the trace is
     /// unknown.
     public func trace(_ traceID: TraceID) async throws -> [FinishedSpan] {
         try await traces([traceID]).spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }

@@ -10,7 +10,7 @@ import Tracing
 
 /// Spans in one SQLite file (GRDB, WAL), stored the way column stores do it rather than a row per span:
 ///
-/// - `span_block`: each write becomes blocks of at most ``maximumSpansPerBlock`` spans that started within the
+/// - `span_block`: each write becomes blocks of at most 512 spans that started within the
 ///   same hour, each block one OTLP `ExportTraceServiceRequest`, deflated. Resources are written once per block.
 /// - Small indexes point into the blocks: `trace_block` (trace id → blocks), `term_block` (a hash of
 ///   service + attribute key + value → blocks, for span and resource attributes), `operation_block` (per
