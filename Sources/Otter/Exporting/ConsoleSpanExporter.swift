@@ -217,22 +217,12 @@ public final class ConsoleSpanExporter: SpanExporter {
 
     /// A trace as an indented tree, children under their parents in start order, with durations.
     public static func tree(for spans: [FinishedSpan]) -> String {
-        let ordered = spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
-        let presentIDs = Set(ordered.map(\.spanContext.spanID))
-        var children: [SpanID: [FinishedSpan]] = [:]
-        var roots: [FinishedSpan] = []
-        for span in ordered {
-            if let parent = span.parentSpanContext, presentIDs.contains(parent.spanID) {
-                children[parent.spanID, default: []].append(span)
-            } else {
-                roots.append(span)
-            }
-        }
-        guard let first = ordered.first else { return "" }
+        let ordered = SpanTree.depthFirst(spans)
+        guard let first = ordered.first?.span else { return "" }
         var text = "trace \(first.spanContext.traceID.hexString)"
         if let service = first.resource.serviceName { text += " (\(service))" }
         text += "\n"
-        func render(_ span: FinishedSpan, depth: Int) {
+        for (span, depth) in ordered {
             let indent = String(repeating: "  ", count: depth + 1)
             let kind = kindText(span.kind).dropFirst("SpanKind.".count)
             text += "\(indent)\(span.operationName) [\(kind)] \(TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds))"
@@ -250,9 +240,7 @@ public final class ConsoleSpanExporter: SpanExporter {
                 if !event.attributes.isEmpty { text += " \(AttributeText.json(event.attributes))" }
                 text += "\n"
             }
-            for child in children[span.spanContext.spanID] ?? [] { render(child, depth: depth + 1) }
         }
-        for root in roots { render(root, depth: 0) }
         return text
     }
 }

@@ -40,37 +40,3 @@ public struct TraceQuery: Sendable, Equatable {
             && lhs.durationMaximumNanoseconds == rhs.durationMaximumNanoseconds && lhs.limit == rhs.limit
     }
 }
-
-/// A span kind as the Jaeger API names it.
-public enum SpanKindName: String, Sendable, CaseIterable {
-    case server, client, producer, consumer, `internal`
-
-    /// The name of an OTLP kind; nil for SPAN_KIND_UNSPECIFIED (and unknown values), which Jaeger shows without a
-    /// `span.kind` tag.
-    init?(_ kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind) {
-        switch kind {
-        case .server: self = .server
-        case .client: self = .client
-        case .producer: self = .producer
-        case .consumer: self = .consumer
-        case .internal: self = .internal
-        default: return nil
-        }
-    }
-
-    /// The OTLP kind of this name.
-    var otlpKind: Opentelemetry_Proto_Trace_V1_Span.SpanKind {
-        switch self {
-        case .server: .server
-        case .client: .client
-        case .producer: .producer
-        case .consumer: .consumer
-        case .internal: .internal
-        }
-    }
-
-    /// The name of a swift-distributed-tracing kind.
-    init(_ kind: SpanKind) {
-        self = SpanKindName(OTLPMapping.kind(kind)) ?? .internal
-    }
-}

@@ -70,7 +70,7 @@ struct TracePage {
         let colors = Dictionary(uniqueKeysWithValues: serviceNames.enumerated().map { ($1, Self.palette[$0 % Self.palette.count]) })
         services = serviceNames.map { Service(name: $0, color: colors[$0] ?? "#999") }
 
-        let ordered = Self.treeOrder(spans)
+        let ordered = SpanTree.depthFirst(spans)
         let traceStart = summary.startTimeNanoseconds
         let total = Double(max(summary.durationNanoseconds, 1))
         let first = min(max(firstRow, 0), max(ordered.count - 1, 0))
@@ -138,41 +138,6 @@ struct TracePage {
         let thousandths = Int((min(max(value, 0), 1_000) * 1000).rounded())
         let fraction = String(thousandths % 1000)
         return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-    }
-
-    /// Spans in depth-first order, children by start time under their parent, with their depth. Iterative, so a
-    /// parent chain of any length is fine; spans whose parent is missing are roots; spans caught in a parent cycle
-    /// (corrupt or hostile data) are shown as roots too, so nothing stored is hidden.
-    static func treeOrder(_ spans: [FinishedSpan]) -> [(span: FinishedSpan, depth: Int)] {
-        let sorted = spans.sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
-        var indexByID: [SpanID: Int] = [:]
-        for (index, span) in sorted.enumerated() where indexByID[span.spanContext.spanID] == nil {
-            indexByID[span.spanContext.spanID] = index
-        }
-        var children: [[Int]] = Array(repeating: [], count: sorted.count)
-        var roots: [Int] = []
-        for (index, span) in sorted.enumerated() {
-            if let parent = span.parentSpanContext, let parentIndex = indexByID[parent.spanID], parentIndex != index {
-                children[parentIndex].append(index)
-            } else {
-                roots.append(index)
-            }
-        }
-        var visited = [Bool](repeating: false, count: sorted.count)
-        var order: [(span: FinishedSpan, depth: Int)] = []
-        order.reserveCapacity(sorted.count)
-        func walk(from root: Int) {
-            var stack = [(root, 0)]
-            while let (index, depth) = stack.popLast() {
-                guard !visited[index] else { continue }
-                visited[index] = true
-                order.append((sorted[index], depth))
-                for child in children[index].reversed() where !visited[child] { stack.append((child, depth + 1)) }
-            }
-        }
-        for root in roots { walk(from: root) }
-        for index in sorted.indices where !visited[index] { walk(from: index) }
-        return order
     }
 }
 
