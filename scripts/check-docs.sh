@@ -13,7 +13,7 @@ mkdir -p .build/docs
 for catalog in Sources/*/*.docc; do
     module=$(basename "$catalog" .docc)
     moduleGraphs=$(mktemp -d)
-    cp "$graphs/$module.symbols.json" "$moduleGraphs/"
+    cp "$graphs/$module.symbols.json" "$graphs/$module"@*.symbols.json "$moduleGraphs/" 2>/dev/null || cp "$graphs/$module.symbols.json" "$moduleGraphs/"
     if ! output=$("$docc" convert "$catalog" --additional-symbol-graph-dir "$moduleGraphs" --fallback-display-name "$module" \
         --fallback-bundle-identifier "org.otter.$module" --warnings-as-errors \
         --output-path ".build/docs/$module.doccarchive" 2>&1); then

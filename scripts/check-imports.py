@@ -12,8 +12,9 @@ import sys
 # Modules that come with the toolchain: never declared.
 TOOLCHAIN = {"Foundation", "FoundationEssentials", "FoundationNetworking", "Testing", "XCTest", "Synchronization",
              "Dispatch", "Glibc", "Musl", "Darwin", "_Concurrency"}
-IMPORT = re.compile(r"\s*(?:@testable\s+|@_spi\([^)]*\)\s+)*(?:package\s+|public\s+|internal\s+)?"
-                    r"import\s+(?:(?:struct|enum|class|protocol|func|typealias)\s+)?([A-Za-z_][A-Za-z_0-9]*)")
+# Any attributes (@testable, @preconcurrency, @_spi(...), @_implementationOnly...), any access level, any import kind.
+IMPORT = re.compile(r"\s*(?:@[A-Za-z_]+(?:\([^)]*\))?\s+)*(?:(?:public|package|internal|fileprivate|private)\s+)?"
+                    r"import\s+(?:(?:struct|enum|class|protocol|func|typealias|var|let)\s+)?([A-Za-z_][A-Za-z_0-9]*)")
 # A product whose module has another name.
 MODULE_OF_PRODUCT = {}
 # Declared to be built first (an executable a test runs), not imported.

@@ -25,12 +25,22 @@ for module in ${OTTER_MODULES:-Otter OtterOTLP OtterViewer}; do
     swift symbolgraph-extract -module-name "$module" -I "$modules" "${includes[@]}" \
         -target "$(uname -m)-unknown-linux-gnu" -minimum-access-level public -skip-synthesized-members \
         -output-dir "$out"
-    python3 - "$out/$module.symbols.json" "${1:-}" <<'PY'
-import json, sys
-graph = json.load(open(sys.argv[1]))
-symbols = sorted(".".join(s["pathComponents"]) + " (" + s["kind"]["identifier"].removeprefix("swift.") + ")" for s in graph["symbols"])
-print(f"{graph['module']['name']}: {len(symbols)} public symbols")
-if sys.argv[2] == "--list":
+    python3 - "$out" "$module" "${1:-}" <<'PY'
+import glob, json, os, sys
+folder, module, mode = sys.argv[1:4]
+# The module's own symbols, and its public extensions of other modules' types (Module@Other.symbols.json).
+files = [os.path.join(folder, module + ".symbols.json")] + sorted(glob.glob(os.path.join(folder, module + "@*.symbols.json")))
+symbols = []
+for file in files:
+    graph = json.load(open(file))
+    extended = os.path.basename(file)[len(module) + 1:-len(".symbols.json")] if "@" in os.path.basename(file) else ""
+    for symbol in graph["symbols"]:
+        name = ".".join(symbol["pathComponents"])
+        kind = symbol["kind"]["identifier"].removeprefix("swift.")
+        symbols.append(f"{name} ({kind}{', extends ' + extended if extended else ''})")
+symbols.sort()
+print(f"{module}: {len(symbols)} public symbols")
+if mode == "--list":
     for symbol in symbols: print("  " + symbol)
 PY
 done

@@ -128,11 +128,7 @@ package enum OTLPJSON {
             if id.isEmpty { return }
             key(name)
             bytes.append(UInt8(ascii: "\""))
-            let digits = Array("0123456789abcdef".utf8)
-            for byte in id {
-                bytes.append(digits[Int(byte >> 4)])
-                bytes.append(digits[Int(byte & 0x0F)])
-            }
+            Hex.append(id, to: &bytes)
             bytes.append(UInt8(ascii: "\""))
             needsComma = true
         }

@@ -227,6 +227,19 @@ package enum OTLPMapping {
         }
     }
 
+    /// `span` unchanged if it can be stored (its trace, span and parent ids valid), or why it cannot be. The
+    /// same check as reading it as a ``FinishedSpan``.
+    package static func validatedSpan(_ span: Opentelemetry_Proto_Trace_V1_Span) -> Result<Opentelemetry_Proto_Trace_V1_Span, InvalidSpan> {
+        do {
+            _ = try finishedSpan(from: span, resource: Resource(attributes: [:]), scope: InstrumentationScope(name: "", version: nil))
+            return .success(span)
+        } catch let invalid as InvalidSpan {
+            return .failure(invalid)
+        } catch {
+            return .failure(InvalidSpan(description: "\(error)"))
+        }
+    }
+
     /// Every span of `request` as a ``FinishedSpan``; throws ``InvalidSpan`` for the first span that cannot be read.
     package static func finishedSpans(from request: OTLPExportTraceServiceRequest) throws -> [FinishedSpan] {
         let read = readSpans(from: request)
@@ -320,7 +333,7 @@ package enum OTLPMapping {
 
     package static func spanAttributes(_ keyValues: [Opentelemetry_Proto_Common_V1_KeyValue]) -> SpanAttributes {
         var attributes = SpanAttributes()
-        for keyValue in keyValues {
+        for keyValue in keyValues where attributes.get(keyValue.key) == nil {
             if let value = spanAttribute(keyValue.value) { attributes.set(keyValue.key, value: value) }
         }
         return attributes

@@ -53,4 +53,62 @@ public struct OTLPTraces: Sendable, Equatable {
     public var spans: [FinishedSpan] {
         OTLPMapping.readSpans(from: request).spans
     }
+
+    /// The spans that can be stored (valid trace, span and parent ids), with their resources and scopes as received,
+    /// and one message per span refused: what a trace store keeps, and returns for OTLP's `partial_success`. (Links
+    /// with invalid ids are kept as received; ``spans`` drops them, as Jaeger does.)
+    public func validated() -> (valid: OTLPTraces, rejections: [String]) {
+        var builder = OTLPRequestBuilder<Int, Int>()
+        var rejections: [String] = []
+        for (resourceIndex, resourceSpans) in request.resourceSpans.enumerated() {
+            for (scopeIndex, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
+                for otlp in scopeSpans.spans {
+                    switch OTLPMapping.validatedSpan(otlp) {
+                    case .success(let span):
+                        builder.append(
+                            span, resourceKey: resourceIndex, resource: { (resourceSpans.resource, resourceSpans.schemaURL) },
+                            scopeKey: scopeIndex, scope: { scopeSpans.scope })
+                    case .failure(let invalid):
+                        rejections.append(invalid.description)
+                    }
+                }
+            }
+        }
+        return (OTLPTraces(builder.request), rejections)
+    }
+
+    /// The ids of the traces the spans belong to (spans with an invalid trace id left out).
+    public var traceIDs: Set<TraceID> {
+        var ids: Set<TraceID> = []
+        for resourceSpans in request.resourceSpans {
+            for scopeSpans in resourceSpans.scopeSpans {
+                for span in scopeSpans.spans {
+                    if let traceID = TraceID(bytes: span.traceID), traceID.isValid { ids.insert(traceID) }
+                }
+            }
+        }
+        return ids
+    }
+
+    /// Only the spans of these traces, each under its resource and scope as received.
+    public func selecting(traceIDs: Set<TraceID>) -> OTLPTraces {
+        var selected = OTLPExportTraceServiceRequest()
+        for resourceSpans in request.resourceSpans {
+            var kept = resourceSpans
+            kept.scopeSpans = resourceSpans.scopeSpans.compactMap { scopeSpans in
+                var scope = scopeSpans
+                scope.spans = scopeSpans.spans.filter { span in
+                    TraceID(bytes: span.traceID).map { traceIDs.contains($0) } ?? false
+                }
+                return scope.spans.isEmpty ? nil : scope
+            }
+            if !kept.scopeSpans.isEmpty { selected.resourceSpans.append(kept) }
+        }
+        return OTLPTraces(selected)
+    }
+
+    /// Adds `other`'s spans, with their resources and scopes.
+    public mutating func append(_ other: OTLPTraces) {
+        request.resourceSpans += other.request.resourceSpans
+    }
 }

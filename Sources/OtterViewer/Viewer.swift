@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Otter
 import ServiceLifecycle
 
 /// `otter viewer`: OTLP/HTTP in on one port, the Jaeger query API on another, spans in a ``TraceStore``.
@@ -43,6 +44,11 @@ public struct Viewer: Sendable {
         }
     }
 
+    /// A configuration the viewer cannot run, and why.
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// A listener that could not start, with the flag that moves it.
     public struct ListenerError: Error, CustomStringConvertible {
         public let description: String
@@ -53,7 +59,20 @@ public struct Viewer: Sendable {
 
     let ui: ViewerUI
 
+    /// A viewer of `store`. Throws ``ConfigurationError`` for a configuration it cannot run: a retention or size
+    /// bound that is not positive, or either of them with a store that is not a ``SQLiteTraceStore`` (the store
+    /// whose capability retention is).
     public init(configuration: Configuration, store: any TraceStore) throws {
+        if let retention = configuration.retention, retention <= .zero {
+            throw ConfigurationError(description: "retention must be positive, not \(retention): it would delete every span")
+        }
+        if let bytes = configuration.maximumStoreBytes, bytes <= 0 {
+            throw ConfigurationError(description: "maximumStoreBytes must be positive, not \(bytes)")
+        }
+        if configuration.retention != nil || configuration.maximumStoreBytes != nil, !(store is SQLiteTraceStore) {
+            throw ConfigurationError(
+                description: "retention and maximumStoreBytes need a SQLiteTraceStore; \(type(of: store)) keeps its own bounds")
+        }
         self.configuration = configuration
         self.store = store
         ui = try ViewerUI(store: store)
@@ -137,8 +156,7 @@ public struct Viewer: Sendable {
 
 extension TimeAmount {
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(Int64(clamping: seconds) &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
+        self = .nanoseconds(duration.clampedNanoseconds)
     }
 }
 

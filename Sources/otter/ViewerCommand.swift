@@ -56,15 +56,18 @@ struct ViewerCommand: AsyncParsableCommand {
             throw ValidationError(invalid.description)
         }
         let path = db ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".otter/otter.sqlite").path
+        // One viewer per store, taken before the store is opened (opening migrates it): a second viewer would fight the
+        // first for the write lock.
+        try? FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let lock = try StoreLock(path: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+        defer { lock.release() }
         let store: SQLiteTraceStore
         do {
             store = try SQLiteTraceStore(path: path)
         } catch {
             throw ValidationError("cannot open the span store at \(path) (--db): \(error)")
         }
-        // One viewer per store: a second one would fight it for the write lock.
-        let lock = try StoreLock(path: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
-        defer { lock.release() }
         var logger = Logger(label: "otter-viewer")
         logger.logLevel = .warning
         let token = BearerToken(token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"])
@@ -101,7 +104,9 @@ struct ViewerCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch let error as Viewer.ListenerError {
-            throw ValidationError(error.description)
+            // One write, so that log lines of listeners still shutting down cannot land inside the message.
+            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+            throw ExitCode.validationFailure
         }
     }
 }
@@ -116,8 +121,11 @@ final class StoreLock: Sendable {
             return
         }
         descriptor = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            if descriptor >= 0 { close(descriptor) }
+        guard descriptor >= 0 else {
+            throw ValidationError("cannot open the span store at \(path) (--db): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
             throw ValidationError("another otter viewer is using \(path) (--db): stop it or choose another file")
         }
     }

@@ -26,7 +26,6 @@ public struct Resource: Sendable, Hashable {
         hasher.combine(schemaURL)
     }
 
-    /// `service.name`, if set.
     /// The service name OpenTelemetry specifies for telemetry without one (the SDK adds `:<process name>`), and the
     /// name the viewer files such spans under.
     package static let unknownServiceName = "unknown_service"
@@ -34,9 +33,9 @@ public struct Resource: Sendable, Hashable {
     /// ``serviceName``, or ``unknownServiceName`` when the resource has none.
     package var serviceNameOrUnknown: String { serviceName ?? Resource.unknownServiceName }
 
+    /// `service.name`, if set; a value of another type as its text (`42`), as Jaeger reads it.
     public var serviceName: String? {
-        if case .string(let name)? = attributes.get("service.name") { return name }
-        return nil
+        attributes.get("service.name").map(AttributeText.searchText)
     }
 
     /// This resource with `other`'s attributes added; `other` wins where both have a key.

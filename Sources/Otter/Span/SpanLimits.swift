@@ -56,7 +56,7 @@ public struct SpanLimits: Sendable, Hashable {
 
 extension SpanAttributes {
     /// Attribute names in ascending order, for output that does not depend on hashing.
-    public func sortedNames() -> [String] {
+    package func sortedNames() -> [String] {
         var names: [String] = []
         names.reserveCapacity(count)
         forEach { name, _ in names.append(name) }

@@ -15,6 +15,21 @@ package enum Hex {
         }
     }
 
+    /// Appends two lowercase hex digits per byte to `output`.
+    package static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+    }
+
+    /// Two lowercase hex digits per byte.
+    package static func string(_ bytes: some Sequence<UInt8>) -> String {
+        var output: [UInt8] = []
+        append(bytes, to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
     /// Writes `value` as 16 lowercase hex digits into `buffer` starting at `offset`.
     package static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         var remaining = value

@@ -21,7 +21,7 @@ package enum TimestampFormatting {
     }
 
     /// Converts days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days-to-civil algorithm).
-    static func civilDate(daysSinceEpoch: Int64) -> (year: Int, month: Int, day: Int) {
+    package static func civilDate(daysSinceEpoch: Int64) -> (year: Int, month: Int, day: Int) {
         let z = daysSinceEpoch + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -32,6 +32,17 @@ package enum TimestampFormatting {
         let month = monthPortion < 10 ? monthPortion + 3 : monthPortion - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         return (Int(year), Int(month), Int(day))
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date: the inverse of ``civilDate(daysSinceEpoch:)`` (Howard
+    /// Hinnant's days-from-civil algorithm). `month` is 1...12 and `day` 1...31.
+    package static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

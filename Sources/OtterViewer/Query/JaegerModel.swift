@@ -151,7 +151,7 @@ package struct JaegerTrace: Encodable, Sendable {
 
     /// Jaeger's id text: 16 hex digits when the high half of a trace id is zero, else every byte.
     static func jaegerID(_ bytes: Data) -> String {
-        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let hex = Hex.string(bytes)
         return bytes.count == 16 && bytes.prefix(8).allSatisfy({ $0 == 0 }) ? String(hex.dropFirst(16)) : hex
     }
 
@@ -233,12 +233,6 @@ package struct JaegerTrace: Encodable, Sendable {
     static func text(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
         if case .stringValue(let string) = value.value { return string }
         return AttributeText.json(value)
-    }
-}
-
-extension String {
-    func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }
 

@@ -276,13 +276,7 @@ enum RFC3339 {
         default:
             return nil
         }
-        // Days from the civil date (proleptic Gregorian calendar) to 1970-01-01.
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
+        let days = TimestampFormatting.daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         // Instants outside 1970...2262 (the store's Int64 nanoseconds) mean the nearest end: they select the same spans.
         guard seconds >= 0 else { return 0 }

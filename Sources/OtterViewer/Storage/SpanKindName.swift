@@ -30,7 +30,7 @@ public enum SpanKindName: String, Sendable, CaseIterable {
     }
 
     /// The name of a swift-distributed-tracing kind.
-    init(_ kind: SpanKind) {
+    public init(_ kind: SpanKind) {
         self = SpanKindName(OTLPMapping.kind(kind)) ?? .internal
     }
 }

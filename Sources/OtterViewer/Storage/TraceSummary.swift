@@ -54,10 +54,11 @@ public struct TraceSummary: Sendable, Equatable {
         var isError: Bool
     }
 
-    /// The summary of a non-empty list of spans of one trace.
-    public init(spans: [FinishedSpan]) {
+    /// The summary of the spans of one trace; nil when there are none.
+    public init?(spans: [FinishedSpan]) {
+        guard let first = spans.first else { return nil }
         self.init(
-            traceID: spans[0].spanContext.traceID,
+            traceID: first.spanContext.traceID,
             outlines: spans.map { span in
                 SpanOutline(
                     spanID: span.spanContext.spanID, parentSpanID: span.parentSpanContext?.spanID,

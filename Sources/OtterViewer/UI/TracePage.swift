@@ -58,8 +58,9 @@ struct TracePage {
     var services: [Service]
     var spans: [Row]
 
-    init(spans: [FinishedSpan], firstRow: Int = 0) {
-        let summary = TraceSummary(spans: spans)
+    /// The page of a trace's spans; nil when there are none.
+    init?(spans: [FinishedSpan], firstRow: Int = 0) {
+        guard let summary = TraceSummary(spans: spans) else { return nil }
         traceID = summary.traceID.hexString
         rootName = summary.rootOperationName
         rootService = summary.rootServiceName

@@ -39,13 +39,11 @@ package struct ViewerUI: Sendable {
             guard let traceID = TraceIDText.parse(raw) else {
                 return try await page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
-            let spans = try await store.trace(traceID)
-            guard !spans.isEmpty else {
+            let firstRow = QueryParameters(request).get("from").flatMap { Int($0) } ?? 0
+            guard let tracePage = TracePage(spans: try await store.trace(traceID), firstRow: firstRow) else {
                 return try await page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
-            let firstRow = QueryParameters(request).get("from").flatMap { Int($0) } ?? 0
-            return try await page(
-                title: "Trace \(traceID.hexString)", template: "trace", model: TracePage(spans: spans, firstRow: firstRow))
+            return try await page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage)
         }
     }
 

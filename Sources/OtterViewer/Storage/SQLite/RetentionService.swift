@@ -1,4 +1,5 @@
 import Logging
+import Otter
 import ServiceLifecycle
 import Tracing
 
@@ -62,7 +63,7 @@ package struct RetentionService: Service {
         }
         var deleted = 0
         if byAge, let retention {
-            let retentionNanoseconds = UInt64(clamping: max(retention.components.seconds, 0)) * 1_000_000_000
+            let retentionNanoseconds = UInt64(clamping: max(retention.clampedNanoseconds, 1))
             deleted += try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
         }
         if outOfSpace && deleted == 0 {

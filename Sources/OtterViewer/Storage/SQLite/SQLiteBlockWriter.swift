@@ -5,7 +5,6 @@ import NIOCore
 import Otter
 import OtterOTLP
 import SwiftProtobuf
-import Synchronization
 import Tracing
 
 extension SQLiteTraceStore {

@@ -1,16 +1,6 @@
-import CompressNIO
-import Foundation
 import GRDB
-import NIOCore
-import Otter
-import OtterOTLP
-import SwiftProtobuf
-import Synchronization
-import Tracing
 
 extension SQLiteTraceStore {
-    // MARK: Dependencies, retention, size
-
     public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         let start = Int64(clamping: startNanoseconds)
         let end = Int64(clamping: endNanoseconds)

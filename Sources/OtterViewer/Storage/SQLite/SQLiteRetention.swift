@@ -1,12 +1,5 @@
-import CompressNIO
 import Foundation
 import GRDB
-import NIOCore
-import Otter
-import OtterOTLP
-import SwiftProtobuf
-import Synchronization
-import Tracing
 
 extension SQLiteTraceStore {
     package func deleteSpans(startedBefore cutoffNanoseconds: UInt64) async throws -> Int {

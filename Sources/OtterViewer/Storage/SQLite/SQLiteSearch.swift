@@ -1,12 +1,6 @@
-import CompressNIO
-import Foundation
 import GRDB
-import NIOCore
 import Otter
 import OtterOTLP
-import SwiftProtobuf
-import Synchronization
-import Tracing
 
 extension SQLiteTraceStore {
     // MARK: Search

@@ -1,12 +1,6 @@
-import CompressNIO
 import Foundation
 import GRDB
-import NIOCore
-import Otter
-import OtterOTLP
-import SwiftProtobuf
 import Synchronization
-import Tracing
 
 /// Spans in one SQLite file (GRDB, WAL), stored the way column stores do it rather than a row per span:
 ///

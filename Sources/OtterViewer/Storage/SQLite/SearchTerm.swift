@@ -1,6 +1,3 @@
-import Otter
-import Tracing
-
 /// The attribute index's terms: a stable 64-bit FNV-1a hash of service, key and value, so one index lookup
 /// answers "a span of this service has this attribute".
 enum SearchTerm {
