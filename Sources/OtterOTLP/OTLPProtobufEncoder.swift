@@ -250,8 +250,10 @@ package enum OTLPProtobufEncoder {
 }
 
 /// Protobuf wire-format primitives. Scalar fields with their default value are omitted, as proto3 does.
-struct ProtobufWriter {
-    var bytes: [UInt8] = []
+package struct ProtobufWriter {
+    package var bytes: [UInt8] = []
+
+    package init() {}
 
     static func varintSize(_ value: UInt64) -> Int {
         var size = 1
@@ -265,7 +267,7 @@ struct ProtobufWriter {
 
     static func tagSize(_ field: Int) -> Int { varintSize(UInt64(field << 3)) }
 
-    static func lengthDelimitedSize(_ field: Int, _ length: Int) -> Int {
+    package static func lengthDelimitedSize(_ field: Int, _ length: Int) -> Int {
         tagSize(field) + varintSize(UInt64(length)) + length
     }
 
@@ -293,7 +295,7 @@ struct ProtobufWriter {
 
     mutating func tag(_ field: Int, _ wireType: Int) { varint(UInt64(field << 3 | wireType)) }
 
-    mutating func lengthDelimitedHeader(_ field: Int, _ length: Int) {
+    package mutating func lengthDelimitedHeader(_ field: Int, _ length: Int) {
         tag(field, 2)
         varint(UInt64(length))
     }

@@ -7,31 +7,47 @@ import SwiftProtobuf
 /// Every value OTLP carries survives, including those `FinishedSpan` cannot express (unspecified kinds, flags,
 /// byte arrays and nested values).
 public struct OTLPTraces: Sendable, Equatable {
-    package var request: OTLPExportTraceServiceRequest
+    package var request: OTLPExportTraceServiceRequest {
+        didSet { receivedProtobuf = nil }
+    }
+    /// The protobuf bytes `request` was decoded from, when it was: a store can keep them as they are instead of
+    /// encoding the spans again.
+    package private(set) var receivedProtobuf: [UInt8]?
 
-    package init(_ request: OTLPExportTraceServiceRequest) {
+    package init(_ request: OTLPExportTraceServiceRequest, receivedProtobuf: [UInt8]? = nil) {
         self.request = request
+        self.receivedProtobuf = receivedProtobuf
+    }
+
+    public static func == (lhs: OTLPTraces, rhs: OTLPTraces) -> Bool {
+        lhs.request == rhs.request
     }
 
     /// No spans.
     public init() {
         request = OTLPExportTraceServiceRequest()
+        receivedProtobuf = nil
     }
 
     /// The spans, grouped by resource and then scope in first-seen order.
     public init(_ spans: [FinishedSpan]) {
         request = OTLPMapping.request(for: spans)
+        receivedProtobuf = nil
     }
 
     /// Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`), within the default request limits (500,000 messages, nesting 32).
     public init(protobuf bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try OTLPRequestLimits.default.check(protobuf: $0) }
-        request = try OTLPExportTraceServiceRequest(serializedBytes: bytes)
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
+        request = try OTLPExportTraceServiceRequest(serializedBytes: bytes, options: options)
+        receivedProtobuf = bytes
     }
 
     /// Decodes an OTLP/JSON body (`application/json`, hex ids), within the default request limits (500,000 messages, nesting 32).
     public init(json: Data) throws {
         request = try OTLPJSON.decodeRequest(json)
+        receivedProtobuf = nil
     }
 
     /// The OTLP protobuf encoding.

@@ -140,4 +140,27 @@ struct SQLiteTraceStoreTests {
         #expect(index.operations[backend]?.minimumDuration == 100)
         #expect(index.operations.count == 3)
     }
+
+    @Test func receivedBytesAreRegroupedNotEncodedAgain() throws {
+        let spans = [
+            Self.span(trace: 1, id: 1, start: 1_000), Self.span(trace: 1, id: 2, start: 2_000, service: "db"),
+            Self.span(trace: 2, id: 3, start: 3_000),
+        ]
+        let bytes: [UInt8] = try OTLPTraces(spans).request.serializedBytes()
+        let split = try #require(ReceivedSpanBytes.split(bytes))
+        #expect(split.count == 3)
+        var assembler = ReceivedRequestAssembler()
+        for received in split { assembler.append(received) }
+        #expect(assembler.bytes == bytes, "a request already grouped comes back byte for byte")
+        // Spans of one resource sent in two ResourceSpans are regrouped under one.
+        var twice = OTLPTraces(spans).request
+        twice.resourceSpans.append(twice.resourceSpans[0])
+        let regrouped = ReceivedRequestAssembler.regrouping(try #require(ReceivedSpanBytes.split(try twice.serializedBytes())))
+        let decoded = try OTLPExportTraceServiceRequest(serializedBytes: regrouped)
+        #expect(decoded.resourceSpans.count == 2)
+        #expect(decoded.resourceSpans[0].scopeSpans[0].spans.count == 4)
+        // A resource given twice in one ResourceSpans is merged by protobuf decoders: the bytes cannot be split.
+        #expect(ReceivedSpanBytes.split([0x0A, 0x04, 0x0A, 0x00, 0x0A, 0x00]) == nil)
+        #expect(ReceivedSpanBytes.split([0x0A, 0x05, 0x12]) == nil, "malformed")
+    }
 }

@@ -95,6 +95,68 @@ struct TraceStoreConformanceTests {
     }
 
     @Test(arguments: StoreUnderTest.allCases)
+    func protobufAsReceivedIsReadBackAsReceived(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        // Two resources, two scopes, an invalid span between valid ones: what is stored is exactly the valid spans.
+        var request = OTLPTraces([
+            Self.span(trace: 1, id: 1, start: Self.base), Self.span(trace: 1, id: 2, parent: 1, start: Self.base + 1, service: "db"),
+            Self.span(trace: 1, id: 3, start: Self.base + 2), Self.span(trace: 2, id: 4, start: Self.base + 3),
+        ]).request
+        var otherScope = request.resourceSpans[0].scopeSpans[0]
+        otherScope.scope.name = "other-library"
+        otherScope.spans = [otherScope.spans.removeLast()]
+        request.resourceSpans[0].scopeSpans[0].spans.removeLast()
+        request.resourceSpans[0].scopeSpans.append(otherScope)
+        request.resourceSpans[0].scopeSpans[0].spans[1].spanID = Data([1, 2, 3])
+        let bytes: [UInt8] = try request.serializedBytes()
+        #expect(try await store.write(OTLPTraces(protobuf: bytes)).count == 1)
+
+        var expected = request
+        expected.resourceSpans[0].scopeSpans[0].spans.remove(at: 1)
+        let stored = try await store.traces([Self.traceID(1), Self.traceID(2)]).request
+        func spans(_ request: OTLPExportTraceServiceRequest) -> [String: Opentelemetry_Proto_Trace_V1_Span] {
+            var byName: [String: Opentelemetry_Proto_Trace_V1_Span] = [:]
+            for resourceSpans in request.resourceSpans {
+                for scopeSpans in resourceSpans.scopeSpans {
+                    for span in scopeSpans.spans {
+                        byName["\(resourceSpans.resource.attributes.map(\.key))/\(scopeSpans.scope.name)/\(span.spanID.map { $0 })"] = span
+                    }
+                }
+            }
+            return byName
+        }
+        #expect(spans(stored) == spans(expected), "every span under its resource and scope, as received")
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func aResourceGivenTwiceIsMergedAsProtobufSays(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        // One ResourceSpans whose resource field appears twice: a decoder merges the two (attributes of both).
+        var first = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+        first.resource.attributes = [
+            .with {
+                $0.key = "host.name"
+                $0.value.stringValue = "box"
+            }
+        ]
+        let second = OTLPTraces([Self.span(trace: 5, id: 5, start: Self.base)]).request.resourceSpans[0]
+        let resourceSpans: [UInt8] = try first.serializedBytes() + second.serializedBytes()
+        var bytes: [UInt8] = [0x0A]
+        var length = resourceSpans.count
+        while length >= 0x80 {
+            bytes.append(UInt8(length & 0x7F) | 0x80)
+            length >>= 7
+        }
+        bytes.append(UInt8(length))
+        bytes += resourceSpans
+        #expect(try await store.write(OTLPTraces(protobuf: bytes)).isEmpty)
+        let stored = try await store.trace(Self.traceID(5))
+        #expect(stored.count == 1)
+        #expect(stored.first?.resource.attributes.get("host.name") == .string("box"))
+        #expect(stored.first?.resource.serviceName == "svc")
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
     func invalidSpansAreRefusedOneByOne(_ kind: StoreUnderTest) async throws {
         let store = try kind.make()
         var request = OTLPTraces([Self.span(trace: 1, id: 1, start: Self.base), Self.span(trace: 2, id: 2, start: Self.base)]).request

@@ -48,10 +48,10 @@ package struct OTLPHTTPReceiver: Sendable {
             }
             do {
                 let body = try await readBody(request)
-                let exportRequest = try Self.decode(body, encoding)
+                let traces = try Self.decode(body, encoding)
                 let rejections: [String]
                 do {
-                    rejections = try await store.write(OTLPTraces(exportRequest))
+                    rejections = try await store.write(traces)
                 } catch {
                     // The store failed (disk full, I/O error): 503 is retryable under the OTLP specification, so the
                     // exporter keeps the spans and sends them again instead of dropping them.
@@ -64,7 +64,8 @@ package struct OTLPHTTPReceiver: Sendable {
         }
     }
 
-    static func decode(_ body: ByteBuffer, _ encoding: Encoding) throws -> OTLPExportTraceServiceRequest {
+    /// The request's spans; protobuf bodies keep their bytes, which the store then keeps as they are.
+    static func decode(_ body: ByteBuffer, _ encoding: Encoding) throws -> OTLPTraces {
         let limits = OTLPRequestLimits.default
         do {
             switch encoding {
@@ -72,9 +73,10 @@ package struct OTLPHTTPReceiver: Sendable {
                 try body.withUnsafeReadableBytes { try limits.check(protobuf: $0) }
                 var options = BinaryDecodingOptions()
                 options.messageDepthLimit = limits.protobufDepthLimit
-                return try OTLPExportTraceServiceRequest(serializedBytes: Array(body.readableBytesView), options: options)
+                let bytes = Array(body.readableBytesView)
+                return OTLPTraces(try OTLPExportTraceServiceRequest(serializedBytes: bytes, options: options), receivedProtobuf: bytes)
             case .json:
-                return try OTLPJSON.decodeRequest(Data(body.readableBytesView), limits: limits)
+                return OTLPTraces(try OTLPJSON.decodeRequest(Data(body.readableBytesView), limits: limits))
             }
         } catch let exceeded as OTLPRequestLimits.Exceeded {
             throw Rejection(status: .contentTooLarge, message: "request too large: \(exceeded.description)")

@@ -18,17 +18,26 @@ extension SQLiteTraceStore {
     public func write(_ traces: OTLPTraces) async throws -> [String] {
         var spans: [IngestSpan] = []
         var rejections: [String] = []
+        // Protobuf as received is stored as received: its bytes regrouped into blocks, not the spans encoded again.
+        let received = traces.receivedProtobuf.flatMap(ReceivedSpanBytes.split)
+        var position = 0
         OTLPMapping.forEachSpan(in: traces.request) { otlp, resourceSpans, scopeSpans, result in
+            defer { position += 1 }
             switch result {
             case .success(let span):
                 spans.append(
                     IngestSpan(
                         span: span,
                         source: .init(
-                            span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope)))
+                            span: otlp, resource: resourceSpans.resource, schemaURL: resourceSpans.schemaURL, scope: scopeSpans.scope,
+                            received: received.flatMap { position < $0.count ? $0[position] : nil })))
             case .failure(let invalid):
                 rejections.append(invalid.description)
             }
+        }
+        if let received, received.count != position {
+            // The bytes and the decoded request disagree (they cannot, short of a decoder bug): encode instead.
+            for index in spans.indices { spans[index].source?.received = nil }
         }
         try await commit(spans)
         return rejections
@@ -41,6 +50,8 @@ extension SQLiteTraceStore {
             var resource: Opentelemetry_Proto_Resource_V1_Resource
             var schemaURL: String
             var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope
+            /// The span's bytes as received, when it arrived as protobuf.
+            var received: ReceivedSpanBytes?
         }
 
         var span: FinishedSpan
@@ -128,7 +139,9 @@ extension SQLiteTraceStore {
             }
             let blockSpans = sorted[start..<end]
             let bytes: [UInt8]
-            if blockSpans.allSatisfy({ $0.source == nil }) {
+            if blockSpans.allSatisfy({ $0.source?.received != nil }) {
+                bytes = ReceivedRequestAssembler.regrouping(blockSpans.compactMap { $0.source?.received })
+            } else if blockSpans.allSatisfy({ $0.source == nil }) {
                 bytes = OTLPProtobufEncoder.encode(blockSpans.map(\.span))
             } else {
                 bytes = (try? request(for: blockSpans).serializedBytes()) ?? []
@@ -158,7 +171,7 @@ extension SQLiteTraceStore {
                     span: OTLPMapping.span(for: ingest.span),
                     resource: OTLPMapping.resource(for: ingest.span.resource),
                     schemaURL: ingest.span.resource.schemaURL ?? "",
-                    scope: OTLPMapping.scope(for: ingest.span.instrumentationScope))
+                    scope: OTLPMapping.scope(for: ingest.span.instrumentationScope), received: nil)
             builder.append(
                 source.span, resourceKey: ResourceKey(resource: source.resource, schemaURL: source.schemaURL),
                 resource: { (source.resource, source.schemaURL) }, scopeKey: source.scope, scope: { source.scope })
