@@ -15,6 +15,31 @@ package enum FuzzEntryPoints {
         options.messageDepthLimit = limits.protobufDepthLimit
         guard let request = try? OTLPExportTraceServiceRequest(serializedBytes: Array(bytes), options: options) else { return }
         answers(request)
+        storedAsReceived(Array(bytes), decoded: request)
+    }
+
+    /// Ingest keeps protobuf as received (``ReceivedSpanBytes``): whenever the bytes split, the regrouped block must
+    /// decode to the same spans, in the same resources and scopes, as the request did.
+    static func storedAsReceived(_ bytes: [UInt8], decoded request: OTLPExportTraceServiceRequest) {
+        guard let split = ReceivedSpanBytes.split(bytes) else { return }
+        func spans(_ request: OTLPExportTraceServiceRequest) -> [String] {
+            request.resourceSpans.flatMap { resourceSpans in
+                resourceSpans.scopeSpans.flatMap { scopeSpans in
+                    scopeSpans.spans.map { span in
+                        "\(resourceSpans.resource.hashValue) \(resourceSpans.schemaURL) \(scopeSpans.scope.hashValue) \(span.hashValue)"
+                    }
+                }
+            }.sorted()
+        }
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
+        guard
+            let regrouped = try? OTLPExportTraceServiceRequest(
+                serializedBytes: ReceivedRequestAssembler.regrouping(split), options: options),
+            spans(regrouped) == spans(request)
+        else {
+            fatalError("stored as received, the spans differ from the request's: \(bytes)")
+        }
     }
 
     /// An OTLP/HTTP JSON body.
