@@ -22,6 +22,14 @@ package enum FuzzEntryPoints {
     /// decode to the same spans, in the same resources and scopes, as the request did.
     static func storedAsReceived(_ bytes: [UInt8], decoded request: OTLPExportTraceServiceRequest) {
         guard let split = ReceivedSpanBytes.split(bytes) else { return }
+        // The store pairs the n-th piece with the n-th decoded span: each piece must decode to that span.
+        var decodedSpans: [Opentelemetry_Proto_Trace_V1_Span] = []
+        OTLPMapping.forEachSpan(in: request) { span, _, _, _ in decodedSpans.append(span) }
+        guard split.count == decodedSpans.count,
+            zip(split, decodedSpans).allSatisfy({ (try? Opentelemetry_Proto_Trace_V1_Span(serializedBytes: Array($0.span))) == $1 })
+        else {
+            fatalError("the received bytes split into other spans than the request decodes to: \(bytes)")
+        }
         func spans(_ request: OTLPExportTraceServiceRequest) -> [String] {
             request.resourceSpans.flatMap { resourceSpans in
                 resourceSpans.scopeSpans.flatMap { scopeSpans in
@@ -33,12 +41,38 @@ package enum FuzzEntryPoints {
         }
         var options = BinaryDecodingOptions()
         options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
-        guard
-            let regrouped = try? OTLPExportTraceServiceRequest(
-                serializedBytes: ReceivedRequestAssembler.regrouping(split), options: options),
+        let block = ReceivedRequestAssembler.regrouping(split)
+        guard let regrouped = try? OTLPExportTraceServiceRequest(serializedBytes: block, options: options),
             spans(regrouped) == spans(request)
         else {
             fatalError("stored as received, the spans differ from the request's: \(bytes)")
+        }
+        scannerReadsWhatTheDecoderReads(block, decoded: regrouped)
+    }
+
+    /// Searches and summaries read blocks with ``SpanBlockScanner``; the index was built from decoded spans. For the
+    /// two to agree, the scanner must read every span's kind, status, service and attributes as a decoder does.
+    static func scannerReadsWhatTheDecoderReads(_ block: [UInt8], decoded request: OTLPExportTraceServiceRequest) {
+        let scanner = SpanBlockScanner(bytes: block)
+        guard let (scanned, origins) = try? scanner.scan() else { fatalError("a regrouped block does not scan: \(block)") }
+        var index = 0
+        OTLPMapping.forEachSpan(in: request) { otlp, _, _, result in
+            defer { index += 1 }
+            guard index < scanned.count else { fatalError("the scanner finds fewer spans than the decoder: \(block)") }
+            let span = scanned[index]
+            guard span.kind == otlp.kind.rawValue, span.statusCode == otlp.status.code.rawValue else {
+                fatalError("the scanner reads another kind or status than the decoder: \(block)")
+            }
+            guard case .success(let finished) = result else { return }
+            guard (try? scanner.serviceName(origins[span.resourceIndex])) == finished.resource.serviceNameOrUnknown else {
+                fatalError("the scanner reads another service name than the decoder: \(block)")
+            }
+            finished.attributes.forEach { key, value in
+                let text = try? scanner.attributeText(Array(key.utf8), in: span.range, attributeField: 9)
+                guard text == AttributeText.searchText(value) else {
+                    fatalError("the scanner reads attribute \(key) differently from the decoder: \(block)")
+                }
+            }
         }
     }
 

@@ -157,6 +157,39 @@ struct TraceStoreConformanceTests {
     }
 
     @Test(arguments: StoreUnderTest.allCases)
+    func protobufThatDecodersMergeIsSearchedAsDecoded(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        // Valid protobuf no SDK writes, but an attacker may: a kind of 2 + 2^32 (a decoder keeps the low 32 bits:
+        // SERVER), a status message given twice (merged: ERROR), an AnyValue with two strings (the last wins), and a
+        // resource whose service.name value holds two strings.
+        let span = OTLPTraces([Self.span(trace: 7, id: 7, start: Self.base)]).request.resourceSpans[0].scopeSpans[0].spans[0]
+        var spanBytes: [UInt8] = try span.serializedBytes()
+        spanBytes += [0x30, 0x82, 0x80, 0x80, 0x80, 0x10]  // kind = 2 + 2^32
+        spanBytes += [0x7A, 0x06, 0x18, 0x82, 0x80, 0x80, 0x80, 0x10]  // status { code = 2 + 2^32 }
+        spanBytes += [0x4A, 0x0B, 0x0A, 0x01, 0x6B, 0x12, 0x06, 0x0A, 0x01, 0x61, 0x0A, 0x01, 0x62]  // k = "a" then "b"
+        let serviceName = Array("service.name".utf8)
+        let value: [UInt8] = [0x12, 0x0A, 0x0A, 0x03] + Array("one".utf8) + [0x0A, 0x03] + Array("two".utf8)
+        let keyValue: [UInt8] = [0x0A, UInt8(serviceName.count)] + serviceName + value
+        let resource: [UInt8] = [0x0A, UInt8(keyValue.count)] + keyValue
+        let bytes = ReceivedRequestAssembler.regrouping([ReceivedSpanBytes(span: spanBytes[...], resource: resource[...])])
+        #expect(try await store.write(OTLPTraces(protobuf: bytes)).isEmpty)
+
+        #expect(try await store.services() == ["two"])
+        func find(_ tags: [(key: String, value: String)]) async throws -> [TraceID] {
+            try await store.findTraceIDs(TraceQuery(service: "two", tags: tags))
+        }
+        #expect(try await find([]) == [Self.traceID(7)])
+        #expect(try await find([("span.kind", "server")]) == [Self.traceID(7)])
+        #expect(try await find([("error", "true")]) == [Self.traceID(7)])
+        #expect(try await find([("error", "false")]).isEmpty)
+        #expect(try await find([("k", "b")]) == [Self.traceID(7)])
+        #expect(try await find([("k", "a")]).isEmpty)
+        let summary = try #require(try await store.summaries([Self.traceID(7)]).first)
+        #expect(summary.rootServiceName == "two")
+        #expect(summary.errorSpanCount == 1)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
     func invalidSpansAreRefusedOneByOne(_ kind: StoreUnderTest) async throws {
         let store = try kind.make()
         var request = OTLPTraces([Self.span(trace: 1, id: 1, start: Self.base), Self.span(trace: 2, id: 2, start: Self.base)]).request

@@ -148,7 +148,8 @@ struct SpanBlockScanner {
             case (2, 2): span.spanID = try reader.lengthDelimited()
             case (4, 2): span.parentSpanID = try reader.lengthDelimited()
             case (5, 2): span.name = try reader.lengthDelimited()
-            case (6, 0): span.kind = Int(truncatingIfNeeded: try reader.varint())
+            // Enums are 32-bit, as a decoder reads them: the low 32 bits of the varint.
+            case (6, 0): span.kind = Int(Int32(truncatingIfNeeded: try reader.varint()))
             case (7, 1): span.startTime = try reader.fixed64()
             case (8, 1): span.endTime = try reader.fixed64()
             case (15, 2):
@@ -156,7 +157,7 @@ struct SpanBlockScanner {
                 while !status.isAtEnd {
                     let (field, wireType) = try status.field()
                     if field == 3, wireType == 0 {
-                        span.statusCode = Int(truncatingIfNeeded: try status.varint())
+                        span.statusCode = Int(Int32(truncatingIfNeeded: try status.varint()))
                     } else {
                         try status.skip(wireType)
                     }
@@ -176,7 +177,9 @@ struct SpanBlockScanner {
     }
 
     /// The search text of the attribute `key` among the `KeyValue`s (field `attributeField`) of the message in
-    /// `range`, as ``AttributeText/searchText(_:)`` writes it; nil when absent.
+    /// `range`, as ``AttributeText/searchText(_:)`` writes it; nil when absent. Reads what a decoder reads: the first
+    /// `KeyValue` of that key that has a value. Blocks hold spans as senders encoded them, so anything a decoder
+    /// would merge (a value field given twice, an `AnyValue` with several fields) is decoded in full.
     func attributeText(_ key: [UInt8], in range: Range<Int>, attributeField: Int) throws -> String? {
         var reader = Reader(bytes, range)
         while !reader.isAtEnd {
@@ -189,35 +192,40 @@ struct SpanBlockScanner {
             var keyValue = Reader(bytes, keyValueRange)
             var keyRange: Range<Int>?
             var valueRange: Range<Int>?
+            var valueFields = 0
             while !keyValue.isAtEnd {
                 let (field, wireType) = try keyValue.field()
                 switch (field, wireType) {
                 case (1, 2): keyRange = try keyValue.lengthDelimited()
-                case (2, 2): valueRange = try keyValue.lengthDelimited()
+                case (2, 2):
+                    valueRange = try keyValue.lengthDelimited()
+                    valueFields += 1
                 default: try keyValue.skip(wireType)
                 }
             }
-            guard let keyRange, equals(keyRange, key) else { continue }
-            guard let valueRange else { return "" }
-            return try valueText(valueRange, keyValueRange: keyValueRange)
+            guard let keyRange, equals(keyRange, key), let valueRange else { continue }
+            if valueFields == 1, let text = try simpleValueText(valueRange) { return text }
+            // Arrays, maps, bytes and anything a decoder merges: decoded, rendered the way the index rendered them.
+            let decoded = try Opentelemetry_Proto_Common_V1_KeyValue(serializedBytes: Array(bytes[keyValueRange]))
+            if let text = OTLPMapping.spanAttributes([decoded]).get(decoded.key).map(AttributeText.searchText) { return text }
         }
         return nil
     }
 
-    private func valueText(_ range: Range<Int>, keyValueRange: Range<Int>) throws -> String {
+    /// The text of an `AnyValue` holding exactly one string, bool, int or double field; nil for anything else.
+    private func simpleValueText(_ range: Range<Int>) throws -> String? {
         var reader = Reader(bytes, range)
-        guard !reader.isAtEnd else { return "" }
+        guard !reader.isAtEnd else { return nil }
         let (field, wireType) = try reader.field()
+        let text: String
         switch (field, wireType) {
-        case (1, 2): return string(try reader.lengthDelimited())
-        case (2, 0): return try reader.varint() != 0 ? "true" : "false"
-        case (3, 0): return String(Int64(bitPattern: try reader.varint()))
-        case (4, 1): return String(Double(bitPattern: try reader.fixed64()))
-        default:
-            // Arrays, maps and bytes: rare in searches, rendered the way the index rendered them.
-            let keyValue = try Opentelemetry_Proto_Common_V1_KeyValue(serializedBytes: Array(bytes[keyValueRange]))
-            return OTLPMapping.spanAttributes([keyValue]).get(keyValue.key).map(AttributeText.searchText) ?? ""
+        case (1, 2): text = string(try reader.lengthDelimited())
+        case (2, 0): text = try reader.varint() != 0 ? "true" : "false"
+        case (3, 0): text = String(Int64(bitPattern: try reader.varint()))
+        case (4, 1): text = String(Double(bitPattern: try reader.fixed64()))
+        default: return nil
         }
+        return reader.isAtEnd ? text : nil
     }
 
     func decodeSpan(_ span: ScannedSpan) throws -> Opentelemetry_Proto_Trace_V1_Span {
