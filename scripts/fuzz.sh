@@ -11,8 +11,11 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(otlp-protobuf otlp-json block-scanner query-parsers)
 
-swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --product OtterFuzz
-binary=$(swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --product OtterFuzz --show-bin-path)/OtterFuzz
+# `--sanitize` links libFuzzer and ASan, but SwiftPM passes each as its own `-sanitize=` to swiftc, and the compiler
+# keeps only the last: Swift code would get ASan without coverage, and libFuzzer would mutate blind. Both in one flag.
+build=(swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address --product OtterFuzz)
+"${build[@]}"
+binary=$("${build[@]}" --show-bin-path)/OtterFuzz
 
 mkdir -p .build-fuzz/crashes
 for target in "${targets[@]}"; do
@@ -20,7 +23,11 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus"
     [ -d "Fuzz/seeds/$target" ] && cp -n Fuzz/seeds/"$target"/* "$corpus"/ 2>/dev/null || true
     echo "fuzzing $target for ${seconds}s"
+    log=.build-fuzz/$target.log
     OTTER_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -timeout=10 \
-        -artifact_prefix=.build-fuzz/crashes/"$target"- -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
+        -artifact_prefix=.build-fuzz/crashes/"$target"- -print_final_stats=1 "$corpus" > "$log" 2>&1 || { tail -n 40 "$log"; exit 1; }
+    tail -n 12 "$log"
+    # A run that sees no coverage is not fuzzing: the build lost its instrumentation.
+    if ! grep -q "INITED cov:" "$log"; then echo "fuzz: $target ran without coverage feedback" >&2; exit 1; fi
 done
 echo "fuzz: no crash in ${targets[*]} (${seconds}s each)"

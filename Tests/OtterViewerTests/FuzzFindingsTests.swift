@@ -17,4 +17,17 @@ struct FuzzFindingsTests {
         #expect(throws: SpanBlockScanner.Malformed.self) { try SpanBlockScanner(bytes: input).scan() }
         input.withUnsafeBytes { FuzzEntryPoints.blockScanner($0) }
     }
+
+    /// otlp-protobuf: an attribute `KeyValue` without its key field. A decoder reads the key as "", the scanner found
+    /// no key: a search by that attribute disagreed with the index (the scanner-versus-decoder check).
+    @Test func anAttributeWithoutAKeyIsReadAsTheEmptyKey() throws {
+        let input = Self.bytes(
+            "CokDCjAKGgoMc2VydmljZS5uYW1lEgoKCGNoZWNrb3V0ChIKCWhvc3QubmFtZRIFCgNib3gSqwIKDAoFb3R0ZXISAzEuMBKaAgoQAQIDBAUGBwgJCgsMDQ4PEBIIAQIDBAUGBwgiCAkKCwwNDg8QKhBHRVQgL29yZGVycy97aWR9MAI5AAC0k3bi+hhBiBO0k3bi+hhKIAoZaHR0cC5yZXNwb25zZS5zdGF0dXNfY29kZRIDGMgBShcKCHVybC5wYXRoEgsKCS9vcmRlcnMvMUoICgJvaxICEAFKEgoFcmF0aW8SCSEAAAAAAADgP0oUCgR0YWdzEgwqCgoDCgFhCgMKAWJKDBoEYmxvYhIEOgIQ/1oaCQoAtJN24voYEgVldmVudBoICgFrEgMKAXZqKQoQAQIDBAUGBwgJCgsMDQ4PEBIICQoLDA0ODxAiCwoEbGluaxIDCgF4eggSBGJvb20YAhonaHR0cHM6Ly9vcGVudGVsZW1ldHJ5LmlvL3NjaGVtYXMvMS4yMS4w"
+        )
+        let scanner = SpanBlockScanner(bytes: input)
+        let (spans, _) = try scanner.scan()
+        let span = try #require(spans.first)
+        #expect(try scanner.attributeText([], in: span.range, attributeField: 9) != nil)
+        input.withUnsafeBytes { FuzzEntryPoints.otlpProtobuf($0) }
+    }
 }

@@ -203,7 +203,8 @@ struct SpanBlockScanner {
                 default: try keyValue.skip(wireType)
                 }
             }
-            guard let keyRange, equals(keyRange, key), let valueRange else { continue }
+            // An absent key is the empty string, as a decoder reads it.
+            guard equals(keyRange ?? 0..<0, key), let valueRange else { continue }
             if valueFields == 1, let text = try simpleValueText(valueRange) { return text }
             // Arrays, maps, bytes and anything a decoder merges: decoded, rendered the way the index rendered them.
             let decoded = try Opentelemetry_Proto_Common_V1_KeyValue(serializedBytes: Array(bytes[keyValueRange]))
