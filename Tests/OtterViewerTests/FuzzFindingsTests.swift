@@ -30,4 +30,17 @@ struct FuzzFindingsTests {
         #expect(try scanner.attributeText([], in: span.range, attributeField: 9) != nil)
         input.withUnsafeBytes { FuzzEntryPoints.otlpProtobuf($0) }
     }
+
+    /// otlp-protobuf: a span carrying an unknown field of the group wire type, which decoders skip. The scanner could
+    /// not skip it, so the block holding such a span could not be read back.
+    @Test func aSpanWithAGroupFieldIsScanned() throws {
+        let input = Self.bytes(
+            "CokDCjAKGgoMc2VydmljZS5uYW1lEgoKCGNoZWNrb3V0ChIKCWhvc3QubmFtZRIFCgNib3gSqwIKDAoFb3R0ZXISAyguMBKaAgoQAQIDBAUGBwgJCgsMDQ4PEBIIAXNwb25zXC5zdGF0dXNfY29kZRIDGMgBShcKCHVybC5wYXRoEgsKCS9vcmRlcnMvMUoICgJvaxICEAFKEgoFcmF0aW8SCSEAAAAAYW3XZXJ2aXRFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVpIXQYEgVldmVudBoICgFrEgMKAXZqKQoQCgR0YWdzEgwqCgoDCgFhCgMKAWJKDAoEYmxvYhIEOgIA/1oaCQoAtJN24voYEgVldmVudBoICgFrEgMKAXZqKQoQAQIDBAUGBwgJCgsMDQ4PEBIICQoLDA0ODxAiCwoEbGluaxIDCgF4eggSBGJvb20YAhonaHR0cHM6Ly9vcGVudGVsZW0vb3JkZXJzL3tpZH0wAjkAMS4yMS4w"
+        )
+        #expect(throws: Never.self) { try SpanBlockScanner(bytes: input).scan() }
+        input.withUnsafeBytes { FuzzEntryPoints.otlpProtobuf($0) }
+        // Nested groups are skipped too; an end without a start is malformed, as for a decoder.
+        #expect(throws: Never.self) { try SpanBlockScanner(bytes: [0x0A, 0x06, 0x12, 0x04, 0x1B, 0x1B, 0x1C, 0x1C]).scan() }
+        #expect(throws: SpanBlockScanner.Malformed.self) { try SpanBlockScanner(bytes: [0x0A, 0x03, 0x12, 0x01, 0x1C]).scan() }
+    }
 }

@@ -89,6 +89,20 @@ struct SpanBlockScanner {
                 guard end - index >= 8 else { throw Malformed() }
                 index += 8
             case 2: _ = try lengthDelimited()
+            case 3:
+                // A group (deprecated, but valid protobuf a decoder skips as an unknown field): skipped to its end,
+                // nested groups included, without recursion.
+                var depth = 1
+                while depth > 0 {
+                    let (_, inner) = try field()
+                    switch inner {
+                    case 3:
+                        depth += 1
+                        guard depth <= 100 else { throw Malformed() }
+                    case 4: depth -= 1
+                    default: try skip(inner)
+                    }
+                }
             case 5:
                 guard end - index >= 4 else { throw Malformed() }
                 index += 4
