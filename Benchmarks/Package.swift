@@ -47,6 +47,18 @@ let package = Package(
             path: "Benchmarks/OTLPExport",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Not a package-benchmark suite: the workloads that scripts/callgrind.py counts instructions and mallocs of.
+        .executableTarget(
+            name: "HotPathProbe",
+            dependencies: [
+                .product(name: "Otter", package: mainPackage),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "HotPathProbe"
+        ),
         // Not a package-benchmark suite: the server that scripts/wrk.sh loads.
         .executableTarget(
             name: "HelloServer",

@@ -23,7 +23,7 @@ final class ErrorCountingProcessor: SpanProcessor {
         span.attributes["app.processor"] = "error-counting"
     }
 
-    func onEnd(_ span: FinishedSpan) {
+    func onEnd(_ span: ReadOnlySpan) {
         if span.status?.code == .error { errorCount.add(1, ordering: .relaxed) }
     }
 }

@@ -79,8 +79,15 @@ struct SamplerTests {
         #expect(!root.isRecording)
         #expect(!child.isRecording)
         #expect(child.spanContext.traceID == root.spanContext.traceID)
-        #expect(child.spanContext.spanID != root.spanContext.spanID)
         #expect(!child.spanContext.isSampled)
+        // An unsampled child of an unsampled parent shares the parent's context (no allocation): the same trace
+        // id and decision reach downstream services.
+        #expect(child.spanContext == root.spanContext)
+        var headers = HeaderCarrier()
+        tracer.inject(child.context, into: &headers, using: HeaderInjector())
+        let traceparent = try #require(headers["traceparent"])
+        #expect(traceparent.hasPrefix("00-\(root.spanContext.traceID)-"))
+        #expect(traceparent.hasSuffix("-00"))
         child.end()
         root.end()
         #expect(await tracer.forceFlush(timeout: .seconds(5)))

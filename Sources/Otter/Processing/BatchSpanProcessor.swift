@@ -3,8 +3,10 @@ import Synchronization
 
 /// Queues sampled spans and exports them in batches from one background task (``run()``).
 ///
-/// `onEnd` never blocks and never allocates a task: it takes a lock, stores the span in a preallocated ring
-/// buffer, and wakes the exporting task only when a full batch is waiting. When the queue is full, spans are
+/// `onEnd` never blocks and never allocates: it takes a lock, stores a reference to the span in a preallocated
+/// ring buffer, and wakes the exporting task only when a full batch is waiting. The exporting task sends full
+/// batches as they fill, and whatever is queued when the schedule delay passes (as the OpenTelemetry
+/// specification says), so a busy application sends few, full requests. When the queue is full, spans are
 /// dropped and counted (``droppedSpanCount``); one log line says when loss starts and one when it stops.
 /// ``forceFlush(timeout:)`` and ``shutdown(timeout:)`` wait until every span queued before the call has been
 /// exported (or the timeout passes), whether or not ``run()`` is running.
@@ -42,7 +44,8 @@ public final class BatchSpanProcessor: SpanProcessor {
         var isShutdown = false
         var isWorkerRunning = false
         var workerContinuation: CheckedContinuation<Void, Never>?
-        var isWakeRequested = false
+        /// A flush or the schedule delay asks for everything queued, not only full batches.
+        var isDrainRequested = false
     }
 
     private enum LossTransition {
@@ -78,19 +81,12 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// Spans whose export has completed (successfully or not).
     public var processedSpanCount: UInt64 { progress.processed }
 
-    public func onEnd(_ span: FinishedSpan) {
-        guard span.spanContext.isSampled else { return }
-        enqueue(FinishedSpanBox(span))
-    }
-
-    /// The tracer's fast path: queues the ended span's storage itself; the ``FinishedSpan`` is made on the
-    /// exporting task.
-    func onEnd(recorded span: RecordingSpanStorage) {
-        guard span.spanContext.isSampled else { return }
+    public func onEnd(_ span: ReadOnlySpan) {
+        guard span.isSampled else { return }
         enqueue(span)
     }
 
-    private func enqueue(_ span: any EndedSpan) {
+    private func enqueue(_ span: ReadOnlySpan) {
         let batchSize = configuration.maximumExportBatchSize
         var transition = LossTransition.none
         let worker: CheckedContinuation<Void, Never>? = state.withLock { state in
@@ -108,8 +104,9 @@ public final class BatchSpanProcessor: SpanProcessor {
                 state.isLosingSpans = false
                 transition = .stopped(lost: state.droppedCount - state.droppedCountWhenLossStarted)
             }
-            guard state.queue.count >= batchSize else { return nil }
-            return Self.takeWorker(&state)
+            guard state.queue.count >= batchSize, let worker = state.workerContinuation else { return nil }
+            state.workerContinuation = nil
+            return worker
         }
         worker?.resume()
         switch transition {
@@ -136,20 +133,19 @@ public final class BatchSpanProcessor: SpanProcessor {
 
         while !Task.isCancelled {
             await waitForWork()
-            await exportQueuedSpans()
+            await exportQueuedSpans(drain: state.withLock { $0.isDrainRequested || $0.isShutdown })
             if state.withLock({ $0.isShutdown && $0.queue.isEmpty }) { break }
         }
     }
 
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        let (target, workerIsRunning, worker) = state.withLock { state in
-            state.isWakeRequested = true
-            return (state.enqueuedCount, state.isWorkerRunning, Self.takeWorker(&state))
+        let (target, workerIsRunning) = state.withLock { state in
+            (state.enqueuedCount, state.isWorkerRunning)
         }
-        worker?.resume()
+        requestDrain()
         if !workerIsRunning {
-            _ = try? await withTimeout(timeout) { await self.exportQueuedSpans() }
+            _ = try? await withTimeout(timeout) { await self.exportQueuedSpans(drain: true) }
         }
         return await progress.wait(until: target, timeout: timeout)
     }
@@ -169,37 +165,31 @@ public final class BatchSpanProcessor: SpanProcessor {
         await exporter.shutdown()
     }
 
-    private static func takeWorker(_ state: inout State) -> CheckedContinuation<Void, Never>? {
-        guard let worker = state.workerContinuation else {
-            state.isWakeRequested = true
-            return nil
-        }
-        state.workerContinuation = nil
-        return worker
-    }
-
-    private func wakeWorker() {
-        state.withLock { Self.takeWorker(&$0) }?.resume()
+    /// Asks the exporting task for everything queued, and wakes it if it waits.
+    private func requestDrain() {
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.isDrainRequested = true
+            defer { state.workerContinuation = nil }
+            return state.workerContinuation
+        }?.resume()
     }
 
     /// Suspends until a full batch waits, a flush or shutdown asks, the schedule delay passes, or the task is
     /// cancelled.
     private func waitForWork() async {
         let delay = configuration.scheduleDelay
+        let batchSize = configuration.maximumExportBatchSize
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
                     try await Task.sleep(for: delay)
-                    self.wakeWorker()
+                    self.requestDrain()
                 } catch {}
             }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        if state.isWakeRequested || state.isShutdown
-                            || state.queue.count >= configuration.maximumExportBatchSize
-                        {
-                            state.isWakeRequested = false
+                        if state.isDrainRequested || state.isShutdown || state.queue.count >= batchSize {
                             return true
                         }
                         state.workerContinuation = continuation
@@ -208,18 +198,23 @@ public final class BatchSpanProcessor: SpanProcessor {
                     if resumeNow { continuation.resume() }
                 }
             } onCancel: {
-                self.wakeWorker()
+                self.requestDrain()
             }
-            state.withLock { $0.isWakeRequested = false }
             group.cancelAll()
         }
     }
 
-    /// Exports everything queued, one batch at a time; callers take turns so the exporter never runs twice at once.
-    private func exportQueuedSpans() async {
+    /// Exports full batches, or with `drain` everything queued, one batch at a time; callers take turns so the
+    /// exporter never runs twice at once.
+    private func exportQueuedSpans(drain: Bool) async {
+        let batchSize = configuration.maximumExportBatchSize
         await exportAccess.withExclusiveAccess {
+            if drain { state.withLock { $0.isDrainRequested = false } }
             while true {
-                let ended = state.withLock { $0.queue.removeFirst(upTo: configuration.maximumExportBatchSize) }
+                let ended = state.withLock { state -> [ReadOnlySpan] in
+                    guard drain || state.queue.count >= batchSize else { return [] }
+                    return state.queue.removeFirst(upTo: batchSize)
+                }
                 if ended.isEmpty { return }
                 let batch = ended.map(\.finishedSpan)
                 await export(batch)

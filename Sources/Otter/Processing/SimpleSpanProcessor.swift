@@ -8,7 +8,7 @@ import Synchronization
 /// caller never blocks. ``forceFlush(timeout:)`` waits until every span ended before the call is exported.
 public final class SimpleSpanProcessor: SpanProcessor {
     private struct State {
-        var pending: [FinishedSpan] = []
+        var pending: [ReadOnlySpan] = []
         var enqueuedCount: UInt64 = 0
         var droppedCount: UInt64 = 0
         var isExporting = false
@@ -35,8 +35,8 @@ public final class SimpleSpanProcessor: SpanProcessor {
     /// Spans dropped because too many were waiting or the processor was shut down.
     public var droppedSpanCount: UInt64 { state.withLock { $0.droppedCount } }
 
-    public func onEnd(_ span: FinishedSpan) {
-        guard span.spanContext.isSampled else { return }
+    public func onEnd(_ span: ReadOnlySpan) {
+        guard span.isSampled else { return }
         let startExporting = state.withLock { state -> Bool in
             guard !state.isShutdown, state.pending.count < maximumPendingCount else {
                 state.droppedCount += 1
@@ -55,7 +55,7 @@ public final class SimpleSpanProcessor: SpanProcessor {
 
     private func exportPending() async {
         while true {
-            let batch = state.withLock { state -> [FinishedSpan] in
+            let batch = state.withLock { state -> [ReadOnlySpan] in
                 if state.pending.isEmpty {
                     state.isExporting = false
                     return []
@@ -66,7 +66,7 @@ public final class SimpleSpanProcessor: SpanProcessor {
             if batch.isEmpty { return }
             for span in batch {
                 do {
-                    try await exporter.export([span])
+                    try await exporter.export([span.finishedSpan])
                 } catch {
                     logger.warning("Span export failed", metadata: ["error": "\(error)"])
                 }

@@ -6,8 +6,9 @@ import Tracing
 public protocol SpanProcessor: Sendable {
     /// Called when a recorded span starts. The span can still be changed here.
     func onStart(_ span: OtterSpan, parentContext: InstrumentationContext)
-    /// Called once when a recorded span ends, with its final, immutable form.
-    func onEnd(_ span: FinishedSpan)
+    /// Called once when a recorded span ends, with a read-only view of it (``ReadOnlySpan/finishedSpan`` gives
+    /// the exporters' value).
+    func onEnd(_ span: ReadOnlySpan)
     /// Runs the processor's background work, if it has any, until `shutdown` or cancellation.
     func run() async
     /// Returns once every span that ended before the call has been handed to the exporter, or when `timeout`
@@ -24,6 +25,11 @@ extension SpanProcessor {
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool { true }
     public func shutdown(timeout: Duration) async {}
+
+    /// Hands the processor a span recorded elsewhere (replayed from storage, or made in a test).
+    public func onEnd(_ finishedSpan: FinishedSpan) {
+        onEnd(ReadOnlySpan(finishedSpan))
+    }
 }
 
 /// Hands each span to several processors in order.
@@ -38,7 +44,7 @@ public struct MultiSpanProcessor: SpanProcessor {
         for processor in processors { processor.onStart(span, parentContext: parentContext) }
     }
 
-    public func onEnd(_ span: FinishedSpan) {
+    public func onEnd(_ span: ReadOnlySpan) {
         for processor in processors { processor.onEnd(span) }
     }
 

@@ -1,23 +1,7 @@
-/// An ended span waiting in a queue: either a recording span's own storage, turned into a ``FinishedSpan``
-/// only when its batch is exported (so ending a span copies nothing), or a finished span handed over by a
-/// caller.
-protocol EndedSpan: AnyObject, Sendable {
-    var finishedSpan: FinishedSpan { get }
-}
-
-/// A ``FinishedSpan`` given to ``BatchSpanProcessor/onEnd(_:)`` from outside, boxed for the queue.
-final class FinishedSpanBox: EndedSpan {
-    let finishedSpan: FinishedSpan
-
-    init(_ finishedSpan: FinishedSpan) {
-        self.finishedSpan = finishedSpan
-    }
-}
-
 /// A fixed-capacity first-in, first-out queue of ended spans that never reallocates after creation. Its
-/// slots are references, so queueing a span moves one pointer.
+/// slots hold ``ReadOnlySpan``s, one reference each, so queueing a span moves one pointer.
 struct SpanRingBuffer {
-    private var slots: [(any EndedSpan)?]
+    private var slots: [ReadOnlySpan?]
     private var head = 0
     private(set) var count = 0
 
@@ -31,7 +15,7 @@ struct SpanRingBuffer {
 
     /// Appends unless full; returns whether the span was taken.
     @inline(__always)
-    mutating func append(_ span: any EndedSpan) -> Bool {
+    mutating func append(_ span: ReadOnlySpan) -> Bool {
         guard count < slots.count else { return false }
         var tail = head + count
         if tail >= slots.count { tail -= slots.count }
@@ -41,9 +25,9 @@ struct SpanRingBuffer {
     }
 
     /// Removes and returns up to `maximumCount` spans from the front.
-    mutating func removeFirst(upTo maximumCount: Int) -> [any EndedSpan] {
+    mutating func removeFirst(upTo maximumCount: Int) -> [ReadOnlySpan] {
         let taken = min(maximumCount, count)
-        var result: [any EndedSpan] = []
+        var result: [ReadOnlySpan] = []
         result.reserveCapacity(taken)
         for _ in 0..<taken {
             if let span = slots[head].take() { result.append(span) }

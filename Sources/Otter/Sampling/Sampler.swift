@@ -67,6 +67,7 @@ public struct SamplingResult: Sendable {
 
 /// A sampler whose decision needs only the parent and the trace id: the tracer then skips building
 /// ``SamplingParameters`` (a context copy and two collections per span). Nil means "ask with parameters".
+/// The tracer (and ``ParentBasedSampler`` for its delegates) looks for this conformance once, when it is made.
 protocol ParentAndTraceIDSampler: Sampler {
     func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult?
 }
@@ -122,7 +123,15 @@ public struct TraceIDRatioBasedSampler: Sampler, ParentAndTraceIDSampler {
 /// Follows the parent's decision when there is a parent, and asks `root` otherwise (`parentbased_*`).
 public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
     func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? {
-        (delegate(for: parent) as? any ParentAndTraceIDSampler)?.result(parent: parent, traceID: traceID)
+        guard let parent, parent.isValid else { return fastDelegates.root?.result(parent: nil, traceID: traceID) }
+        let delegate: (any ParentAndTraceIDSampler)? =
+            switch (parent.isRemote, parent.isSampled) {
+            case (true, true): fastDelegates.remoteParentSampled
+            case (true, false): fastDelegates.remoteParentNotSampled
+            case (false, true): fastDelegates.localParentSampled
+            case (false, false): fastDelegates.localParentNotSampled
+            }
+        return delegate?.result(parent: parent, traceID: traceID)
     }
 
     /// The sampler that decides for a span with this parent.
@@ -135,6 +144,17 @@ public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
         case (false, false): return localParentNotSampled
         }
     }
+
+    /// The delegates that decide from the parent and the trace id alone, found once here rather than per span.
+    private struct FastDelegates: Sendable {
+        var root: (any ParentAndTraceIDSampler)?
+        var remoteParentSampled: (any ParentAndTraceIDSampler)?
+        var remoteParentNotSampled: (any ParentAndTraceIDSampler)?
+        var localParentSampled: (any ParentAndTraceIDSampler)?
+        var localParentNotSampled: (any ParentAndTraceIDSampler)?
+    }
+
+    private let fastDelegates: FastDelegates
 
     public let root: any Sampler
     public let remoteParentSampled: any Sampler
@@ -154,6 +174,12 @@ public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
         self.remoteParentNotSampled = remoteParentNotSampled
         self.localParentSampled = localParentSampled
         self.localParentNotSampled = localParentNotSampled
+        fastDelegates = FastDelegates(
+            root: root as? any ParentAndTraceIDSampler,
+            remoteParentSampled: remoteParentSampled as? any ParentAndTraceIDSampler,
+            remoteParentNotSampled: remoteParentNotSampled as? any ParentAndTraceIDSampler,
+            localParentSampled: localParentSampled as? any ParentAndTraceIDSampler,
+            localParentNotSampled: localParentNotSampled as? any ParentAndTraceIDSampler)
     }
 
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {

@@ -3,17 +3,22 @@ import Tracing
 
 /// A span made by ``OtterTracer``. Recording spans keep their data in shared, lock-protected storage;
 /// non-recording (unsampled) spans carry only their context and cost no storage.
+///
+/// Two references wide, so `any Span` holds it without a heap box.
 public struct OtterSpan: Tracing.Span {
-    /// The context to run child work in: the parent's context with this span as the current span.
+    /// The context to run child work in: the parent's context with this span as the current span. An unsampled
+    /// span whose parent is unsampled too shares its parent's context: both carry the same trace id and decision.
     public let context: InstrumentationContext
-    /// This span's ids, flags and trace state.
-    public let spanContext: OtterSpanContext
     let storage: RecordingSpanStorage?
 
-    init(context: InstrumentationContext, spanContext: OtterSpanContext, storage: RecordingSpanStorage?) {
+    init(context: InstrumentationContext, storage: RecordingSpanStorage?) {
         self.context = context
-        self.spanContext = spanContext
         self.storage = storage
+    }
+
+    /// This span's ids, flags and trace state.
+    public var spanContext: OtterSpanContext {
+        storage?.spanContext ?? context.otterSpanContext ?? OtterSpanContext(traceID: .invalid, spanID: .invalid)
     }
 
     /// True until the span ends, if it was sampled for recording.
@@ -31,14 +36,12 @@ public struct OtterSpan: Tracing.Span {
         get { storage?.state.withLock { $0.attributes } ?? [:] }
         nonmutating set { storage?.replaceAttributes(newValue) }
         // `span.attributes[key] = value` changes the stored attributes in place: they are taken out of the
-        // storage, changed, and put back, instead of copied, changed and replaced (a copy per attribute).
+        // storage, changed, and put back, instead of copied, changed and replaced (a copy per attribute). Little
+        // stays alive across the `yield`, so the coroutine's frame fits the caller's buffer and is not allocated
+        // (`span.attributes` is usually reached through `any Span`).
         nonmutating _modify {
-            guard let storage, var attributes = storage.takeAttributes() else {
-                var discarded = SpanAttributes()
-                yield &discarded
-                return
-            }
-            defer { storage.putBackAttributes(attributes) }
+            var attributes = storage?.takeAttributes() ?? SpanAttributes()
+            defer { storage?.putBackAttributes(attributes) }
             yield &attributes
         }
     }
@@ -79,7 +82,7 @@ public struct OtterSpan: Tracing.Span {
 
 /// The mutable part of a recording span, shared by every copy of its ``OtterSpan`` and reachable from the
 /// contexts it is current in.
-final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
+final class RecordingSpanStorage: @unchecked Sendable {
     struct State {
         var operationName: String
         var attributes: SpanAttributes
@@ -93,11 +96,12 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
         var droppedLinksCount: Int
     }
 
+    let spanContext: OtterSpanContext
     let kind: SpanKind
     let parentSpanContext: OtterSpanContext?
     let localParentOperationName: String?
     let startTimeNanosecondsSinceEpoch: UInt64
-    let tracer: OtterTracer
+    let pipeline: OtterTracer.Pipeline
     let state: Mutex<State>
 
     init(
@@ -109,14 +113,15 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
         startTimeNanosecondsSinceEpoch: UInt64,
         attributes: SpanAttributes,
         links: [FinishedSpan.Link],
-        tracer: OtterTracer
+        pipeline: OtterTracer.Pipeline
     ) {
+        self.spanContext = spanContext
         self.kind = kind
         self.parentSpanContext = parentSpanContext
         self.localParentOperationName = localParentOperationName
         self.startTimeNanosecondsSinceEpoch = startTimeNanosecondsSinceEpoch
-        self.tracer = tracer
-        let limits = tracer.limits
+        self.pipeline = pipeline
+        let limits = pipeline.limits
         var limitedAttributes = attributes
         let droppedAttributes = limits.apply(to: &limitedAttributes, countLimit: limits.attributeCountLimit)
         var limitedLinks = links
@@ -134,7 +139,6 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
             droppedLinksCount: droppedLinks)
         initial.droppedAttributesCount = droppedAttributes
         state = Mutex(initial)
-        super.init(spanContext: spanContext)
     }
 
     /// Applies `change` unless the span has ended (an ended span never changes).
@@ -152,14 +156,17 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
             guard !state.isEnded else { return nil }
             var taken = SpanAttributes()
             swap(&taken, &state.attributes)
+            // The first attribute set makes room for a few: one allocation instead of one per growth step.
+            if taken.isEmpty { taken = SpanAttributes([String: SpanAttribute](minimumCapacity: 4)) }
             return taken
         }
     }
 
-    /// Puts back attributes taken by ``takeAttributes()``, within the span limits.
+    /// Puts back attributes taken by ``takeAttributes()``, within the span limits, unless the span has ended
+    /// (then its attributes are final, and changes made meanwhile are dropped).
     func putBackAttributes(_ attributes: SpanAttributes) {
         let (attributes, dropped) = withinLimits(attributes)
-        state.withLock { state in
+        mutate { state in
             state.attributes = attributes
             state.droppedAttributesCount += dropped
         }
@@ -175,7 +182,7 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
 
     /// The attributes cut to the tracer's count and length limits, and how many were dropped.
     private func withinLimits(_ attributes: SpanAttributes) -> (SpanAttributes, dropped: Int) {
-        let limits = tracer.limits
+        let limits = pipeline.limits
         var attributes = attributes
         var dropped = 0
         if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
@@ -185,7 +192,7 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
     }
 
     func addEvent(_ event: SpanEvent) {
-        let limits = tracer.limits
+        let limits = pipeline.limits
         var event = event
         if event.attributes.count > limits.eventAttributeCountLimit || limits.attributeValueLengthLimit != nil {
             _ = limits.apply(to: &event.attributes, countLimit: limits.eventAttributeCountLimit)
@@ -200,7 +207,7 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
     }
 
     func addLink(_ link: FinishedSpan.Link) {
-        let limits = tracer.limits
+        let limits = pipeline.limits
         var link = link
         link.droppedAttributesCount += limits.apply(to: &link.attributes, countLimit: limits.linkAttributeCountLimit)
         mutate { state in
@@ -221,11 +228,7 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
             return true
         }
         guard ended else { return }
-        if let batchProcessor = tracer.batchProcessor {
-            batchProcessor.onEnd(recorded: self)
-        } else {
-            tracer.processor.onEnd(finishedSpan)
-        }
+        pipeline.processor.onEnd(ReadOnlySpan(recorded: self))
     }
 
     /// The span as exporters see it; final once the span has ended (an ended span never changes).
@@ -246,8 +249,8 @@ final class RecordingSpanStorage: ContextSpan, EndedSpan, @unchecked Sendable {
                 droppedAttributesCount: state.droppedAttributesCount,
                 droppedEventsCount: state.droppedEventsCount,
                 droppedLinksCount: state.droppedLinksCount,
-                resource: tracer.resource,
-                instrumentationScope: tracer.instrumentationScope
+                resource: pipeline.resource,
+                instrumentationScope: pipeline.instrumentationScope
             )
         }
     }

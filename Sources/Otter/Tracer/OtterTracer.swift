@@ -4,20 +4,50 @@ import Tracing
 /// Otter's `Tracer`: makes spans, samples them, hands ended spans to its processor, and propagates context
 /// with its propagator. Libraries instrumented with swift-distributed-tracing report through it once it is
 /// bootstrapped (``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)``).
-public final class OtterTracer: Tracer {
+///
+/// A value holding one reference: copies share one pipeline. (A struct, not a class, because
+/// swift-distributed-tracing looks the global tracer up with a protocol cast on every span, and that cast walks
+/// a class's superclasses each time.)
+public struct OtterTracer: Tracer {
     public typealias Span = OtterSpan
 
-    public let resource: Resource
-    public let instrumentationScope: InstrumentationScope
-    public let sampler: any Sampler
-    public let processor: any SpanProcessor
-    /// `processor` when it is a ``BatchSpanProcessor``: ending a span then queues the span itself.
-    let batchProcessor: BatchSpanProcessor?
-    /// `sampler` when its decisions need only the parent and the trace id.
-    let parentAndTraceIDSampler: (any ParentAndTraceIDSampler)?
-    public let propagator: any TextMapPropagator
-    public let idGenerator: any IDGenerator
-    public let limits: SpanLimits
+    /// What every copy of the tracer, and every span it makes, shares.
+    final class Pipeline: Sendable {
+        let resource: Resource
+        let instrumentationScope: InstrumentationScope
+        let sampler: any Sampler
+        /// `sampler` when its decisions need only the parent and the trace id (found once, here).
+        let parentAndTraceIDSampler: (any ParentAndTraceIDSampler)?
+        let processor: any SpanProcessor
+        let propagator: any TextMapPropagator
+        let idGenerator: any IDGenerator
+        let limits: SpanLimits
+
+        init(
+            resource: Resource, instrumentationScope: InstrumentationScope, sampler: any Sampler,
+            processor: any SpanProcessor, propagator: any TextMapPropagator, idGenerator: any IDGenerator,
+            limits: SpanLimits
+        ) {
+            self.resource = resource
+            self.instrumentationScope = instrumentationScope
+            self.sampler = sampler
+            parentAndTraceIDSampler = sampler as? any ParentAndTraceIDSampler
+            self.processor = processor
+            self.propagator = propagator
+            self.idGenerator = idGenerator
+            self.limits = limits
+        }
+    }
+
+    let pipeline: Pipeline
+
+    public var resource: Resource { pipeline.resource }
+    public var instrumentationScope: InstrumentationScope { pipeline.instrumentationScope }
+    public var sampler: any Sampler { pipeline.sampler }
+    public var processor: any SpanProcessor { pipeline.processor }
+    public var propagator: any TextMapPropagator { pipeline.propagator }
+    public var idGenerator: any IDGenerator { pipeline.idGenerator }
+    public var limits: SpanLimits { pipeline.limits }
 
     public init(
         resource: Resource = .detectingProcess(),
@@ -28,15 +58,9 @@ public final class OtterTracer: Tracer {
         idGenerator: any IDGenerator = RandomIDGenerator(),
         limits: SpanLimits = SpanLimits()
     ) {
-        self.resource = resource
-        self.instrumentationScope = instrumentationScope
-        self.sampler = sampler
-        self.processor = processor
-        batchProcessor = processor as? BatchSpanProcessor
-        parentAndTraceIDSampler = sampler as? any ParentAndTraceIDSampler
-        self.propagator = propagator
-        self.idGenerator = idGenerator
-        self.limits = limits
+        pipeline = Pipeline(
+            resource: resource, instrumentationScope: instrumentationScope, sampler: sampler, processor: processor,
+            propagator: propagator, idGenerator: idGenerator, limits: limits)
     }
 
     public func startSpan<Instant: TracerInstant>(
@@ -80,57 +104,68 @@ public final class OtterTracer: Tracer {
         attributes: SpanAttributes,
         startTimeNanosecondsSinceEpoch: UInt64
     ) -> OtterSpan {
-        let parentEntry = parentContext.contextSpan
+        let parentEntry = parentContext.currentSpan
         let parent: OtterSpanContext? = parentEntry.flatMap { $0.spanContext.isValid ? $0.spanContext : nil }
-        let traceID = parent?.traceID ?? idGenerator.newTraceID()
+        let pipeline = self.pipeline
+        let traceID = parent?.traceID ?? pipeline.idGenerator.newTraceID()
         let result: SamplingResult
-        if let fast = parentAndTraceIDSampler?.result(parent: parent, traceID: traceID) {
+        if let fast = pipeline.parentAndTraceIDSampler?.result(parent: parent, traceID: traceID) {
             result = fast
         } else {
-            result = sampler.shouldSample(
+            result = pipeline.sampler.shouldSample(
                 SamplingParameters(
                     context: parentContext, parentSpanContext: parent, traceID: traceID,
                     operationName: operationName, kind: kind, attributes: attributes, links: links))
         }
 
+        if result.decision == .drop, let parent, !parent.isSampled, result.traceState == nil {
+            // Not recorded, like its parent: it shares the parent's context, which already carries this trace id
+            // and the unsampled decision to child spans and downstream services.
+            return OtterSpan(context: parentContext, storage: nil)
+        }
         var flags = parent?.traceFlags ?? []
         if result.decision == .recordAndSample { flags.insert(.sampled) } else { flags.remove(.sampled) }
         let spanContext = OtterSpanContext(
             traceID: traceID,
-            spanID: idGenerator.newSpanID(),
+            spanID: pipeline.idGenerator.newSpanID(),
             traceFlags: flags,
             traceState: result.traceState ?? parent?.traceState ?? TraceState(),
             isRemote: false)
 
         var childContext = parentContext
         guard result.decision != .drop else {
-            childContext.contextSpan = ContextSpan(spanContext: spanContext)
-            return OtterSpan(context: childContext, spanContext: spanContext, storage: nil)
+            childContext.currentSpan = .context(SpanContextBox(spanContext))
+            return OtterSpan(context: childContext, storage: nil)
         }
 
         var spanAttributes = attributes
         if !result.attributes.isEmpty { spanAttributes.merge(result.attributes) }
-        let localParent = parentEntry as? RecordingSpanStorage
+        let localParentOperationName: String?
+        if case .recording(let localParent) = parentEntry {
+            localParentOperationName = localParent.state.withLock { $0.operationName }
+        } else {
+            localParentOperationName = nil
+        }
         let storage = RecordingSpanStorage(
             spanContext: spanContext,
             operationName: operationName,
             kind: kind,
             parentSpanContext: parent,
-            localParentOperationName: localParent?.state.withLock { $0.operationName },
+            localParentOperationName: localParentOperationName,
             startTimeNanosecondsSinceEpoch: startTimeNanosecondsSinceEpoch,
             attributes: spanAttributes,
             links: links,
-            tracer: self)
-        childContext.contextSpan = storage
-        let span = OtterSpan(context: childContext, spanContext: spanContext, storage: storage)
-        processor.onStart(span, parentContext: parentContext)
+            pipeline: pipeline)
+        childContext.currentSpan = .recording(storage)
+        let span = OtterSpan(context: childContext, storage: storage)
+        pipeline.processor.onStart(span, parentContext: parentContext)
         return span
     }
 
     /// The recording span that is current in `context`, if this tracer made it and it has not been dropped.
     public func activeSpan(identifiedBy context: InstrumentationContext) -> OtterSpan? {
-        guard let storage = context.contextSpan as? RecordingSpanStorage else { return nil }
-        return OtterSpan(context: context, spanContext: storage.spanContext, storage: storage)
+        guard case .recording(let storage) = context.currentSpan else { return nil }
+        return OtterSpan(context: context, storage: storage)
     }
 
     /// Waits until every span that ended before the call has been exported, or `timeout` passes.
