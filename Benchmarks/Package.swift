@@ -66,6 +66,7 @@ let package = Package(
                 .product(name: "Otter", package: mainPackage),
                 .product(name: "OtterOTLP", package: mainPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "HelloServer"

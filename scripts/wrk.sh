@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# wrk against Hummingbird's hello world, untraced and then with TracingMiddleware + Otter exporting every span
-# over OTLP/HTTP to `otter viewer` (all on this machine, loopback only). Prints a markdown section with
-# requests/s, p99 latency and the traced/untraced ratios. Needs wrk (apt-get install wrk).
+# wrk against Hummingbird's hello world (Benchmarks/HelloServer): untraced, then with TracingMiddleware and Otter,
+# then with TracingMiddleware and swift-otel, each SDK exporting every span over OTLP/HTTP protobuf with its default
+# batch settings to one discarding receiver (scripts/otlp-sink.py). All on this machine, loopback only. Prints a
+# markdown section: requests/s, p99 latency, ratios to untraced, and for Otter the spans queued, dropped and
+# exported against the requests wrk made. Needs wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${WRK_DURATION:-10s}"
@@ -11,7 +13,6 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-swift build -c release --product otter >&2
 (cd Benchmarks && swift build -c release --product HelloServer) >&2
 hello="Benchmarks/.build/release/HelloServer"
 
@@ -24,40 +25,49 @@ wait_for() {
   exit 1
 }
 
-.build/release/otter viewer --db "$work/wrk.sqlite" --otlp-grpc-port 24317 --otlp-http-port 24318 --ui-port 26686 >"$work/viewer.log" 2>&1 &
-pids+=($!)
-wait_for http://127.0.0.1:26686/api/services
+python3 scripts/otlp-sink.py 24318 2>"$work/sink.log" &
+sink=$!
+pids+=($sink)
 
 run() {
   local mode="$1"
-  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:24318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "$hello" 28080 $mode >"$work/hello-$mode.log" 2>&1 &
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:24318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "$hello" 28080 "$mode" \
+    >"$work/hello-$mode.log" 2>&1 &
   local pid=$!
   wait_for http://127.0.0.1:28080/
   wrk -t2 -c"$connections" -d"$duration" --latency http://127.0.0.1:28080/ >"$work/wrk-$mode.txt"
-  kill "$pid"
+  kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
-  cat "$work/wrk-$mode.txt" >&2
+  cat "$work/wrk-$mode.txt" "$work/hello-$mode.log" >&2
 }
 run untraced
-run traced
+run otter
+run swift-otel
+kill -TERM "$sink"
+wait "$sink" 2>/dev/null || true
 
-python3 - "$work/wrk-untraced.txt" "$work/wrk-traced.txt" "$duration" "$connections" <<'PY'
-import re, sys
-def read(path):
-    text = open(path).read()
+python3 - "$work" "$duration" "$connections" <<'PY'
+import os, re, sys
+work, duration, connections = sys.argv[1:4]
+def read(mode):
+    text = open(os.path.join(work, f"wrk-{mode}.txt")).read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", text).groups()
-    p99_ms = float(value) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
-    return rps, p99_ms
-untraced, traced = read(sys.argv[1]), read(sys.argv[2])
-print("## wrk: Hummingbird hello world, untraced vs. traced\n")
-print(f"`scripts/wrk.sh` (wrk -t2 -c{sys.argv[4]} -d{sys.argv[3]}, server, viewer and wrk on the same 2 cores). Traced = "
-      "TracingMiddleware + Otter (every request sampled, BatchSpanProcessor, OTLP/HTTP protobuf) exporting to `otter viewer`.\n")
-print("| | requests/s | p99 latency | ratio to untraced |")
+    return rps, requests, float(value) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
+untraced, otter, swift_otel = read("untraced"), read("otter"), read("swift-otel")
+spans = re.search(r"spans: queued=(\d+) dropped=(\d+) exported=(\d+)", open(os.path.join(work, "hello-otter.log")).read())
+print("## wrk: Hummingbird hello world, untraced and traced\n")
+print(f"`scripts/wrk.sh`: wrk -t2 -c{connections} -d{duration}; server, receiver and wrk share this machine's cores. "
+      "Traced = Hummingbird's TracingMiddleware (one SERVER span per request, every request sampled), the SDK's "
+      "default batch processor, OTLP/HTTP protobuf to one discarding receiver (`scripts/otlp-sink.py`).\n")
+print("| | requests/s | p99 latency | throughput vs untraced |")
 print("|:--|--:|--:|--:|")
-print(f"| untraced | {untraced[0]:,.0f} | {untraced[1]:.2f} ms | 1.00x |")
-print(f"| traced, exporting to the viewer | {traced[0]:,.0f} | {traced[1]:.2f} ms | {traced[0] / untraced[0]:.2f}x throughput, {traced[1] / untraced[1]:.2f}x p99 |")
+for name, (rps, _, p99) in [("untraced", untraced), ("Otter", otter), ("swift-otel", swift_otel)]:
+    print(f"| {name} | {rps:,.0f} | {p99:.2f} ms | {rps / untraced[0]:.2f}x |")
+if spans:
+    queued, dropped, exported = map(int, spans.groups())
+    print(f"\nOtter: wrk made {otter[1]:,} requests; the SDK queued {queued:,} spans (more: wrk does not count the requests in flight when it stops, nor the readiness probe), "
+          f"dropped {dropped:,}, exported {exported:,}.")
+print("\n" + open(os.path.join(work, "sink.log")).read().strip())
 PY
-spans=$(curl -s 'http://127.0.0.1:26686/api/traces?service=hello&limit=1' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]))')
-echo
-echo "The viewer stored the traced run's spans (a search for service \`hello\` finds $spans trace(s))."

@@ -1,36 +1,63 @@
 import Foundation
 import Hummingbird
 import Logging
+import OTel
 import Otter
 import OtterOTLP
 import ServiceLifecycle
 import Tracing
 
-/// Hummingbird's hello world, for the wrk run of scripts/wrk.sh: `HelloServer PORT` serves `GET /` untraced;
-/// `HelloServer PORT traced` adds Hummingbird's TracingMiddleware with Otter exporting over OTLP (endpoint from
-/// `OTEL_EXPORTER_OTLP_ENDPOINT`), every request sampled.
+/// Hummingbird's hello world, for the wrk runs of scripts/wrk.sh:
+///
+///     HelloServer PORT [untraced|otter|swift-otel]
+///
+/// `untraced` serves `GET /` bare; `otter` and `swift-otel` add Hummingbird's TracingMiddleware (one SERVER span per
+/// request, every request sampled) with that SDK exporting OTLP/HTTP protobuf to `OTEL_EXPORTER_OTLP_ENDPOINT` with
+/// its default batch settings. On SIGTERM the server shuts down gracefully, the SDK exports what it queued, and
+/// Otter prints `spans: queued=Q dropped=D exported=E` to stderr.
 @main
 struct HelloServer {
     static func main() async throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2, let port = Int(arguments[1]) else {
-            FileHandle.standardError.write(Data("usage: HelloServer PORT [traced]\n".utf8))
+            FileHandle.standardError.write(Data("usage: HelloServer PORT [untraced|otter|swift-otel]\n".utf8))
             exit(2)
         }
+        let mode = arguments.count > 2 ? arguments[2] : "untraced"
         var logger = Logger(label: "hello")
         logger.logLevel = .error
         let router = Router()
         var services: [any Service] = []
-        if arguments.count > 2, arguments[2] == "traced" {
-            let otter = try Otter.bootstrap(
+        var otter: OtterService?
+        switch mode {
+        case "otter":
+            let service = try Otter.bootstrap(
                 serviceName: "hello", defaultExporters: [.otlp], exporterFactory: Otter.otlpExporterFactory, logger: logger)
+            otter = service
+            services.append(service)
             router.add(middleware: TracingMiddleware())
-            services.append(otter)
+        case "swift-otel":
+            var configuration = OTel.Configuration.default
+            configuration.serviceName = "hello"
+            configuration.logs.enabled = false
+            configuration.metrics.enabled = false
+            configuration.traces.otlpExporter.protocol = .httpProtobuf
+            configuration.diagnosticLogLevel = .error
+            services.append(try OTel.bootstrap(configuration: configuration))
+            router.add(middleware: TracingMiddleware())
+        default:
+            break
         }
         router.get("/") { _, _ in "Hello, world!" }
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "hello"),
             services: services, logger: logger)
         try await app.runService()
+        if let batch = otter?.tracer.processor as? BatchSpanProcessor {
+            FileHandle.standardError.write(
+                Data(
+                    "spans: queued=\(batch.queuedSpanCount) dropped=\(batch.droppedSpanCount) exported=\(batch.processedSpanCount)\n"
+                        .utf8))
+        }
     }
 }

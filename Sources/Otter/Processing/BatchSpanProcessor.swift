@@ -78,6 +78,9 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// Spans queued so far (sampled spans that were not dropped).
     public var queuedSpanCount: UInt64 { state.withLock { $0.enqueuedCount } }
 
+    /// True while the exporting task waits for a full batch, a flush or the schedule delay.
+    var isWaitingForWork: Bool { state.withLock { $0.workerContinuation != nil } }
+
     /// Spans whose export has completed (successfully or not).
     public var processedSpanCount: UInt64 { progress.processed }
 

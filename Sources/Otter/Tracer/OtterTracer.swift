@@ -77,6 +77,24 @@ public struct OtterTracer: Tracer {
             startTimeNanosecondsSinceEpoch: instant().nanosecondsSinceEpoch)
     }
 
+    /// The entry point of the global API (`withSpan`, `startSpan` on `InstrumentationSystem.tracer`): a span that
+    /// is not recorded comes back as a bare context, which `any Span` holds and uses at no cost.
+    public func startAnySpan<Instant: TracerInstant>(
+        _ operationName: String,
+        context: @autoclosure () -> InstrumentationContext,
+        ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant,
+        function: String,
+        file fileID: String,
+        line: UInt
+    ) -> any Tracing.Span {
+        let span = makeSpan(
+            operationName, context: context(), kind: kind, links: [], attributes: [:],
+            startTimeNanosecondsSinceEpoch: instant().nanosecondsSinceEpoch)
+        guard span.storage != nil else { return NonRecordingSpan(context: span.context) }
+        return span
+    }
+
     /// Starts a span with links and attributes known up front, so the sampler sees them.
     public func startSpan(
         _ operationName: String,
