@@ -58,7 +58,7 @@ public struct ReadOnlySpan: Sendable {
 
     public var attributes: SpanAttributes {
         switch source {
-        case .recorded(let storage): storage.state.withLock { $0.attributes }
+        case .recorded(let storage): storage.attributes
         case .finished(let box): box.finishedSpan.attributes
         }
     }

@@ -2,18 +2,24 @@ import Synchronization
 import Tracing
 
 /// A span made by ``OtterTracer``. Recording spans keep their data in shared, lock-protected storage;
-/// non-recording (unsampled) spans carry only their context and cost no storage.
+/// non-recording (unsampled) spans carry their context and a cell that drops attribute writes.
 ///
 /// Two references wide, so `any Span` holds it without a heap box.
 public struct OtterSpan: Tracing.Span {
     /// The context to run child work in: the parent's context with this span as the current span. An unsampled
     /// span whose parent is unsampled too shares its parent's context: both carry the same trace id and decision.
     public let context: InstrumentationContext
-    let storage: RecordingSpanStorage?
+    /// The recording span's storage, or a frozen cell that drops attribute writes.
+    let cell: SpanAttributeCell
 
     init(context: InstrumentationContext, storage: RecordingSpanStorage?) {
         self.context = context
-        self.storage = storage
+        cell = storage ?? SpanAttributeCell(attributes: [:], frozen: true)
+    }
+
+    /// The recording span's storage; nil for a span that is not recorded.
+    var storage: RecordingSpanStorage? {
+        cell is RecordingSpanStorage ? unsafeDowncast(cell, to: RecordingSpanStorage.self) : nil
     }
 
     /// This span's ids, flags and trace state.
@@ -33,16 +39,15 @@ public struct OtterSpan: Tracing.Span {
     }
 
     public var attributes: SpanAttributes {
-        get { storage?.state.withLock { $0.attributes } ?? [:] }
-        nonmutating set { storage?.replaceAttributes(newValue) }
-        // `span.attributes[key] = value` changes the stored attributes in place: they are taken out of the
-        // storage, changed, and put back, instead of copied, changed and replaced (a copy per attribute). Little
-        // stays alive across the `yield`, so the coroutine's frame fits the caller's buffer and is not allocated
-        // (`span.attributes` is usually reached through `any Span`).
-        nonmutating _modify {
-            var attributes = storage?.takeAttributes() ?? SpanAttributes()
-            defer { storage?.putBackAttributes(attributes) }
-            yield &attributes
+        get { cell.attributes }
+        nonmutating set { cell.replaceAttributes(newValue) }
+        // `span.attributes[key] = value` changes the stored attributes in place, under the cell's lock. One path
+        // and one reference alive across the `yield`: the coroutine's frame fits the caller's buffer, so it is not
+        // allocated (`span.attributes` is usually reached through `any Span`).
+        @inline(__always) nonmutating _modify {
+            cell.beginChange()
+            defer { cell.endChange() }
+            yield &cell.liveAttributes
         }
     }
 
@@ -82,16 +87,14 @@ public struct OtterSpan: Tracing.Span {
 
 /// The mutable part of a recording span, shared by every copy of its ``OtterSpan`` and reachable from the
 /// contexts it is current in.
-final class RecordingSpanStorage: @unchecked Sendable {
+final class RecordingSpanStorage: SpanAttributeCell, @unchecked Sendable {
     struct State {
         var operationName: String
-        var attributes: SpanAttributes
         var events: [SpanEvent] = []
         var links: [FinishedSpan.Link]
         var status: SpanStatus?
         var isEnded = false
         var endTimeNanosecondsSinceEpoch: UInt64 = 0
-        var droppedAttributesCount = 0
         var droppedEventsCount = 0
         var droppedLinksCount: Int
     }
@@ -134,11 +137,9 @@ final class RecordingSpanStorage: @unchecked Sendable {
             limitedLinks[index].droppedAttributesCount += limits.apply(
                 to: &limitedLinks[index].attributes, countLimit: limits.linkAttributeCountLimit)
         }
-        var initial = State(
-            operationName: operationName, attributes: limitedAttributes, links: limitedLinks,
-            droppedLinksCount: droppedLinks)
-        initial.droppedAttributesCount = droppedAttributes
-        state = Mutex(initial)
+        state = Mutex(State(operationName: operationName, links: limitedLinks, droppedLinksCount: droppedLinks))
+        super.init(attributes: limitedAttributes, frozen: false)
+        droppedAttributesCount = droppedAttributes
     }
 
     /// Applies `change` unless the span has ended (an ended span never changes).
@@ -150,45 +151,10 @@ final class RecordingSpanStorage: @unchecked Sendable {
         }
     }
 
-    /// Takes the attributes out of a span that has not ended, leaving it empty until ``putBackAttributes(_:)``.
-    func takeAttributes() -> SpanAttributes? {
-        state.withLock { state in
-            guard !state.isEnded else { return nil }
-            var taken = SpanAttributes()
-            swap(&taken, &state.attributes)
-            // The first attribute set makes room for a few: one allocation instead of one per growth step.
-            if taken.isEmpty { taken = SpanAttributes([String: SpanAttribute](minimumCapacity: 4)) }
-            return taken
-        }
-    }
-
-    /// Puts back attributes taken by ``takeAttributes()``, within the span limits, unless the span has ended
-    /// (then its attributes are final, and changes made meanwhile are dropped).
-    func putBackAttributes(_ attributes: SpanAttributes) {
-        let (attributes, dropped) = withinLimits(attributes)
-        mutate { state in
-            state.attributes = attributes
-            state.droppedAttributesCount += dropped
-        }
-    }
-
-    func replaceAttributes(_ newValue: SpanAttributes) {
-        let (attributes, dropped) = withinLimits(newValue)
-        mutate { state in
-            state.attributes = attributes
-            state.droppedAttributesCount += dropped
-        }
-    }
-
-    /// The attributes cut to the tracer's count and length limits, and how many were dropped.
-    private func withinLimits(_ attributes: SpanAttributes) -> (SpanAttributes, dropped: Int) {
+    override func limitAttributes(_ attributes: inout SpanAttributes) -> Int {
         let limits = pipeline.limits
-        var attributes = attributes
-        var dropped = 0
-        if attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil {
-            dropped = limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
-        }
-        return (attributes, dropped)
+        guard attributes.count > limits.attributeCountLimit || limits.attributeValueLengthLimit != nil else { return 0 }
+        return limits.apply(to: &attributes, countLimit: limits.attributeCountLimit)
     }
 
     func addEvent(_ event: SpanEvent) {
@@ -228,12 +194,14 @@ final class RecordingSpanStorage: @unchecked Sendable {
             return true
         }
         guard ended else { return }
+        freeze()
         pipeline.processor.onEnd(ReadOnlySpan(recorded: self))
     }
 
     /// The span as exporters see it; final once the span has ended (an ended span never changes).
     var finishedSpan: FinishedSpan {
-        state.withLock { state in
+        let (attributes, droppedAttributesCount) = frozenAttributes
+        return state.withLock { state in
             FinishedSpan(
                 operationName: state.operationName,
                 kind: kind,
@@ -242,11 +210,11 @@ final class RecordingSpanStorage: @unchecked Sendable {
                 localParentOperationName: localParentOperationName,
                 startTimeNanosecondsSinceEpoch: startTimeNanosecondsSinceEpoch,
                 endTimeNanosecondsSinceEpoch: state.endTimeNanosecondsSinceEpoch,
-                attributes: state.attributes,
+                attributes: attributes,
                 events: state.events,
                 links: state.links,
                 status: state.status,
-                droppedAttributesCount: state.droppedAttributesCount,
+                droppedAttributesCount: droppedAttributesCount,
                 droppedEventsCount: state.droppedEventsCount,
                 droppedLinksCount: state.droppedLinksCount,
                 resource: pipeline.resource,

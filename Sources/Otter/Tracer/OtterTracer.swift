@@ -72,9 +72,10 @@ public struct OtterTracer: Tracer {
         file fileID: String,
         line: UInt
     ) -> OtterSpan {
-        makeSpan(
+        let started = makeSpan(
             operationName, context: context(), kind: kind, links: [], attributes: [:],
             startTimeNanosecondsSinceEpoch: instant().nanosecondsSinceEpoch)
+        return OtterSpan(context: started.context, storage: started.storage)
     }
 
     /// The entry point of the global API (`withSpan`, `startSpan` on `InstrumentationSystem.tracer`): a span that
@@ -88,11 +89,11 @@ public struct OtterTracer: Tracer {
         file fileID: String,
         line: UInt
     ) -> any Tracing.Span {
-        let span = makeSpan(
+        let started = makeSpan(
             operationName, context: context(), kind: kind, links: [], attributes: [:],
             startTimeNanosecondsSinceEpoch: instant().nanosecondsSinceEpoch)
-        guard span.storage != nil else { return NonRecordingSpan(context: span.context) }
-        return span
+        guard let storage = started.storage else { return NonRecordingSpan(context: started.context) }
+        return OtterSpan(context: started.context, storage: storage)
     }
 
     /// Starts a span with links and attributes known up front, so the sampler sees them.
@@ -108,9 +109,10 @@ public struct OtterTracer: Tracer {
             guard let linked = link.context.otterSpanContext, linked.isValid else { return nil }
             return FinishedSpan.Link(spanContext: linked, attributes: link.attributes)
         }
-        return makeSpan(
+        let started = makeSpan(
             operationName, context: context, kind: kind, links: linkData, attributes: attributes,
             startTimeNanosecondsSinceEpoch: instant.nanosecondsSinceEpoch)
+        return OtterSpan(context: started.context, storage: started.storage)
     }
 
     @inline(__always)
@@ -121,7 +123,7 @@ public struct OtterTracer: Tracer {
         links: [FinishedSpan.Link],
         attributes: SpanAttributes,
         startTimeNanosecondsSinceEpoch: UInt64
-    ) -> OtterSpan {
+    ) -> (context: InstrumentationContext, storage: RecordingSpanStorage?) {
         let parentEntry = parentContext.currentSpan
         let parent: OtterSpanContext? = parentEntry.flatMap { $0.spanContext.isValid ? $0.spanContext : nil }
         let pipeline = self.pipeline
@@ -139,7 +141,7 @@ public struct OtterTracer: Tracer {
         if result.decision == .drop, let parent, !parent.isSampled, result.traceState == nil {
             // Not recorded, like its parent: it shares the parent's context, which already carries this trace id
             // and the unsampled decision to child spans and downstream services.
-            return OtterSpan(context: parentContext, storage: nil)
+            return (parentContext, nil)
         }
         var flags = parent?.traceFlags ?? []
         if result.decision == .recordAndSample { flags.insert(.sampled) } else { flags.remove(.sampled) }
@@ -153,7 +155,7 @@ public struct OtterTracer: Tracer {
         var childContext = parentContext
         guard result.decision != .drop else {
             childContext.currentSpan = .context(SpanContextBox(spanContext))
-            return OtterSpan(context: childContext, storage: nil)
+            return (childContext, nil)
         }
 
         var spanAttributes = attributes
@@ -175,9 +177,8 @@ public struct OtterTracer: Tracer {
             links: links,
             pipeline: pipeline)
         childContext.currentSpan = .recording(storage)
-        let span = OtterSpan(context: childContext, storage: storage)
-        pipeline.processor.onStart(span, parentContext: parentContext)
-        return span
+        pipeline.processor.onStart(OtterSpan(context: childContext, storage: storage), parentContext: parentContext)
+        return (childContext, storage)
     }
 
     /// The recording span that is current in `context`, if this tracer made it and it has not been dropped.
