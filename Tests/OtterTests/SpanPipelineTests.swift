@@ -155,4 +155,28 @@ struct SpanPipelineTests {
         root.end()
         #expect(processor.spans.isEmpty)
     }
+
+    /// Attribute writes from many tasks at once land, in place, each exactly once; reading the span's attributes
+    /// on the right-hand side of a write to them is fine (the read finishes before the write begins).
+    @Test(.timeLimit(.minutes(1))) func concurrentAndNestedAttributeWritesAreSafe() async throws {
+        let processor = RecordingProcessor()
+        let tracer = OtterTracer(
+            sampler: AlwaysOnSampler(), processor: processor, limits: SpanLimits(attributeCountLimit: 1000))
+        let span = tracer.startSpan("shared", context: .topLevel)
+        span.attributes["seed"] = 1
+        span.attributes["copy"] = span.attributes["seed"]
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<8 {
+                group.addTask {
+                    for index in 0..<100 { span.attributes["w\(writer).\(index)"] = index }
+                }
+            }
+        }
+        #expect(span.attributes.count == 802)
+        span.end()
+        let ended = try #require(processor.spans.first)
+        #expect(ended.attributes.get("copy") == .int64(1))
+        #expect(ended.attributes.get("w7.99") == .int64(99))
+        #expect(ended.finishedSpan.attributes.count == 802)
+    }
 }
