@@ -46,7 +46,7 @@ public struct W3CTraceContextPropagator: TextMapPropagator {
             while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
             let bytes = UnsafeBufferPointer(rebasing: raw[start..<end])
             guard bytes.count >= 55,
-                let version = Hex.decodeUInt64(bytes[0..<2]), version != 0xFF,
+                let version = Hex.decodeLowercase(bytes, at: 0, count: 2), version != 0xFF,
                 bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"), bytes[52] == UInt8(ascii: "-")
             else { return nil }
             if version == 0 {
@@ -54,10 +54,10 @@ public struct W3CTraceContextPropagator: TextMapPropagator {
             } else if bytes.count > 55, bytes[55] != UInt8(ascii: "-") {
                 return nil
             }
-            guard let traceHigh = Hex.decodeUInt64(bytes[3..<19]),
-                let traceLow = Hex.decodeUInt64(bytes[19..<35]),
-                let spanID = Hex.decodeUInt64(bytes[36..<52]),
-                let flags = Hex.decodeUInt64(bytes[53..<55])
+            guard let traceHigh = Hex.decodeLowercase(bytes, at: 3, count: 16),
+                let traceLow = Hex.decodeLowercase(bytes, at: 19, count: 16),
+                let spanID = Hex.decodeLowercase(bytes, at: 36, count: 16),
+                let flags = Hex.decodeLowercase(bytes, at: 53, count: 2)
             else { return nil }
             let traceID = TraceID(high: traceHigh, low: traceLow)
             guard traceID.isValid, spanID != 0 else { return nil }

@@ -38,9 +38,8 @@ public struct OtterSpanContext: Sendable, Hashable, CustomStringConvertible {
             buffer[35] = UInt8(ascii: "-")
             Hex.write(spanID.value, into: buffer, at: 36)
             buffer[52] = UInt8(ascii: "-")
-            let flags = Hex.encode(UInt64(traceFlags.rawValue), byteCount: 1).utf8
-            buffer[53] = flags[flags.startIndex]
-            buffer[54] = flags[flags.index(after: flags.startIndex)]
+            buffer[53] = Hex.digit(traceFlags.rawValue >> 4)
+            buffer[54] = Hex.digit(traceFlags.rawValue & 0x0F)
             return 55
         }
     }

@@ -1,6 +1,10 @@
 /// Lowercase hexadecimal encoding and strict decoding, as W3C trace context and OTLP/JSON need them.
 package enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lowercase hex digit of a value in 0...15 (arithmetic, not a table: no lazy global to check per digit).
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10)
+    }
 
     /// The value as exactly `2 * byteCount` lowercase hex digits, most significant first.
     package static func encode(_ value: UInt64, byteCount: Int = 8) -> String {
@@ -8,7 +12,7 @@ package enum Hex {
         return String(unsafeUninitializedCapacity: length) { buffer in
             var remaining = value
             for index in stride(from: length - 1, through: 0, by: -1) {
-                buffer[index] = digits[Int(remaining & 0xF)]
+                buffer[index] = digit(UInt8(truncatingIfNeeded: remaining) & 0xF)
                 remaining >>= 4
             }
             return length
@@ -18,8 +22,8 @@ package enum Hex {
     /// Appends two lowercase hex digits per byte to `output`.
     package static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
         for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
+            output.append(digit(byte >> 4))
+            output.append(digit(byte & 0x0F))
         }
     }
 
@@ -31,12 +35,31 @@ package enum Hex {
     }
 
     /// Writes `value` as 16 lowercase hex digits into `buffer` starting at `offset`.
+    /// - Precondition: `offset + 16 <= buffer.count`.
     package static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        precondition(offset >= 0 && offset + 16 <= buffer.count, "hex digits written outside the buffer")
+        guard let base = buffer.baseAddress else { return }
         var remaining = value
-        for index in stride(from: offset + 15, through: offset, by: -1) {
-            buffer[index] = digits[Int(remaining & 0xF)]
+        var index = offset + 15
+        while index >= offset {
+            base[index] = digit(UInt8(truncatingIfNeeded: remaining) & 0xF)
             remaining >>= 4
+            index -= 1
         }
+    }
+
+    /// Decodes `count` (at most 16) lowercase hex digits of `buffer` from `offset`; nil if any is not one.
+    @inline(__always)
+    package static func decodeLowercase(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int, count: Int) -> UInt64? {
+        guard count <= 16, offset >= 0, offset + count <= buffer.count, let base = buffer.baseAddress else {
+            return nil
+        }
+        var value: UInt64 = 0
+        for index in offset..<(offset + count) {
+            guard let nibble = lowercaseDigitValue(base[index]) else { return nil }
+            value = (value << 4) | UInt64(nibble)
+        }
+        return value
     }
 
     /// The value of one lowercase hex digit, or nil for anything else (uppercase included).
