@@ -29,6 +29,8 @@ let package = Package(
                 .product(name: "Otter", package: mainPackage),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/SpanHotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -67,26 +67,27 @@ def cpu_model():
 def main():
     table_only = "--table-only" in sys.argv
     results = parse([argument for argument in sys.argv[1:] if not argument.startswith("--")][0])
-    floor = metric(results.get("withSpan/NoOpTracer", {}), "Time (wall clock)")
     if table_only:
-        print_table(results, floor)
+        print_table(results)
         return
     print("# Benchmarks\n")
     print("Latest run of `scripts/bench.sh` (package-benchmark, release build). Figures are p50 per operation.")
-    print("Ratios compare with the same benchmark in the same run: `swift-otel` is swift-otel 1.6.0's tracer")
-    print("(its tracing service not running, as in its own benchmark), `floor` is swift-distributed-tracing's")
-    print("NoOpTracer. Above 1x means Otter is faster. Figures are per operation; batch benchmarks (OTLP encoding")
+    print("Ratios compare with the same benchmark in the same run: `swift-otel` is swift-otel 1.6.0 (its tracing")
+    print("service running, exporter `none`), `floor` is swift-distributed-tracing's NoOpTracer. Span benchmarks use")
+    print("the global API (`withSpan`, the tracer bound with `withTracer`), two attributes, and each SDK's batch")
+    print("processor running in front of a discarding exporter. Above 1x means Otter is faster. Figures are per")
+    print("operation; batch benchmarks (OTLP encoding")
     print("and SQLite ingest of 512 spans, pipeline iterations of 512 spans ended and flushed into a receiver on")
     print("127.0.0.1) are divided by 512, so their figures are per span. Viewer queries run against the stored "
           "data set named in the benchmark (1,048,576 spans by default, `OTTER_BENCH_VIEWER_SPANS` to change it): traces of "
           "4 HTTP spans over 2 services; each query benchmark asks for a different trace or attribute value every iteration.\n")
     print(f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, {platform.system()} {platform.release()}.\n")
-    print_table(results, floor)
+    print_table(results)
     print("\nCommand: `scripts/bench.sh` (runs `swift package --allow-writing-to-package-directory benchmark --target SpanHotPath --target OTLPExport"
           " --format markdown --no-progress` in `Benchmarks/`).")
 
 
-def print_table(results, floor):
+def print_table(results):
     print("| benchmark | wall clock (ns) | mallocs | per second | bytes per span | vs swift-otel | vs floor |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in sorted(results):
@@ -99,7 +100,8 @@ def print_table(results, floor):
         baseline = None
         if "/otter/" in name:
             baseline = metric(results.get(name.replace("/otter/", "/swift-otel/"), {}), "Time (wall clock)")
-        vs_floor = ratio(floor, wall) if name.startswith("withSpan/") else "n/a"
+        floor = metric(results.get(name.replace("/otter/", "/floor/"), {}), "Time (wall clock)")
+        vs_floor = ratio(floor, wall) if name.startswith("withSpan/otter/") and floor else "n/a"
         wall_text = f"{wall:.0f}" if wall is not None else "n/a"
         if mallocs is None:
             malloc_text = "n/a"

@@ -4,8 +4,9 @@
 Runs Benchmarks' HotPathProbe (see its source for the workloads: the global swift-distributed-tracing API, two
 attributes, each SDK's service running with a discarding exporter) at N and 2N operations, under
 `valgrind --tool=callgrind` for instructions and under an LD_PRELOAD malloc counter (scripts/malloc-counter) for
-allocations, and divides the difference by N, so start-up, warm-up and shutdown cancel out. Instruction counts do
-not depend on the machine's load. Prints a markdown table.
+allocations, and divides the difference by N, so start-up, warm-up and shutdown cancel out. Instruction counts barely depend
+on the machine's load (the exporting task's scheduling varies a little: repeated runs of one binary differ by up to
+about 3%). Prints a markdown table.
 
     scripts/callgrind.py [--operations N] [--sdks otter,swift-otel,noop] [--workloads sampled,...] [--no-build]
 """
@@ -54,6 +55,25 @@ def mallocs(sdk, workload, count, library):
     raise RuntimeError(f"no malloc count from the probe: {result.stderr[-500:]}")
 
 
+def render(results, sdks, workloads):
+    """The markdown table: instructions and mallocs per SDK, then swift-otel and the floor against Otter."""
+    header = "| workload | " + " | ".join(f"{sdk}: instructions | {sdk}: mallocs" for sdk in sdks)
+    rule = "|:--|" + "--:|--:|" * len(sdks)
+    ratios = [sdk for sdk in sdks if sdk != "otter"] if "otter" in sdks else []
+    header += "".join(f" | {sdk} / otter" for sdk in ratios) + " |"
+    rule += "--:|" * len(ratios)
+    lines = [header, rule]
+    for workload in workloads:
+        cells = []
+        for sdk in sdks:
+            ins, mal = results[(sdk, workload)]
+            cells += [f"{ins:,.0f}", f"{mal:.1f}"]
+        otter = results[("otter", workload)][0] if ratios else None
+        cells += [f"{results[(sdk, workload)][0] / otter:.2f}x" for sdk in ratios]
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--operations", type=int, default=20_000)
@@ -85,15 +105,9 @@ def main():
                     print(f"{sdk:10} {workload:13} {results[(sdk, workload)][0]:10,.0f} instructions "
                           f"{results[(sdk, workload)][1]:5.1f} mallocs", file=sys.stderr)
 
-    print(f"Per operation, N = {n:,} and 2N operations under callgrind and a malloc counter (`scripts/callgrind.py`).\n")
-    print("| workload | " + " | ".join(f"{sdk}: instructions | {sdk}: mallocs" for sdk in sdks) + " |")
-    print("|:--|" + "--:|--:|" * len(sdks))
-    for workload in workloads:
-        cells = []
-        for sdk in sdks:
-            ins, mal = results[(sdk, workload)]
-            cells += [f"{ins:,.0f}", f"{mal:.1f}"]
-        print(f"| {workload} | " + " | ".join(cells) + " |")
+    print(f"Per operation, N = {n:,} and 2N operations under callgrind and a malloc counter (`scripts/callgrind.py`).")
+    print("Ratios are instructions against the same workload in the same run: above 1x, the other costs more.\n")
+    print(render(results, sdks, workloads))
     print()
     for workload in workloads:
         print(f"- **{workload}**: {SHAPES[workload]}.")

@@ -25,9 +25,13 @@ wait_for() {
   exit 1
 }
 
+for port in 24318 28080; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is in use" >&2; exit 1; fi
+done
 python3 scripts/otlp-sink.py 24318 2>"$work/sink.log" &
 sink=$!
 pids+=($sink)
+wait_for http://127.0.0.1:24318/stats
 
 run() {
   local mode="$1"
@@ -38,7 +42,8 @@ run() {
   wrk -t2 -c"$connections" -d"$duration" --latency http://127.0.0.1:28080/ >"$work/wrk-$mode.txt"
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
-  cat "$work/wrk-$mode.txt" "$work/hello-$mode.log" >&2
+  curl -s http://127.0.0.1:24318/stats >"$work/sink-after-$mode.txt"
+  cat "$work/wrk-$mode.txt" "$work/hello-$mode.log" "$work/sink-after-$mode.txt" >&2
 }
 run untraced
 run otter
@@ -57,6 +62,10 @@ def read(mode):
     return rps, requests, float(value) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
 untraced, otter, swift_otel = read("untraced"), read("otter"), read("swift-otel")
 spans = re.search(r"spans: queued=(\d+) dropped=(\d+) exported=(\d+)", open(os.path.join(work, "hello-otter.log")).read())
+def received(mode):
+    return int(re.search(r"spans=(\d+)", open(os.path.join(work, f"sink-after-{mode}.txt")).read()).group(1))
+received_otter = received("otter") - received("untraced")
+received_swift_otel = received("swift-otel") - received("otter")
 print("## wrk: Hummingbird hello world, untraced and traced\n")
 print(f"`scripts/wrk.sh`: wrk -t2 -c{connections} -d{duration}; server, receiver and wrk share this machine's cores. "
       "Traced = Hummingbird's TracingMiddleware (one SERVER span per request, every request sampled), the SDK's "
@@ -65,9 +74,10 @@ print("| | requests/s | p99 latency | throughput vs untraced |")
 print("|:--|--:|--:|--:|")
 for name, (rps, _, p99) in [("untraced", untraced), ("Otter", otter), ("swift-otel", swift_otel)]:
     print(f"| {name} | {rps:,.0f} | {p99:.2f} ms | {rps / untraced[0]:.2f}x |")
+print()
 if spans:
     queued, dropped, exported = map(int, spans.groups())
-    print(f"\nOtter: wrk made {otter[1]:,} requests; the SDK queued {queued:,} spans (more: wrk does not count the requests in flight when it stops, nor the readiness probe), "
-          f"dropped {dropped:,}, exported {exported:,}.")
-print("\n" + open(os.path.join(work, "sink.log")).read().strip())
+    print(f"Otter: wrk made {otter[1]:,} requests (it does not count those in flight when it stops, nor the "
+          f"readiness probe); the SDK queued {queued:,} spans, dropped {dropped:,}, and the receiver got {received_otter:,}.")
+print(f"swift-otel: wrk made {swift_otel[1]:,} requests; the receiver got {received_swift_otel:,} spans.")
 PY

@@ -179,4 +179,48 @@ struct SpanPipelineTests {
         #expect(ended.attributes.get("w7.99") == .int64(99))
         #expect(ended.finishedSpan.attributes.count == 802)
     }
+
+    /// A value whose conversion to an attribute reads the span it is being written to, and ends it.
+    struct SpanReadingValue: SpanAttributeConvertible {
+        let span: OtterSpan
+        func toSpanAttribute() -> SpanAttribute {
+            let count = span.attributes.count
+            span.end()
+            return .int64(Int64(count))
+        }
+    }
+
+    /// Coming back to a span from inside a write to its attributes (on the same thread) goes on, it does not wait
+    /// for itself: the read sees the attributes so far, the span ends, and the write that was under way is dropped
+    /// with the rest of what comes after the end.
+    @Test(.timeLimit(.minutes(1))) func reenteringASpanDuringAnAttributeWriteDoesNotHang() throws {
+        let processor = RecordingProcessor()
+        let tracer = OtterTracer(sampler: AlwaysOnSampler(), processor: processor)
+        let span = tracer.startSpan("reentered", context: .topLevel)
+        span.attributes["first"] = 1
+        span.attributes["count"] = SpanReadingValue(span: span)
+        let ended = try #require(processor.spans.first)
+        #expect(ended.attributes.get("first") == .int64(1))
+        #expect(ended.attributes.get("count") == nil)
+        #expect(ended.durationNanoseconds == ended.endTimeNanosecondsSinceEpoch - ended.startTimeNanosecondsSinceEpoch)
+    }
+
+    /// An unsampled child of a parent that records without sampling gets a context of its own, so the current
+    /// span of the child's context is not the parent.
+    @Test func unsampledChildOfARecordingParentDoesNotShareItsContext() {
+        struct RecordRootsOnly: Sampler {
+            func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
+                SamplingResult(decision: parameters.parentSpanContext == nil ? .recordOnly : .drop)
+            }
+            var description: String { "RecordRootsOnly" }
+        }
+        let tracer = OtterTracer(sampler: RecordRootsOnly(), processor: RecordingProcessor())
+        let parent = tracer.startSpan("parent", context: .topLevel)
+        #expect(parent.isRecording && !parent.spanContext.isSampled)
+        let child = tracer.startSpan("child", context: parent.context)
+        #expect(!child.isRecording)
+        #expect(tracer.activeSpan(identifiedBy: child.context) == nil)
+        #expect(child.spanContext.spanID != parent.spanContext.spanID)
+        #expect(child.spanContext.traceID == parent.spanContext.traceID)
+    }
 }

@@ -1,7 +1,7 @@
 // Counts heap allocations of a process: LD_PRELOAD it, and at exit it writes `mallocs: N EXECUTABLE` to stderr
 // (the executable's path tells the line of the measured program from those of any helper processes).
 // Every allocating entry point of glibc is counted once (malloc, calloc, realloc, posix_memalign,
-// aligned_alloc, memalign, valloc); frees are not counted. Used by scripts/callgrind.sh.
+// aligned_alloc, memalign, valloc); frees are not counted. Used by scripts/callgrind.py.
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <stdio.h>

@@ -1,21 +1,60 @@
 import Benchmark
+import Logging
 import OTel
 import Otter
+import ServiceLifecycle
 import Tracing
+
+// Spans as applications make them: through the global swift-distributed-tracing API (`withSpan`, which finds the
+// tracer the way libraries do; `withTracer` binds it for the benchmark, as `InstrumentationSystem.bootstrap` would
+// for a process), with two attributes, each SDK's service running with its default batch processor in front of a
+// discarding exporter. NoOpTracer is the floor. scripts/callgrind.py counts instructions for the same shapes.
 
 /// Drops every batch: measures the SDK, not an exporter.
 struct DiscardingExporter: SpanExporter {
     func export(_ batch: [FinishedSpan]) async throws {}
 }
 
-/// Otter with a BatchSpanProcessor whose export task is running, as in an application.
-func makeRunningOtterTracer(sampler: any Sampler) -> (OtterTracer, Task<Void, Never>) {
-    let processor = BatchSpanProcessor(
-        exporter: DiscardingExporter(),
-        configuration: .init(maximumQueueSize: 65_536, scheduleDelay: .milliseconds(1), maximumExportBatchSize: 512))
-    let tracer = OtterTracer(sampler: sampler, processor: processor)
-    let worker = Task { await processor.run() }
-    return (tracer, worker)
+/// A tracer and the service that runs its pipeline.
+struct RunningSDK {
+    let tracer: any Tracer
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    static func start(_ tracer: any Tracer, service: (any Service)?) -> RunningSDK {
+        var logger = Logger(label: "benchmark")
+        logger.logLevel = .error
+        let group = ServiceGroup(services: service.map { [$0] } ?? [], logger: logger)
+        return RunningSDK(tracer: tracer, group: group, task: Task { try await group.run() })
+    }
+
+    static func otter(sampled: Bool) throws -> RunningSDK {
+        var logger = Logger(label: "otter")
+        logger.logLevel = .error
+        // A queue that holds a whole measurement: the exporting task shares the cores with the loop that makes
+        // spans, and a dropped span would cost less than an exported one.
+        let service = try Otter.makeService(
+            serviceName: "benchmark", exporter: DiscardingExporter(),
+            sampler: sampled ? AlwaysOnSampler() : AlwaysOffSampler(),
+            environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(1 << 20)"], logger: logger)
+        return start(service.tracer, service: service)
+    }
+
+    static func swiftOTel(sampled: Bool) throws -> RunningSDK {
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = "benchmark"
+        configuration.traces.exporter = .none
+        configuration.traces.sampler = sampled ? .alwaysOn : .alwaysOff
+        configuration.traces.batchSpanProcessor.maxQueueSize = 1 << 20
+        configuration.diagnosticLogLevel = .error
+        let (tracer, service) = try OTel.makeTracingBackend(configuration: configuration)
+        return start(tracer, service: service)
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -23,81 +62,62 @@ let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 1_000_000)
 
-    // MARK: Otter
-
-    /// Measures `body` on a tracer whose BatchSpanProcessor export task runs, then shuts the pipeline down.
-    func otterBenchmark(_ name: String, sampler: any Sampler, _ body: @escaping @Sendable (OtterTracer) -> Void) {
+    func globalAPI(
+        _ name: String, _ makeSDK: @escaping @Sendable () throws -> RunningSDK, _ operation: @escaping @Sendable () -> Void
+    ) {
         Benchmark(name, configuration: configuration) { benchmark in
-            let (tracer, worker) = makeRunningOtterTracer(sampler: sampler)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations { body(tracer) }
-            benchmark.stopMeasurement()
-            await tracer.shutdown(timeout: .seconds(10))
-            worker.cancel()
-        }
-    }
-
-    otterBenchmark("withSpan/otter/always_on", sampler: AlwaysOnSampler()) { tracer in
-        tracer.withSpan("span", context: .topLevel) { span in blackHole(span) }
-    }
-    otterBenchmark("withSpan/otter/always_on+4attributes", sampler: AlwaysOnSampler()) { tracer in
-        tracer.withSpan("span", context: .topLevel) { span in
-            span.attributes["http.request.method"] = "GET"
-            span.attributes["http.response.status_code"] = 200
-            span.attributes["url.path"] = "/"
-            span.attributes["server.address"] = "127.0.0.1"
-        }
-    }
-    otterBenchmark("withSpan/otter/always_on+event", sampler: AlwaysOnSampler()) { tracer in
-        tracer.withSpan("span", context: .topLevel) { span in span.addEvent("event") }
-    }
-    otterBenchmark("withSpan/otter/always_on+child", sampler: AlwaysOnSampler()) { tracer in
-        tracer.withSpan("parent", context: .topLevel) { parent in
-            tracer.withSpan("child", context: parent.context) { child in blackHole(child) }
-        }
-    }
-    otterBenchmark("withSpan/otter/always_off", sampler: AlwaysOffSampler()) { tracer in
-        tracer.withSpan("span", context: .topLevel) { span in blackHole(span) }
-    }
-
-    // MARK: swift-otel 1.6.0 (baseline; its tracing service not running, as in its own benchmark)
-
-    func swiftOTelBenchmark(_ name: String, sampler: OTel.Configuration.TracesConfiguration.SamplerConfiguration) {
-        Benchmark(name, configuration: configuration) { benchmark in
-            var config = OTel.Configuration.default
-            config.traces.sampler = sampler
-            let (backend, _) = try OTel.makeTracingBackend(configuration: config)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                backend.withSpan("span", context: .topLevel) { span in blackHole(span) }
+            let sdk = try makeSDK()
+            withTracer(sdk.tracer) {
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations { operation() }
+                benchmark.stopMeasurement()
             }
-        }
-    }
-    swiftOTelBenchmark("withSpan/swift-otel/always_on", sampler: .alwaysOn)
-    swiftOTelBenchmark("withSpan/swift-otel/always_off", sampler: .alwaysOff)
-
-    // MARK: The floor
-
-    Benchmark("withSpan/NoOpTracer", configuration: configuration) { benchmark in
-        let tracer = NoOpTracer()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            tracer.withAnySpan("span", context: .topLevel) { span in blackHole(span) }
+            try await sdk.stop()
         }
     }
 
-    // MARK: Propagation
+    let twoAttributes: @Sendable () -> Void = {
+        withSpan("op") { span in
+            span.attributes["a"] = "x"
+            span.attributes["b"] = 42
+        }
+    }
+    let parentAndChild: @Sendable () -> Void = {
+        withSpan("parent") { _ in
+            withSpan("child") { span in blackHole(span) }
+        }
+    }
+    for (sdk, make) in [
+        ("otter", RunningSDK.otter), ("swift-otel", RunningSDK.swiftOTel),
+        ("floor", { _ in RunningSDK.start(NoOpTracer(), service: nil) }),
+    ] as [(String, @Sendable (Bool) throws -> RunningSDK)] {
+        globalAPI("withSpan/\(sdk)/sampled+2attributes", { try make(true) }, twoAttributes)
+        globalAPI("withSpan/\(sdk)/unsampled+2attributes", { try make(false) }, twoAttributes)
+        globalAPI("withSpan/\(sdk)/sampled parent+child", { try make(true) }, parentAndChild)
+    }
 
-    Benchmark("propagation/otter/inject+extract traceparent", configuration: configuration) { benchmark in
-        let tracer = OtterTracer(processor: MultiSpanProcessor([]))
-        let span = tracer.startSpan("span", context: .topLevel)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            var headers: [String: String] = [:]
-            tracer.inject(span.context, into: &headers, using: DictionaryInjector())
-            var extracted = InstrumentationContext.topLevel
-            tracer.extract(headers, into: &extracted, using: DictionaryExtractor())
-            blackHole(extracted)
+    // MARK: Propagation through the global instrument
+
+    for (sdk, make) in [("otter", RunningSDK.otter), ("swift-otel", RunningSDK.swiftOTel)]
+        as [(String, @Sendable (Bool) throws -> RunningSDK)]
+    {
+        Benchmark("propagation/\(sdk)/inject+extract traceparent", configuration: configuration) { benchmark in
+            let sdk = try make(true)
+            withTracer(sdk.tracer) {
+                withSpan("current") { _ in
+                    benchmark.startMeasurement()
+                    for _ in benchmark.scaledIterations {
+                        var headers: [String: String] = [:]
+                        InstrumentationSystem.tracer.inject(
+                            InstrumentationContext.current ?? .topLevel, into: &headers, using: DictionaryInjector())
+                        var extracted = InstrumentationContext.topLevel
+                        InstrumentationSystem.tracer.extract(headers, into: &extracted, using: DictionaryExtractor())
+                        blackHole(extracted)
+                    }
+                    benchmark.stopMeasurement()
+                }
+            }
+            try await sdk.stop()
         }
     }
 }

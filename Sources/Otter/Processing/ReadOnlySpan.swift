@@ -71,6 +71,54 @@ public struct ReadOnlySpan: Sendable {
         }
     }
 
+    public var startTimeNanosecondsSinceEpoch: UInt64 {
+        switch source {
+        case .recorded(let storage): storage.startTimeNanosecondsSinceEpoch
+        case .finished(let box): box.finishedSpan.startTimeNanosecondsSinceEpoch
+        }
+    }
+
+    public var endTimeNanosecondsSinceEpoch: UInt64 {
+        switch source {
+        case .recorded(let storage): storage.state.withLock { $0.endTimeNanosecondsSinceEpoch }
+        case .finished(let box): box.finishedSpan.endTimeNanosecondsSinceEpoch
+        }
+    }
+
+    /// End minus start, zero if the clock went backwards.
+    public var durationNanoseconds: UInt64 {
+        let (start, end) = (startTimeNanosecondsSinceEpoch, endTimeNanosecondsSinceEpoch)
+        return end >= start ? end - start : 0
+    }
+
+    public var events: [SpanEvent] {
+        switch source {
+        case .recorded(let storage): storage.state.withLock { $0.events }
+        case .finished(let box): box.finishedSpan.events
+        }
+    }
+
+    public var links: [FinishedSpan.Link] {
+        switch source {
+        case .recorded(let storage): storage.state.withLock { $0.links }
+        case .finished(let box): box.finishedSpan.links
+        }
+    }
+
+    public var resource: Resource {
+        switch source {
+        case .recorded(let storage): storage.pipeline.resource
+        case .finished(let box): box.finishedSpan.resource
+        }
+    }
+
+    public var instrumentationScope: InstrumentationScope {
+        switch source {
+        case .recorded(let storage): storage.pipeline.instrumentationScope
+        case .finished(let box): box.finishedSpan.instrumentationScope
+        }
+    }
+
     /// The span with everything it recorded, its resource and its instrumentation scope: what exporters take.
     public var finishedSpan: FinishedSpan {
         switch source {

@@ -9,15 +9,23 @@ import Musl
 import Darwin
 #endif
 
-/// A span's attributes behind a lock that can be held across a `yield`, so `span.attributes[key] = value`
+/// A span's attributes behind a lock that can be held across a `yield` (a spin lock that its holding thread may
+/// take again), so `span.attributes[key] = value`
 /// changes them in place: no copy of the dictionary, and a coroutine frame small enough that `any Span` does not
 /// allocate one (a `Mutex` can only be held inside a closure, which cannot yield).
 ///
 /// A recording span's storage is a cell; an unsampled ``OtterSpan`` made through the typed API gets a frozen cell
 /// of its own, which drops what is written to it. Once frozen (the span ended), the attributes are final:
 /// ``attributes`` reads them, and writes land in a scratch value that is dropped when the write ends.
+///
+/// Do not pass `span.attributes` `inout` to an `async` function: the lock would be held across the suspension.
 class SpanAttributeCell: @unchecked Sendable {
-    private let lockWord = Atomic<Bool>(false)
+    /// The thread holding the lock (its `pthread_self`), or 0.
+    private let owner = Atomic<UInt>(0)
+    /// How many times the owner holds the lock: a thread that comes back to the same span while it changes the
+    /// attributes (a `SpanAttributeConvertible` that reads the span, or ends it) goes on instead of waiting for
+    /// itself forever.
+    @exclusivity(unchecked) private final var depth = 0
     /// The attributes while the span records; after ``freeze()``, scratch for writes that come too late.
     @exclusivity(unchecked) final var liveAttributes: SpanAttributes
     @exclusivity(unchecked) private final var finalAttributes = SpanAttributes()
@@ -30,15 +38,31 @@ class SpanAttributeCell: @unchecked Sendable {
     }
 
     @inline(__always)
+    private static var currentThread: UInt {
+        #if canImport(Darwin)
+        UInt(bitPattern: pthread_self())
+        #else
+        UInt(pthread_self())
+        #endif
+    }
+
+    @inline(__always)
     final func lock() {
-        while !lockWord.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+        let me = Self.currentThread
+        if owner.load(ordering: .relaxed) == me {
+            depth += 1
+            return
+        }
+        while !owner.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged {
             sched_yield()
         }
+        depth = 1
     }
 
     @inline(__always)
     final func unlock() {
-        lockWord.store(false, ordering: .releasing)
+        depth -= 1
+        if depth == 0 { owner.store(0, ordering: .releasing) }
     }
 
     /// Takes the lock for a change through ``liveAttributes``; the first change makes room for a few attributes
@@ -52,10 +76,12 @@ class SpanAttributeCell: @unchecked Sendable {
 
     /// Ends a change begun with ``beginChange()``: applies the limits, or drops the change if the cell is frozen.
     final func endChange() {
-        if isFrozen {
-            liveAttributes = SpanAttributes()
-        } else {
-            droppedAttributesCount += limitAttributes(&liveAttributes)
+        if depth == 1 {
+            if isFrozen {
+                liveAttributes = SpanAttributes()
+            } else {
+                droppedAttributesCount += limitAttributes(&liveAttributes)
+            }
         }
         unlock()
     }

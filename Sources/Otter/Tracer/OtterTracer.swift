@@ -138,9 +138,12 @@ public struct OtterTracer: Tracer {
                     operationName: operationName, kind: kind, attributes: attributes, links: links))
         }
 
-        if result.decision == .drop, let parent, !parent.isSampled, result.traceState == nil {
-            // Not recorded, like its parent: it shares the parent's context, which already carries this trace id
-            // and the unsampled decision to child spans and downstream services.
+        if result.decision == .drop, case .context(let parentBox) = parentEntry, !parentBox.spanContext.isRemote,
+            !parentBox.spanContext.isSampled, result.traceState == nil
+        {
+            // Not recorded, like its local parent (which is not recorded either): it shares the parent's context,
+            // which already carries this trace id and the unsampled decision to child spans and downstream
+            // services. A recording parent, or a remote one, gets a context of the child's own.
             return (parentContext, nil)
         }
         var flags = parent?.traceFlags ?? []
