@@ -17,7 +17,23 @@ import Tracing
 /// Otter prints `spans: queued=Q dropped=D exported=E` to stderr.
 @main
 struct HelloServer {
-    static func main() async throws {
+    /// A synchronous main that waits for a task, so the server also runs under valgrind (3.19 crashes when a thread
+    /// starts while the main thread waits in `dispatch_main`, which is where an `async` main waits).
+    static func main() {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                try await serve()
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                exit(1)
+            }
+            done.signal()
+        }
+        done.wait()
+    }
+
+    static func serve() async throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2, let port = Int(arguments[1]) else {
             FileHandle.standardError.write(Data("usage: HelloServer PORT [untraced|otter|swift-otel]\n".utf8))
