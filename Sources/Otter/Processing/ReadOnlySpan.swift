@@ -23,66 +23,43 @@ public struct ReadOnlySpan: Sendable {
         source = .finished(FinishedSpanBox(finishedSpan))
     }
 
-    /// The span's ids, flags and trace state.
-    public var spanContext: OtterSpanContext {
+    /// Reads a value from the tracer's own storage, or from a span made elsewhere.
+    @inline(__always)
+    private func read<Value>(
+        _ recorded: (RecordingSpanStorage) -> Value, _ finished: (FinishedSpan) -> Value
+    ) -> Value {
         switch source {
-        case .recorded(let storage): storage.spanContext
-        case .finished(let box): box.finishedSpan.spanContext
+        case .recorded(let storage): recorded(storage)
+        case .finished(let box): finished(box.finishedSpan)
         }
     }
+
+    /// The span's ids, flags and trace state.
+    public var spanContext: OtterSpanContext { read({ $0.spanContext }, { $0.spanContext }) }
 
     /// True when the span was sampled: exporters receive only sampled spans.
     public var isSampled: Bool { spanContext.isSampled }
 
-    public var kind: SpanKind {
-        switch source {
-        case .recorded(let storage): storage.kind
-        case .finished(let box): box.finishedSpan.kind
-        }
-    }
+    public var kind: SpanKind { read({ $0.kind }, { $0.kind }) }
 
     /// The parent's context, nil for a root span.
-    public var parentSpanContext: OtterSpanContext? {
-        switch source {
-        case .recorded(let storage): storage.parentSpanContext
-        case .finished(let box): box.finishedSpan.parentSpanContext
-        }
-    }
+    public var parentSpanContext: OtterSpanContext? { read({ $0.parentSpanContext }, { $0.parentSpanContext }) }
 
     public var operationName: String {
-        switch source {
-        case .recorded(let storage): storage.state.withLock { $0.operationName }
-        case .finished(let box): box.finishedSpan.operationName
-        }
+        read({ $0.state.withLock { $0.operationName } }, { $0.operationName })
     }
 
-    public var attributes: SpanAttributes {
-        switch source {
-        case .recorded(let storage): storage.attributes
-        case .finished(let box): box.finishedSpan.attributes
-        }
-    }
+    public var attributes: SpanAttributes { read({ $0.attributes }, { $0.attributes }) }
 
     /// The status set on the span; nil means unset.
-    public var status: SpanStatus? {
-        switch source {
-        case .recorded(let storage): storage.state.withLock { $0.status }
-        case .finished(let box): box.finishedSpan.status
-        }
-    }
+    public var status: SpanStatus? { read({ $0.state.withLock { $0.status } }, { $0.status }) }
 
     public var startTimeNanosecondsSinceEpoch: UInt64 {
-        switch source {
-        case .recorded(let storage): storage.startTimeNanosecondsSinceEpoch
-        case .finished(let box): box.finishedSpan.startTimeNanosecondsSinceEpoch
-        }
+        read({ $0.startTimeNanosecondsSinceEpoch }, { $0.startTimeNanosecondsSinceEpoch })
     }
 
     public var endTimeNanosecondsSinceEpoch: UInt64 {
-        switch source {
-        case .recorded(let storage): storage.state.withLock { $0.endTimeNanosecondsSinceEpoch }
-        case .finished(let box): box.finishedSpan.endTimeNanosecondsSinceEpoch
-        }
+        read({ $0.state.withLock { $0.endTimeNanosecondsSinceEpoch } }, { $0.endTimeNanosecondsSinceEpoch })
     }
 
     /// End minus start, zero if the clock went backwards.
@@ -91,41 +68,18 @@ public struct ReadOnlySpan: Sendable {
         return end >= start ? end - start : 0
     }
 
-    public var events: [SpanEvent] {
-        switch source {
-        case .recorded(let storage): storage.state.withLock { $0.events }
-        case .finished(let box): box.finishedSpan.events
-        }
-    }
+    public var events: [SpanEvent] { read({ $0.state.withLock { $0.events } }, { $0.events }) }
 
-    public var links: [FinishedSpan.Link] {
-        switch source {
-        case .recorded(let storage): storage.state.withLock { $0.links }
-        case .finished(let box): box.finishedSpan.links
-        }
-    }
+    public var links: [FinishedSpan.Link] { read({ $0.state.withLock { $0.links } }, { $0.links }) }
 
-    public var resource: Resource {
-        switch source {
-        case .recorded(let storage): storage.pipeline.resource
-        case .finished(let box): box.finishedSpan.resource
-        }
-    }
+    public var resource: Resource { read({ $0.pipeline.resource }, { $0.resource }) }
 
     public var instrumentationScope: InstrumentationScope {
-        switch source {
-        case .recorded(let storage): storage.pipeline.instrumentationScope
-        case .finished(let box): box.finishedSpan.instrumentationScope
-        }
+        read({ $0.pipeline.instrumentationScope }, { $0.instrumentationScope })
     }
 
     /// The span with everything it recorded, its resource and its instrumentation scope: what exporters take.
-    public var finishedSpan: FinishedSpan {
-        switch source {
-        case .recorded(let storage): storage.finishedSpan
-        case .finished(let box): box.finishedSpan
-        }
-    }
+    public var finishedSpan: FinishedSpan { read({ $0.finishedSpan }, { $0 }) }
 }
 
 /// A ``FinishedSpan`` made outside the tracer, boxed so that a ``ReadOnlySpan`` stays one reference wide.
