@@ -77,6 +77,11 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [
+                .embedInCode("UI/Assets/otter.css"),
+                .embedInCode("UI/Assets/trace.js"),
+                .embedInCode("UI/Assets/search.js"),
             ]
         ),
         .target(

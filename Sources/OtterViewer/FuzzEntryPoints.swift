@@ -112,7 +112,10 @@ package enum FuzzEntryPoints {
         _ = try? JaegerSearch.parse(parameters, nowNanoseconds: 1_800_000_000_000_000_000)
         _ = try? JaegerQueryAPIv3.parseSearch(parameters)
         _ = try? JaegerQueryAPI.checkTraceFetchParameters(parameters)
-        _ = try? JaegerQueryAPI.checkMetricsParameters(parameters, quantile: true)
+        _ = try? SpanMetricsAPI.metric("latencies", parameters)
+        if let query = try? SpanMetricsAPI.query(parameters, nowNanoseconds: 1_800_000_000_000_000_000) {
+            _ = SpanMetrics.series(.latencies(quantile: 0.5), query: query, rows: [])
+        }
         for name in parameters.names {
             let value = parameters.get(name) ?? ""
             _ = TraceIDText.parse(value)

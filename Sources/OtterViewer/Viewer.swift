@@ -107,9 +107,12 @@ public struct Viewer: Sendable {
             queryRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: true))
         }
         OTLPHTTPReceiver(store: store, maximumBodyBytes: configuration.maximumRequestBytes).addRoutes(to: ingestRouter)
+        ExplorerAPI(store: store).addRoutes(to: queryRouter)
+        SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
+        StaticAssets.addRoutes(to: queryRouter)
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout)))
         let ingest = Application(
             router: ingestRouter, server: http1,

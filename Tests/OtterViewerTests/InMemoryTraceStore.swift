@@ -33,7 +33,7 @@ final class InMemoryTraceStore: TraceStore {
     }
 
     /// Every stored trace's spans.
-    private func allTraces() -> [TraceID: [FinishedSpan]] {
+    fileprivate func allTraces() -> [TraceID: [FinishedSpan]] {
         fragments.withLock { stored in stored.mapValues { $0.flatMap(\.spans) } }
     }
 
@@ -117,5 +117,13 @@ final class InMemoryTraceStore: TraceStore {
             }
         }
         return calls.values.sorted { ($0.parent, $0.child) < ($1.parent, $1.child) }
+    }
+}
+
+extension InMemoryTraceStore: SpanMetricsReader {
+    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
+        OperationMinute.rows(of: allTraces().values.flatMap { $0 }).filter {
+            services.contains($0.service) && kinds.contains($0.kind) && minutes.contains($0.minute)
+        }
     }
 }

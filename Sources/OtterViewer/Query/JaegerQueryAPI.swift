@@ -134,19 +134,6 @@ package struct JaegerQueryAPI: Sendable {
             }
             return Self.error(.internalServerError, "archive span storage was not configured")
         }
-        for name in ["latencies", "calls", "errors"] {
-            router.get("/api/metrics/\(name)") { request, _ -> Response in
-                do {
-                    try Self.checkMetricsParameters(QueryParameters(request), quantile: name == "latencies")
-                } catch let invalid as InvalidParameter {
-                    return Self.error(.badRequest, invalid.description)
-                }
-                return Self.error(.notImplemented, "trace metrics are currently disabled - no metrics backend configured")
-            }
-        }
-        router.get("/api/metrics/minstep") { _, _ -> Response in
-            Self.error(.notImplemented, "trace metrics are currently disabled - no metrics backend configured")
-        }
         router.get("/api/quality-metrics") { _, _ -> Response in
             Self.error(.notImplemented, "data quality metrics are not available in otter viewer")
         }
@@ -166,30 +153,6 @@ package struct JaegerQueryAPI: Sendable {
             if let text = parameters.get(name), !text.isEmpty { _ = try UntrustedValue.timestamp(name, text, unitNanoseconds: 1_000) }
         }
         if let raw = parameters.get("raw"), !raw.isEmpty { _ = try UntrustedValue.bool("raw", raw) }
-    }
-
-    /// The parameters of `/api/metrics/*`, in Jaeger's order and with its messages.
-    static func checkMetricsParameters(_ parameters: QueryParameters, quantile: Bool) throws {
-        if quantile {
-            let text = parameters.get("quantile") ?? ""
-            guard let value = Double(text), value.isFinite else {
-                throw InvalidParameter(
-                    name: "quantile", detail: "strconv.ParseFloat: parsing \(UntrustedValue.quoted(text)): invalid syntax")
-            }
-        }
-        guard parameters.names.contains("service") else {
-            throw InvalidParameter(name: "service", detail: "please provide at least one service name")
-        }
-        if let text = parameters.get("groupByOperation"), !text.isEmpty { _ = try UntrustedValue.bool("groupByOperation", text) }
-        for kind in parameters.getAll("spanKind") {
-            guard kind.lowercased() == "unspecified" || SpanKindName(rawValue: kind.lowercased()) != nil else {
-                throw InvalidParameter(name: "spanKind", detail: "unsupported span kind: '\(kind.prefix(80))'")
-            }
-        }
-        if let text = parameters.get("endTs"), !text.isEmpty { _ = try UntrustedValue.timestamp("endTs", text, unitNanoseconds: 1_000_000) }
-        for name in ["lookback", "step", "ratePer"] {
-            if let text = parameters.get(name), !text.isEmpty { _ = try UntrustedValue.interval(name, text, unitNanoseconds: 1_000_000) }
-        }
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {

@@ -2,9 +2,10 @@ import Otter
 import OtterOTLP
 
 /// Where the viewer keeps spans, as Jaeger's `tracestore` splits it: a ``TraceWriter``, a ``TraceReader`` and a
-/// ``DependencyReader``. A storage engine implements the three; the viewer needs nothing else of it (retention is a
-/// capability of ``SQLiteTraceStore`` that ``Viewer`` runs).
-public typealias TraceStore = TraceWriter & TraceReader & DependencyReader
+/// ``DependencyReader``, plus the ``SpanMetricsReader`` that Jaeger keeps in Prometheus. A storage engine implements
+/// the four; the viewer needs nothing else of it (retention is a capability of ``SQLiteTraceStore`` that ``Viewer``
+/// runs).
+public typealias TraceStore = TraceWriter & TraceReader & DependencyReader & SpanMetricsReader
 
 /// Stores spans.
 public protocol TraceWriter: Sendable {

@@ -212,6 +212,8 @@ extension SQLiteTraceStore {
                 INSERT INTO operation_block (operationID, blockID, minStartTime, maxStartTime, minDuration, maxDuration, errorCount)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
+        let insertOperationMinute = try db.cachedStatement(
+            sql: "INSERT INTO operation_minute (minute, operationID, blockID, calls, errors, durations) VALUES (?, ?, ?, ?, ?, ?)")
         for (operation, statistics) in index.operations {
             let operationID: Int64
             if let existing = try Int64.fetchOne(findOperation, arguments: [operation.service, operation.name, operation.kind]) {
@@ -227,6 +229,12 @@ extension SQLiteTraceStore {
                 operationID, blockID, Int64(clamping: statistics.minimumStart), Int64(clamping: statistics.maximumStart),
                 Int64(clamping: statistics.minimumDuration), Int64(clamping: statistics.maximumDuration), statistics.errorCount,
             ])
+            for (minute, counts) in statistics.minutes {
+                try insertOperationMinute.execute(arguments: [
+                    Int64(clamping: minute), operationID, blockID, Int64(clamping: counts.calls), Int64(clamping: counts.errors),
+                    Data(counts.durations.encoded),
+                ])
+            }
         }
 
         try insertRows(

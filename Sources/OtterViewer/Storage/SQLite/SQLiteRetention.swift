@@ -53,6 +53,7 @@ extension SQLiteTraceStore {
                 DELETE FROM service_call WHERE blockID IN (\(idList));
                 DELETE FROM remote_child WHERE startTime BETWEEN \(earliest) AND \(latest) AND blockID IN (\(idList));
                 DELETE FROM remote_parent WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
+                DELETE FROM operation_minute WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
                 """)
     }
 

@@ -74,6 +74,22 @@ extension SQLiteTraceStore {
                     """)
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
+        migrator.registerMigration("v6: operation minutes") { db in
+            // The span metrics' counts (``OperationMinute``) per block, so retention deletes them with their block.
+            // Spans stored before this version are not counted.
+            try db.execute(
+                sql: """
+                    CREATE TABLE operation_minute (
+                        minute INTEGER NOT NULL,
+                        operationID INTEGER NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        calls INTEGER NOT NULL,
+                        errors INTEGER NOT NULL,
+                        durations BLOB NOT NULL,
+                        PRIMARY KEY (minute, operationID, blockID)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -19,6 +19,14 @@ struct SpanBlockIndex: Equatable {
         var minimumDuration: UInt64 = .max
         var maximumDuration: UInt64 = 0
         var errorCount = 0
+        /// Per minute of start time: the span metrics' counts (``OperationMinute``).
+        var minutes: [UInt64: MinuteCounts] = [:]
+    }
+
+    struct MinuteCounts: Equatable {
+        var calls: UInt64 = 0
+        var errors: UInt64 = 0
+        var durations = DurationHistogram()
     }
 
     struct Call: Hashable {
@@ -81,6 +89,10 @@ struct SpanBlockIndex: Equatable {
             statistics.minimumDuration = min(statistics.minimumDuration, duration)
             statistics.maximumDuration = max(statistics.maximumDuration, duration)
             if span.status?.code == .error { statistics.errorCount += 1 }
+            let minute = start / OperationMinute.nanosecondsPerMinute
+            statistics.minutes[minute, default: MinuteCounts()].calls += 1
+            if span.status?.code == .error { statistics.minutes[minute, default: MinuteCounts()].errors += 1 }
+            statistics.minutes[minute, default: MinuteCounts()].durations.record(duration)
             operations[operation] = statistics
 
             if span.kind == .client || span.kind == .producer {

@@ -1,0 +1,137 @@
+import Otter
+import OtterOTLP
+import Tracing
+
+/// What the trace explorer (`/static/trace.js`) draws: a trace's spans in tree order with their critical-path
+/// segments, self times and details, its services with colours and resources, and its statistics. Times are
+/// microseconds (JSON numbers lose nanoseconds beyond 2^53), offsets from the trace's start.
+struct TraceModel: Encodable {
+    struct Service: Encodable {
+        var name: String
+        var color: String
+        var resource: [[String]]
+    }
+
+    struct Event: Encodable {
+        var name: String
+        var timeMicros: Double
+        var attributes: [[String]]
+    }
+
+    struct Link: Encodable {
+        var traceID: String
+        var spanID: String
+        var attributes: [[String]]
+    }
+
+    struct Scope: Encodable {
+        var name: String
+        var version: String
+    }
+
+    struct Span: Encodable {
+        var spanID: String
+        var parentIndex: Int
+        var depth: Int
+        var childCount: Int
+        var serviceIndex: Int
+        var name: String
+        var kind: String
+        var startMicros: Double
+        var durationMicros: Double
+        var selfMicros: Double
+        var status: String
+        var statusMessage: String
+        var error: Bool
+        var criticalPath: [[Double]]
+        var attributes: [[String]]
+        var events: [Event]
+        var links: [Link]
+        var scope: Scope
+        var warnings: [String]
+    }
+
+    struct Statistic: Encodable {
+        var service: String
+        var operation: String
+        var count: Int
+        var totalMicros: Double
+        var selfMicros: Double
+        var averageMicros: Double
+        var minMicros: Double
+        var maxMicros: Double
+    }
+
+    var traceID: String
+    var startTimeUnixMicros: Double
+    var durationMicros: Double
+    var rootService: String
+    var rootName: String
+    var services: [Service]
+    var spans: [Span]
+    var statistics: [Statistic]
+
+    /// The model of one trace's spans; nil when there are none. `colors` maps service names to colours (from
+    /// ``ServicePalette``); services missing from it get one assigned among this trace's services.
+    init?(spans: [FinishedSpan], colors: [String: String] = [:]) {
+        let tree = TraceTree(spans: spans)
+        guard let firstRoot = tree.roots.first else { return nil }
+        let traceStart = tree.start
+        func micros(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1_000 }
+        func offset(_ nanoseconds: UInt64) -> Double { micros(nanoseconds - min(nanoseconds, traceStart)) }
+
+        var serviceIndex: [String: Int] = [:]
+        var services: [Service] = []
+        let fallbackColors = ServicePalette.assign(tree.nodes.map(\.service))
+        for node in tree.nodes where serviceIndex[node.service] == nil {
+            serviceIndex[node.service] = services.count
+            services.append(
+                Service(
+                    name: node.service, color: colors[node.service] ?? fallbackColors[node.service] ?? ServicePalette.colors[0],
+                    resource: Self.pairs(node.span.resource.attributes)))
+        }
+        var critical = [[[Double]]](repeating: [], count: tree.nodes.count)
+        for segment in CriticalPath.segments(of: tree) {
+            critical[segment.node].append([offset(segment.start), offset(segment.end)])
+        }
+        self.spans = tree.nodes.indices.map { index in
+            let node = tree.nodes[index]
+            let span = node.span
+            var warnings: [String] = []
+            if node.parent == nil, let parent = span.parentSpanContext {
+                warnings.append("parent span \(parent.spanID.hexString) is not in this trace")
+            }
+            if span.endTimeNanosecondsSinceEpoch < span.startTimeNanosecondsSinceEpoch { warnings.append("the span ends before it starts") }
+            return Span(
+                spanID: span.spanContext.spanID.hexString, parentIndex: node.parent ?? -1, depth: node.depth,
+                childCount: node.children.count, serviceIndex: serviceIndex[node.service] ?? 0, name: span.operationName,
+                kind: SpanKindName(span.kind).rawValue, startMicros: offset(node.start), durationMicros: micros(node.duration),
+                selfMicros: micros(tree.selfTime(of: index)),
+                status: span.status.map { $0.code == .ok ? "ok" : "error" } ?? "unset", statusMessage: span.status?.message ?? "",
+                error: span.status?.code == .error, criticalPath: critical[index].reversed(),
+                attributes: Self.pairs(span.attributes),
+                events: span.events.map { Event(name: $0.name, timeMicros: offset($0.nanosecondsSinceEpoch), attributes: Self.pairs($0.attributes)) },
+                links: span.links.map {
+                    Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString, attributes: Self.pairs($0.attributes))
+                },
+                scope: Scope(name: span.instrumentationScope.name, version: span.instrumentationScope.version ?? ""), warnings: warnings)
+        }
+        self.services = services
+        traceID = tree.nodes[firstRoot].span.spanContext.traceID.hexString
+        startTimeUnixMicros = micros(traceStart)
+        durationMicros = micros(tree.end - min(tree.end, traceStart))
+        rootService = tree.nodes[firstRoot].service
+        rootName = tree.nodes[firstRoot].span.operationName
+        statistics = TraceStatistics(tree).rows.map {
+            Statistic(
+                service: $0.service, operation: $0.operation, count: $0.count, totalMicros: micros($0.total),
+                selfMicros: micros($0.selfTime), averageMicros: micros($0.average), minMicros: micros($0.minimum),
+                maxMicros: micros($0.maximum))
+        }
+    }
+
+    /// Attributes as `[key, text]` pairs, as the Jaeger API shows the values.
+    static func pairs(_ attributes: SpanAttributes) -> [[String]] {
+        TracePage.rows(attributes).map { [$0.key, $0.value] }
+    }
+}

@@ -1,0 +1,109 @@
+import Otter
+
+/// Request rate, error rate and latency quantiles over time, computed from ``OperationMinute`` rows the way Jaeger's
+/// Prometheus queries compute them from span metrics: at each step from `end - lookback` to `end`, the value over the
+/// `ratePer` window that ends there (`rate(...[ratePer])`). The rows have minute resolution, so a window is the whole
+/// minutes that end at the step's minute (at least one), and latencies are within 6.25 % (``DurationHistogram``).
+struct SpanMetrics {
+    enum Metric: Equatable {
+        /// The quantile (0...1) of durations, in milliseconds.
+        case latencies(quantile: Double)
+        /// Spans per second.
+        case calls
+        /// Failed spans / spans (0...1).
+        case errors
+    }
+
+    struct Query: Equatable {
+        var services: [String]
+        var groupByOperation = false
+        var kinds: Set<SpanKindName> = [.server]
+        var endNanoseconds: UInt64
+        var lookbackNanoseconds: UInt64 = 3_600_000_000_000
+        var stepNanoseconds: UInt64 = 60_000_000_000
+        var ratePerNanoseconds: UInt64 = 600_000_000_000
+
+        /// The minutes of rows the query reads.
+        var minutes: ClosedRange<UInt64> {
+            let perMinute = OperationMinute.nanosecondsPerMinute
+            let earliest = endNanoseconds - min(endNanoseconds, lookbackNanoseconds &+ ratePerNanoseconds)
+            return (earliest / perMinute)...(endNanoseconds / perMinute)
+        }
+
+        /// The times of the points: from `end - lookback` by `step` while not after `end`.
+        var pointTimes: StrideThrough<UInt64> {
+            stride(from: endNanoseconds - min(endNanoseconds, lookbackNanoseconds), through: endNanoseconds, by: UInt64.Stride(max(stepNanoseconds, 1)))
+        }
+
+        /// Prometheus refuses more than 11,000 points per series, and so does the viewer.
+        static let maximumPoints: UInt64 = 11_000
+        var pointCount: UInt64 { lookbackNanoseconds / max(stepNanoseconds, 1) + 1 }
+    }
+
+    struct Series: Equatable {
+        var service: String
+        /// Nil unless the query groups by operation.
+        var operation: String?
+        var points: [Point]
+    }
+
+    struct Point: Equatable {
+        var nanosecondsSinceEpoch: UInt64
+        var value: Double
+    }
+
+    /// One series per service (or service and operation), by name; a point is left out where its window has no spans,
+    /// except for calls (0) and, as Jaeger reports it, errors of a series that has calls (0).
+    static func series(_ metric: Metric, query: Query, rows: [OperationMinute]) -> [Series] {
+        struct Key: Hashable, Comparable {
+            var service: String
+            var operation: String?
+            static func < (a: Key, b: Key) -> Bool { (a.service, a.operation ?? "") < (b.service, b.operation ?? "") }
+        }
+        struct Counts {
+            var calls: UInt64 = 0
+            var errors: UInt64 = 0
+            var durations = DurationHistogram()
+        }
+        var byKey: [Key: [UInt64: Counts]] = [:]
+        for row in rows where query.services.contains(row.service) && query.kinds.contains(row.kind) && query.minutes.contains(row.minute) {
+            let key = Key(service: row.service, operation: query.groupByOperation ? row.operation : nil)
+            var counts = byKey[key, default: [:]][row.minute] ?? Counts()
+            counts.calls &+= row.calls
+            counts.errors &+= row.errors
+            counts.durations.merge(row.durations)
+            byKey[key, default: [:]][row.minute] = counts
+        }
+        let perMinute = OperationMinute.nanosecondsPerMinute
+        let windowMinutes = max(1, query.ratePerNanoseconds / perMinute)
+        return byKey.keys.sorted().map { key in
+            let minutes = byKey[key] ?? [:]
+            var windows: [UInt64: Counts] = [:]
+            var points: [Point] = []
+            for time in query.pointTimes {
+                let last = time / perMinute
+                let window =
+                    windows[last]
+                    ?? {
+                        var sum = Counts()
+                        for minute in (last - min(last, windowMinutes - 1))...last {
+                            guard let counts = minutes[minute] else { continue }
+                            sum.calls &+= counts.calls
+                            sum.errors &+= counts.errors
+                            if case .latencies = metric { sum.durations.merge(counts.durations) }
+                        }
+                        windows[last] = sum
+                        return sum
+                    }()
+                let value: Double?
+                switch metric {
+                case .calls: value = Double(window.calls) / Double(windowMinutes * 60)
+                case .errors: value = window.calls > 0 ? Double(window.errors) / Double(window.calls) : nil
+                case .latencies(let quantile): value = window.durations.quantile(quantile).map { $0 / 1_000_000 }
+                }
+                if let value { points.append(Point(nanosecondsSinceEpoch: time, value: value)) }
+            }
+            return Series(service: key.service, operation: key.operation, points: points)
+        }
+    }
+}
