@@ -120,7 +120,7 @@ final class InMemoryTraceStore: TraceStore {
     }
 }
 
-extension InMemoryTraceStore: SpanMetricsReader {
+extension InMemoryTraceStore {
     func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
         OperationMinute.rows(of: allTraces().values.flatMap { $0 }).filter {
             services.contains($0.service) && kinds.contains($0.kind) && minutes.contains($0.minute)

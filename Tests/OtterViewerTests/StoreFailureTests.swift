@@ -24,6 +24,9 @@ struct FailingWritesStore: TraceStore {
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
     }
+    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
+        try await reads.operationMinutes(services: services, kinds: kinds, minutes: minutes)
+    }
 }
 
 /// When the store cannot write, receivers answer with the OTLP specification's retryable status (HTTP 503,

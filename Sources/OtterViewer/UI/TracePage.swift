@@ -2,7 +2,8 @@ import Otter
 import OtterOTLP
 import Tracing
 
-/// The trace page's model: spans in tree order (children under parents, by start time) on a waterfall.
+/// The trace page without JavaScript: spans in tree order (children under parents, by start time) on a waterfall,
+/// paged, with the critical path marked and the statistics table. `trace.js` replaces it with the explorer.
 struct TracePage {
     struct KeyValue {
         var key: String
@@ -18,6 +19,7 @@ struct TracePage {
     struct Link {
         var traceID: String
         var spanID: String
+        var attributes: String
     }
 
     struct Row {
@@ -32,7 +34,10 @@ struct TracePage {
         var width: String
         var duration: String
         var offset: String
+        var selfTime: String
+        var scope: String
         var failed: Bool
+        var critical: Bool
         var status: String
         var attributes: [KeyValue]
         var resource: [KeyValue]
@@ -47,8 +52,6 @@ struct TracePage {
         var color: String
     }
 
-    static let palette = ["#2c7be5", "#00a67e", "#e67e22", "#8e44ad", "#16a085", "#c0392b", "#2980b9", "#7f8c8d"]
-
     var traceID: String
     var rootName: String
     var rootService: String
@@ -58,8 +61,28 @@ struct TracePage {
     var services: [Service]
     var spans: [Row]
 
-    /// The page of a trace's spans; nil when there are none.
-    init?(spans: [FinishedSpan], firstRow: Int = 0) {
+    struct Tick {
+        var left: String
+        var label: String
+    }
+
+    struct Statistic {
+        var service: String
+        var operation: String
+        var count: Int
+        var total: String
+        var selfTime: String
+        var average: String
+        var minimum: String
+        var maximum: String
+    }
+
+    var ticks: [Tick]
+    var statistics: [Statistic]
+
+    /// The page of a trace's spans; nil when there are none. `colors` maps services to their colours
+    /// (``ServicePalette``).
+    init?(spans: [FinishedSpan], firstRow: Int = 0, colors: [String: String] = [:]) {
         guard let summary = TraceSummary(spans: spans) else { return nil }
         traceID = summary.traceID.hexString
         rootName = summary.rootOperationName
@@ -68,41 +91,60 @@ struct TracePage {
         duration = TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds)
         start = TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds)
         let serviceNames = summary.services.map(\.name)
-        let colors = Dictionary(uniqueKeysWithValues: serviceNames.enumerated().map { ($1, Self.palette[$0 % Self.palette.count]) })
+        let fallback = ServicePalette.assign(serviceNames)
+        let colors = Dictionary(uniqueKeysWithValues: serviceNames.map { ($0, colors[$0] ?? fallback[$0] ?? "#999") })
         services = serviceNames.map { Service(name: $0, color: colors[$0] ?? "#999") }
 
-        let ordered = SpanTree.depthFirst(spans)
+        let tree = TraceTree(spans: spans)
+        var onCriticalPath = Set<Int>()
+        for segment in CriticalPath.segments(of: tree) { onCriticalPath.insert(segment.node) }
         let traceStart = summary.startTimeNanoseconds
         let total = Double(max(summary.durationNanoseconds, 1))
-        let first = min(max(firstRow, 0), max(ordered.count - 1, 0))
-        let shown = ordered[first..<min(first + Self.rowsPerPage, ordered.count)]
+        ticks = (0...4).map { step in
+            Tick(
+                left: Self.percent(Double(step) * 25),
+                label: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds / 4 * UInt64(step)))
+        }
+        statistics = TraceStatistics(tree).rows.map { row in
+            let text = { (nanoseconds: UInt64) in TimestampFormatting.humanDuration(nanoseconds: nanoseconds) }
+            return Statistic(
+                service: row.service, operation: row.operation, count: row.count, total: text(row.total), selfTime: text(row.selfTime),
+                average: text(row.average), minimum: text(row.minimum), maximum: text(row.maximum))
+        }
+        let count = tree.nodes.count
+        let first = min(max(firstRow, 0), max(count - 1, 0))
+        let shown = first..<min(first + Self.rowsPerPage, count)
         firstShown = first + 1
         lastShown = first + shown.count
         // Strings, not numbers: Mustache reads 0 as false.
         previousPage = first > 0 ? String(max(first - Self.rowsPerPage, 0)) : nil
-        nextPage = first + shown.count < ordered.count ? String(first + shown.count) : nil
-        isPaged = ordered.count > Self.rowsPerPage
+        nextPage = first + shown.count < count ? String(first + shown.count) : nil
+        isPaged = count > Self.rowsPerPage
         var resourceRows: [Resource: [KeyValue]] = [:]
-        self.spans = shown.map { entry in
-            let span = entry.span
-            let service = span.resource.serviceNameOrUnknown
-            let offset = span.startTimeNanosecondsSinceEpoch - min(traceStart, span.startTimeNanosecondsSinceEpoch)
+        self.spans = shown.map { index in
+            let node = tree.nodes[index]
+            let span = node.span
+            let service = node.service
+            let offset = node.start - min(traceStart, node.start)
             var status = "status unset"
             if let spanStatus = span.status {
                 status = spanStatus.code == .ok ? "status OK" : "status ERROR" + (spanStatus.message.map { ": \($0)" } ?? "")
             }
             let resource = resourceRows[span.resource] ?? Self.rows(span.resource.attributes)
             resourceRows[span.resource] = resource
+            let scope = span.instrumentationScope
             return Row(
                 spanID: span.spanContext.spanID.hexString, parentID: span.parentSpanContext?.spanID.hexString,
                 name: span.operationName, service: service, kind: SpanKindName(span.kind).rawValue, color: colors[service] ?? "#999",
                 // Deep chains stay on the page: indentation stops growing at 40 levels.
-                indent: 8 + min(entry.depth, 40) * 16,
+                indent: 8 + min(node.depth, 40) * 16,
                 left: Self.percent(Double(offset) / total * 100),
-                width: Self.percent(max(Double(span.durationNanoseconds) / total * 100, 0.2)),
-                duration: TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds),
+                width: Self.percent(max(Double(node.duration) / total * 100, 0.2)),
+                duration: TimestampFormatting.humanDuration(nanoseconds: node.duration),
                 offset: TimestampFormatting.humanDuration(nanoseconds: offset),
-                failed: span.status?.code == .error, status: status,
+                selfTime: TimestampFormatting.humanDuration(nanoseconds: tree.selfTime(of: index)),
+                scope: scope.version.map { "\(scope.name) \($0)" } ?? scope.name,
+                failed: span.status?.code == .error, critical: onCriticalPath.contains(index), status: status,
                 attributes: Self.rows(span.attributes),
                 resource: resource,
                 events: span.events.map { event in
@@ -114,7 +156,11 @@ struct TracePage {
                         attributes: AttributeText.json(event.attributes))
                 },
                 hasEvents: !span.events.isEmpty,
-                links: span.links.map { Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString) },
+                links: span.links.map {
+                    Link(
+                        traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString,
+                        attributes: AttributeText.json($0.attributes))
+                },
                 hasLinks: !span.links.isEmpty)
         }
     }

@@ -5,8 +5,8 @@
  * interactive explorer: a virtualised timeline, minimap with zoom, flamegraph, statistics,
  * find, collapse, critical path and a span details pane. Plain ES2020, no dependencies.
  *
- * Every string in the model comes from spans and is untrusted: it only ever reaches the page
- * through textContent or attributes, and link hrefs are built from validated hex ids.
+ * Every string in the model comes from spans and is untrusted: it only reaches the page through
+ * textContent, text nodes or attributes, and link hrefs are built from validated hex ids.
  */
 (function () {
   'use strict';
@@ -14,17 +14,17 @@
   // ---------------------------------------------------------------------------
   // Constants
 
-  const ROW_HEIGHT = 26;          // px, must match .span-row in otter.css
-  const HEADER_HEIGHT = 28;       // px, must match .timeline-header in otter.css
+  const ROW_HEIGHT = 26;          // px, as .span-row in otter.css
+  const HEADER_HEIGHT = 28;       // px, as .timeline-header in otter.css
   const OVERSCAN = 12;            // rows rendered above and below the viewport
   const MAX_INDENT_DEPTH = 40;    // indentation stops growing here
   const INDENT_PX = 14;
-  const FLAME_LANE_HEIGHT = 20;   // px, must match .flame-node in otter.css
+  const FLAME_LANE_HEIGHT = 20;   // px, as .flame-node in otter.css
   const FLAME_MAX_DEPTH = 60;     // deeper lanes are clipped
-  const MINIMAP_HEIGHT = 48;      // px, must match #minimap in otter.css
+  const MINIMAP_HEIGHT = 48;      // px, as #minimap in otter.css
   const MINIMAP_MAX_BARS = 20000;
   const FIND_DEBOUNCE_MS = 120;
-  const VIEWS = ['timeline', 'flamegraph', 'statistics'];
+  const VIEWS = { timeline: 'Timeline', flamegraph: 'Flamegraph', statistics: 'Statistics' };
   const HEX = /^[0-9a-f]+$/;
   const COLOR = /^#[0-9a-fA-F]{3,8}$/;
   const FALLBACK_COLORS = ['#2c7be5', '#00a67e', '#e67e22', '#8e44ad', '#16a085', '#c0392b', '#2980b9', '#7f8c8d'];
@@ -32,17 +32,15 @@
   // ---------------------------------------------------------------------------
   // Formatting
 
-  /** Microseconds as `850µs`, `12.3ms`, `1.25s` (up to 3 significant digits). */
+  /** Microseconds as `850µs`, `12.3ms`, `1.25s` (up to 3 significant digits); 0 as `0µs`. */
   function formatDuration(micros) {
     if (!Number.isFinite(micros) || micros === 0) return '0\u00b5s';
     const sign = micros < 0 ? '-' : '';
-    const value = Math.abs(micros);
     const units = [['\u00b5s', 1], ['ms', 1e3], ['s', 1e6]];
-    for (let u = 0; u < units.length; u++) {
-      const scaled = Number((value / units[u][1]).toPrecision(3));
+    for (let u = 0; ; u++) {
+      const scaled = Number((Math.abs(micros) / units[u][1]).toPrecision(3));
       if (scaled < 1000 || u === units.length - 1) return sign + scaled + units[u][0];
     }
-    return '0\u00b5s';
   }
 
   /** A number for a URL parameter: at most 3 decimals, no trailing zeros. */
@@ -53,43 +51,38 @@
   // ---------------------------------------------------------------------------
   // DOM helpers
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+  /**
+   * Creates an element. `props` are DOM properties set by code (className, id, textContent, type,
+   * title, hidden, ...), never markup; `children` are nodes or strings (appended as text).
+   */
+  function el(tag, props, ...children) {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children.filter((child) => child !== null && child !== undefined));
     return node;
   }
 
-  function button(text, id, className) {
-    const node = el('button', className, text);
-    node.type = 'button';
-    if (id) node.id = id;
-    return node;
+  function text(value) {
+    return value === null || value === undefined ? '' : String(value);
+  }
+
+  function button(label, props) {
+    return el('button', Object.assign({ type: 'button', textContent: label }, props));
   }
 
   function swatch(color) {
-    const node = el('span', 'swatch');
+    const node = el('span', { className: 'swatch' });
     node.style.background = color;
     return node;
   }
 
-  /** A two-column key/value table; `pairs` is [[key, value], ...]. */
+  /** A two-column key/value table of `[[key, value], ...]`. */
   function keyValueTable(className, pairs) {
-    const table = el('table', className);
-    const body = el('tbody');
     const list = Array.isArray(pairs) ? pairs : [];
-    for (const pair of list) {
-      const row = el('tr');
-      row.append(el('td', 'key', pair && pair[0]), el('td', 'value', pair && pair[1]));
-      body.append(row);
-    }
-    if (list.length === 0) {
-      const cell = el('td', 'muted', 'none');
-      cell.colSpan = 2;
-      body.append(el('tr')).append(cell);
-    }
-    table.append(body);
-    return table;
+    const rows = list.map((pair) => el('tr', null,
+      el('td', { className: 'key', textContent: text(pair && pair[0]) }),
+      el('td', { className: 'value', textContent: text(pair && pair[1]) })));
+    if (rows.length === 0) rows.push(el('tr', null, el('td', { className: 'muted', colSpan: 2, textContent: 'none' })));
+    return el('table', { className }, el('tbody', null, ...rows));
   }
 
   function isEditable(target) {
@@ -112,22 +105,20 @@
     try {
       history.replaceState(history.state, '', url.pathname + url.search + url.hash);
     } catch (_) {
-      // Some contexts (file://, sandboxed frames) refuse; the state just is not kept.
+      // Some contexts (sandboxed frames, rate limits) refuse; the state just is not kept.
     }
   }
 
   // ---------------------------------------------------------------------------
   // Clipboard
 
-  function copyText(text, target) {
+  function copyText(value, target) {
     const done = (ok) => {
       target.textContent = ok ? 'Copied' : 'Copy failed';
       setTimeout(() => { target.textContent = 'Copy'; }, 1500);
     };
     const fallback = () => {
-      const area = el('textarea');
-      area.value = text;
-      area.setAttribute('readonly', '');
+      const area = el('textarea', { value, readOnly: true });
       area.style.position = 'fixed';
       area.style.opacity = '0';
       document.body.append(area);
@@ -137,11 +128,8 @@
       area.remove();
       done(ok);
     };
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(() => done(true), fallback);
-    } else {
-      fallback();
-    }
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(value).then(() => done(true), fallback);
+    else fallback();
   }
 
   // ---------------------------------------------------------------------------
@@ -151,7 +139,7 @@
     const spans = Array.isArray(model.spans) ? model.spans : [];
     const n = spans.length;
     const services = (Array.isArray(model.services) ? model.services : []).map((service, index) => ({
-      name: String(service && service.name != null ? service.name : 'unknown'),
+      name: text(service && service.name),
       color: service && COLOR.test(service.color) ? service.color : FALLBACK_COLORS[index % FALLBACK_COLORS.length],
       resource: service && Array.isArray(service.resource) ? service.resource : [],
     }));
@@ -165,7 +153,6 @@
     const spanService = new Array(n);
     const indexById = new Map();
     let lastEnd = 0;
-    let maxDepth = 0;
 
     for (let i = 0; i < n; i++) {
       const span = spans[i];
@@ -173,29 +160,23 @@
       // Depth-first order puts a parent before its children; anything else is treated as a root.
       parent[i] = Number.isInteger(p) && p >= 0 && p < i ? p : -1;
       depth[i] = Math.max(0, Number(span.depth) || 0);
-      if (depth[i] > maxDepth) maxDepth = depth[i];
       subtreeEnd[i] = i + 1;
       start[i] = Number(span.startMicros) || 0;
       duration[i] = Math.max(0, Number(span.durationMicros) || 0);
-      if (start[i] + duration[i] > lastEnd) lastEnd = start[i] + duration[i];
+      lastEnd = Math.max(lastEnd, start[i] + duration[i]);
       spanService[i] = services[span.serviceIndex] || unknownService;
-      if (typeof span.spanID === 'string') indexById.set(span.spanID.toLowerCase(), i);
+      indexById.set(text(span.spanID).toLowerCase(), i);
     }
     for (let i = n - 1; i >= 0; i--) {
       const p = parent[i];
       if (p >= 0 && subtreeEnd[i] > subtreeEnd[p]) subtreeEnd[p] = subtreeEnd[i];
     }
-
     const total = Math.max(Number(model.durationMicros) || 0, lastEnd);
-    return {
-      model, spans, n, services, parent, depth, subtreeEnd, start, duration, spanService, indexById, maxDepth,
-      // A zero-length trace still needs a non-zero scale.
-      total: total > 0 ? total : 1,
-      haystacks: null,
-    };
+    // A zero-length trace still needs a non-zero scale.
+    return { model, spans, n, services, parent, depth, subtreeEnd, start, duration, spanService, indexById, total: total || 1 };
   }
 
-  /** Lower-cased text searched by find: name, service, span id, attributes, event names. */
+  /** Lower-cased text searched by find: name, service, span id, attribute keys and values, event names. */
   function buildHaystacks(data) {
     const out = new Array(data.n);
     for (let i = 0; i < data.n; i++) {
@@ -226,16 +207,18 @@
       this.view = 'timeline';
       this.viewStart = 0;
       this.viewEnd = this.data.total;
-      this.matches = null;                  // Uint8Array of match flags, or null without a query
+      this.haystacks = null;                // built on the first find
+      this.matches = null;                  // Uint8Array of match flags, null without a query
       this.matchCount = 0;
+      this.rowElements = new Map();         // span index -> rendered row
       this.renderedFirst = -1;
       this.renderedLast = -1;
-      this.rowsDirty = true;
+      this.rowsDirty = true;                // rows must be rebuilt (collapse, zoom)
       this.frame = 0;
+      this.flameNodes = null;               // span index -> flame node
       this.flameDirty = true;
-      this.flameNodes = null;
-      this.statsBuilt = false;
-      this.statsSort = { key: null, ascending: true };
+      this.minimapWidth = 0;
+      this.stats = null;
       this.findTimer = 0;
       this.listeners = [];
 
@@ -254,137 +237,94 @@
       clearTimeout(this.findTimer);
     }
 
-    listen(target, type, handler) {
-      target.addEventListener(type, handler);
-      this.listeners.push([target, type, handler]);
-    }
-
-    // --- DOM construction ----------------------------------------------------
+    // --- DOM construction ------------------------------------------------------
 
     buildDom() {
       const root = this.root;
-      const data = this.data;
       root.replaceChildren();
       root.classList.add('explorer', 'show-critical');
-
       if (this.options.summary) root.append(this.buildSummary());
 
       // Toolbar
-      const toolbar = el('div', 'explorer-toolbar');
-      const tabs = el('div', 'view-tabs');
-      tabs.setAttribute('role', 'tablist');
       this.tabs = {};
-      for (const [view, label] of [['timeline', 'Timeline'], ['flamegraph', 'Flamegraph'], ['statistics', 'Statistics']]) {
-        const tab = button(label);
-        tab.dataset.view = view;
-        tab.setAttribute('role', 'tab');
-        this.tabs[view] = tab;
-        tabs.append(tab);
+      for (const [view, label] of Object.entries(VIEWS)) {
+        this.tabs[view] = button(label);
+        this.tabs[view].dataset.view = view;
+        this.tabs[view].setAttribute('role', 'tab');
       }
-      this.collapseAllButton = button('Collapse all', 'collapse-all');
-      this.expandAllButton = button('Expand all', 'expand-all');
-      const criticalLabel = el('label', 'critical-toggle');
-      this.criticalToggle = el('input');
-      this.criticalToggle.type = 'checkbox';
-      this.criticalToggle.id = 'critical-path-toggle';
-      this.criticalToggle.checked = true;
-      criticalLabel.append(this.criticalToggle, ' Critical path');
-      const find = el('div', 'find');
-      this.findInput = el('input');
-      this.findInput.type = 'text';
-      this.findInput.id = 'find-input';
-      this.findInput.placeholder = 'Find in trace\u2026';
+      this.collapseAllButton = button('Collapse all', { id: 'collapse-all' });
+      this.expandAllButton = button('Expand all', { id: 'expand-all' });
+      this.criticalToggle = el('input', { type: 'checkbox', id: 'critical-path-toggle', checked: true });
+      this.findInput = el('input', { type: 'text', id: 'find-input', placeholder: 'Find in trace\u2026', autocomplete: 'off' });
       this.findInput.setAttribute('aria-label', 'Find in trace');
-      this.findInput.autocomplete = 'off';
-      this.findCount = el('span', 'muted');
-      this.findCount.id = 'find-count';
+      this.findCount = el('span', { id: 'find-count', className: 'muted' });
       this.findCount.setAttribute('aria-live', 'polite');
-      find.append(this.findInput, this.findCount);
-      this.resetZoomButton = button('Reset zoom', 'reset-zoom');
-      toolbar.append(tabs, this.collapseAllButton, this.expandAllButton, criticalLabel, find, this.resetZoomButton);
+      this.resetZoomButton = button('Reset zoom', { id: 'reset-zoom' });
+      const toolbar = el('div', { className: 'explorer-toolbar' },
+        el('div', { className: 'view-tabs' }, ...Object.values(this.tabs)),
+        this.collapseAllButton, this.expandAllButton,
+        el('label', { className: 'critical-toggle' }, this.criticalToggle, ' Critical path'),
+        el('div', { className: 'find' }, this.findInput, this.findCount),
+        this.resetZoomButton);
 
-      // Legend
-      const legend = el('div', 'legend');
-      for (const service of data.services) {
-        const chip = el('span', 'service-chip');
-        chip.append(swatch(service.color), el('span', 'service', service.name));
-        legend.append(chip);
-      }
+      const legend = el('div', { className: 'legend' }, ...this.data.services.map((service) =>
+        el('span', { className: 'service-chip' }, swatch(service.color), el('span', { className: 'service', textContent: service.name }))));
 
-      // Minimap
-      this.minimap = el('div');
-      this.minimap.id = 'minimap';
-      this.minimap.title = 'Drag to zoom into a time window';
+      // Minimap: a canvas, the current window and the drag selection
       this.minimapCanvas = el('canvas');
-      this.minimapWindow = el('div', 'minimap-window');
-      this.minimapSelection = el('div', 'minimap-selection');
-      this.minimapSelection.hidden = true;
-      this.minimap.append(this.minimapCanvas, this.minimapWindow, this.minimapSelection);
+      this.minimapWindow = el('div', { className: 'minimap-window', hidden: true });
+      this.minimapSelection = el('div', { className: 'minimap-selection', hidden: true });
+      this.minimap = el('div', { id: 'minimap', title: 'Drag to zoom into a time window' },
+        this.minimapCanvas, this.minimapWindow, this.minimapSelection);
 
       // Timeline: sticky header with the ruler, then a canvas of absolutely placed rows
-      this.timeline = el('div');
-      this.timeline.id = 'timeline';
-      this.timeline.tabIndex = 0;
-      const header = el('div', 'timeline-header');
-      this.ruler = el('div');
-      this.ruler.id = 'ruler';
-      this.ticks = [];
-      for (let t = 0; t < 5; t++) {
-        const tick = el('span', 'tick');
+      this.ticks = [0, 1, 2, 3, 4].map((t) => {
+        const tick = el('span', { className: 'tick' });
         tick.style.left = (t * 25) + '%';
-        this.ticks.push(tick);
-        this.ruler.append(tick);
-      }
-      header.append(el('div', 'name-header', 'Service & operation'), this.ruler);
-      this.canvas = el('div', 'timeline-canvas');
-      this.timeline.append(header, this.canvas);
-      this.timelineView = el('div', 'timeline-view');
-      this.timelineView.append(this.timeline);
+        return tick;
+      });
+      this.canvas = el('div', { className: 'timeline-canvas' });
+      this.timeline = el('div', { id: 'timeline', tabIndex: 0 },
+        el('div', { className: 'timeline-header' },
+          el('div', { className: 'name-header', textContent: 'Service & operation' }),
+          el('div', { id: 'ruler' }, ...this.ticks)),
+        this.canvas);
+      this.timelineView = el('div', { className: 'timeline-view' }, this.timeline);
 
-      // Flamegraph
-      this.flameView = el('div', 'flamegraph-view');
-      this.flameNote = el('p', 'muted flame-note');
-      this.flameNote.hidden = true;
-      this.flame = el('div');
-      this.flame.id = 'flamegraph';
-      this.flameView.append(this.flameNote, this.flame);
+      this.flameNote = el('p', { className: 'muted flame-note', hidden: true });
+      this.flame = el('div', { id: 'flamegraph' });
+      this.flameView = el('div', { className: 'flamegraph-view' }, this.flameNote, this.flame);
 
-      // Statistics
-      this.statsView = el('div', 'statistics-view');
-      this.statsTable = el('table');
-      this.statsTable.id = 'statistics-table';
-      this.statsView.append(this.statsTable);
+      this.statsTable = el('table', { id: 'statistics-table' });
+      this.statsView = el('div', { className: 'statistics-view' }, this.statsTable);
 
-      // Details
-      this.details = el('aside');
-      this.details.id = 'span-details';
-      this.details.hidden = true;
-
-      this.body = el('div', 'explorer-body');
-      const views = el('div', 'explorer-views');
-      views.append(this.timelineView, this.flameView, this.statsView);
-      this.body.append(views, this.details);
+      this.details = el('aside', { id: 'span-details', hidden: true });
+      this.body = el('div', { className: 'explorer-body' },
+        el('div', { className: 'explorer-views' }, this.timelineView, this.flameView, this.statsView),
+        this.details);
       root.append(toolbar, legend, this.minimap, this.body);
     }
 
     buildSummary() {
       const model = this.data.model;
-      const box = el('div', 'explorer-summary');
-      box.append(el('h2', null, `${model.rootService || 'unknown'}: ${model.rootName || ''}`));
-      const id = typeof model.traceID === 'string' && HEX.test(model.traceID) ? model.traceID : '';
-      box.append(el('p', 'muted', `Trace ${id} \u00b7 ${this.data.n} spans \u00b7 ${formatDuration(Number(model.durationMicros) || 0)}`));
-      return box;
+      const id = HEX.test(text(model.traceID)) ? model.traceID : '';
+      return el('div', { className: 'explorer-summary' },
+        el('h2', { textContent: `${text(model.rootService)}: ${text(model.rootName)}` }),
+        el('p', { className: 'muted', textContent: `Trace ${id} \u00b7 ${this.data.n} spans \u00b7 ${formatDuration(this.data.total)}` }));
     }
 
-    // --- Events --------------------------------------------------------------
+    // --- Events ----------------------------------------------------------------
+
+    listen(target, type, handler) {
+      target.addEventListener(type, handler);
+      this.listeners.push([target, type, handler]);
+    }
 
     bindEvents() {
-      for (const view of VIEWS) this.tabs[view].addEventListener('click', () => this.setView(view, true));
+      for (const view of Object.keys(VIEWS)) this.tabs[view].addEventListener('click', () => this.setView(view, true));
       this.collapseAllButton.addEventListener('click', () => this.collapseAll());
       this.expandAllButton.addEventListener('click', () => this.expandAll());
-      this.criticalToggle.addEventListener('change', () => {
-        this.root.classList.toggle('show-critical', this.criticalToggle.checked);
-      });
+      this.criticalToggle.addEventListener('change', () => this.root.classList.toggle('show-critical', this.criticalToggle.checked));
       this.resetZoomButton.addEventListener('click', () => this.setWindow(0, this.data.total));
 
       this.findInput.addEventListener('input', () => {
@@ -407,13 +347,12 @@
       this.canvas.addEventListener('click', (event) => {
         const row = event.target.closest('.span-row');
         if (!row) return;
-        const index = Number(row.dataset.index);
-        if (event.target.closest('.toggle')) this.toggle(index);
-        else this.select(index, { scroll: false });
+        if (event.target.closest('.toggle')) this.toggle(Number(row.dataset.index));
+        else this.select(Number(row.dataset.index), { scroll: false });
       });
       this.flame.addEventListener('click', (event) => {
         const node = event.target.closest('.flame-node');
-        if (node) this.select(Number(node.dataset.index), { scroll: true, reveal: true });
+        if (node) this.select(Number(node.dataset.index), { reveal: true });
       });
       this.details.addEventListener('click', (event) => {
         const copy = event.target.closest('button.copy');
@@ -424,73 +363,67 @@
         const th = event.target.closest('th');
         if (th && th.dataset.key) this.sortStatistics(th.dataset.key);
       });
-
       this.bindMinimap();
+
       this.listen(document, 'keydown', (event) => this.onKeyDown(event));
+      let resizeFrame = 0;
       this.listen(window, 'resize', () => {
-        this.drawMinimap();
-        this.flameDirty = true;
-        if (this.view === 'flamegraph') this.renderFlamegraph();
-        this.scheduleRender();
+        cancelAnimationFrame(resizeFrame);
+        resizeFrame = requestAnimationFrame(() => {
+          this.drawMinimap();
+          this.flameDirty = true;
+          if (this.view === 'flamegraph') this.renderFlamegraph();
+          this.renderRows();
+        });
       });
     }
 
+    /** Keys when focus is not in a text field: j/k/arrows move, ←/→ collapse/expand, / find, n next match, Esc. */
     onKeyDown(event) {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
       if (isEditable(event.target) || !this.root.isConnected) return;
       const key = event.key;
+      const i = this.selected;
       if (key === '/') {
         event.preventDefault();
         this.findInput.focus();
         this.findInput.select();
-        return;
-      }
-      if (key === 'Escape') {
-        if (this.selected >= 0) this.select(-1);
-        return;
-      }
-      if (key === 'n' || key === 'N') {
+      } else if (key === 'Escape') {
+        if (i >= 0) this.select(-1);
+      } else if (key === 'n' || key === 'N') {
         this.jumpToMatch(key === 'N' ? -1 : 1);
-        return;
-      }
-      if (this.view === 'statistics') return;
-      if (key === 'ArrowDown' || key === 'j') {
+      } else if (this.view === 'statistics') {
+        // no row navigation in the statistics table
+      } else if (key === 'ArrowDown' || key === 'j' || key === 'ArrowUp' || key === 'k') {
         event.preventDefault();
-        this.moveSelection(1);
-      } else if (key === 'ArrowUp' || key === 'k') {
+        this.moveSelection(key === 'ArrowDown' || key === 'j' ? 1 : -1);
+      } else if (key === 'ArrowLeft' && i >= 0) {
         event.preventDefault();
-        this.moveSelection(-1);
-      } else if (key === 'ArrowLeft' && this.selected >= 0) {
-        event.preventDefault();
-        const i = this.selected;
         if (this.hasChildren(i) && !this.collapsed[i]) this.toggle(i);
-        else if (this.data.parent[i] >= 0) this.select(this.data.parent[i], { scroll: true });
-      } else if (key === 'ArrowRight' && this.selected >= 0) {
+        else if (this.data.parent[i] >= 0) this.select(this.data.parent[i]);
+      } else if (key === 'ArrowRight' && i >= 0) {
         event.preventDefault();
-        if (this.collapsed[this.selected]) this.toggle(this.selected);
+        if (this.collapsed[i]) this.toggle(i);
       }
     }
 
-    // --- Views -----------------------------------------------------------------
+    // --- Initial state and views -------------------------------------------------
 
     applyInitialState() {
-      const view = urlParam('view');
-      const from = Number(urlParam('from'));
-      const to = Number(urlParam('to'));
+      const from = urlParam('from');
+      const to = urlParam('to');
       // Both bounds are required: a lone `from` is the static page's row offset.
-      if (urlParam('from') !== null && urlParam('to') !== null && Number.isFinite(from) && Number.isFinite(to) && to > from) {
-        this.setWindow(from, to, false);
-      }
+      if (from !== null && to !== null && Number.isFinite(+from) && Number.isFinite(+to) && +to > +from) this.setWindow(+from, +to, false);
       const find = urlParam('uiFind');
       if (find) {
         this.findInput.value = find;
         this.setFind(find, false);
       }
-      this.setView(VIEWS.includes(view) ? view : 'timeline', false);
-      this.drawMinimap();
-      const spanID = (urlParam('span') || '').toLowerCase();
+      const view = urlParam('view');
+      this.setView(Object.keys(VIEWS).includes(view) ? view : 'timeline', false);
+      const spanID = text(urlParam('span')).toLowerCase();
       if (HEX.test(spanID) && this.data.indexById.has(spanID)) {
-        this.select(this.data.indexById.get(spanID), { scroll: true, reveal: true, center: true, writeUrl: false });
+        this.select(this.data.indexById.get(spanID), { reveal: true, center: true, writeUrl: false });
       }
       this.renderRows();
     }
@@ -498,42 +431,40 @@
     setView(view, writeUrl) {
       this.view = view;
       this.root.dataset.view = view;
-      for (const name of VIEWS) {
-        this.tabs[name].classList.toggle('active', name === view);
-        this.tabs[name].setAttribute('aria-selected', String(name === view));
+      for (const [name, tab] of Object.entries(this.tabs)) {
+        tab.classList.toggle('active', name === view);
+        tab.setAttribute('aria-selected', String(name === view));
       }
       this.timelineView.hidden = view !== 'timeline';
       this.flameView.hidden = view !== 'flamegraph';
       this.statsView.hidden = view !== 'statistics';
       this.minimap.hidden = view === 'statistics';
       if (writeUrl) setUrlParams({ view });
+      if (view !== 'statistics') this.drawMinimap();
       if (view === 'timeline') {
-        this.rowsDirty = true;
-        if (this.selected >= 0 && this.rowOf[this.selected] >= 0) this.scrollToRow(this.rowOf[this.selected], false);
+        if (this.selected >= 0) this.scrollToRow(this.rowOf[this.selected], false);
         this.scheduleRender();
       } else if (view === 'flamegraph') {
         if (this.flameDirty) this.renderFlamegraph();
-      } else if (!this.statsBuilt) {
+      } else if (!this.stats) {
         this.buildStatistics();
       }
-      if (view !== 'statistics') this.drawMinimap();
     }
 
-    // --- Visibility and collapse ------------------------------------------------
+    // --- Visibility and collapse ---------------------------------------------------
 
     hasChildren(i) {
       return this.data.subtreeEnd[i] > i + 1;
     }
 
+    /** Rebuilds the visible-row arrays after a collapse change: O(spans), once per change. */
     recomputeVisible() {
       const { n, subtreeEnd } = this.data;
       this.rowOf.fill(-1);
       let count = 0;
-      for (let i = 0; i < n;) {
+      for (let i = 0; i < n; i = this.collapsed[i] ? subtreeEnd[i] : i + 1) {
         this.visible[count] = i;
-        this.rowOf[i] = count;
-        count++;
-        i = this.collapsed[i] ? subtreeEnd[i] : i + 1;
+        this.rowOf[i] = count++;
       }
       this.visibleCount = count;
       this.root.dataset.visibleRows = String(count);
@@ -544,7 +475,7 @@
 
     toggle(i) {
       if (!this.hasChildren(i)) return;
-      this.collapsed[i] = this.collapsed[i] ? 0 : 1;
+      this.collapsed[i] ^= 1;
       // A selection inside a collapsed subtree moves up to the collapsed span.
       if (this.collapsed[i] && this.selected > i && this.selected < this.data.subtreeEnd[i]) this.select(i, { scroll: false });
       this.recomputeVisible();
@@ -552,11 +483,9 @@
 
     collapseAll() {
       for (let i = 0; i < this.data.n; i++) this.collapsed[i] = this.hasChildren(i) ? 1 : 0;
-      if (this.selected >= 0) {
-        let top = this.selected;
-        while (this.data.parent[top] >= 0) top = this.data.parent[top];
-        if (top !== this.selected) this.select(top, { scroll: false });
-      }
+      let top = this.selected;
+      while (top >= 0 && this.data.parent[top] >= 0) top = this.data.parent[top];
+      if (top !== this.selected) this.select(top, { scroll: false });
       this.recomputeVisible();
       this.timeline.scrollTop = 0;
     }
@@ -567,7 +496,7 @@
       if (this.selected >= 0) this.scrollToRow(this.rowOf[this.selected], true);
     }
 
-    /** Expands the ancestors of span i; returns whether anything changed. */
+    /** Expands the collapsed ancestors of span i. */
     reveal(i) {
       let changed = false;
       for (let p = this.data.parent[i]; p >= 0; p = this.data.parent[p]) {
@@ -577,29 +506,27 @@
         }
       }
       if (changed) this.recomputeVisible();
-      return changed;
     }
 
-    // --- Selection ---------------------------------------------------------------
+    // --- Selection -------------------------------------------------------------------
 
-    /** Selects span i (-1 clears). Options: scroll, reveal (expand ancestors), center, writeUrl. */
+    /** Selects span i (-1 clears). Options: scroll (default true), reveal, center, writeUrl (default true). */
     select(i, options) {
       const opts = Object.assign({ scroll: true, reveal: false, center: false, writeUrl: true }, options);
       const previous = this.selected;
       this.selected = i;
       if (i >= 0 && opts.reveal) this.reveal(i);
       if (opts.writeUrl) setUrlParams({ span: i >= 0 ? this.data.spans[i].spanID : null });
-      if (this.flameNodes) {
-        if (previous >= 0 && this.flameNodes[previous]) this.flameNodes[previous].classList.remove('selected');
-        if (i >= 0 && this.flameNodes[i]) this.flameNodes[i].classList.add('selected');
+      for (const nodes of [this.rowElements, this.flameNodes]) {
+        if (!nodes) continue;
+        if (nodes.has(previous)) nodes.get(previous).classList.remove('selected');
+        if (nodes.has(i)) nodes.get(i).classList.add('selected');
       }
       this.renderDetails();
-      if (i >= 0 && opts.scroll && this.rowOf[i] >= 0) this.scrollToRow(this.rowOf[i], opts.center);
-      this.rowsDirty = true;
-      this.scheduleRender();
+      if (i >= 0 && opts.scroll) this.scrollToRow(this.rowOf[i], opts.center);
     }
 
-    /** The row of the selection, or of its nearest visible ancestor. */
+    /** The row of the selection, or of its nearest visible ancestor; -1 without a selection. */
     selectedRow() {
       for (let i = this.selected; i >= 0; i = this.data.parent[i]) {
         if (this.rowOf[i] >= 0) return this.rowOf[i];
@@ -610,15 +537,14 @@
     moveSelection(step) {
       if (this.visibleCount === 0) return;
       const current = this.selectedRow();
-      const row = current < 0 ? (step > 0 ? 0 : this.visibleCount - 1)
-        : Math.min(this.visibleCount - 1, Math.max(0, current + step));
-      this.select(this.visible[row], { scroll: true });
+      const row = current < 0 ? (step > 0 ? 0 : this.visibleCount - 1) : Math.min(this.visibleCount - 1, Math.max(0, current + step));
+      this.select(this.visible[row]);
     }
 
     scrollToRow(row, center) {
       if (row < 0 || this.view !== 'timeline') return;
       const timeline = this.timeline;
-      const top = row * ROW_HEIGHT;                         // relative to the canvas
+      const top = row * ROW_HEIGHT;                        // relative to the canvas, below the sticky header
       const viewport = timeline.clientHeight - HEADER_HEIGHT;
       if (center) timeline.scrollTop = Math.max(0, top - viewport / 2 + ROW_HEIGHT / 2);
       else if (top < timeline.scrollTop) timeline.scrollTop = top;
@@ -626,7 +552,7 @@
       this.scheduleRender();
     }
 
-    // --- Timeline rendering (virtualised) ------------------------------------------
+    // --- Timeline rendering (virtualised) ----------------------------------------------
 
     scheduleRender() {
       if (this.frame) return;
@@ -636,6 +562,7 @@
       });
     }
 
+    /** Renders the rows in view plus overscan. Rows still in range are kept; only new rows are built. */
     renderRows() {
       if (this.view !== 'timeline') return;
       // The only layout reads of a render, before any write.
@@ -644,27 +571,37 @@
       const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
       const last = Math.min(this.visibleCount, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
       if (!this.rowsDirty && first === this.renderedFirst && last === this.renderedLast) return;
+      const previous = this.rowsDirty ? new Map() : this.rowElements;
+      const current = new Map();
       const fragment = document.createDocumentFragment();
-      for (let row = first; row < last; row++) fragment.append(this.buildRow(row));
-      this.canvas.replaceChildren(fragment);
+      for (let row = first; row < last; row++) {
+        const i = this.visible[row];
+        let node = previous.get(i);
+        if (node) previous.delete(i);
+        else fragment.append(node = this.buildRow(row));
+        current.set(i, node);
+      }
+      if (this.rowsDirty) {
+        this.canvas.replaceChildren(fragment);
+      } else {
+        for (const node of previous.values()) node.remove();
+        this.canvas.append(fragment);
+      }
+      this.rowElements = current;
       this.renderedFirst = first;
       this.renderedLast = last;
       this.rowsDirty = false;
     }
 
-    /** Bar placement of span i in the current window, in percent, or null when outside. */
+    /** Placement of span i in the current window (percent), or null when outside it. */
     barGeometry(i) {
       const s = this.data.start[i];
       const e = s + this.data.duration[i];
-      const width = this.viewEnd - this.viewStart;
       if (e < this.viewStart || s > this.viewEnd) return null;
-      const clippedStart = Math.max(s, this.viewStart);
-      const clippedEnd = Math.min(e, this.viewEnd);
-      return {
-        start: clippedStart, end: clippedEnd,
-        left: (clippedStart - this.viewStart) / width * 100,
-        width: (clippedEnd - clippedStart) / width * 100,
-      };
+      const start = Math.max(s, this.viewStart);
+      const end = Math.min(e, this.viewEnd);
+      const width = this.viewEnd - this.viewStart;
+      return { start, end, left: (start - this.viewStart) / width * 100, width: (end - start) / width * 100 };
     }
 
     buildRow(row) {
@@ -674,81 +611,75 @@
       const service = data.spanService[i];
       const critical = Array.isArray(span.criticalPath) ? span.criticalPath : [];
 
-      const node = el('div', 'span-row');
-      node.dataset.spanId = span.spanID;
-      node.dataset.index = String(i);
-      node.style.top = (row * ROW_HEIGHT) + 'px';
-      if (critical.length) node.classList.add('critical');
-      if (span.error) node.classList.add('error');
-      if (i === this.selected) node.classList.add('selected');
-      if (this.matches && this.matches[i]) node.classList.add('match');
-      if (this.collapsed[i]) node.classList.add('collapsed');
-
-      // Left column: indentation, toggle, service and name
-      const name = el('div', 'name-cell');
+      // Left column: indentation, toggle, service, name, error marker
+      const name = el('div', { className: 'name-cell', title: `${service.name} ${text(span.name)}` });
       name.style.paddingLeft = (4 + Math.min(data.depth[i], MAX_INDENT_DEPTH) * INDENT_PX) + 'px';
-      name.title = `${service.name} ${span.name}`;
       if (this.hasChildren(i)) {
-        const toggle = button(this.collapsed[i] ? '\u25b8' : '\u25be', null, 'toggle');
-        toggle.tabIndex = -1;
+        const toggle = button(this.collapsed[i] ? '\u25b8' : '\u25be', { className: 'toggle', tabIndex: -1 });
         toggle.setAttribute('aria-label', this.collapsed[i] ? 'Expand' : 'Collapse');
         name.append(toggle);
       } else {
-        name.append(el('span', 'toggle-spacer'));
+        name.append(el('span', { className: 'toggle-spacer' }));
       }
-      name.append(swatch(service.color), el('span', 'service', service.name), el('span', 'span-name', span.name));
-      if (span.error) {
-        const marker = el('span', 'error-marker', '\u26a0');
-        marker.title = 'error';
-        name.append(marker);
-      }
+      name.append(swatch(service.color), el('span', { className: 'service', textContent: service.name }),
+        el('span', { className: 'span-name', textContent: text(span.name) }));
+      if (span.error) name.append(el('span', { className: 'error-marker', title: 'error', textContent: '\u26a0' }));
 
-      // Right column: bar, critical segments, duration label
-      const lane = el('div', 'lane');
-      const label = el('span', 'bar-label', formatDuration(data.duration[i]));
-      const geometry = this.barGeometry(i);
-      if (geometry) {
-        const bar = el('div', 'bar');
-        bar.style.left = geometry.left + '%';
-        bar.style.width = geometry.width + '%';
-        bar.style.background = service.color;
-        const span_ = geometry.end - geometry.start;
-        if (span_ > 0) {
-          for (const segment of critical) {
-            const a = Math.max(Number(segment[0]), geometry.start);
-            const b = Math.min(Number(segment[1]), geometry.end);
-            if (!(b > a)) continue;
-            const part = el('div', 'critical');
-            part.style.left = ((a - geometry.start) / span_ * 100) + '%';
-            part.style.width = ((b - a) / span_ * 100) + '%';
-            bar.append(part);
-          }
+      // Right column: bar with critical-path segments, duration label
+      const lane = el('div', { className: 'lane' });
+      const label = el('span', { className: 'bar-label', textContent: formatDuration(data.duration[i]) });
+      const bar = this.barGeometry(i);
+      if (bar) {
+        const node = el('div', { className: 'bar' });
+        node.style.left = bar.left + '%';
+        node.style.width = bar.width + '%';
+        node.style.background = service.color;
+        const length = bar.end - bar.start;
+        for (const segment of length > 0 ? critical : []) {
+          const a = Math.max(Number(segment[0]), bar.start);
+          const b = Math.min(Number(segment[1]), bar.end);
+          if (!(b > a)) continue;
+          const part = el('div', { className: 'critical' });
+          part.style.left = ((a - bar.start) / length * 100) + '%';
+          part.style.width = ((b - a) / length * 100) + '%';
+          node.append(part);
         }
-        lane.append(bar);
-        const right = geometry.left + geometry.width;
-        if (right > 75) {
+        lane.append(node);
+        // The label goes after the bar, or before it when the bar reaches the right edge.
+        if (bar.left + bar.width > 75) {
           label.classList.add('before');
-          label.style.right = (100 - geometry.left) + '%';
+          label.style.right = (100 - bar.left) + '%';
         } else {
-          label.style.left = right + '%';
+          label.style.left = (bar.left + bar.width) + '%';
         }
       } else {
         label.classList.add('outside');
       }
       lane.append(label);
-      node.append(name, lane);
+
+      const node = el('div', { className: 'span-row' }, name, lane);
+      node.dataset.spanId = text(span.spanID);
+      node.dataset.index = String(i);
+      node.style.top = (row * ROW_HEIGHT) + 'px';
+      if (critical.length) node.classList.add('critical');
+      if (span.error) node.classList.add('failed');
+      if (i === this.selected) node.classList.add('selected');
+      if (this.matches && this.matches[i]) node.classList.add('match');
+      if (this.collapsed[i]) node.classList.add('collapsed');
       return node;
     }
 
-    // --- Zoom window, ruler and minimap -------------------------------------------
+    // --- Zoom window, ruler and minimap ---------------------------------------------------
 
     setWindow(from, to, writeUrl) {
       const total = this.data.total;
-      let a = Math.min(Math.max(0, from), total);
-      let b = Math.min(Math.max(0, to), total);
-      if (b < a) [a, b] = [b, a];
-      if (b - a < total * 1e-6) b = Math.min(total, a + total * 1e-6);
-      if (b <= a) a = Math.max(0, b - total * 1e-6);
+      const minimum = total * 1e-6;
+      let a = Math.min(Math.max(0, Math.min(from, to)), total);
+      let b = Math.min(Math.max(0, Math.max(from, to)), total);
+      if (b - a < minimum) {
+        b = Math.min(total, a + minimum);
+        a = b - minimum;
+      }
       this.viewStart = a;
       this.viewEnd = b;
       const full = a <= 0 && b >= total;
@@ -762,9 +693,7 @@
 
     updateWindowDecorations() {
       const width = this.viewEnd - this.viewStart;
-      for (let t = 0; t < this.ticks.length; t++) {
-        this.ticks[t].textContent = formatDuration(this.viewStart + width * t / (this.ticks.length - 1));
-      }
+      this.ticks.forEach((tick, t) => { tick.textContent = formatDuration(this.viewStart + width * t / (this.ticks.length - 1)); });
       const total = this.data.total;
       const zoomed = this.viewStart > 0 || this.viewEnd < total;
       this.root.classList.toggle('zoomed', zoomed);
@@ -773,128 +702,114 @@
       this.minimapWindow.style.width = (width / total * 100) + '%';
     }
 
+    /** One thin bar per span (sampled above a cap), by row, x by time. Redrawn only when the width changes. */
     drawMinimap() {
-      if (this.minimap.hidden) return;
       const data = this.data;
-      const canvas = this.minimapCanvas;
       const width = this.minimap.clientWidth;
-      if (!width) return;
+      if (!width || width === this.minimapWidth) return;
+      this.minimapWidth = width;
+      const canvas = this.minimapCanvas;
       const ratio = window.devicePixelRatio || 1;
       canvas.width = Math.round(width * ratio);
       canvas.height = Math.round(MINIMAP_HEIGHT * ratio);
       const context = canvas.getContext('2d');
       if (!context) return;
       context.setTransform(ratio, 0, 0, ratio, 0, 0);
-      context.clearRect(0, 0, width, MINIMAP_HEIGHT);
-      // One bar per span by row (sampled above the cap), x by time.
       const step = Math.max(1, Math.ceil(data.n / MINIMAP_MAX_BARS));
-      const bars = Math.ceil(data.n / step);
-      const rowHeight = (MINIMAP_HEIGHT - 2) / Math.max(bars, 1);
-      const barHeight = Math.max(1, Math.min(rowHeight - (rowHeight > 3 ? 1 : 0), 6));
+      const rowHeight = (MINIMAP_HEIGHT - 2) / Math.max(1, Math.ceil(data.n / step));
+      const barHeight = Math.max(1, Math.min(rowHeight > 3 ? rowHeight - 1 : rowHeight, 6));
       const scale = width / data.total;
       let color = '';
       for (let k = 0, i = 0; i < data.n; k++, i += step) {
-        const c = data.spanService[i].color;
-        if (c !== color) {
-          context.fillStyle = c;
-          color = c;
-        }
+        if (data.spanService[i].color !== color) context.fillStyle = color = data.spanService[i].color;
         context.fillRect(data.start[i] * scale, 1 + k * rowHeight, Math.max(1, data.duration[i] * scale), barHeight);
       }
     }
 
+    /** Mouse drag on the minimap selects the window [t0, t1]. */
     bindMinimap() {
-      let originX = -1;
+      let origin = -1;
       let rect = null;
       const position = (event) => Math.min(Math.max(event.clientX - rect.left, 0), rect.width);
+      const selection = this.minimapSelection;
       this.minimap.addEventListener('pointerdown', (event) => {
         if (event.button !== 0) return;
         rect = this.minimap.getBoundingClientRect();
         if (!rect.width) return;
-        originX = position(event);
-        this.minimap.setPointerCapture(event.pointerId);
-        this.minimapSelection.style.left = originX + 'px';
-        this.minimapSelection.style.width = '0px';
-        this.minimapSelection.hidden = false;
+        origin = position(event);
+        try { this.minimap.setPointerCapture(event.pointerId); } catch (_) { /* synthetic events */ }
+        selection.style.left = origin + 'px';
+        selection.style.width = '0px';
+        selection.hidden = false;
         event.preventDefault();
       });
       this.minimap.addEventListener('pointermove', (event) => {
-        if (originX < 0) return;
+        if (origin < 0) return;
         const x = position(event);
-        this.minimapSelection.style.left = Math.min(x, originX) + 'px';
-        this.minimapSelection.style.width = Math.abs(x - originX) + 'px';
+        selection.style.left = Math.min(x, origin) + 'px';
+        selection.style.width = Math.abs(x - origin) + 'px';
       });
       const finish = (event, apply) => {
-        if (originX < 0) return;
+        if (origin < 0) return;
         const x = position(event);
-        const from = originX;
-        originX = -1;
-        this.minimapSelection.hidden = true;
-        if (!apply || Math.abs(x - from) < 3) return;
-        const total = this.data.total;
-        this.setWindow(Math.min(x, from) / rect.width * total, Math.max(x, from) / rect.width * total);
+        const from = origin;
+        origin = -1;
+        selection.hidden = true;
+        if (!apply || Math.abs(x - from) < 3) return;   // a click, not a drag
+        const scale = this.data.total / rect.width;
+        this.setWindow(Math.min(x, from) * scale, Math.max(x, from) * scale);
       };
       this.minimap.addEventListener('pointerup', (event) => finish(event, true));
       this.minimap.addEventListener('pointercancel', (event) => finish(event, false));
     }
 
-    // --- Find --------------------------------------------------------------------
+    // --- Find ------------------------------------------------------------------------------
 
-    setFind(text, writeUrl) {
-      const query = String(text || '').trim().toLowerCase();
+    /** Marks the spans matching `value`; collapsed subtrees stay collapsed but their matches count. */
+    setFind(value, writeUrl) {
+      const query = text(value).trim().toLowerCase();
       const data = this.data;
-      if (!query) {
-        this.matches = null;
-        this.matchCount = 0;
-        this.findCount.textContent = '';
-      } else {
-        if (!data.haystacks) data.haystacks = buildHaystacks(data);
-        const matches = new Uint8Array(data.n);
-        let count = 0;
+      this.matches = null;
+      this.matchCount = 0;
+      if (query) {
+        if (!this.haystacks) this.haystacks = buildHaystacks(data);
+        this.matches = new Uint8Array(data.n);
         for (let i = 0; i < data.n; i++) {
-          if (data.haystacks[i].includes(query)) {
-            matches[i] = 1;
-            count++;
+          if (this.haystacks[i].includes(query)) {
+            this.matches[i] = 1;
+            this.matchCount++;
           }
         }
-        this.matches = matches;
-        this.matchCount = count;
-        this.findCount.textContent = `${count} matches`;
       }
+      this.findCount.textContent = query ? `${this.matchCount} matches` : '';
       this.root.classList.toggle('finding', !!query);
-      if (writeUrl !== false) setUrlParams({ uiFind: text || null });
-      if (this.flameNodes) {
-        this.flameNodes.forEach((node, i) => node.classList.toggle('match', !!(this.matches && this.matches[i])));
+      if (writeUrl !== false) setUrlParams({ uiFind: value || null });
+      for (const nodes of [this.rowElements, this.flameNodes]) {
+        if (nodes) nodes.forEach((node, i) => node.classList.toggle('match', !!(this.matches && this.matches[i])));
       }
-      this.rowsDirty = true;
-      this.scheduleRender();
     }
 
-    /** Selects the next (step 1) or previous (-1) match among visible rows; expands only when none is visible. */
+    /** Selects the next (1) or previous (-1) visible match; expands ancestors only when no match is visible. */
     jumpToMatch(step) {
-      if (!this.matches || this.matchCount === 0) return;
-      const count = this.visibleCount;
-      const current = this.selectedRow();
-      for (let k = 1; k <= count; k++) {
-        const row = ((current < 0 ? (step > 0 ? -1 : 0) : current) + step * k + count * k) % count;
-        if (this.matches[this.visible[row]]) {
-          this.select(this.visible[row], { scroll: true });
-          return;
+      if (!this.matchCount) return;
+      // Wraps around; without a selection, starts at the first (or last) one.
+      const next = (from, count, accept) => {
+        if (from < 0) from = step > 0 ? -1 : count;
+        for (let k = 1; k <= count; k++) {
+          const at = (((from + step * k) % count) + count) % count;
+          if (accept(at)) return at;
         }
-      }
-      // Every match is under a collapsed span: open the way to the first one after the selection.
-      const n = this.data.n;
-      for (let k = 1; k <= n; k++) {
-        const i = ((this.selected < 0 ? -1 : this.selected) + step * k + n * k) % n;
-        if (this.matches[i]) {
-          this.select(i, { scroll: true, reveal: true, center: true });
-          return;
-        }
-      }
+        return -1;
+      };
+      const row = next(this.selectedRow(), this.visibleCount, (r) => this.matches[this.visible[r]] === 1);
+      if (row >= 0) return this.select(this.visible[row]);
+      const i = next(this.selected, this.data.n, (s) => this.matches[s] === 1);
+      if (i >= 0) this.select(i, { reveal: true, center: true });
     }
 
-    // --- Flamegraph ----------------------------------------------------------------
+    // --- Flamegraph ---------------------------------------------------------------------------
 
+    /** One lane per depth; only nodes at least 1px wide in the window are rendered. */
     renderFlamegraph() {
       const data = this.data;
       const width = this.flame.clientWidth;
@@ -910,24 +825,26 @@
           clipped++;
           continue;
         }
-        const geometry = this.barGeometry(i);
-        if (!geometry || (geometry.end - geometry.start) * scale < 1) continue;
+        const bar = this.barGeometry(i);
+        if (!bar || (bar.end - bar.start) * scale < 1) continue;
         const span = data.spans[i];
         const service = data.spanService[i];
-        const node = el('div', 'flame-node', span.name);
-        node.dataset.spanId = span.spanID;
+        const node = el('div', {
+          className: 'flame-node', textContent: text(span.name),
+          title: `${service.name} ${text(span.name)} ${formatDuration(data.duration[i])}`,
+        });
+        node.dataset.spanId = text(span.spanID);
         node.dataset.index = String(i);
-        node.title = `${service.name} ${span.name} ${formatDuration(data.duration[i])}`;
-        node.style.left = geometry.left + '%';
-        node.style.width = geometry.width + '%';
+        node.style.left = bar.left + '%';
+        node.style.width = bar.width + '%';
         node.style.top = (depth * FLAME_LANE_HEIGHT) + 'px';
         node.style.background = service.color;
-        if (span.error) node.classList.add('error');
+        if (span.error) node.classList.add('failed');
         if (i === this.selected) node.classList.add('selected');
         if (this.matches && this.matches[i]) node.classList.add('match');
         nodes.set(i, node);
         fragment.append(node);
-        if (depth > deepest) deepest = depth;
+        deepest = Math.max(deepest, depth);
       }
       this.flame.style.height = ((deepest + 1) * FLAME_LANE_HEIGHT) + 'px';
       this.flame.replaceChildren(fragment);
@@ -937,166 +854,120 @@
       this.flameDirty = false;
     }
 
-    // --- Statistics ----------------------------------------------------------------
+    // --- Statistics -------------------------------------------------------------------------------
 
     buildStatistics() {
-      const columns = [
-        ['service', 'Service'], ['operation', 'Operation'], ['count', 'Count'], ['totalMicros', 'Total'],
-        ['selfMicros', 'Self'], ['averageMicros', 'Average'], ['minMicros', 'Min'], ['maxMicros', 'Max'],
-      ];
-      const head = el('thead');
-      const row = el('tr');
-      for (const [key, label] of columns) {
-        const th = el('th', key === 'service' || key === 'operation' ? null : 'num');
+      const columns = [['service', 'Service'], ['operation', 'Operation'], ['count', 'Count'], ['totalMicros', 'Total'],
+        ['selfMicros', 'Self'], ['averageMicros', 'Average'], ['minMicros', 'Min'], ['maxMicros', 'Max']];
+      const headers = columns.map(([key, label]) => {
+        const th = el('th', { className: key === 'service' || key === 'operation' ? '' : 'num' }, button(label, { className: 'sort' }));
         th.dataset.key = key;
         th.setAttribute('aria-sort', 'none');
-        th.append(button(label, null, 'sort'));
-        row.append(th);
-      }
-      head.append(row);
+        return th;
+      });
       this.statsBody = el('tbody');
-      this.statsTable.replaceChildren(head, this.statsBody);
-      this.statsRows = Array.isArray(this.data.model.statistics) ? this.data.model.statistics.slice() : [];
-      this.statsBuilt = true;
+      this.statsTable.replaceChildren(el('thead', null, el('tr', null, ...headers)), this.statsBody);
+      this.stats = { rows: Array.isArray(this.data.model.statistics) ? this.data.model.statistics.slice() : [], key: null, ascending: true };
       this.renderStatisticsBody();
     }
 
+    /** Sorts by a column: ascending on the first click, then toggles. */
     sortStatistics(key) {
-      const sort = this.statsSort;
-      sort.ascending = sort.key === key ? !sort.ascending : true;
-      sort.key = key;
-      const direction = sort.ascending ? 1 : -1;
-      const text = key === 'service' || key === 'operation';
-      this.statsRows.sort((a, b) => {
-        const x = a[key];
-        const y = b[key];
-        const order = text ? String(x).localeCompare(String(y)) : (Number(x) || 0) - (Number(y) || 0);
-        return order * direction;
-      });
+      const stats = this.stats;
+      stats.ascending = stats.key === key ? !stats.ascending : true;
+      stats.key = key;
+      const textual = key === 'service' || key === 'operation';
+      const direction = stats.ascending ? 1 : -1;
+      stats.rows.sort((a, b) => direction * (textual ? text(a[key]).localeCompare(text(b[key])) : (Number(a[key]) || 0) - (Number(b[key]) || 0)));
       for (const th of this.statsTable.querySelectorAll('th')) {
         const active = th.dataset.key === key;
-        th.classList.toggle('sorted-asc', active && sort.ascending);
-        th.classList.toggle('sorted-desc', active && !sort.ascending);
-        th.setAttribute('aria-sort', active ? (sort.ascending ? 'ascending' : 'descending') : 'none');
+        th.classList.toggle('sorted-asc', active && stats.ascending);
+        th.classList.toggle('sorted-desc', active && !stats.ascending);
+        th.setAttribute('aria-sort', active ? (stats.ascending ? 'ascending' : 'descending') : 'none');
       }
       this.renderStatisticsBody();
     }
 
     renderStatisticsBody() {
-      const colors = new Map(this.data.services.map((s) => [s.name, s.color]));
-      const fragment = document.createDocumentFragment();
-      for (const stat of this.statsRows) {
-        const row = el('tr');
-        const service = el('td');
-        if (colors.has(stat.service)) service.append(swatch(colors.get(stat.service)));
-        service.append(String(stat.service));
-        row.append(service, el('td', null, stat.operation), el('td', 'num', stat.count));
-        for (const key of ['totalMicros', 'selfMicros', 'averageMicros', 'minMicros', 'maxMicros']) {
-          row.append(el('td', 'num', formatDuration(Number(stat[key]) || 0)));
-        }
-        fragment.append(row);
-      }
-      this.statsBody.replaceChildren(fragment);
+      const colors = new Map(this.data.services.map((service) => [service.name, service.color]));
+      this.statsBody.replaceChildren(...this.stats.rows.map((stat) => el('tr', null,
+        el('td', null, colors.has(stat.service) ? swatch(colors.get(stat.service)) : null, text(stat.service)),
+        el('td', { textContent: text(stat.operation) }),
+        el('td', { className: 'num', textContent: text(stat.count) }),
+        ...['totalMicros', 'selfMicros', 'averageMicros', 'minMicros', 'maxMicros'].map((key) =>
+          el('td', { className: 'num', textContent: formatDuration(Number(stat[key]) || 0) })))));
     }
 
-    // --- Span details --------------------------------------------------------------
+    // --- Span details ---------------------------------------------------------------------------------
 
     renderDetails() {
       const pane = this.details;
       const i = this.selected;
       this.body.classList.toggle('has-details', i >= 0);
-      if (i < 0) {
-        pane.hidden = true;
-        pane.replaceChildren();
-        return;
-      }
+      pane.hidden = i < 0;
+      if (i < 0) return pane.replaceChildren();
       const data = this.data;
       const span = data.spans[i];
       const service = data.spanService[i];
 
-      const head = el('div', 'details-head');
-      const title = el('h3');
-      title.append(swatch(service.color), el('span', 'service', service.name), ' ', el('span', 'span-name', span.name));
-      const close = button('\u00d7', null, 'close-details');
+      const close = button('\u00d7', { className: 'close-details' });
       close.setAttribute('aria-label', 'Close details');
-      head.append(title, close);
+      const head = el('div', { className: 'details-head' },
+        el('h3', null, swatch(service.color), el('span', { className: 'service', textContent: service.name }), ' ',
+          el('span', { className: 'span-name', textContent: text(span.name) })),
+        close);
 
-      const facts = el('div', 'detail-facts');
-      const fact = (className, label, value) => {
-        const line = el('div', className);
-        line.append(el('span', 'label', label), ' ', el('span', 'value', value));
-        facts.append(line);
+      // Facts: "Label value" lines, the ids with copy buttons
+      const fact = (className, label, value, copy) => {
+        const line = el('div', { className }, el('span', { className: 'label', textContent: label }), ' ',
+          el('span', { className: 'value', textContent: value }));
+        if (copy) {
+          const copyButton = button('Copy', { className: 'copy' });
+          copyButton.dataset.copy = value;
+          copyButton.setAttribute('aria-label', `Copy ${label}`);
+          line.append(' ', copyButton);
+        }
         return line;
       };
-      fact('detail-duration', 'Duration', formatDuration(data.duration[i]));
-      fact('detail-self', 'Self', formatDuration(Number(span.selfMicros) || 0));
-      fact('detail-start', 'Start', '+' + formatDuration(data.start[i]));
-      fact('detail-kind', 'Kind', span.kind || 'unspecified');
-      const status = fact('detail-status', 'Status', (span.status || 'unset') + (span.statusMessage ? `: ${span.statusMessage}` : ''));
+      const status = fact('detail-status', 'Status', text(span.status || 'unset') + (span.statusMessage ? `: ${span.statusMessage}` : ''));
       if (span.error) status.classList.add('error');
-      const idLine = (className, label, id) => {
-        const line = fact(className, label, id);
-        const copy = button('Copy', null, 'copy');
-        copy.dataset.copy = id;
-        copy.setAttribute('aria-label', `Copy ${label}`);
-        line.append(' ', copy);
-      };
-      idLine('detail-span-id', 'Span ID', String(span.spanID));
-      if (data.parent[i] >= 0) idLine('detail-parent-id', 'Parent ID', String(data.spans[data.parent[i]].spanID));
-      else fact('detail-parent-id', 'Parent ID', 'none (root)');
-      if (span.scope && span.scope.name) {
-        fact('detail-scope', 'Scope', span.scope.name + (span.scope.version ? ` ${span.scope.version}` : ''));
-      }
+      const parentIndex = data.parent[i];
+      const scope = span.scope && span.scope.name ? `${span.scope.name}${span.scope.version ? ` ${span.scope.version}` : ''}` : '';
+      const facts = el('div', { className: 'detail-facts' },
+        fact('detail-duration', 'Duration', formatDuration(data.duration[i])),
+        fact('detail-self', 'Self', formatDuration(Number(span.selfMicros) || 0)),
+        fact('detail-start', 'Start', '+' + formatDuration(data.start[i])),
+        fact('detail-kind', 'Kind', text(span.kind || 'unspecified')),
+        status,
+        fact('detail-span-id', 'Span ID', text(span.spanID), true),
+        parentIndex >= 0 ? fact('detail-parent-id', 'Parent ID', text(data.spans[parentIndex].spanID), true)
+          : fact('detail-parent-id', 'Parent ID', 'none (root)'),
+        scope ? fact('detail-scope', 'Scope', scope) : null);
 
       const parts = [head, facts];
       if (Array.isArray(span.warnings) && span.warnings.length) {
-        const list = el('ul', 'warnings');
-        for (const warning of span.warnings) list.append(el('li', null, warning));
-        parts.push(list);
+        parts.push(el('ul', { className: 'warnings' }, ...span.warnings.map((warning) => el('li', { textContent: text(warning) }))));
       }
-      parts.push(el('h4', null, 'Attributes'), keyValueTable('attributes', span.attributes));
+      parts.push(el('h4', { textContent: 'Attributes' }), keyValueTable('attributes', span.attributes));
 
+      const nested = (pairs) => el('td', null, Array.isArray(pairs) && pairs.length ? keyValueTable('kv', pairs) : null);
       if (Array.isArray(span.events) && span.events.length) {
-        const table = el('table', 'events');
-        const body = el('tbody');
-        for (const event of span.events) {
-          const row = el('tr');
-          const attributes = el('td');
-          if (Array.isArray(event.attributes) && event.attributes.length) attributes.append(keyValueTable('kv', event.attributes));
-          row.append(el('td', 'offset', '+' + formatDuration((Number(event.timeMicros) || 0) - data.start[i])),
-            el('td', 'event-name', event.name), attributes);
-          body.append(row);
-        }
-        table.append(body);
-        parts.push(el('h4', null, 'Events'), table);
+        parts.push(el('h4', { textContent: 'Events' }), el('table', { className: 'events' }, el('tbody', null,
+          ...span.events.map((event) => el('tr', null,
+            el('td', { className: 'offset', textContent: '+' + formatDuration((Number(event.timeMicros) || 0) - data.start[i]) }),
+            el('td', { className: 'event-name', textContent: text(event.name) }),
+            nested(event.attributes))))));
       }
-
       if (Array.isArray(span.links) && span.links.length) {
-        const table = el('table', 'links');
-        const body = el('tbody');
-        for (const link of span.links) {
-          const row = el('tr');
-          const traceCell = el('td');
-          const traceID = String(link.traceID || '').toLowerCase();
-          if (HEX.test(traceID)) {
-            const anchor = el('a', null, traceID);
-            anchor.href = `/trace/${traceID}`;
-            traceCell.append(anchor);
-          } else {
-            traceCell.textContent = String(link.traceID || '');
-          }
-          const attributes = el('td');
-          if (Array.isArray(link.attributes) && link.attributes.length) attributes.append(keyValueTable('kv', link.attributes));
-          row.append(traceCell, el('td', 'span-id', link.spanID), attributes);
-          body.append(row);
-        }
-        table.append(body);
-        parts.push(el('h4', null, 'Links'), table);
+        parts.push(el('h4', { textContent: 'Links' }), el('table', { className: 'links' }, el('tbody', null,
+          ...span.links.map((link) => {
+            const traceID = text(link.traceID).toLowerCase();
+            const trace = HEX.test(traceID) ? el('a', { href: `/trace/${traceID}`, textContent: traceID }) : text(link.traceID);
+            return el('tr', null, el('td', null, trace), el('td', { className: 'span-id', textContent: text(link.spanID) }), nested(link.attributes));
+          }))));
       }
-
-      parts.push(el('h4', null, `Resource \u00b7 ${service.name}`), keyValueTable('resource', service.resource));
+      parts.push(el('h4', { textContent: `Resource \u00b7 ${service.name}` }), keyValueTable('resource', service.resource));
       pane.replaceChildren(...parts);
-      pane.hidden = false;
       pane.scrollTop = 0;
     }
   }
@@ -1105,7 +976,7 @@
   // Trace page: fetch the model, then swap the static waterfall for the explorer
 
   async function initTracePage(page) {
-    const traceID = String(page.dataset.traceId || '').toLowerCase();
+    const traceID = text(page.dataset.traceId).toLowerCase();
     if (!HEX.test(traceID)) return;
     let model;
     try {
@@ -1120,12 +991,11 @@
     const staticTrace = document.getElementById('static-trace');
     let root = document.getElementById('explorer');
     if (!root) {
-      root = el('div');
-      root.id = 'explorer';
+      root = el('div', { id: 'explorer' });
       if (staticTrace) staticTrace.after(root);
       else page.append(root);
     }
-    // Hide the static waterfall first so building the explorer does not lay it out.
+    // Hidden first, so building the explorer never lays out the static waterfall.
     if (staticTrace) staticTrace.hidden = true;
     try {
       new Explorer(root, model, {});
@@ -1137,27 +1007,23 @@
   }
 
   // ---------------------------------------------------------------------------
-  // Upload page: post a file, render the returned models
+  // Upload page: post a file, render the returned models (nothing is stored)
 
   function initUploadPage(input) {
     const message = document.getElementById('upload-message') || el('p');
     let root = document.getElementById('explorer');
-    if (!root) {
-      root = el('div');
-      root.id = 'explorer';
-      input.after(root);
-    }
+    if (!root) input.after(root = el('div', { id: 'explorer' }));
     let current = null;
     let picker = null;
 
+    const say = (value, isError) => {
+      message.textContent = value;
+      message.classList.toggle('error', !!isError);
+    };
     const show = (model) => {
       if (current) current.destroy();
       setUrlParams({ span: null, from: null, to: null });
       current = new Explorer(root, model, { summary: true });
-    };
-    const say = (text, isError) => {
-      message.textContent = text;
-      message.classList.toggle('error', !!isError);
     };
 
     input.addEventListener('change', async () => {
@@ -1165,36 +1031,24 @@
       if (!file) return;
       say(`Reading ${file.name}\u2026`, false);
       try {
-        const text = await file.text();
         const response = await fetch('/api/otter/trace-models', {
-          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: text,
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: await file.text(),
         });
-        let body = null;
-        try { body = await response.json(); } catch (_) { body = null; }
+        const body = await response.json().catch(() => null);
         if (!response.ok) {
           const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e && e.msg).filter(Boolean) : [];
-          say(errors.length ? errors.join('; ') : `Upload failed (HTTP ${response.status}).`, true);
-          return;
+          return say(errors.length ? errors.join('; ') : `Upload failed (HTTP ${response.status}).`, true);
         }
-        const traces = body && Array.isArray(body.traces) ? body.traces.filter((t) => t && Array.isArray(t.spans)) : [];
-        if (picker) {
-          picker.remove();
-          picker = null;
-        }
-        if (traces.length === 0) {
-          say('The file holds no spans.', true);
-          return;
-        }
+        const traces = body && Array.isArray(body.traces) ? body.traces.filter((t) => t && Array.isArray(t.spans) && t.spans.length) : [];
+        if (picker) picker.remove();
+        picker = null;
+        if (traces.length === 0) return say('The file holds no spans.', true);
         say(traces.length === 1 ? 'Loaded 1 trace.' : `Loaded ${traces.length} traces.`, false);
         if (traces.length > 1) {
-          picker = el('select');
-          picker.id = 'upload-trace-picker';
+          picker = el('select', { id: 'upload-trace-picker' }, ...traces.map((trace, index) => el('option', {
+            value: String(index), textContent: `${text(trace.rootService)}: ${text(trace.rootName)}, ${trace.spans.length} spans`,
+          })));
           picker.setAttribute('aria-label', 'Trace');
-          traces.forEach((trace, index) => {
-            const option = el('option', null, `${trace.rootService || 'unknown'}: ${trace.rootName || ''}, ${trace.spans.length} spans`);
-            option.value = String(index);
-            picker.append(option);
-          });
           picker.addEventListener('change', () => show(traces[Number(picker.value)]));
           root.before(picker);
         }

@@ -1,0 +1,188 @@
+import Otter
+import Tracing
+
+/// The Monitor page: per service, request rate, error rate and p50/p95/p99 durations over time, overall and per
+/// operation, computed from the store (``SpanMetrics``), for SERVER and CONSUMER spans unless other kinds are picked.
+struct MonitorPage {
+    struct Option {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    struct Chart {
+        var title: String
+        var lines: [Line]
+        var maximum: String
+        var startLabel: String
+        var endLabel: String
+        var hasData: Bool
+    }
+
+    struct Line {
+        var name: String
+        var cssClass: String
+        var points: String
+    }
+
+    struct OperationRow {
+        var operation: String
+        var searchURL: String
+        var calls: UInt64
+        var rate: String
+        var errorRate: String
+        var hasErrors: Bool
+        var p50: String
+        var p95: String
+        var p99: String
+        var rateLine: String
+        var latencyLine: String
+    }
+
+    static let lookbacks: [(value: String, label: String, seconds: UInt64)] = [
+        ("15m", "Last 15 minutes", 900), ("1h", "Last hour", 3600), ("6h", "Last 6 hours", 6 * 3600), ("24h", "Last 24 hours", 24 * 3600),
+        ("168h", "Last 7 days", 168 * 3600),
+    ]
+
+    var services: [Option] = []
+    var lookbacks: [Option] = []
+    var kinds: [Option] = []
+    var service = ""
+    var color = "#999"
+    var charts: [Chart] = []
+    var operations: [OperationRow] = []
+    var hasOperations = false
+    var message: String?
+
+    init(_ form: QueryParameters, store: any TraceStore, nowNanoseconds: UInt64) async throws {
+        let serviceNames = try await store.services()
+        service = form.get("service").flatMap { $0.isEmpty ? nil : $0 } ?? serviceNames.first ?? ""
+        color = ServicePalette.assign(serviceNames)[service] ?? color
+        let lookback = Self.lookbacks.first { $0.value == form.get("lookback") } ?? Self.lookbacks[1]
+        let pickedKinds = Set(form.getAll("kind").compactMap(SpanKindName.init(rawValue:)))
+        let selectedKinds: Set<SpanKindName> = pickedKinds.isEmpty ? [.server, .consumer] : pickedKinds
+        services = serviceNames.map { Option(value: $0, label: $0, selected: $0 == service) }
+        lookbacks = Self.lookbacks.map { Option(value: $0.value, label: $0.label, selected: $0.value == lookback.value) }
+        kinds = SpanKindName.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.uppercased(), selected: selectedKinds.contains($0)) }
+        guard !service.isEmpty else {
+            message = "No spans stored yet."
+            return
+        }
+        // About 30 points, whole minutes (the rows' resolution).
+        let stepMinutes = max(1, lookback.seconds / 60 / 30)
+        let step = stepMinutes * OperationMinute.nanosecondsPerMinute
+        let end = nowNanoseconds
+        var query = SpanMetrics.Query(
+            services: [service], kinds: selectedKinds, endNanoseconds: end, lookbackNanoseconds: lookback.seconds * 1_000_000_000,
+            stepNanoseconds: step, ratePerNanoseconds: step)
+        let rows = try await store.operationMinutes(services: [service], kinds: selectedKinds, minutes: query.minutes)
+        let window = (start: end - min(end, query.lookbackNanoseconds), end: end)
+        let startLabel = String(TimestampFormatting.dateTime(nanosecondsSinceEpoch: window.start).dropFirst(11).prefix(5))
+        let endLabel = String(TimestampFormatting.dateTime(nanosecondsSinceEpoch: window.end).dropFirst(11).prefix(5))
+        func chart(_ title: String, _ lines: [(String, String, [SpanMetrics.Point])], unit: (Double) -> String) -> Chart {
+            let maximum = lines.flatMap { $0.2.map(\.value) }.max() ?? 0
+            return Chart(
+                title: title,
+                lines: lines.map { Line(name: $0.0, cssClass: $0.1, points: Self.polyline($0.2, window: window, maximum: maximum, width: 300, height: 100)) },
+                maximum: unit(maximum), startLabel: startLabel, endLabel: endLabel, hasData: lines.contains { !$0.2.isEmpty })
+        }
+        let latencyLines = [(0.5, "p50", "p50"), (0.95, "p95", "p95"), (0.99, "p99", "p99")].map { quantile, name, cssClass in
+            (name, cssClass, SpanMetrics.series(.latencies(quantile: quantile), query: query, rows: rows).first?.points ?? [])
+        }
+        charts = [
+            chart("Latency", latencyLines) { Self.milliseconds($0) },
+            chart("Request rate", [("req/s", "rate", SpanMetrics.series(.calls, query: query, rows: rows).first?.points ?? [])]) {
+                Self.rate($0)
+            },
+            chart("Error rate", [("errors", "errors", SpanMetrics.series(.errors, query: query, rows: rows).first?.points ?? [])]) {
+                Self.percent($0)
+            },
+        ]
+
+        query.groupByOperation = true
+        let rateSeries = Dictionary(
+            SpanMetrics.series(.calls, query: query, rows: rows).map { ($0.operation ?? "", $0.points) }, uniquingKeysWith: { a, _ in a })
+        let latencySeries = Dictionary(
+            SpanMetrics.series(.latencies(quantile: 0.95), query: query, rows: rows).map { ($0.operation ?? "", $0.points) },
+            uniquingKeysWith: { a, _ in a })
+        let inWindow = rows.filter { $0.minute >= window.start / OperationMinute.nanosecondsPerMinute }
+        var byOperation: [String: (calls: UInt64, errors: UInt64, durations: DurationHistogram)] = [:]
+        for row in inWindow {
+            var entry = byOperation[row.operation] ?? (0, 0, DurationHistogram())
+            entry.calls &+= row.calls
+            entry.errors &+= row.errors
+            entry.durations.merge(row.durations)
+            byOperation[row.operation] = entry
+        }
+        operations = byOperation.sorted { ($1.value.calls, $0.key) < ($0.value.calls, $1.key) }.map { operation, entry in
+            let rates = rateSeries[operation] ?? []
+            let latencies = latencySeries[operation] ?? []
+            return OperationRow(
+                operation: operation,
+                searchURL: "/search?service=\(Self.encoded(service))&operation=\(Self.encoded(operation))&lookback=\(lookback.value)",
+                calls: entry.calls, rate: Self.rate(Double(entry.calls) / Double(lookback.seconds)),
+                errorRate: Self.percent(entry.calls > 0 ? Double(entry.errors) / Double(entry.calls) : 0), hasErrors: entry.errors > 0,
+                p50: Self.milliseconds((entry.durations.quantile(0.5) ?? 0) / 1_000_000),
+                p95: Self.milliseconds((entry.durations.quantile(0.95) ?? 0) / 1_000_000),
+                p99: Self.milliseconds((entry.durations.quantile(0.99) ?? 0) / 1_000_000),
+                rateLine: Self.polyline(rates, window: window, maximum: rates.map(\.value).max() ?? 0, width: 120, height: 24),
+                latencyLine: Self.polyline(latencies, window: window, maximum: latencies.map(\.value).max() ?? 0, width: 120, height: 24))
+        }
+        hasOperations = !operations.isEmpty
+    }
+
+    /// SVG polyline points for a series in a `width` × `height` box, time across, 0...maximum up.
+    static func polyline(_ points: [SpanMetrics.Point], window: (start: UInt64, end: UInt64), maximum: Double, width: Int, height: Int) -> String {
+        let span = Double(max(window.end - min(window.end, window.start), 1))
+        let top = maximum > 0 ? maximum : 1
+        return points.map { point in
+            let x = Double(point.nanosecondsSinceEpoch - min(point.nanosecondsSinceEpoch, window.start)) / span * Double(width)
+            let y = Double(height) - min(max(point.value / top, 0), 1) * Double(height - 2) - 1
+            return "\(Int(x.rounded())),\(Int(y.rounded()))"
+        }.joined(separator: " ")
+    }
+
+    static func milliseconds(_ value: Double) -> String {
+        TimestampFormatting.humanDuration(nanoseconds: UInt64(min(max(value * 1_000_000, 0), 1e18)))
+    }
+
+    static func rate(_ value: Double) -> String {
+        value >= 10 ? "\(Int(value.rounded())) req/s" : "\((value * 100).rounded() / 100) req/s"
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        "\((fraction * 1000).rounded() / 10) %"
+    }
+
+    static func encoded(_ text: String) -> String { ViewerUI.queryValue(text) }
+
+    static let template = """
+        <h2>Monitor</h2>
+        <form class="search" method="get" action="/monitor">
+          <label>Service<select name="service">{{#services}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/services}}</select></label>
+          <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
+          <fieldset><legend>Span kinds</legend>{{#kinds}}<label class="inline"><input type="checkbox" name="kind" value="{{value}}"{{#selected}} checked{{/selected}}> {{label}}</label>{{/kinds}}</fieldset>
+          <button type="submit">Show</button>
+        </form>
+        {{#message}}<p class="muted">{{message}}</p>{{/message}}
+        {{#service}}<h3><span class="swatch" style="background:{{color}}"></span>{{service}}</h3>
+        <div class="charts">
+        {{#charts}}<figure class="chart-card"><figcaption>{{title}} <span class="muted">max {{maximum}}</span></figcaption>
+        <svg class="chart" viewBox="0 0 300 118" role="img" aria-label="{{title}} over time"><line class="axis" x1="0" y1="100" x2="300" y2="100"/>
+        {{#lines}}<polyline class="series {{cssClass}}" points="{{points}}"><title>{{name}}</title></polyline>{{/lines}}
+        <text class="tick" x="0" y="114">{{startLabel}}</text><text class="tick" x="300" y="114" text-anchor="end">{{endLabel}}</text></svg>
+        {{^hasData}}<p class="muted">No spans in this window.</p>{{/hasData}}
+        <p class="legend">{{#lines}}<span class="key {{cssClass}}">{{name}}</span> {{/lines}}</p></figure>{{/charts}}
+        </div>
+        {{#hasOperations}}
+        <table class="monitor"><thead><tr><th>Operation</th><th>Requests</th><th>Rate</th><th></th><th>Errors</th><th>P50</th><th>P95</th><th>P99</th><th>P95 over time</th></tr></thead><tbody>
+        {{#operations}}<tr><td><a href="{{searchURL}}">{{operation}}</a></td><td>{{calls}}</td><td>{{rate}}</td>
+        <td><svg class="spark" viewBox="0 0 120 24"><polyline class="series rate" points="{{rateLine}}"/></svg></td>
+        <td{{#hasErrors}} class="error"{{/hasErrors}}>{{errorRate}}</td><td>{{p50}}</td><td>{{p95}}</td><td>{{p99}}</td>
+        <td><svg class="spark" viewBox="0 0 120 24"><polyline class="series p95" points="{{latencyLine}}"/></svg></td></tr>{{/operations}}
+        </tbody></table>
+        {{/hasOperations}}
+        {{^hasOperations}}<p class="muted">No {{#kinds}}{{#selected}}{{label}} {{/selected}}{{/kinds}}spans of this service in this window.</p>{{/hasOperations}}
+        {{/service}}
+        """
+}

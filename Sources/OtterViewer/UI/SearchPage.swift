@@ -1,0 +1,216 @@
+import Otter
+import Tracing
+
+/// The search page: Jaeger's search form (service, operation from the store, logfmt tags, a lookback or a custom UTC
+/// range, durations, limit), results sorted as asked, a duration-over-time scatter with axes whose dots open the
+/// trace, and checkboxes to compare two results. `search.js` adds live updates and the two-result limit.
+struct SearchPage {
+    struct Option {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    struct ResultRow {
+        var traceID: String
+        var rootName: String
+        var rootService: String
+        var services: [ServiceChip]
+        var spanCount: Int
+        var errorCount: Int
+        var hasErrors: Bool
+        var duration: String
+        var start: String
+        var x: Int
+        var y: Int
+        var radius: Int
+    }
+
+    struct ServiceChip {
+        var name: String
+        var color: String
+        var spanCount: Int
+    }
+
+    struct AxisTick {
+        var position: Int
+        var label: String
+    }
+
+    static let sorts = [
+        ("recent", "Most recent"), ("longest", "Longest first"), ("shortest", "Shortest first"), ("most-spans", "Most spans"),
+        ("most-errors", "Most errors"),
+    ]
+
+    static let lookbacks: [(value: String, label: String, seconds: UInt64)] = [
+        ("5m", "Last 5 minutes", 300), ("15m", "Last 15 minutes", 900), ("1h", "Last hour", 3600), ("6h", "Last 6 hours", 6 * 3600),
+        ("24h", "Last 24 hours", 24 * 3600), ("48h", "Last 2 days", 48 * 3600), ("168h", "Last 7 days", 168 * 3600),
+    ]
+
+    var services: [Option] = []
+    var operations: [Option] = []
+    var tags = ""
+    var lookbacks: [Option] = []
+    var start = ""
+    var end = ""
+    var minDuration = ""
+    var maxDuration = ""
+    var limit = "20"
+    var sorts: [Option] = []
+    var live = false
+    var message: String?
+    var results: [ResultRow] = []
+    var resultCount = ""
+    var hasResults = false
+    var searched = false
+    var xTicks: [AxisTick] = []
+    var yTicks: [AxisTick] = []
+
+    init(_ form: QueryParameters, store: any TraceStore, nowNanoseconds: UInt64) async throws {
+        let serviceNames = try await store.services()
+        let colors = ServicePalette.assign(serviceNames)
+        let service = form.get("service").flatMap { $0.isEmpty ? nil : $0 } ?? serviceNames.first ?? ""
+        let operation = form.get("operation") ?? ""
+        let lookback = form.get("lookback") ?? "1h"
+        let sort = form.get("sort") ?? "recent"
+        services = serviceNames.map { Option(value: $0, label: $0, selected: $0 == service) }
+        let operationNames = service.isEmpty ? [] : Set(try await store.operations(service: service).map(\.name)).sorted()
+        operations =
+            [Option(value: "", label: "all", selected: operation.isEmpty)]
+            + operationNames.map { Option(value: $0, label: $0, selected: $0 == operation) }
+        tags = form.get("tags") ?? ""
+        lookbacks =
+            Self.lookbacks.map { Option(value: $0.value, label: $0.label, selected: $0.value == lookback) }
+            + [Option(value: "custom", label: "Custom range (UTC)", selected: lookback == "custom")]
+        start = form.get("start") ?? ""
+        end = form.get("end") ?? ""
+        minDuration = form.get("minDuration") ?? ""
+        maxDuration = form.get("maxDuration") ?? ""
+        limit = form.get("limit") ?? "20"
+        sorts = Self.sorts.map { Option(value: $0.0, label: $0.1, selected: $0.0 == sort) }
+        live = form.get("live") == "1"
+        searched = !service.isEmpty
+        guard !service.isEmpty else {
+            message = "No traces stored yet: send spans over OTLP to this viewer (OTLP/gRPC and OTLP/HTTP ports, printed when it started)."
+            return
+        }
+        do {
+            var query = TraceQuery(service: service, operation: operation.isEmpty ? nil : operation)
+            if lookback == "custom" {
+                query.startTimeMinimumNanoseconds = start.isEmpty ? 0 : try Self.utcMinute("start", start)
+                query.startTimeMaximumNanoseconds = end.isEmpty ? nowNanoseconds : try Self.utcMinute("end", end) + 59_999_999_999
+            } else {
+                let seconds = Self.lookbacks.first { $0.value == lookback }?.seconds ?? 3600
+                query.startTimeMinimumNanoseconds = nowNanoseconds - min(nowNanoseconds, seconds * 1_000_000_000)
+                query.startTimeMaximumNanoseconds = nowNanoseconds
+            }
+            if !limit.isEmpty { query.limit = try UntrustedValue.integer("limit", limit, in: 1...JaegerSearch.maximumLimit) }
+            if !minDuration.isEmpty { query.durationMinimumNanoseconds = try UntrustedValue.duration("minDuration", minDuration) }
+            if !maxDuration.isEmpty { query.durationMaximumNanoseconds = try UntrustedValue.duration("maxDuration", maxDuration) }
+            query.tags = try LogfmtTags.parse(tags)
+            let summaries = Self.sorted(try await store.summaries(store.findTraceIDs(query)), by: sort)
+            layOut(summaries, colors: colors)
+        } catch let error as InvalidParameter {
+            message = error.description
+        }
+    }
+
+    static func sorted(_ summaries: [TraceSummary], by sort: String) -> [TraceSummary] {
+        switch sort {
+        case "longest": summaries.sorted { $0.durationNanoseconds > $1.durationNanoseconds }
+        case "shortest": summaries.sorted { $0.durationNanoseconds < $1.durationNanoseconds }
+        case "most-spans": summaries.sorted { $0.spanCount > $1.spanCount }
+        case "most-errors": summaries.sorted { ($0.errorSpanCount, $0.startTimeNanoseconds) > ($1.errorSpanCount, $1.startTimeNanoseconds) }
+        default: summaries.sorted { $0.startTimeNanoseconds > $1.startTimeNanoseconds }
+        }
+    }
+
+    /// The scatter's geometry: x from the earliest to the latest start, y from 0 to the longest duration, in a
+    /// 1000 × 200 view box with 70 px for the y labels and 30 px for the x labels.
+    static let plot = (left: 70, right: 990, top: 10, bottom: 170)
+
+    mutating func layOut(_ summaries: [TraceSummary], colors: [String: String]) {
+        let earliest = summaries.map(\.startTimeNanoseconds).min() ?? 0
+        let latest = max(summaries.map(\.startTimeNanoseconds).max() ?? 0, earliest + 1)
+        let longest = max(summaries.map(\.durationNanoseconds).max() ?? 1, 1)
+        let plot = Self.plot
+        let width = Double(plot.right - plot.left)
+        let height = Double(plot.bottom - plot.top)
+        let mostSpans = max(summaries.map(\.spanCount).max() ?? 1, 1)
+        results = summaries.map { summary in
+            ResultRow(
+                traceID: summary.traceID.hexString, rootName: summary.rootOperationName, rootService: summary.rootServiceName,
+                services: summary.services.map { ServiceChip(name: $0.name, color: colors[$0.name] ?? "#999", spanCount: $0.spanCount) },
+                spanCount: summary.spanCount, errorCount: summary.errorSpanCount, hasErrors: summary.errorSpanCount > 0,
+                duration: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds),
+                start: TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds),
+                x: plot.left + Int(Double(summary.startTimeNanoseconds - earliest) / Double(latest - earliest) * width),
+                y: plot.bottom - Int(Double(summary.durationNanoseconds) / Double(longest) * height),
+                radius: 3 + Int(6 * Double(summary.spanCount) / Double(mostSpans)))
+        }
+        hasResults = !results.isEmpty
+        resultCount = results.count == 1 ? "1 trace" : "\(results.count) traces"
+        xTicks = (0...4).map { step in
+            let time = earliest + (latest - earliest) / 4 * UInt64(step)
+            let text = TimestampFormatting.dateTime(nanosecondsSinceEpoch: time)
+            // `HH:MM:SS` of `YYYY-MM-DD HH:MM:SS.mmm UTC`.
+            return AxisTick(position: plot.left + Int(width / 4 * Double(step)), label: String(text.dropFirst(11).prefix(8)))
+        }
+        yTicks = (0...4).map { step in
+            AxisTick(
+                position: plot.bottom - Int(height / 4 * Double(step)),
+                label: TimestampFormatting.humanDuration(nanoseconds: longest / 4 * UInt64(step)))
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM` (an HTML `datetime-local` value), read as UTC, in nanoseconds since the epoch.
+    static func utcMinute(_ name: String, _ text: String) throws -> UInt64 {
+        let invalid = InvalidParameter(name: name, detail: "\(UntrustedValue.quoted(String(text.prefix(40)))) is not YYYY-MM-DDTHH:MM")
+        let parts = text.split(whereSeparator: { "-T:".contains($0) }).map { Int($0) }
+        guard parts.count == 5 || parts.count == 6, let year = parts[0], let month = parts[1], let day = parts[2],
+            let hour = parts[3], let minute = parts[4], (1970...2262).contains(year), (1...12).contains(month), (1...31).contains(day),
+            (0...23).contains(hour), (0...59).contains(minute)
+        else { throw invalid }
+        let days = TimestampFormatting.daysSinceEpoch(year: year, month: month, day: day)
+        return (UInt64(days) * 86_400 + UInt64(hour) * 3600 + UInt64(minute) * 60) * 1_000_000_000
+    }
+
+    static let template = """
+        <form class="search" method="get" action="/search">
+          <label>Service<select name="service">{{#services}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/services}}</select></label>
+          <label>Operation<select name="operation">{{#operations}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/operations}}</select></label>
+          <label>Tags<input name="tags" value="{{tags}}" placeholder="http.status_code=200 error=true note=&quot;with spaces&quot;" size="32"></label>
+          <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
+          <label>From (UTC, custom)<input type="datetime-local" name="start" value="{{start}}"></label>
+          <label>To (UTC, custom)<input type="datetime-local" name="end" value="{{end}}"></label>
+          <label>Min duration<input name="minDuration" value="{{minDuration}}" placeholder="e.g. 1.2s" size="8"></label>
+          <label>Max duration<input name="maxDuration" value="{{maxDuration}}" placeholder="e.g. 100ms" size="8"></label>
+          <label>Limit<input name="limit" value="{{limit}}" size="4"></label>
+          <label>Sort<select name="sort">{{#sorts}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/sorts}}</select></label>
+          <button type="submit">Find Traces</button>
+          <label class="inline"><input type="checkbox" id="live" name="live" value="1"{{#live}} checked{{/live}}> Live</label>
+        </form>
+        <section id="results">
+        {{#message}}<p class="error">{{message}}</p>{{/message}}
+        {{#hasResults}}
+        <h3 id="result-count">{{resultCount}}</h3>
+        <svg class="chart scatter" viewBox="0 0 1000 200" role="img" aria-label="trace duration over start time">
+          <line class="axis" x1="70" y1="170" x2="990" y2="170"/><line class="axis" x1="70" y1="10" x2="70" y2="170"/>
+          {{#xTicks}}<text class="tick" x="{{position}}" y="188" text-anchor="middle">{{label}}</text>{{/xTicks}}
+          {{#yTicks}}<text class="tick" x="64" y="{{position}}" text-anchor="end" dominant-baseline="middle">{{label}}</text><line class="grid" x1="70" y1="{{position}}" x2="990" y2="{{position}}"/>{{/yTicks}}
+          {{#results}}<a href="/trace/{{traceID}}"><circle class="dot{{#hasErrors}} failed{{/hasErrors}}" data-trace-id="{{traceID}}" cx="{{x}}" cy="{{y}}" r="{{radius}}"><title>{{rootService}}: {{rootName}} · {{duration}} · {{spanCount}} spans</title></circle></a>{{/results}}
+        </svg>
+        <form id="compare-form" method="get" action="/compare">
+        <p><button type="submit" id="compare-button">Compare selected</button> <span class="muted">select two traces</span></p>
+        <table class="results"><thead><tr><th></th><th>Trace</th><th>Services</th><th>Spans</th><th>Errors</th><th>Duration</th><th>Start</th></tr></thead><tbody>
+        {{#results}}<tr><td><input type="checkbox" class="compare-pick" name="trace" value="{{traceID}}" aria-label="compare {{traceID}}"></td>
+        <td><a href="/trace/{{traceID}}">{{rootService}}: {{rootName}}</a><div class="muted">{{traceID}}</div></td>
+        <td>{{#services}}<span class="service-chip"><span class="swatch" style="background:{{color}}"></span>{{name}} ({{spanCount}})</span> {{/services}}</td><td>{{spanCount}}</td><td>{{#hasErrors}}<span class="error">{{errorCount}}</span>{{/hasErrors}}{{^hasErrors}}0{{/hasErrors}}</td>
+        <td>{{duration}}</td><td>{{start}}</td></tr>{{/results}}
+        </tbody></table>
+        </form>
+        {{/hasResults}}
+        {{^hasResults}}{{#searched}}<p>No traces found.</p>{{/searched}}{{/hasResults}}
+        </section>
+        """
+}
