@@ -181,7 +181,7 @@ struct JaegerQueryAPIv3Tests {
         let (status, html) = try await viewer.html("/dependencies")
         #expect(status == 200)
         #expect(html.contains("<svg"))
-        #expect(html.components(separatedBy: "<line class=\"edge\"").count - 1 == 2)
+        #expect(html.components(separatedBy: "<path class=\"edge\"").count - 1 == 2)
         #expect(html.components(separatedBy: "<g class=\"node\"").count - 1 == 3)
         #expect(
             html.contains(

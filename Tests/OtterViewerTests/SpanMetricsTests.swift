@@ -89,4 +89,66 @@ struct SpanMetricsTests {
         _ = try await store.deleteSpans(startedBefore: start + 400 * 1_000_000_000)
         #expect(try await store.operationMinutes(services: ["shop"], kinds: [.server, .client], minutes: minutes).isEmpty)
     }
+
+    @Test func jaegerMetricsEndpointsAnswerFromTheStore() async throws {
+        let viewer = try await RunningViewer()
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let minute: UInt64 = 60_000_000_000
+        // 120 SERVER spans of checkout over the last two minutes, 12 failing; 30 CLIENT spans that the default kind
+        // filter leaves out.
+        var spans: [FinishedSpan] = []
+        for index in 0..<150 {
+            let start = now - 2 * minute + UInt64(index) * 500_000_000
+            spans.append(
+                FinishedSpan(
+                    operationName: index < 120 ? "POST /checkout" : "GET /price", kind: index < 120 ? .server : .client,
+                    spanContext: OtterSpanContext(traceID: TraceID(high: 5, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
+                    startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 20_000_000,
+                    status: index < 12 ? SpanStatus(code: .error) : nil, resource: Resource(attributes: ["service.name": "shop"])))
+        }
+        try await viewer.store.write(spans)
+        let end = now / 1_000_000
+        let common = "service=shop&endTs=\(end)&lookback=60000&step=60000&ratePer=600000"
+        let (status, calls) = try await viewer.get("/api/metrics/calls?\(common)&groupByOperation=true")
+        #expect(status == 200)
+        #expect(calls["name"] as? String == "service_operation_call_rate")
+        #expect(calls["type"] as? String == "GAUGE")
+        #expect(calls["help"] as? String == "calls/sec, grouped by service & operation")
+        let metrics = try #require(calls["metrics"] as? [[String: Any]])
+        #expect(metrics.count == 1, "only the SERVER operation by default")
+        let labels = (metrics[0]["labels"] as? [[String: String]]) ?? []
+        #expect(labels == [["name": "service_name", "value": "shop"], ["name": "operation", "value": "POST /checkout"]])
+        let points = try #require(metrics[0]["metricPoints"] as? [[String: Any]])
+        #expect(points.count == 2, "end - lookback and end")
+        let last = try #require((points.last?["gaugeValue"] as? [String: Any])?["doubleValue"] as? Double)
+        #expect(abs(last - 120.0 / 600) < 1e-9, "120 calls in the 10-minute window: \(last)/s")
+        #expect((points.last?["timestamp"] as? String)?.hasSuffix("Z") == true)
+
+        let (_, errors) = try await viewer.get("/api/metrics/errors?\(common)")
+        #expect(errors["name"] as? String == "service_error_rate")
+        let errorPoints = ((errors["metrics"] as? [[String: Any]])?.first?["metricPoints"] as? [[String: Any]]) ?? []
+        #expect((errorPoints.last?["gaugeValue"] as? [String: Any])?["doubleValue"] as? Double == 0.1)
+
+        let (_, latencies) = try await viewer.get("/api/metrics/latencies?\(common)&quantile=0.95&spanKind=client")
+        #expect(latencies["help"] as? String == "0.95th quantile latency, grouped by service")
+        let latencyPoints = ((latencies["metrics"] as? [[String: Any]])?.first?["metricPoints"] as? [[String: Any]]) ?? []
+        let p95 = try #require((latencyPoints.last?["gaugeValue"] as? [String: Any])?["doubleValue"] as? Double)
+        #expect(abs(p95 - 20) / 20 <= 0.0625, "20 ms spans: \(p95) ms")
+
+        let (minStepStatus, minStep) = try await viewer.get("/api/metrics/minstep")
+        #expect(minStepStatus == 200 && minStep["minStep"] as? Int == 60_000)
+        let (tooFine, refusal) = try await viewer.get("/api/metrics/calls?service=shop&lookback=86400000&step=1")
+        #expect(tooFine == 400)
+        #expect(((refusal["errors"] as? [[String: Any]])?.first?["msg"] as? String)?.contains("11,000 points") == true)
+        #expect(try await viewer.get("/api/metrics/latencies?service=shop&quantile=1.5").status == 400)
+
+        let (pageStatus, page) = try await viewer.html("/monitor?service=shop&lookback=15m")
+        #expect(pageStatus == 200)
+        #expect(page.contains(">POST /checkout</a></td><td>120</td>"), "SERVER spans per operation on the Monitor page")
+        #expect(page.contains("10.0 %"), "its error rate")
+        #expect(!page.contains("GET /price"), "CLIENT spans only when picked")
+        let (_, clients) = try await viewer.html("/monitor?service=shop&lookback=15m&kind=client")
+        #expect(clients.contains(">GET /price</a></td><td>30</td>"))
+        await viewer.stop()
+    }
 }

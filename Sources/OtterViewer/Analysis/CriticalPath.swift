@@ -14,45 +14,46 @@ enum CriticalPath {
         var end: UInt64
     }
 
-    /// The segments of every root's critical path, latest first within each root.
+    /// The segments of every root's critical path, latest first within each root. Each node's blocking children are
+    /// sorted once by end time, and the walk only ever moves forward in that order (the point it returns to in a
+    /// node moves back in time), so a root with 10,000 children costs a sort, not 10,000 scans.
     static func segments(of tree: TraceTree) -> [Segment] {
-        tree.roots.flatMap { segments(of: tree, from: $0) }
-    }
-
-    /// The segments of the critical path under `root`, walked without recursion.
-    static func segments(of tree: TraceTree, from root: Int) -> [Segment] {
+        let nodes = tree.nodes
+        // Blocking children with a clipped range, latest end first.
+        var candidates = [[Int]](repeating: [], count: nodes.count)
+        for index in nodes.indices {
+            candidates[index] = nodes[index].children.filter { child in
+                nodes[child].clipped != nil && nodes[child].span.kind != .consumer && nodes[index].span.kind != .producer
+            }.sorted { nodes[$0].clipped!.end > nodes[$1].clipped!.end }
+        }
+        var cursor = [Int](repeating: 0, count: nodes.count)
         var segments: [Segment] = []
-        var current = root
-        // Set when the walk comes back up from a child: only children that ended before this start can precede it.
-        var returningChildStart: UInt64?
-        // Each step either descends to a child that ends strictly earlier or climbs; this bounds a walk over bad data.
-        var steps = 0
-        while steps <= 4 * tree.nodes.count + 4, let range = tree.nodes[current].clipped {
-            steps += 1
-            let sectionEnd = returningChildStart ?? range.end
-            var lastFinishing: Int?
-            for child in tree.nodes[current].children where blocks(child, parent: current, in: tree) {
-                guard let childRange = tree.nodes[child].clipped else { continue }
-                if let returningChildStart, childRange.end >= returningChildStart { continue }
-                if let best = lastFinishing, let bestRange = tree.nodes[best].clipped, bestRange.end >= childRange.end { continue }
-                lastFinishing = child
-            }
-            if let child = lastFinishing, let childRange = tree.nodes[child].clipped {
-                if childRange.end < sectionEnd { segments.append(Segment(node: current, start: childRange.end, end: sectionEnd)) }
-                current = child
-                returningChildStart = nil
-            } else {
-                segments.append(Segment(node: current, start: range.start, end: max(range.start, sectionEnd)))
-                guard current != root, let parent = tree.nodes[current].parent else { break }
-                returningChildStart = range.start
-                current = parent
+        for root in tree.roots {
+            var current = root
+            // Set when the walk comes back up from a child: only children that ended before this start can precede it.
+            var returningChildStart: UInt64?
+            while let range = nodes[current].clipped {
+                let sectionEnd = returningChildStart ?? range.end
+                var next: Int?
+                while cursor[current] < candidates[current].count {
+                    let child = candidates[current][cursor[current]]
+                    cursor[current] += 1
+                    if let returningChildStart, nodes[child].clipped!.end >= returningChildStart { continue }
+                    next = child
+                    break
+                }
+                if let child = next, let childRange = nodes[child].clipped {
+                    if childRange.end < sectionEnd { segments.append(Segment(node: current, start: childRange.end, end: sectionEnd)) }
+                    current = child
+                    returningChildStart = nil
+                } else {
+                    segments.append(Segment(node: current, start: range.start, end: max(range.start, sectionEnd)))
+                    guard current != root, let parent = nodes[current].parent else { break }
+                    returningChildStart = range.start
+                    current = parent
+                }
             }
         }
         return segments
-    }
-
-    /// Whether the parent waits for this child: not when the child is a CONSUMER or the parent a PRODUCER.
-    static func blocks(_ child: Int, parent: Int, in tree: TraceTree) -> Bool {
-        tree.nodes[child].span.kind != .consumer && tree.nodes[parent].span.kind != .producer
     }
 }

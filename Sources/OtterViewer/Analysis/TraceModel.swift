@@ -31,6 +31,8 @@ struct TraceModel: Encodable {
 
     struct Span: Encodable {
         var spanID: String
+        /// The parent's span id, also when the parent is not in the trace ("" for a root).
+        var parentSpanID: String
         var parentIndex: Int
         var depth: Int
         var childCount: Int
@@ -103,7 +105,8 @@ struct TraceModel: Encodable {
             }
             if span.endTimeNanosecondsSinceEpoch < span.startTimeNanosecondsSinceEpoch { warnings.append("the span ends before it starts") }
             return Span(
-                spanID: span.spanContext.spanID.hexString, parentIndex: node.parent ?? -1, depth: node.depth,
+                spanID: span.spanContext.spanID.hexString, parentSpanID: span.parentSpanContext?.spanID.hexString ?? "",
+                parentIndex: node.parent ?? -1, depth: node.depth,
                 childCount: node.children.count, serviceIndex: serviceIndex[node.service] ?? 0, name: span.operationName,
                 kind: SpanKindName(span.kind).rawValue, startMicros: offset(node.start), durationMicros: micros(node.duration),
                 selfMicros: micros(tree.selfTime(of: index)),

@@ -39,8 +39,15 @@ struct ComparePage {
             message = "Trace ids are 32 hexadecimal digits."
             return
         }
-        let spansA = try await store.trace(idA)
-        let spansB = try await store.trace(idB)
+        var spansA = try await store.trace(idA)
+        var spansB = try await store.trace(idB)
+        // Picked on the search page, the earlier trace is the baseline (A).
+        if !picked.isEmpty, let startA = spansA.first?.startTimeNanosecondsSinceEpoch, let startB = spansB.first?.startTimeNanosecondsSinceEpoch,
+            startB < startA
+        {
+            swap(&spansA, &spansB)
+            swap(&a, &b)
+        }
         guard !spansA.isEmpty, !spansB.isEmpty else {
             message = "No spans are stored for trace \(spansA.isEmpty ? a : b)."
             return

@@ -26,8 +26,8 @@ enum Templates {
           · <a href="/compare?a={{traceID}}">Compare with…</a></p>
         <div id="static-trace">
         {{#isPaged}}<p class="pages">Spans {{firstShown}}–{{lastShown}} of {{spanCount}}
-          {{#previousPage}}· <a href="/trace/{{traceID}}?from={{previousPage}}">previous</a>{{/previousPage}}
-          {{#nextPage}}· <a href="/trace/{{traceID}}?from={{nextPage}}">next</a>{{/nextPage}}</p>{{/isPaged}}
+          {{#previousPage}}· <a href="/trace/{{traceID}}?offset={{previousPage}}">previous</a>{{/previousPage}}
+          {{#nextPage}}· <a href="/trace/{{traceID}}?offset={{nextPage}}">next</a>{{/nextPage}}</p>{{/isPaged}}
         <div class="waterfall">
         <div class="ruler-static">{{#ticks}}<span style="left:{{left}}%">{{label}}</span>{{/ticks}}</div>
         {{#spans}}<details><summary><div class="name" style="padding-left:{{indent}}px">{{#failed}}<span class="error">⚠ </span>{{/failed}}<span class="swatch" style="background:{{color}}"></span>{{service}} <b>{{name}}</b> <span class="muted">{{kind}}</span></div>

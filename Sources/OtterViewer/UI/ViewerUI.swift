@@ -55,7 +55,7 @@ package struct ViewerUI: Sendable {
             guard let traceID = TraceIDText.parse(raw) else {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
-            let firstRow = QueryParameters(request).get("from").flatMap { Int($0) } ?? 0
+            let firstRow = QueryParameters(request).get("offset").flatMap { Int($0) } ?? 0
             let colors = try await store.serviceColors()
             guard let tracePage = TracePage(spans: try await store.trace(traceID), firstRow: firstRow, colors: colors) else {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)

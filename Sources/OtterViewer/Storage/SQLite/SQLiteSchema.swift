@@ -72,24 +72,27 @@ extension SQLiteTraceStore {
                         PRIMARY KEY (minute, traceID, spanID)
                     ) WITHOUT ROWID;
                     """)
+            // Converted spans get their span metrics rows too, so the table the writer fills exists already.
+            try db.execute(sql: operationMinuteTable)
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         migrator.registerMigration("v6: operation minutes") { db in
             // The span metrics' counts (``OperationMinute``) per block, so retention deletes them with their block.
             // Spans stored before this version are not counted.
-            try db.execute(
-                sql: """
-                    CREATE TABLE operation_minute (
-                        minute INTEGER NOT NULL,
-                        operationID INTEGER NOT NULL,
-                        blockID INTEGER NOT NULL,
-                        calls INTEGER NOT NULL,
-                        errors INTEGER NOT NULL,
-                        durations BLOB NOT NULL,
-                        PRIMARY KEY (minute, operationID, blockID)
-                    ) WITHOUT ROWID;
-                    """)
+            try db.execute(sql: operationMinuteTable)
         }
         return migrator
     }
+
+    static let operationMinuteTable = """
+        CREATE TABLE IF NOT EXISTS operation_minute (
+            minute INTEGER NOT NULL,
+            operationID INTEGER NOT NULL,
+            blockID INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            errors INTEGER NOT NULL,
+            durations BLOB NOT NULL,
+            PRIMARY KEY (minute, operationID, blockID)
+        ) WITHOUT ROWID;
+        """
 }

@@ -941,7 +941,8 @@
         status,
         fact('detail-span-id', 'Span ID', text(span.spanID), true),
         parentIndex >= 0 ? fact('detail-parent-id', 'Parent ID', text(data.spans[parentIndex].spanID), true)
-          : fact('detail-parent-id', 'Parent ID', 'none (root)'),
+          : span.parentSpanID ? fact('detail-parent-id', 'Parent ID (not in this trace)', text(span.parentSpanID), true)
+            : fact('detail-parent-id', 'Parent ID', 'none (root)'),
         scope ? fact('detail-scope', 'Scope', scope) : null);
 
       const parts = [head, facts];
