@@ -228,6 +228,25 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark(
+        "viewer/span metrics: calls, errors and p95 per operation, an hour a point a minute (\(storedLabel))",
+        configuration: queryConfiguration
+    ) { benchmark in
+        let store = try await ViewerDataSet.shared.store()
+        // Every stored span is in the hour before the last one: the query reads the rows of the whole data set.
+        var query = SpanMetrics.Query(
+            services: ["frontend", "backend"], endNanoseconds: ViewerDataSet.baseNanoseconds + UInt64(ViewerDataSet.traceCount) * 1_000_000)
+        query.groupByOperation = true
+        for _ in benchmark.scaledIterations {
+            let rows = try await store.operationMinutes(services: query.services, kinds: query.kinds, minutes: query.minutes)
+            let calls = SpanMetrics.series(.calls, query: query, rows: rows)
+            let errors = SpanMetrics.series(.errors, query: query, rows: rows)
+            let latencies = SpanMetrics.series(.latencies(quantile: 0.95), query: query, rows: rows)
+            precondition(calls.count == 2 && calls.allSatisfy { $0.points.count == 61 })
+            blackHole((calls, errors, latencies))
+        }
+    }
+
     Benchmark("viewer/trace summaries of 20 traces (\(storedLabel))", configuration: queryConfiguration) { benchmark in
         let store = try await ViewerDataSet.shared.store()
         var first = 0
@@ -337,6 +356,7 @@ struct DiscardingStore: TraceStore {
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { [] }
     func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { [] }
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] { [] }
+    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] { [] }
 }
 
 /// Starts a viewer on free loopback ports over a ``DiscardingStore``; returns the port for `transport` and how to stop.

@@ -1,11 +1,12 @@
 import Otter
 
-/// Request rate, error rate and latency quantiles over time, computed from ``OperationMinute`` rows the way Jaeger's
+/// Span metrics: request rate, error rate and latency quantiles over time, computed from ``OperationMinute`` rows the way Jaeger's
 /// Prometheus queries compute them from span metrics: at each step from `end - lookback` to `end`, the value over the
 /// `ratePer` window that ends there (`rate(...[ratePer])`). The rows have minute resolution, so a window is the whole
-/// minutes that end at the step's minute (at least one), and latencies are within 6.25 % (``DurationHistogram``).
-struct SpanMetrics {
-    enum Metric: Equatable {
+/// minutes that end at the step's minute (at least one), and latencies are within 6.25 % (log-linear histogram buckets, 8 per power of two).
+public struct SpanMetrics {
+    /// What a series measures.
+    public enum Metric: Equatable, Sendable {
         /// The quantile (0...1) of durations, in milliseconds.
         case latencies(quantile: Double)
         /// Spans per second.
@@ -14,17 +15,20 @@ struct SpanMetrics {
         case errors
     }
 
-    struct Query: Equatable {
-        var services: [String]
-        var groupByOperation = false
-        var kinds: Set<SpanKindName> = [.server]
-        var endNanoseconds: UInt64
-        var lookbackNanoseconds: UInt64 = 3_600_000_000_000
-        var stepNanoseconds: UInt64 = 60_000_000_000
-        var ratePerNanoseconds: UInt64 = 600_000_000_000
+    /// Which spans, and the points in time: Jaeger's `/api/metrics` parameters.
+    public struct Query: Equatable, Sendable {
+        public var services: [String]
+        /// One series per operation instead of per service.
+        public var groupByOperation = false
+        public var kinds: Set<SpanKindName> = [.server]
+        public var endNanoseconds: UInt64
+        public var lookbackNanoseconds: UInt64 = 3_600_000_000_000
+        public var stepNanoseconds: UInt64 = 60_000_000_000
+        /// The length of the window each point is computed over.
+        public var ratePerNanoseconds: UInt64 = 600_000_000_000
 
         /// The minutes of rows the query reads.
-        var minutes: ClosedRange<UInt64> {
+        public var minutes: ClosedRange<UInt64> {
             let perMinute = OperationMinute.nanosecondsPerMinute
             let earliest = endNanoseconds - min(endNanoseconds, lookbackNanoseconds &+ ratePerNanoseconds)
             return (earliest / perMinute)...(endNanoseconds / perMinute)
@@ -40,21 +44,23 @@ struct SpanMetrics {
         var pointCount: UInt64 { lookbackNanoseconds / max(stepNanoseconds, 1) + 1 }
     }
 
-    struct Series: Equatable {
-        var service: String
+    /// The points of one service, or of one operation of a service.
+    public struct Series: Equatable, Sendable {
+        public var service: String
         /// Nil unless the query groups by operation.
-        var operation: String?
-        var points: [Point]
+        public var operation: String?
+        public var points: [Point]
     }
 
-    struct Point: Equatable {
-        var nanosecondsSinceEpoch: UInt64
-        var value: Double
+    /// A value at a time.
+    public struct Point: Equatable, Sendable {
+        public var nanosecondsSinceEpoch: UInt64
+        public var value: Double
     }
 
     /// One series per service (or service and operation), by name; a point is left out where its window has no spans,
     /// except for calls (0) and, as Jaeger reports it, errors of a series that has calls (0).
-    static func series(_ metric: Metric, query: Query, rows: [OperationMinute]) -> [Series] {
+    public static func series(_ metric: Metric, query: Query, rows: [OperationMinute]) -> [Series] {
         struct Key: Hashable, Comparable {
             var service: String
             var operation: String?
@@ -105,5 +111,13 @@ struct SpanMetrics {
             }
             return Series(service: key.service, operation: key.operation, points: points)
         }
+    }
+}
+
+extension SpanMetrics.Query {
+    /// A query of these services' SERVER spans over the hour before `endNanoseconds`, a point a minute, each over the
+    /// 10 minutes before it.
+    public init(services: [String], endNanoseconds: UInt64) {
+        self.init(services: services, groupByOperation: false, endNanoseconds: endNanoseconds)
     }
 }
