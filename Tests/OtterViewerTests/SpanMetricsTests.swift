@@ -27,10 +27,13 @@ struct SpanMetricsTests {
         #expect(DurationHistogram(encoded: [0xff, 0xff, 1, 0, 0, 0]) == nil, "an impossible bucket is refused")
     }
 
-    static func row(_ operation: String, minute: UInt64, calls: UInt64, errors: UInt64 = 0, durationMilliseconds: UInt64 = 10) -> OperationMinute {
+    static func row(
+        _ operation: String, minute: UInt64, calls: UInt64, errors: UInt64 = 0, durationMilliseconds: UInt64 = 10
+    ) -> OperationMinute {
         var durations = DurationHistogram()
         durations.record(durationMilliseconds * 1_000_000, count: calls)
-        return OperationMinute(service: "web", operation: operation, kind: .server, minute: minute, calls: calls, errors: errors, durations: durations)
+        return OperationMinute(
+            service: "web", operation: operation, kind: .server, minute: minute, calls: calls, errors: errors, durations: durations)
     }
 
     @Test func ratesErrorRatesAndLatenciesOverSlidingWindows() {
@@ -70,7 +73,8 @@ struct SpanMetricsTests {
             spans.append(
                 FinishedSpan(
                     operationName: index % 3 == 0 ? "POST /orders" : "GET /", kind: index % 5 == 0 ? .client : .server,
-                    spanContext: OtterSpanContext(traceID: TraceID(high: 1, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
+                    spanContext: OtterSpanContext(
+                        traceID: TraceID(high: 1, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
                     startTimeNanosecondsSinceEpoch: start + UInt64(index) * 1_000_000_000,
                     endTimeNanosecondsSinceEpoch: start + UInt64(index) * 1_000_000_000 + UInt64(index + 1) * 1_000_000,
                     status: index % 10 == 0 ? SpanStatus(code: .error) : nil,
@@ -102,7 +106,8 @@ struct SpanMetricsTests {
             spans.append(
                 FinishedSpan(
                     operationName: index < 120 ? "POST /checkout" : "GET /price", kind: index < 120 ? .server : .client,
-                    spanContext: OtterSpanContext(traceID: TraceID(high: 5, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
+                    spanContext: OtterSpanContext(
+                        traceID: TraceID(high: 5, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
                     startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 20_000_000,
                     status: index < 12 ? SpanStatus(code: .error) : nil, resource: Resource(attributes: ["service.name": "shop"])))
         }

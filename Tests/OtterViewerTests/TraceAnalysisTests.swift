@@ -62,7 +62,8 @@ struct TraceAnalysisTests {
     @Test func criticalPathOfAChainAHundredThousandDeepNeedsNoRecursion() {
         var spans = [Self.span("s0", id: 1, start: 0, end: 200_000)]
         for depth in 1..<100_000 {
-            spans.append(Self.span("s\(depth)", id: UInt64(depth + 1), parent: UInt64(depth), start: UInt64(depth), end: 200_000 - UInt64(depth)))
+            spans.append(
+                Self.span("s\(depth)", id: UInt64(depth + 1), parent: UInt64(depth), start: UInt64(depth), end: 200_000 - UInt64(depth)))
         }
         let tree = TraceTree(spans: spans)
         #expect(tree.nodes.last?.depth == 99_999)
@@ -169,9 +170,9 @@ struct TraceAnalysisTests {
     }
 
     @Test func serviceColoursAreStableAndDistinct() {
-        let names = (0..<20).map { "service-\($0)" }
+        let names = (0..<ServicePalette.colors.count).map { "service-\($0)" }
         let colors = ServicePalette.assign(names)
-        #expect(Set(colors.values).count == 20, "twenty services, twenty colours")
+        #expect(Set(colors.values).count == ServicePalette.colors.count, "as many colours as services, while the palette lasts")
         #expect(ServicePalette.assign(names.reversed()) == colors, "the order names arrive in does not matter")
         #expect(ServicePalette.assign(["service-3"])["service-3"] == ServicePalette.colors[ServicePalette.preferredSlot("service-3")])
     }
@@ -185,6 +186,9 @@ struct TraceAnalysisTests {
             ServiceDependency(parent: "db", child: "orders", callCount: 1),  // a cycle
         ]
         #expect(DependenciesPage.layers(edges) == [["frontend"], ["orders", "users"], ["db"]])
-        #expect(DependenciesPage.layers([ServiceDependency(parent: "a", child: "b", callCount: 1), ServiceDependency(parent: "b", child: "a", callCount: 1)]).count == 2)
+        #expect(
+            DependenciesPage.layers([
+                ServiceDependency(parent: "a", child: "b", callCount: 1), ServiceDependency(parent: "b", child: "a", callCount: 1),
+            ]).count == 2)
     }
 }

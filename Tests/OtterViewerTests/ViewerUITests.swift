@@ -39,7 +39,9 @@ struct ViewerUITests {
         #expect(status == 200)
         #expect(html.contains(#"<option value="http-server" selected>http-server</option>"#))
         #expect(html.contains(#"<a href="/trace/4bf92f3577b34da6a3ce929d0e0e4736">http-server: /</a>"#))
-        #expect(html.contains(#"http-server (2)</span>"#) && html.contains(#"order-example (1)</span> </td><td>3</td>"#), "services and span count")
+        #expect(
+            html.contains(#"http-server (2)</span>"#) && html.contains(#"order-example (1)</span> </td><td>3</td>"#),
+            "services and span count")
         #expect(html.contains(#"<span class="error">1</span>"#), "one error span")
         #expect(!html.contains(#"<span class="error">0</span>"#))
         #expect(html.contains("<circle"), "the duration scatter")

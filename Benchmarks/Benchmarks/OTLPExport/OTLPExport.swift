@@ -356,7 +356,9 @@ struct DiscardingStore: TraceStore {
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { [] }
     func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { [] }
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] { [] }
-    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] { [] }
+    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
+        []
+    }
 }
 
 /// Starts a viewer on free loopback ports over a ``DiscardingStore``; returns the port for `transport` and how to stop.

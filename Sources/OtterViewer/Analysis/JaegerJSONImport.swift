@@ -128,7 +128,9 @@ enum JaegerJSONImport {
             case ("span.kind", .string(let text)):
                 kind = Self.kinds[text.lowercased()] ?? .internal
             case ("otel.status_code", .string(let text)):
-                if text == "ERROR" { status = SpanStatus(code: .error, message: status?.message) } else if text == "OK" {
+                if text == "ERROR" {
+                    status = SpanStatus(code: .error, message: status?.message)
+                } else if text == "OK" {
                     status = SpanStatus(code: .ok)
                 }
             case ("otel.status_description", .string(let text)):

@@ -2,10 +2,11 @@
 /// services that want the same colour take the next free one in name order. The viewer assigns colours over every
 /// service it stores, so a service keeps its colour on search results, trace pages, the monitor and the graph.
 enum ServicePalette {
-    /// Twenty colours distinct from each other, readable on light and dark backgrounds.
+    /// Eighteen colours of different hues or lightness (after Sasha Trubetskoy's list of distinct colours), none of
+    /// them near another, readable as bars on light and dark backgrounds.
     static let colors = [
-        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#79706e",
-        "#1f77b4", "#17becf", "#bcbd22", "#8c564b", "#e377c2", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#7f7f7f",
+        "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#469990",
+        "#9a6324", "#808000", "#a9a9a9", "#ffe119", "#fabed4", "#dcbeff", "#800000", "#aaffc3", "#ffd8b1",
     ]
 
     /// A colour for each name.

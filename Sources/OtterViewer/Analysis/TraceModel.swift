@@ -113,9 +113,13 @@ struct TraceModel: Encodable {
                 status: span.status.map { $0.code == .ok ? "ok" : "error" } ?? "unset", statusMessage: span.status?.message ?? "",
                 error: span.status?.code == .error, criticalPath: critical[index].reversed(),
                 attributes: Self.pairs(span.attributes),
-                events: span.events.map { Event(name: $0.name, timeMicros: offset($0.nanosecondsSinceEpoch), attributes: Self.pairs($0.attributes)) },
+                events: span.events.map {
+                    Event(name: $0.name, timeMicros: offset($0.nanosecondsSinceEpoch), attributes: Self.pairs($0.attributes))
+                },
                 links: span.links.map {
-                    Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString, attributes: Self.pairs($0.attributes))
+                    Link(
+                        traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString,
+                        attributes: Self.pairs($0.attributes))
                 },
                 scope: Scope(name: span.instrumentationScope.name, version: span.instrumentationScope.version ?? ""), warnings: warnings)
         }

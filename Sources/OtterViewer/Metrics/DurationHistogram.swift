@@ -79,7 +79,9 @@ struct DurationHistogram: Equatable, Sendable {
         var offset = 0
         while offset < bytes.count {
             let bucket = UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-            let count = UInt64(bytes[offset + 2]) | UInt64(bytes[offset + 3]) << 8 | UInt64(bytes[offset + 4]) << 16 | UInt64(bytes[offset + 5]) << 24
+            let count =
+                UInt64(bytes[offset + 2]) | UInt64(bytes[offset + 3]) << 8 | UInt64(bytes[offset + 4]) << 16 | UInt64(bytes[offset + 5])
+                << 24
             guard Int(bucket) < Self.bucketCount else { return nil }
             counts[bucket, default: 0] &+= count
             total &+= count

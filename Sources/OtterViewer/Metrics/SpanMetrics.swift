@@ -36,7 +36,9 @@ public struct SpanMetrics {
 
         /// The times of the points: from `end - lookback` by `step` while not after `end`.
         var pointTimes: StrideThrough<UInt64> {
-            stride(from: endNanoseconds - min(endNanoseconds, lookbackNanoseconds), through: endNanoseconds, by: UInt64.Stride(max(stepNanoseconds, 1)))
+            stride(
+                from: endNanoseconds - min(endNanoseconds, lookbackNanoseconds), through: endNanoseconds,
+                by: UInt64.Stride(max(stepNanoseconds, 1)))
         }
 
         /// Prometheus refuses more than 11,000 points per series, and so does the viewer.

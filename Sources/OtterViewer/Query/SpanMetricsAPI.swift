@@ -38,7 +38,8 @@ struct SpanMetricsAPI: Sendable {
         case "latencies":
             let text = parameters.get("quantile") ?? ""
             guard let quantile = Double(text), quantile.isFinite else {
-                throw InvalidParameter(name: "quantile", detail: "strconv.ParseFloat: parsing \(UntrustedValue.quoted(text)): invalid syntax")
+                throw InvalidParameter(
+                    name: "quantile", detail: "strconv.ParseFloat: parsing \(UntrustedValue.quoted(text)): invalid syntax")
             }
             guard (0...1).contains(quantile) else {
                 throw InvalidParameter(name: "quantile", detail: "\(text.prefix(40)) is not between 0 and 1")
@@ -56,7 +57,9 @@ struct SpanMetricsAPI: Sendable {
             throw InvalidParameter(name: "service", detail: "please provide at least one service name")
         }
         var query = SpanMetrics.Query(services: services, endNanoseconds: nowNanoseconds)
-        if let text = parameters.get("groupByOperation"), !text.isEmpty { query.groupByOperation = try UntrustedValue.bool("groupByOperation", text) }
+        if let text = parameters.get("groupByOperation"), !text.isEmpty {
+            query.groupByOperation = try UntrustedValue.bool("groupByOperation", text)
+        }
         let kinds = parameters.getAll("spanKind")
         if !kinds.isEmpty {
             query.kinds = Set(
@@ -85,7 +88,8 @@ struct SpanMetricsAPI: Sendable {
         }
         guard query.pointCount <= SpanMetrics.Query.maximumPoints else {
             throw InvalidParameter(
-                name: "step", detail: "exceeded maximum resolution of 11,000 points per timeseries: use a longer step or a shorter lookback")
+                name: "step", detail: "exceeded maximum resolution of 11,000 points per timeseries: use a longer step or a shorter lookback"
+            )
         }
         return query
     }

@@ -42,7 +42,8 @@ struct ComparePage {
         var spansA = try await store.trace(idA)
         var spansB = try await store.trace(idB)
         // Picked on the search page, the earlier trace is the baseline (A).
-        if !picked.isEmpty, let startA = spansA.first?.startTimeNanosecondsSinceEpoch, let startB = spansB.first?.startTimeNanosecondsSinceEpoch,
+        if !picked.isEmpty, let startA = spansA.first?.startTimeNanosecondsSinceEpoch,
+            let startB = spansB.first?.startTimeNanosecondsSinceEpoch,
             startB < startA
         {
             swap(&spansA, &spansB)
@@ -70,7 +71,8 @@ struct ComparePage {
         rootB = "\(treeB.nodes[treeB.roots[0]].service): \(treeB.nodes[treeB.roots[0]].span.operationName)"
         summary =
             "\(diff.matchedCount) matched, \(diff.addedCount) added, \(diff.missingCount) missing · duration \(text(totalA)) → \(text(totalB))"
-            + (totalA > 0 ? " (\(Self.signedPercent(Double(Int64(clamping: totalB) - Int64(clamping: totalA)) / Double(totalA) * 100)))" : "")
+            + (totalA > 0
+                ? " (\(Self.signedPercent(Double(Int64(clamping: totalB) - Int64(clamping: totalA)) / Double(totalA) * 100)))" : "")
     }
 
     static func differenceText(_ row: TraceDiff.Row) -> String {

@@ -87,9 +87,11 @@ struct DependenciesPage {
             }
             let thickness = min(1.5 + 1.5 * log10(Double(max(dependency.callCount, 1))), 8)
             return Edge(
-                parent: dependency.parent, child: dependency.child, parentSearch: "/search?service=" + ViewerUI.queryValue(dependency.parent),
+                parent: dependency.parent, child: dependency.child,
+                parentSearch: "/search?service=" + ViewerUI.queryValue(dependency.parent),
                 childSearch: "/search?service=" + ViewerUI.queryValue(dependency.child), callCount: dependency.callCount, path: path,
-                strokeWidth: String((thickness * 10).rounded() / 10), labelX: (startX + max(to.x, startX)) / 2, labelY: (startY + endY) / 2 - 6)
+                strokeWidth: String((thickness * 10).rounded() / 10), labelX: (startX + max(to.x, startX)) / 2,
+                labelY: (startY + endY) / 2 - 6)
         }
         hasEdges = !edges.isEmpty
         height = max(height, (nodes.map(\.y).max() ?? 0) + Self.nodeHeight + 80)

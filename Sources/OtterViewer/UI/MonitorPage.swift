@@ -63,7 +63,9 @@ struct MonitorPage {
         let selectedKinds: Set<SpanKindName> = pickedKinds.isEmpty ? [.server, .consumer] : pickedKinds
         services = serviceNames.map { Option(value: $0, label: $0, selected: $0 == service) }
         lookbacks = Self.lookbacks.map { Option(value: $0.value, label: $0.label, selected: $0.value == lookback.value) }
-        kinds = SpanKindName.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.uppercased(), selected: selectedKinds.contains($0)) }
+        kinds = SpanKindName.allCases.map {
+            Option(value: $0.rawValue, label: $0.rawValue.uppercased(), selected: selectedKinds.contains($0))
+        }
         guard !service.isEmpty else {
             message = "No spans stored yet."
             return
@@ -83,7 +85,9 @@ struct MonitorPage {
             let maximum = lines.flatMap { $0.2.map(\.value) }.max() ?? 0
             return Chart(
                 title: title,
-                lines: lines.map { Line(name: $0.0, cssClass: $0.1, points: Self.polyline($0.2, window: window, maximum: maximum, width: 300, height: 100)) },
+                lines: lines.map {
+                    Line(name: $0.0, cssClass: $0.1, points: Self.polyline($0.2, window: window, maximum: maximum, width: 300, height: 100))
+                },
                 maximum: unit(maximum), startLabel: startLabel, endLabel: endLabel, hasData: lines.contains { !$0.2.isEmpty })
         }
         let latencyLines = [(0.5, "p50", "p50"), (0.95, "p95", "p95"), (0.99, "p99", "p99")].map { quantile, name, cssClass in
@@ -132,7 +136,9 @@ struct MonitorPage {
     }
 
     /// SVG polyline points for a series in a `width` × `height` box, time across, 0...maximum up.
-    static func polyline(_ points: [SpanMetrics.Point], window: (start: UInt64, end: UInt64), maximum: Double, width: Int, height: Int) -> String {
+    static func polyline(
+        _ points: [SpanMetrics.Point], window: (start: UInt64, end: UInt64), maximum: Double, width: Int, height: Int
+    ) -> String {
         let span = Double(max(window.end - min(window.end, window.start), 1))
         let top = maximum > 0 ? maximum : 1
         return points.map { point in
@@ -146,8 +152,11 @@ struct MonitorPage {
         TimestampFormatting.humanDuration(nanoseconds: UInt64(min(max(value * 1_000_000, 0), 1e18)))
     }
 
+    /// Requests per second, or per minute below one a second (so a quiet service does not read 0).
     static func rate(_ value: Double) -> String {
-        value >= 10 ? "\(Int(value.rounded())) req/s" : "\((value * 100).rounded() / 100) req/s"
+        if value >= 10 { return "\(Int(value.rounded())) req/s" }
+        if value >= 1 { return "\((value * 10).rounded() / 10) req/s" }
+        return "\((value * 600).rounded() / 10) req/min"
     }
 
     static func percent(_ fraction: Double) -> String {

@@ -126,8 +126,8 @@ struct SearchPage {
     }
 
     /// The scatter's geometry: x from the earliest to the latest start, y from 0 to the longest duration, in a
-    /// 1000 × 200 view box with 70 px for the y labels and 30 px for the x labels.
-    static let plot = (left: 70, right: 990, top: 10, bottom: 170)
+    /// 1000 × 200 view box with 70 px for the y labels, 30 px for the x labels and room for the largest dot.
+    static let plot = (left: 85, right: 955, top: 14, bottom: 166)
 
     mutating func layOut(_ summaries: [TraceSummary], colors: [String: String]) {
         let earliest = summaries.map(\.startTimeNanoseconds).min() ?? 0
@@ -195,9 +195,9 @@ struct SearchPage {
         {{#hasResults}}
         <h3 id="result-count">{{resultCount}}</h3>
         <svg class="chart scatter" viewBox="0 0 1000 200" role="img" aria-label="trace duration over start time">
-          <line class="axis" x1="70" y1="170" x2="990" y2="170"/><line class="axis" x1="70" y1="10" x2="70" y2="170"/>
-          {{#xTicks}}<text class="tick" x="{{position}}" y="188" text-anchor="middle">{{label}}</text>{{/xTicks}}
-          {{#yTicks}}<text class="tick" x="64" y="{{position}}" text-anchor="end" dominant-baseline="middle">{{label}}</text><line class="grid" x1="70" y1="{{position}}" x2="990" y2="{{position}}"/>{{/yTicks}}
+          <line class="axis" x1="70" y1="175" x2="975" y2="175"/><line class="axis" x1="70" y1="5" x2="70" y2="175"/>
+          {{#xTicks}}<text class="tick" x="{{position}}" y="192" text-anchor="middle">{{label}}</text>{{/xTicks}}
+          {{#yTicks}}<text class="tick" x="64" y="{{position}}" text-anchor="end" dominant-baseline="middle">{{label}}</text><line class="grid" x1="70" y1="{{position}}" x2="975" y2="{{position}}"/>{{/yTicks}}
           {{#results}}<a href="/trace/{{traceID}}"><circle class="dot{{#hasErrors}} failed{{/hasErrors}}" data-trace-id="{{traceID}}" cx="{{x}}" cy="{{y}}" r="{{radius}}"><title>{{rootService}}: {{rootName}} · {{duration}} · {{spanCount}} spans</title></circle></a>{{/results}}
         </svg>
         <form id="compare-form" method="get" action="/compare">

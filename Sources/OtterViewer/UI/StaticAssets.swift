@@ -28,7 +28,9 @@ enum StaticAssets {
     static func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/static/:name") { request, context -> Response in
             guard let name = context.parameters.get("name"), let asset = assets[name] else {
-                return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "not found")))
+                return Response(
+                    status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: "not found")))
             }
             if request.headers[.ifNoneMatch] == asset.etag {
                 return Response(status: .notModified, headers: [.eTag: asset.etag])

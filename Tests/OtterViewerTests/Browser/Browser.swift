@@ -11,7 +11,9 @@ final class Browser: @unchecked Sendable {
         var description: String
     }
 
-    static let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
     static let chromium = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static var isAvailable: Bool { chromedriver != nil && chromium != nil }
     static var isRequired: Bool { ProcessInfo.processInfo.environment["OTTER_REQUIRE_BROWSER"] == "1" }
@@ -98,7 +100,8 @@ final class Browser: @unchecked Sendable {
     }
 
     func attribute(_ selector: String, _ name: String) async throws -> String? {
-        try await evaluate("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null", [selector, name])
+        try await evaluate(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null", [selector, name])
             as? String
     }
 

@@ -31,7 +31,8 @@ struct ExplorerBrowserTests {
         try await Browser.with { browser in
             let id = ExplorerTraces.checkout.hexString
             try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)")
-            try await browser.waitFor("the explorer shows 7 rows", "return document.querySelector('#explorer')?.dataset.visibleRows === '7'")
+            try await browser.waitFor(
+                "the explorer shows 7 rows", "return document.querySelector('#explorer')?.dataset.visibleRows === '7'")
             #expect(try await browser.evaluate("return document.querySelector('#static-trace').hidden") as? Bool == true)
             #expect(try await browser.count(".span-row") == 7)
             #expect(try await browser.count("#ruler .tick") == 5)
@@ -70,13 +71,15 @@ struct ExplorerBrowserTests {
             // Keyboard: ArrowDown selects the next row.
             try await browser.evaluate("document.activeElement.blur()")
             try await browser.press("\u{E015}")
-            try await browser.waitFor("next row selected", "return document.querySelector('.span-row.selected')?.dataset.spanId === '0000000000000006'")
+            try await browser.waitFor(
+                "next row selected", "return document.querySelector('.span-row.selected')?.dataset.spanId === '0000000000000006'")
             try await Self.save(browser, "trace-details")
 
             // Jaeger's uiFind deep link fills the find box on load.
             try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)?uiFind=order")
             try await browser.waitFor("uiFind applied", "return document.querySelector('#find-input')?.value === 'order'")
-            try await browser.waitFor("uiFind count", "return /^[1-9][0-9]* matches$/.test(document.querySelector('#find-count').textContent)")
+            try await browser.waitFor(
+                "uiFind count", "return /^[1-9][0-9]* matches$/.test(document.querySelector('#find-count').textContent)")
         }
         await viewer.stop()
     }
@@ -167,7 +170,8 @@ struct ExplorerBrowserTests {
             try await browser.waitFor("two results", "return document.querySelectorAll('.compare-pick').length === 2")
             #expect(try await browser.evaluate("return document.querySelector('#live').checked") as? Bool == true)
             try await viewer.store.write(ExplorerTraces.request(TraceID(high: 0xC0FFEE, low: 3), start: Self.now - 1_000_000_000))
-            try await browser.waitFor("the new trace appears without a reload", "return document.querySelectorAll('.compare-pick').length === 3")
+            try await browser.waitFor(
+                "the new trace appears without a reload", "return document.querySelectorAll('.compare-pick').length === 3")
             #expect(try await browser.text("#result-count") == "3 traces")
         }
         await viewer.stop()
@@ -232,7 +236,8 @@ struct ExplorerBrowserTests {
             try await light.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(ExplorerTraces.checkout.hexString)")
             try await light.waitFor("explorer", "return document.querySelector('#explorer')?.dataset.visibleRows === '7'")
             #expect(!Self.isDark(try await light.evaluate("return getComputedStyle(document.body).backgroundColor") as? String ?? ""))
-            let swatch = "for (const e of document.querySelectorAll(arguments[0])) if (e.textContent.includes('http-server')) return getComputedStyle(e.querySelector('.swatch')).backgroundColor; return ''"
+            let swatch =
+                "for (const e of document.querySelectorAll(arguments[0])) if (e.textContent.includes('http-server')) return getComputedStyle(e.querySelector('.swatch')).backgroundColor; return ''"
             let onTrace = try await light.evaluate(swatch, [".legend .service-chip"]) as? String ?? ""
             try await light.open("http://127.0.0.1:\(viewer.queryPort)/search?service=http-client")
             let onSearch = try await light.evaluate(swatch, ["table.results .service-chip"]) as? String ?? ""

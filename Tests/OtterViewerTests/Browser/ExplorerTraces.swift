@@ -9,7 +9,8 @@ enum ExplorerTraces {
     static let slowCheckout = TraceID(high: 0xC0FFEE, low: 2)
 
     static func span(
-        _ trace: TraceID, _ id: UInt64, parent: UInt64?, _ name: String, _ kind: SpanKind, service: String, start: UInt64, milliseconds: UInt64,
+        _ trace: TraceID, _ id: UInt64, parent: UInt64?, _ name: String, _ kind: SpanKind, service: String, start: UInt64,
+        milliseconds: UInt64,
         attributes: SpanAttributes = [:], events: [SpanEvent] = [], error: String? = nil
     ) -> FinishedSpan {
         FinishedSpan(
@@ -28,23 +29,32 @@ enum ExplorerTraces {
         let ms: UInt64 = 1_000_000
         let orderTime: UInt64 = slow ? 90 : 40
         var spans = [
-            span(trace, 1, parent: nil, "GET", .client, service: "http-client", start: start, milliseconds: 60 + orderTime, attributes: ["http.request.method": "GET"]),
-            span(trace, 2, parent: 1, "GET /", .server, service: "http-server", start: start + 2 * ms, milliseconds: 55 + orderTime,
-                 attributes: ["http.route": "/", "http.response.status_code": 200]),
+            span(
+                trace, 1, parent: nil, "GET", .client, service: "http-client", start: start, milliseconds: 60 + orderTime,
+                attributes: ["http.request.method": "GET"]),
+            span(
+                trace, 2, parent: 1, "GET /", .server, service: "http-server", start: start + 2 * ms, milliseconds: 55 + orderTime,
+                attributes: ["http.route": "/", "http.response.status_code": 200]),
             span(trace, 3, parent: 2, "parent", .internal, service: "http-server", start: start + 4 * ms, milliseconds: 50 + orderTime),
             span(trace, 4, parent: 3, "GET", .client, service: "http-server", start: start + 6 * ms, milliseconds: 45 + orderTime),
-            span(trace, 5, parent: 4, "order", .server, service: "order-example", start: start + 8 * ms, milliseconds: orderTime,
-                 events: [
-                     SpanEvent(name: "order.placed", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start + 9 * ms), attributes: ["order.id": "A-17", "items": 3]),
-                     SpanEvent(name: "order.shipped", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start + 40 * ms)),
-                 ]),
+            span(
+                trace, 5, parent: 4, "order", .server, service: "order-example", start: start + 8 * ms, milliseconds: orderTime,
+                events: [
+                    SpanEvent(
+                        name: "order.placed", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start + 9 * ms),
+                        attributes: ["order.id": "A-17", "items": 3]),
+                    SpanEvent(name: "order.shipped", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start + 40 * ms)),
+                ]),
             span(trace, 6, parent: 5, "validate", .internal, service: "order-example", start: start + 10 * ms, milliseconds: 5),
         ]
         if slow {
-            spans.append(span(trace, 7, parent: 5, "validate", .internal, service: "order-example", start: start + 20 * ms, milliseconds: 5))
+            spans.append(
+                span(trace, 7, parent: 5, "validate", .internal, service: "order-example", start: start + 20 * ms, milliseconds: 5))
         } else {
             spans.append(
-                span(trace, 7, parent: 5, "charge", .client, service: "payments", start: start + 20 * ms, milliseconds: 20, error: "card declined"))
+                span(
+                    trace, 7, parent: 5, "charge", .client, service: "payments", start: start + 20 * ms, milliseconds: 20,
+                    error: "card declined"))
         }
         return spans
     }
@@ -55,8 +65,9 @@ enum ExplorerTraces {
         for index in 1..<count {
             let parent = index % 4 == 1 ? 1 : UInt64(index)
             spans.append(
-                span(trace, UInt64(index + 1), parent: parent, "step \(index % 50)", .internal, service: "worker-\(index % 5)",
-                     start: start + UInt64(index) * 500_000, milliseconds: 1, attributes: ["row": .int64(Int64(index))]))
+                span(
+                    trace, UInt64(index + 1), parent: parent, "step \(index % 50)", .internal, service: "worker-\(index % 5)",
+                    start: start + UInt64(index) * 500_000, milliseconds: 1, attributes: ["row": .int64(Int64(index))]))
         }
         return spans
     }

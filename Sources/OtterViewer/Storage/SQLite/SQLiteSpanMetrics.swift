@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 
 extension SQLiteTraceStore {
-    public func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws
+    public func operationMinutes(
+        services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>
+    ) async throws
         -> [OperationMinute]
     {
         guard !services.isEmpty, !kinds.isEmpty else { return [] }
@@ -23,7 +25,8 @@ extension SQLiteTraceStore {
                 let kindNumber: Int = row["kind"]
                 let blob: Data = row["durations"]
                 // A row this version did not write (or a damaged one) is left out rather than trusted.
-                guard let kind = SpanKindName(.init(rawValue: kindNumber) ?? .unspecified), let durations = DurationHistogram(encoded: blob),
+                guard let kind = SpanKindName(.init(rawValue: kindNumber) ?? .unspecified),
+                    let durations = DurationHistogram(encoded: blob),
                     let minute = UInt64(exactly: row["minute"] as Int64), let calls = UInt64(exactly: row["calls"] as Int64),
                     let errors = UInt64(exactly: row["errors"] as Int64)
                 else { return nil }

@@ -645,8 +645,11 @@
           node.append(part);
         }
         lane.append(node);
-        // The label goes after the bar, or before it when the bar reaches the right edge.
-        if (bar.left + bar.width > 75) {
+        // The label goes after the bar, before it when the bar reaches the right edge, inside it when it spans both.
+        if (bar.left + bar.width > 75 && bar.left < 12) {
+          label.classList.add('inside');
+          label.style.right = Math.max(0, 100 - bar.left - bar.width) + '%';
+        } else if (bar.left + bar.width > 75) {
           label.classList.add('before');
           label.style.right = (100 - bar.left) + '%';
         } else {
