@@ -94,6 +94,39 @@ struct SpanMetricsTests {
         #expect(try await store.operationMinutes(services: ["shop"], kinds: [.server, .client], minutes: minutes).isEmpty)
     }
 
+    @Test func upgradingAStoreCountsTheSpansItAlreadyHolds() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-backfill-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("spans.sqlite").path
+        let minute: UInt64 = 60_000_000_000
+        let start = 28_000_000 * minute
+        let spans = (0..<200).map { (index: Int) -> FinishedSpan in
+            let begin: UInt64 = start + UInt64(index) * 700_000_000
+            let kind: SpanKind = index % 4 == 3 ? .consumer : .server
+            let status: SpanStatus? = index % 9 == 0 ? SpanStatus(code: .error) : nil
+            return FinishedSpan(
+                operationName: index % 2 == 0 ? "GET /" : "POST /", kind: kind,
+                spanContext: OtterSpanContext(
+                    traceID: TraceID(high: 2, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: begin, endTimeNanosecondsSinceEpoch: begin + UInt64(index % 7 + 1) * 3_000_000,
+                status: status, resource: Resource(attributes: ["service.name": "shop"]))
+        }
+        do {
+            let store = try SQLiteTraceStore(path: path)
+            try await store.write(spans)
+            // The store as the previous version left it: blocks, no per-minute rows, migration v6 not applied.
+            try await store.database.write { db in
+                try db.execute(sql: "DROP TABLE operation_minute; DELETE FROM grdb_migrations WHERE identifier = 'v6: operation minutes'")
+            }
+        }
+        let upgraded = try SQLiteTraceStore(path: path)
+        let rows = try await upgraded.operationMinutes(
+            services: ["shop"], kinds: [.server, .consumer], minutes: (start / minute)...(start / minute + 10))
+        #expect(rows == OperationMinute.merged(OperationMinute.rows(of: spans)))
+        #expect(rows.reduce(0) { $0 + $1.calls } == 200)
+    }
+
     @Test func jaegerMetricsEndpointsAnswerFromTheStore() async throws {
         let viewer = try await RunningViewer()
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch

@@ -43,7 +43,7 @@ public struct OperationMinute: Sendable, Equatable {
         return Array(rows.values)
     }
 
-    /// Rows of the same operation and minute merged into one.
+    /// Rows of the same operation and minute merged into one, sorted by service, operation, minute and kind.
     public static func merged(_ rows: [OperationMinute]) -> [OperationMinute] {
         struct Key: Hashable {
             var service: String
@@ -63,7 +63,9 @@ public struct OperationMinute: Sendable, Equatable {
                 merged[key] = row
             }
         }
-        return merged.values.sorted { ($0.service, $0.operation, $0.minute) < ($1.service, $1.operation, $1.minute) }
+        return merged.values.sorted {
+            ($0.service, $0.operation, $0.minute, $0.kind.rawValue) < ($1.service, $1.operation, $1.minute, $1.kind.rawValue)
+        }
     }
 }
 

@@ -171,7 +171,7 @@ struct TracePage {
     }
 
     /// Rows rendered per page: a 100,000-span trace is shown in pages instead of one page nobody can load.
-    static let rowsPerPage = 2_000
+    static let rowsPerPage = 500
 
     var firstShown: Int
     var lastShown: Int

@@ -77,9 +77,10 @@ extension SQLiteTraceStore {
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         migrator.registerMigration("v6: operation minutes") { db in
-            // The span metrics' counts (``OperationMinute``) per block, so retention deletes them with their block.
-            // Spans stored before this version are not counted.
+            // The span metrics' counts (``OperationMinute``) per block, so retention deletes them with their block;
+            // spans stored before this version are counted from their blocks.
             try db.execute(sql: operationMinuteTable)
+            try backfillOperationMinutes(db)
         }
         return migrator
     }

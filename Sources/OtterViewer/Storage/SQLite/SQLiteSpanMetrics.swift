@@ -1,5 +1,7 @@
+import CompressNIO
 import Foundation
 import GRDB
+import NIOCore
 
 extension SQLiteTraceStore {
     public func operationMinutes(
@@ -34,5 +36,57 @@ extension SQLiteTraceStore {
                     service: row["service"], operation: row["name"], kind: kind, minute: minute, calls: calls, errors: errors,
                     durations: durations)
             })
+    }
+}
+
+extension SQLiteTraceStore {
+    /// Fills `operation_minute` from the blocks stored before it existed (migration v6): each block is inflated and
+    /// scanned once, a thousand at a time. A block that cannot be read is left out of the metrics, as it is of
+    /// searches.
+    static func backfillOperationMinutes(_ db: Database) throws {
+        var lastID: Int64 = 0
+        while true {
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, decodedSize, deflated FROM span_block WHERE id > ? ORDER BY id LIMIT 1000", arguments: [lastID])
+            guard let last = rows.last else { return }
+            lastID = last["id"]
+            for row in rows {
+                let blockID: Int64 = row["id"]
+                let decodedSize: Int = row["decodedSize"]
+                var buffer = ByteBuffer(bytes: row["deflated"] as Data)
+                guard let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1) else { continue }
+                let scanner = SpanBlockScanner(bytes: Array(inflated.readableBytesView))
+                guard let (spans, origins) = try? scanner.scan(), let services = try? origins.map(scanner.serviceName) else { continue }
+                var minutes: [SpanBlockIndex.Operation: [UInt64: SpanBlockIndex.MinuteCounts]] = [:]
+                for span in spans {
+                    let operation = SpanBlockIndex.Operation(
+                        service: services[span.resourceIndex], name: scanner.string(span.name), kind: span.kind)
+                    let minute = span.startTime / OperationMinute.nanosecondsPerMinute
+                    var counts = minutes[operation, default: [:]][minute] ?? SpanBlockIndex.MinuteCounts()
+                    counts.calls += 1
+                    // OTLP's STATUS_CODE_ERROR.
+                    if span.statusCode == 2 { counts.errors += 1 }
+                    counts.durations.record(span.endTime - min(span.startTime, span.endTime))
+                    minutes[operation, default: [:]][minute] = counts
+                }
+                for (operation, byMinute) in minutes {
+                    guard
+                        let operationID = try Int64.fetchOne(
+                            db, sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?",
+                            arguments: [operation.service, operation.name, operation.kind])
+                    else { continue }
+                    for (minute, counts) in byMinute {
+                        try db.execute(
+                            sql:
+                                "INSERT OR IGNORE INTO operation_minute (minute, operationID, blockID, calls, errors, durations) VALUES (?, ?, ?, ?, ?, ?)",
+                            arguments: [
+                                Int64(clamping: minute), operationID, blockID, Int64(clamping: counts.calls),
+                                Int64(clamping: counts.errors),
+                                Data(counts.durations.encoded),
+                            ])
+                    }
+                }
+            }
+        }
     }
 }
