@@ -90,6 +90,13 @@ struct SpanMetricsTests {
         #expect(rows.reduce(0) { $0 + $1.calls } == 240)
         #expect(rows.reduce(0) { $0 + $1.errors } == UInt64(spans.filter { $0.kind == .server && $0.status?.code == .error }.count))
         #expect(try await store.operationMinutes(services: ["other"], kinds: [.server], minutes: minutes).isEmpty)
+        // Deleting the first block (spans 0..<150, minutes 0 to 2) drops the minutes no remaining span starts in; the
+        // minute the two blocks share keeps its row.
+        _ = try await store.deleteSpans(startedBefore: start + 150 * 1_000_000_000)
+        let remaining = try await store.operationMinutes(services: ["shop"], kinds: [.server, .client], minutes: minutes)
+        #expect(remaining.map(\.minute).min() == start / minute + 2)
+        let later = { (row: OperationMinute) in row.minute > start / minute + 2 && row.kind == .server }
+        #expect(remaining.filter(later) == rows.filter(later), "later minutes untouched")
         _ = try await store.deleteSpans(startedBefore: start + 400 * 1_000_000_000)
         #expect(try await store.operationMinutes(services: ["shop"], kinds: [.server, .client], minutes: minutes).isEmpty)
     }

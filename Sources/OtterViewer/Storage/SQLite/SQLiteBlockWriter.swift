@@ -212,8 +212,6 @@ extension SQLiteTraceStore {
                 INSERT INTO operation_block (operationID, blockID, minStartTime, maxStartTime, minDuration, maxDuration, errorCount)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-        let insertOperationMinute = try db.cachedStatement(
-            sql: "INSERT INTO operation_minute (minute, operationID, blockID, calls, errors, durations) VALUES (?, ?, ?, ?, ?, ?)")
         for (operation, statistics) in index.operations {
             let operationID: Int64
             if let existing = try Int64.fetchOne(findOperation, arguments: [operation.service, operation.name, operation.kind]) {
@@ -229,12 +227,7 @@ extension SQLiteTraceStore {
                 operationID, blockID, Int64(clamping: statistics.minimumStart), Int64(clamping: statistics.maximumStart),
                 Int64(clamping: statistics.minimumDuration), Int64(clamping: statistics.maximumDuration), statistics.errorCount,
             ])
-            for (minute, counts) in statistics.minutes {
-                try insertOperationMinute.execute(arguments: [
-                    Int64(clamping: minute), operationID, blockID, Int64(clamping: counts.calls), Int64(clamping: counts.errors),
-                    Data(counts.durations.encoded),
-                ])
-            }
+            for (minute, counts) in statistics.minutes { try addToOperationMinute(counts, minute: minute, operationID: operationID, db) }
         }
 
         try insertRows(

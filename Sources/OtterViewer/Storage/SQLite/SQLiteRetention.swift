@@ -32,6 +32,11 @@ extension SQLiteTraceStore {
                 try Self.deleteIndexRows(of: chunk, db)
             }
             try db.execute(sql: "DELETE FROM operation WHERE id NOT IN (SELECT DISTINCT operationID FROM operation_block)")
+            // Span metrics go with the minutes no stored span starts in any more (a minute partly deleted keeps its row).
+            let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(minStartTime) FROM span_block")
+            try db.execute(
+                sql: "DELETE FROM operation_minute WHERE minute < ? OR operationID NOT IN (SELECT id FROM operation)",
+                arguments: [oldest.map { $0 / Int64(OperationMinute.nanosecondsPerMinute) } ?? Int64.max])
             return doomed.reduce(0) { $0 + ($1["spanCount"] as Int) }
         }
         if deleted > 0 { decodedBlocks.withLock { $0.removeAll() } }
@@ -53,7 +58,6 @@ extension SQLiteTraceStore {
                 DELETE FROM service_call WHERE blockID IN (\(idList));
                 DELETE FROM remote_child WHERE startTime BETWEEN \(earliest) AND \(latest) AND blockID IN (\(idList));
                 DELETE FROM remote_parent WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
-                DELETE FROM operation_minute WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND blockID IN (\(idList));
                 """)
     }
 

@@ -77,8 +77,8 @@ extension SQLiteTraceStore {
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         migrator.registerMigration("v6: operation minutes") { db in
-            // The span metrics' counts (``OperationMinute``) per block, so retention deletes them with their block;
-            // spans stored before this version are counted from their blocks.
+            // The span metrics' counts (``OperationMinute``), one row per operation and minute whichever blocks the
+            // spans are in; spans stored before this version are counted from their blocks.
             try db.execute(sql: operationMinuteTable)
             try backfillOperationMinutes(db)
         }
@@ -89,11 +89,10 @@ extension SQLiteTraceStore {
         CREATE TABLE IF NOT EXISTS operation_minute (
             minute INTEGER NOT NULL,
             operationID INTEGER NOT NULL,
-            blockID INTEGER NOT NULL,
             calls INTEGER NOT NULL,
             errors INTEGER NOT NULL,
             durations BLOB NOT NULL,
-            PRIMARY KEY (minute, operationID, blockID)
+            PRIMARY KEY (minute, operationID)
         ) WITHOUT ROWID;
         """
 }

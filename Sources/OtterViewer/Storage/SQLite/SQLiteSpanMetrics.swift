@@ -51,7 +51,6 @@ extension SQLiteTraceStore {
             guard let last = rows.last else { return }
             lastID = last["id"]
             for row in rows {
-                let blockID: Int64 = row["id"]
                 let decodedSize: Int = row["decodedSize"]
                 var buffer = ByteBuffer(bytes: row["deflated"] as Data)
                 guard let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1) else { continue }
@@ -75,18 +74,28 @@ extension SQLiteTraceStore {
                             db, sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?",
                             arguments: [operation.service, operation.name, operation.kind])
                     else { continue }
-                    for (minute, counts) in byMinute {
-                        try db.execute(
-                            sql:
-                                "INSERT OR IGNORE INTO operation_minute (minute, operationID, blockID, calls, errors, durations) VALUES (?, ?, ?, ?, ?, ?)",
-                            arguments: [
-                                Int64(clamping: minute), operationID, blockID, Int64(clamping: counts.calls),
-                                Int64(clamping: counts.errors),
-                                Data(counts.durations.encoded),
-                            ])
-                    }
+                    for (minute, counts) in byMinute { try addToOperationMinute(counts, minute: minute, operationID: operationID, db) }
                 }
             }
         }
+    }
+
+    /// Adds a block's counts of one operation and minute to the row the store keeps for them (one row per operation and
+    /// minute, whichever blocks the spans are in, so a query reads minutes, not blocks).
+    static func addToOperationMinute(_ counts: SpanBlockIndex.MinuteCounts, minute: UInt64, operationID: Int64, _ db: Database) throws {
+        var total = counts
+        let key: StatementArguments = [Int64(clamping: minute), operationID]
+        let existing = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT calls, errors, durations FROM operation_minute WHERE minute = ? AND operationID = ?"),
+            arguments: key)
+        if let existing {
+            total.calls &+= UInt64(clamping: existing["calls"] as Int64)
+            total.errors &+= UInt64(clamping: existing["errors"] as Int64)
+            // A row this version could not have written is replaced rather than trusted.
+            if let stored = DurationHistogram(encoded: existing["durations"] as Data) { total.durations.merge(stored) }
+        }
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO operation_minute (minute, operationID, calls, errors, durations) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: key + [Int64(clamping: total.calls), Int64(clamping: total.errors), Data(total.durations.encoded)])
     }
 }
