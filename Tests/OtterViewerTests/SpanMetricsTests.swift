@@ -186,6 +186,23 @@ struct SpanMetricsTests {
         #expect(tooFine == 400)
         #expect(((refusal["errors"] as? [[String: Any]])?.first?["msg"] as? String)?.contains("11,000 points") == true)
         #expect(try await viewer.get("/api/metrics/latencies?service=shop&quantile=1.5").status == 400)
+        // The longest window there is costs what a short one does (the window slides over the minutes with spans).
+        let (allTime, allTimeBody) = try await viewer.get("/api/metrics/latencies?service=shop&quantile=0.5&ratePer=9223372036854775807")
+        #expect(allTime == 200 && (allTimeBody["metrics"] as? [[String: Any]])?.count == 1)
+        // Two thousand operation names × 721 points is refused before it is computed.
+        try await viewer.store.write(
+            (0..<2_000).map { index in
+                FinishedSpan(
+                    operationName: "GET /item/\(index)", kind: .server,
+                    spanContext: OtterSpanContext(
+                        traceID: TraceID(high: 6, low: UInt64(index)), spanID: SpanID(UInt64(index + 1)), traceFlags: .sampled),
+                    startTimeNanosecondsSinceEpoch: now - minute, endTimeNanosecondsSinceEpoch: now - minute + 1_000,
+                    resource: Resource(attributes: ["service.name": "sprawl"]))
+            })
+        let (sprawl, sprawlBody) = try await viewer.get("/api/metrics/calls?service=sprawl&groupByOperation=true")
+        #expect(sprawl == 400)
+        #expect(((sprawlBody["errors"] as? [[String: Any]])?.first?["msg"] as? String)?.contains("2000 series of 721 points") == true)
+        #expect(try await viewer.get("/api/metrics/calls?service=sprawl&groupByOperation=true&step=60000").status == 200)
 
         let (pageStatus, page) = try await viewer.html("/monitor?service=shop&lookback=15m")
         #expect(pageStatus == 200)

@@ -85,4 +85,64 @@ struct ViewerUITests {
         #expect((missing.json["error"] as? [String: Any])?["httpCode"] as? Int == 404)
         await viewer.stop()
     }
+
+    @Test func searchAcceptsJaegerUILinks() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(Self.recentSpans())
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch / 1_000
+        let trace = #"<a href="/trace/4bf92f3577b34da6a3ce929d0e0e4736">"#
+        // Jaeger UI's custom range is in microseconds; its tags are a JSON object; its lookbacks include 2h and 2d.
+        let custom = "/search?service=http-server&lookback=custom&start=\(now - 600_000_000)&end=\(now)"
+        #expect(try await viewer.html(custom).body.contains(trace))
+        #expect(
+            try await viewer.html("/search?service=http-server&lookback=custom&start=\(now - 60_000)&end=\(now)").body.contains(
+                "No traces found."))
+        let tags = "/search?service=http-server&tags=%7B%22http.request.method%22%3A%22GET%22%7D"
+        #expect(try await viewer.html(tags).body.contains(trace))
+        #expect(
+            try await viewer.html("/search?service=http-server&tags=%7B%22http.request.method%22%3A%22PUT%22%7D").body.contains(
+                "No traces found."))
+        #expect(try await viewer.html("/search?service=http-server&lookback=2d").body.contains(trace))
+        let bad = try await viewer.html("/search?service=http-server&lookback=soon")
+        #expect(bad.body.contains("is not a lookback such as 30m"))
+        let february = try await viewer.html("/search?service=http-server&lookback=custom&start=2026-02-31T10:00")
+        #expect(february.body.contains("is not YYYY-MM-DDTHH:MM"), "31 February is refused")
+        let reversed = try await viewer.html("/search?service=http-server&lookback=custom&start=2026-03-02T10:00&end=2026-03-01T10:00")
+        #expect(reversed.body.contains("the range ends before it starts"))
+        // An operation from a link that the service does not have stays selected.
+        let unknown = try await viewer.html("/search?service=http-server&operation=POST%20%2Fpay")
+        #expect(unknown.body.contains(#"<option value="POST /pay" selected>POST /pay</option>"#))
+        await viewer.stop()
+    }
+
+    @Test func uploadReadsOTLPJSONLinesAndTheViewersOwnDownloads() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(ViewerFixtures.spans)
+        // The viewer's "OTLP JSON" link (api_v3: the request wrapped in `result`), uploaded back.
+        let download = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)/api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736"),
+            timeout: .seconds(30))
+        let v3 = try await download.body.collect(upTo: 1 << 20)
+        let fromV3 = try await Self.upload(viewer, Array(v3.readableBytesView))
+        #expect(fromV3.status == 200 && fromV3.body.contains(#""rootName":"/""#), "\(fromV3.body.prefix(300))")
+        // JSON Lines, as the Collector's file exporter writes: one request per line, spans of one trace split across them.
+        let line = { (spans: [FinishedSpan]) in String(decoding: OTLPJSON.encode(OTLPMapping.request(for: spans)), as: UTF8.self) }
+        let lines = line(Array(ViewerFixtures.spans.prefix(1))) + "\n" + line(Array(ViewerFixtures.spans.dropFirst())) + "\n"
+        let fromLines = try await Self.upload(viewer, Array(lines.utf8))
+        #expect(fromLines.status == 200)
+        let model = try JSONSerialization.jsonObject(with: Data(fromLines.body.utf8)) as? [String: Any]
+        #expect(((model?["traces"] as? [[String: Any]])?.first?["spans"] as? [Any])?.count == 3, "one trace of 3 spans")
+        let broken = try await Self.upload(viewer, Array("{\"resourceSpans\": [".utf8))
+        #expect(broken.status == 400 && broken.body.contains("cannot read the OTLP JSON"))
+        await viewer.stop()
+    }
+
+    static func upload(_ viewer: RunningViewer, _ bytes: [UInt8]) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)/api/otter/trace-models")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
+    }
 }

@@ -1,19 +1,21 @@
-/// Service colours that stay the same from page to page: each service name hashes to a preferred colour, and
-/// services that want the same colour take the next free one in name order. The viewer assigns colours over every
-/// service it stores, so a service keeps its colour on search results, trace pages, the monitor and the graph.
+/// Service colours that stay the same from page to page and over time: each service name hashes to a preferred colour,
+/// and a service whose colour is taken by one before it takes the next free one. The viewer assigns colours over every
+/// service it stores, in the order it first stored them, so a service keeps its colour on search results, trace
+/// pages, the monitor and the graph, and when new services arrive.
 enum ServicePalette {
-    /// Eighteen colours of different hues or lightness (after Sasha Trubetskoy's list of distinct colours), none of
-    /// them near another, readable as bars on light and dark backgrounds.
+    /// Seventeen colours of different hues or lightness (after Sasha Trubetskoy's list of distinct colours), none of
+    /// them near another, readable as bars on light and dark backgrounds; no pure red, which marks errors.
     static let colors = [
-        "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#469990",
+        "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#469990",
         "#9a6324", "#808000", "#a9a9a9", "#ffe119", "#fabed4", "#dcbeff", "#800000", "#aaffc3", "#ffd8b1",
     ]
 
-    /// A colour for each name.
+    /// A colour for each name, taking the names in the order given (the first of two names that want one colour
+    /// gets it).
     static func assign(_ names: some Sequence<String>) -> [String: String] {
         var result: [String: String] = [:]
         var taken = Set<Int>()
-        for name in Set(names).sorted() {
+        for name in names where result[name] == nil {
             var slot = preferredSlot(name)
             // Once every colour is taken, colours repeat in hash order.
             if taken.count < colors.count {

@@ -24,6 +24,15 @@ struct DurationHistogram: Equatable, Sendable {
         total &+= other.total
     }
 
+    /// Removes counts that were merged in before (a sliding window's minute leaving it).
+    mutating func subtract(_ other: DurationHistogram) {
+        for (bucket, count) in other.counts {
+            let remaining = (counts[bucket] ?? 0) - min(counts[bucket] ?? 0, count)
+            counts[bucket] = remaining > 0 ? remaining : nil
+        }
+        total -= min(total, other.total)
+    }
+
     /// The duration at quantile `q` (0...1), in nanoseconds; nil when the histogram is empty.
     func quantile(_ q: Double) -> Double? {
         guard total > 0, q.isFinite else { return nil }

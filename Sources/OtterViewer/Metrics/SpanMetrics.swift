@@ -84,36 +84,60 @@ public struct SpanMetrics {
         }
         let perMinute = OperationMinute.nanosecondsPerMinute
         let windowMinutes = max(1, query.ratePerNanoseconds / perMinute)
+        let isLatency = if case .latencies = metric { true } else { false }
         return byKey.keys.sorted().map { key in
             let minutes = byKey[key] ?? [:]
-            var windows: [UInt64: Counts] = [:]
+            let present = minutes.keys.sorted()
+            // A window sliding forward over the minutes that have spans: each minute enters and leaves once, so a long
+            // `ratePer` costs no more than a short one.
+            var window = Counts()
+            var entering = 0
+            var leaving = 0
+            var computedFor: UInt64?
+            var value: Double?
             var points: [Point] = []
             for time in query.pointTimes {
                 let last = time / perMinute
-                let window =
-                    windows[last]
-                    ?? {
-                        var sum = Counts()
-                        for minute in (last - min(last, windowMinutes - 1))...last {
-                            guard let counts = minutes[minute] else { continue }
-                            sum.calls &+= counts.calls
-                            sum.errors &+= counts.errors
-                            if case .latencies = metric { sum.durations.merge(counts.durations) }
-                        }
-                        windows[last] = sum
-                        return sum
-                    }()
-                let value: Double?
-                switch metric {
-                case .calls: value = Double(window.calls) / Double(windowMinutes * 60)
-                case .errors: value = window.calls > 0 ? Double(window.errors) / Double(window.calls) : nil
-                case .latencies(let quantile): value = window.durations.quantile(quantile).map { $0 / 1_000_000 }
+                if computedFor != last {
+                    let first = last - min(last, windowMinutes - 1)
+                    while entering < present.count, present[entering] <= last {
+                        let counts = minutes[present[entering]] ?? Counts()
+                        window.calls &+= counts.calls
+                        window.errors &+= counts.errors
+                        if isLatency { window.durations.merge(counts.durations) }
+                        entering += 1
+                    }
+                    while leaving < entering, present[leaving] < first {
+                        let counts = minutes[present[leaving]] ?? Counts()
+                        window.calls &-= counts.calls
+                        window.errors &-= counts.errors
+                        if isLatency { window.durations.subtract(counts.durations) }
+                        leaving += 1
+                    }
+                    computedFor = last
+                    switch metric {
+                    case .calls: value = Double(window.calls) / Double(windowMinutes * 60)
+                    case .errors: value = window.calls > 0 ? Double(window.errors) / Double(window.calls) : nil
+                    case .latencies(let quantile): value = window.durations.quantile(quantile).map { $0 / 1_000_000 }
+                    }
                 }
                 if let value { points.append(Point(nanosecondsSinceEpoch: time, value: value)) }
             }
             return Series(service: key.service, operation: key.operation, points: points)
         }
     }
+
+    /// How many series a query of these rows makes (services, or operations with `groupByOperation`).
+    public static func seriesCount(query: Query, rows: [OperationMinute]) -> Int {
+        var keys = Set<String>()
+        for row in rows where query.services.contains(row.service) && query.kinds.contains(row.kind) && query.minutes.contains(row.minute) {
+            keys.insert(query.groupByOperation ? row.service + "\u{0}" + row.operation : row.service)
+        }
+        return keys.count
+    }
+
+    /// The most points an answer may hold (series × points per series): beyond it a query is refused, not computed.
+    public static let maximumPoints = 1_000_000
 }
 
 extension SpanMetrics.Query {

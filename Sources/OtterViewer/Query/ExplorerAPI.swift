@@ -42,16 +42,21 @@ struct ExplorerAPI: Sendable {
         }
     }
 
-    /// The traces of an uploaded file: OTLP JSON (an export request, `resourceSpans` at the top) or Jaeger JSON.
+    /// The traces of an uploaded file: OTLP JSON (an export request with `resourceSpans`; the viewer's own api_v3
+    /// answer, which wraps one in `result`; or the Collector file exporter's JSON Lines, one request per line) or
+    /// Jaeger JSON.
     static func traces(inFile data: Data) throws -> [[FinishedSpan]] {
         if data.range(of: Data("\"resourceSpans\"".utf8)) != nil {
-            let request: OTLPExportTraceServiceRequest
-            do {
-                request = try OTLPJSON.decodeRequest(data)
-            } catch {
-                throw JaegerJSONImport.ImportError(description: "cannot read the OTLP JSON: \(error)")
+            var spans: [FinishedSpan] = []
+            for line in Self.otlpDocuments(data) {
+                let request: OTLPExportTraceServiceRequest
+                do {
+                    request = try OTLPJSON.decodeRequest(line)
+                } catch {
+                    throw JaegerJSONImport.ImportError(description: "cannot read the OTLP JSON: \(Self.reason(error))")
+                }
+                spans += OTLPTraces(request).spans
             }
-            let spans = OTLPTraces(request).spans
             var order: [TraceID] = []
             var byTrace: [TraceID: [FinishedSpan]] = [:]
             for span in spans {
@@ -62,11 +67,33 @@ struct ExplorerAPI: Sendable {
         }
         return try JaegerJSONImport.traces(data)
     }
+
+    /// The OTLP requests in a file: the whole file, the `result` of an api_v3 answer, or one per line (JSON Lines).
+    static func otlpDocuments(_ data: Data) -> [Data] {
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let result = object["result"] as? [String: Any], let unwrapped = try? JSONSerialization.data(withJSONObject: result) {
+                return [unwrapped]
+            }
+            return [data]
+        }
+        let lines = data.split(separator: UInt8(ascii: "\n")).filter { line in
+            line.contains { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }
+        }
+        return lines.count > 1 ? lines.map { Data($0) } : [data]
+    }
+
+    /// An error as a short sentence, not a Swift dump.
+    static func reason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
 }
 
 extension TraceReader {
-    /// A colour for every stored service, the same on every page (``ServicePalette``).
+    /// A colour for every stored service, the same on every page (``ServicePalette``). With a ``SQLiteTraceStore`` the
+    /// services are taken in the order they were first stored, so a new service never takes an older one's colour.
     func serviceColors() async throws -> [String: String] {
-        ServicePalette.assign(try await services())
+        if let store = self as? SQLiteTraceStore { return ServicePalette.assign(try await store.servicesInFirstSeenOrder()) }
+        return ServicePalette.assign(try await services())
     }
 }

@@ -25,6 +25,13 @@ struct SpanMetricsAPI: Sendable {
                     return JaegerQueryAPI.error(.badRequest, invalid.description)
                 }
                 let rows = try await store.operationMinutes(services: query.services, kinds: query.kinds, minutes: query.minutes)
+                let series = SpanMetrics.seriesCount(query: query, rows: rows)
+                guard series * Int(clamping: query.pointCount) <= SpanMetrics.maximumPoints else {
+                    return JaegerQueryAPI.error(
+                        .badRequest,
+                        "the answer would hold \(series) series of \(query.pointCount) points, more than \(SpanMetrics.maximumPoints): "
+                            + "use a longer step, a shorter lookback, or fewer services")
+                }
                 return JaegerQueryAPI.json(MetricFamily(metric, query: query, series: SpanMetrics.series(metric, query: query, rows: rows)))
             }
         }

@@ -61,7 +61,7 @@ struct ComparePage {
         let text = { (nanoseconds: UInt64?) in nanoseconds.map { TimestampFormatting.humanDuration(nanoseconds: $0) } ?? "" }
         rows = diff.rows.map { row in
             Row(
-                indent: 8 + min(row.depth, 40) * 16, service: row.service, color: colors[row.service] ?? "#999", operation: row.operation,
+                indent: 8 + min(row.depth, 16) * 16, service: row.service, color: colors[row.service] ?? "#999", operation: row.operation,
                 change: row.change.rawValue, durationA: text(row.durationA), durationB: text(row.durationB),
                 difference: Self.differenceText(row), trend: Self.trend(row))
         }

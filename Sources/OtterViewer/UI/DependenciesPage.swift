@@ -14,6 +14,8 @@ struct DependenciesPage {
 
     struct Node {
         var name: String
+        /// The name, shortened to fit its box.
+        var label: String
         var searchURL: String
         var x: Int
         var y: Int
@@ -62,7 +64,8 @@ struct DependenciesPage {
                 position[name] = (20 + column * Self.columnWidth, 20 + row * Self.rowHeight)
                 nodes.append(
                     Node(
-                        name: name, searchURL: "/search?service=" + ViewerUI.queryValue(name), x: 20 + column * Self.columnWidth,
+                        name: name, label: name.count > 22 ? String(name.prefix(21)) + "…" : name,
+                        searchURL: "/search?service=" + ViewerUI.queryValue(name), x: 20 + column * Self.columnWidth,
                         y: 20 + row * Self.rowHeight, width: Self.columnWidth - 70, color: colors[name] ?? "#999"))
             }
         }
@@ -163,9 +166,9 @@ struct DependenciesPage {
         {{^hasEdges}}<p class="muted">No calls between services in this window.</p>{{/hasEdges}}
         {{#hasEdges}}
         <svg class="graph" width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="service dependency graph">
-        <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>
+        <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>
         {{#edges}}<path class="edge" d="{{path}}" stroke-width="{{strokeWidth}}" marker-end="url(#arrow)"><title>{{parent}} → {{child}}: {{callCount}} calls</title></path><text class="edge-label" x="{{labelX}}" y="{{labelY}}" text-anchor="middle">{{callCount}}</text>{{/edges}}
-        {{#nodes}}<a href="{{searchURL}}"><g class="node"><rect x="{{x}}" y="{{y}}" width="{{width}}" height="34" rx="6" style="stroke:{{color}}"/><rect x="{{x}}" y="{{y}}" width="8" height="34" rx="3" style="fill:{{color}}"/><text x="{{x}}" y="{{y}}" dx="16" dy="22">{{name}}</text></g></a>{{/nodes}}
+        {{#nodes}}<a href="{{searchURL}}"><title>{{name}}</title><g class="node"><rect x="{{x}}" y="{{y}}" width="{{width}}" height="34" rx="6" style="stroke:{{color}}"/><rect x="{{x}}" y="{{y}}" width="8" height="34" rx="3" style="fill:{{color}}"/><text x="{{x}}" y="{{y}}" dx="16" dy="22">{{label}}</text></g></a>{{/nodes}}
         </svg>
         <table class="dependencies"><thead><tr><th>Caller</th><th>Callee</th><th>Calls</th></tr></thead><tbody>
         {{#edges}}<tr><td><a href="{{parentSearch}}">{{parent}}</a></td><td><a href="{{childSearch}}">{{child}}</a></td><td>{{callCount}}</td></tr>{{/edges}}

@@ -57,7 +57,7 @@ struct MonitorPage {
     init(_ form: QueryParameters, store: any TraceStore, nowNanoseconds: UInt64) async throws {
         let serviceNames = try await store.services()
         service = form.get("service").flatMap { $0.isEmpty ? nil : $0 } ?? serviceNames.first ?? ""
-        color = ServicePalette.assign(serviceNames)[service] ?? color
+        color = try await store.serviceColors()[service] ?? color
         let lookback = Self.lookbacks.first { $0.value == form.get("lookback") } ?? Self.lookbacks[1]
         let pickedKinds = Set(form.getAll("kind").compactMap(SpanKindName.init(rawValue:)))
         let selectedKinds: Set<SpanKindName> = pickedKinds.isEmpty ? [.server, .consumer] : pickedKinds
@@ -86,7 +86,9 @@ struct MonitorPage {
             return Chart(
                 title: title,
                 lines: lines.map {
-                    Line(name: $0.0, cssClass: $0.1, points: Self.polyline($0.2, window: window, maximum: maximum, width: 300, height: 100))
+                    Line(
+                        name: $0.0, cssClass: $0.1,
+                        points: Self.path($0.2, window: window, step: step, maximum: maximum, width: 300, height: 100))
                 },
                 maximum: unit(maximum), startLabel: startLabel, endLabel: endLabel, hasData: lines.contains { !$0.2.isEmpty })
         }
@@ -118,7 +120,8 @@ struct MonitorPage {
             entry.durations.merge(row.durations)
             byOperation[row.operation] = entry
         }
-        operations = byOperation.sorted { ($1.value.calls, $0.key) < ($0.value.calls, $1.key) }.map { operation, entry in
+        // The 100 busiest operations: a service with thousands of span names stays one page.
+        operations = byOperation.sorted { ($1.value.calls, $0.key) < ($0.value.calls, $1.key) }.prefix(100).map { operation, entry in
             let rates = rateSeries[operation] ?? []
             let latencies = latencySeries[operation] ?? []
             return OperationRow(
@@ -129,23 +132,35 @@ struct MonitorPage {
                 p50: Self.milliseconds((entry.durations.quantile(0.5) ?? 0) / 1_000_000),
                 p95: Self.milliseconds((entry.durations.quantile(0.95) ?? 0) / 1_000_000),
                 p99: Self.milliseconds((entry.durations.quantile(0.99) ?? 0) / 1_000_000),
-                rateLine: Self.polyline(rates, window: window, maximum: rates.map(\.value).max() ?? 0, width: 120, height: 24),
-                latencyLine: Self.polyline(latencies, window: window, maximum: latencies.map(\.value).max() ?? 0, width: 120, height: 24))
+                rateLine: Self.path(rates, window: window, step: step, maximum: rates.map(\.value).max() ?? 0, width: 120, height: 24),
+                latencyLine: Self.path(
+                    latencies, window: window, step: step, maximum: latencies.map(\.value).max() ?? 0, width: 120, height: 24))
         }
         hasOperations = !operations.isEmpty
     }
 
-    /// SVG polyline points for a series in a `width` × `height` box, time across, 0...maximum up.
-    static func polyline(
-        _ points: [SpanMetrics.Point], window: (start: UInt64, end: UInt64), maximum: Double, width: Int, height: Int
+    /// An SVG path for a series in a `width` × `height` box, time across, 0...maximum up: points more than one step
+    /// apart are not joined (no spans between them is not a ramp), and a point alone is a dot.
+    static func path(
+        _ points: [SpanMetrics.Point], window: (start: UInt64, end: UInt64), step: UInt64, maximum: Double, width: Int, height: Int
     ) -> String {
         let span = Double(max(window.end - min(window.end, window.start), 1))
         let top = maximum > 0 ? maximum : 1
-        return points.map { point in
+        var commands: [String] = []
+        var previous: UInt64?
+        for (index, point) in points.enumerated() {
             let x = Double(point.nanosecondsSinceEpoch - min(point.nanosecondsSinceEpoch, window.start)) / span * Double(width)
             let y = Double(height) - min(max(point.value / top, 0), 1) * Double(height - 2) - 1
-            return "\(Int(x.rounded())),\(Int(y.rounded()))"
-        }.joined(separator: " ")
+            let joined = previous.map { point.nanosecondsSinceEpoch - min(point.nanosecondsSinceEpoch, $0) <= step } ?? false
+            commands.append("\(joined ? "L" : "M") \(Int(x.rounded())) \(Int(y.rounded()))")
+            let nextJoined =
+                index + 1 < points.count
+                && points[index + 1].nanosecondsSinceEpoch - min(points[index + 1].nanosecondsSinceEpoch, point.nanosecondsSinceEpoch)
+                    <= step
+            if !joined, !nextJoined { commands.append("l 0.1 0") }
+            previous = point.nanosecondsSinceEpoch
+        }
+        return commands.joined(separator: " ")
     }
 
     static func milliseconds(_ value: Double) -> String {
@@ -178,7 +193,7 @@ struct MonitorPage {
         <div class="charts">
         {{#charts}}<figure class="chart-card"><figcaption>{{title}} <span class="muted">max {{maximum}}</span></figcaption>
         <svg class="chart" viewBox="0 0 300 118" role="img" aria-label="{{title}} over time"><line class="axis" x1="0" y1="100" x2="300" y2="100"/>
-        {{#lines}}<polyline class="series {{cssClass}}" points="{{points}}"><title>{{name}}</title></polyline>{{/lines}}
+        {{#lines}}<path class="series {{cssClass}}" d="{{points}}"><title>{{name}}</title></path>{{/lines}}
         <text class="tick" x="0" y="114">{{startLabel}}</text><text class="tick" x="300" y="114" text-anchor="end">{{endLabel}}</text></svg>
         {{^hasData}}<p class="muted">No spans in this window.</p>{{/hasData}}
         <p class="legend">{{#lines}}<span class="key {{cssClass}}">{{name}}</span> {{/lines}}</p></figure>{{/charts}}
@@ -186,9 +201,9 @@ struct MonitorPage {
         {{#hasOperations}}
         <table class="monitor"><thead><tr><th>Operation</th><th>Requests</th><th>Rate</th><th></th><th>Errors</th><th>P50</th><th>P95</th><th>P99</th><th>P95 over time</th></tr></thead><tbody>
         {{#operations}}<tr><td><a href="{{searchURL}}">{{operation}}</a></td><td>{{calls}}</td><td>{{rate}}</td>
-        <td><svg class="spark" viewBox="0 0 120 24"><polyline class="series rate" points="{{rateLine}}"/></svg></td>
+        <td><svg class="spark" viewBox="0 0 120 24"><path class="series rate" d="{{rateLine}}"/></svg></td>
         <td{{#hasErrors}} class="error"{{/hasErrors}}>{{errorRate}}</td><td>{{p50}}</td><td>{{p95}}</td><td>{{p99}}</td>
-        <td><svg class="spark" viewBox="0 0 120 24"><polyline class="series p95" points="{{latencyLine}}"/></svg></td></tr>{{/operations}}
+        <td><svg class="spark" viewBox="0 0 120 24"><path class="series p95" d="{{latencyLine}}"/></svg></td></tr>{{/operations}}
         </tbody></table>
         {{/hasOperations}}
         {{^hasOperations}}<p class="muted">No {{#kinds}}{{#selected}}{{label}} {{/selected}}{{/kinds}}spans of this service in this window.</p>{{/hasOperations}}

@@ -1,3 +1,4 @@
+import Foundation
 import Otter
 import Tracing
 
@@ -68,13 +69,15 @@ struct SearchPage {
 
     init(_ form: QueryParameters, store: any TraceStore, nowNanoseconds: UInt64) async throws {
         let serviceNames = try await store.services()
-        let colors = ServicePalette.assign(serviceNames)
+        let colors = try await store.serviceColors()
         let service = form.get("service").flatMap { $0.isEmpty ? nil : $0 } ?? serviceNames.first ?? ""
         let operation = form.get("operation") ?? ""
         let lookback = form.get("lookback") ?? "1h"
         let sort = form.get("sort") ?? "recent"
         services = serviceNames.map { Option(value: $0, label: $0, selected: $0 == service) }
-        let operationNames = service.isEmpty ? [] : Set(try await store.operations(service: service).map(\.name)).sorted()
+        var operationNames = service.isEmpty ? [] : Set(try await store.operations(service: service).map(\.name)).sorted()
+        // An operation the service does not have (a link from elsewhere) stays selected, and finds nothing.
+        if !operation.isEmpty, !operationNames.contains(operation) { operationNames.append(operation) }
         operations =
             [Option(value: "", label: "all", selected: operation.isEmpty)]
             + operationNames.map { Option(value: $0, label: $0, selected: $0 == operation) }
@@ -97,17 +100,20 @@ struct SearchPage {
         do {
             var query = TraceQuery(service: service, operation: operation.isEmpty ? nil : operation)
             if lookback == "custom" {
-                query.startTimeMinimumNanoseconds = start.isEmpty ? 0 : try Self.utcMinute("start", start)
-                query.startTimeMaximumNanoseconds = end.isEmpty ? nowNanoseconds : try Self.utcMinute("end", end) + 59_999_999_999
+                query.startTimeMinimumNanoseconds = start.isEmpty ? 0 : try Self.instant("start", start, endOfMinute: false)
+                query.startTimeMaximumNanoseconds = end.isEmpty ? nowNanoseconds : try Self.instant("end", end, endOfMinute: true)
+                guard query.startTimeMinimumNanoseconds <= query.startTimeMaximumNanoseconds else {
+                    throw InvalidParameter(name: "end", detail: "the range ends before it starts")
+                }
             } else {
-                let seconds = Self.lookbacks.first { $0.value == lookback }?.seconds ?? 3600
+                let seconds = try Self.lookbackSeconds(lookback)
                 query.startTimeMinimumNanoseconds = nowNanoseconds - min(nowNanoseconds, seconds * 1_000_000_000)
                 query.startTimeMaximumNanoseconds = nowNanoseconds
             }
             if !limit.isEmpty { query.limit = try UntrustedValue.integer("limit", limit, in: 1...JaegerSearch.maximumLimit) }
             if !minDuration.isEmpty { query.durationMinimumNanoseconds = try UntrustedValue.duration("minDuration", minDuration) }
             if !maxDuration.isEmpty { query.durationMaximumNanoseconds = try UntrustedValue.duration("maxDuration", maxDuration) }
-            query.tags = try LogfmtTags.parse(tags)
+            query.tags = try Self.tags(tags)
             let summaries = Self.sorted(try await store.summaries(store.findTraceIDs(query)), by: sort)
             layOut(summaries, colors: colors)
         } catch let error as InvalidParameter {
@@ -163,15 +169,52 @@ struct SearchPage {
         }
     }
 
-    /// `YYYY-MM-DDTHH:MM` (an HTML `datetime-local` value), read as UTC, in nanoseconds since the epoch.
+    /// A lookback as Jaeger UI writes it (`5m`, `2h`, `2d`, `1w`), in seconds.
+    static func lookbackSeconds(_ text: String) throws -> UInt64 {
+        if let known = lookbacks.first(where: { $0.value == text }) { return known.seconds }
+        let units: [Character: UInt64] = ["m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        guard let unit = text.last.flatMap({ units[$0] }), let count = UInt64(text.dropLast()), count > 0, count <= 100_000 else {
+            throw InvalidParameter(
+                name: "lookback", detail: "\(UntrustedValue.quoted(String(text.prefix(40)))) is not a lookback such as 30m, 2h or 7d")
+        }
+        return count * unit
+    }
+
+    /// Tags in logfmt (`error=true note="with spaces"`), or as the JSON object Jaeger UI puts in its URLs
+    /// (`{"http.status_code":"500"}`).
+    static func tags(_ text: String) throws -> [(key: String, value: String)] {
+        guard text.trimmingCharacters(in: .whitespaces).hasPrefix("{") else { return try LogfmtTags.parse(text) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw InvalidParameter(name: "tags", detail: "malformed tags: not a JSON object of strings")
+        }
+        return try object.keys.sorted().map { key in
+            switch object[key] {
+            case let value as String: return (key, value)
+            case let value as NSNumber: return (key, value.stringValue)
+            default: throw InvalidParameter(name: "tags", detail: "malformed tags: the value of \(key.prefix(80)) is not a string")
+            }
+        }
+    }
+
+    /// A custom range's bound: microseconds since the epoch (Jaeger UI's `start` and `end`), or `YYYY-MM-DDTHH:MM`
+    /// (the form's `datetime-local`) read as UTC, the end of that minute for `end`.
+    static func instant(_ name: String, _ text: String, endOfMinute: Bool) throws -> UInt64 {
+        if text.allSatisfy(\.isNumber) { return try UntrustedValue.timestamp(name, text, unitNanoseconds: 1_000) }
+        return try utcMinute(name, text) + (endOfMinute ? 59_999_999_999 : 0)
+    }
+
+    /// `YYYY-MM-DDTHH:MM` (an HTML `datetime-local` value; seconds are not accepted), read as UTC, in nanoseconds since
+    /// the epoch.
     static func utcMinute(_ name: String, _ text: String) throws -> UInt64 {
         let invalid = InvalidParameter(name: name, detail: "\(UntrustedValue.quoted(String(text.prefix(40)))) is not YYYY-MM-DDTHH:MM")
         let parts = text.split(whereSeparator: { "-T:".contains($0) }).map { Int($0) }
-        guard parts.count == 5 || parts.count == 6, let year = parts[0], let month = parts[1], let day = parts[2],
+        guard parts.count == 5, let year = parts[0], let month = parts[1], let day = parts[2],
             let hour = parts[3], let minute = parts[4], (1970...2262).contains(year), (1...12).contains(month), (1...31).contains(day),
             (0...23).contains(hour), (0...59).contains(minute)
         else { throw invalid }
         let days = TimestampFormatting.daysSinceEpoch(year: year, month: month, day: day)
+        // 31 February is not a day: converting back must give the same date.
+        guard TimestampFormatting.civilDate(daysSinceEpoch: Int64(days)) == (year, month, day) else { throw invalid }
         return (UInt64(days) * 86_400 + UInt64(hour) * 3600 + UInt64(minute) * 60) * 1_000_000_000
     }
 

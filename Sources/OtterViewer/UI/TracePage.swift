@@ -105,7 +105,8 @@ struct TracePage {
                 left: Self.percent(Double(step) * 25),
                 label: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds / 4 * UInt64(step)))
         }
-        statistics = TraceStatistics(tree).rows.map { row in
+        // The 200 rows with the most time: a 10,000-span chain does not make a 10,000-row table of HTML.
+        statistics = TraceStatistics(tree).rows.prefix(200).map { row in
             let text = { (nanoseconds: UInt64) in TimestampFormatting.humanDuration(nanoseconds: nanoseconds) }
             return Statistic(
                 service: row.service, operation: row.operation, count: row.count, total: text(row.total), selfTime: text(row.selfTime),
@@ -136,8 +137,8 @@ struct TracePage {
             return Row(
                 spanID: span.spanContext.spanID.hexString, parentID: span.parentSpanContext?.spanID.hexString,
                 name: span.operationName, service: service, kind: SpanKindName(span.kind).rawValue, color: colors[service] ?? "#999",
-                // Deep chains stay on the page: indentation stops growing at 40 levels.
-                indent: 8 + min(node.depth, 40) * 16,
+                // Deep chains keep their names in view: indentation stops growing at 16 levels.
+                indent: 8 + min(node.depth, 16) * 16,
                 left: Self.percent(Double(offset) / total * 100),
                 width: Self.percent(max(Double(node.duration) / total * 100, 0.2)),
                 duration: TimestampFormatting.humanDuration(nanoseconds: node.duration),

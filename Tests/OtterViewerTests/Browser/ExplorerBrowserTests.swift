@@ -75,6 +75,14 @@ struct ExplorerBrowserTests {
                 "next row selected", "return document.querySelector('.span-row.selected')?.dataset.spanId === '0000000000000006'")
             try await Self.save(browser, "trace-details")
 
+            // As Jaeger's uiFind: words are alternatives, and event attributes and the resource are searched too.
+            try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)?uiFind=validate%20charge")
+            try await browser.waitFor("two words", "return document.querySelector('#find-count')?.textContent === '2 matches'")
+            try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)?uiFind=A-17")
+            try await browser.waitFor("an event attribute", "return document.querySelector('#find-count')?.textContent === '1 matches'")
+            try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)?uiFind=payments%20-charge")
+            try await browser.waitFor("an exclusion", "return document.querySelector('#find-count')?.textContent === '0 matches'")
+
             // Jaeger's uiFind deep link fills the find box on load.
             try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)?uiFind=order")
             try await browser.waitFor("uiFind applied", "return document.querySelector('#find-input')?.value === 'order'")
@@ -207,7 +215,7 @@ struct ExplorerBrowserTests {
         let graphColor = try await Browser.with(darkMode: true) { browser -> String in
             try await browser.open("http://127.0.0.1:\(viewer.queryPort)/monitor?service=http-server&lookback=15m")
             #expect(try await browser.text("table.monitor").contains("GET /"))
-            #expect(try await browser.count("svg.chart polyline.series") == 5, "p50, p95, p99, rate, errors")
+            #expect(try await browser.count("svg.chart path.series") == 5, "p50, p95, p99, rate, errors")
             let background = try await browser.evaluate("return getComputedStyle(document.body).backgroundColor") as? String ?? ""
             #expect(Self.isDark(background), "prefers-color-scheme: dark gives a dark page: \(background)")
             try await Self.save(browser, "monitor-dark")

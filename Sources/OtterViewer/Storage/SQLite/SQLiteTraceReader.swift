@@ -122,6 +122,13 @@ extension SQLiteTraceStore {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT service FROM operation ORDER BY service") }
     }
 
+    /// The service names in the order the store first saw them (by their first operation), for stable colours.
+    func servicesInFirstSeenOrder() async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT service FROM operation GROUP BY service ORDER BY MIN(id)")
+        }
+    }
+
     public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
         let rows = try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, kind FROM operation WHERE service = ? ORDER BY name, kind", arguments: [service])

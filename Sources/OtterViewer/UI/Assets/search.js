@@ -105,10 +105,40 @@
   }
 
   // ---------------------------------------------------------------------------
+  // Operation picker: follows the service (Jaeger's /api/services/{service}/operations)
+
+  function initOperations() {
+    const service = document.querySelector('form.search select[name="service"]');
+    const operation = document.querySelector('form.search select[name="operation"]');
+    if (!service || !operation) return;
+    service.addEventListener('change', async () => {
+      let names = [];
+      try {
+        const response = await fetch('/api/services/' + encodeURIComponent(service.value) + '/operations');
+        if (response.ok) names = (await response.json()).data || [];
+      } catch (error) {
+        return;
+      }
+      operation.replaceChildren();
+      const all = document.createElement('option');
+      all.value = '';
+      all.textContent = 'all';
+      operation.append(all);
+      for (const name of names) {
+        const option = document.createElement('option');
+        option.value = String(name);
+        option.textContent = String(name);
+        operation.append(option);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------
   // Boot
 
   function boot() {
     updateCompare();
+    initOperations();
     const live = document.getElementById('live');
     if (live) initLive(live);
   }

@@ -17,7 +17,7 @@
   const ROW_HEIGHT = 26;          // px, as .span-row in otter.css
   const HEADER_HEIGHT = 28;       // px, as .timeline-header in otter.css
   const OVERSCAN = 12;            // rows rendered above and below the viewport
-  const MAX_INDENT_DEPTH = 40;    // indentation stops growing here
+  const MAX_INDENT_DEPTH = 16;    // indentation stops growing here, so deep spans keep their names in view
   const INDENT_PX = 14;
   const FLAME_LANE_HEIGHT = 20;   // px, as .flame-node in otter.css
   const FLAME_MAX_DEPTH = 60;     // deeper lanes are clipped
@@ -176,14 +176,21 @@
     return { model, spans, n, services, parent, depth, subtreeEnd, start, duration, spanService, indexById, total: total || 1 };
   }
 
-  /** Lower-cased text searched by find: name, service, span id, attribute keys and values, event names. */
+  /**
+   * Lower-cased text searched by find, as Jaeger's uiFind searches: name, service, span id, attribute keys and
+   * values, event names and attributes, and the service's resource.
+   */
   function buildHaystacks(data) {
     const out = new Array(data.n);
     for (let i = 0; i < data.n; i++) {
       const span = data.spans[i];
       const parts = [span.name, data.spanService[i].name, span.spanID];
       for (const pair of span.attributes || []) parts.push(pair[0], pair[1]);
-      for (const event of span.events || []) parts.push(event.name);
+      for (const event of span.events || []) {
+        parts.push(event.name);
+        for (const pair of event.attributes || []) parts.push(pair[0], pair[1]);
+      }
+      for (const pair of data.spanService[i].resource || []) parts.push(pair[0], pair[1]);
       out[i] = parts.join('\u0000').toLowerCase();
     }
     return out;
@@ -768,9 +775,15 @@
 
     // --- Find ------------------------------------------------------------------------------
 
-    /** Marks the spans matching `value`; collapsed subtrees stay collapsed but their matches count. */
+    /**
+     * Marks the spans matching `value`: like Jaeger's uiFind, words separated by spaces, any of them matching (a word
+     * starting with `-` excludes spans that contain the rest). Collapsed subtrees stay collapsed; their matches count.
+     */
     setFind(value, writeUrl) {
       const query = text(value).trim().toLowerCase();
+      const words = query.split(/\s+/).filter((word) => word && word !== '-');
+      const wanted = words.filter((word) => !word.startsWith('-'));
+      const unwanted = words.filter((word) => word.startsWith('-')).map((word) => word.slice(1));
       const data = this.data;
       this.matches = null;
       this.matchCount = 0;
@@ -778,7 +791,9 @@
         if (!this.haystacks) this.haystacks = buildHaystacks(data);
         this.matches = new Uint8Array(data.n);
         for (let i = 0; i < data.n; i++) {
-          if (this.haystacks[i].includes(query)) {
+          const haystack = this.haystacks[i];
+          if ((wanted.length === 0 || wanted.some((word) => haystack.includes(word)))
+              && !unwanted.some((word) => haystack.includes(word))) {
             this.matches[i] = 1;
             this.matchCount++;
           }
@@ -1023,6 +1038,14 @@
     const say = (value, isError) => {
       message.textContent = value;
       message.classList.toggle('error', !!isError);
+      // A failed upload leaves no earlier trace on screen under its message.
+      if (isError) {
+        if (current) current.destroy();
+        current = null;
+        root.replaceChildren();
+        if (picker) picker.remove();
+        picker = null;
+      }
     };
     const show = (model) => {
       if (current) current.destroy();
