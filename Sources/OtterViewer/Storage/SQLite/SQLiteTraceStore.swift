@@ -41,34 +41,43 @@ public final class SQLiteTraceStore: TraceStore {
     static let blockTimeSpanNanoseconds: UInt64 = 3_600_000_000_000
 
     /// Opens (creating and migrating if needed) the store at `path`; `":memory:"` keeps it in memory.
-    public init(path: String) throws {
-        if path == ":memory:" {
-            self.path = nil
-            database = try DatabaseQueue()
-        } else {
-            self.path = path
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // 32 MB of page cache per connection: the newest index segments stay in memory while ingesting.
-                try db.execute(sql: "PRAGMA cache_size = -32768")
-            }
-            database = try DatabasePool(path: path, configuration: configuration)
-            // Incremental auto-vacuum lets retention give freed pages back to the file system (`PRAGMA
-            // incremental_vacuum`). In WAL mode only a VACUUM turns it on: done here for a new or small database
-            // (under 64 MB, a fraction of a second); a larger one made by an older version keeps its mode.
-            try database.writeWithoutTransaction { db in
-                let mode = try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") ?? 0
-                let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                if mode != 2, pages * pageSize < 64 << 20 {
-                    try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
-                    try db.execute(sql: "VACUUM")
-                }
+    public convenience init(path: String) throws {
+        // The database is opened before the store exists: a designated initializer that throws while this class's
+        // atomics are set up crashes the Swift 6.3 optimizer (CopyPropagation, "Found ownership error") in release.
+        let database = try Self.open(path: path)
+        self.init(database: database, path: path == ":memory:" ? nil : path)
+        try Self.migrator.migrate(database)
+    }
+
+    private init(database: any DatabaseWriter, path: String?) {
+        self.database = database
+        self.path = path
+    }
+
+    /// The database at `path` (in memory for `":memory:"`), with the store's settings.
+    private static func open(path: String) throws -> any DatabaseWriter {
+        if path == ":memory:" { return try DatabaseQueue() }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 32 MB of page cache per connection: the newest index segments stay in memory while ingesting.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+        }
+        let database = try DatabasePool(path: path, configuration: configuration)
+        // Incremental auto-vacuum lets retention give freed pages back to the file system (`PRAGMA
+        // incremental_vacuum`). In WAL mode only a VACUUM turns it on: done here for a new or small database
+        // (under 64 MB, a fraction of a second); a larger one made by an older version keeps its mode.
+        try database.writeWithoutTransaction { db in
+            let mode = try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") ?? 0
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            if mode != 2, pages * pageSize < 64 << 20 {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
             }
         }
-        try Self.migrator.migrate(database)
+        return database
     }
 }
