@@ -105,6 +105,12 @@ struct ViewerUITests {
         #expect(try await viewer.html("/search?service=http-server&lookback=2d").body.contains(trace))
         let bad = try await viewer.html("/search?service=http-server&lookback=soon")
         #expect(bad.body.contains("is not a lookback such as 30m"))
+        // Weeks enough to overflow nanoseconds are refused, not trapped on.
+        for lookback in ["30501w", "100000w", "18446744073709551615d"] {
+            let huge = try await viewer.html("/search?service=http-server&lookback=\(lookback)")
+            #expect(huge.status == 200 && huge.body.contains("is not a lookback such as 30m"), "\(lookback)")
+        }
+        #expect(try await viewer.html("/search?service=http-server&lookback=5000w").body.contains(trace), "under 100 years is accepted")
         let february = try await viewer.html("/search?service=http-server&lookback=custom&start=2026-02-31T10:00")
         #expect(february.body.contains("is not YYYY-MM-DDTHH:MM"), "31 February is refused")
         let reversed = try await viewer.html("/search?service=http-server&lookback=custom&start=2026-03-02T10:00&end=2026-03-01T10:00")

@@ -100,7 +100,7 @@ enum JaegerJSONImport {
             do {
                 traces = [try decoder.decode(Trace.self, from: data)]
             } catch {
-                throw ImportError(description: "not Jaeger JSON: \(error)")
+                throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (\(Self.reason(error)))")
             }
         }
         return try traces.map { trace in try trace.spans.map { try finishedSpan($0, processes: trace.processes ?? [:]) } }
@@ -171,6 +171,17 @@ enum JaegerJSONImport {
             spanContext: OtterSpanContext(traceID: traceID, spanID: spanID, traceFlags: .sampled), parentSpanContext: parent,
             startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: end, attributes: attributes, events: events,
             links: links, status: status, resource: Resource(attributes: resource), instrumentationScope: scope)
+    }
+
+    /// What a decoding error says, in a few words rather than a Swift dump.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "no \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "unexpected value at \(context.codingPath.map(\.stringValue).joined(separator: ".").prefix(120))"
+        case DecodingError.dataCorrupted: return "not valid JSON"
+        default: return String(String(describing: error).prefix(160))
+        }
     }
 
     static let kinds: [String: SpanKind] = ["server": .server, "client": .client, "producer": .producer, "consumer": .consumer]

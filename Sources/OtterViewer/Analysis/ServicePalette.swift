@@ -3,11 +3,11 @@
 /// service it stores, in the order it first stored them, so a service keeps its colour on search results, trace
 /// pages, the monitor and the graph, and when new services arrive.
 enum ServicePalette {
-    /// Seventeen colours of different hues or lightness (after Sasha Trubetskoy's list of distinct colours), none of
-    /// them near another, readable as bars on light and dark backgrounds; no pure red, which marks errors.
+    /// Sixteen colours of different hues or lightness (after Sasha Trubetskoy's list of distinct colours), none of
+    /// them near another, readable as bars on light and dark backgrounds; no red or maroon, which read as errors.
     static let colors = [
         "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#469990",
-        "#9a6324", "#808000", "#a9a9a9", "#ffe119", "#fabed4", "#dcbeff", "#800000", "#aaffc3", "#ffd8b1",
+        "#9a6324", "#808000", "#a9a9a9", "#ffe119", "#fabed4", "#dcbeff", "#aaffc3", "#ffd8b1",
     ]
 
     /// A colour for each name, taking the names in the order given (the first of two names that want one colour

@@ -137,7 +137,7 @@ public struct SpanMetrics {
     }
 
     /// The most points an answer may hold (series × points per series): beyond it a query is refused, not computed.
-    public static let maximumPoints = 1_000_000
+    public static let maximumPoints = 200_000
 }
 
 extension SpanMetrics.Query {

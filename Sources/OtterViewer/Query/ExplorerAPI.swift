@@ -77,7 +77,7 @@ struct ExplorerAPI: Sendable {
             return [data]
         }
         let lines = data.split(separator: UInt8(ascii: "\n")).filter { line in
-            line.contains { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }
+            line.contains { ![UInt8(ascii: " "), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains($0) }
         }
         return lines.count > 1 ? lines.map { Data($0) } : [data]
     }

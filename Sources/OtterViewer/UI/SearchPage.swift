@@ -107,7 +107,8 @@ struct SearchPage {
                 }
             } else {
                 let seconds = try Self.lookbackSeconds(lookback)
-                query.startTimeMinimumNanoseconds = nowNanoseconds - min(nowNanoseconds, seconds * 1_000_000_000)
+                let (lookbackNanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+                query.startTimeMinimumNanoseconds = overflow ? 0 : nowNanoseconds - min(nowNanoseconds, lookbackNanoseconds)
                 query.startTimeMaximumNanoseconds = nowNanoseconds
             }
             if !limit.isEmpty { query.limit = try UntrustedValue.integer("limit", limit, in: 1...JaegerSearch.maximumLimit) }
@@ -173,7 +174,9 @@ struct SearchPage {
     static func lookbackSeconds(_ text: String) throws -> UInt64 {
         if let known = lookbacks.first(where: { $0.value == text }) { return known.seconds }
         let units: [Character: UInt64] = ["m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        guard let unit = text.last.flatMap({ units[$0] }), let count = UInt64(text.dropLast()), count > 0, count <= 100_000 else {
+        // At most 100 years: the nanoseconds of any accepted lookback fit in 64 bits.
+        guard let unit = text.last.flatMap({ units[$0] }), let count = UInt64(text.dropLast()), count > 0, count <= 3_155_760_000 / unit
+        else {
             throw InvalidParameter(
                 name: "lookback", detail: "\(UntrustedValue.quoted(String(text.prefix(40)))) is not a lookback such as 30m, 2h or 7d")
         }

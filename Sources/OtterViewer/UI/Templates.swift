@@ -53,7 +53,7 @@ enum Templates {
         <h2>View a trace file</h2>
         <p class="muted">An OTLP JSON export or a Jaeger JSON file (Jaeger UI's "Download JSON", or <code>/api/traces</code>).
         It is read by this viewer and shown here; nothing is stored. This page needs JavaScript.</p>
-        <p><input type="file" id="upload-file" accept=".json,application/json"></p>
+        <p><input type="file" id="upload-file" accept=".json,.jsonl,application/json"></p>
         <p id="upload-message" class="error"></p>
         <div id="explorer"></div>
         """

@@ -17,7 +17,7 @@
   const ROW_HEIGHT = 26;          // px, as .span-row in otter.css
   const HEADER_HEIGHT = 28;       // px, as .timeline-header in otter.css
   const OVERSCAN = 12;            // rows rendered above and below the viewport
-  const MAX_INDENT_DEPTH = 16;    // indentation stops growing here, so deep spans keep their names in view
+  const MAX_INDENT_DEPTH = 12;    // indentation stops growing here, so deep spans keep their names in view
   const INDENT_PX = 14;
   const FLAME_LANE_HEIGHT = 20;   // px, as .flame-node in otter.css
   const FLAME_MAX_DEPTH = 60;     // deeper lanes are clipped
