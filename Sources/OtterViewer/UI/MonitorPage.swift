@@ -167,11 +167,12 @@ struct MonitorPage {
         TimestampFormatting.humanDuration(nanoseconds: UInt64(min(max(value * 1_000_000, 0), 1e18)))
     }
 
-    /// Requests per second, or per minute below one a second (so a quiet service does not read 0).
+    /// Requests per second, or per minute, or per hour for a quiet service (so it does not read 0).
     static func rate(_ value: Double) -> String {
         if value >= 10 { return "\(Int(value.rounded())) req/s" }
         if value >= 1 { return "\((value * 10).rounded() / 10) req/s" }
-        return "\((value * 600).rounded() / 10) req/min"
+        if value * 60 >= 0.1 { return "\((value * 600).rounded() / 10) req/min" }
+        return "\((value * 36_000).rounded() / 10) req/h"
     }
 
     static func percent(_ fraction: Double) -> String {
