@@ -6,12 +6,6 @@ import Tracing
 /// its furthest caller, cycles cut), services in a column ordered by their callers' positions, edges as curves as
 /// thick as the log of their call count, nodes in the services' colours; and the same edges as a table.
 struct DependenciesPage {
-    struct Option {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
-
     struct Node {
         var name: String
         /// The name, shortened to fit its box.
@@ -40,7 +34,7 @@ struct DependenciesPage {
         ("168h", "Last 7 days", 168 * 3600),
     ]
 
-    var lookbacks: [Option]
+    var lookbacks: [FormOption]
     var nodes: [Node] = []
     var edges: [Edge] = []
     var hasEdges = false
@@ -53,7 +47,7 @@ struct DependenciesPage {
 
     init(lookback: String, store: any TraceStore, nowNanoseconds: UInt64) async throws {
         let choice = Self.lookbacks.first { $0.value == lookback } ?? Self.lookbacks[2]
-        lookbacks = Self.lookbacks.map { Option(value: $0.value, label: $0.label, selected: $0.value == choice.value) }
+        lookbacks = Self.lookbacks.map { FormOption(value: $0.value, label: $0.label, selected: $0.value == choice.value) }
         let dependencies = try await store.dependencies(
             startNanoseconds: nowNanoseconds - min(nowNanoseconds, choice.seconds * 1_000_000_000), endNanoseconds: nowNanoseconds)
         let colors = try await store.serviceColors()

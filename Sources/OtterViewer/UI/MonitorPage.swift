@@ -4,12 +4,6 @@ import Tracing
 /// The Monitor page: per service, request rate, error rate and p50/p95/p99 durations over time, overall and per
 /// operation, computed from the store (``SpanMetrics``), for SERVER and CONSUMER spans unless other kinds are picked.
 struct MonitorPage {
-    struct Option {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
-
     struct Chart {
         var title: String
         var lines: [Line]
@@ -44,9 +38,9 @@ struct MonitorPage {
         ("168h", "Last 7 days", 168 * 3600),
     ]
 
-    var services: [Option] = []
-    var lookbacks: [Option] = []
-    var kinds: [Option] = []
+    var services: [FormOption] = []
+    var lookbacks: [FormOption] = []
+    var kinds: [FormOption] = []
     var service = ""
     var color = "#999"
     var charts: [Chart] = []
@@ -61,10 +55,10 @@ struct MonitorPage {
         let lookback = Self.lookbacks.first { $0.value == form.get("lookback") } ?? Self.lookbacks[1]
         let pickedKinds = Set(form.getAll("kind").compactMap(SpanKindName.init(rawValue:)))
         let selectedKinds: Set<SpanKindName> = pickedKinds.isEmpty ? [.server, .consumer] : pickedKinds
-        services = serviceNames.map { Option(value: $0, label: $0, selected: $0 == service) }
-        lookbacks = Self.lookbacks.map { Option(value: $0.value, label: $0.label, selected: $0.value == lookback.value) }
+        services = serviceNames.map { FormOption(value: $0, label: $0, selected: $0 == service) }
+        lookbacks = Self.lookbacks.map { FormOption(value: $0.value, label: $0.label, selected: $0.value == lookback.value) }
         kinds = SpanKindName.allCases.map {
-            Option(value: $0.rawValue, label: $0.rawValue.uppercased(), selected: selectedKinds.contains($0))
+            FormOption(value: $0.rawValue, label: $0.rawValue.uppercased(), selected: selectedKinds.contains($0))
         }
         guard !service.isEmpty else {
             message = "No spans stored yet."

@@ -6,12 +6,6 @@ import Tracing
 /// range, durations, limit), results sorted as asked, a duration-over-time scatter with axes whose dots open the
 /// trace, and checkboxes to compare two results. `search.js` adds live updates and the two-result limit.
 struct SearchPage {
-    struct Option {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
-
     struct ResultRow {
         var traceID: String
         var rootName: String
@@ -48,16 +42,16 @@ struct SearchPage {
         ("24h", "Last 24 hours", 24 * 3600), ("48h", "Last 2 days", 48 * 3600), ("168h", "Last 7 days", 168 * 3600),
     ]
 
-    var services: [Option] = []
-    var operations: [Option] = []
+    var services: [FormOption] = []
+    var operations: [FormOption] = []
     var tags = ""
-    var lookbacks: [Option] = []
+    var lookbacks: [FormOption] = []
     var start = ""
     var end = ""
     var minDuration = ""
     var maxDuration = ""
     var limit = "20"
-    var sorts: [Option] = []
+    var sorts: [FormOption] = []
     var live = false
     var message: String?
     var results: [ResultRow] = []
@@ -74,23 +68,23 @@ struct SearchPage {
         let operation = form.get("operation") ?? ""
         let lookback = form.get("lookback") ?? "1h"
         let sort = form.get("sort") ?? "recent"
-        services = serviceNames.map { Option(value: $0, label: $0, selected: $0 == service) }
+        services = serviceNames.map { FormOption(value: $0, label: $0, selected: $0 == service) }
         var operationNames = service.isEmpty ? [] : Set(try await store.operations(service: service).map(\.name)).sorted()
         // An operation the service does not have (a link from elsewhere) stays selected, and finds nothing.
         if !operation.isEmpty, !operationNames.contains(operation) { operationNames.append(operation) }
         operations =
-            [Option(value: "", label: "all", selected: operation.isEmpty)]
-            + operationNames.map { Option(value: $0, label: $0, selected: $0 == operation) }
+            [FormOption(value: "", label: "all", selected: operation.isEmpty)]
+            + operationNames.map { FormOption(value: $0, label: $0, selected: $0 == operation) }
         tags = form.get("tags") ?? ""
         lookbacks =
-            Self.lookbacks.map { Option(value: $0.value, label: $0.label, selected: $0.value == lookback) }
-            + [Option(value: "custom", label: "Custom range (UTC)", selected: lookback == "custom")]
+            Self.lookbacks.map { FormOption(value: $0.value, label: $0.label, selected: $0.value == lookback) }
+            + [FormOption(value: "custom", label: "Custom range (UTC)", selected: lookback == "custom")]
         start = form.get("start") ?? ""
         end = form.get("end") ?? ""
         minDuration = form.get("minDuration") ?? ""
         maxDuration = form.get("maxDuration") ?? ""
         limit = form.get("limit") ?? "20"
-        sorts = Self.sorts.map { Option(value: $0.0, label: $0.1, selected: $0.0 == sort) }
+        sorts = Self.sorts.map { FormOption(value: $0.0, label: $0.1, selected: $0.0 == sort) }
         live = form.get("live") == "1"
         searched = !service.isEmpty
         guard !service.isEmpty else {

@@ -62,3 +62,10 @@ enum Templates {
         <h2>Trace not found</h2><p>No spans are stored for trace {{traceID}}.</p><p><a href="/search">Search traces</a></p>
         """
 }
+
+/// One choice of a form's `<select>` or checkbox group, as the templates render it.
+struct FormOption {
+    var value: String
+    var label: String
+    var selected: Bool
+}

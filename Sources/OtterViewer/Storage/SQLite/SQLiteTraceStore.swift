@@ -34,7 +34,7 @@ public final class SQLiteTraceStore: TraceStore {
     /// fast as the store grows. A lookup seeks once per segment.
     static let blocksPerSegmentShift = 4
     static func segment(ofBlock blockID: Int64) -> Int64 { blockID >> Int64(blocksPerSegmentShift) }
-    static let nanosecondsPerMinute: UInt64 = 60_000_000_000
+    static var nanosecondsPerMinute: UInt64 { OperationMinute.nanosecondsPerMinute }
 
     /// A block never holds more spans than this: reading one trace decodes whole blocks.
     package static let maximumSpansPerBlock = 512
