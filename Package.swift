@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Otter", targets: ["Otter"]),
         .library(name: "OtterOTLP", targets: ["OtterOTLP"]),
         .library(name: "OtterViewer", targets: ["OtterViewer"]),
+        .library(name: "OtterTesting", targets: ["OtterTesting"]),
         .executable(name: "otter", targets: ["otter"]),
         .executable(name: "http-server", targets: ["HTTPServer"]),
         .executable(name: "http-client", targets: ["HTTPClient"]),
@@ -85,6 +86,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "OtterTesting",
+            dependencies: [
+                "Otter",
+                "OtterOTLP",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .target(
             name: "OtterExamples",
             dependencies: [
                 "Otter",
@@ -104,8 +113,11 @@ let package = Package(
         .executableTarget(
             name: "otter",
             dependencies: [
+                "Otter",
                 "OtterExamples",
                 "OtterViewer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,6 +131,8 @@ let package = Package(
         .target(
             name: "OtterTestSupport",
             dependencies: [
+                "Otter",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -157,6 +171,20 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+        .testTarget(
+            name: "OtterTestingTests",
+            dependencies: [
+                "Otter",
+                "OtterTesting",
+                "OtterExamples",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["GoldenTraces"]
         ),
         .testTarget(
             name: "OtterOTLPTests",

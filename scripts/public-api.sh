@@ -21,7 +21,7 @@ for map in .build/debug/*.build/module.modulemap .build/checkouts/GRDB.swift/Sou
     case "$map" in *-tool.build/*) continue ;; esac
     includes+=(-Xcc "-fmodule-map-file=$map")
 done
-for module in ${OTTER_MODULES:-Otter OtterOTLP OtterViewer}; do
+for module in ${OTTER_MODULES:-Otter OtterOTLP OtterViewer OtterTesting}; do
     swift symbolgraph-extract -module-name "$module" -I "$modules" "${includes[@]}" \
         -target "$(uname -m)-unknown-linux-gnu" -minimum-access-level public -skip-synthesized-members \
         -output-dir "$out"

@@ -76,15 +76,16 @@ class Running:
             raise Failure(f"`{self.command}` did not stop on Ctrl-C within 60 s")
         self.reader.join(timeout=10)
 
-    def finish(self):
+    def finish(self, expected_status=0):
         try:
             status = self.process.wait(timeout=DEADLINE)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             raise Failure(f"`{self.command}` did not finish within {DEADLINE} s")
         self.reader.join(timeout=10)
-        if status != 0:
-            raise Failure(f"`{self.command}` exited {status}; last lines:\n" + "\n".join(self.lines[-20:]))
+        if status != expected_status:
+            raise Failure(f"`{self.command}` exited {status}, not {expected_status}; last lines:\n"
+                          + "\n".join(self.lines[-20:]))
 
 
 class Failure(Exception):
@@ -151,6 +152,14 @@ def main():
                 Running(command).finish()
                 # Its spans reach the viewer started above (OTLP/HTTP on 4318, or OTLP/gRPC on 4317 for jaeger).
                 poll(f"`{command}` sent no trace to the viewer", lambda: len(traces_of("http-client")) > before)
+            elif command == ("swift run otter diff docs/examples/checkout-before.json "
+                             "docs/examples/checkout-after.json"):
+                diff = Running(command)
+                diff.finish(expected_status=1)  # the README says it exits 1
+                output = "\n".join(diff.lines)
+                for promised in ("+3 SELECT item (db)", "beyond the thresholds: 3 spans added or missing"):
+                    if promised not in output:
+                        raise Failure(f"`{command}` did not print {promised!r}:\n{output}")
             else:
                 raise Failure(f"the README shows `{command}` and this script has no check for it: add one")
             passed += 1

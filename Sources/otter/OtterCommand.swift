@@ -6,5 +6,7 @@ struct OtterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otter",
         abstract: "Otter: distributed tracing for Swift.",
-        subcommands: [DemoCommand.self, ViewerCommand.self, HTTPServerCommand.self, HTTPClientCommand.self, OrderCommand.self])
+        subcommands: [
+            DemoCommand.self, ViewerCommand.self, DiffCommand.self, HTTPServerCommand.self, HTTPClientCommand.self, OrderCommand.self,
+        ])
 }

@@ -1,0 +1,151 @@
+import Foundation
+import Otter
+import Tracing
+
+/// How a recorded trace is written as a golden file: a tree of names and kinds, then each span's status, attributes
+/// (sorted by key), events and links, with nothing that changes from run to run. Recorded trace and span ids become
+/// `<trace id of ROOT NAME>` and `<span id of NAME>` wherever they appear; times are left out; durations are left out
+/// or put in buckets; siblings are sorted by their own text, so concurrent children come out the same every run.
+public struct GoldenTraceOptions: Sendable {
+    public enum Durations: Sendable {
+        /// No durations (the default: they change from run to run).
+        case omitted
+        /// Each span's duration as a power-of-ten bucket (`1 ms..10 ms`); a span near a bucket's edge can move.
+        case bucketed
+    }
+
+    /// A text replaced wherever it appears in a name, value or message: a literal, or a regular expression.
+    public struct Replacement: Sendable {
+        public var pattern: String
+        public var isRegularExpression: Bool
+        public var placeholder: String
+
+        /// Replaces every `text` with `placeholder`.
+        public static func text(_ text: String, with placeholder: String) -> Replacement {
+            Replacement(pattern: text, isRegularExpression: false, placeholder: placeholder)
+        }
+
+        /// Replaces every match of the regular expression `pattern` with `placeholder`.
+        public static func matches(of pattern: String, with placeholder: String) -> Replacement {
+            Replacement(pattern: pattern, isRegularExpression: true, placeholder: placeholder)
+        }
+    }
+
+    public var durations: Durations
+    /// Attributes whose values are written as `<redacted>` (a port, a temporary path).
+    public var redactedAttributes: Set<String>
+    /// Attributes left out altogether.
+    public var ignoredAttributes: Set<String>
+    public var replacements: [Replacement]
+
+    public init(
+        durations: Durations = .omitted, redactedAttributes: Set<String> = [], ignoredAttributes: Set<String> = [],
+        replacements: [Replacement] = []
+    ) {
+        self.durations = durations
+        self.redactedAttributes = redactedAttributes
+        self.ignoredAttributes = ignoredAttributes
+        self.replacements = replacements
+    }
+}
+
+/// Writes a ``RecordedTrace`` in its stable golden form.
+struct GoldenTraceWriter {
+    let trace: RecordedTrace
+    let options: GoldenTraceOptions
+    private var placeholders: [(id: String, placeholder: String)] = []
+    private var regularExpressions: [(Regex<AnyRegexOutput>, String)] = []
+
+    init(trace: RecordedTrace, options: GoldenTraceOptions) throws {
+        self.trace = trace
+        self.options = options
+        var rootNames: [TraceID: String] = [:]
+        for root in trace.roots where rootNames[root.traceID] == nil { rootNames[root.traceID] = root.name }
+        for span in trace {
+            placeholders.append((span.spanID.hexString, "<span id of \(span.name)>"))
+        }
+        for id in trace.traceIDs {
+            placeholders.append((id.hexString, "<trace id of \(rootNames[id] ?? "?")>"))
+        }
+        for replacement in options.replacements where replacement.isRegularExpression {
+            regularExpressions.append((try Regex(replacement.pattern), replacement.placeholder))
+        }
+    }
+
+    func text() -> String {
+        // Children follow their parent in tree order, so walking backwards renders every child before its parent.
+        var rendered = [[String]](repeating: [], count: trace.count)
+        for index in trace.indices.reversed() {
+            let span = trace[index]
+            var lines = ownLines(span)
+            let children = span.children.map { rendered[$0.index] }.sorted { $0.joined(separator: "\n") < $1.joined(separator: "\n") }
+            for child in children { lines += child.map { "  " + $0 } }
+            for child in span.children { rendered[child.index] = [] }
+            rendered[index] = lines
+        }
+        let roots = trace.roots.map { rendered[$0.index] }.sorted { $0.joined(separator: "\n") < $1.joined(separator: "\n") }
+        return roots.map { $0.joined(separator: "\n") + "\n" }.joined(separator: "\n")
+    }
+
+    private func ownLines(_ span: RecordedSpan) -> [String] {
+        var head = "\(scrub(span.name)) [\("\(span.kind)".lowercased())]"
+        if span.hasRemoteParent {
+            head += " (remote parent)"
+        } else if span.parent == nil, span.finishedSpan.parentSpanContext != nil {
+            head += " (parent not recorded)"
+        }
+        if options.durations == .bucketed { head += " " + Self.bucket(span.finishedSpan.durationNanoseconds) }
+        var lines = [head]
+        if let status = span.status {
+            switch status.code {
+            case .ok: lines.append("  status: ok")
+            case .error: lines.append("  status: error" + (status.message.map { " " + JSONText.quoted(scrub($0)) } ?? ""))
+            }
+        }
+        lines += attributeLines(span.attributes, indent: "  ")
+        for event in span.events {
+            lines.append("  * \(scrub(event.name))")
+            lines += attributeLines(event.attributes, indent: "      ")
+        }
+        for link in span.links {
+            lines.append("  -> link to \(scrub(link.spanContext.spanID.hexString))")
+            lines += attributeLines(link.attributes, indent: "      ")
+        }
+        return lines
+    }
+
+    private func attributeLines(_ attributes: SpanAttributes, indent: String) -> [String] {
+        var pairs: [(String, String)] = []
+        attributes.forEach { key, value in
+            guard !options.ignoredAttributes.contains(key) else { return }
+            let text = options.redactedAttributes.contains(key) ? "<redacted>" : scrub(AttributeText.json(value))
+            pairs.append((scrub(key), text))
+        }
+        return pairs.sorted { $0.0 < $1.0 }.map { "\(indent)\($0.0) = \($0.1)" }
+    }
+
+    /// The text with recorded ids, the options' replacements and line breaks made stable.
+    private func scrub(_ text: String) -> String {
+        var text = text
+        for (id, placeholder) in placeholders where text.contains(id) {
+            text = text.replacingOccurrences(of: id, with: placeholder)
+        }
+        for replacement in options.replacements where !replacement.isRegularExpression && !replacement.pattern.isEmpty {
+            text = text.replacingOccurrences(of: replacement.pattern, with: replacement.placeholder)
+        }
+        for (expression, placeholder) in regularExpressions {
+            text = text.replacing(expression, with: placeholder)
+        }
+        return text.replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// A power-of-ten bucket: `<1 µs`, `1 µs..10 µs`, … `≥100 s`.
+    static func bucket(_ nanoseconds: UInt64) -> String {
+        let edges: [(UInt64, String)] = [
+            (1_000, "1 µs"), (10_000, "10 µs"), (100_000, "100 µs"), (1_000_000, "1 ms"), (10_000_000, "10 ms"),
+            (100_000_000, "100 ms"), (1_000_000_000, "1 s"), (10_000_000_000, "10 s"), (100_000_000_000, "100 s"),
+        ]
+        guard let upper = edges.firstIndex(where: { nanoseconds < $0.0 }) else { return "(≥100 s)" }
+        return upper == 0 ? "(<1 µs)" : "(\(edges[upper - 1].1)..\(edges[upper].1))"
+    }
+}

@@ -1,0 +1,109 @@
+import Otter
+import Testing
+import Tracing
+
+/// What a test recorded: its ended spans as trees, in depth-first order with children by start time. Usually one
+/// trace; a test that starts several root spans records several, each root heading its own tree.
+///
+/// It is a collection of ``RecordedSpan``s, so `count`, `first`, `filter` and `contains` work on it, and it reads
+/// like the domain:
+///
+/// ```swift
+/// #expect(trace.span("parent")?.parent?.name == "GET /")
+/// #expect(trace.spans(ofKind: .client).count == 2)
+/// ```
+///
+/// Its description is the trace as an indented tree (the console exporter's `tree` style).
+public struct RecordedTrace: RandomAccessCollection, Sendable {
+    final class Storage: Sendable {
+        let spans: [FinishedSpan]
+        let parents: [Int?]
+        let children: [[Int]]
+        let depths: [Int]
+        let openSpanNames: [String]
+
+        init(_ finished: [FinishedSpan], openSpanNames: [String]) {
+            let ordered = SpanTree.depthFirst(finished)
+            spans = ordered.map(\.span)
+            depths = ordered.map(\.depth)
+            var parents = [Int?](repeating: nil, count: ordered.count)
+            var children = [[Int]](repeating: [], count: ordered.count)
+            // Depth-first order: a span's parent is the nearest earlier span one level up.
+            var path: [Int] = []
+            for (index, depth) in depths.enumerated() {
+                if depth < path.count { path.removeLast(path.count - depth) }
+                if depth > 0, let parent = path.last {
+                    parents[index] = parent
+                    children[parent].append(index)
+                }
+                path.append(index)
+            }
+            self.parents = parents
+            self.children = children
+            self.openSpanNames = openSpanNames
+        }
+    }
+
+    let storage: Storage
+
+    /// A trace of the given spans (ended spans from anywhere: a ``SpanRecorder``, a file, an exporter).
+    public init(_ spans: [FinishedSpan], openSpanNames: [String] = []) {
+        storage = Storage(spans, openSpanNames: openSpanNames)
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.spans.count }
+    public subscript(position: Int) -> RecordedSpan { RecordedSpan(storage: storage, index: position) }
+
+    /// Spans that had started and not ended when the trace was read; they are not in the trace.
+    public var openSpanNames: [String] { storage.openSpanNames }
+
+    /// The spans without a recorded parent.
+    public var roots: [RecordedSpan] { filter { $0.parent == nil } }
+
+    /// The first span named `name`, in tree order.
+    public func span(_ name: String) -> RecordedSpan? { first { $0.name == name } }
+
+    /// Every span named `name`, in tree order.
+    public func spans(named name: String) -> [RecordedSpan] { filter { $0.name == name } }
+
+    /// Every span of the given kind, in tree order.
+    public func spans(ofKind kind: SpanKind) -> [RecordedSpan] { filter { $0.kind == kind } }
+
+    /// Every span with the attribute `key`, or with `key` equal to `value` when a value is given.
+    public func spans(withAttribute key: String, equalTo value: SpanAttribute? = nil) -> [RecordedSpan] {
+        filter { span in
+            guard let found = span.attribute(key) else { return false }
+            return value.map { $0 == found } ?? true
+        }
+    }
+
+    /// Spans whose status is error.
+    public var errors: [RecordedSpan] { filter(\.isError) }
+
+    /// The distinct trace ids, in tree order.
+    public var traceIDs: [TraceID] {
+        var seen = Set<TraceID>()
+        return storage.spans.map(\.spanContext.traceID).filter { seen.insert($0).inserted }
+    }
+
+    /// The recorded spans as the exporters see them, in tree order.
+    public var finishedSpans: [FinishedSpan] { storage.spans }
+
+    /// The trace as an indented tree with kinds, durations, status, attributes and events.
+    public var tree: String {
+        guard !isEmpty else {
+            return openSpanNames.isEmpty ? "no spans recorded\n" : "no spans ended; still open: \(openSpanNames.joined(separator: ", "))\n"
+        }
+        var grouped: [TraceID: [FinishedSpan]] = [:]
+        for span in storage.spans { grouped[span.spanContext.traceID, default: []].append(span) }
+        var text = traceIDs.map { ConsoleSpanExporter.tree(for: grouped[$0] ?? []) }.joined()
+        if !openSpanNames.isEmpty { text += "still open (not shown): \(openSpanNames.joined(separator: ", "))\n" }
+        return text
+    }
+}
+
+extension RecordedTrace: CustomStringConvertible, CustomTestStringConvertible {
+    public var description: String { tree }
+    public var testDescription: String { "\n" + tree }
+}

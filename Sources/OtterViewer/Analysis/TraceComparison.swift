@@ -1,0 +1,150 @@
+import Foundation
+import Otter
+
+/// Two traces compared by structure and duration, for `otter diff`: spans matched as the compare page matches them
+/// (service, operation and position under matched parents), spans added and missing, and the matched spans that
+/// got slower.
+public struct TraceComparison: Sendable {
+    /// When the second trace counts as too different from the first.
+    public struct Thresholds: Sendable, Equatable {
+        /// Added plus missing spans allowed.
+        public var maximumSpanChanges: Int
+        /// A matched span slower by more than this percentage fails; nil judges no durations.
+        public var maximumSlowdownPercent: Double?
+        /// Spans shorter than this in the first trace are not judged by duration (their noise is large).
+        public var minimumDurationNanoseconds: UInt64
+
+        public init(maximumSpanChanges: Int = 0, maximumSlowdownPercent: Double? = nil, minimumDurationNanoseconds: UInt64 = 1_000_000) {
+            self.maximumSpanChanges = maximumSpanChanges
+            self.maximumSlowdownPercent = maximumSlowdownPercent
+            self.minimumDurationNanoseconds = minimumDurationNanoseconds
+        }
+    }
+
+    /// One span of either trace, in the order of the printed diff.
+    public struct Row: Sendable, Equatable {
+        public enum Change: String, Sendable { case matched, added, missing }
+        public var change: Change
+        public var depth: Int
+        public var service: String
+        public var operation: String
+        public var kind: String
+        public var durationA: UInt64?
+        public var durationB: UInt64?
+        /// B's duration against A's, in percent; nil for an unmatched span or a zero first duration.
+        public var percentChange: Double?
+    }
+
+    public let rows: [Row]
+    public let spanCountA: Int
+    public let spanCountB: Int
+
+    public init(_ a: [FinishedSpan], _ b: [FinishedSpan]) {
+        let treeA = TraceTree(spans: a)
+        let treeB = TraceTree(spans: b)
+        spanCountA = a.count
+        spanCountB = b.count
+        rows = TraceDiff(treeA, treeB).rows.map { row in
+            let node = row.a.map { treeA.nodes[$0] } ?? row.b.map { treeB.nodes[$0] }
+            let change: Row.Change
+            switch row.change {
+            case .matched: change = .matched
+            case .added: change = .added
+            case .missing: change = .missing
+            }
+            return Row(
+                change: change, depth: row.depth, service: row.service, operation: row.operation,
+                kind: node.map { "\($0.span.kind)".lowercased() } ?? "internal", durationA: row.durationA,
+                durationB: row.durationB, percentChange: row.percentChange)
+        }
+    }
+
+    public var addedCount: Int { rows.count { $0.change == .added } }
+    public var missingCount: Int { rows.count { $0.change == .missing } }
+    public var matchedCount: Int { rows.count { $0.change == .matched } }
+
+    /// Matched spans at least `minimumDurationNanoseconds` long in the first trace and slower by more than
+    /// `maximumSlowdownPercent`.
+    public func slowdowns(_ thresholds: Thresholds) -> [Row] {
+        rows.filter { Self.isSlowdown($0, thresholds) }
+    }
+
+    private static func isSlowdown(_ row: Row, _ thresholds: Thresholds) -> Bool {
+        guard let limit = thresholds.maximumSlowdownPercent, let durationA = row.durationA,
+            durationA >= thresholds.minimumDurationNanoseconds, let percent = row.percentChange
+        else { return false }
+        return percent > limit
+    }
+
+    /// Why the second trace is too different from the first; empty when it is within the thresholds.
+    public func violations(_ thresholds: Thresholds) -> [String] {
+        var reasons: [String] = []
+        let changes = addedCount + missingCount
+        if changes > thresholds.maximumSpanChanges {
+            reasons.append(
+                "\(changes) span\(changes == 1 ? "" : "s") added or missing (at most \(thresholds.maximumSpanChanges) allowed)")
+        }
+        let slower = slowdowns(thresholds)
+        if let limit = thresholds.maximumSlowdownPercent, !slower.isEmpty {
+            reasons.append(
+                "\(slower.count) span\(slower.count == 1 ? "" : "s") slower by more than \(Self.number(limit)) % "
+                    + "(of those taking \(TimestampFormatting.humanDuration(nanoseconds: thresholds.minimumDurationNanoseconds)) or more)")
+        }
+        return reasons
+    }
+
+    /// The diff as text: one line per span, `+` added, `-` missing, `!` slower beyond the threshold; both durations and
+    /// the change; then counts per operation and the verdict.
+    public func report(_ thresholds: Thresholds, nameA: String = "A", nameB: String = "B") -> String {
+        let labels = rows.map { row in
+            String(repeating: "  ", count: min(row.depth, 20)) + "\(row.operation) [\(row.kind)] \(row.service)"
+        }
+        let width = min(72, labels.map(\.count).max() ?? 0)
+        var text = "--- \(nameA): \(spanCountA) spans\n+++ \(nameB): \(spanCountB) spans\n"
+        for (row, label) in zip(rows, labels) {
+            let marker: String
+            switch row.change {
+            case .added: marker = "+"
+            case .missing: marker = "-"
+            case .matched: marker = Self.isSlowdown(row, thresholds) ? "!" : " "
+            }
+            let padded = label.count < width ? label + String(repeating: " ", count: width - label.count) : label
+            let a = row.durationA.map { TimestampFormatting.humanDuration(nanoseconds: $0) } ?? "—"
+            let b = row.durationB.map { TimestampFormatting.humanDuration(nanoseconds: $0) } ?? "—"
+            var line = "\(marker) \(padded)  \(a) → \(b)"
+            switch row.change {
+            case .added: line += "  added"
+            case .missing: line += "  missing"
+            case .matched: if let percent = row.percentChange { line += "  \(percent >= 0 ? "+" : "")\(Self.number(percent)) %" }
+            }
+            text += line + "\n"
+        }
+        text += "\n" + summary(thresholds) + "\n"
+        return text
+    }
+
+    /// Counts, the operations whose number of spans changed, and the verdict.
+    func summary(_ thresholds: Thresholds) -> String {
+        var text = "\(matchedCount) matched, \(addedCount) added, \(missingCount) missing"
+        var delta: [String: Int] = [:]
+        for row in rows where row.change != .matched {
+            delta["\(row.operation) (\(row.service))", default: 0] += row.change == .added ? 1 : -1
+        }
+        let changed = delta.filter { $0.value != 0 }.sorted { ($0.value, $0.key) > ($1.value, $1.key) }
+        if !changed.isEmpty {
+            text += "\n" + changed.map { "  \($0.value > 0 ? "+" : "")\($0.value) \($0.key)" }.joined(separator: "\n")
+        }
+        let reasons = violations(thresholds)
+        text += reasons.isEmpty ? "\nwithin the thresholds" : "\nbeyond the thresholds: " + reasons.joined(separator: "; ")
+        return text
+    }
+
+    private static func number(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.1f", value)
+    }
+
+    /// The traces in a file of OTLP JSON (a request, the viewer's api_v3 answer, or JSON Lines) or Jaeger JSON.
+    public static func traces(inFile data: Data) throws -> [[FinishedSpan]] {
+        try ExplorerAPI.traces(inFile: data)
+    }
+}
