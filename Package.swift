@@ -91,6 +91,7 @@ let package = Package(
                 "Otter",
                 "OtterOTLP",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -207,6 +208,7 @@ let package = Package(
                 "OtterExamples",
                 "OtterOTLP",
                 "OtterTestSupport",
+                "OtterTesting",
                 "OtterViewer",
                 "otter",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -53,20 +53,33 @@ public struct GoldenTraceOptions: Sendable {
 struct GoldenTraceWriter {
     let trace: RecordedTrace
     let options: GoldenTraceOptions
-    private var placeholders: [(id: String, placeholder: String)] = []
+    /// Lower-case hex id (16 or 32 digits) to its placeholder.
+    private var placeholders: [String: String] = [:]
     private var regularExpressions: [(Regex<AnyRegexOutput>, String)] = []
 
+    /// A golden file is for a shape a person reads and reviews; bigger traces are refused, not written.
+    static let maximumSpans = 10_000
+    static let maximumDepth = 100
+
     init(trace: RecordedTrace, options: GoldenTraceOptions) throws {
+        guard trace.count <= Self.maximumSpans else { throw GoldenTraceError.tooLarge(spans: trace.count) }
+        if let depth = trace.storage.depths.max(), depth > Self.maximumDepth { throw GoldenTraceError.tooDeep(depth: depth) }
         self.trace = trace
         self.options = options
         var rootNames: [TraceID: String] = [:]
         for root in trace.roots where rootNames[root.traceID] == nil { rootNames[root.traceID] = root.name }
+        // Ids from outside the recording (a remote parent, a link) change every run too.
         for span in trace {
-            placeholders.append((span.spanID.hexString, "<span id of \(span.name)>"))
+            if let parent = span.finishedSpan.parentSpanContext, span.parent == nil {
+                placeholders[parent.spanID.hexString] = "<span id outside the recording>"
+            }
+            for link in span.links {
+                placeholders[link.spanContext.spanID.hexString] = "<span id outside the recording>"
+                placeholders[link.spanContext.traceID.hexString] = "<trace id outside the recording>"
+            }
         }
-        for id in trace.traceIDs {
-            placeholders.append((id.hexString, "<trace id of \(rootNames[id] ?? "?")>"))
-        }
+        for span in trace { placeholders[span.spanID.hexString] = "<span id of \(LineText.escaped(span.name))>" }
+        for id in trace.traceIDs { placeholders[id.hexString] = "<trace id of \(LineText.escaped(rootNames[id] ?? "?"))>" }
         for replacement in options.replacements where replacement.isRegularExpression {
             regularExpressions.append((try Regex(replacement.pattern), replacement.placeholder))
         }
@@ -88,7 +101,7 @@ struct GoldenTraceWriter {
     }
 
     private func ownLines(_ span: RecordedSpan) -> [String] {
-        var head = "\(scrub(span.name)) [\("\(span.kind)".lowercased())]"
+        var head = "\(scrub(LineText.escaped(span.name))) [\("\(span.kind)".lowercased())]"
         if span.hasRemoteParent {
             head += " (remote parent)"
         } else if span.parent == nil, span.finishedSpan.parentSpanContext != nil {
@@ -104,7 +117,7 @@ struct GoldenTraceWriter {
         }
         lines += attributeLines(span.attributes, indent: "  ")
         for event in span.events {
-            lines.append("  * \(scrub(event.name))")
+            lines.append("  * \(scrub(LineText.escaped(event.name)))")
             lines += attributeLines(event.attributes, indent: "      ")
         }
         for link in span.links {
@@ -119,16 +132,39 @@ struct GoldenTraceWriter {
         attributes.forEach { key, value in
             guard !options.ignoredAttributes.contains(key) else { return }
             let text = options.redactedAttributes.contains(key) ? "<redacted>" : scrub(AttributeText.json(value))
-            pairs.append((scrub(key), text))
+            pairs.append((scrub(LineText.escaped(key)), text))
         }
         return pairs.sorted { $0.0 < $1.0 }.map { "\(indent)\($0.0) = \($0.1)" }
     }
 
-    /// The text with recorded ids, the options' replacements and line breaks made stable.
+    /// The text with ids (16 or 32 hex digits) replaced by their placeholders, then the options' replacements. One
+    /// pass over the text whatever the number of ids.
     private func scrub(_ text: String) -> String {
         var text = text
-        for (id, placeholder) in placeholders where text.contains(id) {
-            text = text.replacingOccurrences(of: id, with: placeholder)
+        if !placeholders.isEmpty {
+            var result: [UInt8] = []
+            let bytes = Array(text.utf8)
+            result.reserveCapacity(bytes.count)
+            var index = 0
+            while index < bytes.count {
+                guard Self.isHexDigit(bytes[index]) else {
+                    result.append(bytes[index])
+                    index += 1
+                    continue
+                }
+                var end = index
+                while end < bytes.count, Self.isHexDigit(bytes[end]) { end += 1 }
+                let run = bytes[index..<end]
+                if run.count == 16 || run.count == 32,
+                    let placeholder = placeholders[String(decoding: run, as: UTF8.self).lowercased()]
+                {
+                    result.append(contentsOf: placeholder.utf8)
+                } else {
+                    result.append(contentsOf: run)
+                }
+                index = end
+            }
+            text = String(decoding: result, as: UTF8.self)
         }
         for replacement in options.replacements where !replacement.isRegularExpression && !replacement.pattern.isEmpty {
             text = text.replacingOccurrences(of: replacement.pattern, with: replacement.placeholder)
@@ -136,7 +172,12 @@ struct GoldenTraceWriter {
         for (expression, placeholder) in regularExpressions {
             text = text.replacing(expression, with: placeholder)
         }
-        return text.replacingOccurrences(of: "\n", with: "\\n")
+        return text
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
     }
 
     /// A power-of-ten bucket: `<1 µs`, `1 µs..10 µs`, … `≥100 s`.

@@ -36,13 +36,20 @@ public enum GoldenTraceFile {
             try Data(recorded.utf8).write(to: file, options: .atomic)
             return .recorded(path: file.path, wasMissing: existing == nil)
         }
-        guard let existing, existing != recorded else { return .matched }
+        // An editor or git may have changed the line endings or the last newline: that is not a difference.
+        guard let existing = existing.map(Self.normalized), existing != recorded else { return .matched }
         return .different(path: file.path, diff: LineDiff.unified(old: existing, new: recorded))
     }
 
     /// The golden form of `trace`, as a golden file holds it (without the file's comment line).
     public static func text(of trace: RecordedTrace, options: GoldenTraceOptions = .init()) throws -> String {
         try GoldenTraceWriter(trace: trace, options: options).text()
+    }
+
+    static func normalized(_ text: String) -> String {
+        var text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+        return text
     }
 
     static let header = "# Golden trace (OtterTesting). Rewrite with OTTER_RECORD_GOLDEN=1 after a change you mean.\n"
@@ -66,13 +73,20 @@ public enum GoldenTraceFile {
 }
 
 /// Why a golden comparison could not run.
-public enum GoldenTraceError: Error, CustomStringConvertible {
+public enum GoldenTraceError: Error, Equatable, CustomStringConvertible {
     case invalidName(String)
+    case tooLarge(spans: Int)
+    case tooDeep(depth: Int)
 
     public var description: String {
         switch self {
         case .invalidName(let name):
             return "golden trace name \(JSONText.quoted(name)) must be 1 to 200 letters, digits, '-', '_' or '.'"
+        case .tooLarge(let spans):
+            return "a golden trace holds at most \(GoldenTraceWriter.maximumSpans) spans; this one has \(spans) "
+                + "(assert on its shape with RecordedTrace's queries instead)"
+        case .tooDeep(let depth):
+            return "a golden trace nests at most \(GoldenTraceWriter.maximumDepth) levels; this one nests \(depth)"
         }
     }
 }

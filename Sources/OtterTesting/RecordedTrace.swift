@@ -91,19 +91,42 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
     public var finishedSpans: [FinishedSpan] { storage.spans }
 
     /// The trace as an indented tree with kinds, durations, status, attributes and events.
-    public var tree: String {
+    public var tree: String { tree(maximumLines: .max) }
+
+    /// The tree's first `maximumLines` lines, then a line saying how many were left out.
+    public func tree(maximumLines: Int) -> String {
         guard !isEmpty else {
-            return openSpanNames.isEmpty ? "no spans recorded\n" : "no spans ended; still open: \(openSpanNames.joined(separator: ", "))\n"
+            return openSpanNames.isEmpty ? "no spans recorded\n" : "no spans ended; still open: \(openNames)\n"
         }
         var grouped: [TraceID: [FinishedSpan]] = [:]
         for span in storage.spans { grouped[span.spanContext.traceID, default: []].append(span) }
-        var text = traceIDs.map { ConsoleSpanExporter.tree(for: grouped[$0] ?? []) }.joined()
-        if !openSpanNames.isEmpty { text += "still open (not shown): \(openSpanNames.joined(separator: ", "))\n" }
+        var text = ""
+        var lines = 0
+        var omitted = 0
+        for id in traceIDs {
+            let spans = grouped[id] ?? []
+            guard lines < maximumLines else {
+                omitted += spans.count + spans.reduce(0) { $0 + $1.events.count } + 1
+                continue
+            }
+            let part = ConsoleSpanExporter.tree(for: spans, maximumLines: maximumLines - lines)
+            text += part.text
+            omitted += part.omittedLines
+            lines += part.text.utf8.count { $0 == UInt8(ascii: "\n") }
+        }
+        if omitted > 0 { text += "… \(omitted) more lines\n" }
+        if !openSpanNames.isEmpty { text += "still open (not shown): \(openNames)\n" }
         return text
     }
+
+    private var openNames: String { openSpanNames.map(LineText.escaped).joined(separator: ", ") }
 }
 
 extension RecordedTrace: CustomStringConvertible, CustomTestStringConvertible {
     public var description: String { tree }
-    public var testDescription: String { "\n" + tree }
+    /// Short, because a failure in a traced test already carries the tree: `RecordedTrace(5 spans: checkout, …)`.
+    public var testDescription: String {
+        let names = prefix(3).map { LineText.escaped($0.name) }.joined(separator: ", ") + (count > 3 ? ", …" : "")
+        return "RecordedTrace(\(count) span\(count == 1 ? "" : "s")\(isEmpty ? "" : ": " + names))"
+    }
 }

@@ -73,21 +73,23 @@ public final class TestTracer: Sendable {
         RecordedTrace(recorder.finishedSpans, openSpanNames: recorder.openSpanNames)
     }
 
-    /// What a failure report adds: the trace as a tree, and where the viewer shows it.
+    /// What a failure report adds: the trace as a tree (its first 200 lines), and where the viewer shows it.
     public var failureReport: String {
         let trace = recordedTrace
-        var lines = trace.tree.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        let limit = 200
-        if lines.count > limit {
-            lines = Array(lines.prefix(limit)) + ["… \(lines.count - limit) more lines"]
-        }
-        var text = "Recorded trace:\n" + lines.joined(separator: "\n")
+        var text = Self.reportHeading + "\n" + trace.tree(maximumLines: 200)
+        if text.hasSuffix("\n") { text.removeLast() }
         if let viewerExport {
-            for id in trace.traceIDs { text += "\nIn the viewer: \(viewerExport.traceURL(id))" }
+            if let problem = TestViewerExport.problem(with: viewerExport.setting) {
+                text += "\nNot in the viewer: \(problem)"
+            } else {
+                for id in trace.traceIDs { text += "\nIn the viewer: \(viewerExport.traceURL(id))" }
+            }
         }
         return text
     }
+
+    /// The first line of ``failureReport``.
+    static let reportHeading = "Recorded trace:"
 }
 
 /// Why ``TestTracer/current`` has no tracer to give.

@@ -24,13 +24,29 @@ public struct TracedTrait: TestTrait, SuiteTrait, TestScoping {
     ) async throws {
         let testTracer = TestTracer(testName: Self.name(of: test), serviceName: serviceName)
         let annotatingIssues: IssueHandlingTrait = .compactMapIssues { issue in
+            // With `.traced` on both a suite and its test, the inner tracer (the test's) has annotated it already.
+            guard !issue.comments.contains(where: { $0.rawValue.hasPrefix(TestTracer.reportHeading) }) else { return issue }
             var annotated = issue
             annotated.comments.append(Comment(rawValue: testTracer.failureReport))
             return annotated
         }
         try await testTracer.withTracing {
-            try await annotatingIssues.provideScope(for: test, testCase: testCase, performing: function)
+            try await annotatingIssues.provideScope(for: test, testCase: testCase) {
+                do {
+                    try await function()
+                } catch let error where Self.isTestFailure(error) {
+                    // Recorded here, inside the scope, so the issue carries the trace; Swift Testing would record it
+                    // only after the scope has ended.
+                    _ = Issue.record(error, sourceLocation: test.sourceLocation)
+                }
+            }
         }
+    }
+
+    /// An error the test threw, as opposed to Swift Testing's own (a failed `#require`, already recorded; a skip or
+    /// cancellation) or the task's cancellation, which pass through untouched.
+    static func isTestFailure(_ error: any Error) -> Bool {
+        !(error is CancellationError) && !String(reflecting: type(of: error)).hasPrefix("Testing.")
     }
 
     /// `Suite/test()`, as a viewer search can find it.

@@ -27,6 +27,9 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "Added plus missing spans allowed.")
     var maxSpanChanges = 0
 
+    @Option(help: "Spans allowed to be errors in B that were not in A.")
+    var maxNewErrors = 0
+
     @Option(
         help:
             "Fail when a span is slower than in A by more than this percentage (e.g. 40 or 40%). Default: durations are shown, not judged.")
@@ -38,15 +41,19 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "The viewer that trace ids are read from.")
     var viewer = "http://127.0.0.1:16686"
 
+    @Option(help: "How long to wait for the viewer's whole answer (Go duration).")
+    var viewerTimeout = "30s"
+
     @Option(help: "Bearer token for the viewer (default: $OTTER_VIEWER_TOKEN).")
     var token: String?
 
-    /// Files larger than this are refused (a trace file, not an archive).
-    static let maximumFileBytes = 512 << 20
+    /// Files larger than this are refused (a trace file, not an archive): the viewer's bound on a request.
+    static let maximumFileBytes = 64 << 20
 
     func run() async throws {
-        var thresholds = TraceComparison.Thresholds(maximumSpanChanges: maxSpanChanges)
+        var thresholds = TraceComparison.Thresholds(maximumSpanChanges: maxSpanChanges, maximumNewErrors: maxNewErrors)
         guard maxSpanChanges >= 0 else { throw ValidationError("--max-span-changes must be 0 or more") }
+        guard maxNewErrors >= 0 else { throw ValidationError("--max-new-errors must be 0 or more") }
         if let maxSlowdown {
             let text = maxSlowdown.trimmingCharacters(in: .whitespaces)
             guard let percent = Double(text.hasSuffix("%") ? String(text.dropLast()) : text), percent.isFinite, percent >= 0,
@@ -60,11 +67,19 @@ struct DiffCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
 
+        let deadline: UInt64
+        do {
+            deadline = try UntrustedValue.duration("--viewer-timeout", viewerTimeout)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard deadline > 0 else { throw ValidationError("--viewer-timeout must be more than 0") }
         let spansA: [FinishedSpan]
         let spansB: [FinishedSpan]
         do {
-            spansA = try await load(a)
-            spansB = try await load(b)
+            let timeout = Duration.nanoseconds(Int64(clamping: deadline))
+            spansA = try await load(a, timeout: timeout)
+            spansB = try await load(b, timeout: timeout)
         } catch let failure as DiffInputError {
             FileHandle.standardError.write(Data("otter diff: \(failure.description)\n".utf8))
             throw ExitCode(2)
@@ -75,7 +90,7 @@ struct DiffCommand: AsyncParsableCommand {
     }
 
     /// One trace from a file, FILE#TRACEID, or the viewer.
-    func load(_ argument: String) async throws -> [FinishedSpan] {
+    func load(_ argument: String, timeout: Duration) async throws -> [FinishedSpan] {
         var path = argument
         var wanted: String?
         if !FileManager.default.fileExists(atPath: argument), let hash = argument.lastIndex(of: "#") {
@@ -88,15 +103,21 @@ struct DiffCommand: AsyncParsableCommand {
         guard (1...32).contains(argument.count), argument.allSatisfy(\.isHexDigit) else {
             throw DiffInputError("\(argument): no such file, and not a trace id (1 to 32 hex digits)")
         }
-        return try await fetch(traceID: argument.lowercased())
+        return try await fetch(traceID: argument.lowercased(), timeout: timeout)
     }
 
     func traces(inFile path: String) throws -> [[FinishedSpan]] {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: resolved)
+        // A device, pipe or directory could be endless or unreadable: only regular files are read.
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw DiffInputError("\(path): not a regular file")
+        }
+        let size = attributes?[.size] as? Int ?? 0
         guard size <= Self.maximumFileBytes else {
             throw DiffInputError("\(path): \(size) bytes; trace files of at most \(Self.maximumFileBytes >> 20) MB are read")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw DiffInputError("\(path): cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: resolved) else { throw DiffInputError("\(path): cannot read the file") }
         do {
             return try TraceComparison.traces(inFile: data)
         } catch {
@@ -121,7 +142,7 @@ struct DiffCommand: AsyncParsableCommand {
         return only
     }
 
-    func fetch(traceID: String) async throws -> [FinishedSpan] {
+    func fetch(traceID: String, timeout: Duration) async throws -> [FinishedSpan] {
         let base = viewer.hasSuffix("/") ? String(viewer.dropLast()) : viewer
         guard let url = URL(string: "\(base)/api/traces/\(traceID)"), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
             throw DiffInputError("--viewer \(viewer) is not an http:// or https:// URL")
@@ -130,15 +151,19 @@ struct DiffCommand: AsyncParsableCommand {
         if let token = token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"], !token.isEmpty {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
-        let body: ByteBuffer
-        let status: UInt
+        let answer: (status: UInt, body: ByteBuffer)
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            status = response.status.code
-            body = try await response.body.collect(upTo: Self.maximumFileBytes)
+            let request = request
+            answer = try await Self.withDeadline(timeout) {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(3600))
+                return (response.status.code, try await response.body.collect(upTo: Self.maximumFileBytes))
+            }
+        } catch is NIOTooManyBytesError {
+            throw DiffInputError("the viewer at \(base) answered more than \(Self.maximumFileBytes >> 20) MB for trace \(traceID)")
         } catch {
             throw DiffInputError("cannot read trace \(traceID) from the viewer at \(base): \(error)")
         }
+        let (status, body) = answer
         guard status == 200 else {
             let detail = String(buffer: body).prefix(300)
             throw DiffInputError("the viewer at \(base) answered \(status) for trace \(traceID): \(detail)")
@@ -149,7 +174,25 @@ struct DiffCommand: AsyncParsableCommand {
         } catch let failure as DiffInputError {
             throw failure
         } catch {
-            throw DiffInputError("the viewer's answer for trace \(traceID): \(error)")
+            throw DiffInputError("the viewer at \(base) did not answer Jaeger JSON for trace \(traceID): \(error)")
+        }
+    }
+}
+
+extension DiffCommand {
+    /// Runs `operation` (headers and body of a request) and gives up after `timeout`, whatever the server does.
+    static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw DiffInputError("no complete answer within \(timeout)")
+            }
+            return value
         }
     }
 }

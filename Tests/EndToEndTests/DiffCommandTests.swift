@@ -80,6 +80,14 @@ struct DiffCommandTests {
             let missing = try await diff([a, "no-such-file.json"])
             #expect(missing.status == 2)
             #expect(missing.output.contains("no-such-file.json: no such file, and not a trace id"))
+            let link = directory.appendingPathComponent("link.json").path
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: a)
+            #expect(try await diff([link, a]).status == 0)
+            for endless in ["/dev/zero", directory.path] {
+                let refused = try await diff([a, endless])
+                #expect(refused.status == 2)
+                #expect(refused.output.contains("\(endless): not a regular file"))
+            }
             let two = directory.appendingPathComponent("two.json")
             let traceA = RandomIDGenerator().newTraceID()
             try OTLPJSON.encode(
@@ -97,13 +105,8 @@ struct DiffCommandTests {
     @Test func aTraceIDInTheViewerAgainstAFile() async throws {
         try await withDirectory { directory in
             let db = directory.appendingPathComponent("viewer.sqlite").path
-            let viewer = try ProcessHarness.otter(
-                "viewer", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", db])
+            let (viewer, ingestURL, uiURL) = try await ProcessHarness.startViewer(db: db)
             defer { viewer.kill() }
-            let ingest = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
-            let ui = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
-            let ingestURL = try #require(ingest?.components(separatedBy: "OTLP/HTTP on ").last)
-            let uiURL = try #require(ui?.components(separatedBy: "UI on ").last)
             let traceID = RandomIDGenerator().newTraceID()
             let spans = Self.request(traceID: traceID)
             try await OTLPHTTPExporter(configuration: .init(endpoint: URL(string: ingestURL)!)).export(spans)
@@ -116,6 +119,33 @@ struct DiffCommandTests {
             let absent = try await diff(["--viewer", uiURL, "abc123", file])
             #expect(absent.status == 2)
             #expect(absent.output.contains("answered 404 for trace abc123"))
+        }
+    }
+
+    /// A viewer that sends its headers and then trickles the body is given up on at the deadline, not waited for.
+    @Test func aTricklingViewerIsGivenUpOn() async throws {
+        try await withDirectory { directory in
+            let a = try write(Self.request(traceID: RandomIDGenerator().newTraceID()), in: directory, "a.json")
+            let script = """
+                from socket import socket
+                from time import sleep
+                server = socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+                print("port", server.getsockname()[1], flush=True)
+                connection, _ = server.accept(); connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n")
+                while True:
+                    connection.sendall(b"1\\r\\n{\\r\\n"); sleep(0.2)
+                """
+            let trickle = ChildProcess(
+                label: "trickle", executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: ["python3", "-c", script],
+                echo: false)
+            try trickle.start()
+            defer { trickle.kill() }
+            let line = await ChildProcess.withDeadline(.seconds(30)) { await trickle.firstLine { $0.hasPrefix("port ") } } ?? nil
+            let port = try #require(line?.split(separator: " ").last)
+            let result = try await diff(["--viewer", "http://127.0.0.1:\(port)", "--viewer-timeout", "2s", "abc123", a])
+            #expect(result.status == 2)
+            #expect(result.output.contains("no complete answer within"))
         }
     }
 }

@@ -78,6 +78,22 @@ enum ProcessHarness {
         return (server, url)
     }
 
+    /// Starts `otter viewer` on free ports with the given store; returns it with its OTLP/HTTP and UI base URLs.
+    static func startViewer(db: String, _ extra: [String] = []) async throws -> (ChildProcess, String, String) {
+        let viewer = try otter(
+            "viewer", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", db] + extra)
+        let ingest = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
+        let ui = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
+        guard let ingestURL = ingest?.components(separatedBy: "OTLP/HTTP on ").last,
+            let uiURL = ui?.components(separatedBy: "UI on ").last
+        else {
+            viewer.kill()
+            await viewer.waitForExit()
+            throw HarnessError("viewer did not start: \(viewer.lines)")
+        }
+        return (viewer, ingestURL, uiURL)
+    }
+
     /// Stops a server gracefully and returns the spans it printed (it flushes on SIGTERM).
     static func stop(_ server: ChildProcess) async -> (status: Int32, spans: [ConsoleSpan]) {
         server.terminate()

@@ -10,20 +10,8 @@ import Tracing
 /// `otter viewer` as a real process.
 @Suite("otter viewer process", .serialized)
 struct ViewerProcessTests {
-    /// Starts `otter viewer` on free ports with the given store; returns it with its OTLP/HTTP and UI base URLs.
     func startViewer(db: String, _ extra: [String] = []) async throws -> (ChildProcess, String, String) {
-        let viewer = try ProcessHarness.otter(
-            "viewer", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", db] + extra)
-        let ingest = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
-        let ui = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
-        guard let ingestURL = ingest?.components(separatedBy: "OTLP/HTTP on ").last,
-            let uiURL = ui?.components(separatedBy: "UI on ").last
-        else {
-            viewer.kill()
-            await viewer.waitForExit()
-            throw HarnessError("viewer did not start: \(viewer.lines)")
-        }
-        return (viewer, ingestURL, uiURL)
+        try await ProcessHarness.startViewer(db: db, extra)
     }
 
     @Test func everyAcknowledgedSpanSurvivesKillDashNine() async throws {

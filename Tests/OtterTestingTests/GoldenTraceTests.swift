@@ -148,4 +148,76 @@ struct GoldenTraceTests {
             try GoldenTraceFile.text(of: trace, options: GoldenTraceOptions(replacements: [.matches(of: "(", with: "")]))
         }
     }
+
+    /// Golden files are for shapes a person reviews: a huge or very deep trace is refused with a reason, quickly.
+    @Test func hugeAndDeepTracesAreRefused() throws {
+        let ids = RandomIDGenerator()
+        let traceID = ids.newTraceID()
+        func chain(_ count: Int, nested: Bool) -> RecordedTrace {
+            var spans: [FinishedSpan] = []
+            var parent: OtterSpanContext?
+            for index in 0..<count {
+                let context = OtterSpanContext(traceID: traceID, spanID: ids.newSpanID(), traceFlags: .sampled)
+                spans.append(
+                    FinishedSpan(
+                        operationName: "span \(index)", kind: .internal, spanContext: context, parentSpanContext: parent,
+                        startTimeNanosecondsSinceEpoch: 1_000 + UInt64(index), endTimeNanosecondsSinceEpoch: 100_000))
+                if nested || parent == nil { parent = context }
+            }
+            return RecordedTrace(spans)
+        }
+        #expect(throws: GoldenTraceError.tooLarge(spans: 10_001)) { try GoldenTraceFile.text(of: chain(10_001, nested: false)) }
+        #expect(throws: GoldenTraceError.tooDeep(depth: 101)) { try GoldenTraceFile.text(of: chain(102, nested: true)) }
+        #expect(
+            try GoldenTraceFile.text(of: chain(101, nested: true)).hasSuffix(String(repeating: "  ", count: 100) + "span 100 [internal]\n"))
+        #expect(try GoldenTraceFile.text(of: chain(10_000, nested: false)).split(separator: "\n").count == 10_000)
+    }
+
+    /// Ids from outside the recording (a remote parent, a link) become placeholders too, so the file is stable.
+    @Test func idsFromOutsideTheRecordingAreStable() throws {
+        func trace() -> RecordedTrace {
+            let ids = RandomIDGenerator()
+            let remote = OtterSpanContext(traceID: ids.newTraceID(), spanID: ids.newSpanID(), traceFlags: .sampled, isRemote: true)
+            let linked = OtterSpanContext(traceID: ids.newTraceID(), spanID: ids.newSpanID(), traceFlags: .sampled)
+            let span = FinishedSpan(
+                operationName: "handle", kind: .server,
+                spanContext: OtterSpanContext(traceID: remote.traceID, spanID: ids.newSpanID(), traceFlags: .sampled),
+                parentSpanContext: remote, startTimeNanosecondsSinceEpoch: 1_000, endTimeNanosecondsSinceEpoch: 2_000,
+                attributes: ["traceparent": .string("00-\(remote.traceID.hexString)-\(remote.spanID.hexString)-01")],
+                links: [FinishedSpan.Link(spanContext: linked)])
+            return RecordedTrace([span])
+        }
+        let one = try GoldenTraceFile.text(of: trace())
+        #expect(one == (try GoldenTraceFile.text(of: trace())))
+        #expect(one.contains("traceparent = \"00-<trace id of handle>-<span id outside the recording>-01\""))
+        #expect(one.contains("-> link to <span id outside the recording>"))
+    }
+
+    /// Line endings changed by an editor or git, or a missing last newline, are not a difference.
+    @Test func lineEndingsAreNotADifference() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trace = try await Self.record(Shape())
+        _ = try GoldenTraceFile.compare(trace, named: "checkout", in: directory)
+        let file = directory.appendingPathComponent("checkout.trace")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try Data(String(text.dropLast()).replacingOccurrences(of: "\n", with: "\r\n").utf8).write(to: file)
+        #expect(try GoldenTraceFile.compare(try await Self.record(Shape()), named: "checkout", in: directory) == .matched)
+    }
+
+    /// Names print on one line and stay distinct: a line break and a backslash-n are not the same name.
+    @Test func namesWithControlCharactersStayOnOneLine() throws {
+        func span(_ name: String) -> FinishedSpan {
+            let ids = RandomIDGenerator()
+            return FinishedSpan(
+                operationName: name, kind: .internal,
+                spanContext: OtterSpanContext(traceID: ids.newTraceID(), spanID: ids.newSpanID(), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: 1_000, endTimeNanosecondsSinceEpoch: 2_000)
+        }
+        let text = try GoldenTraceFile.text(of: RecordedTrace([span("a\nb"), span("a\\nb"), span("red\u{1B}[31m")]))
+        #expect(text.contains("a\\nb [internal]\n"))
+        #expect(text.contains("a\\\\nb [internal]\n"))
+        #expect(text.contains("red\\u{1B}[31m [internal]\n"))
+        #expect(!text.contains("\u{1B}"))
+    }
 }

@@ -44,32 +44,88 @@ struct TracedTraitTests {
         #expect(trace.span("place order")?.finishedSpan.resource.attributes.get("test.name") != nil)
     }
 
-    /// A failed expectation inside a traced scope carries the recorded trace as a tree. An outer issue handler sees
-    /// the issue after the trait has annotated it, keeps its comments, and drops it (the failure is deliberate).
+    /// A failed expectation inside a traced scope carries the recorded trace as a tree.
     @Test func failuresCarryTheTraceAsATree() async throws {
-        let test = try #require(Test.current)
-        let seen = Mutex<[String]>([])
-        let capture: IssueHandlingTrait = .compactMapIssues { issue in
-            seen.withLock { $0.append(issue.comments.map(\.rawValue).joined(separator: "\n")) }
-            return nil
-        }
-        try await capture.provideScope(for: test, testCase: Test.Case.current) {
-            try await TracedTrait.traced.provideScope(for: test, testCase: Test.Case.current) {
-                withSpan("checkout") { span in
-                    span.attributes["cart.items"] = 3
-                    withSpan("charge card", ofKind: .client) { span in span.setStatus(.init(code: .error, message: "declined")) }
-                }
-                #expect(Bool(false), "the deliberate failure")
+        let issues = try await issues {
+            withSpan("checkout") { span in
+                span.attributes["cart.items"] = 3
+                withSpan("charge card", ofKind: .client) { span in span.setStatus(.init(code: .error, message: "declined")) }
             }
+            #expect(Bool(false), "the deliberate failure")
         }
-        let comments = seen.withLock { $0 }
-        #expect(comments.count == 1)
-        let report = try #require(comments.first)
+        #expect(issues.count == 1)
+        let report = try #require(issues.first)
         #expect(report.contains("the deliberate failure"))
         #expect(report.contains("Recorded trace:\ntrace "))
         #expect(report.contains("\n  checkout [INTERNAL]"))
         #expect(report.contains("\n    charge card [CLIENT]"))
         #expect(report.contains("ERROR: declined"))
+    }
+
+    /// Issues recorded inside `.traced` (through an outer handler that keeps their comments and drops them).
+    func issues(in body: @escaping @Sendable () async throws -> Void) async throws -> [String] {
+        let test = try #require(Test.current)
+        let seen = Mutex<[String]>([])
+        let capture: IssueHandlingTrait = .compactMapIssues { issue in
+            seen.withLock { $0.append("\(issue.kind)\n" + issue.comments.map(\.rawValue).joined(separator: "\n")) }
+            return nil
+        }
+        try await capture.provideScope(for: test, testCase: Test.Case.current) {
+            try await TracedTrait.traced.provideScope(for: test, testCase: Test.Case.current, performing: body)
+        }
+        return seen.withLock { $0 }
+    }
+
+    struct Declined: Error {}
+
+    /// A test that throws fails once, and its failure carries the trace (Swift Testing would record the error only
+    /// after the trait's scope has ended).
+    @Test func aThrownErrorCarriesTheTrace() async throws {
+        let issues = try await issues {
+            try withSpan("checkout") { _ in throw Declined() }
+        }
+        #expect(issues.count == 1)
+        #expect(issues.first?.contains("Declined") == true)
+        #expect(issues.first?.contains("\n  checkout [INTERNAL]") == true)
+    }
+
+    /// A failed `#require` is one issue, not two: its error is Swift Testing's own and passes through.
+    @Test func aFailedRequireIsOneIssue() async throws {
+        let issues = try await issues {
+            withSpan("lookup") { _ in }
+            _ = try #require(nil as Int?)
+        }
+        #expect(issues.count == 1)
+        #expect(issues.first?.contains("lookup [INTERNAL]") == true)
+    }
+
+    /// `.traced` on a suite and on its test: one report, the test's.
+    @Test func nestedTracedScopesReportOnce() async throws {
+        let test = try #require(Test.current)
+        let issues = try await issues {
+            try await TracedTrait.traced(serviceName: "inner").provideScope(for: test, testCase: Test.Case.current) {
+                withSpan("inner work") { _ in }
+                #expect(Bool(false), "the deliberate failure")
+            }
+        }
+        let report = try #require(issues.first)
+        #expect(report.components(separatedBy: "Recorded trace:").count == 2)
+        #expect(report.contains("(inner)"))
+        #expect(report.contains("inner work [INTERNAL]"))
+    }
+
+    /// A failure report shows at most 200 lines of a huge trace, quickly.
+    @Test func aHugeTraceIsReportedInPart() async throws {
+        let tracer = TestTracer(testName: "huge")
+        await tracer.withTracing {
+            withSpan("root") { _ in
+                for index in 0..<20_000 { withSpan("child \(index)") { _ in } }
+            }
+        }
+        let report = tracer.failureReport
+        #expect(report.split(separator: "\n").count == 202)
+        #expect(report.hasSuffix("… 19802 more lines"))
+        #expect(tracer.recordedTrace.testDescription == "RecordedTrace(20001 spans: root, child 0, child 1, …)")
     }
 
     /// `trace()` waits for spans still open (a server span ends after its client has the answer) instead of

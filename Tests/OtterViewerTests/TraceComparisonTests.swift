@@ -65,4 +65,42 @@ struct TraceComparisonTests {
         #expect(traces.first?.first?.operationName == "GET /")
         #expect(throws: (any Error).self) { try TraceComparison.traces(inFile: Data("{not json".utf8)) }
     }
+
+    /// A span that became an error fails the gate; a changed kind is shown.
+    @Test func aSpanNewlyAnErrorFailsAndAKindChangeShows() throws {
+        var changed = Self.request()
+        let charge = try #require(changed.firstIndex { $0.operationName == "charge" })
+        changed[charge].status = SpanStatus(code: .error, message: "declined")
+        changed[charge].kind = .producer
+        let comparison = TraceComparison(Self.request(), changed)
+        #expect(comparison.newErrors.map(\.operation) == ["charge"])
+        #expect(comparison.violations(.init()) == ["1 span newly an error (at most 0 allowed)"])
+        #expect(comparison.violations(.init(maximumNewErrors: 1)).isEmpty)
+        let report = comparison.report(.init())
+        #expect(report.contains("charge [client→producer] payments"))
+        #expect(report.contains("now an error"))
+        #expect(report.contains("4 matched, 0 added, 0 missing, 1 newly an error"))
+        // The other way round is no failure.
+        #expect(TraceComparison(changed, Self.request()).violations(.init()).isEmpty)
+    }
+
+    /// From 0 ns to something is a slowdown whatever the limit, when short spans are judged at all.
+    @Test func fromNothingToSomethingIsSlower() throws {
+        var instant = Self.request()
+        let charge = try #require(instant.firstIndex { $0.operationName == "charge" })
+        instant[charge].endTimeNanosecondsSinceEpoch = instant[charge].startTimeNanosecondsSinceEpoch
+        let comparison = TraceComparison(instant, Self.request())
+        #expect(comparison.slowdowns(.init(maximumSlowdownPercent: 1_000, minimumDurationNanoseconds: 0)).map(\.operation) == ["charge"])
+        #expect(comparison.slowdowns(.init(maximumSlowdownPercent: 1_000)).isEmpty)
+    }
+
+    /// Names from a file print on one line: no line breaks or escape sequences reach the terminal.
+    @Test func namesFromAFilePrintOnOneLine() throws {
+        var hostile = Self.request()
+        hostile[0].operationName = "GET\n/evil\u{1B}[31mRED"
+        let report = TraceComparison(hostile, hostile).report(.init(), nameA: "a\nb", nameB: "b")
+        #expect(!report.contains("\u{1B}"))
+        #expect(report.contains("GET\\n/evil\\u{1B}[31mRED [server] shop"))
+        #expect(report.hasPrefix("--- a\\nb: 4 spans\n"))
+    }
 }

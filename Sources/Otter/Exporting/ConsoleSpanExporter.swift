@@ -217,30 +217,50 @@ public final class ConsoleSpanExporter: SpanExporter {
 
     /// A trace as an indented tree, children under their parents in start order, with durations.
     public static func tree(for spans: [FinishedSpan]) -> String {
+        tree(for: spans, maximumLines: .max).text
+    }
+
+    /// The tree's first `maximumLines` lines (at least the header), and how many lines were left out. Names print on
+    /// one line whatever they hold (``LineText``).
+    package static func tree(for spans: [FinishedSpan], maximumLines: Int) -> (text: String, omittedLines: Int) {
         let ordered = SpanTree.depthFirst(spans)
-        guard let first = ordered.first?.span else { return "" }
+        guard let first = ordered.first?.span else { return ("", 0) }
         var text = "trace \(first.spanContext.traceID.hexString)"
-        if let service = first.resource.serviceName { text += " (\(service))" }
+        if let service = first.resource.serviceName { text += " (\(LineText.escaped(service)))" }
         text += "\n"
+        var lines = 1
+        var omitted = 0
         for (span, depth) in ordered {
+            guard lines < maximumLines else {
+                omitted += 1 + span.events.count
+                continue
+            }
             let indent = String(repeating: "  ", count: depth + 1)
             let kind = kindText(span.kind).dropFirst("SpanKind.".count)
-            text += "\(indent)\(span.operationName) [\(kind)] \(TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds))"
+            text +=
+                "\(indent)\(LineText.escaped(span.operationName)) [\(kind)] "
+                + TimestampFormatting.humanDuration(nanoseconds: span.durationNanoseconds)
             if span.status?.code == .error {
                 text += " ERROR"
-                if let message = span.status?.message { text += ": \(message)" }
+                if let message = span.status?.message { text += ": \(LineText.escaped(message))" }
             }
             if !span.attributes.isEmpty { text += " \(AttributeText.json(span.attributes))" }
             text += "\n"
+            lines += 1
             for event in span.events {
+                guard lines < maximumLines else {
+                    omitted += 1
+                    continue
+                }
                 let offset =
                     event.nanosecondsSinceEpoch >= span.startTimeNanosecondsSinceEpoch
                     ? event.nanosecondsSinceEpoch - span.startTimeNanosecondsSinceEpoch : 0
-                text += "\(indent)  * \(event.name) +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
+                text += "\(indent)  * \(LineText.escaped(event.name)) +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
                 if !event.attributes.isEmpty { text += " \(AttributeText.json(event.attributes))" }
                 text += "\n"
+                lines += 1
             }
         }
-        return text
+        return (text, omitted)
     }
 }

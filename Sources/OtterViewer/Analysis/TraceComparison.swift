@@ -13,11 +13,17 @@ public struct TraceComparison: Sendable {
         public var maximumSlowdownPercent: Double?
         /// Spans shorter than this in the first trace are not judged by duration (their noise is large).
         public var minimumDurationNanoseconds: UInt64
+        /// Matched spans that are errors in the second trace and were not in the first.
+        public var maximumNewErrors: Int
 
-        public init(maximumSpanChanges: Int = 0, maximumSlowdownPercent: Double? = nil, minimumDurationNanoseconds: UInt64 = 1_000_000) {
+        public init(
+            maximumSpanChanges: Int = 0, maximumSlowdownPercent: Double? = nil, minimumDurationNanoseconds: UInt64 = 1_000_000,
+            maximumNewErrors: Int = 0
+        ) {
             self.maximumSpanChanges = maximumSpanChanges
             self.maximumSlowdownPercent = maximumSlowdownPercent
             self.minimumDurationNanoseconds = minimumDurationNanoseconds
+            self.maximumNewErrors = maximumNewErrors
         }
     }
 
@@ -28,7 +34,12 @@ public struct TraceComparison: Sendable {
         public var depth: Int
         public var service: String
         public var operation: String
+        /// The span's kind in the first trace (the second's for an added span), and in the second.
         public var kind: String
+        public var kindB: String?
+        /// Whether the span's status is error in each trace (false where it is absent).
+        public var isErrorA: Bool
+        public var isErrorB: Bool
         public var durationA: UInt64?
         public var durationB: UInt64?
         /// B's duration against A's, in percent; nil for an unmatched span or a zero first duration.
@@ -45,7 +56,8 @@ public struct TraceComparison: Sendable {
         spanCountA = a.count
         spanCountB = b.count
         rows = TraceDiff(treeA, treeB).rows.map { row in
-            let node = row.a.map { treeA.nodes[$0] } ?? row.b.map { treeB.nodes[$0] }
+            let nodeA = row.a.map { treeA.nodes[$0] }
+            let nodeB = row.b.map { treeB.nodes[$0] }
             let change: Row.Change
             switch row.change {
             case .matched: change = .matched
@@ -54,14 +66,19 @@ public struct TraceComparison: Sendable {
             }
             return Row(
                 change: change, depth: row.depth, service: row.service, operation: row.operation,
-                kind: node.map { "\($0.span.kind)".lowercased() } ?? "internal", durationA: row.durationA,
-                durationB: row.durationB, percentChange: row.percentChange)
+                kind: (nodeA ?? nodeB).map { "\($0.span.kind)".lowercased() } ?? "internal",
+                kindB: nodeB.map { "\($0.span.kind)".lowercased() }, isErrorA: nodeA?.span.status?.code == .error,
+                isErrorB: nodeB?.span.status?.code == .error, durationA: row.durationA, durationB: row.durationB,
+                percentChange: row.percentChange)
         }
     }
 
     public var addedCount: Int { rows.count { $0.change == .added } }
     public var missingCount: Int { rows.count { $0.change == .missing } }
     public var matchedCount: Int { rows.count { $0.change == .matched } }
+
+    /// Matched spans that are errors in the second trace and were not in the first.
+    public var newErrors: [Row] { rows.filter { $0.change == .matched && $0.isErrorB && !$0.isErrorA } }
 
     /// Matched spans at least `minimumDurationNanoseconds` long in the first trace and slower by more than
     /// `maximumSlowdownPercent`.
@@ -70,9 +87,11 @@ public struct TraceComparison: Sendable {
     }
 
     private static func isSlowdown(_ row: Row, _ thresholds: Thresholds) -> Bool {
-        guard let limit = thresholds.maximumSlowdownPercent, let durationA = row.durationA,
-            durationA >= thresholds.minimumDurationNanoseconds, let percent = row.percentChange
+        guard let limit = thresholds.maximumSlowdownPercent, let durationA = row.durationA, let durationB = row.durationB,
+            durationA >= thresholds.minimumDurationNanoseconds
         else { return false }
+        // From nothing to something is slower by any percentage.
+        guard let percent = row.percentChange else { return durationA == 0 && durationB > 0 }
         return percent > limit
     }
 
@@ -83,6 +102,11 @@ public struct TraceComparison: Sendable {
         if changes > thresholds.maximumSpanChanges {
             reasons.append(
                 "\(changes) span\(changes == 1 ? "" : "s") added or missing (at most \(thresholds.maximumSpanChanges) allowed)")
+        }
+        let errors = newErrors.count
+        if errors > thresholds.maximumNewErrors {
+            reasons.append(
+                "\(errors) span\(errors == 1 ? "" : "s") newly an error (at most \(thresholds.maximumNewErrors) allowed)")
         }
         let slower = slowdowns(thresholds)
         if let limit = thresholds.maximumSlowdownPercent, !slower.isEmpty {
@@ -97,10 +121,13 @@ public struct TraceComparison: Sendable {
     /// the change; then counts per operation and the verdict.
     public func report(_ thresholds: Thresholds, nameA: String = "A", nameB: String = "B") -> String {
         let labels = rows.map { row in
-            String(repeating: "  ", count: min(row.depth, 20)) + "\(row.operation) [\(row.kind)] \(row.service)"
+            let kind = row.kindB.map { $0 == row.kind || row.change != .matched ? $0 : "\(row.kind)→\($0)" } ?? row.kind
+            return String(repeating: "  ", count: min(row.depth, 20))
+                + "\(LineText.escaped(row.operation)) [\(kind)] \(LineText.escaped(row.service))"
         }
         let width = min(72, labels.map(\.count).max() ?? 0)
-        var text = "--- \(nameA): \(spanCountA) spans\n+++ \(nameB): \(spanCountB) spans\n"
+        func spans(_ count: Int) -> String { "\(count) span\(count == 1 ? "" : "s")" }
+        var text = "--- \(LineText.escaped(nameA)): \(spans(spanCountA))\n+++ \(LineText.escaped(nameB)): \(spans(spanCountB))\n"
         for (row, label) in zip(rows, labels) {
             let marker: String
             switch row.change {
@@ -117,6 +144,8 @@ public struct TraceComparison: Sendable {
             case .missing: line += "  missing"
             case .matched: if let percent = row.percentChange { line += "  \(percent >= 0 ? "+" : "")\(Self.number(percent)) %" }
             }
+            if row.isErrorB && !row.isErrorA && row.change == .matched { line += "  now an error" }
+            if row.isErrorA && !row.isErrorB && row.change == .matched { line += "  no longer an error" }
             text += line + "\n"
         }
         text += "\n" + summary(thresholds) + "\n"
@@ -126,11 +155,13 @@ public struct TraceComparison: Sendable {
     /// Counts, the operations whose number of spans changed, and the verdict.
     func summary(_ thresholds: Thresholds) -> String {
         var text = "\(matchedCount) matched, \(addedCount) added, \(missingCount) missing"
+        if !newErrors.isEmpty { text += ", \(newErrors.count) newly an error" }
         var delta: [String: Int] = [:]
         for row in rows where row.change != .matched {
-            delta["\(row.operation) (\(row.service))", default: 0] += row.change == .added ? 1 : -1
+            delta["\(LineText.escaped(row.operation)) (\(LineText.escaped(row.service)))", default: 0] += row.change == .added ? 1 : -1
         }
-        let changed = delta.filter { $0.value != 0 }.sorted { ($0.value, $0.key) > ($1.value, $1.key) }
+        // Most added first, then most missing; names in alphabetical order within a count.
+        let changed = delta.filter { $0.value != 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         if !changed.isEmpty {
             text += "\n" + changed.map { "  \($0.value > 0 ? "+" : "")\($0.value) \($0.key)" }.joined(separator: "\n")
         }
