@@ -112,7 +112,9 @@ struct GoldenTraceWriter {
         if let status = span.status {
             switch status.code {
             case .ok: lines.append("  status: ok")
-            case .error: lines.append("  status: error" + (status.message.map { " " + JSONText.quoted(scrub($0)) } ?? ""))
+            case .error:
+                lines.append(
+                    "  status: error" + (status.message.map { " " + LineText.escapingInvisibles(JSONText.quoted(scrub($0))) } ?? ""))
             }
         }
         lines += attributeLines(span.attributes, indent: "  ")
@@ -131,7 +133,8 @@ struct GoldenTraceWriter {
         var pairs: [(String, String)] = []
         attributes.forEach { key, value in
             guard !options.ignoredAttributes.contains(key) else { return }
-            let text = options.redactedAttributes.contains(key) ? "<redacted>" : scrub(AttributeText.json(value))
+            let text =
+                options.redactedAttributes.contains(key) ? "<redacted>" : LineText.escapingInvisibles(scrub(AttributeText.json(value)))
             pairs.append((scrub(LineText.escaped(key)), text))
         }
         return pairs.sorted { $0.0 < $1.0 }.map { "\(indent)\($0.0) = \($0.1)" }

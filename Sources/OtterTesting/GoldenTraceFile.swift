@@ -1,5 +1,6 @@
 import Foundation
 import Otter
+import Synchronization
 import Testing
 
 /// What comparing a trace with its golden file found.
@@ -52,6 +53,19 @@ public enum GoldenTraceFile {
         return text
     }
 
+    /// Which comparison (file and line of the call) first used each golden file in this run.
+    private static let claims = Mutex<[String: String]>([:])
+
+    /// Claims `path` for the caller at `location`; returns the other caller when another comparison used the file
+    /// first in this run (two tests sharing one golden file overwrite each other's recording).
+    static func claim(_ path: String, by location: String) -> String? {
+        claims.withLock { claims in
+            if let owner = claims[path], owner != location { return owner }
+            claims[path] = location
+            return nil
+        }
+    }
+
     static let header = "# Golden trace (OtterTesting). Rewrite with OTTER_RECORD_GOLDEN=1 after a change you mean.\n"
 
     static func isRecordModeOn(_ environment: [String: String]) -> Bool {
@@ -86,7 +100,7 @@ public enum GoldenTraceError: Error, Equatable, CustomStringConvertible {
             return "a golden trace holds at most \(GoldenTraceWriter.maximumSpans) spans; this one has \(spans) "
                 + "(assert on its shape with RecordedTrace's queries instead)"
         case .tooDeep(let depth):
-            return "a golden trace nests at most \(GoldenTraceWriter.maximumDepth) levels; this one nests \(depth)"
+            return "a golden trace nests at most \(GoldenTraceWriter.maximumDepth) levels below its root; this one nests \(depth)"
         }
     }
 }
@@ -102,6 +116,13 @@ extension RecordedTrace {
     ) -> GoldenTraceComparison? {
         let directory = URL(fileURLWithPath: sourceLocation.filePath).deletingLastPathComponent()
             .appendingPathComponent("GoldenTraces")
+        let path = directory.appendingPathComponent(name + ".trace").path
+        if let owner = GoldenTraceFile.claim(path, by: "\(sourceLocation.fileID):\(sourceLocation.line)") {
+            Issue.record(
+                "The golden trace \(name) is already compared at \(owner) in this run; give each comparison a name of its own",
+                sourceLocation: sourceLocation)
+            return nil
+        }
         do {
             let comparison = try GoldenTraceFile.compare(self, named: name, in: directory, options: options, record: record)
             if let failure = GoldenTraceFile.failure(comparison) {

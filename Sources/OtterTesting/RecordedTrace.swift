@@ -21,8 +21,9 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
         let children: [[Int]]
         let depths: [Int]
         let openSpanNames: [String]
+        let droppedCount: Int
 
-        init(_ finished: [FinishedSpan], openSpanNames: [String]) {
+        init(_ finished: [FinishedSpan], openSpanNames: [String], droppedCount: Int) {
             let ordered = SpanTree.depthFirst(finished)
             spans = ordered.map(\.span)
             depths = ordered.map(\.depth)
@@ -41,14 +42,15 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
             self.parents = parents
             self.children = children
             self.openSpanNames = openSpanNames
+            self.droppedCount = droppedCount
         }
     }
 
     let storage: Storage
 
     /// A trace of the given spans (ended spans from anywhere: a ``SpanRecorder``, a file, an exporter).
-    public init(_ spans: [FinishedSpan], openSpanNames: [String] = []) {
-        storage = Storage(spans, openSpanNames: openSpanNames)
+    public init(_ spans: [FinishedSpan], openSpanNames: [String] = [], droppedCount: Int = 0) {
+        storage = Storage(spans, openSpanNames: openSpanNames, droppedCount: droppedCount)
     }
 
     public var startIndex: Int { 0 }
@@ -57,6 +59,9 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
 
     /// Spans that had started and not ended when the trace was read; they are not in the trace.
     public var openSpanNames: [String] { storage.openSpanNames }
+
+    /// Spans that ended after the recorder's bound (``SpanRecorder/maximumSpans``) was reached; not in the trace.
+    public var droppedCount: Int { storage.droppedCount }
 
     /// The spans without a recorded parent.
     public var roots: [RecordedSpan] { filter { $0.parent == nil } }
@@ -116,6 +121,7 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
         }
         if omitted > 0 { text += "… \(omitted) more lines\n" }
         if !openSpanNames.isEmpty { text += "still open (not shown): \(openNames)\n" }
+        if droppedCount > 0 { text += "\(droppedCount) more spans ended after the recorder's bound and were dropped\n" }
         return text
     }
 

@@ -54,6 +54,9 @@ public final class SpanRecorder: SpanProcessor {
     /// Spans that ended after ``maximumSpans`` were kept.
     public var droppedCount: Int { state.withLock { $0.dropped } }
 
+    /// Every span that ended, kept or dropped: it changes whenever a span ends.
+    var endedCount: Int { state.withLock { $0.finished.count + $0.dropped } }
+
     /// The operation names of spans started and not yet ended, sorted.
     public var openSpanNames: [String] { state.withLock { $0.open.values.sorted() } }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Otter
+import Synchronization
 import Tracing
 
 /// One test's own tracer: an Otter tracer that records in memory (and, with `OTTER_TEST_VIEWER` set, also sends its
@@ -70,11 +71,22 @@ public final class TestTracer: Sendable {
 
     /// The spans ended so far, without waiting.
     public var recordedTrace: RecordedTrace {
-        RecordedTrace(recorder.finishedSpans, openSpanNames: recorder.openSpanNames)
+        RecordedTrace(recorder.finishedSpans, openSpanNames: recorder.openSpanNames, droppedCount: recorder.droppedCount)
     }
+
+    /// The last report and the number of ended spans it shows: failures in a loop over a big trace reuse it.
+    private let lastReport = Mutex<(endedSpans: Int, report: String)?>(nil)
 
     /// What a failure report adds: the trace as a tree (its first 200 lines), and where the viewer shows it.
     public var failureReport: String {
+        let ended = recorder.endedCount
+        if let cached = lastReport.withLock({ $0 }), cached.endedSpans == ended { return cached.report }
+        let report = makeFailureReport()
+        lastReport.withLock { $0 = (ended, report) }
+        return report
+    }
+
+    private func makeFailureReport() -> String {
         let trace = recordedTrace
         var text = Self.reportHeading + "\n" + trace.tree(maximumLines: 200)
         if text.hasSuffix("\n") { text.removeLast() }
@@ -82,7 +94,7 @@ public final class TestTracer: Sendable {
             if let problem = TestViewerExport.problem(with: viewerExport.setting) {
                 text += "\nNot in the viewer: \(problem)"
             } else {
-                for id in trace.traceIDs { text += "\nIn the viewer: \(viewerExport.traceURL(id))" }
+                for id in trace.traceIDs { text += "\nIn the viewer (sent when the test ends): \(viewerExport.traceURL(id))" }
             }
         }
         return text

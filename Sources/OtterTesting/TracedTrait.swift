@@ -46,7 +46,7 @@ public struct TracedTrait: TestTrait, SuiteTrait, TestScoping {
     /// An error the test threw, as opposed to Swift Testing's own (a failed `#require`, already recorded; a skip or
     /// cancellation) or the task's cancellation, which pass through untouched.
     static func isTestFailure(_ error: any Error) -> Bool {
-        !(error is CancellationError) && !String(reflecting: type(of: error)).hasPrefix("Testing.")
+        !(error is CancellationError && Task.isCancelled) && !String(reflecting: type(of: error)).hasPrefix("Testing.")
     }
 
     /// `Suite/test()`, as a viewer search can find it.

@@ -26,7 +26,7 @@ extension XCTestCase {
             if (testRun?.totalFailureCount ?? 0) > failuresBefore { Self.report(testTracer) }
             return result
         } catch {
-            Self.report(testTracer)
+            if !(error is XCTSkip) { Self.report(testTracer) }
             throw error
         }
     }
@@ -44,6 +44,13 @@ public func XCTAssertMatchesGolden(
     file: StaticString = #filePath, line: UInt = #line
 ) -> GoldenTraceComparison? {
     let directory = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().appendingPathComponent("GoldenTraces")
+    let path = directory.appendingPathComponent(name + ".trace").path
+    if let owner = GoldenTraceFile.claim(path, by: "\(file):\(line)") {
+        XCTFail(
+            "The golden trace \(name) is already compared at \(owner) in this run; give each comparison a name of its own", file: file,
+            line: line)
+        return nil
+    }
     do {
         let comparison = try GoldenTraceFile.compare(trace, named: name, in: directory, options: options, record: record)
         if let failure = GoldenTraceFile.failure(comparison) { XCTFail(failure, file: file, line: line) }

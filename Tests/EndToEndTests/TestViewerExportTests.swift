@@ -32,7 +32,7 @@ struct TestViewerExportTests {
         #expect(traces.first?["traceID"] as? String == traceID.hexString)
         #expect((traces.first?["spans"] as? [Any])?.count == 2)
         let base = uiURL.hasSuffix("/") ? String(uiURL.dropLast()) : uiURL
-        #expect(tracer.failureReport.contains("In the viewer: \(base)/trace/\(traceID.hexString)"))
+        #expect(tracer.failureReport.contains("In the viewer (sent when the test ends): \(base)/trace/\(traceID.hexString)"))
     }
 
     /// A viewer that is not there costs the first test the export timeout at most, is reported, and is not tried

@@ -220,4 +220,45 @@ struct GoldenTraceTests {
         #expect(text.contains("red\\u{1B}[31m [internal]\n"))
         #expect(!text.contains("\u{1B}"))
     }
+
+    /// Values JSON leaves raw but editors and terminals act on (line separators, DEL, C1, bidi controls) are escaped.
+    @Test func invisibleCharactersInValuesAreEscaped() throws {
+        let ids = RandomIDGenerator()
+        let span = FinishedSpan(
+            operationName: "values", kind: .internal,
+            spanContext: OtterSpanContext(traceID: ids.newTraceID(), spanID: ids.newSpanID(), traceFlags: .sampled),
+            startTimeNanosecondsSinceEpoch: 1_000, endTimeNanosecondsSinceEpoch: 2_000,
+            attributes: ["separator": "a\u{2028}b", "controls": "x\u{7F}\u{85}\u{202E}y"],
+            status: SpanStatus(code: .error, message: "bad\u{2029}thing"))
+        let text = try GoldenTraceFile.text(of: RecordedTrace([span]))
+        #expect(text.split(whereSeparator: \.isNewline).count == 4)
+        #expect(text.contains("separator = \"a\\u{2028}b\""))
+        #expect(text.contains("controls = \"x\\u{7F}\\u{85}\\u{202E}y\""))
+        #expect(text.contains("status: error \"bad\\u{2029}thing\""))
+    }
+
+    /// Two comparisons sharing one golden file would overwrite each other's recording: the second is refused.
+    @Test(.traced) func aGoldenFileServesOneComparison() async throws {
+        withSpan("shared") { _ in }
+        let trace = try await TestTracer.current.trace()
+        #expect(trace.expectMatchesGolden("one-comparison") == .matched)
+        withKnownIssue {
+            #expect(trace.expectMatchesGolden("one-comparison") == nil)
+        } matching: { issue in
+            "\(issue)".contains("already compared at OtterTestingTests/GoldenTraceTests.swift:")
+        }
+    }
+
+    /// The recorder keeps a bounded number of spans; the trace says how many it dropped.
+    @Test func droppedSpansAreReported() async {
+        let recorder = SpanRecorder(maximumSpans: 2)
+        let tracer = OtterTracer(processor: recorder)
+        await withTracer(tracer) {
+            for index in 0..<5 { withSpan("span \(index)") { _ in } }
+        }
+        let trace = RecordedTrace(recorder.finishedSpans, droppedCount: recorder.droppedCount)
+        #expect(trace.count == 2)
+        #expect(trace.droppedCount == 3)
+        #expect(trace.tree.hasSuffix("3 more spans ended after the recorder's bound and were dropped\n"))
+    }
 }

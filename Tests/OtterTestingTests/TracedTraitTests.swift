@@ -89,6 +89,16 @@ struct TracedTraitTests {
         #expect(issues.first?.contains("\n  checkout [INTERNAL]") == true)
     }
 
+    /// A `CancellationError` thrown while the task is not cancelled is the test's own failure, with the trace.
+    @Test func aThrownCancellationErrorIsAFailureWithTheTrace() async throws {
+        let issues = try await issues {
+            withSpan("poll") { _ in }
+            throw CancellationError()
+        }
+        #expect(issues.count == 1)
+        #expect(issues.first?.contains("poll [INTERNAL]") == true)
+    }
+
     /// A failed `#require` is one issue, not two: its error is Swift Testing's own and passes through.
     @Test func aFailedRequireIsOneIssue() async throws {
         let issues = try await issues {

@@ -244,7 +244,7 @@ public final class ConsoleSpanExporter: SpanExporter {
                 text += " ERROR"
                 if let message = span.status?.message { text += ": \(LineText.escaped(message))" }
             }
-            if !span.attributes.isEmpty { text += " \(AttributeText.json(span.attributes))" }
+            if !span.attributes.isEmpty { text += " \(LineText.escapingInvisibles(AttributeText.json(span.attributes)))" }
             text += "\n"
             lines += 1
             for event in span.events {
@@ -256,7 +256,7 @@ public final class ConsoleSpanExporter: SpanExporter {
                     event.nanosecondsSinceEpoch >= span.startTimeNanosecondsSinceEpoch
                     ? event.nanosecondsSinceEpoch - span.startTimeNanosecondsSinceEpoch : 0
                 text += "\(indent)  * \(LineText.escaped(event.name)) +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
-                if !event.attributes.isEmpty { text += " \(AttributeText.json(event.attributes))" }
+                if !event.attributes.isEmpty { text += " \(LineText.escapingInvisibles(AttributeText.json(event.attributes)))" }
                 text += "\n"
                 lines += 1
             }
