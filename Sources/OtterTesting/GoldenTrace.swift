@@ -91,13 +91,18 @@ struct GoldenTraceWriter {
         for index in trace.indices.reversed() {
             let span = trace[index]
             var lines = ownLines(span)
-            let children = span.children.map { rendered[$0.index] }.sorted { $0.joined(separator: "\n") < $1.joined(separator: "\n") }
+            let children = Self.sortedByText(span.children.map { rendered[$0.index] })
             for child in children { lines += child.map { "  " + $0 } }
             for child in span.children { rendered[child.index] = [] }
             rendered[index] = lines
         }
-        let roots = trace.roots.map { rendered[$0.index] }.sorted { $0.joined(separator: "\n") < $1.joined(separator: "\n") }
+        let roots = Self.sortedByText(trace.roots.map { rendered[$0.index] })
         return roots.map { $0.joined(separator: "\n") + "\n" }.joined(separator: "\n")
+    }
+
+    /// Subtrees in the order of their text (each joined once, not at every comparison).
+    private static func sortedByText(_ subtrees: [[String]]) -> [[String]] {
+        subtrees.map { ($0.joined(separator: "\n"), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     private func ownLines(_ span: RecordedSpan) -> [String] {

@@ -14,13 +14,11 @@ public final class SpanRecorder: SpanProcessor {
         var dropped = 0
         /// Started and not yet ended: span id to operation name.
         var open: [SpanID: String] = [:]
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-        /// Waiters whose deadline passed before they started waiting.
-        var expired: Set<Int> = []
     }
 
     private let state = Mutex(State())
+    /// Counts ended spans, for ``waitUntilAllSpansEnd(timeout:)``.
+    private let ended = ProgressTracker()
 
     public init(maximumSpans: Int = 100_000) {
         self.maximumSpans = max(0, maximumSpans)
@@ -34,18 +32,15 @@ public final class SpanRecorder: SpanProcessor {
 
     public func onEnd(_ span: ReadOnlySpan) {
         let finished = span.finishedSpan
-        let resumed: [CheckedContinuation<Void, Never>] = state.withLock { state in
+        state.withLock { state in
             state.open[finished.spanContext.spanID] = nil
             if state.finished.count < maximumSpans {
                 state.finished.append(finished)
             } else {
                 state.dropped += 1
             }
-            guard state.open.isEmpty, !state.waiters.isEmpty else { return [] }
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
         }
-        for continuation in resumed { continuation.resume() }
+        ended.advance(by: 1)
     }
 
     /// The ended spans, in the order they ended.
@@ -73,41 +68,14 @@ public final class SpanRecorder: SpanProcessor {
     /// A server's span can end after its client has the response; wait for it before reading the trace.
     @discardableResult
     public func waitUntilAllSpansEnd(timeout: Duration = .seconds(5)) async -> Bool {
-        let waiter: Int? = state.withLock { state in
-            guard !state.open.isEmpty else { return nil }
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
-        }
-        guard let waiter else { return true }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let resumeNow: Bool = self.state.withLock { state in
-                        if state.open.isEmpty || state.expired.remove(waiter) != nil { return true }
-                        state.waiters[waiter] = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            }
-            group.addTask {
-                // A deadline, not a wait for a result: the other task ends as soon as the last span does.
-                try? await Task.sleep(for: timeout)
-                let continuation = self.state.withLock { state in
-                    guard let continuation = state.waiters.removeValue(forKey: waiter) else {
-                        state.expired.insert(waiter)
-                        return nil as CheckedContinuation<Void, Never>?
-                    }
-                    return continuation
-                }
-                continuation?.resume()
-            }
-            await group.next()
-            group.cancelAll()
-        }
-        return state.withLock { state in
-            state.expired.remove(waiter)
-            return state.open.isEmpty
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            // Spans open now end by the time as many more spans have ended (or later ones are open instead: look again).
+            let (endedNow, openNow) = state.withLock { ($0.finished.count + $0.dropped, $0.open.count) }
+            guard openNow > 0 else { return true }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero, await ended.wait(until: UInt64(endedNow + openNow), timeout: remaining)
+            else { return state.withLock { $0.open.isEmpty } }
         }
     }
 }

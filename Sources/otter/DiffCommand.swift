@@ -154,10 +154,12 @@ struct DiffCommand: AsyncParsableCommand {
         let answer: (status: UInt, body: ByteBuffer)
         do {
             let request = request
-            answer = try await Self.withDeadline(timeout) {
+            let answered = try await withTimeout(timeout) {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(3600))
                 return (response.status.code, try await response.body.collect(upTo: Self.maximumFileBytes))
             }
+            guard let answered else { throw DiffInputError("no complete answer within \(timeout)") }
+            answer = answered
         } catch is NIOTooManyBytesError {
             throw DiffInputError("the viewer at \(base) answered more than \(Self.maximumFileBytes >> 20) MB for trace \(traceID)")
         } catch {
@@ -175,24 +177,6 @@ struct DiffCommand: AsyncParsableCommand {
             throw failure
         } catch {
             throw DiffInputError("the viewer at \(base) did not answer Jaeger JSON for trace \(traceID): \(error)")
-        }
-    }
-}
-
-extension DiffCommand {
-    /// Runs `operation` (headers and body of a request) and gives up after `timeout`, whatever the server does.
-    static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw DiffInputError("no complete answer within \(timeout)")
-            }
-            return value
         }
     }
 }

@@ -2,7 +2,7 @@ import Synchronization
 
 /// Counts how many queued spans have been handled and lets callers wait, with a timeout, until a given count
 /// is reached. This is what makes `forceFlush` and `shutdown` wait for real.
-final class ProgressTracker: Sendable {
+package final class ProgressTracker: Sendable {
     private struct Waiter {
         var target: UInt64
         var continuation: CheckedContinuation<Void, Never>
@@ -17,10 +17,12 @@ final class ProgressTracker: Sendable {
 
     private let state = Mutex(State())
 
-    var processed: UInt64 { state.withLock { $0.processed } }
+    package init() {}
+
+    package var processed: UInt64 { state.withLock { $0.processed } }
 
     /// Records `count` more handled spans and wakes the waiters whose target is reached.
-    func advance(by count: Int) {
+    package func advance(by count: Int) {
         let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
             state.processed += UInt64(count)
             let processed = state.processed
@@ -31,7 +33,7 @@ final class ProgressTracker: Sendable {
     }
 
     /// Waits until `target` spans have been handled or `timeout` passes; true if the target was reached.
-    func wait(until target: UInt64, timeout: Duration) async -> Bool {
+    package func wait(until target: UInt64, timeout: Duration) async -> Bool {
         if processed >= target { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -117,7 +119,7 @@ final class AsyncExclusiveAccess: Sendable {
 
 /// Runs `operation`, giving up after `timeout`: it is then cancelled and left to finish on its own, and nil
 /// is returned. Returns on time even when the operation ignores cancellation.
-func withTimeout<T: Sendable>(
+package func withTimeout<T: Sendable>(
     _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T? {
     let outcome = OneShotOutcome<T>()

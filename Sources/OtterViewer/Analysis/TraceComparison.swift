@@ -58,14 +58,8 @@ public struct TraceComparison: Sendable {
         rows = TraceDiff(treeA, treeB).rows.map { row in
             let nodeA = row.a.map { treeA.nodes[$0] }
             let nodeB = row.b.map { treeB.nodes[$0] }
-            let change: Row.Change
-            switch row.change {
-            case .matched: change = .matched
-            case .added: change = .added
-            case .missing: change = .missing
-            }
             return Row(
-                change: change, depth: row.depth, service: row.service, operation: row.operation,
+                change: row.change, depth: row.depth, service: row.service, operation: row.operation,
                 kind: (nodeA ?? nodeB).map { "\($0.span.kind)".lowercased() } ?? "internal",
                 kindB: nodeB.map { "\($0.span.kind)".lowercased() }, isErrorA: nodeA?.span.status?.code == .error,
                 isErrorB: nodeB?.span.status?.code == .error, durationA: row.durationA, durationB: row.durationB,

@@ -5,9 +5,7 @@ import Otter
 /// service and operation in the other (children in start order). A span only in the second trace is added, one only
 /// in the first is missing; a matched pair carries both durations.
 struct TraceDiff {
-    enum Change: String {
-        case matched, added, missing
-    }
+    typealias Change = TraceComparison.Row.Change
 
     struct Row: Equatable {
         var depth: Int
