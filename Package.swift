@@ -171,7 +171,9 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+            ],
+            exclude: ["Python"],
+            resources: [.copy("Fixtures/jaeger")]
         ),
         .testTarget(
             name: "OtterTestingTests",

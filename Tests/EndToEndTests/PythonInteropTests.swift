@@ -1,5 +1,6 @@
 import Foundation
 import OtterExamples
+import OtterTestSupport
 import Testing
 
 /// Interoperability with opentelemetry-python, the reference implementation: W3C trace context across languages.
@@ -11,6 +12,7 @@ struct PythonInteropTests {
         if ProcessHarness.pythonPeersRequired {
             Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python with opentelemetry-python was found")
         }
+        OptionalPeers.noteSkipped()
         return false
     }
 

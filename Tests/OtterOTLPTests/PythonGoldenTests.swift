@@ -17,6 +17,7 @@ struct PythonGoldenTests {
             if PythonPeers.areRequired {
                 Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python with opentelemetry-python was found")
             }
+            OptionalPeers.noteSkipped()
             return nil
         }
         let process = Process()

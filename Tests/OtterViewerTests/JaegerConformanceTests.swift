@@ -7,25 +7,16 @@ import Tracing
 
 @testable import OtterViewer
 
-/// The viewer against Jaeger v2.20.0's own test data (`shared/jaeger-fixtures`) and the HTTP-level cases of Jaeger's
-/// Go tests (`http_handler_test.go`, `apiv3/http_gateway_test.go`): same status, same message, same JSON. What
-/// differs on purpose is listed in docs/jaeger-conformance.md; the only freedoms taken here are JSON key order.
+/// The viewer against Jaeger v2.20.0's own test data (`Fixtures/jaeger`, a test resource; its README says where each
+/// file comes from) and the HTTP-level cases of Jaeger's Go tests (`http_handler_test.go`, `apiv3/http_gateway_test.go`):
+/// same status, same message, same JSON. What differs on purpose is listed in docs/jaeger-conformance.md; the only
+/// freedoms taken here are JSON key order.
 @Suite("Jaeger conformance")
 struct JaegerConformanceTests {
-    static let fixtures: URL = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("shared/jaeger-fixtures")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-            let sibling = directory.deletingLastPathComponent().appendingPathComponent("shared/jaeger-fixtures")
-            if FileManager.default.fileExists(atPath: sibling.path) { return sibling }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: "/nonexistent")
-    }()
-
     static func fixture(_ name: String) throws -> Data {
-        try Data(contentsOf: fixtures.appendingPathComponent(name))
+        let directory = try #require(
+            Bundle.module.url(forResource: "jaeger", withExtension: nil), "Jaeger's fixtures are a resource of OtterViewerTests")
+        return try Data(contentsOf: directory.appendingPathComponent(name))
     }
 
     /// JSON values compared as values: object key order is free, everything else (array order included) exact.

@@ -13,6 +13,7 @@ struct ViewerInteropTests {
     func sendWithPython(_ protocolName: String, endpoint: String) throws -> [String: String]? {
         guard let python = PythonPeers.interpreter else {
             if PythonPeers.areRequired { Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python peers") }
+            OptionalPeers.noteSkipped()
             return nil
         }
         let process = Process()

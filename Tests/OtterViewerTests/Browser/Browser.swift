@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import OtterTestSupport
 
 /// Headless Chromium driven through chromedriver's W3C WebDriver HTTP API: a real browser that loads the viewer's
 /// pages, runs their scripts under the viewer's Content-Security-Policy, and is clicked and typed into. The tests
@@ -11,14 +12,16 @@ final class Browser: @unchecked Sendable {
         var description: String
     }
 
-    static let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
-    static let chromium = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static var isAvailable: Bool { chromedriver != nil && chromium != nil }
+    static var chromedriver: String? { OptionalPeers.chromedriver }
+    static var chromium: String? { OptionalPeers.chromium }
     static var isRequired: Bool { ProcessInfo.processInfo.environment["OTTER_REQUIRE_BROWSER"] == "1" }
-    /// Run the browser tests when the browser is installed, and always when it is required (so that they fail).
-    static var shouldRun: Bool { isAvailable || isRequired }
+    /// Run the browser tests when the browser is installed, and always when it is required (so that they fail);
+    /// otherwise they skip and say so once (`OptionalPeers`).
+    static var shouldRun: Bool {
+        if OptionalPeers.hasBrowser || isRequired { return true }
+        OptionalPeers.noteSkipped()
+        return false
+    }
 
     private let driver: Process
     private let base: String
