@@ -144,7 +144,9 @@ public final class OtterService: Service {
         }
     }
 
-    /// Waits until every span ended so far is exported, or `timeout` passes.
+    /// Waits until every span ended so far is exported, or `timeout` (default: the shutdown timeout) passes, or
+    /// the calling task is cancelled. Returns whether all of them were delivered: false when an export failed or
+    /// timed out.
     @discardableResult
     public func forceFlush(timeout: Duration? = nil) async -> Bool {
         await tracer.forceFlush(timeout: timeout ?? shutdownTimeout)

@@ -15,6 +15,14 @@ package enum OptionalPeers {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
+    /// Run the tests that need opentelemetry-python when it is installed, and always when it is required
+    /// (`OTTER_REQUIRE_PYTHON_PEERS=1`, so that they fail); otherwise they skip and the notice says so once.
+    package static var shouldRunPythonTests: Bool {
+        if PythonPeers.interpreter != nil || PythonPeers.areRequired { return true }
+        noteSkipped()
+        return false
+    }
+
     /// Whether the browser tests can run here.
     package static var hasBrowser: Bool { chromedriver != nil && chromium != nil }
 

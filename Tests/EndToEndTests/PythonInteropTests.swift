@@ -4,7 +4,9 @@ import OtterTestSupport
 import Testing
 
 /// Interoperability with opentelemetry-python, the reference implementation: W3C trace context across languages.
-@Suite("opentelemetry-python interop", .serialized)
+@Suite(
+    "opentelemetry-python interop", .serialized,
+    .enabled(if: OptionalPeers.shouldRunPythonTests, "needs opentelemetry-python (bash scripts/setup-python-peers.sh)"))
 struct PythonInteropTests {
     /// Skips (or fails in CI) when the Python peers are not installed.
     func requirePython() throws -> Bool {

@@ -9,7 +9,9 @@ import Tracing
 
 /// Golden tests against opentelemetry-python (PyPI: opentelemetry-proto, opentelemetry-exporter-otlp-proto-common),
 /// a third-party encoder and decoder of the same OTLP messages.
-@Suite("OTLP encodings against opentelemetry-python", .serialized)
+@Suite(
+    "OTLP encodings against opentelemetry-python", .serialized,
+    .enabled(if: OptionalPeers.shouldRunPythonTests, "needs opentelemetry-python (bash scripts/setup-python-peers.sh)"))
 struct PythonGoldenTests {
     /// Runs the peer script; nil (and a recorded issue in CI) when Python is missing.
     func runPeer(_ arguments: [String]) throws -> Data? {

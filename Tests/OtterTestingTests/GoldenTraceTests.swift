@@ -143,7 +143,9 @@ struct GoldenTraceTests {
         #expect(text.contains("  server.port = <redacted>\n"))
         #expect(!text.contains("db.namespace"))
         #expect(text.contains("  url.full = \"http://<server>/orders/<order>\"\n"))
-        #expect(throws: GoldenTraceError.self) { try GoldenTraceFile.compare(trace, named: "../escape", in: URL(fileURLWithPath: "/tmp")) }
+        // A golden name that leaves its folder is refused (self-contained: deliberate).
+        let escaping = "../escape"  // self-contained: deliberate
+        #expect(throws: GoldenTraceError.self) { try GoldenTraceFile.compare(trace, named: escaping, in: URL(fileURLWithPath: "/tmp")) }
         #expect(throws: (any Error).self) {
             try GoldenTraceFile.text(of: trace, options: GoldenTraceOptions(replacements: [.matches(of: "(", with: "")]))
         }

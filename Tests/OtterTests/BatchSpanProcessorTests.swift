@@ -181,9 +181,10 @@ struct BatchSpanProcessorTests {
         let processor = BatchSpanProcessor(
             exporter: HangingExporter(), configuration: .init(scheduleDelay: .seconds(3600), exportTimeout: .milliseconds(20)))
         processor.onEnd(makeSpan())
-        // The export is cancelled at its timeout, so the flush completes (the span counts as handled).
-        #expect(await processor.forceFlush(timeout: .seconds(60)))
+        // The export is cancelled at its timeout and awaited: the flush completes, and says the span was not delivered.
+        #expect(await processor.forceFlush(timeout: .seconds(60)) == false)
         #expect(processor.processedSpanCount == 1)
+        #expect(processor.failedSpanCount == 1)
     }
 
     @Test func unsampledSpansAreNotQueued() async {

@@ -80,14 +80,13 @@ struct SamplerTests {
         #expect(!child.isRecording)
         #expect(child.spanContext.traceID == root.spanContext.traceID)
         #expect(!child.spanContext.isSampled)
-        // An unsampled child of an unsampled parent shares the parent's context (no allocation): the same trace
-        // id and decision reach downstream services.
-        #expect(child.spanContext == root.spanContext)
+        // An unsampled child of an unsampled parent has a span id of its own (the specification), the same trace
+        // id, and the unsampled decision reaches downstream services (with the random-trace-id flag).
+        #expect(child.spanContext.spanID != root.spanContext.spanID)
         var headers = HeaderCarrier()
         tracer.inject(child.context, into: &headers, using: HeaderInjector())
         let traceparent = try #require(headers["traceparent"])
-        #expect(traceparent.hasPrefix("00-\(root.spanContext.traceID)-"))
-        #expect(traceparent.hasSuffix("-00"))
+        #expect(traceparent == "00-\(root.spanContext.traceID)-\(child.spanContext.spanID)-02")
         child.end()
         root.end()
         #expect(await tracer.forceFlush(timeout: .seconds(5)))

@@ -30,7 +30,9 @@ struct ViewerInteropTests {
         return try JSONSerialization.jsonObject(with: data) as? [String: String]
     }
 
-    @Test(arguments: ["http", "grpc"])
+    @Test(
+        .enabled(if: OptionalPeers.shouldRunPythonTests, "needs opentelemetry-python (bash scripts/setup-python-peers.sh)"),
+        arguments: ["http", "grpc"])
     func pythonExporterSpansComeBackExactly(protocolName: String) async throws {
         let viewer = try await RunningViewer()
         let endpoint = protocolName == "grpc" ? "http://127.0.0.1:\(viewer.grpcPort)" : "http://127.0.0.1:\(viewer.otlpPort)/v1/traces"

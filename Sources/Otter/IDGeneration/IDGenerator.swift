@@ -6,6 +6,13 @@ public protocol IDGenerator: Sendable {
     func newTraceID() -> TraceID
     /// A new, valid (non-zero) span id.
     func newSpanID() -> SpanID
+    /// True when at least the right-most 7 bytes of every trace id are random: root spans then carry W3C Trace
+    /// Context level 2's random-trace-id flag. False unless a generator says so.
+    var makesRandomTraceIDs: Bool { get }
+}
+
+extension IDGenerator {
+    public var makesRandomTraceIDs: Bool { false }
 }
 
 /// Random non-zero ids from a lock-free SplitMix64 stream seeded by the system's secure generator.
@@ -40,6 +47,9 @@ public final class RandomIDGenerator: IDGenerator {
     public func newTraceID() -> TraceID {
         TraceID(high: next(), low: next())
     }
+
+    /// Its trace ids are random (seeded from the system's secure generator, or a seed given for tests).
+    public var makesRandomTraceIDs: Bool { true }
 
     public func newSpanID() -> SpanID {
         SpanID(next())

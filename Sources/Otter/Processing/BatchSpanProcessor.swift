@@ -8,18 +8,25 @@ import Synchronization
 /// batches as they fill, and whatever is queued when the schedule delay passes (as the OpenTelemetry
 /// specification says), so a busy application sends few, full requests. When the queue is full, spans are
 /// dropped and counted (``droppedSpanCount``); one log line says when loss starts and one when it stops.
-/// ``forceFlush(timeout:)`` and ``shutdown(timeout:)`` wait until every span queued before the call has been
-/// exported (or the timeout passes), whether or not ``run()`` is running.
+///
+/// The exporter is called one batch at a time, ever: an export that outlives ``Configuration/exportTimeout`` is
+/// cancelled and awaited before the next one starts, so a stuck exporter backs the queue up (and spans are dropped
+/// and counted) rather than piling up calls. ``forceFlush(timeout:)`` waits until every span queued before the call
+/// has been handed to the exporter and says whether all of them were delivered; ``shutdown(timeout:)`` delivers
+/// what is queued, then shuts the exporter down after the last export, even when its task is cancelled. Both work
+/// whether or not ``run()`` is running.
 public final class BatchSpanProcessor: SpanProcessor {
     /// Queue and batch settings, with the OpenTelemetry defaults (`OTEL_BSP_*`).
     public struct Configuration: Sendable, Hashable {
-        /// Most spans waiting for export; more are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048).
+        /// Most spans waiting for export; more are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048; at least 1).
         public var maximumQueueSize: Int
-        /// Longest wait between two exports (`OTEL_BSP_SCHEDULE_DELAY`, 5 s).
+        /// Longest wait between two exports (`OTEL_BSP_SCHEDULE_DELAY`, 5 s). Zero or less: each span is handed to
+        /// the exporting task as soon as it is queued (batches form only while an export is in flight).
         public var scheduleDelay: Duration
-        /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512; at most the queue size).
+        /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512; at least 1, at most the queue size).
         public var maximumExportBatchSize: Int
-        /// Longest one export may run before it is cancelled (`OTEL_BSP_EXPORT_TIMEOUT`, 30 s).
+        /// Longest one export may run before it is cancelled (`OTEL_BSP_EXPORT_TIMEOUT`, 30 s). Zero or less: no
+        /// limit (as opentelemetry-go reads it), the exporter's own timeouts apply.
         public var exportTimeout: Duration
 
         public init(
@@ -54,21 +61,26 @@ public final class BatchSpanProcessor: SpanProcessor {
         case stopped(lost: UInt64)
     }
 
-    public let exporter: any SpanExporter
     public let configuration: Configuration
     private let state: Mutex<State>
-    private let progress = ProgressTracker()
-    private let exportAccess = AsyncExclusiveAccess()
+    private let lane: SpanExportLane
     private let logger: Logger
+    /// Queued spans that wake the exporting task: a full batch, or any span when there is no schedule delay.
+    private let wakeCount: Int
+
+    public var exporter: any SpanExporter { lane.exporter }
 
     public init(
         exporter: any SpanExporter,
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "otter.batch-span-processor")
     ) {
-        self.exporter = exporter
         self.configuration = configuration
         self.logger = logger
+        lane = SpanExportLane(
+            exporter: exporter, exportTimeout: configuration.exportTimeout > .zero ? configuration.exportTimeout : nil,
+            logger: logger)
+        wakeCount = configuration.scheduleDelay > .zero ? configuration.maximumExportBatchSize : 1
         state = Mutex(State(queue: SpanRingBuffer(capacity: configuration.maximumQueueSize)))
     }
 
@@ -82,7 +94,10 @@ public final class BatchSpanProcessor: SpanProcessor {
     var isWaitingForWork: Bool { state.withLock { $0.workerContinuation != nil } }
 
     /// Spans whose export has completed (successfully or not).
-    public var processedSpanCount: UInt64 { progress.processed }
+    public var processedSpanCount: UInt64 { lane.progress.processed }
+
+    /// Spans whose export failed or timed out.
+    public var failedSpanCount: UInt64 { lane.progress.failed }
 
     public func onEnd(_ span: ReadOnlySpan) {
         guard span.isSampled else { return }
@@ -90,7 +105,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 
     private func enqueue(_ span: ReadOnlySpan) {
-        let batchSize = configuration.maximumExportBatchSize
+        let wakeCount = self.wakeCount
         var transition = LossTransition.none
         let worker: CheckedContinuation<Void, Never>? = state.withLock { state in
             guard !state.isShutdown, state.queue.append(span) else {
@@ -107,7 +122,7 @@ public final class BatchSpanProcessor: SpanProcessor {
                 state.isLosingSpans = false
                 transition = .stopped(lost: state.droppedCount - state.droppedCountWhenLossStarted)
             }
-            guard state.queue.count >= batchSize, let worker = state.workerContinuation else { return nil }
+            guard state.queue.count >= wakeCount, let worker = state.workerContinuation else { return nil }
             state.workerContinuation = nil
             return worker
         }
@@ -125,6 +140,8 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 
     /// Exports batches every schedule delay, or as soon as a full batch waits, until shutdown or cancellation.
+    /// An export in flight when the task is cancelled runs to its end (or its timeout); ``shutdown(timeout:)``
+    /// delivers the rest.
     public func run() async {
         let started = state.withLock { state -> Bool in
             guard !state.isWorkerRunning, !state.isShutdown else { return false }
@@ -136,36 +153,61 @@ public final class BatchSpanProcessor: SpanProcessor {
 
         while !Task.isCancelled {
             await waitForWork()
-            await exportQueuedSpans(drain: state.withLock { $0.isDrainRequested || $0.isShutdown })
-            if state.withLock({ $0.isShutdown && $0.queue.isEmpty }) { break }
+            // Without a schedule delay every wake-up exports what is queued; otherwise full batches, or everything
+            // when the delay passed or a flush asked.
+            let exportsEverything = configuration.scheduleDelay <= .zero
+            let (drain, isShutdown) = state.withLock { state in
+                defer { state.isDrainRequested = false }
+                return (state.isDrainRequested || exportsEverything, state.isShutdown)
+            }
+            // After shutdown, the task that shutdown started exports what is left.
+            if isShutdown { break }
+            await lane.exportBatches { self.nextBatch(drain: drain) }
         }
     }
 
+    /// Waits until every span queued before the call has been handed to the exporter (and the exporter has
+    /// flushed what it buffers), or `timeout` passes, or the calling task is cancelled. True when all of those
+    /// spans were delivered; false when an export of any of them failed or timed out, or the wait ended first.
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        let (target, workerIsRunning) = state.withLock { state in
-            (state.enqueuedCount, state.isWorkerRunning)
+        let ticket = state.withLock { self.lane.progress.ticket(through: $0.enqueuedCount) }
+        // A task of its own exports what is queued (in turn with the exporting task, if it runs), then asks the
+        // exporter to flush what it buffers.
+        let lane = self.lane
+        Task {
+            await lane.exportBatches { self.nextBatch(drain: true) }
+            await lane.flushExporter()
         }
-        requestDrain()
-        if !workerIsRunning {
-            _ = try? await withTimeout(timeout) { await self.exportQueuedSpans(drain: true) }
-        }
-        return await progress.wait(until: target, timeout: timeout)
+        return await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
     }
 
+    /// Stops accepting spans, exports what is queued, then shuts the exporter down after the last export. Waits
+    /// for all of that at most `timeout`, even when the calling task is cancelled (a `ServiceGroup` that is
+    /// shutting down because another service failed still gets the spans that explain the failure); what is
+    /// still running then finishes in the background, and the exporter is never shut down under an export.
     public func shutdown(timeout: Duration) async {
         let alreadyShutdown = state.withLock { state -> Bool in
             defer { state.isShutdown = true }
             return state.isShutdown
         }
         guard !alreadyShutdown else { return }
-        let flushed = await forceFlush(timeout: timeout)
-        if !flushed {
+        requestDrain()
+        let finished = lane.finish { self.nextBatch(drain: true) }
+        if await !finished.completes(within: timeout) {
             logger.warning(
                 "Shutdown timed out before every span was exported",
                 metadata: ["otter.spans.pending": "\(queuedSpanCount - processedSpanCount)"])
         }
-        await exporter.shutdown()
+    }
+
+    /// The next batch to export: a full one, or with `drain` whatever is queued (up to a batch).
+    private func nextBatch(drain: Bool) -> [ReadOnlySpan] {
+        let batchSize = configuration.maximumExportBatchSize
+        return state.withLock { state in
+            guard drain || state.queue.count >= batchSize else { return [] }
+            return state.queue.removeFirst(upTo: batchSize)
+        }
     }
 
     /// Asks the exporting task for everything queued, and wakes it if it waits.
@@ -177,22 +219,24 @@ public final class BatchSpanProcessor: SpanProcessor {
         }?.resume()
     }
 
-    /// Suspends until a full batch waits, a flush or shutdown asks, the schedule delay passes, or the task is
-    /// cancelled.
+    /// Suspends until a full batch waits (any span, without a schedule delay), a flush or shutdown asks, the
+    /// schedule delay passes, or the task is cancelled.
     private func waitForWork() async {
         let delay = configuration.scheduleDelay
-        let batchSize = configuration.maximumExportBatchSize
+        let wakeCount = self.wakeCount
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    try await Task.sleep(for: delay)
-                    self.requestDrain()
-                } catch {}
+            if delay > .zero {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: delay)
+                        self.requestDrain()
+                    } catch {}
+                }
             }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        if state.isDrainRequested || state.isShutdown || state.queue.count >= batchSize {
+                        if state.isDrainRequested || state.isShutdown || state.queue.count >= wakeCount {
                             return true
                         }
                         state.workerContinuation = continuation
@@ -204,43 +248,6 @@ public final class BatchSpanProcessor: SpanProcessor {
                 self.requestDrain()
             }
             group.cancelAll()
-        }
-    }
-
-    /// Exports full batches, or with `drain` everything queued, one batch at a time; callers take turns so the
-    /// exporter never runs twice at once.
-    private func exportQueuedSpans(drain: Bool) async {
-        let batchSize = configuration.maximumExportBatchSize
-        await exportAccess.withExclusiveAccess {
-            if drain { state.withLock { $0.isDrainRequested = false } }
-            while true {
-                let ended = state.withLock { state -> [ReadOnlySpan] in
-                    guard drain || state.queue.count >= batchSize else { return [] }
-                    return state.queue.removeFirst(upTo: batchSize)
-                }
-                if ended.isEmpty { return }
-                let batch = ended.map(\.finishedSpan)
-                await export(batch)
-                progress.advance(by: batch.count)
-            }
-        }
-    }
-
-    private func export(_ batch: [FinishedSpan]) async {
-        let exporter = self.exporter
-        do {
-            let completed = try await withTimeout(configuration.exportTimeout) {
-                try await exporter.export(batch)
-                return true
-            }
-            if completed == nil {
-                logger.warning(
-                    "Span export timed out",
-                    metadata: ["otter.spans": "\(batch.count)", "otter.timeout": "\(configuration.exportTimeout)"])
-            }
-        } catch {
-            logger.warning(
-                "Span export failed", metadata: ["otter.spans": "\(batch.count)", "error": "\(error)"])
         }
     }
 }

@@ -33,24 +33,32 @@ public struct SpanLimits: Sendable, Hashable {
         self.linkAttributeCountLimit = linkAttributeCountLimit
     }
 
-    /// Applies the count and length limits to `attributes`, returning how many were dropped.
+    /// Applies the count and length limits to `attributes` given all at once (an event's, a link's), returning how
+    /// many were dropped.
     func apply(to attributes: inout SpanAttributes, countLimit: Int) -> Int {
-        var dropped = 0
-        if attributes.count > countLimit {
-            var kept = SpanAttributes()
-            let names = attributes.sortedNames()
-            for name in names.prefix(countLimit) { kept.set(name, value: attributes.get(name)) }
-            dropped = names.count - countLimit
-            attributes = kept
-        }
-        if let lengthLimit = attributeValueLengthLimit {
-            var truncated: [(String, SpanAttribute)] = []
-            attributes.forEach { name, value in
-                if let shortened = value.truncated(to: lengthLimit) { truncated.append((name, shortened)) }
-            }
-            for (name, value) in truncated { attributes.set(name, value: value) }
-        }
+        let dropped = limitCount(of: &attributes, to: countLimit)
+        if let lengthLimit = attributeValueLengthLimit { Self.truncateValues(of: &attributes, to: lengthLimit) }
         return dropped
+    }
+
+    /// Keeps the first `countLimit` attributes in name order of a set given all at once (there is no order in
+    /// which they were added); returns how many were dropped.
+    func limitCount(of attributes: inout SpanAttributes, to countLimit: Int) -> Int {
+        guard attributes.count > countLimit else { return 0 }
+        var kept = SpanAttributes()
+        let names = attributes.sortedNames()
+        for name in names.prefix(max(0, countLimit)) { kept.set(name, value: attributes.get(name)) }
+        attributes = kept
+        return names.count - max(0, countLimit)
+    }
+
+    /// Cuts string values (and `stringConvertible` descriptions) longer than `lengthLimit` characters.
+    static func truncateValues(of attributes: inout SpanAttributes, to lengthLimit: Int) {
+        var truncated: [(String, SpanAttribute)] = []
+        attributes.forEach { name, value in
+            if let shortened = value.truncated(to: lengthLimit) { truncated.append((name, shortened)) }
+        }
+        for (name, value) in truncated { attributes.set(name, value: value) }
     }
 }
 
@@ -66,7 +74,8 @@ extension SpanAttributes {
 
 extension SpanAttribute {
     /// The value with strings cut to `limit` characters, or nil when nothing needed cutting.
-    func truncated(to limit: Int) -> SpanAttribute? {
+    func truncated(to lengthLimit: Int) -> SpanAttribute? {
+        let limit = max(0, lengthLimit)
         switch self {
         case .string(let value) where value.count > limit:
             return .string(String(value.prefix(limit)))

@@ -1,177 +1,126 @@
 import Synchronization
 
-/// Counts how many queued spans have been handled and lets callers wait, with a timeout, until a given count
-/// is reached. This is what makes `forceFlush` and `shutdown` wait for real.
+/// Counts the queued spans whose export has completed, in queue order, and lets a flush wait until the spans queued
+/// before it are done: true when all of them were exported, false when an export of any of them failed or timed out,
+/// or the flush's own timeout passed first. This is what makes `forceFlush` and `shutdown` wait and tell the truth.
 package final class ProgressTracker: Sendable {
-    private struct Waiter {
+    /// A flush waiting for the spans numbered `(start, target]` in queue order.
+    package struct Ticket: Sendable {
+        fileprivate let id: UInt64
+    }
+
+    private struct Flush {
+        var start: UInt64
         var target: UInt64
-        var continuation: CheckedContinuation<Void, Never>
+        var anyFailed = false
+        var outcome: Bool?
+        var continuation: CheckedContinuation<Bool, Never>?
     }
 
     private struct State {
         var processed: UInt64 = 0
-        var nextWaiterID: UInt64 = 0
-        var waiters: [UInt64: Waiter] = [:]
-        var cancelledWaiterIDs: Set<UInt64> = []
+        var failed: UInt64 = 0
+        var nextID: UInt64 = 0
+        var flushes: [UInt64: Flush] = [:]
     }
 
     private let state = Mutex(State())
 
     package init() {}
 
+    /// Spans whose export has completed, successfully or not.
     package var processed: UInt64 { state.withLock { $0.processed } }
 
-    /// Records `count` more handled spans and wakes the waiters whose target is reached.
-    package func advance(by count: Int) {
-        let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
+    /// Spans whose export failed or timed out.
+    package var failed: UInt64 { state.withLock { $0.failed } }
+
+    /// Registers a flush of the first `target` spans ever queued; call it before asking for the export.
+    package func ticket(through target: UInt64) -> Ticket {
+        state.withLock { state in
+            state.nextID += 1
+            var flush = Flush(start: state.processed, target: target)
+            if target <= state.processed { flush.outcome = true }
+            state.flushes[state.nextID] = flush
+            return Ticket(id: state.nextID)
+        }
+    }
+
+    /// Records that the next `count` spans in queue order were handled: exported, or `failed`.
+    package func advance(by count: Int, failed: Bool = false) {
+        guard count > 0 else { return }
+        let ready: [(CheckedContinuation<Bool, Never>, Bool)] = state.withLock { state in
+            let before = state.processed
             state.processed += UInt64(count)
-            let processed = state.processed
-            let readyIDs = state.waiters.filter { $0.value.target <= processed }.map(\.key)
-            return readyIDs.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+            if failed { state.failed += UInt64(count) }
+            let after = state.processed
+            var ready: [(CheckedContinuation<Bool, Never>, Bool)] = []
+            for id in Array(state.flushes.keys) {
+                guard var flush = state.flushes[id], flush.outcome == nil else { continue }
+                if failed, before < flush.target, after > flush.start { flush.anyFailed = true }
+                if after >= flush.target {
+                    flush.outcome = !flush.anyFailed
+                    if let continuation = flush.continuation {
+                        ready.append((continuation, !flush.anyFailed))
+                        flush.continuation = nil
+                    }
+                }
+                state.flushes[id] = flush
+            }
+            return ready
         }
-        for continuation in ready { continuation.resume() }
+        for (continuation, outcome) in ready { continuation.resume(returning: outcome) }
     }
 
-    /// Waits until `target` spans have been handled or `timeout` passes; true if the target was reached.
+    /// Waits until `target` spans have been handled (exported or not) or `timeout` passes; a cancelled caller stops
+    /// waiting. True when the target was reached and none of the spans it covers failed.
     package func wait(until target: UInt64, timeout: Duration) async -> Bool {
-        if processed >= target { return true }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.waitUntilProcessed(target)
-                return !Task.isCancelled || self.processed >= target
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first || processed >= target
-        }
+        await wait(for: ticket(through: target), timeout: timeout, honoringCancellation: true)
     }
 
-    private func waitUntilProcessed(_ target: UInt64) async {
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
+    /// Waits until the ticket's spans are handled or `timeout` passes; a cancelled caller stops waiting when
+    /// `honoringCancellation`. True when every one of them was exported.
+    package func wait(for ticket: Ticket, timeout: Duration, honoringCancellation: Bool) async -> Bool {
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            self.resolve(ticket, false)
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.processed >= target || state.cancelledWaiterIDs.remove(id) != nil { return true }
-                    state.waiters[id] = Waiter(target: target, continuation: continuation)
-                    return false
+        defer {
+            timer.cancel()
+            state.withLock { _ = $0.flushes.removeValue(forKey: ticket.id) }
+        }
+        if honoringCancellation {
+            return await withTaskCancellationHandler {
+                await outcome(of: ticket)
+            } onCancel: {
+                self.resolve(ticket, false)
+            }
+        }
+        return await outcome(of: ticket)
+    }
+
+    private func outcome(of ticket: Ticket) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let ready = state.withLock { state -> Bool? in
+                guard let outcome = state.flushes[ticket.id]?.outcome else {
+                    state.flushes[ticket.id]?.continuation = continuation
+                    return nil
                 }
-                if resumeNow { continuation.resume() }
+                return outcome
             }
-        } onCancel: {
-            let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                if let waiter = state.waiters.removeValue(forKey: id) { return waiter.continuation }
-                if state.processed < target { state.cancelledWaiterIDs.insert(id) }
-                return nil
-            }
-            continuation?.resume()
-        }
-    }
-}
-
-/// A first-in, first-out lock for async code: only one holder at a time, even across suspension points.
-/// Exporters are never called concurrently, as the OpenTelemetry specification requires.
-final class AsyncExclusiveAccess: Sendable {
-    private struct State {
-        var isHeld = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func withExclusiveAccess<T>(_ body: () async throws -> T) async rethrows -> T {
-        await acquire()
-        defer { release() }
-        return try await body()
-    }
-
-    private func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let acquired = state.withLock { state -> Bool in
-                if state.isHeld {
-                    state.waiters.append(continuation)
-                    return false
-                }
-                state.isHeld = true
-                return true
-            }
-            if acquired { continuation.resume() }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 
-    private func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
-                state.isHeld = false
-                return nil
-            }
-            return state.waiters.removeFirst()
+    /// Settles the flush with `outcome` unless it is settled already.
+    private func resolve(_ ticket: Ticket, _ outcome: Bool) {
+        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard var flush = state.flushes[ticket.id], flush.outcome == nil else { return nil }
+            let continuation = flush.continuation
+            flush.outcome = outcome
+            flush.continuation = nil
+            state.flushes[ticket.id] = flush
+            return continuation
         }
-        next?.resume()
-    }
-}
-
-/// Runs `operation`, giving up after `timeout`: it is then cancelled and left to finish on its own, and nil
-/// is returned. Returns on time even when the operation ignores cancellation.
-package func withTimeout<T: Sendable>(
-    _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T? {
-    let outcome = OneShotOutcome<T>()
-    let work = Task {
-        do {
-            outcome.resolve(.success(try await operation()))
-        } catch {
-            outcome.resolve(.failure(error))
-        }
-    }
-    let timer = Task {
-        try await Task.sleep(for: timeout)
-        if outcome.resolve(.success(nil)) { work.cancel() }
-    }
-    defer { timer.cancel() }
-    return try await withTaskCancellationHandler {
-        try await outcome.value()
-    } onCancel: {
-        work.cancel()
-    }
-}
-
-/// A result that the first of several racing tasks sets, and one waiter reads.
-final class OneShotOutcome<T: Sendable>: Sendable {
-    private struct State {
-        var result: Result<T?, any Error>?
-        var waiter: CheckedContinuation<T?, any Error>?
-    }
-
-    private let state = Mutex(State())
-
-    /// Sets the result if none is set yet; returns whether this call set it.
-    @discardableResult
-    func resolve(_ result: Result<T?, any Error>) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<T?, any Error>?) in
-            guard state.result == nil else { return (false, nil) }
-            state.result = result
-            defer { state.waiter = nil }
-            return (true, state.waiter)
-        }
-        waiter?.resume(with: result)
-        return accepted
-    }
-
-    func value() async throws -> T? {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state -> Result<T?, any Error>? in
-                if let result = state.result { return result }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
+        continuation?.resume(returning: outcome)
     }
 }

@@ -22,6 +22,8 @@ public struct OtterTracer: Tracer {
         let propagator: any TextMapPropagator
         let idGenerator: any IDGenerator
         let limits: SpanLimits
+        /// The flags a root span starts with: random trace ids when the id generator makes them.
+        let rootTraceFlags: TraceFlags
 
         init(
             resource: Resource, instrumentationScope: InstrumentationScope, sampler: any Sampler,
@@ -36,6 +38,7 @@ public struct OtterTracer: Tracer {
             self.propagator = propagator
             self.idGenerator = idGenerator
             self.limits = limits
+            rootTraceFlags = idGenerator.makesRandomTraceIDs ? .randomTraceID : []
         }
     }
 
@@ -138,15 +141,9 @@ public struct OtterTracer: Tracer {
                     operationName: operationName, kind: kind, attributes: attributes, links: links))
         }
 
-        if result.decision == .drop, case .context(let parentBox) = parentEntry, !parentBox.spanContext.isRemote,
-            !parentBox.spanContext.isSampled, result.traceState == nil
-        {
-            // Not recorded, like its local parent (which is not recorded either): it shares the parent's context,
-            // which already carries this trace id and the unsampled decision to child spans and downstream
-            // services. A recording parent, or a remote one, gets a context of the child's own.
-            return (parentContext, nil)
-        }
-        var flags = parent?.traceFlags ?? []
+        // Every span gets a span id of its own, sampled or not (the specification); a root's flags say whether its
+        // trace id is random (W3C Trace Context level 2), a child keeps its parent's.
+        var flags = parent?.traceFlags ?? pipeline.rootTraceFlags
         if result.decision == .recordAndSample { flags.insert(.sampled) } else { flags.remove(.sampled) }
         let spanContext = OtterSpanContext(
             traceID: traceID,
@@ -190,20 +187,31 @@ public struct OtterTracer: Tracer {
         return OtterSpan(context: context, storage: storage)
     }
 
-    /// Waits until every span that ended before the call has been exported, or `timeout` passes.
-    /// Returns whether everything was exported in time.
+    /// Waits until every span that ended before the call has been exported, or 30 seconds pass, or the calling
+    /// task is cancelled. Returns whether all of them were delivered: false when an export failed or timed out.
+    ///
+    /// `await tracer.forceFlush()` picks this one; swift-distributed-tracing's synchronous ``forceFlush()`` is
+    /// for code that cannot wait.
     @discardableResult
-    public func forceFlush(timeout: Duration = .seconds(30)) async -> Bool {
+    public func forceFlush() async -> Bool {
+        await processor.forceFlush(timeout: .seconds(30))
+    }
+
+    /// Waits until every span that ended before the call has been exported, or `timeout` passes, or the calling
+    /// task is cancelled. Returns whether all of them were delivered: false when an export failed or timed out.
+    @discardableResult
+    public func forceFlush(timeout: Duration) async -> Bool {
         await processor.forceFlush(timeout: timeout)
     }
 
-    /// Flushes, then shuts the pipeline down; spans that end afterwards are dropped.
+    /// Flushes, then shuts the pipeline down; spans that end afterwards are dropped. Waits at most `timeout`,
+    /// even when the calling task is cancelled.
     public func shutdown(timeout: Duration = .seconds(30)) async {
         await processor.shutdown(timeout: timeout)
     }
 
-    /// swift-distributed-tracing's synchronous flush cannot wait; it starts a flush and returns.
-    /// Call ``forceFlush(timeout:)`` to wait for it.
+    /// swift-distributed-tracing's synchronous flush, for code that cannot wait: it starts a flush and returns.
+    /// From async code, `await tracer.forceFlush()` waits for it and reports the outcome.
     public func forceFlush() {
         let processor = self.processor
         Task { await processor.forceFlush(timeout: .seconds(30)) }
