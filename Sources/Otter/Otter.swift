@@ -60,7 +60,9 @@ public enum Otter {
             propagator: propagator ?? configuration.propagator,
             idGenerator: idGenerator,
             limits: configuration.limits)
-        return OtterService(tracer: tracer, shutdownTimeout: configuration.batchProcessor.exportTimeout, logger: logger)
+        // Shutdown waits as long as one export may take (at least 30 s when exports have no limit).
+        let exportTimeout = configuration.batchProcessor.exportTimeout
+        return OtterService(tracer: tracer, shutdownTimeout: exportTimeout > .zero ? exportTimeout : .seconds(30), logger: logger)
     }
 
     /// ``makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)``,

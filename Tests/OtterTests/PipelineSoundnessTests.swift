@@ -317,4 +317,138 @@ struct PipelineSoundnessTests {
         #expect(await tracer.forceFlush())
         #expect(exporter.exported.first?.attributes.count == 1)
     }
+
+    /// An exporter whose exports never return until the test lets them (it ignores cancellation, as a stuck
+    /// client does).
+    final class StuckExporter: SpanExporter {
+        let gate = Mutex<(isOpen: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        let flushes = Mutex(0)
+        let failsFlush: Bool
+        init(failsFlush: Bool = false) { self.failsFlush = failsFlush }
+
+        func export(_ batch: [FinishedSpan]) async throws {
+            await withCheckedContinuation { continuation in
+                let open = gate.withLock { gate -> Bool in
+                    if gate.isOpen { return true }
+                    gate.waiting.append(continuation)
+                    return false
+                }
+                if open { continuation.resume() }
+            }
+        }
+
+        func forceFlush() async throws {
+            flushes.withLock { $0 += 1 }
+            if failsFlush { throw ExportRefused() }
+        }
+
+        func open() {
+            let waiting = gate.withLock { gate in
+                gate.isOpen = true
+                defer { gate.waiting.removeAll() }
+                return gate.waiting
+            }
+            for continuation in waiting { continuation.resume() }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aStuckExporterDoesNotHoldUpAServiceGroup() async throws {
+        struct FailingService: Service {
+            func run() async throws { throw ExportRefused() }
+        }
+        let exporter = StuckExporter()
+        let tracer = Self.tracer(exporter, configuration: .init(scheduleDelay: .milliseconds(1), exportTimeout: .seconds(3600)))
+        var logger = Logger(label: "soundness")
+        logger.logLevel = .critical
+        tracer.withSpan("stuck in export") { _ in }
+        let otter = OtterService(tracer: tracer, shutdownTimeout: .milliseconds(100), logger: logger)
+        let group = ServiceGroup(services: [otter, FailingService()], logger: logger)
+        // The group ends (with the other service's error) although the export in flight never returns.
+        await #expect(throws: ExportRefused.self) { try await group.run() }
+        #expect(await tracer.forceFlush(timeout: .milliseconds(10)) == false)
+        exporter.open()
+    }
+
+    @Test func forceFlushWaitsForTheExportersFlushAndReportsItsFailure() async {
+        let flushing = StuckExporter()
+        flushing.open()
+        let tracer = Self.tracer(flushing)
+        tracer.withSpan("flushed") { _ in }
+        #expect(await tracer.forceFlush())
+        #expect(flushing.flushes.withLock { $0 } == 1, "the exporter's own flush ran before forceFlush returned")
+
+        let failing = StuckExporter(failsFlush: true)
+        failing.open()
+        let failingTracer = Self.tracer(failing)
+        failingTracer.withSpan("exported, but the exporter's flush fails") { _ in }
+        #expect(await failingTracer.forceFlush() == false)
+    }
+
+    @Test func anExportTimeoutOfZeroStillLeavesShutdownTime() async throws {
+        let exporter = ObservingExporter(exportDuration: .milliseconds(50))
+        let service = try Otter.makeService(
+            serviceName: "soundness", exporter: exporter, environment: ["OTEL_BSP_EXPORT_TIMEOUT": "0"])
+        #expect(service.shutdownTimeout == .seconds(30))
+        service.tracer.withSpan("slow but delivered") { _ in }
+        #expect(await service.forceFlush())
+        await service.shutdown()
+        #expect(exporter.exported.count == 1)
+        #expect(exporter.state.withLock { $0.shutdownCalls } == 1)
+    }
+
+    @Test func concurrentShutdownsBothWaitForTheDelivery() async {
+        let exporter = ObservingExporter(exportDuration: .milliseconds(20))
+        let tracer = Self.tracer(exporter, configuration: .init(scheduleDelay: .seconds(3600), maximumExportBatchSize: 1))
+        for index in 0..<5 { tracer.withSpan("span \(index)") { _ in } }
+        async let first: Int = {
+            await tracer.shutdown(timeout: .seconds(60))
+            return exporter.exported.count
+        }()
+        async let second: Int = {
+            await tracer.shutdown(timeout: .seconds(60))
+            return exporter.exported.count
+        }()
+        #expect(await [first, second] == [5, 5])
+        #expect(exporter.state.withLock { $0.shutdownCalls } == 1)
+    }
+
+    @Test func exportersRunOutsideTheCallersSpan() async {
+        final class ContextRecordingExporter: SpanExporter {
+            let currentSpans = Mutex<[OtterSpanContext?]>([])
+            func export(_ batch: [FinishedSpan]) async throws {
+                let current = InstrumentationContext.current?.otterSpanContext
+                currentSpans.withLock { $0.append(current) }
+            }
+        }
+        let exporter = ContextRecordingExporter()
+        let tracer = Self.tracer(exporter)
+        tracer.withSpan("ended first") { _ in }
+        await tracer.withSpan("flushing inside a span") { _ in
+            #expect(await tracer.forceFlush())
+        }
+        #expect(exporter.currentSpans.withLock { $0 } == [nil], "an instrumented client in an exporter starts no child span")
+    }
+
+    @Test func aChangeMergedAfterAnotherCountsWhatTheLimitDrops() async {
+        let exporter = ObservingExporter()
+        let tracer = Self.tracer(exporter, limits: SpanLimits(attributeCountLimit: 2))
+        let span = tracer.startSpan("merged", context: .topLevel)
+        span.attributes["a"] = 1
+        await Self.addTwoAcrossASuspension(&span.attributes) {
+            span.attributes["x"] = "committed in between"
+        }
+        span.end()
+        #expect(await tracer.forceFlush())
+        let finished = exporter.exported.first
+        #expect(finished?.attributes.count == 2)
+        #expect(finished?.attributes["x"] != nil)
+        #expect(finished?.droppedAttributesCount == 2, "b and c did not fit")
+    }
+
+    static func addTwoAcrossASuspension(_ attributes: inout SpanAttributes, others: () async -> Void) async {
+        attributes["b"] = 2
+        attributes["c"] = 3
+        await others()
+    }
 }

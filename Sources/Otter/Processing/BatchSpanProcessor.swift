@@ -53,6 +53,11 @@ public final class BatchSpanProcessor: SpanProcessor {
         var workerContinuation: CheckedContinuation<Void, Never>?
         /// A flush or the schedule delay asks for everything queued, not only full batches.
         var isDrainRequested = false
+        /// A flush waiting for its turn in the export lane: later flushes join it (it exports everything queued
+        /// when its turn comes), so flushes against a stuck exporter cost nothing each.
+        var pendingFlush: Completion<Bool>?
+        /// Set by the first shutdown; later ones wait for it too.
+        var finished: Completion<Void>?
     }
 
     private enum LossTransition {
@@ -160,9 +165,10 @@ public final class BatchSpanProcessor: SpanProcessor {
                 defer { state.isDrainRequested = false }
                 return (state.isDrainRequested || exportsEverything, state.isShutdown)
             }
-            // After shutdown, the task that shutdown started exports what is left.
+            // After shutdown, the turn that shutdown started exports what is left.
             if isShutdown { break }
-            await lane.exportBatches { self.nextBatch(drain: drain) }
+            // Cancelled, this task stops waiting (an export in flight still runs to its end or its timeout).
+            _ = await lane.exportBatches { self.nextBatch(drain: drain) }.wait(timeout: nil, honoringCancellation: true)
         }
     }
 
@@ -171,30 +177,37 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// spans were delivered; false when an export of any of them failed or timed out, or the wait ended first.
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        let ticket = state.withLock { self.lane.progress.ticket(through: $0.enqueuedCount) }
-        // A task of its own exports what is queued (in turn with the exporting task, if it runs), then asks the
-        // exporter to flush what it buffers.
-        let lane = self.lane
-        Task {
-            await lane.exportBatches { self.nextBatch(drain: true) }
-            await lane.flushExporter()
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let (ticket, flush) = state.withLock { state -> (ProgressTracker.Ticket, Completion<Bool>) in
+            let ticket = lane.progress.ticket(through: state.enqueuedCount)
+            if let pending = state.pendingFlush { return (ticket, pending) }
+            // A turn of its own exports what is queued (in turn with the exporting task, if it runs), then asks the
+            // exporter to flush what it buffers.
+            let flush = lane.flush(onTurn: { self.state.withLock { $0.pendingFlush = nil } }) { self.nextBatch(drain: true) }
+            state.pendingFlush = flush
+            return (ticket, flush)
         }
-        return await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
+        let exported = await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
+        guard exported else { return false }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        return await flush.wait(timeout: max(remaining, .zero), honoringCancellation: true) ?? false
     }
 
     /// Stops accepting spans, exports what is queued, then shuts the exporter down after the last export. Waits
     /// for all of that at most `timeout`, even when the calling task is cancelled (a `ServiceGroup` that is
     /// shutting down because another service failed still gets the spans that explain the failure); what is
-    /// still running then finishes in the background, and the exporter is never shut down under an export.
+    /// still running then finishes in the background, and the exporter is never shut down under an export. A
+    /// second call waits for the first one's work, with its own timeout.
     public func shutdown(timeout: Duration) async {
-        let alreadyShutdown = state.withLock { state -> Bool in
-            defer { state.isShutdown = true }
-            return state.isShutdown
+        let finished = state.withLock { state -> Completion<Void> in
+            if let finished = state.finished { return finished }
+            state.isShutdown = true
+            let finished = lane.finish { self.nextBatch(drain: true) }
+            state.finished = finished
+            return finished
         }
-        guard !alreadyShutdown else { return }
         requestDrain()
-        let finished = lane.finish { self.nextBatch(drain: true) }
-        if await !finished.completes(within: timeout) {
+        if await finished.wait(timeout: timeout, honoringCancellation: false) == nil {
             logger.warning(
                 "Shutdown timed out before every span was exported",
                 metadata: ["otter.spans.pending": "\(queuedSpanCount - processedSpanCount)"])

@@ -15,6 +15,10 @@ public final class SimpleSpanProcessor: SpanProcessor {
         var droppedCount: UInt64 = 0
         var isExporting = false
         var isShutdown = false
+        /// A flush waiting for its turn: later flushes join it.
+        var pendingFlush: Completion<Bool>?
+        /// Set by the first shutdown; later ones wait for it too.
+        var finished: Completion<Void>?
     }
 
     /// Most spans waiting for export; more are dropped and counted.
@@ -56,8 +60,7 @@ public final class SimpleSpanProcessor: SpanProcessor {
             return true
         }
         if startExporting {
-            let lane = self.lane
-            Task { await lane.exportBatches { self.nextSpan() } }
+            lane.exportBatches { self.nextSpan() }
         }
     }
 
@@ -74,20 +77,31 @@ public final class SimpleSpanProcessor: SpanProcessor {
 
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        let ticket = state.withLock { self.lane.progress.ticket(through: $0.enqueuedCount) }
-        let lane = self.lane
-        Task { await lane.flushExporter() }
-        return await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let (ticket, flush) = state.withLock { state -> (ProgressTracker.Ticket, Completion<Bool>) in
+            let ticket = lane.progress.ticket(through: state.enqueuedCount)
+            if let pending = state.pendingFlush { return (ticket, pending) }
+            let flush = lane.flush(onTurn: { self.state.withLock { $0.pendingFlush = nil } }) { self.nextSpan() }
+            state.pendingFlush = flush
+            return (ticket, flush)
+        }
+        let exported = await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
+        guard exported else { return false }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        return await flush.wait(timeout: max(remaining, .zero), honoringCancellation: true) ?? false
     }
 
     /// Stops accepting spans, exports what is pending, then shuts the exporter down after the last export; waits
-    /// for that at most `timeout`, even when the calling task is cancelled.
+    /// for that at most `timeout`, even when the calling task is cancelled. A second call waits for the first
+    /// one's work, with its own timeout.
     public func shutdown(timeout: Duration) async {
-        let alreadyShutdown = state.withLock { state -> Bool in
-            defer { state.isShutdown = true }
-            return state.isShutdown
+        let finished = state.withLock { state -> Completion<Void> in
+            if let finished = state.finished { return finished }
+            state.isShutdown = true
+            let finished = lane.finish { self.nextSpan() }
+            state.finished = finished
+            return finished
         }
-        guard !alreadyShutdown else { return }
-        _ = await lane.finish { self.nextSpan() }.completes(within: timeout)
+        _ = await finished.wait(timeout: timeout, honoringCancellation: false)
     }
 }

@@ -1,3 +1,4 @@
+import Instrumentation
 import Logging
 import Synchronization
 
@@ -7,8 +8,9 @@ import Synchronization
 ///
 /// An export that outlives its timeout is cancelled and then awaited: the next export waits for it, so an exporter
 /// that ignores cancellation backs the queue up (spans are then dropped and counted) instead of piling up calls.
-/// Exports run in a task of their own, so a processor whose task is cancelled (a `ServiceGroup` shutting down) still
-/// delivers what it holds within its timeouts.
+/// The lane's work runs in tasks of its own, with no current span (an instrumented HTTP client inside an exporter
+/// must not report into the application's trace): a caller waits for them only as long as it wants to, and a
+/// cancelled caller (a `ServiceGroup` shutting down) neither stops them nor waits for a stuck exporter.
 final class SpanExportLane: Sendable {
     private struct State {
         var isHeld = false
@@ -30,12 +32,66 @@ final class SpanExportLane: Sendable {
         self.logger = logger
     }
 
-    /// Exports the batches `nextBatch` gives, one at a time, until it gives an empty one. Callers take turns in the
-    /// order they arrive; `nextBatch` runs inside the turn, so what one caller takes is exported before what the
-    /// next takes. After the exporter has been shut down, batches are counted as failed without an export.
-    func exportBatches(_ nextBatch: () -> [ReadOnlySpan]) async {
-        await takeTurn()
-        defer { endTurn() }
+    /// In a task of the lane's, takes a turn (callers take turns in the order they arrive), calls `onTurn`, and
+    /// exports the batches `nextBatch` gives, one at a time, until it gives an empty one. `nextBatch` runs inside
+    /// the turn, so what one turn takes is exported before what the next takes. After the exporter has been shut
+    /// down, batches count as failed without an export. The completion is set when the turn ends.
+    @discardableResult
+    func exportBatches(
+        onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]
+    ) -> Completion<Void> {
+        let done = Completion<Void>()
+        Task {
+            await InstrumentationContext.$current.withValue(nil) {
+                await self.takeTurn()
+                onTurn()
+                await self.exportAll(nextBatch)
+                self.endTurn()
+            }
+            done.complete(())
+        }
+        return done
+    }
+
+    /// In a task of the lane's: exports what `nextBatch` still gives, flushes the exporter, then shuts it down, all
+    /// in one turn. The completion is set when that is done.
+    func finish(_ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) -> Completion<Void> {
+        let done = Completion<Void>()
+        Task {
+            await InstrumentationContext.$current.withValue(nil) {
+                await self.takeTurn()
+                await self.exportAll(nextBatch)
+                _ = await self.flushExporterInTurn()
+                self.state.withLock { $0.isExporterShutDown = true }
+                await self.exporter.shutdown()
+                self.endTurn()
+            }
+            done.complete(())
+        }
+        return done
+    }
+
+    /// In a task of the lane's: exports what `nextBatch` gives, then asks the exporter to flush what it buffers, in
+    /// one turn. The completion says whether the exporter's flush succeeded; `onTurn` runs when the turn begins.
+    func flush(
+        onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]
+    ) -> Completion<Bool> {
+        let done = Completion<Bool>()
+        Task {
+            let flushed = await InstrumentationContext.$current.withValue(nil) {
+                await self.takeTurn()
+                onTurn()
+                await self.exportAll(nextBatch)
+                let flushed = await self.flushExporterInTurn()
+                self.endTurn()
+                return flushed
+            }
+            done.complete(flushed)
+        }
+        return done
+    }
+
+    private func exportAll(_ nextBatch: () -> [ReadOnlySpan]) async {
         while true {
             let batch = nextBatch()
             if batch.isEmpty { return }
@@ -44,26 +100,16 @@ final class SpanExportLane: Sendable {
         }
     }
 
-    /// Exports what `nextBatch` still gives, asks the exporter to flush what it buffers, then shuts it down; the
-    /// task ends when all of that has. Later exports are counted as failed.
-    func finish(_ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) -> Task<Void, Never> {
-        Task {
-            await exportBatches(nextBatch)
-            await takeTurn()
-            defer { endTurn() }
-            let exporter = self.exporter
-            do { try await exporter.forceFlush() } catch { logger.warning("Span exporter flush failed", metadata: ["error": "\(error)"]) }
-            state.withLock { $0.isExporterShutDown = true }
-            await exporter.shutdown()
+    /// The exporter's own flush; false when it threw or the exporter is shut down.
+    private func flushExporterInTurn() async -> Bool {
+        guard !state.withLock({ $0.isExporterShutDown }) else { return false }
+        do {
+            try await exporter.forceFlush()
+            return true
+        } catch {
+            logger.warning("Span exporter flush failed", metadata: ["error": "\(error)"])
+            return false
         }
-    }
-
-    /// Asks the exporter to flush what it buffers, in turn with the exports.
-    func flushExporter() async {
-        await takeTurn()
-        defer { endTurn() }
-        guard !state.withLock({ $0.isExporterShutDown }) else { return }
-        do { try await exporter.forceFlush() } catch { logger.warning("Span exporter flush failed", metadata: ["error": "\(error)"]) }
     }
 
     /// One export, in a task of its own, cancelled at the timeout and awaited to its end. True when it succeeded.
@@ -84,20 +130,17 @@ final class SpanExportLane: Sendable {
         switch result {
         case .success where !timedOut:
             return true
-        case .success:
-            logger.warning(
-                "Span export timed out",
-                metadata: ["otter.spans": "\(batch.count)", "otter.timeout": "\(exportTimeout.map { "\($0)" } ?? "none")"])
-        case .failure(let error):
+        case .success, .failure:
+            // An export that outlived its timeout counts as failed, whatever it returned in the end.
             if timedOut {
                 logger.warning(
                     "Span export timed out",
                     metadata: ["otter.spans": "\(batch.count)", "otter.timeout": "\(exportTimeout.map { "\($0)" } ?? "none")"])
-            } else {
+            } else if case .failure(let error) = result {
                 logger.warning("Span export failed", metadata: ["otter.spans": "\(batch.count)", "error": "\(error)"])
             }
+            return false
         }
-        return false
     }
 
     private func takeTurn() async {

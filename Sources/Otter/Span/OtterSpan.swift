@@ -8,13 +8,18 @@ import Tracing
 public struct OtterSpan: Tracing.Span {
     /// The context to run child work in: the parent's context with this span as the current span.
     public let context: InstrumentationContext
-    /// The recording span's storage; nil for a span that is not recorded.
-    let storage: RecordingSpanStorage?
+    /// The recording span's storage, or for a span that is not recorded, a shared placeholder that has ended (it
+    /// drops every write). Not optional: an optional here makes `span.attributes[key] = value` through `any Span`
+    /// allocate a coroutine frame for every write.
+    let recorded: RecordingSpanStorage
 
     init(context: InstrumentationContext, storage: RecordingSpanStorage?) {
         self.context = context
-        self.storage = storage
+        recorded = storage ?? .placeholder
     }
+
+    /// The recording span's storage; nil for a span that is not recorded.
+    var storage: RecordingSpanStorage? { recorded.isPlaceholder ? nil : recorded }
 
     /// This span's ids, flags and trace state.
     public var spanContext: OtterSpanContext {
@@ -39,27 +44,27 @@ public struct OtterSpan: Tracing.Span {
     /// span has ended are dropped. A change that would take the span over its attribute count limit drops the
     /// attributes it adds beyond the limit and counts them.
     public var attributes: SpanAttributes {
-        get { storage?.attributes ?? [:] }
-        nonmutating set { storage?.commitAttributes(AttributeChange(replacing: newValue)) }
+        get { recorded.attributes }
+        nonmutating set { recorded.commitAttributes(newValue, from: nil) }
+        // One `yield`, three references live across it (the storage, the copy, what it was copied from), no closure:
+        // the coroutine's frame fits the caller's buffer, so `any Span` does not allocate one for each write.
         nonmutating _modify {
-            guard let storage else {
-                var discarded = SpanAttributes()
-                yield &discarded
-                return
-            }
-            var change = storage.beginAttributeChange()
-            defer { storage.commitAttributes(change) }
-            yield &change.attributes
+            let storage = recorded
+            var attributes = storage.attributes
+            let base = attributes
+            yield &attributes
+            storage.commitAttributes(attributes, from: base)
         }
     }
 
     /// Changes the attributes in one step: `update` works on a copy, outside any lock, which is then committed
     /// as one change (see ``attributes``).
     public func updateAttributes(_ update: (inout SpanAttributes) -> Void) {
-        guard let storage else { return }
-        var change = storage.beginAttributeChange()
-        update(&change.attributes)
-        storage.commitAttributes(change)
+        let storage = recorded
+        var attributes = storage.attributes
+        let base = attributes
+        update(&attributes)
+        storage.commitAttributes(attributes, from: base)
     }
 
     public func setStatus(_ status: SpanStatus) {

@@ -8,8 +8,6 @@ final class RecordingSpanStorage: Sendable {
     struct State {
         var operationName: String
         var attributes: SpanAttributes
-        /// Counts committed attribute changes: a change that began at another version is merged, not stored.
-        var attributesVersion: UInt64 = 0
         var droppedAttributesCount: Int
         var events: [SpanEvent] = []
         var links: [FinishedSpan.Link]
@@ -27,6 +25,23 @@ final class RecordingSpanStorage: Sendable {
     let startTimeNanosecondsSinceEpoch: UInt64
     let pipeline: OtterTracer.Pipeline
     let state: Mutex<State>
+    /// True for ``placeholder`` only.
+    let isPlaceholder: Bool
+
+    /// What an ``OtterSpan`` that is not recorded holds: it has ended, so it drops every write, and it reads as
+    /// empty.
+    static let placeholder: RecordingSpanStorage = {
+        let pipeline = OtterTracer.Pipeline(
+            resource: Resource(attributes: [:]), instrumentationScope: .otter, sampler: AlwaysOffSampler(),
+            processor: MultiSpanProcessor([]), propagator: CompositePropagator([]), idGenerator: RandomIDGenerator(seed: 1),
+            limits: SpanLimits())
+        let storage = RecordingSpanStorage(
+            spanContext: OtterSpanContext(traceID: .invalid, spanID: .invalid), operationName: "", kind: .internal,
+            parentSpanContext: nil, localParentOperationName: nil, startTimeNanosecondsSinceEpoch: 0, attributes: [:],
+            links: [], pipeline: pipeline, isPlaceholder: true)
+        storage.state.withLock { $0.isEnded = true }
+        return storage
+    }()
 
     init(
         spanContext: OtterSpanContext,
@@ -37,8 +52,10 @@ final class RecordingSpanStorage: Sendable {
         startTimeNanosecondsSinceEpoch: UInt64,
         attributes: SpanAttributes,
         links: [FinishedSpan.Link],
-        pipeline: OtterTracer.Pipeline
+        pipeline: OtterTracer.Pipeline,
+        isPlaceholder: Bool = false
     ) {
+        self.isPlaceholder = isPlaceholder
         self.spanContext = spanContext
         self.kind = kind
         self.parentSpanContext = parentSpanContext
@@ -74,43 +91,54 @@ final class RecordingSpanStorage: Sendable {
     }
 
     /// The attributes as last committed.
-    var attributes: SpanAttributes { state.withLock { $0.attributes } }
-
-    /// A copy of the attributes to change, and what it was copied from.
-    @inline(__always)
-    func beginAttributeChange() -> AttributeChange {
-        state.withLock { AttributeChange(attributes: $0.attributes, version: $0.attributesVersion) }
+    var attributes: SpanAttributes {
+        @inline(never) get { state.withLock { $0.attributes } }
     }
 
-    /// Stores a changed copy of the attributes. When another change was committed since this one began, only what
-    /// this one changed (compared with what it began from) is applied on top. Dropped once the span has ended.
-    func commitAttributes(_ change: AttributeChange) {
-        var attributes = change.attributes
+    /// Stores `attributes`, a changed copy of `base` (nil: a replacement of every attribute). When another change
+    /// was committed since `base` was read, only what this change did to `base` is applied on top of it. Dropped
+    /// once the span has ended. A change that takes the span over its count limit loses what it added beyond it.
+    @inline(never)
+    func commitAttributes(_ changed: SpanAttributes, from base: SpanAttributes?) {
+        var attributes = changed
         let countLimit = pipeline.limits.attributeCountLimit
         var dropped = 0
         if attributes.count > countLimit {
-            dropped = AttributeChange.dropAdded(from: &attributes, comparedWith: change.base, limit: countLimit)
+            dropped = Self.dropAdded(from: &attributes, comparedWith: base, limit: countLimit)
         }
         // The replaced dictionary is released after the lock: releasing a value can run a deinit.
         var replaced = SpanAttributes()
         let committed = state.withLock { state -> Bool in
             guard !state.isEnded else { return true }
-            guard change.base == nil || state.attributesVersion == change.version else { return false }
+            // `base` still holds what it was read from, so the same storage means no other change came between.
+            guard base.map({ state.attributes.isIdentical(to: $0) }) ?? true else { return false }
             replaced = state.attributes
             state.attributes = attributes
-            state.attributesVersion &+= 1
             state.droppedAttributesCount += dropped
             return true
         }
         _ = replaced
-        guard !committed, let base = change.base else { return }
-        // Compared outside the lock: comparing a `stringConvertible` value calls its `description`.
-        let difference = AttributeDifference(from: base, to: attributes)
+        guard !committed, let base else { return }
+        // Compared outside the lock (comparing a `stringConvertible` value calls its `description`), from the change
+        // as made: applying it enforces the count limit against the newer attributes, and counts what it drops.
+        let difference = AttributeDifference(from: base, to: changed)
         state.withLock { state in
             guard !state.isEnded else { return }
             state.droppedAttributesCount += difference.apply(to: &state.attributes, countLimit: countLimit)
-            state.attributesVersion &+= 1
         }
+    }
+
+    /// Removes what a change added beyond `limit` attributes (names not in `base`, the last in name order first);
+    /// returns how many were removed. Runs only when a change goes over the limit.
+    static func dropAdded(from attributes: inout SpanAttributes, comparedWith base: SpanAttributes?, limit: Int) -> Int {
+        var added: [String] = []
+        attributes.forEach { name, _ in
+            if base?.get(name) == nil { added.append(name) }
+        }
+        let excess = min(attributes.count - max(0, limit), added.count)
+        guard excess > 0 else { return 0 }
+        for name in added.sorted().suffix(excess) { attributes.set(name, value: nil) }
+        return excess
     }
 
     func addEvent(_ event: SpanEvent) {
@@ -184,40 +212,6 @@ final class RecordingSpanStorage: Sendable {
     }
 }
 
-/// One change to a span's attributes: the copy being changed, what it was copied from, and the version of the
-/// span's attributes it was copied at.
-struct AttributeChange {
-    var attributes: SpanAttributes
-    /// What the change began from; nil for a change that replaces every attribute.
-    let base: SpanAttributes?
-    let version: UInt64
-
-    init(attributes: SpanAttributes, version: UInt64) {
-        self.attributes = attributes
-        base = attributes
-        self.version = version
-    }
-
-    init(replacing attributes: SpanAttributes) {
-        self.attributes = attributes
-        base = nil
-        version = 0
-    }
-
-    /// Removes what the change added beyond `limit` attributes (names not in `base`, the last in name order
-    /// first); returns how many were removed. Runs only when a change goes over the limit.
-    static func dropAdded(from attributes: inout SpanAttributes, comparedWith base: SpanAttributes?, limit: Int) -> Int {
-        var added: [String] = []
-        attributes.forEach { name, _ in
-            if base?.get(name) == nil { added.append(name) }
-        }
-        let excess = min(attributes.count - limit, added.count)
-        guard excess > 0 else { return 0 }
-        for name in added.sorted().suffix(excess) { attributes.set(name, value: nil) }
-        return excess
-    }
-}
-
 /// What one attribute change did to what it began from: values set and names removed, to apply on top of a change
 /// committed in the meantime.
 struct AttributeDifference {
@@ -246,5 +240,12 @@ struct AttributeDifference {
             }
         }
         return dropped
+    }
+}
+
+extension SpanAttributes {
+    /// Whether both are the same value: the same dictionary storage, not equal contents (no value is compared).
+    func isIdentical(to other: SpanAttributes) -> Bool {
+        withUnsafeBytes(of: self) { mine in withUnsafeBytes(of: other) { theirs in mine.elementsEqual(theirs) } }
     }
 }

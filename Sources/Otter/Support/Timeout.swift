@@ -58,22 +58,3 @@ final class OneShotOutcome<T: Sendable>: Sendable {
         }
     }
 }
-
-extension Task where Success == Void, Failure == Never {
-    /// Waits until the task ends or `timeout` passes, whether or not the calling task is cancelled; true if the task
-    /// ended in time. The task itself is not cancelled.
-    package func completes(within timeout: Duration) async -> Bool {
-        let outcome = OneShotOutcome<Bool>()
-        Task<Void, Never> {
-            await self.value
-            outcome.resolve(.success(true))
-        }
-        let timer = Task {
-            try? await ContinuousClock().sleep(for: timeout)
-            outcome.resolve(.success(false))
-        }
-        defer { timer.cancel() }
-        let ended = try? await outcome.value()
-        return (ended ?? nil) ?? false
-    }
-}
