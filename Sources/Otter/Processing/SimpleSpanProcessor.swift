@@ -28,7 +28,11 @@ public final class SimpleSpanProcessor: SpanProcessor {
 
     public var exporter: any SpanExporter { lane.exporter }
 
-    /// - Parameter exportTimeout: longest one export may run before it is cancelled; nil: no limit.
+    /// - Parameters:
+    ///   - exporter: where the spans go, one at a time.
+    ///   - maximumPendingCount: most spans waiting for export; more are dropped and counted.
+    ///   - exportTimeout: longest one export may run before it is cancelled (zero, less or nil: no limit).
+    ///   - logger: says when an export fails or times out.
     public init(
         exporter: any SpanExporter,
         maximumPendingCount: Int = 2048,
