@@ -451,4 +451,21 @@ struct PipelineSoundnessTests {
         attributes["c"] = 3
         await others()
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anExporterFlushThatNeverEndsIsCancelledAtTheExportTimeout() async {
+        final class SlowFlushExporter: SpanExporter {
+            let exported = Mutex(0)
+            func export(_ batch: [FinishedSpan]) async throws { exported.withLock { $0 += batch.count } }
+            func forceFlush() async throws { try await Task.sleep(for: .seconds(3600)) }
+        }
+        let exporter = SlowFlushExporter()
+        let tracer = Self.tracer(exporter, configuration: .init(scheduleDelay: .seconds(3600), exportTimeout: .milliseconds(50)))
+        tracer.withSpan("before the stuck flush") { _ in }
+        #expect(await tracer.forceFlush() == false, "the exporter's flush timed out")
+        tracer.withSpan("after it") { _ in }
+        #expect(await tracer.forceFlush() == false)
+        #expect(exporter.exported.withLock { $0 } == 2, "the lane went on after the flush was cancelled")
+        await tracer.shutdown()
+    }
 }

@@ -62,8 +62,7 @@ final class SpanExportLane: Sendable {
                 await self.takeTurn()
                 await self.exportAll(nextBatch)
                 _ = await self.flushExporterInTurn()
-                self.state.withLock { $0.isExporterShutDown = true }
-                await self.exporter.shutdown()
+                await self.shutDownExporterInTurn()
                 self.endTurn()
             }
             done.complete(())
@@ -100,33 +99,33 @@ final class SpanExportLane: Sendable {
         }
     }
 
-    /// The exporter's own flush; false when it threw or the exporter is shut down.
+    /// The exporter's own flush, bounded like an export; false when it threw, timed out, or the exporter is shut
+    /// down.
     private func flushExporterInTurn() async -> Bool {
         guard !state.withLock({ $0.isExporterShutDown }) else { return false }
-        do {
-            try await exporter.forceFlush()
+        let exporter = self.exporter
+        let (result, timedOut) = await bounded { try await exporter.forceFlush() }
+        switch result {
+        case .success where !timedOut:
             return true
-        } catch {
-            logger.warning("Span exporter flush failed", metadata: ["error": "\(error)"])
+        case .success, .failure:
+            logger.warning("Span exporter flush failed", metadata: ["error": "\(timedOut ? "timed out" : "\(result)")"])
             return false
         }
     }
 
-    /// One export, in a task of its own, cancelled at the timeout and awaited to its end. True when it succeeded.
+    /// The exporter's shutdown, after the last export, bounded like an export (and cancelled at the bound).
+    private func shutDownExporterInTurn() async {
+        state.withLock { $0.isExporterShutDown = true }
+        let exporter = self.exporter
+        _ = await bounded { await exporter.shutdown() }
+    }
+
+    /// One export, bounded. True when it succeeded in time.
     private func export(_ batch: [FinishedSpan]) async -> Bool {
         guard !state.withLock({ $0.isExporterShutDown }) else { return false }
         let exporter = self.exporter
-        let work = Task { try await exporter.export(batch) }
-        let timer: Task<Bool, Never>? = exportTimeout.map { timeout in
-            Task {
-                do { try await Task.sleep(for: timeout) } catch { return false }
-                work.cancel()
-                return true
-            }
-        }
-        let result = await work.result
-        timer?.cancel()
-        let timedOut = await timer?.value ?? false
+        let (result, timedOut) = await bounded { try await exporter.export(batch) }
         switch result {
         case .success where !timedOut:
             return true
@@ -141,6 +140,23 @@ final class SpanExportLane: Sendable {
             }
             return false
         }
+    }
+
+    /// Runs `operation` in a task of its own, cancels it at the export timeout, and waits for it to end whatever
+    /// happens (the exporter is never called twice at once). Returns its result and whether the timeout passed.
+    private func bounded(_ operation: @escaping @Sendable () async throws -> Void) async -> (Result<Void, any Error>, Bool) {
+        let work = Task { try await operation() }
+        let timer: Task<Bool, Never>? = exportTimeout.map { timeout in
+            Task {
+                do { try await Task.sleep(for: timeout) } catch { return false }
+                work.cancel()
+                return true
+            }
+        }
+        let result = await work.result
+        timer?.cancel()
+        let timedOut = await timer?.value ?? false
+        return (result, timedOut)
     }
 
     private func takeTurn() async {

@@ -53,6 +53,8 @@ public struct OtterSpan: Tracing.Span {
             var attributes = storage.attributes
             let base = attributes
             yield &attributes
+            // Not in a `defer`: that would not fit the caller's buffer. So an access that a throw unwinds (`try
+            // f(&span.attributes)` where `f` throws) commits nothing, like an aborted transaction.
             storage.commitAttributes(attributes, from: base)
         }
     }

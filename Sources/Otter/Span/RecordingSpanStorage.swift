@@ -92,7 +92,7 @@ final class RecordingSpanStorage: Sendable {
 
     /// The attributes as last committed.
     var attributes: SpanAttributes {
-        @inline(never) get { state.withLock { $0.attributes } }
+        @inline(never) get { isPlaceholder ? [:] : state.withLock { $0.attributes } }
     }
 
     /// Stores `attributes`, a changed copy of `base` (nil: a replacement of every attribute). When another change
@@ -100,6 +100,7 @@ final class RecordingSpanStorage: Sendable {
     /// once the span has ended. A change that takes the span over its count limit loses what it added beyond it.
     @inline(never)
     func commitAttributes(_ changed: SpanAttributes, from base: SpanAttributes?) {
+        guard !isPlaceholder else { return }
         var attributes = changed
         let countLimit = pipeline.limits.attributeCountLimit
         var dropped = 0

@@ -54,7 +54,10 @@ package final class Completion<Value: Sendable>: Sendable {
     private func waitForValue(_ id: UInt64) async -> Value? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
             let registration = state.withLock { state -> Registration in
-                if let value = state.value { return .ready(value) }
+                if let value = state.value {
+                    state.givenUp.remove(id)
+                    return .ready(value)
+                }
                 if state.givenUp.remove(id) != nil { return .givenUp }
                 state.waiters[id] = continuation
                 return .waiting
