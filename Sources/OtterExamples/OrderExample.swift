@@ -51,7 +51,7 @@ package enum OrderExample {
                 SpanEvent(
                     name: "order.validated", attributes: ["order.id": .string(orderID), "order.item_count": .int64(Int64(items.count))]))
 
-            try await withSpan("write order to database", ofKind: .client) { span in
+            try withSpan("write order to database", ofKind: .client) { span in
                 span.attributes["db.system"] = "sqlite"
                 span.attributes["db.operation.name"] = "INSERT"
                 span.attributes["db.collection.name"] = "orders"
@@ -59,7 +59,7 @@ package enum OrderExample {
                 span.attributes["db.namespace"] = path
             }
 
-            try await withSpan("authorize payment") { span in
+            try withSpan("authorize payment") { span in
                 span.attributes["payment.method"] = "card"
                 span.attributes["payment.amount_cents"] = totalCents
                 if configuration.failPayment {
@@ -76,7 +76,7 @@ package enum OrderExample {
                 span.attributes["http.response.body.size"] = size
             }
 
-            try await withSpan("send confirmation email", ofKind: .producer) { span in
+            try withSpan("send confirmation email", ofKind: .producer) { span in
                 span.attributes["messaging.system"] = "outbox"
                 let file = try writeConfirmationEmail(orderID: orderID, totalCents: totalCents, in: configuration.dataDirectory)
                 span.addEvent(

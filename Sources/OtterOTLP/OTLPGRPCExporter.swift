@@ -30,9 +30,9 @@ public final class OTLPGRPCExporter: SpanExporter {
         let port = endpoint.port ?? (isTLS ? 443 : 4317)
         let target: any ResolvableTarget
         if host.contains(":") {
-            target = .ipv6(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+            target = .ipv6(address: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
         } else if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
-            target = .ipv4(host: host, port: port)
+            target = .ipv4(address: host, port: port)
         } else {
             target = .dns(host: host, port: port)
         }

@@ -8,10 +8,10 @@ import XCTest
 struct PaymentDeclined: Error {}
 
 func checkout(cart: [String], cardLimitCents: Int = 10_000) async throws -> Int {
-    try await withSpan("checkout", ofKind: .server) { span in
+    try withSpan("checkout", ofKind: .server) { span in
         span.attributes["cart.items"] = cart.count
-        let total = await withSpan("price cart") { _ in cart.count * 1_299 }
-        try await withSpan("charge card", ofKind: .client) { charge in
+        let total = withSpan("price cart") { _ in cart.count * 1_299 }
+        try withSpan("charge card", ofKind: .client) { charge in
             charge.attributes["payment.amount_cents"] = total
             guard total <= cardLimitCents else {
                 charge.addEvent("payment.declined")

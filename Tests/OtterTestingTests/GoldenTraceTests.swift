@@ -16,7 +16,7 @@ struct GoldenTraceTests {
     static func record(_ shape: Shape) async throws -> RecordedTrace {
         let tracer = TestTracer(testName: "golden")
         return try await tracer.withTracing {
-            await withSpan("checkout", ofKind: .server) { _ in
+            withSpan("checkout", ofKind: .server) { _ in
                 withSpan("load cart") { cart in
                     cart.attributes["cart.items"] = 3
                     if shape.chargeParent == "load cart" { Self.charge(shape) }
@@ -255,7 +255,7 @@ struct GoldenTraceTests {
     @Test func droppedSpansAreReported() async {
         let recorder = SpanRecorder(maximumSpans: 2)
         let tracer = OtterTracer(processor: recorder)
-        await withTracer(tracer) {
+        withTracer(tracer) {
             for index in 0..<5 { withSpan("span \(index)") { _ in } }
         }
         let trace = RecordedTrace(recorder.finishedSpans, droppedCount: recorder.droppedCount)

@@ -7,7 +7,7 @@ import Tracing
 struct RecordedTraceTests {
     /// checkout → (load cart, charge card [client, error] → (bank call [client]), send email [producer])
     static func recordCheckout() async throws -> RecordedTrace {
-        try await withSpan("checkout", ofKind: .server) { checkout in
+        withSpan("checkout", ofKind: .server) { checkout in
             checkout.attributes["http.request.method"] = "POST"
             withSpan("load cart") { cart in
                 cart.attributes["cart.items"] = 3

@@ -16,7 +16,7 @@ struct TracedTraitTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for child in 0..<3 {
                     group.addTask {
-                        try await withSpan("test-\(index)-child-\(child)") { _ in await Task.yield() }
+                        await withSpan("test-\(index)-child-\(child)") { _ in await Task.yield() }
                     }
                 }
                 try await group.waitForAll()

@@ -21,7 +21,7 @@ final class XCTestSupportTests: XCTestCase {
     }
 
     func testEachTestCaseHasItsOwnTracer() async throws {
-        try await withTestTracer { tracer in
+        await withTestTracer { tracer in
             withSpan("only this one") { _ in }
             let trace = await tracer.trace()
             XCTAssertEqual(trace.map(\.name), ["only this one"])

@@ -318,38 +318,22 @@ struct PipelineSoundnessTests {
         #expect(exporter.exported.first?.attributes.count == 1)
     }
 
-    /// An exporter whose exports never return until the test lets them (it ignores cancellation, as a stuck
-    /// client does).
+    /// An exporter whose exports never return until the test lets them (`GatedExporter`'s gate: it ignores
+    /// cancellation, as a stuck client does), and whose own flush is counted and can fail.
     final class StuckExporter: SpanExporter {
-        let gate = Mutex<(isOpen: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        let gated = GatedExporter()
         let flushes = Mutex(0)
         let failsFlush: Bool
         init(failsFlush: Bool = false) { self.failsFlush = failsFlush }
 
-        func export(_ batch: [FinishedSpan]) async throws {
-            await withCheckedContinuation { continuation in
-                let open = gate.withLock { gate -> Bool in
-                    if gate.isOpen { return true }
-                    gate.waiting.append(continuation)
-                    return false
-                }
-                if open { continuation.resume() }
-            }
-        }
+        func export(_ batch: [FinishedSpan]) async throws { try await gated.export(batch) }
 
         func forceFlush() async throws {
             flushes.withLock { $0 += 1 }
             if failsFlush { throw ExportRefused() }
         }
 
-        func open() {
-            let waiting = gate.withLock { gate in
-                gate.isOpen = true
-                defer { gate.waiting.removeAll() }
-                return gate.waiting
-            }
-            for continuation in waiting { continuation.resume() }
-        }
+        func open() { gated.open() }
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -53,11 +53,6 @@ public final class BatchSpanProcessor: SpanProcessor {
         var workerContinuation: CheckedContinuation<Void, Never>?
         /// A flush or the schedule delay asks for everything queued, not only full batches.
         var isDrainRequested = false
-        /// A flush waiting for its turn in the export lane: later flushes join it (it exports everything queued
-        /// when its turn comes), so flushes against a stuck exporter cost nothing each.
-        var pendingFlush: Completion<Bool>?
-        /// Set by the first shutdown; later ones wait for it too.
-        var finished: Completion<Void>?
     }
 
     private enum LossTransition {
@@ -177,20 +172,9 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// spans were delivered; false when an export of any of them failed or timed out, or the wait ended first.
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        let (ticket, flush) = state.withLock { state -> (ProgressTracker.Ticket, Completion<Bool>) in
-            let ticket = lane.progress.ticket(through: state.enqueuedCount)
-            if let pending = state.pendingFlush { return (ticket, pending) }
-            // A turn of its own exports what is queued (in turn with the exporting task, if it runs), then asks the
-            // exporter to flush what it buffers.
-            let flush = lane.flush(onTurn: { self.state.withLock { $0.pendingFlush = nil } }) { self.nextBatch(drain: true) }
-            state.pendingFlush = flush
-            return (ticket, flush)
-        }
-        let exported = await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
-        guard exported else { return false }
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        return await flush.wait(timeout: max(remaining, .zero), honoringCancellation: true) ?? false
+        // A turn of its own exports what is queued (in turn with the exporting task, if it runs), then asks the
+        // exporter to flush what it buffers.
+        await lane.forceFlush(through: state.withLock { $0.enqueuedCount }, timeout: timeout) { self.nextBatch(drain: true) }
     }
 
     /// Stops accepting spans, exports what is queued, then shuts the exporter down after the last export. Waits
@@ -199,15 +183,9 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// still running then finishes in the background, and the exporter is never shut down under an export. A
     /// second call waits for the first one's work, with its own timeout.
     public func shutdown(timeout: Duration) async {
-        let finished = state.withLock { state -> Completion<Void> in
-            if let finished = state.finished { return finished }
-            state.isShutdown = true
-            let finished = lane.finish { self.nextBatch(drain: true) }
-            state.finished = finished
-            return finished
-        }
+        state.withLock { $0.isShutdown = true }
         requestDrain()
-        if await finished.wait(timeout: timeout, honoringCancellation: false) == nil {
+        if await !lane.shutDown(timeout: timeout, { self.nextBatch(drain: true) }) {
             logger.warning(
                 "Shutdown timed out before every span was exported",
                 metadata: ["otter.spans.pending": "\(queuedSpanCount - processedSpanCount)"])

@@ -15,10 +15,6 @@ public final class SimpleSpanProcessor: SpanProcessor {
         var droppedCount: UInt64 = 0
         var isExporting = false
         var isShutdown = false
-        /// A flush waiting for its turn: later flushes join it.
-        var pendingFlush: Completion<Bool>?
-        /// Set by the first shutdown; later ones wait for it too.
-        var finished: Completion<Void>?
     }
 
     /// Most spans waiting for export; more are dropped and counted.
@@ -81,31 +77,14 @@ public final class SimpleSpanProcessor: SpanProcessor {
 
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        let (ticket, flush) = state.withLock { state -> (ProgressTracker.Ticket, Completion<Bool>) in
-            let ticket = lane.progress.ticket(through: state.enqueuedCount)
-            if let pending = state.pendingFlush { return (ticket, pending) }
-            let flush = lane.flush(onTurn: { self.state.withLock { $0.pendingFlush = nil } }) { self.nextSpan() }
-            state.pendingFlush = flush
-            return (ticket, flush)
-        }
-        let exported = await lane.progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
-        guard exported else { return false }
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        return await flush.wait(timeout: max(remaining, .zero), honoringCancellation: true) ?? false
+        await lane.forceFlush(through: state.withLock { $0.enqueuedCount }, timeout: timeout) { self.nextSpan() }
     }
 
     /// Stops accepting spans, exports what is pending, then shuts the exporter down after the last export; waits
     /// for that at most `timeout`, even when the calling task is cancelled. A second call waits for the first
     /// one's work, with its own timeout.
     public func shutdown(timeout: Duration) async {
-        let finished = state.withLock { state -> Completion<Void> in
-            if let finished = state.finished { return finished }
-            state.isShutdown = true
-            let finished = lane.finish { self.nextSpan() }
-            state.finished = finished
-            return finished
-        }
-        _ = await finished.wait(timeout: timeout, honoringCancellation: false)
+        state.withLock { $0.isShutdown = true }
+        _ = await lane.shutDown(timeout: timeout) { self.nextSpan() }
     }
 }

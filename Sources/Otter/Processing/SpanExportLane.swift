@@ -16,6 +16,11 @@ final class SpanExportLane: Sendable {
         var isHeld = false
         var waiters: [CheckedContinuation<Void, Never>] = []
         var isExporterShutDown = false
+        /// A flush waiting for its turn: later flushes join it (it exports everything queued when its turn comes),
+        /// so flushes against a stuck exporter cost nothing each.
+        var pendingFlush: Completion<Bool>?
+        /// Set by the first shutdown; later ones wait for it too.
+        var finished: Completion<Void>?
     }
 
     let exporter: any SpanExporter
@@ -53,9 +58,40 @@ final class SpanExportLane: Sendable {
         return done
     }
 
+    /// Waits until the first `target` spans ever queued have been handed to the exporter and the exporter has
+    /// flushed what it buffers (a turn exports what `nextBatch` gives first), or `timeout` passes, or the calling task
+    /// is cancelled. True when all of those spans were delivered and the exporter's flush succeeded.
+    func forceFlush(through target: UInt64, timeout: Duration, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let ticket = progress.ticket(through: target)
+        let flush = state.withLock { state -> Completion<Bool> in
+            if let pending = state.pendingFlush { return pending }
+            let flush = self.flush(onTurn: { self.state.withLock { $0.pendingFlush = nil } }, nextBatch)
+            state.pendingFlush = flush
+            return flush
+        }
+        let exported = await progress.wait(for: ticket, timeout: timeout, honoringCancellation: true)
+        guard exported else { return false }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        return await flush.wait(timeout: max(remaining, .zero), honoringCancellation: true) ?? false
+    }
+
+    /// Exports what `nextBatch` still gives, flushes the exporter, then shuts it down, in one turn; the first call
+    /// starts that, every call waits for it at most `timeout`, even when the calling task is cancelled. False when
+    /// the timeout passed first (the work then finishes in the background).
+    func shutDown(timeout: Duration, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) async -> Bool {
+        let finished = state.withLock { state -> Completion<Void> in
+            if let finished = state.finished { return finished }
+            let finished = finish(nextBatch)
+            state.finished = finished
+            return finished
+        }
+        return await finished.wait(timeout: timeout, honoringCancellation: false) != nil
+    }
+
     /// In a task of the lane's: exports what `nextBatch` still gives, flushes the exporter, then shuts it down, all
     /// in one turn. The completion is set when that is done.
-    func finish(_ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) -> Completion<Void> {
+    private func finish(_ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) -> Completion<Void> {
         let done = Completion<Void>()
         Task {
             await InstrumentationContext.$current.withValue(nil) {
@@ -72,7 +108,7 @@ final class SpanExportLane: Sendable {
 
     /// In a task of the lane's: exports what `nextBatch` gives, then asks the exporter to flush what it buffers, in
     /// one turn. The completion says whether the exporter's flush succeeded; `onTurn` runs when the turn begins.
-    func flush(
+    private func flush(
         onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]
     ) -> Completion<Bool> {
         let done = Completion<Bool>()

@@ -69,7 +69,7 @@ struct ExplorerBrowserTests {
             try await browser.waitFor("span in the URL", "return new URL(location.href).searchParams.get('span') === '0000000000000005'")
 
             // Keyboard: ArrowDown selects the next row.
-            try await browser.evaluate("document.activeElement.blur()")
+            _ = try await browser.evaluate("document.activeElement.blur()")
             try await browser.press("\u{E015}")
             try await browser.waitFor(
                 "next row selected", "return document.querySelector('.span-row.selected')?.dataset.spanId === '0000000000000006'")
@@ -128,7 +128,7 @@ struct ExplorerBrowserTests {
             let rendered = try await browser.count(".span-row")
             #expect(rendered > 10 && rendered < 300, "only the rows in view are in the page: \(rendered)")
             // Scrolling to the end renders the last rows.
-            try await browser.evaluate("const t = document.querySelector('#timeline'); t.scrollTop = t.scrollHeight")
+            _ = try await browser.evaluate("const t = document.querySelector('#timeline'); t.scrollTop = t.scrollHeight")
             try await browser.waitFor("last row rendered", "return !!document.querySelector(\".span-row[data-index='9999']\")")
             try await browser.click("#collapse-all")
             try await browser.waitFor("collapsed", "return document.querySelector('#explorer').dataset.visibleRows === '1'")

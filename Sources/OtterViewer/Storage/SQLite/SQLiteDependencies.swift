@@ -4,7 +4,7 @@ extension SQLiteTraceStore {
     public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         let start = Int64(clamping: startNanoseconds)
         let end = Int64(clamping: endNanoseconds)
-        let rows = try await database.read { db in
+        let rows = try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """

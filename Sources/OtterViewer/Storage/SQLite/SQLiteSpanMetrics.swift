@@ -12,7 +12,7 @@ extension SQLiteTraceStore {
         guard !services.isEmpty, !kinds.isEmpty else { return [] }
         let servicePlaceholders = Array(repeating: "?", count: services.count).joined(separator: ",")
         let kindNumbers = kinds.map { String($0.otlpKind.rawValue) }.sorted().joined(separator: ",")
-        let rows = try await database.read { db in
+        let rows = try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """

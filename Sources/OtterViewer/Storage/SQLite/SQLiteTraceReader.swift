@@ -130,7 +130,7 @@ extension SQLiteTraceStore {
     }
 
     public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
-        let rows = try await database.read { db in
+        let rows = try database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, kind FROM operation WHERE service = ? ORDER BY name, kind", arguments: [service])
         }
         return rows.map { row in
