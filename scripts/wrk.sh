@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# wrk against Hummingbird's hello world (Benchmarks/HelloServer): untraced, then with TracingMiddleware and Otter,
-# then with TracingMiddleware and swift-otel, each SDK exporting every span over OTLP/HTTP protobuf with its default
+# wrk against Hummingbird's hello world (Benchmarks/HelloServer): untraced, then with TracingMiddleware and nothing
+# bootstrapped (swift-distributed-tracing's NoOpTracer: the middleware's own cost, the floor for any SDK), then with
+# TracingMiddleware and Otter, then with TracingMiddleware and swift-otel, each SDK exporting every span over OTLP/HTTP protobuf with its default
 # batch settings to one discarding receiver (scripts/otlp-sink.py). All on this machine, loopback only. Prints a
 # markdown section: requests/s, p99 latency, ratios to untraced, and for Otter the spans queued, dropped and
 # exported against the requests wrk made. Needs wrk (apt-get install wrk).
@@ -46,6 +47,7 @@ run() {
   cat "$work/wrk-$mode.txt" "$work/hello-$mode.log" "$work/sink-after-$mode.txt" >&2
 }
 run untraced
+run noop
 run otter
 run swift-otel
 kill -TERM "$sink"
@@ -60,20 +62,21 @@ def read(mode):
     requests = int(re.search(r"(\d+) requests in", text).group(1))
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", text).groups()
     return rps, requests, float(value) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
-untraced, otter, swift_otel = read("untraced"), read("otter"), read("swift-otel")
+untraced, noop, otter, swift_otel = read("untraced"), read("noop"), read("otter"), read("swift-otel")
 spans = re.search(r"spans: queued=(\d+) dropped=(\d+) exported=(\d+)", open(os.path.join(work, "hello-otter.log")).read())
 def received(mode):
     return int(re.search(r"spans=(\d+)", open(os.path.join(work, f"sink-after-{mode}.txt")).read()).group(1))
-received_otter = received("otter") - received("untraced")
+received_otter = received("otter") - received("noop")
 received_swift_otel = received("swift-otel") - received("otter")
 print("## wrk: Hummingbird hello world, untraced and traced\n")
 print(f"`scripts/wrk.sh`: wrk -t2 -c{connections} -d{duration}; server, receiver and wrk share this machine's cores. "
       "Traced = Hummingbird's TracingMiddleware (one SERVER span per request, every request sampled), the SDK's "
       "default batch processor, OTLP/HTTP protobuf to one discarding receiver (`scripts/otlp-sink.py`).\n")
-print("| | requests/s | p99 latency | throughput vs untraced |")
-print("|:--|--:|--:|--:|")
-for name, (rps, _, p99) in [("untraced", untraced), ("Otter", otter), ("swift-otel", swift_otel)]:
-    print(f"| {name} | {rps:,.0f} | {p99:.2f} ms | {rps / untraced[0]:.2f}x |")
+print("| | requests/s | p99 latency | throughput vs untraced | vs NoOpTracer |")
+print("|:--|--:|--:|--:|--:|")
+for name, (rps, _, p99) in [("untraced", untraced), ("TracingMiddleware, NoOpTracer", noop), ("Otter", otter),
+                            ("swift-otel", swift_otel)]:
+    print(f"| {name} | {rps:,.0f} | {p99:.2f} ms | {rps / untraced[0]:.2f}x | {rps / noop[0]:.2f}x |")
 print()
 if spans:
     queued, dropped, exported = map(int, spans.groups())

@@ -9,9 +9,10 @@ import Tracing
 
 /// Hummingbird's hello world, for the wrk runs of scripts/wrk.sh:
 ///
-///     HelloServer PORT [untraced|otter|swift-otel]
+///     HelloServer PORT [untraced|noop|otter|swift-otel]
 ///
-/// `untraced` serves `GET /` bare; `otter` and `swift-otel` add Hummingbird's TracingMiddleware (one SERVER span per
+/// `untraced` serves `GET /` bare; `noop` adds Hummingbird's TracingMiddleware with nothing bootstrapped (the
+/// NoOpTracer: what the middleware costs with no SDK, the floor any SDK adds to); `otter` and `swift-otel` add Hummingbird's TracingMiddleware (one SERVER span per
 /// request, every request sampled) with that SDK exporting OTLP/HTTP protobuf to `OTEL_EXPORTER_OTLP_ENDPOINT` with
 /// its default batch settings. On SIGTERM the server shuts down gracefully, the SDK exports what it queued, and
 /// Otter prints `spans: queued=Q dropped=D exported=E` to stderr.
@@ -36,7 +37,7 @@ struct HelloServer {
     static func serve() async throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2, let port = Int(arguments[1]) else {
-            FileHandle.standardError.write(Data("usage: HelloServer PORT [untraced|otter|swift-otel]\n".utf8))
+            FileHandle.standardError.write(Data("usage: HelloServer PORT [untraced|noop|otter|swift-otel]\n".utf8))
             exit(2)
         }
         let mode = arguments.count > 2 ? arguments[2] : "untraced"
@@ -60,6 +61,9 @@ struct HelloServer {
             configuration.traces.otlpExporter.protocol = .httpProtobuf
             configuration.diagnosticLogLevel = .error
             services.append(try OTel.bootstrap(configuration: configuration))
+            router.add(middleware: TracingMiddleware())
+        case "noop":
+            // The floor: the same middleware with swift-distributed-tracing's default NoOpTracer (nothing bootstrapped).
             router.add(middleware: TracingMiddleware())
         default:
             break
