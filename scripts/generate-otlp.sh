@@ -20,10 +20,13 @@ protoc -I "$proto_root" \
     opentelemetry/proto/common/v1/common.proto \
     opentelemetry/proto/resource/v1/resource.proto \
     opentelemetry/proto/trace/v1/trace.proto \
-    opentelemetry/proto/collector/trace/v1/trace_service.proto
+    opentelemetry/proto/collector/trace/v1/trace_service.proto \
+    opentelemetry/proto/logs/v1/logs.proto \
+    opentelemetry/proto/collector/logs/v1/logs_service.proto
 protoc -I "$proto_root" \
     --plugin=protoc-gen-grpc-swift-2="$grpc_plugin" \
     --grpc-swift-2_out="$out" \
     --grpc-swift-2_opt=Visibility=Package,Client=true,Server=true,FileNaming=PathToUnderscores \
-    opentelemetry/proto/collector/trace/v1/trace_service.proto
+    opentelemetry/proto/collector/trace/v1/trace_service.proto \
+    opentelemetry/proto/collector/logs/v1/logs_service.proto
 echo "generated: $(ls "$out")"

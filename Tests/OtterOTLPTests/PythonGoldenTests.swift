@@ -131,4 +131,29 @@ struct PythonGoldenTests {
         guard let output = try runPeer(["decode-json", file.path]) else { return }
         expectPythonSees(try #require(try JSONSerialization.jsonObject(with: output) as? [[String: Any]]))
     }
+
+    /// The generated OTLP logs messages read what opentelemetry-python's logging handler sends: records written
+    /// inside a span carry that span's trace and span ids, severity, body and attributes.
+    @Test func otterReadsPythonsOTLPLogs() throws {
+        guard let output = try runPeer(["encode-logs"]) else { return }
+        let golden = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+        let hex = try #require(golden["protobuf_hex"] as? String)
+        let bytes = try #require(Hex.bytes(fromHex: hex))
+        let expected = try #require(golden["records"] as? [[String: Any]])
+        let request = try OTLPExportLogsServiceRequest(serializedBytes: bytes)
+        let records = request.resourceLogs.flatMap { $0.scopeLogs.flatMap(\.logRecords) }
+        #expect(records.count == 2)
+        #expect(records.count == expected.count)
+        for (record, fields) in zip(records, expected) {
+            #expect(record.body.stringValue == fields["body"] as? String)
+            #expect(record.severityNumber.rawValue == fields["severity_number"] as? Int)
+            #expect(record.severityText == fields["severity_text"] as? String)
+            #expect(Hex.string(record.traceID) == golden["trace_id"] as? String)
+            #expect(Hex.string(record.spanID) == golden["span_id"] as? String)
+            #expect(record.timeUnixNano == (fields["time"] as? NSNumber)?.uint64Value)
+        }
+        #expect(records.map(\.severityNumber) == [.info, .error])
+        #expect(records.first?.attributes.first { $0.key == "order.id" }?.value.intValue == 42)
+        #expect(request.resourceLogs.first?.scopeLogs.first?.scope.name == "golden.logs")
+    }
 }

@@ -3,6 +3,9 @@
 encode: builds spans with opentelemetry-sdk, encodes them with opentelemetry-exporter-otlp-proto-common,
         prints {"protobuf_hex": ..., "spans": [expected fields]} as JSON.
 decode-protobuf FILE: decodes an ExportTraceServiceRequest with opentelemetry-proto, prints the fields as JSON.
+encode-logs: logs through Python's logging module into opentelemetry-sdk's LoggingHandler, inside a span, encoded
+        with opentelemetry-exporter-otlp-proto-common; prints {"protobuf_hex": ..., "trace_id", "span_id",
+        "records": [expected fields]} as JSON.
 decode-json FILE: reads OTLP/JSON (hex ids), converts ids to base64 and parses it with protobuf's json_format
         into the same message, then prints the fields as JSON.
 """
@@ -98,10 +101,50 @@ def encode():
     print(json.dumps({"protobuf_hex": request.SerializeToString().hex(), "spans": describe(request)}))
 
 
+def encode_logs():
+    import logging
+
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as encode
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": "python-logs"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    logger = logging.getLogger("golden.logs")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(LoggingHandler(level=logging.DEBUG, logger_provider=provider))
+    tracer = TracerProvider().get_tracer("golden-scope")
+    with tracer.start_as_current_span("checkout") as span:
+        logger.info("order placed", extra={"order.id": 42, "paid": True})
+        logger.error("payment declined")
+    context = span.get_span_context()
+    request = encode([data for data in exporter.get_finished_logs()])
+    records = []
+    for resource_logs in request.resource_logs:
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                records.append({
+                    "body": record.body.string_value, "severity_number": record.severity_number,
+                    "severity_text": record.severity_text, "trace_id": record.trace_id.hex(),
+                    "span_id": record.span_id.hex(), "time": record.time_unix_nano,
+                    "attributes": {kv.key: value_to_python(kv.value) for kv in record.attributes},
+                    "scope_name": scope_logs.scope.name,
+                    "service_name": {kv.key: value_to_python(kv.value) for kv in resource_logs.resource.attributes}.get("service.name"),
+                })
+    print(json.dumps({"protobuf_hex": request.SerializeToString().hex(), "trace_id": format(context.trace_id, "032x"),
+                      "span_id": format(context.span_id, "016x"), "records": records}))
+
+
 def main():
     command = sys.argv[1]
     if command == "encode":
         encode()
+    elif command == "encode-logs":
+        encode_logs()
     elif command == "decode-protobuf":
         with open(sys.argv[2], "rb") as f:
             request = ExportTraceServiceRequest.FromString(f.read())
