@@ -46,14 +46,15 @@ public struct OTLPExporterConfiguration: Sendable {
     public static let defaultHTTPEndpoint = URL(string: "http://127.0.0.1:4318/v1/traces")!
     public static let defaultGRPCEndpoint = URL(string: "http://127.0.0.1:4317")!
 
-    /// Reads `OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,PROTOCOL,HEADERS,COMPRESSION,TIMEOUT}`; the per-signal
+    /// Reads `OTEL_EXPORTER_OTLP_{,TRACES_ or LOGS_}{ENDPOINT,PROTOCOL,HEADERS,COMPRESSION,TIMEOUT}` for `signal`; the per-signal
     /// variables win. `defaultProtocol` applies when no protocol variable is set (`http/protobuf` per the
     /// specification). A value that cannot be used is an error naming the variable.
     public static func fromEnvironment(
-        _ environment: [String: String], defaultProtocol: TransportProtocol = .httpProtobuf
+        _ environment: [String: String], signal: OTLPSignal = .traces, defaultProtocol: TransportProtocol = .httpProtobuf
     ) throws(ConfigurationError) -> OTLPExporterConfiguration {
+        let signalEndpointVariable = "OTEL_EXPORTER_OTLP_\(signal.variableInfix)_ENDPOINT"
         func value(_ suffix: String) -> (name: String, value: String)? {
-            for name in ["OTEL_EXPORTER_OTLP_TRACES_\(suffix)", "OTEL_EXPORTER_OTLP_\(suffix)"] {
+            for name in ["OTEL_EXPORTER_OTLP_\(signal.variableInfix)_\(suffix)", "OTEL_EXPORTER_OTLP_\(suffix)"] {
                 if let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty { return (name, raw) }
             }
             return nil
@@ -81,9 +82,9 @@ public struct OTLPExporterConfiguration: Sendable {
             return (insecure ? "http://" : "https://") + raw
         }
 
-        var endpoint = transportProtocol == .grpc ? defaultGRPCEndpoint : defaultHTTPEndpoint
-        if let raw = environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
-            endpoint = try parseURL(withScheme(raw), variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        var endpoint = transportProtocol == .grpc ? defaultGRPCEndpoint : URL(string: "http://127.0.0.1:4318/\(signal.httpPath)")!
+        if let raw = environment[signalEndpointVariable]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            endpoint = try parseURL(withScheme(raw), variable: signalEndpointVariable)
             if transportProtocol != .grpc, endpoint.path.isEmpty { endpoint = endpoint.appendingPathComponent("") }
         } else if let raw = environment["OTEL_EXPORTER_OTLP_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
             let base = try parseURL(withScheme(raw), variable: "OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -92,7 +93,7 @@ public struct OTLPExporterConfiguration: Sendable {
             } else {
                 var text = base.absoluteString
                 if !text.hasSuffix("/") { text += "/" }
-                endpoint = URL(string: text + "v1/traces")!
+                endpoint = URL(string: text + signal.httpPath)!
             }
         }
 
@@ -200,4 +201,17 @@ public enum OTLPExporters {
             return try OTLPGRPCExporter(configuration: configuration)
         }
     }
+}
+
+/// The telemetry an OTLP exporter sends: it picks the signal's environment variables
+/// (`OTEL_EXPORTER_OTLP_TRACES_*`, `OTEL_EXPORTER_OTLP_LOGS_*`) and the path appended to a base endpoint.
+public enum OTLPSignal: String, Sendable, CaseIterable {
+    case traces
+    case logs
+
+    /// `TRACES` or `LOGS`, as in `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`.
+    var variableInfix: String { rawValue.uppercased() }
+
+    /// `v1/traces` or `v1/logs`.
+    public var httpPath: String { "v1/\(rawValue)" }
 }

@@ -18,36 +18,16 @@ package enum OTLPMapping {
 
     /// One request holding `spans`, grouped by resource and then by instrumentation scope, in first-seen order.
     package static func request(for spans: [FinishedSpan]) -> OTLPExportTraceServiceRequest {
-        var resourceOrder: [Resource] = []
-        var spansByResource: [[FinishedSpan]] = []
-        for span in spans {
-            if let index = resourceOrder.firstIndex(of: span.resource) {
-                spansByResource[index].append(span)
-            } else {
-                resourceOrder.append(span.resource)
-                spansByResource.append([span])
-            }
-        }
         var request = OTLPExportTraceServiceRequest()
-        request.resourceSpans = zip(resourceOrder, spansByResource).map { resource, spans in
+        request.resourceSpans = OTLPResourceGroup.grouping(spans, resource: \.resource, scope: \.instrumentationScope).map { group in
             var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-            resourceSpans.resource.attributes = keyValues(resource.attributes)
-            if let schemaURL = resource.schemaURL { resourceSpans.schemaURL = schemaURL }
-            var scopeOrder: [InstrumentationScope] = []
-            var spansByScope: [[FinishedSpan]] = []
-            for span in spans {
-                if let index = scopeOrder.firstIndex(of: span.instrumentationScope) {
-                    spansByScope[index].append(span)
-                } else {
-                    scopeOrder.append(span.instrumentationScope)
-                    spansByScope.append([span])
-                }
-            }
-            resourceSpans.scopeSpans = zip(scopeOrder, spansByScope).map { scope, spans in
+            resourceSpans.resource.attributes = keyValues(group.resource.attributes)
+            if let schemaURL = group.resource.schemaURL { resourceSpans.schemaURL = schemaURL }
+            resourceSpans.scopeSpans = group.scopes.map { scopeGroup in
                 var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-                scopeSpans.scope.name = scope.name
-                if let version = scope.version { scopeSpans.scope.version = version }
-                scopeSpans.spans = spans.map(span(for:))
+                scopeSpans.scope.name = scopeGroup.scope.name
+                if let version = scopeGroup.scope.version { scopeSpans.scope.version = version }
+                scopeSpans.spans = scopeGroup.indexes.map { span(for: spans[$0]) }
                 return scopeSpans
             }
             return resourceSpans

@@ -6,24 +6,7 @@ import Tracing
 /// the same message ``OTLPMapping/request(for:)`` describes: spans grouped by resource, then by scope.
 package enum OTLPProtobufEncoder {
     package static func encode(_ spans: [FinishedSpan]) -> [UInt8] {
-        var groups: [(resource: Resource, scopes: [(scope: InstrumentationScope, spans: [Int])])] = []
-        for (index, span) in spans.enumerated() {
-            let groupIndex: Int
-            if let last = groups.indices.last, groups[last].resource == span.resource {
-                groupIndex = last
-            } else if let found = groups.firstIndex(where: { $0.resource == span.resource }) {
-                groupIndex = found
-            } else {
-                groups.append((span.resource, []))
-                groupIndex = groups.count - 1
-            }
-            if let scopeIndex = groups[groupIndex].scopes.firstIndex(where: { $0.scope == span.instrumentationScope }) {
-                groups[groupIndex].scopes[scopeIndex].spans.append(index)
-            } else {
-                groups[groupIndex].scopes.append((span.instrumentationScope, [index]))
-            }
-        }
-
+        let groups = OTLPResourceGroup.grouping(spans, resource: \.resource, scope: \.instrumentationScope)
         var writer = ProtobufWriter()
         writer.bytes.reserveCapacity(spans.count * 300 + 1024)
         for group in groups {
@@ -38,7 +21,7 @@ package enum OTLPProtobufEncoder {
                 writer.string(1, scope.scope.name)
                 writer.string(2, scope.scope.version ?? "")
                 writer.close(scopeMessage)
-                for spanIndex in scope.spans {
+                for spanIndex in scope.indexes {
                     // Most spans take 128 bytes to 16 KiB: two length bytes.
                     let span = writer.openMessage(2, reservingLengthBytes: 2)
                     writeSpan(spans[spanIndex], into: &writer)

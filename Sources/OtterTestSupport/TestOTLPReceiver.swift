@@ -11,6 +11,8 @@ import Synchronization
 /// answers with scripted responses, then 200 with an empty ExportTraceServiceResponse.
 package final class TestOTLPReceiver: Sendable {
     package struct ReceivedRequest: Sendable {
+        /// `/v1/traces` or `/v1/logs`.
+        package var path: String
         package var headers: HTTPFields
         package var body: [UInt8]
         package var receivedAt: ContinuousClock.Instant
@@ -51,13 +53,13 @@ package final class TestOTLPReceiver: Sendable {
     /// Starts listening (port 0 picks a free one) and returns the port once connections are accepted.
     package func start(port: Int = 0) async throws -> Int {
         let router = Router()
-        router.post("/v1/traces") { request, context -> Response in
+        let receive: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
             var body = try await request.body.collect(upTo: 64 << 20)
             if request.headers[.contentEncoding] == "gzip" {
                 body = try body.decompress(with: .gzip(), maxSize: 64 << 20)
             }
             let received = ReceivedRequest(
-                headers: request.headers, body: Array(body.readableBytesView), receivedAt: ContinuousClock.now)
+                path: request.uri.path, headers: request.headers, body: Array(body.readableBytesView), receivedAt: ContinuousClock.now)
             let response = self.state.withLock { state -> ScriptedResponse in
                 state.requests.append(received)
                 return state.script.isEmpty ? ScriptedResponse(status: .ok) : state.script.removeFirst()
@@ -66,6 +68,8 @@ package final class TestOTLPReceiver: Sendable {
             if headers[.contentType] == nil { headers[.contentType] = "application/x-protobuf" }
             return Response(status: response.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
         }
+        router.post("/v1/traces", use: receive)
+        router.post("/v1/logs", use: receive)
         var logger = Logger(label: "test-otlp-receiver")
         logger.logLevel = .critical
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)

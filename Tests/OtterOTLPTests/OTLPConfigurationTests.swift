@@ -74,15 +74,15 @@ struct OTLPConfigurationTests {
     }
 
     @Test func retryAfterParsesSecondsAndHTTPDates() throws {
-        #expect(OTLPHTTPExporter.parseRetryAfter("3") == .seconds(3))
+        #expect(OTLPHTTPRequest.parseRetryAfter("3") == .seconds(3))
         let future = Date().addingTimeInterval(5)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        let parsed = try #require(OTLPHTTPExporter.parseRetryAfter(formatter.string(from: future)))
+        let parsed = try #require(OTLPHTTPRequest.parseRetryAfter(formatter.string(from: future)))
         #expect(parsed > .seconds(3) && parsed <= .seconds(6))
-        #expect(OTLPHTTPExporter.parseRetryAfter("soon") == nil)
+        #expect(OTLPHTTPRequest.parseRetryAfter("soon") == nil)
     }
 
     @Test func backoffGrowsWithJitterWithinTheCap() {

@@ -2,16 +2,35 @@ import Instrumentation
 import Logging
 import Synchronization
 
-/// The one file that a processor's calls to its exporter go through: exports run one at a time and in order (the
-/// OpenTelemetry specification: `Export` is never called concurrently), each bounded by the export timeout, and
-/// `shutdown` runs after the last of them and never under one.
+/// The calls a lane makes to one exporter (of spans or of log records), and how its log lines name what it exports.
+struct ExportTarget<Item: Sendable>: Sendable {
+    let export: @Sendable ([Item]) async throws -> Void
+    let forceFlush: @Sendable () async throws -> Void
+    let shutdown: @Sendable () async -> Void
+    /// What is exported, capitalised for the start of a log line: "Span", "Log record".
+    let itemName: String
+    /// The metadata key that counts them in log lines: "otter.spans", "otter.log_records".
+    let countKey: String
+}
+
+extension ExportTarget where Item == ReadOnlySpan {
+    static func spans(_ exporter: any SpanExporter) -> Self {
+        Self(
+            export: { try await exporter.export($0.map(\.finishedSpan)) }, forceFlush: { try await exporter.forceFlush() },
+            shutdown: { await exporter.shutdown() }, itemName: "Span", countKey: "otter.spans")
+    }
+}
+
+/// The one file that a processor's calls to its exporter go through, for spans and log records alike: exports run
+/// one at a time and in order (the OpenTelemetry specification: `Export` is never called concurrently), each bounded
+/// by the export timeout, and `shutdown` runs after the last of them and never under one.
 ///
 /// An export that outlives its timeout is cancelled and then awaited: the next export waits for it, so an exporter
-/// that ignores cancellation backs the queue up (spans are then dropped and counted) instead of piling up calls.
+/// that ignores cancellation backs the queue up (items are then dropped and counted) instead of piling up calls.
 /// The lane's work runs in tasks of its own, with no current span (an instrumented HTTP client inside an exporter
 /// must not report into the application's trace): a caller waits for them only as long as it wants to, and a
 /// cancelled caller (a `ServiceGroup` shutting down) neither stops them nor waits for a stuck exporter.
-final class SpanExportLane: Sendable {
+final class ExportLane<Item: Sendable>: Sendable {
     private struct State {
         var isHeld = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -23,16 +42,16 @@ final class SpanExportLane: Sendable {
         var finished: Completion<Void>?
     }
 
-    let exporter: any SpanExporter
+    private let target: ExportTarget<Item>
     /// Longest one export may run before it is cancelled; nil: no limit.
     let exportTimeout: Duration?
-    /// Spans handed to the exporter so far, and whether they were delivered.
+    /// Items handed to the exporter so far, and whether they were delivered.
     let progress = ProgressTracker()
     private let state = Mutex(State())
     private let logger: Logger
 
-    init(exporter: any SpanExporter, exportTimeout: Duration?, logger: Logger) {
-        self.exporter = exporter
+    init(target: ExportTarget<Item>, exportTimeout: Duration?, logger: Logger) {
+        self.target = target
         self.exportTimeout = exportTimeout
         self.logger = logger
     }
@@ -43,7 +62,7 @@ final class SpanExportLane: Sendable {
     /// down, batches count as failed without an export. The completion is set when the turn ends.
     @discardableResult
     func exportBatches(
-        onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]
+        onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [Item]
     ) -> Completion<Void> {
         let done = Completion<Void>()
         Task {
@@ -58,10 +77,10 @@ final class SpanExportLane: Sendable {
         return done
     }
 
-    /// Waits until the first `target` spans ever queued have been handed to the exporter and the exporter has
+    /// Waits until the first `target` items ever queued have been handed to the exporter and the exporter has
     /// flushed what it buffers (a turn exports what `nextBatch` gives first), or `timeout` passes, or the calling task
-    /// is cancelled. True when all of those spans were delivered and the exporter's flush succeeded.
-    func forceFlush(through target: UInt64, timeout: Duration, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) async -> Bool {
+    /// is cancelled. True when all of those items were delivered and the exporter's flush succeeded.
+    func forceFlush(through target: UInt64, timeout: Duration, _ nextBatch: @escaping @Sendable () -> [Item]) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         let ticket = progress.ticket(through: target)
         let flush = state.withLock { state -> Completion<Bool> in
@@ -79,7 +98,7 @@ final class SpanExportLane: Sendable {
     /// Exports what `nextBatch` still gives, flushes the exporter, then shuts it down, in one turn; the first call
     /// starts that, every call waits for it at most `timeout`, even when the calling task is cancelled. False when
     /// the timeout passed first (the work then finishes in the background).
-    func shutDown(timeout: Duration, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) async -> Bool {
+    func shutDown(timeout: Duration, _ nextBatch: @escaping @Sendable () -> [Item]) async -> Bool {
         let finished = state.withLock { state -> Completion<Void> in
             if let finished = state.finished { return finished }
             let finished = finish(nextBatch)
@@ -91,7 +110,7 @@ final class SpanExportLane: Sendable {
 
     /// In a task of the lane's: exports what `nextBatch` still gives, flushes the exporter, then shuts it down, all
     /// in one turn. The completion is set when that is done.
-    private func finish(_ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]) -> Completion<Void> {
+    private func finish(_ nextBatch: @escaping @Sendable () -> [Item]) -> Completion<Void> {
         let done = Completion<Void>()
         Task {
             await InstrumentationContext.$current.withValue(nil) {
@@ -109,7 +128,7 @@ final class SpanExportLane: Sendable {
     /// In a task of the lane's: exports what `nextBatch` gives, then asks the exporter to flush what it buffers, in
     /// one turn. The completion says whether the exporter's flush succeeded; `onTurn` runs when the turn begins.
     private func flush(
-        onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [ReadOnlySpan]
+        onTurn: @escaping @Sendable () -> Void = {}, _ nextBatch: @escaping @Sendable () -> [Item]
     ) -> Completion<Bool> {
         let done = Completion<Bool>()
         Task {
@@ -126,11 +145,11 @@ final class SpanExportLane: Sendable {
         return done
     }
 
-    private func exportAll(_ nextBatch: () -> [ReadOnlySpan]) async {
+    private func exportAll(_ nextBatch: () -> [Item]) async {
         while true {
             let batch = nextBatch()
             if batch.isEmpty { return }
-            let exported = await export(batch.map(\.finishedSpan))
+            let exported = await export(batch)
             progress.advance(by: batch.count, failed: !exported)
         }
     }
@@ -139,13 +158,13 @@ final class SpanExportLane: Sendable {
     /// down.
     private func flushExporterInTurn() async -> Bool {
         guard !state.withLock({ $0.isExporterShutDown }) else { return false }
-        let exporter = self.exporter
-        let (result, timedOut) = await bounded { try await exporter.forceFlush() }
+        let flush = target.forceFlush
+        let (result, timedOut) = await bounded { try await flush() }
         switch result {
         case .success where !timedOut:
             return true
         case .success, .failure:
-            logger.warning("Span exporter flush failed", metadata: ["error": "\(timedOut ? "timed out" : "\(result)")"])
+            logger.warning("\(target.itemName) exporter flush failed", metadata: ["error": "\(timedOut ? "timed out" : "\(result)")"])
             return false
         }
     }
@@ -153,15 +172,15 @@ final class SpanExportLane: Sendable {
     /// The exporter's shutdown, after the last export, bounded like an export (and cancelled at the bound).
     private func shutDownExporterInTurn() async {
         state.withLock { $0.isExporterShutDown = true }
-        let exporter = self.exporter
-        _ = await bounded { await exporter.shutdown() }
+        let shutdown = target.shutdown
+        _ = await bounded { await shutdown() }
     }
 
     /// One export, bounded. True when it succeeded in time.
-    private func export(_ batch: [FinishedSpan]) async -> Bool {
+    private func export(_ batch: [Item]) async -> Bool {
         guard !state.withLock({ $0.isExporterShutDown }) else { return false }
-        let exporter = self.exporter
-        let (result, timedOut) = await bounded { try await exporter.export(batch) }
+        let export = target.export
+        let (result, timedOut) = await bounded { try await export(batch) }
         switch result {
         case .success where !timedOut:
             return true
@@ -169,10 +188,10 @@ final class SpanExportLane: Sendable {
             // An export that outlived its timeout counts as failed, whatever it returned in the end.
             if timedOut {
                 logger.warning(
-                    "Span export timed out",
-                    metadata: ["otter.spans": "\(batch.count)", "otter.timeout": "\(exportTimeout.map { "\($0)" } ?? "none")"])
+                    "\(target.itemName) export timed out",
+                    metadata: [target.countKey: "\(batch.count)", "otter.timeout": "\(exportTimeout.map { "\($0)" } ?? "none")"])
             } else if case .failure(let error) = result {
-                logger.warning("Span export failed", metadata: ["otter.spans": "\(batch.count)", "error": "\(error)"])
+                logger.warning("\(target.itemName) export failed", metadata: [target.countKey: "\(batch.count)", "error": "\(error)"])
             }
             return false
         }

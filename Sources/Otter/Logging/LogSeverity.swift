@@ -1,0 +1,46 @@
+import Logging
+
+/// A log record's severity: OpenTelemetry's `SeverityNumber` (1 to 24: TRACE, TRACE2 … FATAL4; 0 unspecified) and
+/// its short name.
+public struct LogSeverity: Sendable, Hashable, Comparable {
+    /// 0 (unspecified) or 1 to 24.
+    public let number: Int
+
+    /// A severity number; values outside 0...24 are clamped into it.
+    public init(number: Int) {
+        self.number = min(24, max(0, number))
+    }
+
+    /// swift-log's level as the OpenTelemetry specification's appendix maps it: trace 1, debug 5, info 9, notice 10,
+    /// warning 13, error 17, critical 21.
+    public init(_ level: Logger.Level) {
+        switch level {
+        case .trace: number = 1
+        case .debug: number = 5
+        case .info: number = 9
+        case .notice: number = 10
+        case .warning: number = 13
+        case .error: number = 17
+        case .critical: number = 21
+        }
+    }
+
+    public static let unspecified = LogSeverity(number: 0)
+    public static let trace = LogSeverity(number: 1)
+    public static let debug = LogSeverity(number: 5)
+    public static let info = LogSeverity(number: 9)
+    public static let warn = LogSeverity(number: 13)
+    public static let error = LogSeverity(number: 17)
+    public static let fatal = LogSeverity(number: 21)
+
+    /// The range's short name, as OpenTelemetry writes it: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`, with
+    /// the step within the range after it (`INFO2`); empty when unspecified.
+    public var name: String {
+        guard number > 0 else { return "" }
+        let names = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+        let step = (number - 1) % 4
+        return names[(number - 1) / 4] + (step == 0 ? "" : String(step + 1))
+    }
+
+    public static func < (lhs: LogSeverity, rhs: LogSeverity) -> Bool { lhs.number < rhs.number }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Logging
+import Otter
+import OtterTestSupport
+import SwiftProtobuf
+import Testing
+import Tracing
+
+@testable import OtterOTLP
+
+/// swift-log → `OtterLogHandler` → batch processor → `OTLPHTTPLogExporter` → a real OTLP/HTTP receiver on
+/// 127.0.0.1, configured from the environment as an application is.
+@Suite("OTLP/HTTP log exporter against a real receiver", .serialized)
+struct OTLPHTTPLogExporterTests {
+    @Test func logsInsideASpanReachTheReceiverWithTheSpansIds() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let configuration = try OTLPExporterConfiguration.fromEnvironment(
+            ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "x-team=orders"],
+            signal: .logs)
+        #expect(configuration.endpoint.absoluteString == "http://127.0.0.1:\(port)/v1/logs")
+        let processor = BatchLogRecordProcessor(exporter: try OTLPHTTPLogExporter(configuration: configuration))
+        let resource = Resource(attributes: ["service.name": "checkout"])
+        let emitter = OtterLogEmitter(resource: resource, processor: processor)
+        let logger = Logger(label: "orders") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        let tracer = OtterTracer(
+            resource: resource, sampler: AlwaysOnSampler(), processor: SimpleSpanProcessor(exporter: InMemorySpanExporter()))
+
+        var spanContext: OtterSpanContext?
+        tracer.withSpan("place order") { span in
+            spanContext = span.spanContext
+            logger.info("order placed", metadata: ["order.id": "42", "lines": .array(["book", "pen"])])
+            logger.error("payment declined", metadata: ["card": .dictionary(["brand": "visa"])])
+        }
+        logger.notice("outside any span")
+        let flushed = await processor.forceFlush(timeout: .seconds(10))
+        #expect(flushed)
+
+        let requests = receiver.requests
+        #expect(requests.map(\.path) == ["/v1/logs"])
+        let request = try #require(requests.first)
+        #expect(request.headers[.contentType] == "application/x-protobuf")
+        #expect(request.headers[HTTPField.Name("x-team")!] == "orders")
+        let decoded = try OTLPExportLogsServiceRequest(serializedBytes: request.body)
+        #expect(decoded.resourceLogs.count == 1)
+        #expect(decoded.resourceLogs.first?.resource.attributes.first?.value.stringValue == "checkout")
+        #expect(decoded.resourceLogs.first?.scopeLogs.first?.scope.name == "orders")
+        let records = decoded.resourceLogs.flatMap { $0.scopeLogs.flatMap(\.logRecords) }
+        #expect(records.map(\.body.stringValue) == ["order placed", "payment declined", "outside any span"])
+        #expect(records.map(\.severityNumber) == [.info, .error, .info2])
+        #expect(records.map(\.severityText) == ["info", "error", "notice"])
+        let context = try #require(spanContext)
+        #expect(records[0].traceID == Data(context.traceID.bytes))
+        #expect(records[0].spanID == Data(context.spanID.bytes))
+        #expect(records[0].flags == UInt32(context.traceFlags.rawValue))
+        #expect(records[0].flags & 1 == 1, "sampled")
+        #expect(records[1].spanID == Data(context.spanID.bytes))
+        #expect(records[2].traceID.isEmpty)
+        let lines = records[0].attributes.first { $0.key == "lines" }?.value.arrayValue.values.map(\.stringValue)
+        #expect(lines == ["book", "pen"])
+        let card = records[1].attributes.first { $0.key == "card" }?.value.kvlistValue.values
+        #expect(card?.first?.key == "brand")
+        #expect(card?.first?.value.stringValue == "visa")
+        #expect(records[0].attributes.contains { $0.key == "code.line.number" && $0.value.intValue > 0 })
+        #expect(records.allSatisfy { $0.timeUnixNano > 0 && $0.observedTimeUnixNano == $0.timeUnixNano })
+    }
+
+    @Test func aReceiverThatRefusesMakesTheFlushSayFalse() async throws {
+        let receiver = TestOTLPReceiver()
+        receiver.script(.init(status: .badRequest, body: Array("no logs here".utf8)))
+        let port = try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let configuration = try OTLPExporterConfiguration.fromEnvironment(
+            ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://127.0.0.1:\(port)/v1/logs"], signal: .logs)
+        let processor = SimpleLogRecordProcessor(exporter: try OTLPHTTPLogExporter(configuration: configuration))
+        let emitter = OtterLogEmitter(resource: Resource(), processor: processor)
+        Logger(label: "refused") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }.warning("lost")
+        let flushed = await processor.forceFlush(timeout: .seconds(10))
+        #expect(!flushed)
+        #expect(processor.failedLogRecordCount == 1)
+    }
+
+    @Test func jsonIsRefusedAtConfigurationWithAMessage() throws {
+        let configuration = try OTLPExporterConfiguration.fromEnvironment(
+            ["OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "http/json"], signal: .logs)
+        #expect(configuration.endpoint.absoluteString == "http://127.0.0.1:4318/v1/logs")
+        #expect(throws: OTLPHTTPLogExporter.UnsupportedConfiguration.self) { try OTLPHTTPLogExporter(configuration: configuration) }
+    }
+}

@@ -1,0 +1,159 @@
+import Logging
+import Otter
+import Testing
+import Tracing
+
+/// swift-log through `OtterLogHandler`, written as an application writes it: a `Logger` made with the handler,
+/// log calls inside and outside spans, the records read back from a real processor and exporter.
+@Suite struct LogHandlerTests {
+    struct Pipeline {
+        let exporter = InMemoryLogRecordExporter()
+        let processor: BatchLogRecordProcessor
+        let emitter: OtterLogEmitter
+        let tracer: OtterTracer
+
+        init(attributeCountLimit: Int = 128, attributeValueLengthLimit: Int? = nil) {
+            processor = BatchLogRecordProcessor(exporter: exporter, configuration: .init(scheduleDelay: .seconds(3600)))
+            let resource = Resource(attributes: ["service.name": "logs-test"])
+            emitter = OtterLogEmitter(
+                resource: resource, processor: processor, attributeCountLimit: attributeCountLimit,
+                attributeValueLengthLimit: attributeValueLengthLimit)
+            tracer = OtterTracer(
+                resource: resource, sampler: AlwaysOnSampler(), processor: SimpleSpanProcessor(exporter: InMemorySpanExporter()))
+        }
+
+        func logger(_ label: String = "orders", metadataProvider: Logger.MetadataProvider? = nil) -> Logger {
+            var logger = Logger(label: label) { label in self.emitter.makeLogHandler(label: label, metadataProvider: metadataProvider) }
+            logger.logLevel = .trace
+            return logger
+        }
+
+        func records() async -> [OtterLogRecord] {
+            let flushed = await processor.forceFlush(timeout: .seconds(10))
+            #expect(flushed)
+            return exporter.exportedLogRecords
+        }
+    }
+
+    @Test func aRecordInsideASpanCarriesItsIdsSeverityBodyMetadataAndCallSite() async throws {
+        let pipeline = Pipeline()
+        let logger = pipeline.logger()
+        let metadata: Logger.Metadata = [
+            "order.id": "42", "count": .stringConvertible(3), "paid": .stringConvertible(true),
+            "items": .array(["book", "pen"]), "customer": .dictionary(["tier": "gold"]),
+        ]
+        var spanContext: OtterSpanContext?
+        var line = 0
+        pipeline.tracer.withSpan("checkout") { span in
+            spanContext = span.spanContext
+            line = #line + 1
+            logger.info("order placed", metadata: metadata)
+        }
+        let record = try #require(await pipeline.records().first)
+        let context = try #require(spanContext)
+        #expect(record.spanContext?.traceID == context.traceID)
+        #expect(record.spanContext?.spanID == context.spanID)
+        #expect(record.spanContext?.traceFlags == context.traceFlags)
+        #expect(record.severity == .info)
+        #expect(record.severityText == "info")
+        #expect(record.body == .string("order placed"))
+        #expect(record.attributes["order.id"] == .string("42"))
+        #expect(record.attributes["count"] == .int(3))
+        #expect(record.attributes["paid"] == .bool(true))
+        #expect(record.attributes["items"] == .array([.string("book"), .string("pen")]))
+        #expect(record.attributes["customer"] == .map(["tier": .string("gold")]))
+        #expect(record.attributes["code.line.number"] == .int(Int64(line)))
+        #expect(record.attributes["code.file.path"].map { $0.text.hasSuffix("LogHandlerTests.swift") } == true)
+        #expect(record.attributes["code.function.name"] != nil)
+        #expect(record.instrumentationScope.name == "orders")
+        #expect(record.resource.attributes["service.name"]?.toSpanAttribute() == SpanAttribute.string("logs-test"))
+        #expect(record.timeNanosecondsSinceEpoch > 0)
+    }
+
+    @Test func aRecordOutsideAnySpanHasNoSpanContext() async throws {
+        let pipeline = Pipeline()
+        pipeline.logger().warning("disk almost full")
+        let record = try #require(await pipeline.records().first)
+        #expect(record.spanContext == nil)
+        #expect(record.severity == .warn)
+    }
+
+    @Test func levelsMapToTheSpecificationsSeverityNumbers() async {
+        let pipeline = Pipeline()
+        let logger = pipeline.logger()
+        for level in Logger.Level.allCases { logger.log(level: level, "\(level)") }
+        let records = await pipeline.records()
+        #expect(records.map(\.severity.number) == [1, 5, 9, 10, 13, 17, 21])
+        #expect(records.map(\.severity.name) == ["TRACE", "DEBUG", "INFO", "INFO2", "WARN", "ERROR", "FATAL"])
+        #expect(records.map(\.severityText) == Logger.Level.allCases.map(\.rawValue))
+    }
+
+    @Test func theLoggersLevelFiltersAndMetadataLayersInOrder() async throws {
+        let pipeline = Pipeline()
+        let provider = Logger.MetadataProvider { ["source": "provider", "request.id": "r-1"] }
+        var logger = pipeline.logger(metadataProvider: provider)
+        logger.logLevel = .notice
+        logger[metadataKey: "source"] = "handler"
+        logger[metadataKey: "region"] = "eu"
+        logger.info("filtered out")
+        logger.notice("kept", metadata: ["request.id": "call"])
+        let records = await pipeline.records()
+        let record = try #require(records.first)
+        #expect(records.count == 1)
+        #expect(record.attributes["region"] == .string("eu"))
+        #expect(record.attributes["source"] == .string("provider"))
+        #expect(record.attributes["request.id"] == .string("call"))
+    }
+
+    @Test func anAttachedErrorBecomesExceptionAttributes() async throws {
+        struct PaymentDeclined: Error, CustomStringConvertible {
+            var description: String { "card expired" }
+        }
+        let pipeline = Pipeline()
+        pipeline.logger().error("payment failed", error: PaymentDeclined())
+        let record = try #require(await pipeline.records().first)
+        #expect(record.severity == .error)
+        #expect(record.attributes["exception.message"] == .string("card expired"))
+        #expect(record.attributes["exception.type"].map { $0.text.hasSuffix("PaymentDeclined") } == true)
+    }
+
+    @Test func limitsDropAndCountAttributesAndTruncateValues() async throws {
+        let pipeline = Pipeline(attributeCountLimit: 5, attributeValueLengthLimit: 4)
+        var metadata: Logger.Metadata = [:]
+        for index in 0..<10 { metadata["key\(index)"] = "value-\(index)" }
+        metadata["nested"] = .array(["abcdefgh"])
+        pipeline.logger().info("many", metadata: metadata)
+        let record = try #require(await pipeline.records().first)
+        // 10 + nested + three code.* attributes = 14, limit 5.
+        #expect(record.attributes.count == 5)
+        #expect(record.droppedAttributesCount == 9)
+        for value in record.attributes.values {
+            if case .string(let string) = value { #expect(string.count <= 4) }
+        }
+    }
+
+    @Test func aFailingExporterMakesTheFlushSayFalse() async {
+        struct Refused: Error {}
+        struct RefusingExporter: LogRecordExporter {
+            func export(_ batch: [OtterLogRecord]) async throws { throw Refused() }
+        }
+        let processor = BatchLogRecordProcessor(exporter: RefusingExporter())
+        let emitter = OtterLogEmitter(resource: Resource(), processor: processor)
+        let logger = Logger(label: "refused") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        logger.error("lost")
+        let flushed = await processor.forceFlush(timeout: .seconds(10))
+        #expect(!flushed)
+        #expect(processor.failedLogRecordCount == 1)
+    }
+
+    @Test func theSimpleProcessorExportsEachRecordInOrder() async {
+        let exporter = InMemoryLogRecordExporter()
+        let processor = SimpleLogRecordProcessor(exporter: exporter)
+        let emitter = OtterLogEmitter(resource: Resource(), processor: processor)
+        let logger = Logger(label: "simple") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        for index in 0..<100 { logger.info("line \(index)") }
+        let flushed = await processor.forceFlush(timeout: .seconds(10))
+        #expect(flushed)
+        #expect(exporter.exportedLogRecords.map(\.body) == (0..<100).map { .string("line \($0)") })
+    }
+}
