@@ -19,6 +19,11 @@ public enum Otter {
     public typealias ExporterFactory =
         @Sendable (OtterConfiguration.ExporterKind, OtterConfiguration) throws -> (any SpanExporter)?
 
+    /// Makes a log record exporter for a kind named in the configuration (`OTEL_LOGS_EXPORTER`, or the trace
+    /// exporters), or returns nil when it does not handle it. OtterOTLP supplies one for `otlp` and `jaeger`.
+    public typealias LogExporterFactory =
+        @Sendable (OtterConfiguration.ExporterKind, OtterConfiguration) throws -> (any LogRecordExporter)?
+
     /// Builds the tracer and its pipeline from code and environment, without touching global state.
     ///
     /// Arguments given in code win over the environment. With no `exporter`, the exporters named by
@@ -34,6 +39,8 @@ public enum Otter {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         defaultExporters: [OtterConfiguration.ExporterKind] = [.console],
         exporterFactory: ExporterFactory? = nil,
+        logExporter: (any LogRecordExporter)? = nil,
+        logExporterFactory: LogExporterFactory? = nil,
         logger: Logger = Logger(label: "otter")
     ) throws(ConfigurationError) -> OtterService {
         let configuration = try OtterConfiguration.fromEnvironment(environment, defaultExporters: defaultExporters)
@@ -60,14 +67,34 @@ public enum Otter {
             propagator: propagator ?? configuration.propagator,
             idGenerator: idGenerator,
             limits: configuration.limits)
+        let logProcessor: any LogRecordProcessor
+        if configuration.isSDKDisabled {
+            logProcessor = MultiLogRecordProcessor([])
+        } else if let logExporter {
+            logProcessor =
+                logExporter is ConsoleLogRecordExporter
+                ? SimpleLogRecordProcessor(exporter: logExporter)
+                : BatchLogRecordProcessor(exporter: logExporter, configuration: configuration.logBatchProcessor)
+        } else {
+            logProcessor = try makeLogProcessors(configuration: configuration, exporterFactory: logExporterFactory, logger: logger)
+        }
+        let logEmitter = OtterLogEmitter(
+            resource: resource, processor: logProcessor, attributeCountLimit: configuration.logRecordAttributeCountLimit,
+            attributeValueLengthLimit: configuration.logRecordAttributeValueLengthLimit)
         // Shutdown waits as long as one export may take (at least 30 s when exports have no limit).
         let exportTimeout = configuration.batchProcessor.exportTimeout
-        return OtterService(tracer: tracer, shutdownTimeout: exportTimeout > .zero ? exportTimeout : .seconds(30), logger: logger)
+        return OtterService(
+            tracer: tracer, logEmitter: logEmitter, shutdownTimeout: exportTimeout > .zero ? exportTimeout : .seconds(30),
+            logger: logger)
     }
 
-    /// ``makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)``,
-    /// then installs the tracer as the process-wide `InstrumentationSystem` tracer. Call it once per process,
-    /// before creating clients that capture the tracer (AsyncHTTPClient does).
+    /// ``makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:logger:)``,
+    /// then installs the tracer as the process-wide `InstrumentationSystem` tracer and, unless `bootstrapsLogging`
+    /// is false, an ``OtterLogHandler`` as swift-log's handler (with `alsoLogTo`'s handler beside it, e.g.
+    /// `StreamLogHandler.standardOutput`, through swift-log's `MultiplexLogHandler`). Call it once per process,
+    /// before creating clients that capture the tracer (AsyncHTTPClient does); swift-log allows one bootstrap per
+    /// process, so pass `bootstrapsLogging: false` when the application bootstraps logging itself (and use
+    /// ``OtterService/logEmitter`` in its factory).
     public static func bootstrap(
         serviceName: String? = nil,
         exporter: (any SpanExporter)? = nil,
@@ -77,13 +104,28 @@ public enum Otter {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         defaultExporters: [OtterConfiguration.ExporterKind] = [.console],
         exporterFactory: ExporterFactory? = nil,
+        logExporter: (any LogRecordExporter)? = nil,
+        logExporterFactory: LogExporterFactory? = nil,
+        bootstrapsLogging: Bool = true,
+        alsoLogTo additionalHandler: (@Sendable (String) -> any LogHandler)? = nil,
         logger: Logger = Logger(label: "otter")
     ) throws(ConfigurationError) -> OtterService {
         let service = try makeService(
             serviceName: serviceName, exporter: exporter, sampler: sampler, propagator: propagator,
             resourceAttributes: resourceAttributes, environment: environment, defaultExporters: defaultExporters,
-            exporterFactory: exporterFactory, logger: logger)
+            exporterFactory: exporterFactory, logExporter: logExporter, logExporterFactory: logExporterFactory, logger: logger)
         InstrumentationSystem.bootstrap(service.tracer)
+        if bootstrapsLogging {
+            let emitter = service.logEmitter
+            LoggingSystem.bootstrap(
+                { label, metadataProvider in
+                    let otter = emitter.makeLogHandler(label: label, metadataProvider: metadataProvider)
+                    guard let additionalHandler else { return otter }
+                    var additional = additionalHandler(label)
+                    additional.metadataProvider = metadataProvider
+                    return MultiplexLogHandler([otter, additional])
+                }, metadataProvider: nil)
+        }
         return service
     }
 
@@ -117,6 +159,41 @@ public enum Otter {
         }
         return processors.count == 1 ? processors[0] : MultiSpanProcessor(processors)
     }
+
+    private static func makeLogProcessors(
+        configuration: OtterConfiguration, exporterFactory: LogExporterFactory?, logger: Logger
+    ) throws(ConfigurationError) -> any LogRecordProcessor {
+        var processors: [any LogRecordProcessor] = []
+        for kind in configuration.logExporters {
+            switch kind {
+            case .none:
+                continue
+            case .console:
+                processors.append(
+                    SimpleLogRecordProcessor(
+                        exporter: ConsoleLogRecordExporter(style: configuration.consoleStyle == .json ? .json : .line)))
+            case .otlp, .jaeger:
+                let made: (any LogRecordExporter)?
+                do {
+                    made = try exporterFactory?(kind, configuration)
+                } catch let error as ConfigurationError {
+                    throw error
+                } catch {
+                    throw .exporterUnavailable(name: kind.rawValue, reason: "\(error)")
+                }
+                // Without a log exporter for this kind (a program built without OtterOTLP, or a protocol log
+                // export does not speak yet), log records stay local and tracing still works; said once here.
+                guard let made else {
+                    logger.warning(
+                        "Log records are not exported to \(kind.rawValue): no log exporter for it in this program",
+                        metadata: ["otter.exporter": "\(kind.rawValue)"])
+                    continue
+                }
+                processors.append(BatchLogRecordProcessor(exporter: made, configuration: configuration.logBatchProcessor))
+            }
+        }
+        return processors.count == 1 ? processors[0] : MultiLogRecordProcessor(processors)
+    }
 }
 
 /// Owns the tracing pipeline's lifetime: run it in a swift-service-lifecycle `ServiceGroup` (or call
@@ -124,12 +201,18 @@ public enum Otter {
 /// Short-lived programs that do not run it can call ``shutdown(timeout:)``: it exports what is queued, and waits.
 public final class OtterService: Service {
     public let tracer: OtterTracer
-    /// How long shutdown waits for queued spans to be exported.
+    /// Makes the log records of swift-log calls (``OtterLogHandler``s) and owns their pipeline.
+    public let logEmitter: OtterLogEmitter
+    /// How long shutdown waits for queued spans and log records to be exported.
     public let shutdownTimeout: Duration
     private let logger: Logger
 
-    public init(tracer: OtterTracer, shutdownTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "otter")) {
+    public init(
+        tracer: OtterTracer, logEmitter: OtterLogEmitter? = nil, shutdownTimeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "otter")
+    ) {
         self.tracer = tracer
+        self.logEmitter = logEmitter ?? OtterLogEmitter(resource: tracer.resource, processor: MultiLogRecordProcessor([]))
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }
@@ -138,24 +221,32 @@ public final class OtterService: Service {
     /// shuts the pipeline down.
     public func run() async throws {
         let processor = tracer.processor
+        let logProcessor = logEmitter.processor
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await processor.run() }
+            group.addTask { await logProcessor.run() }
             try? await gracefulShutdown()
-            await tracer.shutdown(timeout: shutdownTimeout)
+            await shutdown()
             group.cancelAll()
         }
     }
 
-    /// Waits until every span ended so far is exported, or `timeout` (default: the shutdown timeout) passes, or
+    /// Waits until every span ended and every log record emitted so far is exported, or `timeout` (default: the shutdown timeout) passes, or
     /// the calling task is cancelled. Returns whether all of them were delivered: false when an export failed or
     /// timed out.
     @discardableResult
     public func forceFlush(timeout: Duration? = nil) async -> Bool {
-        await tracer.forceFlush(timeout: timeout ?? shutdownTimeout)
+        let timeout = timeout ?? shutdownTimeout
+        async let logsFlushed = logEmitter.processor.forceFlush(timeout: timeout)
+        let spansFlushed = await tracer.forceFlush(timeout: timeout)
+        return await logsFlushed && spansFlushed
     }
 
-    /// Flushes and shuts the pipeline down; spans that end afterwards are dropped.
+    /// Flushes and shuts both pipelines down; spans and log records that come afterwards are dropped.
     public func shutdown(timeout: Duration? = nil) async {
-        await tracer.shutdown(timeout: timeout ?? shutdownTimeout)
+        let timeout = timeout ?? shutdownTimeout
+        async let logsShutDown: Void = logEmitter.processor.shutdown(timeout: timeout)
+        await tracer.shutdown(timeout: timeout)
+        await logsShutDown
     }
 }

@@ -177,7 +177,7 @@ public struct OTLPRetryPolicy: Sendable, Hashable {
 
 extension Otter {
     /// Makes OTLP exporters for `OTEL_TRACES_EXPORTER=otlp` and the seeds' `EXPORTER=jaeger`.
-    /// Pass it to ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)``.
+    /// Pass it to ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``.
     public static let otlpExporterFactory: ExporterFactory = { kind, configuration in
         switch kind {
         case .otlp, .jaeger:
@@ -185,6 +185,21 @@ extension Otter {
             let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(
                 configuration.environment, defaultProtocol: kind == .jaeger ? .grpc : .httpProtobuf)
             return try OTLPExporters.make(configuration: exporterConfiguration)
+        case .console, .none:
+            return nil
+        }
+    }
+
+    /// Makes OTLP log record exporters for `OTEL_LOGS_EXPORTER=otlp` (or logs following `EXPORTER=otlp|jaeger`),
+    /// from `OTEL_EXPORTER_OTLP_LOGS_*` and `OTEL_EXPORTER_OTLP_*`. Log export speaks OTLP/HTTP protobuf so far: for
+    /// gRPC or JSON it returns nil, and the SDK logs once that log records stay local.
+    public static let otlpLogExporterFactory: LogExporterFactory = { kind, configuration in
+        switch kind {
+        case .otlp, .jaeger:
+            let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(
+                configuration.environment, signal: .logs, defaultProtocol: kind == .jaeger ? .grpc : .httpProtobuf)
+            guard exporterConfiguration.transportProtocol == .httpProtobuf else { return nil }
+            return try OTLPHTTPLogExporter(configuration: exporterConfiguration)
         case .console, .none:
             return nil
         }

@@ -88,4 +88,35 @@ struct OTLPHTTPLogExporterTests {
         #expect(configuration.endpoint.absoluteString == "http://127.0.0.1:4318/v1/logs")
         #expect(throws: OTLPHTTPLogExporter.UnsupportedConfiguration.self) { try OTLPHTTPLogExporter(configuration: configuration) }
     }
+
+    /// One call as an application makes it: `Otter.makeService` with `EXPORTER=otlp` and both factories sends spans
+    /// to `/v1/traces` and the logs written inside them to `/v1/logs` of the same endpoint, and
+    /// `await service.forceFlush()` waits for both.
+    @Test func makeServiceSendsSpansAndTheirLogsToTheSameEndpoint() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let service = try Otter.makeService(
+            serviceName: "checkout",
+            environment: ["EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)"],
+            exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory)
+        let logger = Logger(label: "orders") { service.logEmitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        var spanContext: OtterSpanContext?
+        service.tracer.withSpan("place order") { span in
+            spanContext = span.spanContext
+            logger.info("order placed")
+        }
+        let flushed = await service.forceFlush(timeout: .seconds(10))
+        #expect(flushed)
+        let requests = receiver.requests
+        #expect(Set(requests.map(\.path)) == ["/v1/traces", "/v1/logs"])
+        let logs = try #require(requests.first { $0.path == "/v1/logs" })
+        let record = try #require(
+            try OTLPExportLogsServiceRequest(serializedBytes: logs.body).resourceLogs.first?.scopeLogs.first?.logRecords.first)
+        #expect(record.spanID == Data(try #require(spanContext).spanID.bytes))
+        let traces = try #require(requests.first { $0.path == "/v1/traces" })
+        let spans = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: traces.body))
+        #expect(spans.map(\.spanContext.spanID) == [try #require(spanContext).spanID])
+        await service.shutdown()
+    }
 }

@@ -162,4 +162,34 @@ struct ConfigurationTests {
             #expect(Logger.MetadataProvider.otter.get().isEmpty)
         }
     }
+
+    @Test func logsGoWhereSpansGoUnlessOTELLogsExporterSaysOtherwise() throws {
+        #expect(try OtterConfiguration.fromEnvironment(["EXPORTER": "jaeger"]).logExporters == [.jaeger])
+        #expect(try OtterConfiguration.fromEnvironment(["OTEL_TRACES_EXPORTER": "console,otlp"]).logExporters == [.console, .otlp])
+        let separate = try OtterConfiguration.fromEnvironment(["EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none"])
+        #expect(separate.exporters == [.otlp])
+        #expect(separate.logExporters == [.none])
+        #expect(throws: ConfigurationError.self) { try OtterConfiguration.fromEnvironment(["OTEL_LOGS_EXPORTER": "syslog"]) }
+    }
+
+    @Test func logBatchSettingsAndLimitsComeFromTheirOwnVariables() throws {
+        let defaults = try OtterConfiguration.fromEnvironment([:])
+        #expect(defaults.logBatchProcessor.scheduleDelay == .seconds(1))
+        #expect(defaults.batchProcessor.scheduleDelay == .seconds(5))
+        #expect(defaults.logRecordAttributeCountLimit == 128)
+        #expect(defaults.logRecordAttributeValueLengthLimit == nil)
+        let configured = try OtterConfiguration.fromEnvironment([
+            "OTEL_BLRP_SCHEDULE_DELAY": "250", "OTEL_BLRP_MAX_QUEUE_SIZE": "100", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "500",
+            "OTEL_BLRP_EXPORT_TIMEOUT": "2000", "OTEL_ATTRIBUTE_COUNT_LIMIT": "64",
+            "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "10",
+        ])
+        #expect(configured.logBatchProcessor.scheduleDelay == .milliseconds(250))
+        #expect(configured.logBatchProcessor.maximumQueueSize == 100)
+        #expect(configured.logBatchProcessor.maximumExportBatchSize == 100)
+        #expect(configured.logBatchProcessor.exportTimeout == .seconds(2))
+        #expect(configured.warnings.contains { $0.contains("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE") })
+        #expect(configured.batchProcessor.maximumQueueSize == 2048)
+        #expect(configured.logRecordAttributeCountLimit == 64)
+        #expect(configured.logRecordAttributeValueLengthLimit == 10)
+    }
 }

@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import Otter
+import Synchronization
 import Testing
 import Tracing
 
@@ -156,4 +158,34 @@ import Tracing
         #expect(flushed)
         #expect(exporter.exportedLogRecords.map(\.body) == (0..<100).map { .string("line \($0)") })
     }
+
+    @Test func theConsoleExporterPrintsALineOrAJSONObjectPerRecord() async throws {
+        let printed = LockedText()
+        let record = OtterLogRecord(
+            timeNanosecondsSinceEpoch: 1_700_000_000_123_456_000, severity: .error, severityText: "error",
+            body: .string("payment declined\n\u{1B}[31m"), attributes: ["card": .map(["brand": .string("visa")]), "amount": .double(9.5)],
+            spanContext: OtterSpanContext(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), traceFlags: .sampled),
+            resource: Resource(attributes: ["service.name": "checkout"]), instrumentationScope: InstrumentationScope(name: "payments"))
+        try await ConsoleLogRecordExporter(style: .line, output: .init { printed.append($0) }).export([record])
+        try await ConsoleLogRecordExporter(style: .json, output: .init { printed.append($0) }).export([record])
+        let lines = printed.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(
+            lines.first
+                == "2023-11-14T22:13:20.123456Z ERROR payments: payment declined\\n\\u{1B}[31m amount=9.5 card={brand: \"visa\"} "
+                + "trace_id=00000000000000010000000000000002 span_id=0000000000000003")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(json["body"] as? String == "payment declined\n\u{1B}[31m")
+        #expect(json["severity_number"] as? Int == 17)
+        #expect(json["trace_id"] as? String == "0x00000000000000010000000000000002")
+        #expect((json["attributes"] as? [String: Any])?["amount"] as? Double == 9.5)
+        #expect(((json["resource"] as? [String: Any])?["attributes"] as? [String: Any])?["service.name"] as? String == "checkout")
+    }
+}
+
+/// Text written by a console exporter, collected for a test.
+final class LockedText: Sendable {
+    private let storage = Mutex("")
+    var text: String { storage.withLock { $0 } }
+    func append(_ chunk: String) { storage.withLock { $0 += chunk } }
 }

@@ -20,11 +20,20 @@ public struct OtterConfiguration: Sendable {
     public var propagator: any TextMapPropagator
     public var batchProcessor: BatchSpanProcessor.Configuration
     public var limits: SpanLimits
+    /// Where log records go: `OTEL_LOGS_EXPORTER` (`console`, `otlp`, `none`); unset, they go where spans go (the
+    /// trace exporters: the seeds' `EXPORTER=console|jaeger|otlp` sends both).
+    public var logExporters: [ExporterKind]
+    /// The batch log record processor's settings (`OTEL_BLRP_*`; a 1 s schedule delay by default).
+    public var logBatchProcessor: BatchExportConfiguration
+    /// `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT` (else `OTEL_ATTRIBUTE_COUNT_LIMIT`, else 128).
+    public var logRecordAttributeCountLimit: Int
+    /// `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT` (else `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`); nil: no limit.
+    public var logRecordAttributeValueLengthLimit: Int?
     public var consoleStyle: ConsoleSpanExporter.Style
     /// The environment read, for exporters that read their own variables (`OTEL_EXPORTER_OTLP_*`).
     public var environment: [String: String]
     /// Values that could not be used and were replaced by their defaults, one message each naming the variable
-    /// (the OpenTelemetry specification: warn and fall back). ``Otter/makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logger:)`` logs them.
+    /// (the OpenTelemetry specification: warn and fall back). ``Otter/makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:logger:)`` logs them.
     public var warnings: [String] = []
 
     /// Reads the configuration. `defaultExporters` applies when neither `OTEL_TRACES_EXPORTER` nor `EXPORTER`
@@ -37,14 +46,21 @@ public struct OtterConfiguration: Sendable {
     ) throws(ConfigurationError) -> OtterConfiguration {
         let reader = EnvironmentReader(environment: environment)
         let sampler = parseSampler(reader)
+        let exporters = try parseExporters(reader) ?? defaultExporters
         var configuration = OtterConfiguration(
             isSDKDisabled: reader.bool("OTEL_SDK_DISABLED") ?? false,
             resource: try Resource.fromEnvironment(environment),
             sampler: sampler,
-            exporters: try parseExporters(reader) ?? defaultExporters,
+            exporters: exporters,
             propagator: parsePropagators(reader),
-            batchProcessor: parseBatchProcessor(reader),
+            batchProcessor: parseBatchProcessor(reader, prefix: "OTEL_BSP", defaults: BatchExportConfiguration()),
             limits: parseLimits(reader),
+            logExporters: try reader.list("OTEL_LOGS_EXPORTER", of: ExporterKind.self) ?? exporters,
+            logBatchProcessor: parseBatchProcessor(reader, prefix: "OTEL_BLRP", defaults: .logRecordDefaults),
+            logRecordAttributeCountLimit: reader.integer("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
+                ?? reader.integer("OTEL_ATTRIBUTE_COUNT_LIMIT", minimum: 0) ?? 128,
+            logRecordAttributeValueLengthLimit: reader.integer("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum: 0)
+                ?? reader.integer("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum: 0),
             consoleStyle: reader.choice("OTTER_CONSOLE_STYLE", from: ConsoleSpanExporter.Style.self, default: .line),
             environment: environment)
         configuration.warnings = reader.warnings
@@ -119,24 +135,26 @@ public struct OtterConfiguration: Sendable {
         return CompositePropagator(propagators)
     }
 
-    private static func parseBatchProcessor(_ reader: EnvironmentReader) -> BatchSpanProcessor.Configuration {
-        let defaults = BatchSpanProcessor.Configuration()
-        let queueSize = reader.integer("OTEL_BSP_MAX_QUEUE_SIZE", minimum: 1) ?? defaults.maximumQueueSize
+    /// `OTEL_BSP_*` or `OTEL_BLRP_*` (`prefix`).
+    private static func parseBatchProcessor(
+        _ reader: EnvironmentReader, prefix: String, defaults: BatchExportConfiguration
+    ) -> BatchExportConfiguration {
+        let queueSize = reader.integer("\(prefix)_MAX_QUEUE_SIZE", minimum: 1) ?? defaults.maximumQueueSize
         var batchSize =
-            reader.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", minimum: 1)
+            reader.integer("\(prefix)_MAX_EXPORT_BATCH_SIZE", minimum: 1)
             ?? min(defaults.maximumExportBatchSize, queueSize)
         if batchSize > queueSize {
             reader.warn(
                 .invalidValue(
-                    variable: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", value: String(batchSize),
-                    expected: "at most OTEL_BSP_MAX_QUEUE_SIZE (\(queueSize))"),
+                    variable: "\(prefix)_MAX_EXPORT_BATCH_SIZE", value: String(batchSize),
+                    expected: "at most \(prefix)_MAX_QUEUE_SIZE (\(queueSize))"),
                 using: String(queueSize))
             batchSize = queueSize
         }
         // Milliseconds, at most a day: larger values are not schedules but typos (and would overflow Duration math).
-        let delay = reader.integer("OTEL_BSP_SCHEDULE_DELAY", minimum: 0, maximum: 86_400_000).map { Duration.milliseconds($0) }
-        let timeout = reader.integer("OTEL_BSP_EXPORT_TIMEOUT", minimum: 0, maximum: 86_400_000).map { Duration.milliseconds($0) }
-        return BatchSpanProcessor.Configuration(
+        let delay = reader.integer("\(prefix)_SCHEDULE_DELAY", minimum: 0, maximum: 86_400_000).map { Duration.milliseconds($0) }
+        let timeout = reader.integer("\(prefix)_EXPORT_TIMEOUT", minimum: 0, maximum: 86_400_000).map { Duration.milliseconds($0) }
+        return BatchExportConfiguration(
             maximumQueueSize: queueSize,
             scheduleDelay: delay ?? defaults.scheduleDelay,
             maximumExportBatchSize: batchSize,

@@ -111,3 +111,38 @@ public final class BatchLogRecordProcessor: LogRecordProcessor {
         await queue.shutdown(timeout: timeout)
     }
 }
+
+/// Hands each record to several processors in order.
+public struct MultiLogRecordProcessor: LogRecordProcessor {
+    public let processors: [any LogRecordProcessor]
+
+    public init(_ processors: [any LogRecordProcessor]) {
+        self.processors = processors
+    }
+
+    public func onEmit(_ record: OtterLogRecord) {
+        for processor in processors { processor.onEmit(record) }
+    }
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for processor in processors { group.addTask { await processor.run() } }
+        }
+    }
+
+    @discardableResult
+    public func forceFlush(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for processor in processors { group.addTask { await processor.forceFlush(timeout: timeout) } }
+            var allFlushed = true
+            for await flushed in group where !flushed { allFlushed = false }
+            return allFlushed
+        }
+    }
+
+    public func shutdown(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            for processor in processors { group.addTask { await processor.shutdown(timeout: timeout) } }
+        }
+    }
+}
