@@ -3,15 +3,17 @@ import Logging
 import Otter
 import OtterOTLP
 
-/// Tracing setup shared by the examples: Otter bootstrapped for a service, spans on the console unless the
-/// environment (`EXPORTER`, `OTEL_TRACES_EXPORTER`, ...) says otherwise.
+/// Telemetry setup shared by the examples: Otter bootstrapped for a service, spans and swift-log records on the
+/// console unless the environment (`EXPORTER`, `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER`, ...) says otherwise;
+/// log lines also still go to standard error, as before.
 package enum ExampleTelemetry {
     /// Bootstraps Otter as the process's tracer. On a configuration error, prints it and exits with status 2,
     /// so a wrong `EXPORTER` never falls back silently.
     package static func bootstrap(serviceName: String) -> OtterService {
         do {
             return try Otter.bootstrap(
-                serviceName: serviceName, defaultExporters: [.console], exporterFactory: Otter.otlpExporterFactory)
+                serviceName: serviceName, defaultExporters: [.console], exporterFactory: Otter.otlpExporterFactory,
+                logExporterFactory: Otter.otlpLogExporterFactory, alsoLogTo: StreamLogHandler.standardError)
         } catch {
             FileHandle.standardError.write(Data("\(serviceName): \(error)\n".utf8))
             exit(2)

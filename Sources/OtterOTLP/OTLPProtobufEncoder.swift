@@ -53,7 +53,7 @@ package enum OTLPProtobufEncoder {
         writer.fixed64(7, span.startTimeNanosecondsSinceEpoch)
         writer.fixed64(8, span.endTimeNanosecondsSinceEpoch)
         writeAttributes(span.attributes, field: 9, into: &writer)
-        writer.varintField(10, UInt64(span.droppedAttributesCount))
+        writer.varintField(10, uint32Count(span.droppedAttributesCount))
         for event in span.events {
             let message = writer.openMessage(11)
             writer.fixed64(1, event.nanosecondsSinceEpoch)
@@ -61,18 +61,18 @@ package enum OTLPProtobufEncoder {
             writeAttributes(event.attributes, field: 3, into: &writer)
             writer.close(message)
         }
-        writer.varintField(12, UInt64(span.droppedEventsCount))
+        writer.varintField(12, uint32Count(span.droppedEventsCount))
         for link in span.links {
             let message = writer.openMessage(13)
             writer.traceID(1, link.spanContext.traceID)
             writer.spanID(2, link.spanContext.spanID)
             writer.string(3, link.spanContext.traceState.isEmpty ? "" : link.spanContext.traceState.headerValue)
             writeAttributes(link.attributes, field: 4, into: &writer)
-            writer.varintField(5, UInt64(link.droppedAttributesCount))
+            writer.varintField(5, uint32Count(link.droppedAttributesCount))
             writer.fixed32(6, linkFlags(link))
             writer.close(message)
         }
-        writer.varintField(14, UInt64(span.droppedLinksCount))
+        writer.varintField(14, uint32Count(span.droppedLinksCount))
         if let spanStatus = span.status {
             let message = writer.openMessage(15)
             writer.string(2, spanStatus.message ?? "")
@@ -80,6 +80,12 @@ package enum OTLPProtobufEncoder {
             writer.close(message)
         }
         writer.fixed32(16, spanFlags(span))
+    }
+
+    /// A dropped count as OTLP's `uint32` field holds it: negative values as 0, values beyond `UInt32.max` as the
+    /// maximum (as `OTLPMapping` writes them); `FinishedSpan`'s counts are public and may hold anything.
+    private static func uint32Count(_ count: Int) -> UInt64 {
+        UInt64(UInt32(clamping: count))
     }
 
     private static func linkFlags(_ link: FinishedSpan.Link) -> UInt32 {
@@ -203,7 +209,8 @@ package struct ProtobufWriter {
         let length = UInt64(bytes.count - contentStart)
         let needed = Self.varintSize(length)
         if needed > message.reservedLengthBytes {
-            bytes.insert(contentsOf: [UInt8](repeating: 0, count: needed - message.reservedLengthBytes), at: contentStart)
+            // At most four extra bytes: inserted one at a time, without a temporary array.
+            for _ in message.reservedLengthBytes..<needed { bytes.insert(0, at: contentStart) }
         } else if needed < message.reservedLengthBytes {
             bytes.removeSubrange(message.lengthOffset..<(message.lengthOffset + message.reservedLengthBytes - needed))
         }

@@ -39,6 +39,25 @@ import Tracing
         try expectSameBytesAsSwiftProtobuf([span])
     }
 
+    /// `FinishedSpan`'s dropped counts are public `Int`s: negative or huge values are clamped into OTLP's `uint32`
+    /// as the mapping does, never a trap (found by the independent review).
+    @Test(arguments: [-1, Int.min, Int(UInt32.max) + 1, Int.max])
+    func droppedCountsOutsideUInt32AreClampedNotTrapped(count: Int) throws {
+        var span = OTLPFixtures.server
+        span.droppedAttributesCount = count
+        span.droppedEventsCount = count
+        span.droppedLinksCount = count
+        span.links[0].droppedAttributesCount = count
+        try expectSameBytesAsSwiftProtobuf([span])
+        let decoded = try OTLPExportTraceServiceRequest(serializedBytes: OTLPProtobufEncoder.encode([span]))
+        let otlpSpan = try #require(decoded.resourceSpans.first?.scopeSpans.first?.spans.first)
+        let expected: UInt32 = count < 0 ? 0 : .max
+        #expect(otlpSpan.droppedAttributesCount == expected)
+        #expect(otlpSpan.droppedEventsCount == expected)
+        #expect(otlpSpan.droppedLinksCount == expected)
+        #expect(otlpSpan.links.first?.droppedAttributesCount == expected)
+    }
+
     @Test func anEmptyBatchIsAnEmptyRequest() {
         #expect(OTLPProtobufEncoder.encode([]).isEmpty)
     }

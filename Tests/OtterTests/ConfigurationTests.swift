@@ -164,7 +164,8 @@ struct ConfigurationTests {
     }
 
     @Test func logsGoWhereSpansGoUnlessOTELLogsExporterSaysOtherwise() throws {
-        #expect(try OtterConfiguration.fromEnvironment(["EXPORTER": "jaeger"]).logExporters == [.jaeger])
+        #expect(try OtterConfiguration.fromEnvironment(["EXPORTER": "jaeger"]).logExporters == [.none], "Jaeger stores no logs")
+        #expect(try OtterConfiguration.fromEnvironment(["EXPORTER": "otlp"]).logExporters == [.otlp])
         #expect(try OtterConfiguration.fromEnvironment(["OTEL_TRACES_EXPORTER": "console,otlp"]).logExporters == [.console, .otlp])
         let separate = try OtterConfiguration.fromEnvironment(["EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none"])
         #expect(separate.exporters == [.otlp])

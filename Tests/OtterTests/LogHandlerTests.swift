@@ -159,6 +159,29 @@ import Tracing
         #expect(exporter.exportedLogRecords.map(\.body) == (0..<100).map { .string("line \($0)") })
     }
 
+    /// An exporter that logs through the same handler while exporting (as a failing export's warning does, once
+    /// the SDK's handler is the process's) does not feed its own pipeline: those lines are not exported.
+    @Test func whatAnExporterLogsWhileExportingIsNotExported() async {
+        final class LoggingExporter: LogRecordExporter {
+            let exported = LockedValueBox<[OtterLogRecord]>([])
+            let logger = LockedValueBox<Logger?>(nil)
+            func export(_ batch: [OtterLogRecord]) async throws {
+                exported.withLock { $0 += batch }
+                logger.withLock { $0 }?.warning("exported \(batch.count) records")
+            }
+        }
+        let exporter = LoggingExporter()
+        let processor = SimpleLogRecordProcessor(exporter: exporter)
+        let emitter = OtterLogEmitter(resource: Resource(), processor: processor)
+        let logger = Logger(label: "app") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        exporter.logger.withLock { $0 = logger }
+        logger.info("one")
+        logger.info("two")
+        #expect(await processor.forceFlush(timeout: .seconds(10)))
+        #expect(await processor.forceFlush(timeout: .seconds(10)))
+        #expect(exporter.exported.withLock { $0.map(\.body) } == [.string("one"), .string("two")])
+    }
+
     @Test func theConsoleExporterPrintsALineOrAJSONObjectPerRecord() async throws {
         let printed = LockedText()
         let record = OtterLogRecord(
@@ -188,4 +211,11 @@ final class LockedText: Sendable {
     private let storage = Mutex("")
     var text: String { storage.withLock { $0 } }
     func append(_ chunk: String) { storage.withLock { $0 += chunk } }
+}
+
+/// A value behind a lock, for test doubles.
+final class LockedValueBox<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { storage.withLock { body(&$0) } }
 }

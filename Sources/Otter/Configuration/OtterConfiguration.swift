@@ -21,7 +21,7 @@ public struct OtterConfiguration: Sendable {
     public var batchProcessor: BatchSpanProcessor.Configuration
     public var limits: SpanLimits
     /// Where log records go: `OTEL_LOGS_EXPORTER` (`console`, `otlp`, `none`); unset, they go where spans go (the
-    /// trace exporters: the seeds' `EXPORTER=console|jaeger|otlp` sends both).
+    /// trace exporters: the seeds' `EXPORTER=console|otlp` sends both), except to `jaeger`, which stores no logs.
     public var logExporters: [ExporterKind]
     /// The batch log record processor's settings (`OTEL_BLRP_*`; a 1 s schedule delay by default).
     public var logBatchProcessor: BatchExportConfiguration
@@ -55,7 +55,8 @@ public struct OtterConfiguration: Sendable {
             propagator: parsePropagators(reader),
             batchProcessor: parseBatchProcessor(reader, prefix: "OTEL_BSP", defaults: BatchExportConfiguration()),
             limits: parseLimits(reader),
-            logExporters: try reader.list("OTEL_LOGS_EXPORTER", of: ExporterKind.self) ?? exporters,
+            logExporters: try reader.list("OTEL_LOGS_EXPORTER", of: ExporterKind.self)
+                ?? exporters.map { $0 == .jaeger ? .none : $0 },
             logBatchProcessor: parseBatchProcessor(reader, prefix: "OTEL_BLRP", defaults: .logRecordDefaults),
             logRecordAttributeCountLimit: reader.integer("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", minimum: 0)
                 ?? reader.integer("OTEL_ATTRIBUTE_COUNT_LIMIT", minimum: 0) ?? 128,

@@ -59,7 +59,10 @@ public final class OtterLogEmitter: Sendable {
 /// notice 10, warning 13, error 17, critical 21), the message as body, the metadata (the handler's, the metadata
 /// provider's, the call's, later ones winning) as attributes with nesting kept, the call site as `code.file.path`,
 /// `code.function.name` and `code.line.number`, an attached error as `exception.type` and `exception.message`, and
-/// the logger's label as instrumentation scope.
+/// the logger's label as instrumentation scope. Log calls made while Otter exports (by an exporter, or the SDK's
+/// own warnings about an export) are not turned into records, so a failing export never feeds itself; another
+/// handler beside this one (``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``'s
+/// `alsoLogTo`) still prints them.
 ///
 /// ```swift
 /// LoggingSystem.bootstrap(emitter.makeLogHandler)
@@ -85,6 +88,8 @@ public struct OtterLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        // What an exporter or the export lane logs while exporting is not exported itself: it would feed itself.
+        guard !ExportContext.isExporting else { return }
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
         var attributes: [String: LogValue] = [:]
         for (key, value) in metadata { attributes[key] = LogValue(value) }

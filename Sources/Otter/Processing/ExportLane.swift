@@ -2,6 +2,20 @@ import Instrumentation
 import Logging
 import Synchronization
 
+/// What tells the SDK's own work apart from the application's: the lanes' tasks run with no current span (an
+/// instrumented HTTP client inside an exporter must not report into the application's trace) and marked as
+/// exporting, so that ``OtterLogHandler`` drops what is logged there (an exporter's or the lane's own warning about a
+/// failed export would otherwise become a record to export, and feed itself).
+package enum ExportContext {
+    @TaskLocal package static var isExporting = false
+
+    static func outsideTheApplication<Result: Sendable>(_ work: () async -> Result) async -> Result {
+        await InstrumentationContext.$current.withValue(nil) {
+            await $isExporting.withValue(true) { await work() }
+        }
+    }
+}
+
 /// The calls a lane makes to one exporter (of spans or of log records), and how its log lines name what it exports.
 struct ExportTarget<Item: Sendable>: Sendable {
     let export: @Sendable ([Item]) async throws -> Void
@@ -66,7 +80,7 @@ final class ExportLane<Item: Sendable>: Sendable {
     ) -> Completion<Void> {
         let done = Completion<Void>()
         Task {
-            await InstrumentationContext.$current.withValue(nil) {
+            await ExportContext.outsideTheApplication {
                 await self.takeTurn()
                 onTurn()
                 await self.exportAll(nextBatch)
@@ -113,7 +127,7 @@ final class ExportLane<Item: Sendable>: Sendable {
     private func finish(_ nextBatch: @escaping @Sendable () -> [Item]) -> Completion<Void> {
         let done = Completion<Void>()
         Task {
-            await InstrumentationContext.$current.withValue(nil) {
+            await ExportContext.outsideTheApplication {
                 await self.takeTurn()
                 await self.exportAll(nextBatch)
                 _ = await self.flushExporterInTurn()
@@ -132,7 +146,7 @@ final class ExportLane<Item: Sendable>: Sendable {
     ) -> Completion<Bool> {
         let done = Completion<Bool>()
         Task {
-            let flushed = await InstrumentationContext.$current.withValue(nil) {
+            let flushed = await ExportContext.outsideTheApplication {
                 await self.takeTurn()
                 onTurn()
                 await self.exportAll(nextBatch)
