@@ -8,7 +8,7 @@ allocations, and divides the difference by N, so start-up, warm-up and shutdown 
 on the machine's load (the exporting task's scheduling varies a little: repeated runs of one binary differ by up to
 about 3%). Prints a markdown table.
 
-    scripts/callgrind.py [--operations N] [--sdks otter,swift-otel,noop] [--workloads sampled,...] [--no-build]
+    scripts/callgrind.py [--operations N] [--sdks otter,swift-otel,stream,noop] [--workloads sampled,...,log] [--no-build]
 """
 import argparse
 import os
@@ -22,11 +22,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = os.path.join(ROOT, "Benchmarks", ".build", "release", "HotPathProbe")
 SDKS = ["otter", "swift-otel", "noop"]
 WORKLOADS = ["sampled", "unsampled", "parent-child", "propagation"]
+# The log call (`--workloads log`) also compares swift-log's StreamLogHandler: `--sdks otter,swift-otel,stream,noop`.
 SHAPES = {
     "sampled": 'withSpan("op") { $0.attributes["a"] = "x"; $0.attributes["b"] = 42 }, always_on',
     "unsampled": "the same span, always_off",
     "parent-child": "withSpan with one withSpan child inside, always_on",
     "propagation": "inject the current context into headers + extract it into a new context",
+    "log": 'logger.info("order placed", metadata: ["a": "x", "b": "42"]) inside a span, through the bootstrapped '
+           "swift-log handler (stream: StreamLogHandler to standard output; noop: swift-log's no-op handler)",
 }
 
 

@@ -22,6 +22,10 @@ import Tracing
 /// - `unsampled`: the same span with always_off.
 /// - `parent-child`: a span with one child span inside it, always_on, no attributes.
 /// - `propagation`: inject the current span's context into HTTP-style headers, extract it into a new context.
+/// - `log`: `logger.info("order placed", metadata: ["a": "x", "b": "42"])` inside a span, through the process's
+///   swift-log handler: Otter's `OtterLogHandler` (installed by `Otter.bootstrap`, a discarding log exporter behind
+///   the default batch log record processor), swift-otel's `OTelLogHandler` (`OTel.bootstrap`, logs exporter `none`),
+///   `stream` (swift-log's `StreamLogHandler` to standard output, NoOpTracer) or `noop` (swift-log's no-op handler).
 @main
 struct HotPathProbe {
     /// A synchronous main that waits for a task: valgrind 3.19 crashes when a thread starts while the main thread
@@ -44,7 +48,7 @@ struct HotPathProbe {
         guard arguments.count == 4, let count = Int(arguments[3]), count >= 0,
             let workload = Workload(rawValue: arguments[2]), let sdk = SDK(rawValue: arguments[1])
         else {
-            print("usage: HotPathProbe otter|swift-otel|noop sampled|unsampled|parent-child|propagation COUNT")
+            print("usage: HotPathProbe otter|swift-otel|stream|noop sampled|unsampled|parent-child|propagation|log COUNT")
             return
         }
         var logger = Logger(label: "probe")
@@ -61,7 +65,8 @@ struct HotPathProbe {
             service = try Otter.bootstrap(
                 serviceName: "probe", exporter: DiscardingExporter(),
                 sampler: sampled ? AlwaysOnSampler() : AlwaysOffSampler(),
-                environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(queueSize)"], logger: logger)
+                environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(queueSize)", "OTEL_BLRP_MAX_QUEUE_SIZE": "\(queueSize)"],
+                logExporter: DiscardingLogExporter(), bootstrapsLogging: workload == .log, logger: logger)
         case .swiftOTel:
             var configuration = OTel.Configuration.default
             configuration.serviceName = "probe"
@@ -69,11 +74,23 @@ struct HotPathProbe {
             configuration.traces.sampler = sampled ? .alwaysOn : .alwaysOff
             configuration.traces.batchSpanProcessor.maxQueueSize = queueSize
             configuration.diagnosticLogLevel = .error
-            let (tracer, tracingService) = try OTel.makeTracingBackend(configuration: configuration)
-            InstrumentationSystem.bootstrap(tracer)
-            service = tracingService
+            if workload == .log {
+                configuration.metrics.enabled = false
+                configuration.logs.exporter = .none
+                configuration.logs.batchLogRecordProcessor.maxQueueSize = queueSize
+                service = try OTel.bootstrap(configuration: configuration)
+            } else {
+                let (tracer, tracingService) = try OTel.makeTracingBackend(configuration: configuration)
+                InstrumentationSystem.bootstrap(tracer)
+                service = tracingService
+            }
+        case .stream:
+            InstrumentationSystem.bootstrap(NoOpTracer())
+            LoggingSystem.bootstrap(StreamLogHandler.standardOutput)
+            service = nil
         case .noop:
             InstrumentationSystem.bootstrap(NoOpTracer())
+            if workload == .log { LoggingSystem.bootstrap(SwiftLogNoOpLogHandler.init) }
             service = nil
         }
         let group = ServiceGroup(services: service.map { [$0] } ?? [], logger: logger)
@@ -87,6 +104,10 @@ struct HotPathProbe {
         if let batchProcessor = (service as? OtterService)?.tracer.processor as? BatchSpanProcessor {
             let dropped = batchProcessor.droppedSpanCount
             if dropped > 0 { fatalError("Otter dropped \(dropped) spans: the probe must measure exported spans") }
+        }
+        if let logProcessor = (service as? OtterService)?.logEmitter.processor as? BatchLogRecordProcessor {
+            let dropped = logProcessor.droppedLogRecordCount
+            if dropped > 0 { fatalError("Otter dropped \(dropped) log records: the probe must measure exported records") }
         }
     }
 
@@ -118,6 +139,14 @@ struct HotPathProbe {
                     blackHole(extracted)
                 }
             }
+        case .log:
+            var logger = Logger(label: "app")
+            logger.logLevel = .info
+            withSpan("request") { _ in
+                for _ in 0..<times {
+                    logger.info("order placed", metadata: ["a": "x", "b": "42"])
+                }
+            }
         }
     }
 }
@@ -125,6 +154,7 @@ struct HotPathProbe {
 enum SDK: String {
     case otter
     case swiftOTel = "swift-otel"
+    case stream
     case noop
 }
 
@@ -133,11 +163,17 @@ enum Workload: String {
     case unsampled
     case parentChild = "parent-child"
     case propagation
+    case log
 }
 
 /// Drops every batch: the probe measures the SDK, not an exporter.
 struct DiscardingExporter: SpanExporter {
     func export(_ batch: [FinishedSpan]) async throws {}
+}
+
+/// Drops every batch of log records.
+struct DiscardingLogExporter: LogRecordExporter {
+    func export(_ batch: [OtterLogRecord]) async throws {}
 }
 
 struct HeaderInjector: Injector {

@@ -1,6 +1,4 @@
-import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import Logging
 import Otter
@@ -11,90 +9,76 @@ import Otter
 /// UNAVAILABLE, DATA_LOSS, and RESOURCE_EXHAUSTED when the server sends RetryInfo, whose delay is honoured) with
 /// exponential backoff and jitter within the export timeout; other codes are dropped and reported once.
 public final class OTLPGRPCExporter: SpanExporter {
-    public let configuration: OTLPExporterConfiguration
-    private let client: GRPCClient<HTTP2ClientTransport.Posix>
-    private let connections: Task<Void, Never>
+    public var configuration: OTLPExporterConfiguration { connection.configuration }
+    private let connection: OTLPGRPCConnection
     private let logger: Logger
 
     /// Connects lazily: nothing is sent until the first export, and a receiver that is down is retried.
     public init(
         configuration: OTLPExporterConfiguration, logger: Logger = Logger(label: "otter.otlp-grpc-exporter")
     ) throws(ConfigurationError) {
-        self.configuration = configuration
+        connection = try OTLPGRPCConnection(configuration: configuration)
         self.logger = logger
-        let endpoint = configuration.endpoint
-        let isTLS = endpoint.scheme?.lowercased() == "https"
-        guard let host = endpoint.host, !host.isEmpty else {
-            throw .invalidValue(variable: "OTEL_EXPORTER_OTLP_ENDPOINT", value: endpoint.absoluteString, expected: "a URL with a host")
-        }
-        let port = endpoint.port ?? (isTLS ? 443 : 4317)
-        let target: any ResolvableTarget
-        if host.contains(":") {
-            target = .ipv6(address: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
-        } else if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
-            target = .ipv4(address: host, port: port)
-        } else {
-            target = .dns(host: host, port: port)
-        }
-        var transportConfiguration = HTTP2ClientTransport.Posix.Config.defaults
-        if configuration.compression == .gzip {
-            transportConfiguration.compression = .init(algorithm: .gzip, enabledAlgorithms: .gzip)
-        }
-        let transport: HTTP2ClientTransport.Posix
-        do {
-            transport = try HTTP2ClientTransport.Posix(
-                target: target, transportSecurity: isTLS ? .tls : .plaintext, config: transportConfiguration)
-        } catch {
-            throw .exporterUnavailable(name: "otlp (grpc)", reason: "cannot reach \(endpoint): \(error)")
-        }
-        let client = GRPCClient(transport: transport)
-        self.client = client
-        connections = Task { try? await client.runConnections() }
     }
 
     public func export(_ batch: [FinishedSpan]) async throws {
         guard !batch.isEmpty else { return }
         let request = OTLPMapping.request(for: batch)
-        var metadata = Metadata()
-        metadata.addString("\(OTLPHTTPExporter.userAgent) grpc-swift/2", forKey: "user-agent")
-        for header in configuration.headers { metadata.addString(header.value, forKey: header.name.lowercased()) }
-        let traceService = Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client)
-
-        try await configuration.retryPolicy.run(timeout: configuration.timeout) { deadline in
-            var options = CallOptions.defaults
-            options.timeout = max(.milliseconds(1), ContinuousClock().now.duration(to: deadline))
-            if configuration.compression == .gzip { options.compression = .gzip }
-            do {
-                let response = try await traceService.export(request, metadata: metadata, options: options)
-                logPartialSuccess(response, batchSize: batch.count, logger: logger)
-                return .delivered
-            } catch let error as RPCError {
-                if Task.isCancelled { throw CancellationError() }
-                let reason = "gRPC \(error.code): \(error.message)"
-                switch error.code {
-                case .cancelled, .deadlineExceeded, .aborted, .outOfRange, .unavailable, .dataLoss:
-                    return .retryable(reason: reason, retryAfter: Self.retryDelay(in: error))
-                case .resourceExhausted:
-                    guard let delay = Self.retryDelay(in: error) else {
-                        throw OTLPExportError.rejectedRPC(code: "\(error.code)", message: error.message)
-                    }
-                    return .retryable(reason: reason, retryAfter: delay)
-                default:
-                    throw OTLPExportError.rejectedRPC(code: "\(error.code)", message: error.message)
-                }
-            }
+        let traceService = Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: connection.client)
+        try await connection.export { metadata, options in
+            let response = try await traceService.export(request, metadata: metadata, options: options)
+            logPartialSuccess(response, batchSize: batch.count, logger: logger)
         }
     }
 
     /// The `RetryInfo.retry_delay` the server put in `grpc-status-details-bin`, if any.
     static func retryDelay(in error: RPCError) -> Duration? {
-        guard let status = try? error.unpackGoogleRPCStatus() else { return nil }
-        return status.details.lazy.compactMap(\.retryInfo).first?.delay
+        OTLPGRPCConnection.retryDelay(in: error)
     }
 
     /// Closes the connection once in-flight exports finish.
     public func shutdown() async {
-        client.beginGracefulShutdown()
-        await connections.value
+        await connection.shutdown()
+    }
+}
+
+/// Exports log records over OTLP/gRPC (`opentelemetry.proto.collector.logs.v1.LogsService/Export`), with the same
+/// connection, headers, compression and retries as ``OTLPGRPCExporter``. Configure it with
+/// `OTLPExporterConfiguration.fromEnvironment(environment, signal: .logs, defaultProtocol: .grpc)`.
+public final class OTLPGRPCLogExporter: LogRecordExporter {
+    public var configuration: OTLPExporterConfiguration { connection.configuration }
+    private let connection: OTLPGRPCConnection
+    private let logger: Logger
+
+    /// Connects lazily: nothing is sent until the first export, and a receiver that is down is retried.
+    public init(
+        configuration: OTLPExporterConfiguration, logger: Logger = Logger(label: "otter.otlp-grpc-log-exporter")
+    ) throws(ConfigurationError) {
+        connection = try OTLPGRPCConnection(configuration: configuration)
+        self.logger = logger
+    }
+
+    public func export(_ batch: [OtterLogRecord]) async throws {
+        guard !batch.isEmpty else { return }
+        let request = OTLPLogsMapping.request(for: batch)
+        let logsService = Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: connection.client)
+        try await connection.export { metadata, options in
+            let response = try await logsService.export(request, metadata: metadata, options: options)
+            guard response.hasPartialSuccess,
+                response.partialSuccess.rejectedLogRecords > 0 || !response.partialSuccess.errorMessage.isEmpty
+            else { return }
+            logger.warning(
+                "OTLP receiver accepted the log records partially",
+                metadata: [
+                    "otter.log_records": "\(batch.count)",
+                    "otter.log_records.rejected": "\(response.partialSuccess.rejectedLogRecords)",
+                    "message": "\(response.partialSuccess.errorMessage)",
+                ])
+        }
+    }
+
+    /// Closes the connection once in-flight exports finish.
+    public func shutdown() async {
+        await connection.shutdown()
     }
 }

@@ -11,8 +11,14 @@ package final class TestOTLPGRPCReceiver: Sendable {
         package var metadata: Metadata
     }
 
+    package struct ReceivedLogsRequest: Sendable {
+        package var request: OTLPExportLogsServiceRequest
+        package var metadata: Metadata
+    }
+
     private struct State {
         var requests: [ReceivedRequest] = []
+        var logsRequests: [ReceivedLogsRequest] = []
         var script: [any Error] = []
         var server: GRPCServer<HTTP2ServerTransport.Posix>?
         var task: Task<Void, any Error>?
@@ -23,6 +29,9 @@ package final class TestOTLPGRPCReceiver: Sendable {
     package init() {}
 
     package var requests: [ReceivedRequest] { state.withLock { $0.requests } }
+
+    /// The `LogsService/Export` requests received, in order.
+    package var logsRequests: [ReceivedLogsRequest] { state.withLock { $0.logsRequests } }
 
     /// Queues errors to answer the next requests with, in order.
     package func script(_ errors: any Error...) {
@@ -36,6 +45,21 @@ package final class TestOTLPGRPCReceiver: Sendable {
             request: ServerRequest<OTLPExportTraceServiceRequest>, context: ServerContext
         ) async throws -> ServerResponse<OTLPExportTraceServiceResponse> {
             ServerResponse(message: try receiver.receive(request.message, metadata: request.metadata))
+        }
+    }
+
+    struct LogsService: Opentelemetry_Proto_Collector_Logs_V1_LogsService.ServiceProtocol {
+        let receiver: TestOTLPGRPCReceiver
+
+        func export(
+            request: ServerRequest<OTLPExportLogsServiceRequest>, context: ServerContext
+        ) async throws -> ServerResponse<OTLPExportLogsServiceResponse> {
+            let error = receiver.state.withLock { state -> (any Error)? in
+                state.logsRequests.append(ReceivedLogsRequest(request: request.message, metadata: request.metadata))
+                return state.script.isEmpty ? nil : state.script.removeFirst()
+            }
+            if let error { throw error }
+            return ServerResponse(message: OTLPExportLogsServiceResponse())
         }
     }
 
@@ -54,7 +78,7 @@ package final class TestOTLPGRPCReceiver: Sendable {
             transport: .http2NIOPosix(
                 address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext,
                 config: .defaults { $0.compression.enabledAlgorithms = .all }),
-            services: [Service(receiver: self)])
+            services: [Service(receiver: self), LogsService(receiver: self)])
         let task = Task { try await server.serve() }
         state.withLock {
             $0.server = server

@@ -121,4 +121,43 @@ struct OTLPGRPCExporterTests {
             try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_INSECURE": "maybe"])
         }
     }
+
+    /// Logs over OTLP/gRPC as an application configures them: `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` and the logs
+    /// factory, a log call inside a span, `LogsService/Export` on a real receiver with the headers, gzip, and a
+    /// retried UNAVAILABLE.
+    @Test func logRecordsReachTheLogsServiceWithTheirSpansIds() async throws {
+        let receiver = TestOTLPGRPCReceiver()
+        receiver.script(RPCError(code: .unavailable, message: "warming up"))
+        let port = try await receiver.start()
+        let service = try Otter.makeService(
+            serviceName: "checkout",
+            environment: [
+                "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "authorization=Bearer%20logs",
+                "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "gzip",
+            ],
+            exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory)
+        let logger = Logger(label: "payments") { service.logEmitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        var spanContext: OtterSpanContext?
+        service.tracer.withSpan("authorize") { span in
+            spanContext = span.spanContext
+            logger.error("payment declined", metadata: ["amount": .stringConvertible(2796)])
+        }
+        let flushed = await service.forceFlush(timeout: .seconds(20))
+        #expect(flushed)
+        await service.shutdown()
+        await receiver.stop()
+
+        #expect(receiver.requests.isEmpty, "no spans: OTEL_TRACES_EXPORTER=none")
+        #expect(receiver.logsRequests.count == 2, "one UNAVAILABLE, then delivered")
+        let received = try #require(receiver.logsRequests.last)
+        #expect(received.metadata[stringValues: "authorization"].first(where: { _ in true }) == "Bearer logs")
+        let record = try #require(received.request.resourceLogs.first?.scopeLogs.first?.logRecords.first)
+        #expect(received.request.resourceLogs.first?.scopeLogs.first?.scope.name == "payments")
+        #expect(record.body.stringValue == "payment declined")
+        #expect(record.severityNumber == .error)
+        #expect(record.spanID == Data(try #require(spanContext).spanID.bytes))
+        #expect(record.traceID == Data(try #require(spanContext).traceID.bytes))
+        #expect(record.attributes.first { $0.key == "amount" }?.value.intValue == 2796)
+    }
 }
