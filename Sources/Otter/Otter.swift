@@ -81,8 +81,8 @@ public enum Otter {
         let logEmitter = OtterLogEmitter(
             resource: resource, processor: logProcessor, attributeCountLimit: configuration.logRecordAttributeCountLimit,
             attributeValueLengthLimit: configuration.logRecordAttributeValueLengthLimit)
-        // Shutdown waits as long as one export may take (at least 30 s when exports have no limit).
-        let exportTimeout = configuration.batchProcessor.exportTimeout
+        // Shutdown waits as long as one export of either pipeline may take (at least 30 s when exports have no limit).
+        let exportTimeout = max(configuration.batchProcessor.exportTimeout, configuration.logBatchProcessor.exportTimeout)
         return OtterService(
             tracer: tracer, logEmitter: logEmitter, shutdownTimeout: exportTimeout > .zero ? exportTimeout : .seconds(30),
             logger: logger)
@@ -90,8 +90,11 @@ public enum Otter {
 
     /// ``makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:logger:)``,
     /// then installs the tracer as the process-wide `InstrumentationSystem` tracer and, unless `bootstrapsLogging`
-    /// is false, an ``OtterLogHandler`` as swift-log's handler (with `alsoLogTo`'s handler beside it, e.g.
-    /// `StreamLogHandler.standardOutput`, through swift-log's `MultiplexLogHandler`). Call it once per process,
+    /// is false or Otter's log records would go nowhere (`OTEL_LOGS_EXPORTER=none`, or no log exporter for the
+    /// configured kind: pass `logExporterFactory: Otter.otlpLogExporterFactory` for OTLP), an ``OtterLogHandler`` as
+    /// swift-log's handler (with `alsoLogTo`'s handler beside it, e.g. `StreamLogHandler.standardError`, through
+    /// swift-log's `MultiplexLogHandler`; when Otter does not take swift-log over, log lines keep going to swift-log's
+    /// default, standard error). Call it once per process,
     /// before creating clients that capture the tracer (AsyncHTTPClient does); swift-log allows one bootstrap per
     /// process, so pass `bootstrapsLogging: false` when the application bootstraps logging itself (and use
     /// ``OtterService/logEmitter`` in its factory).
@@ -115,15 +118,15 @@ public enum Otter {
             resourceAttributes: resourceAttributes, environment: environment, defaultExporters: defaultExporters,
             exporterFactory: exporterFactory, logExporter: logExporter, logExporterFactory: logExporterFactory, logger: logger)
         InstrumentationSystem.bootstrap(service.tracer)
-        if bootstrapsLogging {
+        // swift-log is taken over only when Otter's log records go somewhere: otherwise the application's log lines
+        // keep going to swift-log's default handler (standard error), as before, instead of vanishing.
+        if bootstrapsLogging, service.logEmitter.exportsSomewhere {
             let emitter = service.logEmitter
             LoggingSystem.bootstrap(
                 { label, metadataProvider in
                     let otter = emitter.makeLogHandler(label: label, metadataProvider: metadataProvider)
                     guard let additionalHandler else { return otter }
-                    var additional = additionalHandler(label)
-                    additional.metadataProvider = metadataProvider
-                    return MultiplexLogHandler([otter, additional])
+                    return MultiplexLogHandler([otter, additionalHandler(label)])
                 }, metadataProvider: nil)
         }
         return service
@@ -184,6 +187,8 @@ public enum Otter {
                 // Without a log exporter for this kind (a program built without OtterOTLP, or a protocol log
                 // export does not speak yet), log records stay local and tracing still works; said once here.
                 guard let made else {
+                    // No log exporter factory at all: the program did not ask for OTLP logs; nothing to say.
+                    guard exporterFactory != nil else { continue }
                     logger.warning(
                         "Log records are not exported to \(kind.rawValue): no log exporter for it in this program",
                         metadata: ["otter.exporter": "\(kind.rawValue)"])

@@ -23,9 +23,9 @@ public enum OTLPExportError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .rejected(let statusCode, let message):
-            return "OTLP receiver rejected the spans with HTTP \(statusCode)\(message.isEmpty ? "" : ": \(message)") (not retried)"
+            return "OTLP receiver rejected the export with HTTP \(statusCode)\(message.isEmpty ? "" : ": \(message)") (not retried)"
         case .rejectedRPC(let code, let message):
-            return "OTLP receiver rejected the spans with gRPC \(code)\(message.isEmpty ? "" : ": \(message)") (not retried)"
+            return "OTLP receiver rejected the export with gRPC \(code)\(message.isEmpty ? "" : ": \(message)") (not retried)"
         case .gaveUp(let attempts, let lastError):
             return "OTLP export failed after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(lastError)"
         case .requestTooLarge(let bytes):

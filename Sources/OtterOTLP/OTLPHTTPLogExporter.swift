@@ -39,9 +39,21 @@ public final class OTLPHTTPLogExporter: LogRecordExporter {
         try OTLPLogsMapping.request(for: batch).serializedBytes()
     }
 
+    /// Sends `batch` in one request, or, when its encoding is over the 64 MiB an OTLP request may have, in halves
+    /// (a single record over the limit fails with ``OTLPExportError/requestTooLarge(bytes:)``, the rest still go).
     public func export(_ batch: [OtterLogRecord]) async throws {
         guard !batch.isEmpty else { return }
-        try await OTLPHTTPRequest(configuration: configuration, httpClient: httpClient).post(encode(batch)) { body, _ in
+        let encoded = try encode(batch)
+        if encoded.count > OTLPHTTPExporter.maximumRequestBytes, batch.count > 1 {
+            let middle = batch.count / 2
+            var firstError: (any Error)?
+            for half in [Array(batch[..<middle]), Array(batch[middle...])] {
+                do { try await export(half) } catch { firstError = firstError ?? error }
+            }
+            if let firstError { throw firstError }
+            return
+        }
+        try await OTLPHTTPRequest(configuration: configuration, httpClient: httpClient).post(encoded) { body, _ in
             guard body.readableBytes > 0,
                 let response = try? OTLPExportLogsServiceResponse(serializedBytes: Array(body.readableBytesView)),
                 response.hasPartialSuccess,

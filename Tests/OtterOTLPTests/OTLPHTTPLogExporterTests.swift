@@ -119,4 +119,46 @@ struct OTLPHTTPLogExporterTests {
         #expect(spans.map(\.spanContext.spanID) == [try #require(spanContext).spanID])
         await service.shutdown()
     }
+
+    /// Found by the independent review: with no log exporter for the configured kind (no factory, or
+    /// `OTEL_LOGS_EXPORTER=none`), the log pipeline exports nowhere, and `Otter.bootstrap` then leaves swift-log's
+    /// default handler in place instead of swallowing the application's log lines.
+    @Test func aLogPipelineThatExportsNowhereSaysSo() throws {
+        func service(_ environment: [String: String], factory: Otter.LogExporterFactory?) throws -> OtterService {
+            try Otter.makeService(
+                serviceName: "app", environment: environment, exporterFactory: Otter.otlpExporterFactory,
+                logExporterFactory: factory)
+        }
+        #expect(try !service(["EXPORTER": "otlp"], factory: nil).logEmitter.exportsSomewhere)
+        #expect(
+            try !service(["EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none"], factory: Otter.otlpLogExporterFactory).logEmitter
+                .exportsSomewhere)
+        #expect(try !service(["EXPORTER": "jaeger"], factory: Otter.otlpLogExporterFactory).logEmitter.exportsSomewhere)
+        #expect(try service(["EXPORTER": "otlp"], factory: Otter.otlpLogExporterFactory).logEmitter.exportsSomewhere)
+        #expect(try service(["EXPORTER": "console"], factory: nil).logEmitter.exportsSomewhere)
+    }
+
+    /// Found by the independent review: a batch whose request would pass OTLP's 64 MiB was dropped whole; it is
+    /// sent in halves.
+    @Test func aBatchOverTheRequestLimitIsSentInHalves() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let exporter = try OTLPHTTPLogExporter(
+            configuration: OTLPExporterConfiguration(endpoint: URL(string: "http://127.0.0.1:\(port)/v1/logs")!))
+        let body = String(repeating: "x", count: 130_000)
+        let batch = (0..<520).map { index in
+            OtterLogRecord(timeNanosecondsSinceEpoch: UInt64(index + 1), severity: .info, body: .string(body))
+        }
+        try await exporter.export(batch)
+        let requests = receiver.requests
+        #expect(requests.count == 2)
+        #expect(requests.allSatisfy { $0.body.count <= 64 << 20 })
+        let times = try requests.flatMap { request in
+            try OTLPExportLogsServiceRequest(serializedBytes: request.body).resourceLogs.flatMap {
+                $0.scopeLogs.flatMap { $0.logRecords.map(\.timeUnixNano) }
+            }
+        }
+        #expect(times == (1...520).map(UInt64.init))
+    }
 }

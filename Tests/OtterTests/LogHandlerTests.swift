@@ -161,6 +161,34 @@ import Tracing
         #expect(exporter.exportedLogRecords.map(\.body) == (0..<100).map { .string("line \($0)") })
     }
 
+    /// Found by the independent review: deep metadata would make receivers refuse the whole batch, unusual integer
+    /// types lost their type, and the application's attributes could push the call site out under the count limit.
+    @Test func deepNestingIsCappedIntegersKeepTheirTypeAndTheCallSiteSurvivesTheLimit() async throws {
+        var nested = Logger.MetadataValue.string("bottom")
+        for _ in 0..<35 { nested = .dictionary(["level": nested]) }
+        func depth(_ value: LogValue) -> Int {
+            switch value {
+            case .map(let values): return 1 + (values.values.map(depth).max() ?? 0)
+            case .array(let values): return 1 + (values.map(depth).max() ?? 0)
+            default: return 0
+            }
+        }
+        #expect(depth(LogValue(nested)) == LogValue.maximumNestingDepth)
+        #expect(LogValue(.stringConvertible(UInt8(7))) == .int(7))
+        #expect(LogValue(.stringConvertible(Int16(-7))) == .int(-7))
+        #expect(LogValue(.stringConvertible(UInt(7))) == .int(7))
+        #expect(LogValue(.stringConvertible(UInt64.max)) == .string("18446744073709551615"))
+
+        let pipeline = Pipeline(attributeCountLimit: 4)
+        var metadata: Logger.Metadata = [:]
+        for index in 0..<20 { metadata["a\(index)"] = "v" }
+        pipeline.logger().info("crowded", metadata: metadata)
+        let record = try #require(await pipeline.records().first)
+        #expect(record.attributes.keys.filter { $0.hasPrefix("code.") }.count == 3)
+        #expect(record.attributes.count == 4)
+        #expect(record.droppedAttributesCount == 19)
+    }
+
     /// An exporter that logs through the same handler while exporting (as a failing export's warning does, once
     /// the SDK's handler is the process's) does not feed its own pipeline: those lines are not exported.
     @Test func whatAnExporterLogsWhileExportingIsNotExported() async {

@@ -1,7 +1,8 @@
 import Logging
 
 /// A log record's body or attribute value: OTLP's `AnyValue` (without bytes). swift-log metadata maps onto it, nested
-/// dictionaries and arrays included; a `stringConvertible` integer, floating-point or Boolean value keeps its type.
+/// dictionaries and arrays included (down to ``maximumNestingDepth``); a `stringConvertible` integer (of any integer
+/// type that fits 64 bits), `Double`, `Float` or `Bool` keeps its type.
 public indirect enum LogValue: Sendable, Hashable {
     case string(String)
     case bool(Bool)
@@ -10,26 +11,42 @@ public indirect enum LogValue: Sendable, Hashable {
     case array([LogValue])
     case map([String: LogValue])
 
+    /// Deepest nesting of arrays and maps kept (OTLP receivers refuse deeper messages, and with them the whole
+    /// batch); a value nested deeper is kept as its text.
+    public static let maximumNestingDepth = 16
+
     /// The value a swift-log metadata value stands for.
     public init(_ metadata: Logger.MetadataValue) {
+        self.init(metadata, depth: 0)
+    }
+
+    private init(_ metadata: Logger.MetadataValue, depth: Int) {
+        if depth >= Self.maximumNestingDepth {
+            switch metadata {
+            case .dictionary, .array:
+                self = .string(metadata.description)
+                return
+            case .string, .stringConvertible:
+                break
+            }
+        }
         switch metadata {
         case .string(let string):
             self = .string(string)
         case .stringConvertible(let convertible):
             switch convertible {
             case let value as Bool: self = .bool(value)
-            case let value as Int: self = .int(Int64(value))
-            case let value as Int64: self = .int(value)
-            case let value as Int32: self = .int(Int64(value))
-            case let value as UInt32: self = .int(Int64(value))
+            case let value as any BinaryInteger:
+                // Any integer type; one beyond Int64 (a large UInt64) keeps its digits as text.
+                if let int = Int64(exactly: value) { self = .int(int) } else { self = .string(convertible.description) }
             case let value as Double: self = .double(value)
             case let value as Float: self = .double(Double(value))
             default: self = .string(convertible.description)
             }
         case .dictionary(let dictionary):
-            self = .map(dictionary.mapValues(LogValue.init))
+            self = .map(dictionary.mapValues { LogValue($0, depth: depth + 1) })
         case .array(let array):
-            self = .array(array.map(LogValue.init))
+            self = .array(array.map { LogValue($0, depth: depth + 1) })
         }
     }
 

@@ -21,6 +21,13 @@ public final class OtterLogEmitter: Sendable {
         self.attributeValueLengthLimit = attributeValueLengthLimit.map { max(0, $0) }
     }
 
+    /// False when records go nowhere (no log exporter configured): ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``
+    /// then leaves swift-log as it is.
+    public var exportsSomewhere: Bool {
+        guard let multi = processor as? MultiLogRecordProcessor else { return true }
+        return !multi.processors.isEmpty
+    }
+
     /// A handler for `LoggingSystem.bootstrap`: `LoggingSystem.bootstrap(emitter.makeLogHandler)`.
     public func makeLogHandler(label: String, metadataProvider: Logger.MetadataProvider?) -> OtterLogHandler {
         OtterLogHandler(label: label, emitter: self, metadataProvider: metadataProvider)
@@ -35,8 +42,13 @@ public final class OtterLogEmitter: Sendable {
 
     private func applyLimits(to record: inout OtterLogRecord) {
         if record.attributes.count > attributeCountLimit {
-            // Deterministic: the names last in order go first.
-            let dropped = record.attributes.keys.sorted().suffix(record.attributes.count - attributeCountLimit)
+            // Deterministic: the application's names last in order go first; the call site and error attributes the
+            // handler adds (`code.*`, `exception.*`) go last.
+            func isSDKAttribute(_ name: String) -> Bool { name.hasPrefix("code.") || name.hasPrefix("exception.") }
+            let byDropOrder = record.attributes.keys.sorted { lhs, rhs in
+                isSDKAttribute(lhs) != isSDKAttribute(rhs) ? isSDKAttribute(lhs) : lhs < rhs
+            }
+            let dropped = byDropOrder.suffix(record.attributes.count - attributeCountLimit)
             for name in dropped { record.attributes[name] = nil }
             record.droppedAttributesCount += dropped.count
         }
