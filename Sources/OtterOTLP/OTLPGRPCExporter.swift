@@ -64,16 +64,7 @@ public final class OTLPGRPCLogExporter: LogRecordExporter {
         let logsService = Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: connection.client)
         try await connection.export { metadata, options in
             let response = try await logsService.export(request, metadata: metadata, options: options)
-            guard response.hasPartialSuccess,
-                response.partialSuccess.rejectedLogRecords > 0 || !response.partialSuccess.errorMessage.isEmpty
-            else { return }
-            logger.warning(
-                "OTLP receiver accepted the log records partially",
-                metadata: [
-                    "otter.log_records": "\(batch.count)",
-                    "otter.log_records.rejected": "\(response.partialSuccess.rejectedLogRecords)",
-                    "message": "\(response.partialSuccess.errorMessage)",
-                ])
+            logPartialSuccess(response, batchSize: batch.count, logger: logger)
         }
     }
 

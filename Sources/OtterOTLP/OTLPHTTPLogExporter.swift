@@ -55,17 +55,9 @@ public final class OTLPHTTPLogExporter: LogRecordExporter {
         }
         try await OTLPHTTPRequest(configuration: configuration, httpClient: httpClient).post(encoded) { body, _ in
             guard body.readableBytes > 0,
-                let response = try? OTLPExportLogsServiceResponse(serializedBytes: Array(body.readableBytesView)),
-                response.hasPartialSuccess,
-                response.partialSuccess.rejectedLogRecords > 0 || !response.partialSuccess.errorMessage.isEmpty
+                let response = try? OTLPExportLogsServiceResponse(serializedBytes: Array(body.readableBytesView))
             else { return }
-            logger.warning(
-                "OTLP receiver accepted the log records partially",
-                metadata: [
-                    "otter.log_records": "\(batch.count)",
-                    "otter.log_records.rejected": "\(response.partialSuccess.rejectedLogRecords)",
-                    "message": "\(response.partialSuccess.errorMessage)",
-                ])
+            logPartialSuccess(response, batchSize: batch.count, logger: logger)
         }
     }
 }

@@ -42,3 +42,16 @@ func logPartialSuccess(_ response: OTLPExportTraceServiceResponse, batchSize: In
             "message": "\(partial.errorMessage)",
         ])
 }
+
+/// Logs a partial success of a log export (the receiver rejected some records, or warns); full successes log nothing.
+func logPartialSuccess(_ response: OTLPExportLogsServiceResponse, batchSize: Int, logger: Logger) {
+    guard response.hasPartialSuccess else { return }
+    let partial = response.partialSuccess
+    guard partial.rejectedLogRecords > 0 || !partial.errorMessage.isEmpty else { return }
+    logger.warning(
+        "OTLP receiver accepted the log records partially",
+        metadata: [
+            "otter.log_records": "\(batchSize)", "otter.log_records.rejected": "\(partial.rejectedLogRecords)",
+            "message": "\(partial.errorMessage)",
+        ])
+}

@@ -125,24 +125,15 @@ public struct MultiLogRecordProcessor: LogRecordProcessor {
     }
 
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            for processor in processors { group.addTask { await processor.run() } }
-        }
+        await ProcessorFanOut.all(processors.map { processor in { await processor.run() } })
     }
 
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            for processor in processors { group.addTask { await processor.forceFlush(timeout: timeout) } }
-            var allFlushed = true
-            for await flushed in group where !flushed { allFlushed = false }
-            return allFlushed
-        }
+        await ProcessorFanOut.allSucceed(processors.map { processor in { await processor.forceFlush(timeout: timeout) } })
     }
 
     public func shutdown(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            for processor in processors { group.addTask { await processor.shutdown(timeout: timeout) } }
-        }
+        await ProcessorFanOut.all(processors.map { processor in { await processor.shutdown(timeout: timeout) } })
     }
 }
