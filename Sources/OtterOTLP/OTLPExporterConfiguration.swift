@@ -191,17 +191,15 @@ extension Otter {
     }
 
     /// Makes OTLP log record exporters for `OTEL_LOGS_EXPORTER=otlp` (or logs following `EXPORTER=otlp|jaeger`),
-    /// from `OTEL_EXPORTER_OTLP_LOGS_*` and `OTEL_EXPORTER_OTLP_*`, over OTLP/HTTP protobuf or OTLP/gRPC. OTLP/JSON log
-    /// export is not written yet: for `http/json` it returns nil, and the SDK logs once that log records stay local.
+    /// from `OTEL_EXPORTER_OTLP_LOGS_*` and `OTEL_EXPORTER_OTLP_*`, over OTLP/HTTP (protobuf or JSON) or OTLP/gRPC.
     public static let otlpLogExporterFactory: LogExporterFactory = { kind, configuration in
         switch kind {
         case .otlp, .jaeger:
             let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(
                 configuration.environment, signal: .logs, defaultProtocol: kind == .jaeger ? .grpc : .httpProtobuf)
             switch exporterConfiguration.transportProtocol {
-            case .httpProtobuf: return try OTLPHTTPLogExporter(configuration: exporterConfiguration)
+            case .httpProtobuf, .httpJSON: return OTLPHTTPLogExporter(configuration: exporterConfiguration)
             case .grpc: return try OTLPGRPCLogExporter(configuration: exporterConfiguration)
-            case .httpJSON: return nil
             }
         case .console, .none:
             return nil

@@ -5,7 +5,7 @@ import NIOCore
 import Otter
 import SwiftProtobuf
 
-/// Exports log records over OTLP/HTTP protobuf (`POST /v1/logs`), optionally gzipped, with the same retries,
+/// Exports log records over OTLP/HTTP (`POST /v1/logs`) as protobuf (default) or JSON, optionally gzipped, with the same retries,
 /// headers, timeout and partial-success reporting as ``OTLPHTTPExporter``. Configure it with
 /// `OTLPExporterConfiguration.fromEnvironment(environment, signal: .logs)` (`OTEL_EXPORTER_OTLP_LOGS_*`).
 public final class OTLPHTTPLogExporter: LogRecordExporter {
@@ -13,22 +13,13 @@ public final class OTLPHTTPLogExporter: LogRecordExporter {
     private let httpClient: HTTPClient
     private let logger: Logger
 
-    /// Why a configuration cannot be used for logs.
-    public struct UnsupportedConfiguration: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    /// An exporter that sends to `configuration.endpoint` (the full URL, `.../v1/logs`). OTLP/JSON logs are not
-    /// written yet: `http/json` is refused here with a message rather than sent wrong.
+    /// An exporter that sends to `configuration.endpoint` (the full URL, `.../v1/logs`): protobuf, or OTLP/JSON
+    /// for `http/json` (a `grpc` configuration is sent as protobuf over HTTP; use ``OTLPGRPCLogExporter`` for gRPC).
     public init(
         configuration: OTLPExporterConfiguration,
         httpClient: HTTPClient? = nil,
         logger: Logger = Logger(label: "otter.otlp-http-log-exporter")
-    ) throws(UnsupportedConfiguration) {
-        guard configuration.transportProtocol == .httpProtobuf else {
-            throw UnsupportedConfiguration(
-                description: "OTLP log export supports http/protobuf; \(configuration.transportProtocol.rawValue) is not supported yet")
-        }
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.httpClient = httpClient ?? OTLPHTTPExporter.sharedUntracedClient
@@ -36,7 +27,11 @@ public final class OTLPHTTPLogExporter: LogRecordExporter {
 
     /// The request body for `batch`, before compression.
     package func encode(_ batch: [OtterLogRecord]) throws -> [UInt8] {
-        try OTLPLogsMapping.request(for: batch).serializedBytes()
+        let request = OTLPLogsMapping.request(for: batch)
+        switch configuration.transportProtocol {
+        case .httpJSON: return Array(OTLPJSON.encode(request))
+        case .httpProtobuf, .grpc: return try request.serializedBytes()
+        }
     }
 
     /// Sends `batch` in one request, or, when its encoding is over the 64 MiB an OTLP request may have, in halves
@@ -53,11 +48,18 @@ public final class OTLPHTTPLogExporter: LogRecordExporter {
             if let firstError { throw firstError }
             return
         }
-        try await OTLPHTTPRequest(configuration: configuration, httpClient: httpClient).post(encoded) { body, _ in
-            guard body.readableBytes > 0,
-                let response = try? OTLPExportLogsServiceResponse(serializedBytes: Array(body.readableBytesView))
-            else { return }
-            logPartialSuccess(response, batchSize: batch.count, logger: logger)
+        try await OTLPHTTPRequest(configuration: configuration, httpClient: httpClient).post(encoded) { body, contentType in
+            guard body.readableBytes > 0 else { return }
+            let bytes = Array(body.readableBytesView)
+            let response: OTLPExportLogsServiceResponse?
+            if contentType?.lowercased().hasPrefix("application/json") == true {
+                var options = JSONDecodingOptions()
+                options.ignoreUnknownFields = true
+                response = try? OTLPExportLogsServiceResponse(jsonUTF8Bytes: bytes, options: options)
+            } else {
+                response = try? OTLPExportLogsServiceResponse(serializedBytes: bytes)
+            }
+            if let response { logPartialSuccess(response, batchSize: batch.count, logger: logger) }
         }
     }
 }

@@ -45,6 +45,37 @@ package enum OTLPJSON {
         return Data(writer.bytes)
     }
 
+    /// The logs request as OTLP/JSON (hex ids, enum numbers, 64-bit integers as strings).
+    package static func encode(_ request: OTLPExportLogsServiceRequest) -> Data {
+        let writer = Writer(omittingDefaults: false)
+        writer.object {
+            writer.array("resourceLogs", request.resourceLogs) { resourceLogs in
+                writer.object {
+                    writer.key("resource")
+                    writer.object {
+                        writer.array("attributes", resourceLogs.resource.attributes, writer.keyValue)
+                        if resourceLogs.resource.droppedAttributesCount > 0 {
+                            writer.number("droppedAttributesCount", resourceLogs.resource.droppedAttributesCount)
+                        }
+                    }
+                    writer.array("scopeLogs", resourceLogs.scopeLogs) { scopeLogs in
+                        writer.object {
+                            writer.key("scope")
+                            writer.object {
+                                writer.string("name", scopeLogs.scope.name, omitEmpty: true)
+                                writer.string("version", scopeLogs.scope.version, omitEmpty: true)
+                            }
+                            writer.array("logRecords", scopeLogs.logRecords, writer.logRecord)
+                            writer.string("schemaUrl", scopeLogs.schemaURL, omitEmpty: true)
+                        }
+                    }
+                    writer.string("schemaUrl", resourceLogs.schemaURL, omitEmpty: true)
+                }
+            }
+        }
+        return Data(writer.bytes)
+    }
+
     final class Writer {
         var bytes: [UInt8] = []
         private var needsComma = false
@@ -182,6 +213,25 @@ package enum OTLPJSON {
             }
         }
 
+        func logRecord(_ record: OTLPLogRecord) {
+            object {
+                int64String("timeUnixNano", record.timeUnixNano, omitZero: true)
+                int64String("observedTimeUnixNano", record.observedTimeUnixNano, omitZero: true)
+                number("severityNumber", record.severityNumber.rawValue, omitZero: true)
+                string("severityText", record.severityText, omitEmpty: true)
+                if record.hasBody {
+                    key("body")
+                    anyValue(record.body)
+                }
+                array("attributes", record.attributes, keyValue)
+                if record.droppedAttributesCount > 0 { number("droppedAttributesCount", record.droppedAttributesCount) }
+                if record.flags != 0 { number("flags", record.flags) }
+                hexID("traceId", record.traceID)
+                hexID("spanId", record.spanID)
+                string("eventName", record.eventName, omitEmpty: true)
+            }
+        }
+
         func span(_ span: Opentelemetry_Proto_Trace_V1_Span) {
             object {
                 hexID("traceId", span.traceID)
@@ -233,14 +283,24 @@ package enum OTLPJSON {
     /// ``OTLPRequestLimits/Exceeded`` for nesting or message counts beyond `limits`. Memory stays proportional to
     /// the body: one streaming pass rewrites the ids, then swift-protobuf builds the messages.
     package static func decodeRequest(_ data: Data, limits: OTLPRequestLimits = .default) throws -> OTLPExportTraceServiceRequest {
+        try decode(OTLPExportTraceServiceRequest.self, data, limits: limits)
+    }
+
+    /// Decodes an OTLP/JSON logs request, as ``decodeRequest(_:limits:)`` decodes a traces one.
+    package static func decodeLogsRequest(_ data: Data, limits: OTLPRequestLimits = .default) throws -> OTLPExportLogsServiceRequest {
+        try decode(OTLPExportLogsServiceRequest.self, data, limits: limits)
+    }
+
+    private static func decode<Request: SwiftProtobuf.Message>(_: Request.Type, _ data: Data, limits: OTLPRequestLimits) throws -> Request {
         let normalized = try normalize(Array(data), limits: limits)
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
         options.messageDepthLimit = limits.protobufDepthLimit
         do {
-            return try OTLPExportTraceServiceRequest(jsonUTF8Bytes: normalized, options: options)
+            return try Request(jsonUTF8Bytes: normalized, options: options)
         } catch {
-            throw DecodingError(description: "request body is not an OTLP ExportTraceServiceRequest: \(error)")
+            let name = Request.protoMessageName.split(separator: ".").last.map(String.init) ?? Request.protoMessageName
+            throw DecodingError(description: "request body is not an OTLP \(name): \(error)")
         }
     }
 

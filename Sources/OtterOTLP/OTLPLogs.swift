@@ -1,77 +1,175 @@
 import Foundation
 import Otter
+import SwiftProtobuf
 
-/// The OTLP logs messages (`opentelemetry.proto.collector.logs.v1`, `opentelemetry.proto.logs.v1`) under Otter's
-/// names, as `OTLPMapping` names the trace ones.
-package typealias OTLPExportLogsServiceRequest = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest
-package typealias OTLPExportLogsServiceResponse = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse
-package typealias OTLPLogRecord = Opentelemetry_Proto_Logs_V1_LogRecord
-package typealias OTLPSeverityNumber = Opentelemetry_Proto_Logs_V1_SeverityNumber
+/// Log records in OTLP form, grouped by resource and instrumentation scope as an OTLP `ExportLogsServiceRequest` holds
+/// them: what a log store writes and reads, as ``OTLPTraces`` is for spans. Every value OTLP carries survives (bytes,
+/// event names, flags), including those ``OtterLogRecord`` cannot express.
+public struct OTLPLogs: Sendable, Equatable {
+    package var request: OTLPExportLogsServiceRequest {
+        didSet { receivedProtobuf = nil }
+    }
+    /// The protobuf bytes `request` was decoded from, when it was: a store can keep them as they are.
+    package private(set) var receivedProtobuf: [UInt8]?
 
-/// ``OtterLogRecord`` ↔ OTLP logs messages.
-package enum OTLPLogsMapping {
-    /// One request holding `records`, grouped by resource and then by instrumentation scope, in first-seen order.
-    package static func request(for records: [OtterLogRecord]) -> OTLPExportLogsServiceRequest {
-        var request = OTLPExportLogsServiceRequest()
-        request.resourceLogs = OTLPResourceGroup.grouping(records, resource: \.resource, scope: \.instrumentationScope).map { group in
-            var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
-            resourceLogs.resource = OTLPMapping.resource(for: group.resource)
-            if let schemaURL = group.resource.schemaURL { resourceLogs.schemaURL = schemaURL }
-            resourceLogs.scopeLogs = group.scopes.map { scopeGroup in
-                var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
-                scopeLogs.scope.name = scopeGroup.scope.name
-                if let version = scopeGroup.scope.version { scopeLogs.scope.version = version }
-                scopeLogs.logRecords = scopeGroup.indexes.map { logRecord(for: records[$0]) }
-                return scopeLogs
+    package init(_ request: OTLPExportLogsServiceRequest, receivedProtobuf: [UInt8]? = nil) {
+        self.request = request
+        self.receivedProtobuf = receivedProtobuf
+    }
+
+    public static func == (lhs: OTLPLogs, rhs: OTLPLogs) -> Bool {
+        lhs.request == rhs.request
+    }
+
+    /// No records.
+    public init() {
+        self.init(OTLPExportLogsServiceRequest())
+    }
+
+    /// The records, grouped by resource and then scope in first-seen order.
+    public init(_ records: [OtterLogRecord]) {
+        self.init(OTLPLogsMapping.request(for: records))
+    }
+
+    /// Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`) of `/v1/logs`, within the default request limits
+    /// (500,000 messages, nesting 32).
+    public init(protobuf bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try OTLPRequestLimits.default.check(protobuf: $0, signal: .logs) }
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
+        self.init(try OTLPExportLogsServiceRequest(serializedBytes: bytes, options: options), receivedProtobuf: bytes)
+    }
+
+    /// Decodes an OTLP/JSON body (`application/json`, hex ids) of `/v1/logs`, within the default request limits.
+    public init(json: Data) throws {
+        self.init(try OTLPJSON.decodeLogsRequest(json))
+    }
+
+    /// The OTLP protobuf encoding.
+    public func protobuf() throws -> [UInt8] {
+        try request.serializedBytes()
+    }
+
+    /// The OTLP/JSON encoding (hex ids, enum numbers), as exporters send it and `/api/otter/logs` answers.
+    public func json() -> Data {
+        OTLPJSON.encode(request)
+    }
+
+    /// The number of log records.
+    public var recordCount: Int {
+        request.resourceLogs.reduce(0) { $0 + $1.scopeLogs.reduce(0) { $0 + $1.logRecords.count } }
+    }
+
+    /// The records that can be read as ``OtterLogRecord``s (ids absent or valid), in order. Bytes values become
+    /// their base64 text.
+    public var records: [OtterLogRecord] {
+        var records: [OtterLogRecord] = []
+        OTLPLogsMapping.forEachRecord(in: request) { otlp, resource, scope, validity in
+            guard validity == nil else { return }
+            records.append(OTLPLogsMapping.logRecord(from: otlp, resource: resource, scope: scope))
+        }
+        return records
+    }
+
+    /// The records that can be stored (trace and span ids absent or of the right length), with their resources and
+    /// scopes as received, and one message per record refused, for OTLP's `partial_success`.
+    public func validated() -> (valid: OTLPLogs, rejections: [String]) {
+        var rejections: [String] = []
+        var valid = request
+        for resourceIndex in valid.resourceLogs.indices {
+            for scopeIndex in valid.resourceLogs[resourceIndex].scopeLogs.indices {
+                valid.resourceLogs[resourceIndex].scopeLogs[scopeIndex].logRecords.removeAll { record in
+                    guard let problem = OTLPLogsMapping.idProblem(of: record) else { return false }
+                    rejections.append(problem)
+                    return true
+                }
             }
-            return resourceLogs
         }
-        return request
+        if rejections.isEmpty { return (self, []) }
+        return (OTLPLogs(valid), rejections)
+    }
+}
+
+extension OTLPLogsMapping {
+    /// Why `record` cannot be stored (a trace id that is not 16 bytes or a span id that is not 8, when present), or nil.
+    /// All-zero ids mean "no span", as the specification allows.
+    package static func idProblem(of record: OTLPLogRecord) -> String? {
+        let traceIDLength = record.traceID.count
+        let spanIDLength = record.spanID.count
+        guard traceIDLength == 0 || traceIDLength == 16, spanIDLength == 0 || spanIDLength == 8 else {
+            let which = traceIDLength == 0 || traceIDLength == 16 ? "span" : "trace"
+            let id = which == "span" ? record.spanID : record.traceID
+            return "log record '\(bodyText(record.body).prefix(100))' has an invalid \(which) id "
+                + "(\(OTLPMapping.idProblem(id, length: which == "span" ? 8 : 16)))"
+        }
+        return nil
     }
 
-    package static func logRecord(for record: OtterLogRecord) -> OTLPLogRecord {
-        var otlp = OTLPLogRecord()
-        otlp.timeUnixNano = record.timeNanosecondsSinceEpoch
-        otlp.observedTimeUnixNano = record.observedTimeNanosecondsSinceEpoch
-        otlp.severityNumber = OTLPSeverityNumber(rawValue: record.severity.number) ?? .unspecified
-        otlp.severityText = record.severityText
-        otlp.body = anyValue(record.body)
-        otlp.attributes = keyValues(record.attributes)
-        otlp.droppedAttributesCount = UInt32(clamping: record.droppedAttributesCount)
-        if let spanContext = record.spanContext {
-            otlp.traceID = Data(spanContext.traceID.bytes)
-            otlp.spanID = Data(spanContext.spanID.bytes)
-            otlp.flags = UInt32(spanContext.traceFlags.rawValue)
-        }
-        return otlp
-    }
-
-    /// Attributes in name order.
-    package static func keyValues(_ attributes: [String: LogValue]) -> [Opentelemetry_Proto_Common_V1_KeyValue] {
-        attributes.sorted { $0.key < $1.key }.map { name, value in
-            var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
-            keyValue.key = name
-            keyValue.value = anyValue(value)
-            return keyValue
+    /// Calls `body` with every record of `request`, its resource and scope as models, and why it cannot be stored (nil
+    /// when it can).
+    package static func forEachRecord(
+        in request: OTLPExportLogsServiceRequest,
+        _ body: (OTLPLogRecord, Resource, InstrumentationScope, String?) throws -> Void
+    ) rethrows {
+        for resourceLogs in request.resourceLogs {
+            let resource = Resource(
+                attributes: OTLPMapping.spanAttributes(resourceLogs.resource.attributes),
+                schemaURL: resourceLogs.schemaURL.isEmpty ? nil : resourceLogs.schemaURL)
+            for scopeLogs in resourceLogs.scopeLogs {
+                let scope = InstrumentationScope(
+                    name: scopeLogs.scope.name, version: scopeLogs.scope.version.isEmpty ? nil : scopeLogs.scope.version)
+                for record in scopeLogs.logRecords {
+                    try body(record, resource, scope, idProblem(of: record))
+                }
+            }
         }
     }
 
-    package static func anyValue(_ value: LogValue) -> Opentelemetry_Proto_Common_V1_AnyValue {
-        var otlp = Opentelemetry_Proto_Common_V1_AnyValue()
-        switch value {
-        case .string(let string): otlp.stringValue = string
-        case .bool(let bool): otlp.boolValue = bool
-        case .int(let int): otlp.intValue = int
-        case .double(let double): otlp.doubleValue = double
-        case .array(let values):
-            var array = Opentelemetry_Proto_Common_V1_ArrayValue()
-            array.values = values.map(anyValue)
-            otlp.arrayValue = array
-        case .map(let values):
-            var list = Opentelemetry_Proto_Common_V1_KeyValueList()
-            list.values = keyValues(values)
-            otlp.kvlistValue = list
+    /// A stored OTLP record as the SDK's model. Its time is the event time, or the observed time when the event time is
+    /// missing.
+    package static func logRecord(from otlp: OTLPLogRecord, resource: Resource, scope: InstrumentationScope) -> OtterLogRecord {
+        var spanContext: OtterSpanContext?
+        if let traceID = TraceID(bytes: otlp.traceID), traceID.isValid, let spanID = SpanID(bytes: otlp.spanID), spanID.isValid {
+            spanContext = OtterSpanContext(
+                traceID: traceID, spanID: spanID, traceFlags: TraceFlags(rawValue: UInt8(truncatingIfNeeded: otlp.flags)))
         }
-        return otlp
+        var attributes: [String: LogValue] = [:]
+        for keyValue in otlp.attributes where attributes[keyValue.key] == nil {
+            attributes[keyValue.key] = logValue(keyValue.value)
+        }
+        return OtterLogRecord(
+            timeNanosecondsSinceEpoch: otlp.timeUnixNano != 0 ? otlp.timeUnixNano : otlp.observedTimeUnixNano,
+            observedTimeNanosecondsSinceEpoch: otlp.observedTimeUnixNano != 0 ? otlp.observedTimeUnixNano : otlp.timeUnixNano,
+            severity: LogSeverity(number: otlp.severityNumber.rawValue),
+            severityText: otlp.severityText.isEmpty ? nil : otlp.severityText,
+            body: logValue(otlp.body),
+            attributes: attributes,
+            droppedAttributesCount: Int(otlp.droppedAttributesCount),
+            spanContext: spanContext,
+            resource: resource,
+            instrumentationScope: scope)
+    }
+
+    /// An OTLP value as a ``LogValue``: bytes as base64 text, an empty value as an empty string.
+    package static func logValue(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> LogValue {
+        switch value.value {
+        case .stringValue(let string): return .string(string)
+        case .boolValue(let bool): return .bool(bool)
+        case .intValue(let int): return .int(int)
+        case .doubleValue(let double): return .double(double)
+        case .arrayValue(let array): return .array(array.values.map(logValue))
+        case .kvlistValue(let list):
+            var map: [String: LogValue] = [:]
+            for keyValue in list.values where map[keyValue.key] == nil { map[keyValue.key] = logValue(keyValue.value) }
+            return .map(map)
+        case .bytesValue(let data): return .string(data.base64EncodedString())
+        case .stringValueStrindex, nil: return .string("")
+        }
+    }
+
+    /// A body as one line of text (strings as they are, other values as ``LogValue/text``).
+    package static func bodyText(_ body: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
+        if case .stringValue(let string) = body.value { return string }
+        return logValue(body).text
     }
 }

@@ -33,6 +33,7 @@ package struct OTLPRequestLimits: Sendable, Equatable {
     /// The messages of an `ExportTraceServiceRequest`, as far as they nest: which fields hold which message.
     private enum Message {
         case request, resourceSpans, resource, scopeSpans, scope, span, event, link, status, keyValue, anyValue, arrayValue, keyValueList
+        case logsRequest, resourceLogs, scopeLogs, logRecord
 
         func child(_ field: UInt64) -> Message? {
             switch (self, field) {
@@ -45,7 +46,13 @@ package struct OTLPRequestLimits: Sendable, Equatable {
             case (.span, 11): return .event
             case (.span, 13): return .link
             case (.span, 15): return .status
-            case (.keyValue, 2), (.arrayValue, 1): return .anyValue
+            case (.logsRequest, 1): return .resourceLogs
+            case (.resourceLogs, 1): return .resource
+            case (.resourceLogs, 2): return .scopeLogs
+            case (.scopeLogs, 1): return .scope
+            case (.scopeLogs, 2): return .logRecord
+            case (.logRecord, 6): return .keyValue
+            case (.keyValue, 2), (.arrayValue, 1), (.logRecord, 5): return .anyValue
             case (.anyValue, 5): return .arrayValue
             case (.anyValue, 6): return .keyValueList
             default: return nil
@@ -53,15 +60,15 @@ package struct OTLPRequestLimits: Sendable, Equatable {
         }
     }
 
-    /// Walks the protobuf wire format of an `ExportTraceServiceRequest` without building anything and throws when
-    /// it holds more messages or deeper `AnyValue` nesting than allowed. Malformed framing is left for the decoder
-    /// to report (this walk stops at it).
-    package func check(protobuf bytes: UnsafeRawBufferPointer) throws {
+    /// Walks the protobuf wire format of an `ExportTraceServiceRequest` (or, with `signal: .logs`, an
+    /// `ExportLogsServiceRequest`) without building anything and throws when it holds more messages or deeper
+    /// `AnyValue` nesting than allowed. Malformed framing is left for the decoder to report (this walk stops at it).
+    package func check(protobuf bytes: UnsafeRawBufferPointer, signal: OTLPSignal = .traces) throws {
         struct Frame {
             var message: Message
             var end: Int
         }
-        var stack = [Frame(message: .request, end: bytes.count)]
+        var stack = [Frame(message: signal == .logs ? .logsRequest : .request, end: bytes.count)]
         var index = 0
         var messages = 0
         var anyValueDepth = 0
@@ -101,7 +108,7 @@ package struct OTLPRequestLimits: Sendable, Equatable {
                     if child == .anyValue {
                         anyValueDepth += 1
                         guard anyValueDepth <= maximumNesting else {
-                            throw Exceeded(description: "attribute values nest deeper than \(maximumNesting) levels")
+                            throw Exceeded(description: "values nest deeper than \(maximumNesting) levels")
                         }
                     }
                     stack.append(Frame(message: child, end: end))

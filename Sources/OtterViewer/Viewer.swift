@@ -7,7 +7,8 @@ import NIOCore
 import Otter
 import ServiceLifecycle
 
-/// `otter viewer`: OTLP/HTTP in on one port, the Jaeger query API on another, spans in a ``TraceStore``.
+/// `otter viewer`: OTLP/HTTP in on one port, the Jaeger query API on another, spans in a ``TraceStore`` and log records
+/// in a ``LogStore``.
 public struct Viewer: Sendable {
     public struct Configuration: Sendable {
         public var bindAddress: String
@@ -56,13 +57,20 @@ public struct Viewer: Sendable {
 
     public let configuration: Configuration
     public let store: any TraceStore
+    /// Where log records go; nil: the viewer refuses them (`/v1/logs` answers 404) and shows none.
+    public let logStore: (any LogStore)?
 
     let ui: ViewerUI
 
-    /// A viewer of `store`. Throws ``ConfigurationError`` for a configuration it cannot run: a retention or size
-    /// bound that is not positive, or either of them with a store that is not a ``SQLiteTraceStore`` (the store
-    /// whose capability retention is).
-    public init(configuration: Configuration, store: any TraceStore) throws {
+    /// A viewer of the spans and log records in one SQLite file.
+    public init(configuration: Configuration, store: SQLiteTraceStore) throws {
+        try self.init(configuration: configuration, store: store, logStore: store)
+    }
+
+    /// A viewer of `store`'s spans and `logStore`'s log records. Throws ``ConfigurationError`` for a configuration it
+    /// cannot run: a retention or size bound that is not positive, or either of them with a store that is not a
+    /// ``SQLiteTraceStore`` (the store whose capability retention is).
+    public init(configuration: Configuration, store: any TraceStore, logStore: (any LogStore)?) throws {
         if let retention = configuration.retention, retention <= .zero {
             throw ConfigurationError(description: "retention must be positive, not \(retention): it would delete every span")
         }
@@ -75,6 +83,7 @@ public struct Viewer: Sendable {
         }
         self.configuration = configuration
         self.store = store
+        self.logStore = logStore
         ui = try ViewerUI(store: store)
     }
 
@@ -106,8 +115,9 @@ public struct Viewer: Sendable {
             ingestRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: false))
             queryRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: true))
         }
-        OTLPHTTPReceiver(store: store, maximumBodyBytes: configuration.maximumRequestBytes).addRoutes(to: ingestRouter)
+        OTLPHTTPReceiver(store: store, logStore: logStore, maximumBodyBytes: configuration.maximumRequestBytes).addRoutes(to: ingestRouter)
         ExplorerAPI(store: store).addRoutes(to: queryRouter)
+        if let logStore { LogsAPI(store: logStore).addRoutes(to: queryRouter) }
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
@@ -133,7 +143,7 @@ public struct Viewer: Sendable {
                     // Clients that open many concurrent exports on one connection (each one a stream) are served, not cut off.
                     config.http2.maxConcurrentStreams = 1024
                 }),
-            services: [OTLPGRPCReceiver(store: store)],
+            services: [OTLPGRPCReceiver(store: store)] + (logStore.map { [OTLPGRPCLogsReceiver(store: $0)] } ?? []),
             interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
         let address = configuration.bindAddress
         var retention: [any Service] = []

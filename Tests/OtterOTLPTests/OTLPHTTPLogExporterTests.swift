@@ -21,7 +21,7 @@ struct OTLPHTTPLogExporterTests {
             ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "x-team=orders"],
             signal: .logs)
         #expect(configuration.endpoint.absoluteString == "http://127.0.0.1:\(port)/v1/logs")
-        let processor = BatchLogRecordProcessor(exporter: try OTLPHTTPLogExporter(configuration: configuration))
+        let processor = BatchLogRecordProcessor(exporter: OTLPHTTPLogExporter(configuration: configuration))
         let resource = Resource(attributes: ["service.name": "checkout"])
         let emitter = OtterLogEmitter(resource: resource, processor: processor)
         let logger = Logger(label: "orders") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }
@@ -74,7 +74,7 @@ struct OTLPHTTPLogExporterTests {
         defer { Task { await receiver.stop() } }
         let configuration = try OTLPExporterConfiguration.fromEnvironment(
             ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://127.0.0.1:\(port)/v1/logs"], signal: .logs)
-        let processor = SimpleLogRecordProcessor(exporter: try OTLPHTTPLogExporter(configuration: configuration))
+        let processor = SimpleLogRecordProcessor(exporter: OTLPHTTPLogExporter(configuration: configuration))
         let emitter = OtterLogEmitter(resource: Resource(), processor: processor)
         Logger(label: "refused") { emitter.makeLogHandler(label: $0, metadataProvider: nil) }.warning("lost")
         let flushed = await processor.forceFlush(timeout: .seconds(10))
@@ -82,11 +82,36 @@ struct OTLPHTTPLogExporterTests {
         #expect(processor.failedLogRecordCount == 1)
     }
 
-    @Test func jsonIsRefusedAtConfigurationWithAMessage() throws {
-        let configuration = try OTLPExporterConfiguration.fromEnvironment(
-            ["OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "http/json"], signal: .logs)
-        #expect(configuration.endpoint.absoluteString == "http://127.0.0.1:4318/v1/logs")
-        #expect(throws: OTLPHTTPLogExporter.UnsupportedConfiguration.self) { try OTLPHTTPLogExporter(configuration: configuration) }
+    /// `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/json` through the factory an application passes: OTLP/JSON with hex
+    /// ids, 64-bit times as strings and enum numbers, which `OTLPLogs(json:)` (the viewer's decoder) reads back whole.
+    @Test func httpJSONSendsOTLPJSONThatDecodesToTheSameRecords() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let factoryConfiguration = try OtterConfiguration.fromEnvironment([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "http/json",
+        ])
+        let exporter = try #require(try Otter.otlpLogExporterFactory(.otlp, factoryConfiguration))
+        let spanContext = OtterSpanContext(
+            traceID: TraceID(bytes: Array(1...16))!, spanID: SpanID(bytes: Array(1...8))!, traceFlags: .sampled)
+        let sent = [
+            OtterLogRecord(
+                timeNanosecondsSinceEpoch: 1_767_225_600_123_456_789, severity: .error, severityText: "error",
+                body: .string("payment \"declined\"\n"),
+                attributes: ["amount": .double(12.5), "tries": .int(3), "card": .map(["brand": .string("visa")])],
+                spanContext: spanContext, resource: Resource(attributes: ["service.name": "payments"]),
+                instrumentationScope: InstrumentationScope(name: "payments", version: nil))
+        ]
+        try await exporter.export(sent)
+        let request = try #require(receiver.requests.first)
+        #expect(request.path == "/v1/logs")
+        #expect(request.headers[.contentType] == "application/json")
+        let text = String(decoding: request.body, as: UTF8.self)
+        #expect(text.contains(#""traceId":"0102030405060708090a0b0c0d0e0f10""#))
+        #expect(text.contains(#""timeUnixNano":"1767225600123456789""#))
+        #expect(text.contains(#""severityNumber":17"#))
+        let received = try OTLPLogs(json: Data(request.body)).records
+        #expect(received == sent)
     }
 
     /// One call as an application makes it: `Otter.makeService` with `EXPORTER=otlp` and both factories sends spans
@@ -144,7 +169,7 @@ struct OTLPHTTPLogExporterTests {
         let receiver = TestOTLPReceiver()
         let port = try await receiver.start()
         defer { Task { await receiver.stop() } }
-        let exporter = try OTLPHTTPLogExporter(
+        let exporter = OTLPHTTPLogExporter(
             configuration: OTLPExporterConfiguration(endpoint: URL(string: "http://127.0.0.1:\(port)/v1/logs")!))
         let body = String(repeating: "x", count: 130_000)
         let batch = (0..<520).map { index in

@@ -28,7 +28,7 @@ final class RunningViewer: Sendable {
         logger.logLevel = .critical
         let viewer = try Viewer(
             configuration: .init(otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token)),
-            store: serving?(store) ?? store)
+            store: serving?(store) ?? store, logStore: store)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }
         let group = ServiceGroup(services: services, logger: logger)
@@ -49,8 +49,10 @@ final class RunningViewer: Sendable {
         _ = try? await task.value
     }
 
-    func post(_ body: [UInt8], contentType: String, contentEncoding: String? = nil) async throws -> (status: Int, body: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(otlpPort)/v1/traces")
+    func post(
+        _ body: [UInt8], contentType: String, contentEncoding: String? = nil, path: String = "/v1/traces"
+    ) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(otlpPort)\(path)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
         if let contentEncoding { request.headers.add(name: "Content-Encoding", value: contentEncoding) }

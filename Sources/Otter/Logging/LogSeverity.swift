@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// A log record's severity: OpenTelemetry's `SeverityNumber` (1 to 24: TRACE, TRACE2 … FATAL4; 0 unspecified) and
@@ -40,6 +41,28 @@ public struct LogSeverity: Sendable, Hashable, Comparable {
         let names = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
         let step = (number - 1) % 4
         return names[(number - 1) / 4] + (step == 0 ? "" : String(step + 1))
+    }
+
+    /// The severity a name stands for, case-insensitively: OpenTelemetry's short names (`TRACE` … `FATAL4`, `WARN`),
+    /// swift-log's levels (`notice` 10, `warning` 13, `critical` 21), or a number from 0 to 24. Nil for anything else.
+    public init?(named text: String) {
+        let name = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if let number = Int(name) {
+            guard (0...24).contains(number) else { return nil }
+            self.init(number: number)
+            return
+        }
+        switch name {
+        case "NOTICE": self.init(number: 10)
+        case "WARNING": self.init(number: 13)
+        case "CRITICAL": self.init(number: 21)
+        default:
+            let ranges = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+            guard let range = ranges.firstIndex(where: { name.hasPrefix($0) }) else { return nil }
+            let step = name.dropFirst(ranges[range].count)
+            guard step.isEmpty || (step.count == 1 && ("2"..."4").contains(step)) else { return nil }
+            self.init(number: range * 4 + 1 + (step.isEmpty ? 0 : Int(step)! - 1))
+        }
     }
 
     public static func < (lhs: LogSeverity, rhs: LogSeverity) -> Bool { lhs.number < rhs.number }

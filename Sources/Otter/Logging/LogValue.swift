@@ -68,3 +68,16 @@ public indirect enum LogValue: Sendable, Hashable {
         return text
     }
 }
+
+extension LogValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: LogValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, LogValue)...) {
+        self = .map(Dictionary(elements, uniquingKeysWith: { first, _ in first }))
+    }
+}

@@ -9,17 +9,20 @@ import Otter
 import OtterOTLP
 import SwiftProtobuf
 
-/// OTLP/HTTP `POST /v1/traces`: protobuf or JSON, optionally gzipped. The valid spans of a request are stored and
-/// the invalid ones (bad ids) counted in the answer's `partial_success`, as the OTLP specification asks; a body that
-/// cannot be read gets 400 (malformed), 413 (too large: by Content-Length before reading, after decompression, or by
-/// message count) or 415 (content type) with a message, in the encoding the client used.
+/// OTLP/HTTP `POST /v1/traces` and `POST /v1/logs`: protobuf or JSON, optionally gzipped. The valid spans or log
+/// records of a request are stored and the invalid ones (bad ids) counted in the answer's `partial_success`, as the
+/// OTLP specification asks; a body that cannot be read gets 400 (malformed), 413 (too large: by Content-Length before
+/// reading, after decompression, or by message count) or 415 (content type) with a message, in the encoding the client
+/// used. Without a log store, `/v1/logs` answers 404 with a message.
 package struct OTLPHTTPReceiver: Sendable {
     package let store: any TraceStore
+    package let logStore: (any LogStore)?
     /// Largest accepted body, before and after decompression.
     package let maximumBodyBytes: Int
 
-    package init(store: any TraceStore, maximumBodyBytes: Int = 64 << 20) {
+    package init(store: any TraceStore, logStore: (any LogStore)? = nil, maximumBodyBytes: Int = 64 << 20) {
         self.store = store
+        self.logStore = logStore
         self.maximumBodyBytes = maximumBodyBytes
     }
 
@@ -34,50 +37,81 @@ package struct OTLPHTTPReceiver: Sendable {
 
     package func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("/v1/traces") { request, _ -> Response in
-            let contentType = request.headers[.contentType]?.split(separator: ";").first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
-            let encoding: Encoding
-            switch contentType {
-            case "application/x-protobuf", "application/protobuf": encoding = .protobuf
-            case "application/json": encoding = .json
-            default:
-                return Self.errorResponse(
-                    .unsupportedMediaType,
-                    "unsupported content type \(contentType ?? "(none)"): use application/x-protobuf or application/json", .json)
-            }
-            do {
-                let body = try await readBody(request)
+            await receive(request) { body, encoding in
                 let traces = try Self.decode(body, encoding)
-                let rejections: [String]
                 do {
-                    rejections = try await store.write(traces)
+                    return Self.successResponse(
+                        encoding, response: OTLPExportTraceServiceResponse(rejections: try await store.write(traces)))
                 } catch {
                     // The store failed (disk full, I/O error): 503 is retryable under the OTLP specification, so the
                     // exporter keeps the spans and sends them again instead of dropping them.
                     throw Rejection(status: .serviceUnavailable, message: "spans not stored, retry later: \(error)")
                 }
-                return Self.successResponse(encoding, response: .init(rejections: rejections))
-            } catch let rejection as Rejection {
-                return Self.errorResponse(rejection.status, rejection.message, encoding)
             }
+        }
+        router.post("/v1/logs") { request, _ -> Response in
+            await receive(request) { body, encoding in
+                guard let logStore else {
+                    throw Rejection(status: .notFound, message: "this viewer stores no log records (its store keeps spans only)")
+                }
+                let logs = try Self.decodeLogs(body, encoding)
+                do {
+                    return Self.successResponse(
+                        encoding, response: OTLPExportLogsServiceResponse(rejections: try await logStore.write(logs)))
+                } catch {
+                    throw Rejection(status: .serviceUnavailable, message: "log records not stored, retry later: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Checks the content type, reads the body and hands it to `store`; a ``Rejection`` becomes its status and message.
+    private func receive(_ request: Request, store: (ByteBuffer, Encoding) async throws -> Response) async -> Response {
+        let contentType = request.headers[.contentType]?.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        let encoding: Encoding
+        switch contentType {
+        case "application/x-protobuf", "application/protobuf": encoding = .protobuf
+        case "application/json": encoding = .json
+        default:
+            return Self.errorResponse(
+                .unsupportedMediaType,
+                "unsupported content type \(contentType ?? "(none)"): use application/x-protobuf or application/json", .json)
+        }
+        do {
+            return try await store(try await readBody(request), encoding)
+        } catch let rejection as Rejection {
+            return Self.errorResponse(rejection.status, rejection.message, encoding)
+        } catch {
+            return Self.errorResponse(.internalServerError, "\(error)", encoding)
         }
     }
 
     /// The request's spans; protobuf bodies keep their bytes, which the store then keeps as they are.
     static func decode(_ body: ByteBuffer, _ encoding: Encoding) throws -> OTLPTraces {
-        let limits = OTLPRequestLimits.default
-        do {
+        try decoding {
             switch encoding {
-            case .protobuf:
-                try body.withUnsafeReadableBytes { try limits.check(protobuf: $0) }
-                var options = BinaryDecodingOptions()
-                options.messageDepthLimit = limits.protobufDepthLimit
-                let bytes = Array(body.readableBytesView)
-                return OTLPTraces(try OTLPExportTraceServiceRequest(serializedBytes: bytes, options: options), receivedProtobuf: bytes)
-            case .json:
-                return OTLPTraces(try OTLPJSON.decodeRequest(Data(body.readableBytesView), limits: limits))
+            case .protobuf: return try OTLPTraces(protobuf: Array(body.readableBytesView))
+            case .json: return try OTLPTraces(json: Data(body.readableBytesView))
             }
+        }
+    }
+
+    /// The request's log records; protobuf bodies keep their bytes.
+    static func decodeLogs(_ body: ByteBuffer, _ encoding: Encoding) throws -> OTLPLogs {
+        try decoding {
+            switch encoding {
+            case .protobuf: return try OTLPLogs(protobuf: Array(body.readableBytesView))
+            case .json: return try OTLPLogs(json: Data(body.readableBytesView))
+            }
+        }
+    }
+
+    /// `decode`'s errors as the statuses they call for: 413 for a request over the limits, 400 for anything malformed.
+    private static func decoding<Decoded>(_ decode: () throws -> Decoded) throws -> Decoded {
+        do {
+            return try decode()
         } catch let exceeded as OTLPRequestLimits.Exceeded {
             throw Rejection(status: .contentTooLarge, message: "request too large: \(exceeded.description)")
         } catch {
@@ -119,7 +153,7 @@ package struct OTLPHTTPReceiver: Sendable {
         }
     }
 
-    static func successResponse(_ encoding: Encoding, response: OTLPExportTraceServiceResponse) -> Response {
+    static func successResponse(_ encoding: Encoding, response: some SwiftProtobuf.Message) -> Response {
         switch encoding {
         case .protobuf:
             let bytes: [UInt8] = (try? response.serializedBytes()) ?? []
@@ -133,11 +167,12 @@ package struct OTLPHTTPReceiver: Sendable {
 
     /// A `google.rpc.Status`-shaped error body: protobuf for protobuf clients, JSON otherwise.
     static func errorResponse(_ status: HTTPResponse.Status, _ message: String, _ encoding: Encoding) -> Response {
-        let code = status == .contentTooLarge ? 8 : (status == .serviceUnavailable ? 14 : 3)
+        let code = status == .contentTooLarge ? 8 : (status == .serviceUnavailable ? 14 : status == .notFound ? 5 : 3)
         switch encoding {
         case .protobuf:
             let rpcCode: RPCError.Code =
-                status == .contentTooLarge ? .resourceExhausted : (status == .serviceUnavailable ? .unavailable : .invalidArgument)
+                status == .contentTooLarge
+                ? .resourceExhausted : (status == .serviceUnavailable ? .unavailable : status == .notFound ? .notFound : .invalidArgument)
             let bytes: [UInt8] = (try? GoogleRPCStatus(code: rpcCode, message: message, details: []).serializedBytes()) ?? []
             return Response(
                 status: status, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -156,6 +191,17 @@ extension OTLPExportTraceServiceResponse {
         guard let first = rejections.first else { return }
         partialSuccess.rejectedSpans = Int64(rejections.count)
         partialSuccess.errorMessage = rejections.count == 1 ? first : "\(first) (and \(rejections.count - 1) more spans rejected)"
+    }
+}
+
+extension OTLPExportLogsServiceResponse {
+    /// Success, with OTLP's `partial_success` when some log records were left out: how many, and the first reason.
+    init(rejections: [String]) {
+        self.init()
+        guard let first = rejections.first else { return }
+        partialSuccess.rejectedLogRecords = Int64(rejections.count)
+        partialSuccess.errorMessage =
+            rejections.count == 1 ? first : "\(first) (and \(rejections.count - 1) more log records rejected)"
     }
 }
 

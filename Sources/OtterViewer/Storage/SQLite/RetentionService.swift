@@ -5,7 +5,8 @@ import Tracing
 
 /// Keeps the store bounded. Every `interval` it checks, cheaply, whether the store is over `maximumBytes` (pages in
 /// use plus the write-ahead log) or a write failed for lack of space, and then deletes the oldest tenth of the blocks
-/// until it fits; every `retentionInterval` it also deletes spans older than `retention`. When the disk itself is
+/// until it fits (of the span blocks and of the log record blocks alike); every `retentionInterval` it also deletes spans
+/// and log records older than `retention`. When the disk itself is
 /// full, it first gives the store's reserve file back so that the deletion can run, so ingest recovers by itself.
 package struct RetentionService: Service {
     package let store: SQLiteTraceStore
@@ -48,12 +49,15 @@ package struct RetentionService: Service {
         }
     }
 
-    /// Deletes the oldest tenth of the blocks (at least one); returns the number of spans deleted.
+    /// Deletes the oldest tenth of the span blocks and of the log blocks (at least one of each); returns the number of
+    /// spans and log records deleted.
     private func deleteOldestTenth() async throws -> Int {
-        try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+        let spans = try await store.deleteOldestBlocks(max(try await store.storedBlockCount() / 10, 1))
+        let logRecords = try await store.deleteOldestLogBlocks(max(try await store.storedLogBlockCount() / 10, 1))
+        return spans + logRecords
     }
 
-    /// One pruning pass; returns the number of spans deleted.
+    /// One pruning pass; returns the number of spans and log records deleted.
     @discardableResult
     package func pruneOnce(nowNanoseconds: UInt64, byAge: Bool = true) async throws -> Int {
         let outOfSpace = store.takeOutOfSpace()
@@ -64,7 +68,9 @@ package struct RetentionService: Service {
         var deleted = 0
         if byAge, let retention {
             let retentionNanoseconds = UInt64(clamping: max(retention.clampedNanoseconds, 1))
-            deleted += try await store.deleteSpans(startedBefore: nowNanoseconds - min(nowNanoseconds, retentionNanoseconds))
+            let cutoff = nowNanoseconds - min(nowNanoseconds, retentionNanoseconds)
+            deleted += try await store.deleteSpans(startedBefore: cutoff)
+            deleted += try await store.deleteLogs(before: cutoff)
         }
         if outOfSpace && deleted == 0 {
             deleted += try await deleteOldestTenth()
@@ -77,7 +83,7 @@ package struct RetentionService: Service {
         }
         if deleted > 0 || outOfSpace { try? await store.checkpoint() }
         if outOfSpace { store.makeReserve(bytes: reserveBytes) }
-        if deleted > 0 { logger.info("pruned the store", metadata: ["spans": "\(deleted)"]) }
+        if deleted > 0 { logger.info("pruned the store", metadata: ["spans and log records": "\(deleted)"]) }
         return deleted
     }
 }

@@ -14,6 +14,48 @@ extension SQLiteTraceStore {
             where: "id IN (SELECT id FROM span_block ORDER BY maxStartTime, id LIMIT ?)", arguments: [max(count, 0)])
     }
 
+    /// Deletes the log records whose blocks end before the cutoff; returns how many were deleted.
+    package func deleteLogs(before cutoffNanoseconds: UInt64) async throws -> Int {
+        try await deleteLogBlocks(where: "maxTime < ?", arguments: [Int64(clamping: cutoffNanoseconds)])
+    }
+
+    /// Deletes the `count` blocks of log records that are oldest (by their newest record, then by arrival).
+    package func deleteOldestLogBlocks(_ count: Int) async throws -> Int {
+        try await deleteLogBlocks(
+            where: "id IN (SELECT id FROM log_block ORDER BY maxTime, id LIMIT ?)", arguments: [max(count, 0)])
+    }
+
+    /// The number of stored blocks of log records.
+    package func storedLogBlockCount() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM log_block") ?? 0 }
+    }
+
+    func deleteLogBlocks(where condition: String, arguments: StatementArguments) async throws -> Int {
+        try await database.write { db -> Int in
+            let doomed = try Row.fetchAll(db, sql: "SELECT id, recordCount FROM log_block WHERE \(condition)", arguments: arguments)
+            guard !doomed.isEmpty else { return 0 }
+            for chunkStart in stride(from: 0, to: doomed.count, by: 1000) {
+                let blockIDs = doomed[chunkStart..<min(chunkStart + 1000, doomed.count)].map { $0["id"] as Int64 }
+                let idList = blockIDs.map(String.init).joined(separator: ",")
+                let segments = Set(blockIDs.map(Self.segment(ofBlock:))).sorted().map(String.init).joined(separator: ",")
+                try db.execute(
+                    sql: """
+                        DELETE FROM log_block WHERE id IN (\(idList));
+                        DELETE FROM log_trace_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
+                        DELETE FROM log_term_block WHERE segment IN (\(segments)) AND blockID IN (\(idList));
+                        """)
+            }
+            // A service stays listed while a stored block has its records.
+            let segments = try Self.logSegments(db)
+            try db.execute(
+                sql: """
+                    DELETE FROM log_service WHERE NOT EXISTS
+                        (SELECT 1 FROM log_term_block t WHERE t.segment IN (\(segments)) AND t.term = log_service.term)
+                    """)
+            return doomed.reduce(0) { $0 + ($1["recordCount"] as Int) }
+        }
+    }
+
     /// The number of stored blocks.
     package func storedBlockCount() async throws -> Int {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM span_block") ?? 0 }

@@ -82,6 +82,38 @@ extension SQLiteTraceStore {
             try db.execute(sql: operationMinuteTable)
             try backfillOperationMinutes(db)
         }
+        migrator.registerMigration("v7: log blocks") { db in
+            // Log records (``SQLiteTraceStore/write(_:)-(OTLPLogs)``), in blocks with their own indexes.
+            try db.execute(
+                sql: """
+                    CREATE TABLE log_block (
+                        id INTEGER PRIMARY KEY,
+                        minTime INTEGER NOT NULL,
+                        maxTime INTEGER NOT NULL,
+                        maxSeverity INTEGER NOT NULL,
+                        recordCount INTEGER NOT NULL,
+                        decodedSize INTEGER NOT NULL,
+                        deflated BLOB NOT NULL
+                    );
+                    CREATE INDEX log_block_by_max_time ON log_block(maxTime);
+                    CREATE TABLE log_trace_block (
+                        segment INTEGER NOT NULL,
+                        traceID BLOB NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        PRIMARY KEY (segment, traceID, blockID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE log_term_block (
+                        segment INTEGER NOT NULL,
+                        term INTEGER NOT NULL,
+                        blockID INTEGER NOT NULL,
+                        PRIMARY KEY (segment, term, blockID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE log_service (
+                        name TEXT PRIMARY KEY,
+                        term INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

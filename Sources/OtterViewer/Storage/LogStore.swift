@@ -1,0 +1,110 @@
+import Otter
+import OtterOTLP
+
+/// Where the viewer keeps log records, beside the spans: a ``LogWriter`` and a ``LogReader``, as ``TraceStore``
+/// splits spans. ``SQLiteTraceStore`` keeps both in one file.
+public typealias LogStore = LogWriter & LogReader
+
+/// Stores log records.
+public protocol LogWriter: Sendable {
+    /// Stores the valid records of `logs` atomically (every one of them, or none) and returns why the others (a trace
+    /// id that is not 16 bytes, a span id that is not 8) were refused, for OTLP's `partial_success`. Records are kept
+    /// as received; one with neither a time nor an observed time gets the time it arrived as its observed time.
+    @discardableResult
+    func write(_ logs: OTLPLogs) async throws -> [String]
+}
+
+/// Finds stored log records.
+public protocol LogReader: Sendable {
+    /// The records matching every condition of `query`, newest first (by time, or observed time when the time is
+    /// missing), at most `query.limit`; each with its resource and scope. Exact copies (an exporter's retry) appear
+    /// once.
+    func logs(_ query: LogQuery) async throws -> OTLPLogs
+    /// The service names that have sent log records, sorted.
+    func logServices() async throws -> [String]
+}
+
+/// A log search: every condition must hold for a record to match.
+public struct LogQuery: Sendable, Equatable {
+    /// The resource's `service.name`.
+    public var service: String?
+    public var traceID: TraceID?
+    public var spanID: SpanID?
+    /// Records at least this severe; records with an unspecified severity (0) only match when this is 0.
+    public var minimumSeverity: LogSeverity
+    /// Words that must all appear in the body or an attribute value (whole words, case-insensitive).
+    public var words: [String]
+    /// Attributes of the record or its resource that must all have these values (as text).
+    public var tags: [(key: String, value: String)]
+    public var startNanoseconds: UInt64
+    public var endNanoseconds: UInt64
+    public var limit: Int
+
+    public init(
+        service: String? = nil, traceID: TraceID? = nil, spanID: SpanID? = nil, minimumSeverity: LogSeverity = .unspecified,
+        words: [String] = [], tags: [(key: String, value: String)] = [], startNanoseconds: UInt64 = 0,
+        endNanoseconds: UInt64 = .max, limit: Int = 100
+    ) {
+        self.service = service
+        self.traceID = traceID
+        self.spanID = spanID
+        self.minimumSeverity = minimumSeverity
+        self.words = words
+        self.tags = tags
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.limit = limit
+    }
+
+    /// The words of a search text, as records' words are indexed (``LogWords``).
+    public static func words(in text: String) -> [String] {
+        LogWords.words(in: text)
+    }
+
+    public static func == (lhs: LogQuery, rhs: LogQuery) -> Bool {
+        lhs.service == rhs.service && lhs.traceID == rhs.traceID && lhs.spanID == rhs.spanID
+            && lhs.minimumSeverity == rhs.minimumSeverity && lhs.words == rhs.words
+            && lhs.tags.map { "\($0.key)=\($0.value)" } == rhs.tags.map { "\($0.key)=\($0.value)" }
+            && lhs.startNanoseconds == rhs.startNanoseconds && lhs.endNanoseconds == rhs.endNanoseconds && lhs.limit == rhs.limit
+    }
+}
+
+/// The words of log text: runs of letters and digits (any non-ASCII byte counts as a letter), ASCII lowercased, each cut
+/// to at most 64 bytes at a character boundary (so a word's words are itself). Searches and the index split text the
+/// same way.
+enum LogWords {
+    static let maximumWordBytes = 64
+
+    static func words(in text: String) -> [String] {
+        var words: [String] = []
+        forEachWord(in: text) { words.append(String(decoding: $0, as: UTF8.self)) }
+        return words
+    }
+
+    /// Calls `body` with each word's lowercased bytes.
+    static func forEachWord(in text: String, _ body: ([UInt8]) -> Void) {
+        var word: [UInt8] = []
+        func flush() {
+            guard !word.isEmpty else { return }
+            if word.count > maximumWordBytes {
+                var end = maximumWordBytes
+                while end > 0, word[end] & 0xC0 == 0x80 { end -= 1 }
+                body(Array(word[..<end]))
+            } else {
+                body(word)
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...:
+                word.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                word.append(byte + 32)
+            default:
+                flush()
+            }
+        }
+        flush()
+    }
+}

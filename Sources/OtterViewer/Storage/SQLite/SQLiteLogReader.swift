@@ -1,0 +1,188 @@
+import CompressNIO
+import Foundation
+import GRDB
+import NIOCore
+import Otter
+import OtterOTLP
+import SwiftProtobuf
+
+extension SQLiteTraceStore: LogReader {
+    /// A matching record with what the answer groups it by.
+    private struct FoundRecord {
+        var time: UInt64
+        var record: OTLPLogRecord
+        var resourceLogs: Int
+        var scopeLogs: Int
+        var block: Int
+    }
+
+    /// What makes two stored records copies of one another (an exporter's retry).
+    private struct StoredCopy: Hashable {
+        var record: OTLPLogRecord
+        var resource: Opentelemetry_Proto_Resource_V1_Resource
+    }
+
+    public func logs(_ query: LogQuery) async throws -> OTLPLogs {
+        let limit = max(0, query.limit)
+        guard limit > 0, query.startNanoseconds <= query.endNanoseconds else { return OTLPLogs() }
+        let matcher = LogMatcher(query)
+        return try await database.read { db in
+            var conditions = ["maxTime >= ?", "minTime <= ?", "maxSeverity >= ?"]
+            var arguments: [any DatabaseValueConvertible] = [
+                Int64(clamping: query.startNanoseconds), Int64(clamping: query.endNanoseconds), query.minimumSeverity.number,
+            ]
+            let segments = try Self.logSegments(db)
+            if let traceID = query.traceID {
+                conditions.append(
+                    "id IN (SELECT blockID FROM log_trace_block WHERE segment IN (\(segments)) AND traceID = ?)")
+                arguments.append(Data(traceID.bytes))
+            }
+            for term in matcher.terms {
+                conditions.append("id IN (SELECT blockID FROM log_term_block WHERE segment IN (\(segments)) AND term = \(term))")
+            }
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, maxTime, decodedSize, deflated FROM log_block WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY maxTime DESC, id DESC
+                    """,
+                arguments: StatementArguments(arguments))
+            var blocks: [OTLPExportLogsServiceRequest] = []
+            var found: [FoundRecord] = []
+            var seen = Set<StoredCopy>()
+            while let row = try rows.next() {
+                let maxTime = UInt64(clamping: row["maxTime"] as Int64)
+                // Blocks come newest first by their newest record: once `limit` records are newer than everything this
+                // block holds, no later block can add one.
+                if found.count >= limit {
+                    found.sort { $0.time > $1.time }
+                    found.removeLast(found.count - limit)
+                    if found[limit - 1].time > maxTime { break }
+                }
+                let request = try Self.decodeLogBlock(id: row["id"], decodedSize: row["decodedSize"], deflated: row["deflated"])
+                let blockIndex = blocks.count
+                blocks.append(request)
+                for (resourceIndex, resourceLogs) in request.resourceLogs.enumerated() {
+                    let resourceMatches = matcher.matches(resource: resourceLogs.resource)
+                    guard resourceMatches.service else { continue }
+                    for (scopeIndex, scopeLogs) in resourceLogs.scopeLogs.enumerated() {
+                        for record in scopeLogs.logRecords where matcher.matches(record, resourceTags: resourceMatches.tags) {
+                            guard seen.insert(StoredCopy(record: record, resource: resourceLogs.resource)).inserted else { continue }
+                            found.append(
+                                FoundRecord(
+                                    time: record.timeUnixNano != 0 ? record.timeUnixNano : record.observedTimeUnixNano, record: record,
+                                    resourceLogs: resourceIndex, scopeLogs: scopeIndex, block: blockIndex))
+                        }
+                    }
+                }
+            }
+            found.sort { $0.time > $1.time }
+            return Self.answer(Array(found.prefix(limit)), blocks: blocks)
+        }
+    }
+
+    public func logServices() async throws -> [String] {
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT name FROM log_service ORDER BY name") }
+    }
+
+    /// The live segments of `log_block`, as an SQL list.
+    static func logSegments(_ db: Database) throws -> String {
+        guard let range = try Row.fetchOne(db, sql: "SELECT MIN(id) AS first, MAX(id) AS last FROM log_block"),
+            let first = range["first"] as Int64?, let last = range["last"] as Int64?
+        else { return "NULL" }
+        return (segment(ofBlock: first)...segment(ofBlock: last)).map(String.init).joined(separator: ",")
+    }
+
+    static func decodeLogBlock(id: Int64, decodedSize: Int, deflated: Data) throws -> OTLPExportLogsServiceRequest {
+        var buffer = ByteBuffer(bytes: deflated)
+        guard decodedSize >= 0, let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1),
+            inflated.readableBytes == decodedSize
+        else { throw CorruptBlock(blockID: id) }
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
+        guard let request = try? OTLPExportLogsServiceRequest(serializedBytes: Array(inflated.readableBytesView), options: options) else {
+            throw CorruptBlock(blockID: id)
+        }
+        return request
+    }
+
+    /// The records in their order, each run of one resource and scope in one `ResourceLogs`.
+    private static func answer(_ records: [FoundRecord], blocks: [OTLPExportLogsServiceRequest]) -> OTLPLogs {
+        var request = OTLPExportLogsServiceRequest()
+        for found in records {
+            let resourceLogs = blocks[found.block].resourceLogs[found.resourceLogs]
+            let scopeLogs = resourceLogs.scopeLogs[found.scopeLogs]
+            var newScope = Opentelemetry_Proto_Logs_V1_ScopeLogs()
+            newScope.scope = scopeLogs.scope
+            newScope.schemaURL = scopeLogs.schemaURL
+            if let last = request.resourceLogs.indices.last, request.resourceLogs[last].resource == resourceLogs.resource,
+                request.resourceLogs[last].schemaURL == resourceLogs.schemaURL
+            {
+                let lastScope = request.resourceLogs[last].scopeLogs.count - 1
+                if request.resourceLogs[last].scopeLogs[lastScope].scope == scopeLogs.scope
+                    && request.resourceLogs[last].scopeLogs[lastScope].schemaURL == scopeLogs.schemaURL
+                {
+                    request.resourceLogs[last].scopeLogs[lastScope].logRecords.append(found.record)
+                } else {
+                    newScope.logRecords = [found.record]
+                    request.resourceLogs[last].scopeLogs.append(newScope)
+                }
+            } else {
+                newScope.logRecords = [found.record]
+                var newResource = Opentelemetry_Proto_Logs_V1_ResourceLogs()
+                newResource.resource = resourceLogs.resource
+                newResource.schemaURL = resourceLogs.schemaURL
+                newResource.scopeLogs = [newScope]
+                request.resourceLogs.append(newResource)
+            }
+        }
+        return OTLPLogs(request)
+    }
+}
+
+/// A ``LogQuery``'s conditions on one record: the index terms that narrow the blocks, and the exact check of each
+/// record (index terms are hashes, and a block's terms may come from different records).
+struct LogMatcher {
+    let query: LogQuery
+    let words: Set<String>
+    let terms: [Int64]
+
+    init(_ query: LogQuery) {
+        self.query = query
+        words = Set(query.words.flatMap(LogWords.words(in:)))
+        var terms = words.map(LogTerm.word)
+        if let service = query.service { terms.append(LogTerm.service(service)) }
+        terms += query.tags.map { LogTerm.tag($0.key, $0.value) }
+        self.terms = terms
+    }
+
+    /// Whether the resource is the query's service, and which of the query's tags it has.
+    func matches(resource: Opentelemetry_Proto_Resource_V1_Resource) -> (service: Bool, tags: Set<Int>) {
+        if let service = query.service, SQLiteTraceStore.serviceName(of: resource.attributes) != service { return (false, []) }
+        var tags = Set<Int>()
+        for (index, tag) in query.tags.enumerated()
+        where resource.attributes.contains(where: { $0.key == tag.key && OTLPLogsMapping.logValue($0.value).text == tag.value }) {
+            tags.insert(index)
+        }
+        return (true, tags)
+    }
+
+    func matches(_ record: OTLPLogRecord, resourceTags: Set<Int>) -> Bool {
+        if let traceID = query.traceID, record.traceID != Data(traceID.bytes) { return false }
+        if let spanID = query.spanID, record.spanID != Data(spanID.bytes) { return false }
+        if record.severityNumber.rawValue < query.minimumSeverity.number { return false }
+        let time = record.timeUnixNano != 0 ? record.timeUnixNano : record.observedTimeUnixNano
+        if time < query.startNanoseconds || time > query.endNanoseconds { return false }
+        for (index, tag) in query.tags.enumerated() where !resourceTags.contains(index) {
+            guard record.attributes.contains(where: { $0.key == tag.key && OTLPLogsMapping.logValue($0.value).text == tag.value })
+            else { return false }
+        }
+        guard !words.isEmpty else { return true }
+        var missing = words
+        LogWords.forEachWord(in: OTLPLogsMapping.bodyText(record.body)) { missing.remove(String(decoding: $0, as: UTF8.self)) }
+        for attribute in record.attributes where !missing.isEmpty {
+            LogWords.forEachWord(in: OTLPLogsMapping.logValue(attribute.value).text) { missing.remove(String(decoding: $0, as: UTF8.self)) }
+        }
+        return missing.isEmpty
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Otter
+import OtterOTLP
+import Testing
+import Tracing
+
+@testable import OtterViewer
+
+/// What a ``LogStore`` promises, run against the SQLite store in memory and in a file: records come back as received,
+/// found by trace, span, service, severity, words, tags and time, newest first and at most `limit`; invalid ids are
+/// refused one by one; an exporter's retry is stored but read once; retention deletes them.
+@Suite("Log store")
+struct LogStoreTests {
+    static let base: UInt64 = 1_800_000_000_000_000_000
+    static let traceID = TraceID(hexString: "4bf92f3577b34da6a3ce929d0e0e4736")!
+    static let spanID = SpanID(hexString: "00f067aa0ba902b7")!
+
+    static func makeStore(file: Bool) throws -> SQLiteTraceStore {
+        guard file else { return try SQLiteTraceStore(path: ":memory:") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-logs-\(UUID().uuidString)")
+        return try SQLiteTraceStore(path: directory.appendingPathComponent("otter.sqlite").path)
+    }
+
+    static func record(
+        _ body: String, at offset: UInt64, severity: LogSeverity = .info, service: String = "checkout",
+        attributes: [String: LogValue] = [:], spanID: SpanID? = nil
+    ) -> OtterLogRecord {
+        OtterLogRecord(
+            timeNanosecondsSinceEpoch: base + offset, severity: severity, body: .string(body), attributes: attributes,
+            spanContext: spanID.map { OtterSpanContext(traceID: traceID, spanID: $0, traceFlags: .sampled) },
+            resource: Resource(attributes: ["service.name": .string(service), "host.name": "vm-1"]),
+            instrumentationScope: InstrumentationScope(name: "orders", version: "1.0"))
+    }
+
+    static var fixture: [OtterLogRecord] {
+        [
+            record("order placed", at: 1_000, attributes: ["order.id": "42", "lines": .array([.string("book")])], spanID: spanID),
+            record("payment declined: card expired", at: 2_000, severity: .error, attributes: ["order.id": "42"], spanID: spanID),
+            record("cache warm", at: 3_000, severity: .debug, service: "cache"),
+            record("GET / 200", at: 4_000, service: "http-server", spanID: SpanID(hexString: "1111111111111111")!),
+        ]
+    }
+
+    @Test(arguments: [false, true])
+    func recordsComeBackAsReceivedAndAreFoundByEveryCondition(file: Bool) async throws {
+        let store = try Self.makeStore(file: file)
+        let rejections = try await store.write(OTLPLogs(Self.fixture))
+        #expect(rejections.isEmpty)
+
+        let all = try await store.logs(LogQuery())
+        #expect(
+            all.records.map(\.body) == [
+                .string("GET / 200"), .string("cache warm"), .string("payment declined: card expired"), .string("order placed"),
+            ])
+        #expect(Array(all.records.reversed()) == Self.fixture, "every field survives")
+
+        func bodies(_ query: LogQuery) async throws -> [String] {
+            try await store.logs(query).records.map(\.body.text)
+        }
+        #expect(try await bodies(LogQuery(traceID: Self.traceID)) == ["GET / 200", "payment declined: card expired", "order placed"])
+        #expect(
+            try await bodies(LogQuery(traceID: Self.traceID, spanID: Self.spanID)) == ["payment declined: card expired", "order placed"])
+        #expect(try await bodies(LogQuery(traceID: TraceID(hexString: "00000000000000000000000000000001")!)).isEmpty)
+        #expect(try await bodies(LogQuery(service: "cache")) == ["cache warm"])
+        #expect(try await bodies(LogQuery(service: "nobody")).isEmpty)
+        #expect(try await bodies(LogQuery(minimumSeverity: .error)) == ["payment declined: card expired"])
+        #expect(try await bodies(LogQuery(minimumSeverity: .info)) == ["GET / 200", "payment declined: card expired", "order placed"])
+        #expect(try await bodies(LogQuery(words: LogQuery.words(in: "Card EXPIRED"))) == ["payment declined: card expired"])
+        #expect(try await bodies(LogQuery(words: ["card", "placed"])).isEmpty, "every word must appear")
+        #expect(try await bodies(LogQuery(words: ["book"])) == ["order placed"], "words of attribute values count")
+        #expect(try await bodies(LogQuery(words: ["expir"])).isEmpty, "whole words")
+        #expect(try await bodies(LogQuery(tags: [("order.id", "42")])) == ["payment declined: card expired", "order placed"])
+        #expect(try await bodies(LogQuery(tags: [("order.id", "42"), ("host.name", "vm-1")])).count == 2, "resource attributes count")
+        #expect(try await bodies(LogQuery(tags: [("order.id", "43")])).isEmpty)
+        #expect(
+            try await bodies(LogQuery(startNanoseconds: Self.base + 2_000, endNanoseconds: Self.base + 3_000))
+                == ["cache warm", "payment declined: card expired"])
+        #expect(try await bodies(LogQuery(limit: 2)) == ["GET / 200", "cache warm"])
+        #expect(try await bodies(LogQuery(limit: 0)).isEmpty)
+        #expect(try await store.logServices() == ["cache", "checkout", "http-server"])
+    }
+
+    /// Newest first across many blocks written out of order: the limit cuts the newest, not the first found.
+    @Test func newestFirstAcrossBlocksWrittenOutOfOrder() async throws {
+        let store = try Self.makeStore(file: false)
+        var offsets = Array(0..<5_000).map { UInt64($0) * 1_000 }
+        var generator = SystemRandomNumberGenerator()
+        offsets.shuffle(using: &generator)
+        for chunk in stride(from: 0, to: offsets.count, by: 700) {
+            let records = offsets[chunk..<min(chunk + 700, offsets.count)].map { Self.record("line \($0 / 1_000)", at: $0) }
+            try await store.write(OTLPLogs(records))
+        }
+        let newest = try await store.logs(LogQuery(limit: 10))
+        #expect(newest.records.map(\.body.text) == (4_990..<5_000).reversed().map { "line \($0)" })
+        let word = try await store.logs(LogQuery(words: ["2500"]))
+        #expect(word.records.map(\.body.text) == ["line 2500"])
+        let window = try await store.logs(
+            LogQuery(startNanoseconds: Self.base + 100_000, endNanoseconds: Self.base + 109_000, limit: 1_000))
+        #expect(window.records.map(\.body.text) == (100...109).reversed().map { "line \($0)" })
+    }
+
+    @Test func invalidIDsAreRefusedOneByOneAndMissingTimesGetTheArrivalTime() async throws {
+        let store = try Self.makeStore(file: false)
+        var request = OTLPLogs([Self.record("kept", at: 1), Self.record("also kept", at: 2)]).request
+        var bad = OTLPLogsMapping.logRecord(for: Self.record("bad trace id", at: 3))
+        bad.traceID = Data([1, 2, 3])
+        var badSpan = OTLPLogsMapping.logRecord(for: Self.record("bad span id", at: 4))
+        badSpan.traceID = Data(Self.traceID.bytes)
+        badSpan.spanID = Data(repeating: 7, count: 9)
+        var timeless = OTLPLogsMapping.logRecord(for: Self.record("no time", at: 5))
+        timeless.timeUnixNano = 0
+        timeless.observedTimeUnixNano = 0
+        request.resourceLogs[0].scopeLogs[0].logRecords += [bad, badSpan, timeless]
+        let before = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let rejections = try await store.write(OTLPLogs(request))
+        #expect(rejections.count == 2)
+        #expect(rejections[0].contains("invalid trace id (3 bytes, not 16"))
+        #expect(rejections[1].contains("invalid span id (9 bytes, not 8"))
+        let after = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let stored = try await store.logs(LogQuery(limit: 10)).records
+        // The fixture's times are in 2027, after the arrival time that the timeless record is found by.
+        #expect(stored.map(\.body.text) == ["also kept", "kept", "no time"])
+        #expect((before...after).contains(try #require(stored.last).observedTimeNanosecondsSinceEpoch))
+        let found = try await store.logs(LogQuery(startNanoseconds: before, endNanoseconds: after)).records
+        #expect(found.map(\.body.text) == ["no time"])
+    }
+
+    /// An exporter that timed out and sent the same batch again: both writes succeed, a search shows each record once.
+    @Test func aRetriedBatchIsReadOnce() async throws {
+        let store = try Self.makeStore(file: false)
+        let batch = OTLPLogs(Self.fixture)
+        try await store.write(batch)
+        try await store.write(try OTLPLogs(protobuf: try batch.protobuf()))
+        #expect(try await store.logs(LogQuery()).recordCount == Self.fixture.count)
+    }
+
+    @Test func retentionDeletesOldRecordsAndTheirServices() async throws {
+        let store = try Self.makeStore(file: true)
+        try await store.write(OTLPLogs([Self.record("old", at: 0, service: "legacy")]))
+        try await store.write(OTLPLogs([Self.record("new", at: 7_200_000_000_000)]))
+        let retention = RetentionService(store: store, retention: .seconds(3_600), maximumBytes: .max, logger: .init(label: "test"))
+        let deleted = try await retention.pruneOnce(nowNanoseconds: Self.base + 7_200_000_000_000)
+        #expect(deleted == 1)
+        #expect(try await store.logs(LogQuery()).records.map(\.body.text) == ["new"])
+        #expect(try await store.logServices() == ["checkout"])
+    }
+
+    @Test func recordsSurviveReopeningTheFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-logs-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("otter.sqlite").path
+        try await SQLiteTraceStore(path: path).write(OTLPLogs(Self.fixture))
+        let reopened = try SQLiteTraceStore(path: path)
+        #expect(try await reopened.logs(LogQuery(traceID: Self.traceID)).recordCount == 3)
+    }
+
+    @Test func wordsAreSplitTheSameWayForTheIndexAndTheSearch() {
+        #expect(LogQuery.words(in: "GET /api/v1/orders?id=42 -> 200 OK") == ["get", "api", "v1", "orders", "id", "42", "200", "ok"])
+        #expect(LogQuery.words(in: "Zürich café") == ["zürich", "café"])
+        let long = String(repeating: "é", count: 40)
+        let words = LogQuery.words(in: long)
+        #expect(words.count == 1 && words[0].utf8.count == 64)
+        #expect(LogQuery.words(in: words[0]) == words, "a cut word is its own word")
+    }
+
+    @Test func severityNames() {
+        #expect(LogSeverity(named: "warn")?.number == 13)
+        #expect(LogSeverity(named: "WARNING")?.number == 13)
+        #expect(LogSeverity(named: "info2")?.number == 10)
+        #expect(LogSeverity(named: "notice")?.number == 10)
+        #expect(LogSeverity(named: "fatal4")?.number == 24)
+        #expect(LogSeverity(named: "17")?.number == 17)
+        #expect(LogSeverity(named: "25") == nil)
+        #expect(LogSeverity(named: "info5") == nil)
+        #expect(LogSeverity(named: "loud") == nil)
+    }
+}
