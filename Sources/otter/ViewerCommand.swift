@@ -88,7 +88,9 @@ struct ViewerCommand: AsyncParsableCommand {
             let line =
                 switch name {
                 case "otlp-grpc": "otter viewer: OTLP/gRPC on \(Viewer.authority(bind, port: port))"
-                case "otlp-http": "otter viewer: OTLP/HTTP on http://\(Viewer.authority(bind, port: port))/v1/traces and /v1/logs"
+                case "otlp-http":
+                    "otter viewer: OTLP/HTTP on http://\(Viewer.authority(bind, port: port))/v1/traces\n"
+                        + "otter viewer: OTLP/HTTP logs on http://\(Viewer.authority(bind, port: port))/v1/logs"
                 default: "otter viewer: Jaeger query API and UI on http://\(Viewer.authority(bind, port: port))/"
                 }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))

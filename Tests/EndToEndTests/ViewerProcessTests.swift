@@ -53,6 +53,43 @@ struct ViewerProcessTests {
         #expect(await restarted.waitForExit() == 0, "SIGTERM stops the viewer cleanly")
     }
 
+    @Test func everyAcknowledgedLogRecordSurvivesKillDashNine() async throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("otter-kill-logs-\(UUID()).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        let (viewer, ingestURL, _) = try await startViewer(db: db)
+        let logsURL = ingestURL.replacingOccurrences(of: "/v1/traces", with: "/v1/logs")
+        let exporter = OTLPHTTPLogExporter(configuration: .init(endpoint: URL(string: logsURL)!))
+        let generator = RandomIDGenerator()
+        var acknowledged: [TraceID] = []
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        for batch in 0..<20 {
+            let traceID = generator.newTraceID()
+            let records = (0..<50).map { index in
+                OtterLogRecord(
+                    timeNanosecondsSinceEpoch: now - UInt64(index), severity: .info, body: .string("record \(batch)-\(index)"),
+                    spanContext: OtterSpanContext(traceID: traceID, spanID: generator.newSpanID(), traceFlags: .sampled),
+                    resource: Resource(attributes: ["service.name": "kill-test"]))
+            }
+            try await exporter.export(records)  // returns only after the viewer answered 200
+            acknowledged.append(traceID)
+        }
+        viewer.kill()
+        await viewer.waitForExit()
+
+        let (restarted, _, uiURL) = try await startViewer(db: db)
+        defer { restarted.kill() }
+        for traceID in acknowledged {
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "\(uiURL)api/otter/logs?traceID=\(traceID.hexString)&limit=1000"), timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 16 << 20)
+            let logs = try OTLPLogs(json: Data(buffer: body))
+            #expect(response.status.code == 200)
+            #expect(logs.recordCount == 50, "trace \(traceID) lost log records after kill -9")
+        }
+        restarted.terminate()
+        #expect(await restarted.waitForExit() == 0)
+    }
+
     /// `batch` spans of about 1 KB each, starting now, as an OTLP/HTTP protobuf body.
     static func body(batch: Int, spans: Int) -> [UInt8] {
         let generator = RandomIDGenerator()

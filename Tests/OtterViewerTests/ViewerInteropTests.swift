@@ -10,7 +10,7 @@ import Tracing
 /// back from the viewer's Jaeger API with exact parents, tags, logs and processes.
 @Suite("otter viewer with real OTLP clients", .serialized)
 struct ViewerInteropTests {
-    func sendWithPython(_ protocolName: String, endpoint: String) throws -> [String: String]? {
+    func sendWithPython(_ protocolName: String, endpoint: String, script: String = "send_spans.py") throws -> [String: String]? {
         guard let python = PythonPeers.interpreter else {
             if PythonPeers.areRequired { Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python peers") }
             OptionalPeers.noteSkipped()
@@ -19,7 +19,7 @@ struct ViewerInteropTests {
         let process = Process()
         process.executableURL = python
         process.arguments = [
-            PythonPeers.packageRoot.appendingPathComponent("Tests/OtterViewerTests/Python/send_spans.py").path, protocolName, endpoint,
+            PythonPeers.packageRoot.appendingPathComponent("Tests/OtterViewerTests/Python/\(script)").path, protocolName, endpoint,
         ]
         let output = Pipe()
         process.standardOutput = output
@@ -66,6 +66,38 @@ struct ViewerInteropTests {
         #expect(processes[root["processID"] as? String ?? ""]?["serviceName"] as? String == "python-\(protocolName)")
         #expect(
             (processes.values.first?["tags"] as? [[String: Any]])?.contains { $0["key"] as? String == "telemetry.sdk.language" } == true)
+        await viewer.stop()
+    }
+
+    /// opentelemetry-python's `LoggingHandler` with its OTLP log exporters: the records written inside spans are found
+    /// by trace id with their span ids, severities and attributes.
+    @Test(
+        .enabled(if: OptionalPeers.shouldRunPythonTests, "needs opentelemetry-python (bash scripts/setup-python-peers.sh)"),
+        arguments: ["http", "grpc"])
+    func pythonLoggingHandlerRecordsAreFoundByTrace(protocolName: String) async throws {
+        let viewer = try await RunningViewer()
+        let endpoint = protocolName == "grpc" ? "http://127.0.0.1:\(viewer.grpcPort)" : "http://127.0.0.1:\(viewer.otlpPort)/v1/logs"
+        guard let ids = try sendWithPython(protocolName, endpoint: endpoint, script: "send_logs.py") else {
+            await viewer.stop()
+            return
+        }
+        let traceID = try #require(ids["trace_id"])
+        let (status, json) = try await viewer.get("/api/otter/logs?traceID=\(traceID)")
+        #expect(status == 200)
+        let records = ((json["resourceLogs"] as? [[String: Any]]) ?? []).flatMap { resource in
+            ((resource["scopeLogs"] as? [[String: Any]]) ?? []).flatMap { ($0["logRecords"] as? [[String: Any]]) ?? [] }
+        }
+        let bodies = records.map { ($0["body"] as? [String: Any])?["stringValue"] as? String }
+        #expect(bodies == ["child failed", "child step slow", "root step"])
+        #expect(records.map { $0["spanId"] as? String } == [ids["child_span_id"], ids["child_span_id"], ids["root_span_id"]])
+        #expect(records.map { $0["severityNumber"] as? Int } == [17, 13, 9])
+        let rootAttributes = (records.last?["attributes"] as? [[String: Any]]) ?? []
+        #expect(
+            rootAttributes.contains {
+                $0["key"] as? String == "order.id" && ($0["value"] as? [String: Any])?["stringValue"] as? String == "42"
+            })
+        let service = try await viewer.get("/api/otter/logs?service=python-logs-\(protocolName)")
+        #expect((service.json["resourceLogs"] as? [Any])?.isEmpty == false, "the record outside any span is found by service")
         await viewer.stop()
     }
 
