@@ -3,7 +3,7 @@ import Otter
 import Tracing
 
 /// How a recorded trace is written as a golden file: a tree of names and kinds, then each span's status, attributes
-/// (sorted by key), events and links, with nothing that changes from run to run. Recorded trace and span ids become
+/// (sorted by key), events, links and log records (severity and message), with nothing that changes from run to run. Recorded trace and span ids become
 /// `<trace id of ROOT NAME>` and `<span id of NAME>` wherever they appear; times are left out; durations are left out
 /// or put in buckets; siblings are sorted by their own text, so concurrent children come out the same every run.
 public struct GoldenTraceOptions: Sendable {
@@ -130,6 +130,11 @@ struct GoldenTraceWriter {
         for link in span.links {
             lines.append("  -> link to \(scrub(link.spanContext.spanID.hexString))")
             lines += attributeLines(link.attributes, indent: "      ")
+        }
+        // Log records by severity and message, in the order written (their attributes hold source lines and times).
+        for record in span.logs {
+            let severity = record.severity.name.isEmpty ? "UNSPECIFIED" : record.severity.name
+            lines.append("  log \(severity) " + LineText.escapingInvisibles(JSONText.quoted(scrub(record.body.text))))
         }
         return lines
     }

@@ -65,6 +65,9 @@ public struct RecordedSpan: Sendable {
         return chain.reversed()
     }
 
+    /// The log records written while this span was the active one, in time order.
+    public var logs: [OtterLogRecord] { storage.logs.filter { $0.spanContext?.spanID == spanID && $0.spanContext?.traceID == traceID } }
+
     /// The first event named `name`.
     public func event(_ name: String) -> SpanEvent? { events.first { $0.name == name } }
 
@@ -72,7 +75,9 @@ public struct RecordedSpan: Sendable {
     public var eventNames: [String] { events.map(\.name) }
 
     /// This span and its descendants as a tree.
-    public var tree: String { ConsoleSpanExporter.tree(for: [finishedSpan] + descendants.map(\.finishedSpan)) }
+    public var tree: String {
+        ConsoleSpanExporter.tree(for: [finishedSpan] + descendants.map(\.finishedSpan), maximumLines: .max, logs: storage.logs).text
+    }
 }
 
 extension RecordedSpan: Equatable {

@@ -22,8 +22,13 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
         let depths: [Int]
         let openSpanNames: [String]
         let droppedCount: Int
+        /// Log records in time order.
+        let logs: [OtterLogRecord]
 
-        init(_ finished: [FinishedSpan], openSpanNames: [String], droppedCount: Int) {
+        init(_ finished: [FinishedSpan], logs: [OtterLogRecord], openSpanNames: [String], droppedCount: Int) {
+            self.logs = logs.enumerated().sorted {
+                ($0.element.timeNanosecondsSinceEpoch, $0.offset) < ($1.element.timeNanosecondsSinceEpoch, $1.offset)
+            }.map(\.element)
             let ordered = SpanTree.depthFirst(finished)
             spans = ordered.map(\.span)
             depths = ordered.map(\.depth)
@@ -48,10 +53,15 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
 
     let storage: Storage
 
-    /// A trace of the given spans (ended spans from anywhere: a ``SpanRecorder``, a file, an exporter).
-    public init(_ spans: [FinishedSpan], openSpanNames: [String] = [], droppedCount: Int = 0) {
-        storage = Storage(spans, openSpanNames: openSpanNames, droppedCount: droppedCount)
+    /// A trace of the given spans (ended spans from anywhere: a ``SpanRecorder``, a file, an exporter) and the log
+    /// records written while it ran.
+    public init(_ spans: [FinishedSpan], logs: [OtterLogRecord] = [], openSpanNames: [String] = [], droppedCount: Int = 0) {
+        storage = Storage(spans, logs: logs, openSpanNames: openSpanNames, droppedCount: droppedCount)
     }
+
+    /// Every log record the test wrote, in time order: those written inside a span (``RecordedSpan/logs``) and those
+    /// written outside any. Query them with `atLeast(.error)`, `containing("declined")`, `messages`.
+    public var logs: [OtterLogRecord] { storage.logs }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { storage.spans.count }
@@ -105,6 +115,10 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
         }
         var grouped: [TraceID: [FinishedSpan]] = [:]
         for span in storage.spans { grouped[span.spanContext.traceID, default: []].append(span) }
+        var logsByTrace: [TraceID: [OtterLogRecord]] = [:]
+        for record in storage.logs {
+            if let traceID = record.spanContext?.traceID { logsByTrace[traceID, default: []].append(record) }
+        }
         var text = ""
         var lines = 0
         var omitted = 0
@@ -114,12 +128,21 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
                 omitted += spans.count + spans.reduce(0) { $0 + $1.events.count } + 1
                 continue
             }
-            let part = ConsoleSpanExporter.tree(for: spans, maximumLines: maximumLines - lines)
+            let part = ConsoleSpanExporter.tree(for: spans, maximumLines: maximumLines - lines, logs: logsByTrace[id] ?? [])
             text += part.text
             omitted += part.omittedLines
             lines += part.text.utf8.count { $0 == UInt8(ascii: "\n") }
         }
         if omitted > 0 { text += "… \(omitted) more lines\n" }
+        let spanIDs = Set(storage.spans.map(\.spanContext.spanID))
+        let outside = storage.logs.filter { record in record.spanContext.map { !spanIDs.contains($0.spanID) } ?? true }
+        if !outside.isEmpty {
+            text += "logs outside the recorded spans:\n"
+            for record in outside.prefix(20) {
+                text += "  - \(ConsoleSpanExporter.logLine(record, after: record.timeNanosecondsSinceEpoch))\n"
+            }
+            if outside.count > 20 { text += "  … \(outside.count - 20) more\n" }
+        }
         if !openSpanNames.isEmpty { text += "still open (not shown): \(openNames)\n" }
         if droppedCount > 0 { text += "\(droppedCount) more spans ended after the recorder's bound and were dropped\n" }
         return text

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Otter
 import Synchronization
 import Tracing
@@ -17,6 +18,10 @@ public final class TestTracer: Sendable {
     public let testName: String
     public let tracer: OtterTracer
     public let recorder: SpanRecorder
+    /// The test's log records (see ``makeLogger(label:)`` and ``bootstrapLogging(otherwise:)``).
+    public let logRecorder: LogRecordRecorder
+    /// Emits log records with the tracer's resource into ``logRecorder``, each with the span active where it was written.
+    public let logEmitter: OtterLogEmitter
     let viewerExport: TestViewerExport?
 
     @TaskLocal static var taskLocal: TestTracer?
@@ -41,10 +46,33 @@ public final class TestTracer: Sendable {
         self.recorder = recorder
         viewerExport = TestViewerExport(environment: environment)
         let processor: any SpanProcessor = viewerExport.map { MultiSpanProcessor([recorder, $0.processor]) } ?? recorder
-        tracer = OtterTracer(
-            resource: Resource(attributes: ["service.name": .string(serviceName), "test.name": .string(testName)]),
-            processor: processor)
+        let resource = Resource(attributes: ["service.name": .string(serviceName), "test.name": .string(testName)])
+        tracer = OtterTracer(resource: resource, processor: processor)
+        logRecorder = LogRecordRecorder()
+        logEmitter = OtterLogEmitter(resource: resource, processor: logRecorder)
     }
+
+    /// A swift-log `Logger` whose records this test records, inside the span active where each is written: pass it to
+    /// the code under test (a Hummingbird `Application(logger:)`, a service's initializer).
+    public func makeLogger(label: String) -> Logger {
+        var logger = Logger(label: label) { logEmitter.makeLogHandler(label: $0, metadataProvider: nil) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    /// Makes swift-log's global handler record into the test tracer of the task that logs (``current``), so code that
+    /// makes its own `Logger(label:)` is recorded too; outside a traced test, records go to `otherwise` (standard error
+    /// by default). Call it once per test process, before any other `LoggingSystem.bootstrap` (swift-log allows one);
+    /// later calls do nothing.
+    public static func bootstrapLogging(otherwise: @escaping @Sendable (String) -> any LogHandler = StreamLogHandler.standardError) {
+        loggingBootstrap.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in TaskLocalLogHandler(label: label, otherwise: otherwise(label)) }
+        }
+    }
+
+    private static let loggingBootstrap = Mutex(false)
 
     /// Runs `body` with this tracer as the task's tracer (and ``current``), then sends what the viewer export has
     /// queued.
@@ -71,15 +99,16 @@ public final class TestTracer: Sendable {
 
     /// The spans ended so far, without waiting.
     public var recordedTrace: RecordedTrace {
-        RecordedTrace(recorder.finishedSpans, openSpanNames: recorder.openSpanNames, droppedCount: recorder.droppedCount)
+        RecordedTrace(
+            recorder.finishedSpans, logs: logRecorder.records, openSpanNames: recorder.openSpanNames, droppedCount: recorder.droppedCount)
     }
 
-    /// The last report and the number of ended spans it shows: failures in a loop over a big trace reuse it.
+    /// The last report and the number of ended spans and records it shows: failures in a loop over a big trace reuse it.
     private let lastReport = Mutex<(endedSpans: Int, report: String)?>(nil)
 
     /// What a failure report adds: the trace as a tree (its first 200 lines), and where the viewer shows it.
     public var failureReport: String {
-        let ended = recorder.endedCount
+        let ended = recorder.endedCount + logRecorder.records.count
         if let cached = lastReport.withLock({ $0 }), cached.endedSpans == ended { return cached.report }
         let report = makeFailureReport()
         lastReport.withLock { $0 = (ended, report) }

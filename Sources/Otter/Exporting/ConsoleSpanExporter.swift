@@ -221,8 +221,15 @@ public final class ConsoleSpanExporter: SpanExporter {
     }
 
     /// The tree's first `maximumLines` lines (at least the header), and how many lines were left out. Names print on
-    /// one line whatever they hold (``LineText``).
-    package static func tree(for spans: [FinishedSpan], maximumLines: Int) -> (text: String, omittedLines: Int) {
+    /// one line whatever they hold (``LineText``). Log records written inside a span are listed under it, after its
+    /// events, in time order (`- INFO message +offset key=value`).
+    package static func tree(
+        for spans: [FinishedSpan], maximumLines: Int, logs: [OtterLogRecord] = []
+    ) -> (text: String, omittedLines: Int) {
+        var logsBySpan: [SpanID: [OtterLogRecord]] = [:]
+        for record in logs {
+            if let spanID = record.spanContext?.spanID { logsBySpan[spanID, default: []].append(record) }
+        }
         let ordered = SpanTree.depthFirst(spans)
         guard let first = ordered.first?.span else { return ("", 0) }
         var text = "trace \(first.spanContext.traceID.hexString)"
@@ -232,7 +239,7 @@ public final class ConsoleSpanExporter: SpanExporter {
         var omitted = 0
         for (span, depth) in ordered {
             guard lines < maximumLines else {
-                omitted += 1 + span.events.count
+                omitted += 1 + span.events.count + (logsBySpan[span.spanContext.spanID]?.count ?? 0)
                 continue
             }
             let indent = String(repeating: "  ", count: depth + 1)
@@ -260,7 +267,29 @@ public final class ConsoleSpanExporter: SpanExporter {
                 text += "\n"
                 lines += 1
             }
+            let spanLogs = (logsBySpan[span.spanContext.spanID] ?? []).sorted {
+                $0.timeNanosecondsSinceEpoch < $1.timeNanosecondsSinceEpoch
+            }
+            for record in spanLogs {
+                guard lines < maximumLines else {
+                    omitted += 1
+                    continue
+                }
+                text += "\(indent)  - \(logLine(record, after: span.startTimeNanosecondsSinceEpoch))\n"
+                lines += 1
+            }
         }
         return (text, omitted)
+    }
+
+    /// A log record as the tree shows it: `INFO order placed +1.2ms order.id=42` (source-code attributes left out).
+    package static func logLine(_ record: OtterLogRecord, after start: UInt64) -> String {
+        let offset = record.timeNanosecondsSinceEpoch >= start ? record.timeNanosecondsSinceEpoch - start : 0
+        var line = "\(record.severity.name.isEmpty ? "UNSPECIFIED" : record.severity.name) \(LineText.escaped(record.body.text))"
+        line += " +\(TimestampFormatting.humanDuration(nanoseconds: offset))"
+        for (name, value) in record.attributes.sorted(by: { $0.key < $1.key }) where !name.hasPrefix("code.") {
+            line += " " + LineText.escaped(name) + "=" + LineText.escaped(value.text)
+        }
+        return line
     }
 }
