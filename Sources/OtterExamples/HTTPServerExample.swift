@@ -41,8 +41,9 @@ package enum HTTPServerExample {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: ExampleRequestContext.self)
-        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: TracingMiddleware())
+        // Inside the SERVER span: the access line carries the request's trace and span ids.
+        router.add(middleware: AccessLogMiddleware(logger: logger))
         let routes = router.group().add(middleware: ServerSpanDetailsMiddleware(host: configuration.host))
 
         let portBox = BoundPort()
@@ -53,6 +54,7 @@ package enum HTTPServerExample {
                     span.attributes["downstream.url"] = downstream
                     let fetched = try await fetch(downstream, with: httpClient)
                     span.attributes["downstream.response.size"] = fetched
+                    logger.info("fetched the downstream page", metadata: ["url.full": "\(downstream)", "bytes": "\(fetched)"])
                     return fetched
                 }
                 return Response.text("Fetched \(byteCount) bytes from \(downstream)\n")
@@ -88,7 +90,7 @@ package enum HTTPServerExample {
     /// Prints `http-server listening on http://HOST:PORT` once it accepts connections.
     package static func run(configuration: Configuration, otter: OtterService) async throws {
         var logger = Logger(label: "http-server")
-        logger.logLevel = .warning
+        logger.logLevel = .info
         let httpClient = makeTracedHTTPClient()
         let app = makeApplication(configuration: configuration, httpClient: httpClient, logger: logger) { port in
             printLine("http-server listening on http://\(configuration.host):\(port)")
@@ -165,9 +167,12 @@ extension Response {
     }
 }
 
-/// Prints one line per request in the access-log shape of the seed's Python server:
-/// `127.0.0.1 - - [07/Nov/2019 13:53:00] "GET / HTTP/1.1" 200 -`.
+/// Logs one line per request through swift-log, in the access-log shape of the seed's Python server
+/// (`127.0.0.1 - - [07/Nov/2019 13:53:00] "GET / HTTP/1.1" 200 -`), with the request's method, path, status and client
+/// as metadata; added after the tracing middleware, so the record carries the SERVER span's ids.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             let response = try await next(request, context)
@@ -184,7 +189,12 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "dd/MMM/yyyy HH:mm:ss"
-        printLine("\(client) - - [\(formatter.string(from: Date()))] \"\(request.method.rawValue) \(request.uri) HTTP/1.1\" \(status) -")
+        logger.info(
+            "\(client) - - [\(formatter.string(from: Date()))] \"\(request.method.rawValue) \(request.uri) HTTP/1.1\" \(status) -",
+            metadata: [
+                "http.request.method": "\(request.method.rawValue)", "url.path": "\(request.uri.path)",
+                "http.response.status_code": "\(status)", "client.address": "\(client)",
+            ])
     }
 }
 

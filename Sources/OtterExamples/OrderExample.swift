@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GRDB
+import Logging
 import Otter
 import Tracing
 
@@ -33,8 +34,11 @@ package enum OrderExample {
         var unitPriceCents: Int
     }
 
-    /// Places one order. Returns the order id; throws when any step fails (the spans record why).
-    package static func placeOrder(configuration: Configuration, httpClient: HTTPClient) async throws -> String {
+    /// Places one order. Returns the order id; throws when any step fails (the spans record why). Each step is logged
+    /// through `logger` inside its span; the declined payment as an error.
+    package static func placeOrder(
+        configuration: Configuration, httpClient: HTTPClient, logger: Logger = Logger(label: "order-example")
+    ) async throws -> String {
         let orderID = "order-\(UUID().uuidString.prefix(8).lowercased())"
         let items = [
             LineItem(sku: "carrot-1kg", quantity: 2, unitPriceCents: 349),
@@ -50,6 +54,7 @@ package enum OrderExample {
             order.addEvent(
                 SpanEvent(
                     name: "order.validated", attributes: ["order.id": .string(orderID), "order.item_count": .int64(Int64(items.count))]))
+            logger.info("order validated", metadata: ["order.id": "\(orderID)", "order.item_count": "\(items.count)"])
 
             try withSpan("write order to database", ofKind: .client) { span in
                 span.attributes["db.system"] = "sqlite"
@@ -57,14 +62,19 @@ package enum OrderExample {
                 span.attributes["db.collection.name"] = "orders"
                 let path = try saveOrder(id: orderID, items: items, totalCents: totalCents, in: configuration.dataDirectory)
                 span.attributes["db.namespace"] = path
+                logger.info("order saved", metadata: ["order.id": "\(orderID)"])
             }
 
             try withSpan("authorize payment") { span in
                 span.attributes["payment.method"] = "card"
                 span.attributes["payment.amount_cents"] = totalCents
                 if configuration.failPayment {
-                    throw PaymentDeclined(orderID: orderID)
+                    let declined = PaymentDeclined(orderID: orderID)
+                    logger.error(
+                        "payment declined", error: declined, metadata: ["order.id": "\(orderID)", "payment.amount_cents": "\(totalCents)"])
+                    throw declined
                 }
+                logger.info("payment authorized", metadata: ["payment.amount_cents": "\(totalCents)"])
                 span.addEvent(SpanEvent(name: "payment.authorized", attributes: ["payment.amount_cents": .int64(Int64(totalCents))]))
             }
             order.addEvent(SpanEvent(name: "payment.authorized", attributes: ["payment.amount_cents": .int64(Int64(totalCents))]))
@@ -74,6 +84,7 @@ package enum OrderExample {
                 span.attributes["url.full"] = confirmationURL
                 let size = try await HTTPServerExample.fetch(confirmationURL, with: httpClient)
                 span.attributes["http.response.body.size"] = size
+                logger.info("confirmation page loaded", metadata: ["url.full": "\(confirmationURL)"])
             }
 
             try withSpan("send confirmation email", ofKind: .producer) { span in
@@ -81,8 +92,10 @@ package enum OrderExample {
                 let file = try writeConfirmationEmail(orderID: orderID, totalCents: totalCents, in: configuration.dataDirectory)
                 span.addEvent(
                     SpanEvent(name: "email.queued", attributes: ["email.to": "customer@example.com", "email.file": .string(file)]))
+                logger.info("confirmation email queued", metadata: ["email.to": "customer@example.com"])
             }
             order.addEvent(SpanEvent(name: "order.completed", attributes: ["order.id": .string(orderID)]))
+            logger.notice("order completed", metadata: ["order.id": "\(orderID)"])
             return orderID
         }
     }

@@ -27,6 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         var environment = ProcessInfo.processInfo.environment
         environment["OTEL_BSP_SCHEDULE_DELAY"] = environment["OTEL_BSP_SCHEDULE_DELAY"] ?? "200"
+        environment["OTEL_BLRP_SCHEDULE_DELAY"] = environment["OTEL_BLRP_SCHEDULE_DELAY"] ?? "200"
         // The trace report below reads the spans each process prints in the `line` style.
         if let style = environment["OTTER_CONSOLE_STYLE"], style != "line" {
             printLine("otter demo: OTTER_CONSOLE_STYLE=\(style) is ignored: the demo reads its processes' spans in the line style")

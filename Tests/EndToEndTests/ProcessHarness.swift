@@ -4,6 +4,25 @@ import OtterTestSupport
 import Testing
 
 /// One span as printed by a console exporter in `json` style, Otter's or opentelemetry-python's (same fields).
+/// A log record as the console exporter prints it in the json style.
+struct ConsoleLog {
+    let body: String
+    let severityText: String
+    let traceID: String
+    let spanID: String
+
+    init?(jsonLine: String) {
+        guard jsonLine.hasPrefix("{"),
+            let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any],
+            object["severity_number"] != nil, let body = object["body"] as? String
+        else { return nil }
+        self.body = body
+        severityText = object["severity_text"] as? String ?? ""
+        traceID = object["trace_id"] as? String ?? ""
+        spanID = object["span_id"] as? String ?? ""
+    }
+}
+
 struct ConsoleSpan {
     let name: String
     let traceID: String
@@ -103,6 +122,11 @@ enum ProcessHarness {
 
     static func spans(of process: ChildProcess) -> [ConsoleSpan] {
         process.lines.compactMap(ConsoleSpan.init(jsonLine:))
+    }
+
+    /// The log records a process printed with `OTTER_CONSOLE_STYLE=json` (opentelemetry-python's `to_json` fields).
+    static func logs(of process: ChildProcess) -> [ConsoleLog] {
+        process.lines.compactMap(ConsoleLog.init(jsonLine:))
     }
 
     static var python: URL? { PythonPeers.interpreter }

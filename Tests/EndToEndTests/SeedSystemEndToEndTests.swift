@@ -46,6 +46,10 @@ struct SeedSystemEndToEndTests {
         #expect(downstreamServer.parentID == downstreamClient.spanID)
         #expect(Set(serverSpans.map(\.traceID)) == [clientSpan.traceID])
         #expect(server.lines.contains { $0.contains("\"GET / HTTP/1.1\" 200 -") }, "access log line")
+        // The access line is a log record of the SERVER span (the console exporter prints it with its ids).
+        let access = try #require(
+            ProcessHarness.logs(of: server).first { $0.body.hasSuffix("\"GET / HTTP/1.1\" 200 -") }, "\(server.lines)")
+        #expect(access.traceID == serverSpan.traceID && access.spanID == serverSpan.spanID)
     }
 
     @Test func orderTraceHasItsSpansAndEventsAndContinuesIntoTheServer() async throws {
@@ -102,6 +106,10 @@ struct SeedSystemEndToEndTests {
         #expect(root.events.contains { $0.name == "exception" })
         #expect(spans.named("load confirmation page") == nil, "nothing runs after the declined payment")
         #expect(order.lines.contains { $0.contains("order failed: payment for order") })
+        // The decline is logged through swift-log inside the payment span: on the console with that span's ids.
+        let declined = try #require(ProcessHarness.logs(of: order).first { $0.body == "payment declined" }, "\(order.lines)")
+        #expect(declined.severityText == "error")
+        #expect(declined.traceID == payment.traceID && declined.spanID == payment.spanID)
     }
 
     @Test func failingDownstreamGivesAnErrorSpanAndA502() async throws {
@@ -141,9 +149,11 @@ struct SeedSystemEndToEndTests {
         #expect(serverStatus == 0)
         await receiver.stop()
 
-        let spans = try receiver.requests.flatMap {
+        let spans = try receiver.requests.filter { $0.path == "/v1/traces" }.flatMap {
             try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
         }
+        // The logs go where the spans go: the server's access line reached /v1/logs with its SERVER span's ids.
+        let records = try receiver.requests.filter { $0.path == "/v1/logs" }.flatMap { try OTLPLogs(protobuf: $0.body).records }
         let clientSpan = try #require(spans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
         let serverSpan = try #require(
             spans.first {
@@ -152,6 +162,12 @@ struct SeedSystemEndToEndTests {
             })
         #expect(serverSpan.parentSpanContext?.spanID == clientSpan.spanContext.spanID)
         #expect(serverSpan.parentSpanContext?.isRemote == true)
+        let access = try #require(
+            records.first {
+                $0.body.text.hasSuffix("\"GET / HTTP/1.1\" 200 -") && $0.spanContext?.traceID == serverSpan.spanContext.traceID
+            })
+        #expect(access.spanContext?.spanID == serverSpan.spanContext.spanID)
+        #expect(access.resource.serviceName == "http-server")
         #expect(spans.filter { $0.spanContext.traceID == clientSpan.spanContext.traceID }.count == 5)
         #expect(ProcessHarness.spans(of: client).isEmpty, "nothing on the console in otlp mode")
 

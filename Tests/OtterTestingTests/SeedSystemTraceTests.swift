@@ -45,6 +45,24 @@ struct SeedSystemTraceTests {
         }
     }
 
+    /// The declined payment: an error record inside `authorize payment`, carrying the error, and nothing logged after it.
+    @Test(.traced(serviceName: "order-example"))
+    func aDeclinedPaymentIsLoggedAsAnErrorInsideItsSpan() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-order-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logger = try TestTracer.current.makeLogger(label: "order-example")
+        await #expect(throws: OrderExample.PaymentDeclined.self) {
+            try await OrderExample.placeOrder(
+                configuration: .init(serverURL: "http://127.0.0.1:9/", dataDirectory: directory, failPayment: true),
+                httpClient: HTTPClient.shared, logger: logger)
+        }
+        let trace = try await TestTracer.current.trace()
+        let payment = try #require(trace.span("authorize payment"))
+        #expect(payment.logs.atLeast(.error).messages == ["payment declined"])
+        #expect(payment.logs.first?.attributes["exception.message"]?.text.contains("declined") == true)
+        #expect(trace.logs.messages == ["order validated", "order saved", "payment declined"])
+    }
+
     /// The first seed: the client's GET, the server's SERVER span, `parent` inside it and the outgoing CLIENT
     /// span, one trace across the `traceparent` hop.
     @Test(.traced(serviceName: "http-server"))
@@ -80,13 +98,16 @@ struct SeedSystemTraceTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let orderID = try await withServer { baseURL, httpClient in
             try await OrderExample.placeOrder(
-                configuration: .init(serverURL: baseURL + "/", dataDirectory: directory), httpClient: httpClient)
+                configuration: .init(serverURL: baseURL + "/", dataDirectory: directory), httpClient: httpClient,
+                logger: try TestTracer.current.makeLogger(label: "order-example"))
         }
         let trace = try await TestTracer.current.trace()
         #expect(trace.span("order")?.attribute("order.id") == .string(orderID))
         #expect(trace.span("order")?.eventNames == ["order.validated", "payment.authorized", "order.completed"])
         #expect(trace.span("send email confirmation") == nil)
         #expect(trace.span("send confirmation email")?.kind == .producer)
+        #expect(trace.span("authorize payment")?.logs.messages == ["payment authorized"])
+        #expect(trace.logs.allSatisfy { $0.spanContext?.traceID == trace.traceIDs.first }, "every step is logged inside the order's trace")
         trace.expectMatchesGolden(
             "order",
             options: GoldenTraceOptions(
