@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(otlp-protobuf otlp-json block-scanner query-parsers)
+[ ${#targets[@]} -gt 0 ] || targets=(otlp-protobuf otlp-json otlp-logs block-scanner query-parsers)
 
 # `--sanitize` links libFuzzer and ASan, but SwiftPM passes each as its own `-sanitize=` to swiftc, and the compiler
 # keeps only the last: Swift code would get ASan without coverage, and libFuzzer would mutate blind. Both in one flag.

@@ -82,6 +82,43 @@ package enum FuzzEntryPoints {
         answers(request)
     }
 
+    /// An OTLP/HTTP logs body, protobuf or (starting with `{`) JSON: limits, decoding, validation, the records as the
+    /// SDK's model, the index terms, the OTLP/JSON answer, and the received bytes regrouped as the store keeps them.
+    package static func otlpLogs(_ bytes: UnsafeRawBufferPointer) {
+        let logs: OTLPLogs
+        if bytes.first == UInt8(ascii: "{") {
+            guard let decoded = try? OTLPLogs(json: Data(bytes)) else { return }
+            logs = decoded
+        } else {
+            guard let decoded = try? OTLPLogs(protobuf: Array(bytes)) else { return }
+            logs = decoded
+        }
+        let (valid, _) = logs.validated()
+        _ = valid.records
+        _ = valid.json()
+        let matcher = LogMatcher(LogQuery(service: "checkout", minimumSeverity: .info, words: ["order"], tags: [("k", "v")]))
+        for resourceLogs in valid.request.resourceLogs {
+            let resource = matcher.matches(resource: resourceLogs.resource)
+            for scopeLogs in resourceLogs.scopeLogs {
+                for record in scopeLogs.logRecords.prefix(1_000) {
+                    _ = LogTerm.terms(of: record)
+                    _ = matcher.matches(record, resourceTags: resource.tags)
+                }
+            }
+        }
+        guard let received = logs.receivedProtobuf, let split = ReceivedSpanBytes.split(received), split.count == logs.recordCount
+        else { return }
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
+        guard
+            let regrouped = try? OTLPExportLogsServiceRequest(
+                serializedBytes: ReceivedRequestAssembler.regrouping(split), options: options),
+            OTLPLogs(regrouped).recordCount == logs.recordCount
+        else {
+            fatalError("stored as received, the log records differ from the request's: \(received)")
+        }
+    }
+
     /// A stored block, as read back after a restart: scanning, service names, attribute lookups, decoding every span.
     package static func blockScanner(_ bytes: UnsafeRawBufferPointer) {
         let scanner = SpanBlockScanner(bytes: Array(bytes))
@@ -113,6 +150,7 @@ package enum FuzzEntryPoints {
         _ = try? JaegerQueryAPIv3.parseSearch(parameters)
         _ = try? JaegerQueryAPI.checkTraceFetchParameters(parameters)
         _ = try? SpanMetricsAPI.metric("latencies", parameters)
+        _ = try? LogsAPI.parse(parameters, nowNanoseconds: 1_800_000_000_000_000_000)
         if let query = try? SpanMetricsAPI.query(parameters, nowNanoseconds: 1_800_000_000_000_000_000) {
             _ = SpanMetrics.series(.latencies(quantile: 0.5), query: query, rows: [])
         }

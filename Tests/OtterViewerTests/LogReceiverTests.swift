@@ -180,3 +180,45 @@ struct LogReceiverTests {
         await viewer.stop()
     }
 }
+
+/// The logs fuzz target's entry point on its seeds and on seeded mutations of them (`scripts/fuzz.sh otlp-logs` runs it
+/// under libFuzzer): it returns for every input.
+@Suite("Logs fuzz entry point")
+struct LogsFuzzEntryPointTests {
+    @Test func seedsAndMutationsReturn() throws {
+        let seeds = [
+            try OTLPLogs([
+                OtterLogRecord(
+                    timeNanosecondsSinceEpoch: 1, severity: .error, body: "payment declined", attributes: ["k": ["a": [1, 2.5, true]]],
+                    spanContext: OtterSpanContext(traceID: TraceID(bytes: Array(1...16))!, spanID: SpanID(bytes: Array(1...8))!),
+                    resource: Resource(attributes: ["service.name": "checkout"]))
+            ]).protobuf(),
+            Array(OTLPLogs([OtterLogRecord(timeNanosecondsSinceEpoch: 2, severity: .info, body: "order placed")]).json()),
+        ]
+        var generator = SplitMix64(seed: 42)
+        for seed in seeds {
+            seed.withUnsafeBytes { FuzzEntryPoints.otlpLogs($0) }
+            for _ in 0..<500 {
+                var mutated = seed
+                for _ in 0..<Int(generator.next() % 4 + 1) {
+                    let index = Int(generator.next() % UInt64(mutated.count))
+                    mutated[index] = UInt8(truncatingIfNeeded: generator.next())
+                }
+                mutated.withUnsafeBytes { FuzzEntryPoints.otlpLogs($0) }
+            }
+        }
+    }
+}
+
+/// A small deterministic generator: the mutations are the same on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Log ingest end to end: OTLP/HTTP protobuf log batches into a release `otter viewer`, records per second.
+
+Starts `otter viewer` (release build, in .build-release so that it leaves the debug build alone) on a fresh SQLite file, sends
+BATCHES requests of RECORDS log records each (bodies, attributes, trace and span ids that differ per record) from
+CONNECTIONS keep-alive connections, then stops the viewer and counts the records in the file: every acknowledged
+record (HTTP 200) must be stored. Prints records/s over the time from the first request to the last answer.
+
+usage: scripts/bench-log-ingest.py [--batches 400] [--records 512] [--connections 4] [--no-build] [--binary PATH]
+Needs opentelemetry-proto (bash scripts/setup-python-peers.sh; run with .venv/bin/python).
+"""
+import argparse
+import http.client
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def batch(seed: int, records: int) -> bytes:
+    rng = random.Random(seed)
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    resource_logs.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value=f"bench-{seed % 4}")))
+    scope_logs = resource_logs.scope_logs.add()
+    scope_logs.scope.name = "bench"
+    now = time.time_ns()
+    words = ["order", "payment", "cache", "user", "request", "declined", "timeout", "retry", "db", "queue"]
+    for index in range(records):
+        record = scope_logs.log_records.add()
+        record.time_unix_nano = now - (records - index) * 1000
+        record.observed_time_unix_nano = record.time_unix_nano
+        record.severity_number = rng.choice([5, 9, 9, 9, 13, 17])
+        record.severity_text = "INFO"
+        record.body.string_value = " ".join(rng.choice(words) for _ in range(6)) + f" id={rng.getrandbits(40):x}"
+        record.attributes.append(KeyValue(key="order.id", value=AnyValue(string_value=f"{rng.getrandbits(32):x}")))
+        record.attributes.append(KeyValue(key="http.response.status_code", value=AnyValue(int_value=rng.choice([200, 404, 500]))))
+        record.trace_id = rng.getrandbits(128).to_bytes(16, "big")
+        record.span_id = rng.getrandbits(64).to_bytes(8, "big")
+        record.flags = 1
+    return request.SerializeToString()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=400)
+    parser.add_argument("--records", type=int, default=512)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build-release", "release", "otter"), help="the otter executable")
+    arguments = parser.parse_args()
+    if not arguments.no_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "otter", "--scratch-path", ".build-release"], cwd=ROOT, check=True)
+    otter = arguments.binary
+    bodies = [batch(seed, arguments.records) for seed in range(64)]
+
+    directory = tempfile.mkdtemp(prefix="otter-log-ingest-")
+    database = os.path.join(directory, "otter.sqlite")
+    viewer = subprocess.Popen(
+        [otter, "viewer", "--db", database, "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port = None
+    for line in viewer.stdout:
+        match = re.search(r"OTLP/HTTP logs on http://127\.0\.0\.1:(\d+)/v1/logs", line)
+        if match:
+            port = int(match.group(1))
+            break
+    if port is None:
+        print("the viewer did not start", file=sys.stderr)
+        return 1
+    threading.Thread(target=lambda: [None for _ in viewer.stdout], daemon=True).start()
+
+    acknowledged = [0] * arguments.connections
+    failures = [0] * arguments.connections
+
+    def send(worker: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for index in range(worker, arguments.batches, arguments.connections):
+            connection.request("POST", "/v1/logs", body=bodies[index % len(bodies)],
+                               headers={"Content-Type": "application/x-protobuf"})
+            response = connection.getresponse()
+            response.read()
+            if response.status == 200:
+                acknowledged[worker] += arguments.records
+            else:
+                failures[worker] += 1
+        connection.close()
+
+    workers = [threading.Thread(target=send, args=(worker,)) for worker in range(arguments.connections)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    viewer.terminate()
+    viewer.wait(timeout=60)
+
+    stored = sqlite3.connect(database).execute("SELECT COALESCE(SUM(recordCount), 0) FROM log_block").fetchone()[0]
+    total = sum(acknowledged)
+    print(f"{total:,} log records acknowledged in {elapsed:.2f} s: {total / elapsed:,.0f} records/s "
+          f"({arguments.connections} connections, {arguments.records} records per request, {sum(failures)} requests refused)")
+    print(f"stored after the viewer stopped: {stored:,} ({'all' if stored == total else 'MISSING ' + str(total - stored)})")
+    return 0 if stored == total and sum(failures) == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
