@@ -4,7 +4,7 @@ import SwiftProtobuf
 
 /// Log records in OTLP form, grouped by resource and instrumentation scope as an OTLP `ExportLogsServiceRequest` holds
 /// them: what a log store writes and reads, as ``OTLPTraces`` is for spans. Every value OTLP carries survives (bytes,
-/// event names, flags), including those ``OtterLogRecord`` cannot express.
+/// event names, flags), including those `OtterLogRecord` cannot express.
 public struct OTLPLogs: Sendable, Equatable {
     package var request: OTLPExportLogsServiceRequest {
         didSet { receivedProtobuf = nil }
@@ -60,7 +60,7 @@ public struct OTLPLogs: Sendable, Equatable {
         request.resourceLogs.reduce(0) { $0 + $1.scopeLogs.reduce(0) { $0 + $1.logRecords.count } }
     }
 
-    /// The records that can be read as ``OtterLogRecord``s (ids absent or valid), in order. Bytes values become
+    /// The records that can be read as `OtterLogRecord`s (ids absent or valid), in order. Bytes values become
     /// their base64 text.
     public var records: [OtterLogRecord] {
         var records: [OtterLogRecord] = []

@@ -56,7 +56,7 @@ public struct LogQuery: Sendable, Equatable {
         self.limit = limit
     }
 
-    /// The words of a search text, as records' words are indexed (``LogWords``).
+    /// The words of a search text, split as records are for the index: runs of letters and digits, lowercased.
     public static func words(in text: String) -> [String] {
         LogWords.words(in: text)
     }
