@@ -55,6 +55,11 @@ public struct OTLPLogs: Sendable, Equatable {
         OTLPJSON.encode(request)
     }
 
+    /// Appends `other`'s records after these, each resource as it is (records keep their order).
+    public mutating func append(_ other: OTLPLogs) {
+        request.resourceLogs += other.request.resourceLogs
+    }
+
     /// The number of log records.
     public var recordCount: Int {
         request.resourceLogs.reduce(0) { $0 + $1.scopeLogs.reduce(0) { $0 + $1.logRecords.count } }

@@ -210,7 +210,8 @@ struct SeedSystemEndToEndTests {
         // Their logs went there too: the server's access line is a record of that trace, with its SERVER span's id.
         let logs = try await store.logs(LogQuery(traceID: try #require(TraceID(hexString: traceID.dropFirst(2))))).records
         let serverSpan = try #require(stored.first { $0.kind == .server && $0.operationName == "/" })
-        #expect(logs.contains { $0.body.text.hasSuffix("\"GET / HTTP/1.1\" 200 -") && $0.spanContext?.spanID == serverSpan.spanContext.spanID })
+        #expect(
+            logs.contains { $0.body.text.hasSuffix("\"GET / HTTP/1.1\" 200 -") && $0.spanContext?.spanID == serverSpan.spanContext.spanID })
         #expect(try await store.logs(LogQuery(service: "order-example")).records.map(\.body.text).contains("order completed"))
     }
 }

@@ -6,9 +6,27 @@ import Tracing
 
 @testable import OtterViewer
 
-/// What a ``LogStore`` promises, run against the SQLite store in memory and in a file: records come back as received,
-/// found by trace, span, service, severity, words, tags and time, newest first and at most `limit`; invalid ids are
-/// refused one by one; an exporter's retry is stored but read once; retention deletes them.
+/// A log store under test: how to make an empty one. A new storage engine adds a case here and gets the whole suite.
+enum LogStoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqliteInMemory
+    case sqliteFile
+    /// Written with the public API only, as a third-party backend would be.
+    case inMemory
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any LogStore {
+        switch self {
+        case .sqliteInMemory: return try SQLiteTraceStore(path: ":memory:")
+        case .sqliteFile: return try LogStoreTests.makeStore(file: true)
+        case .inMemory: return InMemoryLogStore()
+        }
+    }
+}
+
+/// What every ``LogStore`` promises (the conformance suite), and what the SQLite store adds: records come back as
+/// received, found by trace, span, service, severity, words, tags and time, newest first and at most `limit`; invalid
+/// ids are refused one by one; an exporter's retry is stored but read once; retention deletes them.
 @Suite("Log store")
 struct LogStoreTests {
     static let base: UInt64 = 1_800_000_000_000_000_000
@@ -41,9 +59,9 @@ struct LogStoreTests {
         ]
     }
 
-    @Test(arguments: [false, true])
-    func recordsComeBackAsReceivedAndAreFoundByEveryCondition(file: Bool) async throws {
-        let store = try Self.makeStore(file: file)
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func recordsComeBackAsReceivedAndAreFoundByEveryCondition(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
         let rejections = try await store.write(OTLPLogs(Self.fixture))
         #expect(rejections.isEmpty)
 
@@ -81,8 +99,9 @@ struct LogStoreTests {
     }
 
     /// Newest first across many blocks written out of order: the limit cuts the newest, not the first found.
-    @Test func newestFirstAcrossBlocksWrittenOutOfOrder() async throws {
-        let store = try Self.makeStore(file: false)
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func newestFirstAcrossBlocksWrittenOutOfOrder(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
         var offsets = Array(0..<5_000).map { UInt64($0) * 1_000 }
         var generator = SystemRandomNumberGenerator()
         offsets.shuffle(using: &generator)
@@ -99,8 +118,9 @@ struct LogStoreTests {
         #expect(window.records.map(\.body.text) == (100...109).reversed().map { "line \($0)" })
     }
 
-    @Test func invalidIDsAreRefusedOneByOneAndMissingTimesGetTheArrivalTime() async throws {
-        let store = try Self.makeStore(file: false)
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func invalidIDsAreRefusedOneByOneAndMissingTimesGetTheArrivalTime(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
         var request = OTLPLogs([Self.record("kept", at: 1), Self.record("also kept", at: 2)]).request
         var bad = OTLPLogsMapping.logRecord(for: Self.record("bad trace id", at: 3))
         bad.traceID = Data([1, 2, 3])
@@ -126,8 +146,9 @@ struct LogStoreTests {
     }
 
     /// An exporter that timed out and sent the same batch again: both writes succeed, a search shows each record once.
-    @Test func aRetriedBatchIsReadOnce() async throws {
-        let store = try Self.makeStore(file: false)
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func aRetriedBatchIsReadOnce(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
         let batch = OTLPLogs(Self.fixture)
         try await store.write(batch)
         try await store.write(try OTLPLogs(protobuf: try batch.protobuf()))
