@@ -195,3 +195,20 @@ struct LogStoreTests {
         #expect(LogSeverity(named: "loud") == nil)
     }
 }
+
+extension LogStoreTests {
+    /// Many conditions at once (more than the index looks up) still answer exactly.
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func manyWordsAndTagsAnswerExactly(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
+        let words = (0..<20).map { "w\($0)" }
+        let attributes = Dictionary(uniqueKeysWithValues: (0..<20).map { ("k\($0)", LogValue.string("v\($0)")) })
+        try await store.write(
+            OTLPLogs([
+                Self.record(words.joined(separator: " "), at: 1, attributes: attributes),
+                Self.record(words.dropLast().joined(separator: " "), at: 2, attributes: attributes),
+            ]))
+        let found = try await store.logs(LogQuery(words: words, tags: (0..<20).map { ("k\($0)", "v\($0)") }))
+        #expect(found.records.map(\.body.text) == [words.joined(separator: " ")])
+    }
+}

@@ -14,7 +14,7 @@ import Tracing
 ///   attributes of the record or its resource;
 /// - `start`/`end` in microseconds since the epoch, or `lookback` (a Go duration such as `15m`, before `end`); without
 ///   them, the last 48 hours, or all of time for a `traceID`;
-/// - `limit`: 1 to 10,000, default 100.
+/// - `limit`: 1 to 10,000, default 100. At most 32 words and 32 tags.
 ///
 /// A parameter that cannot be read gets 400 with a message naming it, as the trace API answers.
 struct LogsAPI: Sendable {
@@ -23,6 +23,8 @@ struct LogsAPI: Sendable {
     static let defaultLimit = 100
     static let maximumLimit = 10_000
     static let defaultLookbackNanoseconds: UInt64 = 48 * 3600 * 1_000_000_000
+    /// The most words in `query`, and the most `tags`.
+    static let maximumConditions = 32
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/otter/logs") { request, _ -> Response in
@@ -67,12 +69,20 @@ struct LogsAPI: Sendable {
             }
             query.minimumSeverity = severity
         }
-        if let text = parameters.first("query") { query.words = LogQuery.words(in: text) }
+        if let text = parameters.first("query") {
+            query.words = LogQuery.words(in: text)
+            guard query.words.count <= maximumConditions else {
+                throw InvalidParameter(name: "query", detail: "\(query.words.count) words, at most \(maximumConditions)")
+            }
+        }
         if let text = parameters.first("tags") {
             do {
                 query.tags = try LogfmtTags.parse(text)
             } catch let invalid as InvalidParameter {
                 throw InvalidParameter(name: "tags", detail: invalid.detail)
+            }
+            guard query.tags.count <= maximumConditions else {
+                throw InvalidParameter(name: "tags", detail: "\(query.tags.count) tags, at most \(maximumConditions)")
             }
         }
         if let text = parameters.first("limit") {

@@ -7,13 +7,14 @@ import OtterOTLP
 import SwiftProtobuf
 
 extension SQLiteTraceStore: LogReader {
-    /// A matching record with what the answer groups it by.
+    /// A matching record with its resource and scope (messages share their storage: no block is kept for them).
     private struct FoundRecord {
         var time: UInt64
         var record: OTLPLogRecord
-        var resourceLogs: Int
-        var scopeLogs: Int
-        var block: Int
+        var resource: Opentelemetry_Proto_Resource_V1_Resource
+        var resourceSchemaURL: String
+        var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope
+        var scopeSchemaURL: String
     }
 
     /// What makes two stored records copies of one another (an exporter's retry).
@@ -37,7 +38,8 @@ extension SQLiteTraceStore: LogReader {
                     "id IN (SELECT blockID FROM log_trace_block WHERE segment IN (\(segments)) AND traceID = ?)")
                 arguments.append(Data(traceID.bytes))
             }
-            for term in matcher.terms {
+            // A few terms narrow the blocks enough; every condition is checked on each record anyway.
+            for term in matcher.terms.prefix(Self.maximumIndexTerms) {
                 conditions.append("id IN (SELECT blockID FROM log_term_block WHERE segment IN (\(segments)) AND term = \(term))")
             }
             let rows = try Row.fetchCursor(
@@ -47,7 +49,6 @@ extension SQLiteTraceStore: LogReader {
                     ORDER BY maxTime DESC, id DESC
                     """,
                 arguments: StatementArguments(arguments))
-            var blocks: [OTLPExportLogsServiceRequest] = []
             var found: [FoundRecord] = []
             var seen = Set<StoredCopy>()
             while let row = try rows.next() {
@@ -60,24 +61,23 @@ extension SQLiteTraceStore: LogReader {
                     if found[limit - 1].time > maxTime { break }
                 }
                 let request = try Self.decodeLogBlock(id: row["id"], decodedSize: row["decodedSize"], deflated: row["deflated"])
-                let blockIndex = blocks.count
-                blocks.append(request)
-                for (resourceIndex, resourceLogs) in request.resourceLogs.enumerated() {
+                for resourceLogs in request.resourceLogs {
                     let resourceMatches = matcher.matches(resource: resourceLogs.resource)
                     guard resourceMatches.service else { continue }
-                    for (scopeIndex, scopeLogs) in resourceLogs.scopeLogs.enumerated() {
+                    for scopeLogs in resourceLogs.scopeLogs {
                         for record in scopeLogs.logRecords where matcher.matches(record, resourceTags: resourceMatches.tags) {
                             guard seen.insert(StoredCopy(record: record, resource: resourceLogs.resource)).inserted else { continue }
                             found.append(
                                 FoundRecord(
                                     time: record.timeUnixNano != 0 ? record.timeUnixNano : record.observedTimeUnixNano, record: record,
-                                    resourceLogs: resourceIndex, scopeLogs: scopeIndex, block: blockIndex))
+                                    resource: resourceLogs.resource, resourceSchemaURL: resourceLogs.schemaURL, scope: scopeLogs.scope,
+                                    scopeSchemaURL: scopeLogs.schemaURL))
                         }
                     }
                 }
             }
             found.sort { $0.time > $1.time }
-            return Self.answer(Array(found.prefix(limit)), blocks: blocks)
+            return Self.answer(Array(found.prefix(limit)))
         }
     }
 
@@ -106,34 +106,34 @@ extension SQLiteTraceStore: LogReader {
         return request
     }
 
+    /// The most index terms a search looks up (the rest are checked on the records only).
+    static let maximumIndexTerms = 8
+
     /// The records in their order, each run of one resource and scope in one `ResourceLogs`.
-    private static func answer(_ records: [FoundRecord], blocks: [OTLPExportLogsServiceRequest]) -> OTLPLogs {
+    private static func answer(_ records: [FoundRecord]) -> OTLPLogs {
         var request = OTLPExportLogsServiceRequest()
         for found in records {
-            let resourceLogs = blocks[found.block].resourceLogs[found.resourceLogs]
-            let scopeLogs = resourceLogs.scopeLogs[found.scopeLogs]
             var newScope = Opentelemetry_Proto_Logs_V1_ScopeLogs()
-            newScope.scope = scopeLogs.scope
-            newScope.schemaURL = scopeLogs.schemaURL
-            if let last = request.resourceLogs.indices.last, request.resourceLogs[last].resource == resourceLogs.resource,
-                request.resourceLogs[last].schemaURL == resourceLogs.schemaURL
-            {
-                let lastScope = request.resourceLogs[last].scopeLogs.count - 1
-                if request.resourceLogs[last].scopeLogs[lastScope].scope == scopeLogs.scope
-                    && request.resourceLogs[last].scopeLogs[lastScope].schemaURL == scopeLogs.schemaURL
-                {
-                    request.resourceLogs[last].scopeLogs[lastScope].logRecords.append(found.record)
-                } else {
-                    newScope.logRecords = [found.record]
-                    request.resourceLogs[last].scopeLogs.append(newScope)
-                }
-            } else {
-                newScope.logRecords = [found.record]
+            newScope.scope = found.scope
+            newScope.schemaURL = found.scopeSchemaURL
+            newScope.logRecords = [found.record]
+            guard let last = request.resourceLogs.indices.last, request.resourceLogs[last].resource == found.resource,
+                request.resourceLogs[last].schemaURL == found.resourceSchemaURL
+            else {
                 var newResource = Opentelemetry_Proto_Logs_V1_ResourceLogs()
-                newResource.resource = resourceLogs.resource
-                newResource.schemaURL = resourceLogs.schemaURL
+                newResource.resource = found.resource
+                newResource.schemaURL = found.resourceSchemaURL
                 newResource.scopeLogs = [newScope]
                 request.resourceLogs.append(newResource)
+                continue
+            }
+            let lastScope = request.resourceLogs[last].scopeLogs.count - 1
+            if request.resourceLogs[last].scopeLogs[lastScope].scope == found.scope
+                && request.resourceLogs[last].scopeLogs[lastScope].schemaURL == found.scopeSchemaURL
+            {
+                request.resourceLogs[last].scopeLogs[lastScope].logRecords.append(found.record)
+            } else {
+                request.resourceLogs[last].scopeLogs.append(newScope)
             }
         }
         return OTLPLogs(request)
