@@ -156,4 +156,42 @@ struct PythonGoldenTests {
         #expect(records.first?.attributes.first { $0.key == "order.id" }?.value.intValue == 42)
         #expect(request.resourceLogs.first?.scopeLogs.first?.scope.name == "golden.logs")
     }
+
+    /// Other backends read Otter's OTLP logs: the official proto package decodes both encodings to the same fields.
+    @Test(arguments: ["protobuf", "json"])
+    func pythonDecodesOtterLogs(encoding: String) throws {
+        let spanContext = OtterSpanContext(
+            traceID: TraceID(hexString: "4bf92f3577b34da6a3ce929d0e0e4736")!, spanID: SpanID(hexString: "00f067aa0ba902b7")!,
+            traceFlags: .sampled)
+        let logs = OTLPLogs([
+            OtterLogRecord(
+                timeNanosecondsSinceEpoch: 1_767_225_600_123_456_789, severity: .error, severityText: "error", body: "payment declined",
+                attributes: ["amount": 12.5, "tries": 3, "card": ["brand": "visa"], "lines": ["book", "pen"], "paid": false],
+                spanContext: spanContext, resource: Resource(attributes: ["service.name": "payments"]),
+                instrumentationScope: InstrumentationScope(name: "payments", version: "1.0")),
+            OtterLogRecord(timeNanosecondsSinceEpoch: 1_767_225_600_200_000_000, severity: .info, body: "no span"),
+        ])
+        let file = try temporaryFile(encoding == "json" ? logs.json() : Data(try logs.protobuf()))
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard let output = try runPeer(["decode-logs", file.path, encoding]) else { return }
+        let records = try #require(try JSONSerialization.jsonObject(with: output) as? [[String: Any]])
+        #expect(records.count == 2)
+        let first = try #require(records.first)
+        #expect(first["body"] as? String == "payment declined")
+        #expect(first["severity_number"] as? Int == 17)
+        #expect(first["severity_text"] as? String == "error")
+        #expect(first["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(first["span_id"] as? String == "00f067aa0ba902b7")
+        #expect(first["flags"] as? Int == 1)
+        #expect((first["time"] as? NSNumber)?.uint64Value == 1_767_225_600_123_456_789)
+        let attributes = try #require(first["attributes"] as? [String: Any])
+        #expect(attributes["amount"] as? Double == 12.5)
+        #expect(attributes["tries"] as? Int == 3)
+        #expect(attributes["paid"] as? Bool == false)
+        #expect(attributes["lines"] as? [String] == ["book", "pen"])
+        #expect((attributes["card"] as? [String: Any])?["brand"] as? String == "visa", "the map value survives as a kvlist")
+        #expect(first["scope_name"] as? String == "payments")
+        #expect((first["resource"] as? [String: Any])?["service.name"] as? String == "payments")
+        #expect(records.last?["trace_id"] as? String == "", "a record outside any span has no ids")
+    }
 }

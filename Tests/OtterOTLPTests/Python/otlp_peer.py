@@ -8,6 +8,8 @@ encode-logs: logs through Python's logging module into opentelemetry-sdk's Loggi
         "records": [expected fields]} as JSON.
 decode-json FILE: reads OTLP/JSON (hex ids), converts ids to base64 and parses it with protobuf's json_format
         into the same message, then prints the fields as JSON.
+decode-logs FILE protobuf|json: decodes an ExportLogsServiceRequest (OTLP/JSON as decode-json reads it) with
+        opentelemetry-proto, prints its records' fields as JSON.
 """
 import base64
 import json
@@ -21,6 +23,8 @@ def value_to_python(any_value):
     kind = any_value.WhichOneof("value")
     if kind == "array_value":
         return [value_to_python(v) for v in any_value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: value_to_python(kv.value) for kv in any_value.kvlist_value.values}
     return getattr(any_value, kind) if kind else None
 
 
@@ -139,6 +143,22 @@ def encode_logs():
                       "span_id": format(context.span_id, "016x"), "records": records}))
 
 
+def describe_logs(request):
+    records = []
+    for resource_logs in request.resource_logs:
+        resource = {kv.key: value_to_python(kv.value) for kv in resource_logs.resource.attributes}
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                records.append({
+                    "body": value_to_python(record.body), "severity_number": record.severity_number,
+                    "severity_text": record.severity_text, "trace_id": record.trace_id.hex(), "span_id": record.span_id.hex(),
+                    "flags": record.flags, "time": record.time_unix_nano, "observed_time": record.observed_time_unix_nano,
+                    "attributes": {kv.key: value_to_python(kv.value) for kv in record.attributes},
+                    "scope_name": scope_logs.scope.name, "resource": resource,
+                })
+    return records
+
+
 def main():
     command = sys.argv[1]
     if command == "encode":
@@ -149,6 +169,15 @@ def main():
         with open(sys.argv[2], "rb") as f:
             request = ExportTraceServiceRequest.FromString(f.read())
         print(json.dumps(describe(request)))
+    elif command == "decode-logs":
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+        if sys.argv[3] == "json":
+            with open(sys.argv[2]) as f:
+                request = json_format.ParseDict(hex_ids_to_base64(json.load(f)), ExportLogsServiceRequest())
+        else:
+            with open(sys.argv[2], "rb") as f:
+                request = ExportLogsServiceRequest.FromString(f.read())
+        print(json.dumps(describe_logs(request)))
     elif command == "decode-json":
         with open(sys.argv[2]) as f:
             tree = json.load(f)
