@@ -134,6 +134,29 @@ import Tracing
         }
     }
 
+    /// Found by the independent review: the limit counted Swift `Character`s, so one letter with 100,000 combining marks
+    /// passed a limit of 4 whole. It counts Unicode scalars (as opentelemetry-python counts code points), in logs and spans.
+    @Test func theLengthLimitBoundsCombiningMarks() async throws {
+        let pipeline = Pipeline(attributeValueLengthLimit: 4)
+        let zalgo = "e" + String(repeating: "\u{0301}", count: 100_000)
+        pipeline.logger().info("marks", metadata: ["zalgo": .string(zalgo)])
+        let record = try #require(await pipeline.records().first)
+        guard case .string(let kept) = record.attributes["zalgo"] else {
+            Issue.record("no zalgo attribute")
+            return
+        }
+        #expect(kept.unicodeScalars.count == 4)
+
+        let exporter = InMemorySpanExporter()
+        let tracer = OtterTracer(
+            sampler: AlwaysOnSampler(), processor: SimpleSpanProcessor(exporter: exporter),
+            limits: SpanLimits(attributeValueLengthLimit: 4))
+        tracer.withSpan("marks") { span in span.attributes["zalgo"] = zalgo }
+        #expect(await tracer.forceFlush(timeout: .seconds(60)))
+        let span = try #require(exporter.exportedSpans.first)
+        #expect(span.attributes.get("zalgo") == .string("e" + String(repeating: "\u{0301}", count: 3)))
+    }
+
     @Test func aFailingExporterMakesTheFlushSayFalse() async {
         struct Refused: Error {}
         struct RefusingExporter: LogRecordExporter {

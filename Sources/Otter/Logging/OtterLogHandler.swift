@@ -58,7 +58,7 @@ public final class OtterLogEmitter: Sendable {
 
     private static func truncated(_ value: LogValue, to limit: Int) -> LogValue {
         switch value {
-        case .string(let string) where string.count > limit: return .string(String(string.prefix(limit)))
+        case .string(let string): return string.truncated(toUnicodeScalars: limit).map { .string($0) } ?? value
         case .array(let values): return .array(values.map { truncated($0, to: limit) })
         case .map(let values): return .map(values.mapValues { truncated($0, to: limit) })
         default: return value

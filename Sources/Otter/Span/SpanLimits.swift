@@ -52,7 +52,7 @@ public struct SpanLimits: Sendable, Hashable {
         return names.count - max(0, countLimit)
     }
 
-    /// Cuts string values (and `stringConvertible` descriptions) longer than `lengthLimit` characters.
+    /// Cuts string values (and `stringConvertible` descriptions) longer than `lengthLimit` Unicode scalars.
     static func truncateValues(of attributes: inout SpanAttributes, to lengthLimit: Int) {
         var truncated: [(String, SpanAttribute)] = []
         attributes.forEach { name, value in
@@ -73,17 +73,15 @@ extension SpanAttributes {
 }
 
 extension SpanAttribute {
-    /// The value with strings cut to `limit` characters, or nil when nothing needed cutting.
+    /// The value with strings cut to `limit` Unicode scalars, or nil when nothing needed cutting.
     func truncated(to lengthLimit: Int) -> SpanAttribute? {
-        let limit = max(0, lengthLimit)
         switch self {
-        case .string(let value) where value.count > limit:
-            return .string(String(value.prefix(limit)))
-        case .stringArray(let values) where values.contains(where: { $0.count > limit }):
-            return .stringArray(values.map { String($0.prefix(limit)) })
+        case .string(let value):
+            return value.truncated(toUnicodeScalars: lengthLimit).map { .string($0) }
+        case .stringArray(let values) where values.contains(where: { $0.truncated(toUnicodeScalars: lengthLimit) != nil }):
+            return .stringArray(values.map { $0.truncated(toUnicodeScalars: lengthLimit) ?? $0 })
         case .stringConvertible(let value):
-            let description = value.description
-            return description.count > limit ? .string(String(description.prefix(limit))) : nil
+            return value.description.truncated(toUnicodeScalars: lengthLimit).map { .string($0) }
         default:
             return nil
         }
