@@ -97,6 +97,12 @@ extension ExplorerBrowserTests {
             #expect(try await browser.count("#explorer img") == 0, "the hostile body is text")
             try await Self.save(browser, "trace-logs")
 
+            // A marker selects its span and points at its record in the details.
+            try await browser.click("\(Self.rowOf(7)) .log-marker")
+            try await browser.waitFor("the record", "return !!document.querySelector('#span-details table.span-logs tr.highlight')")
+            #expect(try await browser.text("#span-details .span-name") == "charge")
+            #expect(try await browser.text("#span-details table.span-logs tr.highlight .log-body") == "card declined by bank")
+
             // The order span's details list its two records, with offsets from the span's start (8 ms).
             try await browser.click("\(Self.rowOf(5)) .span-name")
             try await browser.waitFor(

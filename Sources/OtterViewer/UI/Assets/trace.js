@@ -485,8 +485,15 @@
       this.canvas.addEventListener('click', (event) => {
         const row = event.target.closest('.span-row');
         if (!row) return;
-        if (event.target.closest('.toggle')) this.toggle(Number(row.dataset.index));
-        else this.select(Number(row.dataset.index), { scroll: false });
+        if (event.target.closest('.toggle')) return this.toggle(Number(row.dataset.index));
+        this.select(Number(row.dataset.index), { scroll: false });
+        // A log marker also points at its record in the details.
+        const marker = event.target.closest('.log-marker');
+        const record = marker && this.details.querySelector(`table.span-logs tr[data-log="${Number(marker.dataset.log)}"]`);
+        if (record) {
+          record.classList.add('highlight');
+          record.scrollIntoView({ block: 'nearest' });
+        }
       });
       this.flame.addEventListener('click', (event) => {
         const node = event.target.closest('.flame-node');
