@@ -84,7 +84,7 @@ public struct Viewer: Sendable {
         self.configuration = configuration
         self.store = store
         self.logStore = logStore
-        ui = try ViewerUI(store: store)
+        ui = try ViewerUI(store: store, logStore: logStore)
     }
 
     /// The gRPC listener's address: IPv6 literals (with or without brackets) as IPv6, `localhost` as 127.0.0.1.

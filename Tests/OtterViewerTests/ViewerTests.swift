@@ -21,14 +21,17 @@ final class RunningViewer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    /// `serving` wraps the store the viewer uses (to inject faults); `store` stays the real one underneath.
-    init(path: String = ":memory:", token: String? = nil, serving: ((SQLiteTraceStore) -> any TraceStore)? = nil) async throws {
+    /// `serving` wraps the store the viewer uses (to inject faults); `store` stays the real one underneath. Without
+    /// `keepsLogs`, the viewer has no log store.
+    init(
+        path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, serving: ((SQLiteTraceStore) -> any TraceStore)? = nil
+    ) async throws {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
         logger.logLevel = .critical
         let viewer = try Viewer(
             configuration: .init(otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token)),
-            store: serving?(store) ?? store, logStore: store)
+            store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }
         let group = ServiceGroup(services: services, logger: logger)

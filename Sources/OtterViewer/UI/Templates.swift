@@ -12,7 +12,7 @@ enum Templates {
         {{#script}}<script src="/static/{{script}}" defer></script>{{/script}}
         </head>
         <body><header><a class="brand" href="/search">Otter</a><nav>
-        <a href="/search">Search</a><a href="/compare">Compare</a><a href="/monitor">Monitor</a>
+        <a href="/search">Search</a><a href="/logs">Logs</a><a href="/compare">Compare</a><a href="/monitor">Monitor</a>
         <a href="/dependencies">System architecture</a><a href="/upload">Upload</a></nav></header>
         <main>{{{content}}}</main></body></html>
         """
@@ -23,7 +23,7 @@ enum Templates {
         <p class="muted">Trace {{traceID}} · {{spanCount}} spans · {{duration}} · started {{start}} ·
           {{#services}}<span class="swatch" style="background:{{color}}"></span>{{name}} {{/services}}
           · <a href="/api/traces/{{traceID}}">Jaeger JSON</a> · <a href="/api/v3/traces/{{traceID}}">OTLP JSON</a>
-          · <a href="/compare?a={{traceID}}">Compare with…</a></p>
+          · <a href="/compare?a={{traceID}}">Compare with…</a>{{#hasLogs}} · <a id="trace-logs-link" href="/logs?traceID={{traceID}}">Logs</a>{{/hasLogs}}</p>
         <div id="static-trace">
         {{#isPaged}}<p class="pages">Spans {{firstShown}}–{{lastShown}} of {{spanCount}}
           {{#previousPage}}· <a href="/trace/{{traceID}}?offset={{previousPage}}">previous</a>{{/previousPage}}
@@ -56,6 +56,10 @@ enum Templates {
         <p><input type="file" id="upload-file" accept=".json,.jsonl,application/json"></p>
         <p id="upload-message" class="error"></p>
         <div id="explorer"></div>
+        """
+
+    static let noLogStore = """
+        <h2>Logs</h2><p>This viewer keeps no log records.</p>
         """
 
     static let notFound = """

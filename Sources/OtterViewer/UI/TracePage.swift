@@ -79,6 +79,8 @@ struct TracePage {
 
     var ticks: [Tick]
     var statistics: [Statistic]
+    /// Whether log records of the trace are stored (the page links to them).
+    var hasLogs = false
 
     /// The page of a trace's spans; nil when there are none. `colors` maps services to their colours
     /// (``ServicePalette``).

@@ -7,14 +7,18 @@ import OtterOTLP
 import Tracing
 
 /// The web UI on Jaeger UI's routes (`/search?service=...`, `/trace/{traceID}`, `/dependencies`, `/monitor`), plus
-/// `/compare` and `/upload`: server-rendered HTML from Mustache templates, which HTML-escape every value taken from a
-/// span. Each page shows its data without JavaScript; `/static/trace.js` and `/static/search.js` add the explorer.
+/// `/compare`, `/upload` and `/logs`: server-rendered HTML from Mustache templates, which HTML-escape every value taken
+/// from a span or a log record. Each page shows its data without JavaScript; `/static/trace.js` and `/static/search.js`
+/// add the explorer (with the trace's log records), live search and the live tail of logs.
 package struct ViewerUI: Sendable {
     package let store: any TraceStore
+    /// Where log records are kept; without one, `/logs` says so and the explorer shows no records.
+    package let logStore: (any LogStore)?
     private let library: MustacheLibrary
 
-    package init(store: any TraceStore) throws {
+    package init(store: any TraceStore, logStore: (any LogStore)? = nil) throws {
         self.store = store
+        self.logStore = logStore
         var library = MustacheLibrary()
         try library.register(Templates.layout, named: "layout")
         try library.register(SearchPage.template, named: "search")
@@ -24,6 +28,8 @@ package struct ViewerUI: Sendable {
         try library.register(ComparePage.template, named: "compare")
         try library.register(MonitorPage.template, named: "monitor")
         try library.register(DependenciesPage.template, named: "dependencies")
+        try library.register(LogsPage.template, named: "logs")
+        try library.register(Templates.noLogStore, named: "noLogStore")
         self.library = library
     }
 
@@ -50,6 +56,11 @@ package struct ViewerUI: Sendable {
             let model = try await DependenciesPage(lookback: lookback, store: store, nowNanoseconds: Self.now)
             return page(title: "System architecture", template: "dependencies", model: model)
         }
+        router.get("/logs") { request, _ -> Response in
+            guard let logStore else { return page(title: "Logs", template: "noLogStore", model: [String: String]()) }
+            let model = try await LogsPage(QueryParameters(request), store: logStore, nowNanoseconds: Self.now)
+            return page(title: "Logs", template: "logs", model: model, script: "search.js")
+        }
         router.get("/trace/:traceID") { request, context -> Response in
             let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
             guard let traceID = TraceIDText.parse(raw) else {
@@ -57,9 +68,10 @@ package struct ViewerUI: Sendable {
             }
             let firstRow = QueryParameters(request).get("offset").flatMap { Int($0) } ?? 0
             let colors = try await store.serviceColors()
-            guard let tracePage = TracePage(spans: try await store.trace(traceID), firstRow: firstRow, colors: colors) else {
+            guard var tracePage = TracePage(spans: try await store.trace(traceID), firstRow: firstRow, colors: colors) else {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
+            if let logStore { tracePage.hasLogs = try await logStore.logs(LogQuery(traceID: traceID, limit: 1)).recordCount > 0 }
             return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace.js")
         }
     }

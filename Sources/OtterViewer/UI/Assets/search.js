@@ -1,14 +1,22 @@
 /*
- * Otter viewer: search page enhancements.
+ * Otter viewer: search page and logs page enhancements.
  *  - Compare: the "Compare selected" button is enabled only when exactly two traces are picked.
  *  - Live: while #live is checked, the results are refetched every 3 s (same URL) and swapped in,
  *    keeping the compare picks. The state is kept in the URL (live=1) so it deep-links.
- * The page works without this script; the server checks the compare count itself.
+ *  - Live tail (/logs): while #tail is checked, /api/otter/logs is asked every 2 s for the search's
+ *    records from the newest shown on, and the new ones are put on top (tail=1 in the URL).
+ * The pages work without this script; the server checks the compare count itself. Log records are
+ * untrusted: they reach the page only as text nodes.
  */
 (function () {
   'use strict';
 
   const POLL_MS = 3000;
+  const TAIL_MS = 2000;
+  const TAIL_LIMIT = 1000;        // records asked for per poll
+  const TAIL_MAX_ROWS = 5000;     // older rows are dropped from the bottom
+  const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+  const HEX = /^[0-9a-f]+$/;
 
   // ---------------------------------------------------------------------------
   // Compare picks
@@ -33,10 +41,10 @@
   // ---------------------------------------------------------------------------
   // Live refresh
 
-  function setLiveParam(on) {
+  function setLiveParam(on, name) {
     const url = new URL(location.href);
-    if (on) url.searchParams.set('live', '1');
-    else url.searchParams.delete('live');
+    if (on) url.searchParams.set(name || 'live', '1');
+    else url.searchParams.delete(name || 'live');
     history.replaceState(history.state, '', url.pathname + url.search + url.hash);
   }
 
@@ -134,6 +142,201 @@
   }
 
   // ---------------------------------------------------------------------------
+  // Live tail of log records (/logs)
+
+  function text(value) {
+    return value === null || value === undefined ? '' : String(value);
+  }
+
+  /** A trace or span id as lowercase hex; '' when absent or not valid (all zero). */
+  function hexID(value) {
+    const id = text(value).toLowerCase();
+    return HEX.test(id) && !/^0+$/.test(id) ? id : '';
+  }
+
+  function cell(className, value) {
+    const td = document.createElement('td');
+    td.className = className;
+    td.textContent = value;
+    return td;
+  }
+
+  /** An OTLP/JSON AnyValue as one line of text, as the server writes it. */
+  function anyValueText(value, depth) {
+    if (!value || typeof value !== 'object' || (depth || 0) > 32) return '';
+    const quoted = (inner) => (inner && typeof inner === 'object' && 'stringValue' in inner
+      ? `"${text(inner.stringValue)}"` : anyValueText(inner, (depth || 0) + 1));
+    if ('stringValue' in value) return text(value.stringValue);
+    if ('boolValue' in value) return value.boolValue ? 'true' : 'false';
+    for (const key of ['intValue', 'doubleValue', 'bytesValue']) if (key in value) return text(value[key]);
+    const list = (holder) => (holder && Array.isArray(holder.values) ? holder.values : []);
+    if (value.arrayValue) return '[' + list(value.arrayValue).map(quoted).join(', ') + ']';
+    if (value.kvlistValue) {
+      return '{' + list(value.kvlistValue).map((pair) => [text(pair && pair.key), pair && pair.value])
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([key, inner]) => `${key}: ${quoted(inner)}`).join(', ') + '}';
+    }
+    return '';
+  }
+
+  /** `YYYY-MM-DD HH:MM:SS.mmm UTC`, as the server writes times. */
+  function formatTime(nanos) {
+    const date = new Date(Number(nanos / 1000000n));
+    return Number.isNaN(date.getTime()) ? '' : date.toISOString().replace('T', ' ').replace('Z', ' UTC');
+  }
+
+  /** A table row for one record of an OTLP/JSON answer, as the server renders them. */
+  function logRow(record, service, nanos, key) {
+    const severity = Number(record.severityNumber) || 0;
+    let severityText = text(record.severityText);
+    if (!severityText && severity >= 1 && severity <= 24) {
+      const step = (severity - 1) % 4;
+      severityText = SEVERITY_NAMES[Math.floor((severity - 1) / 4)] + (step ? String(step + 1) : '');
+    }
+    const attributes = cell('attributes', '');
+    const pairs = (Array.isArray(record.attributes) ? record.attributes : [])
+      .map((pair) => [text(pair && pair.key), anyValueText(pair && pair.value)])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [name, value] of pairs) {
+      const attribute = document.createElement('span');
+      attribute.className = 'attribute';
+      const keyNode = document.createElement('span');
+      keyNode.className = 'key';
+      keyNode.textContent = name;
+      const valueNode = document.createElement('span');
+      valueNode.className = 'value';
+      valueNode.textContent = value;
+      attribute.append(keyNode, '=', valueNode);
+      attributes.append(attribute, ' ');
+    }
+    const trace = cell('', '');
+    const traceID = hexID(record.traceId);
+    const spanID = hexID(record.spanId);
+    if (traceID) {
+      const link = document.createElement('a');
+      link.className = 'trace-link';
+      link.href = `/trace/${traceID}` + (spanID ? `?span=${spanID}` : '');
+      link.textContent = traceID;
+      trace.append(link);
+    }
+    const row = document.createElement('tr');
+    row.className = 'log-record new';
+    row.dataset.time = nanos.toString();
+    row.dataset.key = key;
+    row.append(cell('time', formatTime(nanos)),
+      cell(severity >= 17 ? 'severity-error' : severity >= 13 ? 'severity-warn' : 'severity', severityText),
+      cell('service', service), cell('body', anyValueText(record.body)), attributes, trace);
+    return row;
+  }
+
+  /**
+   * Polls for records from the newest shown on (the API's `start` is inclusive: the records of that microsecond come
+   * again and are recognised by their keys) and puts them on top, newest first.
+   */
+  function initTail(tail) {
+    const results = document.getElementById('log-results');
+    const table = document.getElementById('logs-table');
+    if (!results || !table) return;
+    const tbody = table.tBodies[0];
+    const status = document.createElement('span');
+    status.className = 'muted live-status';
+    status.id = 'tail-status';
+    status.setAttribute('aria-live', 'polite');
+    (tail.closest('label') || tail).after(status);
+    const query = text(results.dataset.query);
+    let sinceMicros = /^[0-9]+$/.test(text(results.dataset.since)) ? BigInt(results.dataset.since) : 0n;
+    // Keys of the rows shown from sinceMicros on: those are the ones a poll can return again.
+    let boundary = new Set();
+    for (const row of tbody.rows) {
+      if (/^[0-9]+$/.test(text(row.dataset.time)) && BigInt(row.dataset.time) / 1000n >= sinceMicros) boundary.add(row.dataset.key);
+    }
+    let timer = 0;
+    let controller = null;
+
+    const schedule = () => {
+      if (tail.checked && !timer) timer = setTimeout(poll, TAIL_MS);
+    };
+    const stop = () => {
+      clearTimeout(timer);
+      timer = 0;
+      if (controller) controller.abort();
+      controller = null;
+      status.textContent = '';
+    };
+
+    async function poll() {
+      timer = 0;
+      if (!tail.checked) return;
+      if (document.hidden) {
+        schedule();
+        return;
+      }
+      controller = new AbortController();
+      try {
+        const url = `/api/otter/logs?${query ? query + '&' : ''}start=${sinceMicros}&limit=${TAIL_LIMIT}`;
+        const response = await fetch(url, { signal: controller.signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+        const body = await response.json().catch(() => null);
+        if (!response.ok) {
+          const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e && e.msg).filter(Boolean) : [];
+          throw new Error(errors.length ? errors.join('; ') : `HTTP ${response.status}`);
+        }
+        if (tail.checked) add(body);
+        status.textContent = `Tailing \u00b7 updated ${new Date().toLocaleTimeString()}`;
+      } catch (error) {
+        if (error.name === 'AbortError') return;
+        status.textContent = `Live tail failed (${error.message})`;
+      }
+      controller = null;
+      schedule();
+    }
+
+    function add(body) {
+      const fresh = [];
+      for (const resourceLog of body && Array.isArray(body.resourceLogs) ? body.resourceLogs : []) {
+        const resource = resourceLog && resourceLog.resource && Array.isArray(resourceLog.resource.attributes) ? resourceLog.resource.attributes : [];
+        const serviceAttribute = resource.find((pair) => pair && pair.key === 'service.name');
+        const service = serviceAttribute ? anyValueText(serviceAttribute.value) : '';
+        for (const scopeLog of Array.isArray(resourceLog && resourceLog.scopeLogs) ? resourceLog.scopeLogs : []) {
+          for (const record of Array.isArray(scopeLog && scopeLog.logRecords) ? scopeLog.logRecords : []) {
+            if (!record || typeof record !== 'object') continue;
+            const time = /^[0-9]{1,20}$/.test(text(record.timeUnixNano)) && record.timeUnixNano !== '0' ? record.timeUnixNano : text(record.observedTimeUnixNano);
+            const nanos = /^[0-9]{1,20}$/.test(time) ? BigInt(time) : 0n;
+            const key = `${nanos}|${hexID(record.traceId)}|${hexID(record.spanId)}|${Number(record.severityNumber) || 0}`;
+            if (boundary.has(key)) continue;
+            fresh.push({ record, service, nanos, key });
+          }
+        }
+      }
+      if (fresh.length === 0) return;
+      fresh.sort((a, b) => (a.nanos > b.nanos ? -1 : a.nanos < b.nanos ? 1 : 0));
+      const newest = fresh[0].nanos / 1000n;
+      if (newest > sinceMicros) {
+        sinceMicros = newest;
+        boundary = new Set();
+      }
+      for (const item of fresh) if (item.nanos / 1000n === sinceMicros) boundary.add(item.key);
+      const fragment = document.createDocumentFragment();
+      for (const item of fresh) fragment.append(logRow(item.record, item.service, item.nanos, item.key));
+      tbody.prepend(fragment);
+      while (tbody.rows.length > TAIL_MAX_ROWS) tbody.deleteRow(-1);
+      const empty = document.getElementById('no-logs');
+      if (empty) empty.remove();
+      const count = document.getElementById('result-count');
+      if (count) count.textContent = tbody.rows.length === 1 ? '1 record' : `${tbody.rows.length} records`;
+    }
+
+    tail.addEventListener('change', () => {
+      setLiveParam(tail.checked, 'tail');
+      if (tail.checked) poll();
+      else stop();
+    });
+    if (new URLSearchParams(location.search).get('tail') === '1') {
+      tail.checked = true;
+      poll();
+    }
+  }
+
+  // ---------------------------------------------------------------------------
   // Boot
 
   function boot() {
@@ -141,6 +344,8 @@
     initOperations();
     const live = document.getElementById('live');
     if (live) initLive(live);
+    const tail = document.getElementById('tail');
+    if (tail) initTail(tail);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);

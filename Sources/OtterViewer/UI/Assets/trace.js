@@ -3,10 +3,12 @@
  *
  * Loads the trace model from the server's JSON API and replaces the static waterfall with an
  * interactive explorer: a virtualised timeline, minimap with zoom, flamegraph, statistics,
- * find, collapse, critical path and a span details pane. Plain ES2020, no dependencies.
+ * find, collapse, critical path and a span details pane. The trace's log records (OTLP/JSON from
+ * /api/otter/logs) are drawn as markers on their spans' bars, listed in the span details and in
+ * the Logs view. Plain ES2020, no dependencies.
  *
- * Every string in the model comes from spans and is untrusted: it only reaches the page through
- * textContent, text nodes or attributes, and link hrefs are built from validated hex ids.
+ * Every string in the model comes from spans or log records and is untrusted: it only reaches the
+ * page through textContent, text nodes or attributes, and link hrefs are built from validated hex ids.
  */
 (function () {
   'use strict';
@@ -24,7 +26,12 @@
   const MINIMAP_HEIGHT = 48;      // px, as #minimap in otter.css
   const MINIMAP_MAX_BARS = 20000;
   const FIND_DEBOUNCE_MS = 120;
-  const VIEWS = { timeline: 'Timeline', flamegraph: 'Flamegraph', statistics: 'Statistics' };
+  const VIEWS = { timeline: 'Timeline', flamegraph: 'Flamegraph', statistics: 'Statistics', logs: 'Logs' };
+  const ERROR_SEVERITY = 17;      // OpenTelemetry's ERROR; from here on a record is drawn as failed spans are
+  const WARN_SEVERITY = 13;
+  const MAX_MARKERS_PER_ROW = 500;
+  const MAX_SPAN_LOGS = 500;      // records listed in the span details; the Logs view lists them all
+  const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
   const HEX = /^[0-9a-f]+$/;
   const COLOR = /^#[0-9a-fA-F]{3,8}$/;
   const FALLBACK_COLORS = ['#2c7be5', '#00a67e', '#e67e22', '#8e44ad', '#16a085', '#c0392b', '#2980b9', '#7f8c8d'];
@@ -41,6 +48,11 @@
       const scaled = Number((Math.abs(micros) / units[u][1]).toPrecision(3));
       if (scaled < 1000 || u === units.length - 1) return sign + scaled + units[u][0];
     }
+  }
+
+  /** An offset from a start: `+12.3ms`, or `-1ms` for a record before it. */
+  function offsetText(micros) {
+    return (micros < 0 ? '' : '+') + formatDuration(micros);
   }
 
   /** A number for a URL parameter: at most 3 decimals, no trailing zeros. */
@@ -197,6 +209,109 @@
   }
 
   // ---------------------------------------------------------------------------
+  // Log records: OTLP/JSON from /api/otter/logs, flattened and placed on the trace's time axis
+
+  /** An OTLP/JSON AnyValue as one line of text, as the server writes it (strings as they are, lists as JSON-like text). */
+  function anyValueText(value, depth) {
+    if (!value || typeof value !== 'object') return '';
+    const level = depth || 0;
+    const quoted = (inner) => (inner && typeof inner === 'object' && 'stringValue' in inner
+      ? `"${text(inner.stringValue)}"` : anyValueText(inner, level + 1));
+    if (level > 32) return '';
+    if ('stringValue' in value) return text(value.stringValue);
+    if ('boolValue' in value) return value.boolValue ? 'true' : 'false';
+    if ('intValue' in value) return text(value.intValue);
+    if ('doubleValue' in value) return text(value.doubleValue);
+    if ('bytesValue' in value) return text(value.bytesValue);
+    if (value.arrayValue) {
+      const values = Array.isArray(value.arrayValue.values) ? value.arrayValue.values : [];
+      return '[' + values.map(quoted).join(', ') + ']';
+    }
+    if (value.kvlistValue) {
+      const values = Array.isArray(value.kvlistValue.values) ? value.kvlistValue.values : [];
+      return '{' + values.map((pair) => [text(pair && pair.key), pair && pair.value])
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([key, inner]) => `${key}: ${quoted(inner)}`).join(', ') + '}';
+    }
+    return '';
+  }
+
+  /** OTLP/JSON attributes as `[key, text]` pairs, sorted by key. */
+  function attributePairs(attributes) {
+    return (Array.isArray(attributes) ? attributes : [])
+      .map((pair) => [text(pair && pair.key), anyValueText(pair && pair.value)])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  /** Nanoseconds since the epoch (an OTLP/JSON decimal string) as a BigInt; null when it is not one. */
+  function nanoseconds(value) {
+    const digits = text(value);
+    if (!/^[0-9]{1,20}$/.test(digits)) return null;
+    return BigInt(digits);
+  }
+
+  /** A severity as shown: the record's own text, else OpenTelemetry's short name of its number. */
+  function severityLabel(number, severityText) {
+    if (severityText) return severityText;
+    if (!(number >= 1 && number <= 24)) return '';
+    const step = (number - 1) % 4;
+    return SEVERITY_NAMES[Math.floor((number - 1) / 4)] + (step ? String(step + 1) : '');
+  }
+
+  function severityClass(number) {
+    return number >= ERROR_SEVERITY ? 'severity-error' : number >= WARN_SEVERITY ? 'severity-warn' : 'severity';
+  }
+
+  /**
+   * The records of an OTLP/JSON logs answer, oldest first, each with its time in microseconds from the trace's start
+   * and the index of its span (-1 without a span id or for a span not in the trace).
+   */
+  function prepareLogs(answer, data) {
+    const records = [];
+    const traceStart = Number(data.model.startTimeUnixMicros) || 0;
+    const resourceLogs = answer && Array.isArray(answer.resourceLogs) ? answer.resourceLogs : [];
+    for (const resourceLog of resourceLogs) {
+      const resource = resourceLog && resourceLog.resource && Array.isArray(resourceLog.resource.attributes) ? resourceLog.resource.attributes : [];
+      const serviceAttribute = resource.find((pair) => pair && pair.key === 'service.name');
+      const service = serviceAttribute ? anyValueText(serviceAttribute.value) : '';
+      for (const scopeLog of Array.isArray(resourceLog && resourceLog.scopeLogs) ? resourceLog.scopeLogs : []) {
+        for (const record of Array.isArray(scopeLog && scopeLog.logRecords) ? scopeLog.logRecords : []) {
+          if (!record || typeof record !== 'object') continue;
+          const nanos = nanoseconds(record.timeUnixNano) || nanoseconds(record.observedTimeUnixNano) || 0n;
+          const micros = Number(nanos / 1000n) + Number(nanos % 1000n) / 1000 - traceStart;
+          const spanID = text(record.spanId).toLowerCase();
+          const spanIndex = HEX.test(spanID) && data.indexById.has(spanID) ? data.indexById.get(spanID) : -1;
+          const severity = Number(record.severityNumber) || 0;
+          records.push({
+            nanos, micros, spanID: HEX.test(spanID) ? spanID : '', spanIndex, service, severity,
+            severityText: severityLabel(severity, text(record.severityText)),
+            body: anyValueText(record.body), attributes: attributePairs(record.attributes),
+          });
+        }
+      }
+    }
+    records.sort((a, b) => (a.nanos < b.nanos ? -1 : a.nanos > b.nanos ? 1 : 0));
+    const bySpan = new Map();
+    records.forEach((record, index) => {
+      record.index = index;
+      if (record.spanIndex < 0) return;
+      if (!bySpan.has(record.spanIndex)) bySpan.set(record.spanIndex, []);
+      bySpan.get(record.spanIndex).push(record);
+    });
+    return { records, bySpan };
+  }
+
+  /** The trace's log records (OTLP/JSON); none when the viewer keeps no logs (404) or the request fails. */
+  async function fetchLogs(traceID) {
+    try {
+      const response = await fetch(`/api/otter/logs?traceID=${traceID}&limit=10000`, { headers: { Accept: 'application/json' } });
+      return response.ok ? await response.json() : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------------------
   // Explorer
 
   class Explorer {
@@ -204,6 +319,7 @@
       this.root = root;
       this.options = options || {};
       this.data = prepare(model);
+      this.logs = prepareLogs(this.options.logs, this.data);
       const n = this.data.n;
 
       this.collapsed = new Uint8Array(n);
@@ -227,6 +343,7 @@
       this.minimapWidth = 0;
       this.stats = null;
       this.findTimer = 0;
+      this.logsDirty = true;                // the Logs view must be rebuilt (first show, subtree filter)
       this.listeners = [];
 
       this.buildDom();
@@ -259,6 +376,8 @@
         this.tabs[view].dataset.view = view;
         this.tabs[view].setAttribute('role', 'tab');
       }
+      // No records, no Logs tab.
+      this.tabs.logs.hidden = this.logs.records.length === 0;
       this.collapseAllButton = button('Collapse all', { id: 'collapse-all' });
       this.expandAllButton = button('Expand all', { id: 'expand-all' });
       this.criticalToggle = el('input', { type: 'checkbox', id: 'critical-path-toggle', checked: true });
@@ -305,9 +424,21 @@
       this.statsTable = el('table', { id: 'statistics-table' });
       this.statsView = el('div', { className: 'statistics-view' }, this.statsTable);
 
+      this.logsCount = el('span', { id: 'logs-count', className: 'muted' });
+      this.logsSubtree = el('input', { type: 'checkbox', id: 'logs-subtree', disabled: true });
+      this.logsSubtreeLabel = el('span', { textContent: 'Only the selected span and its descendants (select a span)' });
+      this.logsBody = el('tbody');
+      this.logsTable = el('table', { id: 'logs-table', className: 'logs' },
+        el('thead', null, el('tr', null, ...['Time', 'Severity', 'Service', 'Span', 'Body', 'Attributes'].map((label) => el('th', { textContent: label })))),
+        this.logsBody);
+      this.logsView = el('div', { className: 'logs-view' },
+        el('div', { className: 'logs-toolbar' }, this.logsCount,
+          el('label', { className: 'logs-subtree' }, this.logsSubtree, ' ', this.logsSubtreeLabel)),
+        this.logsTable);
+
       this.details = el('aside', { id: 'span-details', hidden: true });
       this.body = el('div', { className: 'explorer-body' },
-        el('div', { className: 'explorer-views' }, this.timelineView, this.flameView, this.statsView),
+        el('div', { className: 'explorer-views' }, this.timelineView, this.flameView, this.statsView, this.logsView),
         this.details);
       root.append(toolbar, legend, this.minimap, this.body);
     }
@@ -354,8 +485,15 @@
       this.canvas.addEventListener('click', (event) => {
         const row = event.target.closest('.span-row');
         if (!row) return;
-        if (event.target.closest('.toggle')) this.toggle(Number(row.dataset.index));
-        else this.select(Number(row.dataset.index), { scroll: false });
+        if (event.target.closest('.toggle')) return this.toggle(Number(row.dataset.index));
+        this.select(Number(row.dataset.index), { scroll: false });
+        // A log marker also points at its record in the details.
+        const marker = event.target.closest('.log-marker');
+        const record = marker && this.details.querySelector(`table.span-logs tr[data-log="${Number(marker.dataset.log)}"]`);
+        if (record) {
+          record.classList.add('highlight');
+          record.scrollIntoView({ block: 'nearest' });
+        }
       });
       this.flame.addEventListener('click', (event) => {
         const node = event.target.closest('.flame-node');
@@ -369,6 +507,18 @@
       this.statsTable.addEventListener('click', (event) => {
         const th = event.target.closest('th');
         if (th && th.dataset.key) this.sortStatistics(th.dataset.key);
+      });
+      // A record's row shows its span in the timeline.
+      this.logsBody.addEventListener('click', (event) => {
+        const row = event.target.closest('tr.log-row');
+        const i = row ? Number(row.dataset.index) : -1;
+        if (!(i >= 0 && i < this.data.n)) return;
+        this.setView('timeline', true);
+        this.select(i, { reveal: true, center: true });
+      });
+      this.logsSubtree.addEventListener('change', () => {
+        this.logsDirty = true;
+        this.renderLogs();
       });
       this.bindMinimap();
 
@@ -399,8 +549,8 @@
         if (i >= 0) this.select(-1);
       } else if (key === 'n' || key === 'N') {
         this.jumpToMatch(key === 'N' ? -1 : 1);
-      } else if (this.view === 'statistics') {
-        // no row navigation in the statistics table
+      } else if (this.view === 'statistics' || this.view === 'logs') {
+        // no row navigation in the statistics and logs tables
       } else if (key === 'ArrowDown' || key === 'j' || key === 'ArrowUp' || key === 'k') {
         event.preventDefault();
         this.moveSelection(key === 'ArrowDown' || key === 'j' ? 1 : -1);
@@ -427,7 +577,7 @@
         this.setFind(find, false);
       }
       const view = urlParam('view');
-      this.setView(Object.keys(VIEWS).includes(view) ? view : 'timeline', false);
+      this.setView(Object.keys(VIEWS).includes(view) && !this.tabs[view].hidden ? view : 'timeline', false);
       const spanID = text(urlParam('span')).toLowerCase();
       if (HEX.test(spanID) && this.data.indexById.has(spanID)) {
         this.select(this.data.indexById.get(spanID), { reveal: true, center: true, writeUrl: false });
@@ -445,14 +595,17 @@
       this.timelineView.hidden = view !== 'timeline';
       this.flameView.hidden = view !== 'flamegraph';
       this.statsView.hidden = view !== 'statistics';
-      this.minimap.hidden = view === 'statistics';
+      this.logsView.hidden = view !== 'logs';
+      this.minimap.hidden = view === 'statistics' || view === 'logs';
       if (writeUrl) setUrlParams({ view });
-      if (view !== 'statistics') this.drawMinimap();
+      if (!this.minimap.hidden) this.drawMinimap();
       if (view === 'timeline') {
         if (this.selected >= 0) this.scrollToRow(this.rowOf[this.selected], false);
         this.scheduleRender();
       } else if (view === 'flamegraph') {
         if (this.flameDirty) this.renderFlamegraph();
+      } else if (view === 'logs') {
+        this.renderLogs();
       } else if (!this.stats) {
         this.buildStatistics();
       }
@@ -530,6 +683,7 @@
         if (nodes.has(i)) nodes.get(i).classList.add('selected');
       }
       this.renderDetails();
+      this.updateLogsSubtree();
       if (i >= 0 && opts.scroll) this.scrollToRow(this.rowOf[i], opts.center);
     }
 
@@ -666,6 +820,7 @@
         label.classList.add('outside');
       }
       lane.append(label);
+      this.appendLogMarkers(lane, i);
 
       const node = el('div', { className: 'span-row' }, name, lane);
       node.dataset.spanId = text(span.spanID);
@@ -916,6 +1071,95 @@
           el('td', { className: 'num', textContent: formatDuration(Number(stat[key]) || 0) })))));
     }
 
+    // --- Log records -----------------------------------------------------------------------------------
+
+    /** A marker per record of span i at its time on the lane (in the window), errors in the error colour. */
+    appendLogMarkers(lane, i) {
+      const logs = this.logs.bySpan.get(i);
+      if (!logs) return;
+      const width = this.viewEnd - this.viewStart;
+      let drawn = 0;
+      for (const record of logs) {
+        if (record.micros < this.viewStart || record.micros > this.viewEnd) continue;
+        if (drawn++ === MAX_MARKERS_PER_ROW) break;
+        const marker = el('span', {
+          className: 'log-marker' + (record.severity >= ERROR_SEVERITY ? ' error' : ''),
+          title: `${record.severityText} ${record.body}`.trim(),
+        });
+        marker.dataset.log = String(record.index);
+        marker.style.left = ((record.micros - this.viewStart) / width * 100) + '%';
+        lane.append(marker);
+      }
+    }
+
+    /** The span details' "Logs" section: span i's records with their offsets from the span's start. */
+    spanLogs(i, logs, nested) {
+      const shown = logs.slice(0, MAX_SPAN_LOGS);
+      const rows = shown.map((record) => {
+        const row = el('tr', null,
+          el('td', { className: 'offset', textContent: offsetText(record.micros - this.data.start[i]) }),
+          el('td', { className: severityClass(record.severity), textContent: record.severityText }),
+          el('td', { className: 'log-body', textContent: record.body }),
+          nested(record.attributes));
+        row.dataset.log = String(record.index);
+        return row;
+      });
+      const more = logs.length > shown.length
+        ? el('p', { className: 'muted', textContent: `${logs.length - shown.length} more in the Logs view.` }) : null;
+      return [el('h4', { textContent: `Logs \u00b7 ${logs.length}` }), el('table', { className: 'span-logs' }, el('tbody', null, ...rows)), more];
+    }
+
+    /** The subtree filter of the Logs view follows the selection. */
+    updateLogsSubtree() {
+      const i = this.selected;
+      this.logsSubtree.disabled = i < 0;
+      this.logsSubtreeLabel.textContent = i < 0 ? 'Only the selected span and its descendants (select a span)'
+        : `Only \u201c${text(this.data.spans[i].name)}\u201d and its descendants`;
+      if (this.logsSubtree.checked) {
+        this.logsDirty = true;
+        if (this.view === 'logs') this.renderLogs();
+      }
+    }
+
+    /** The Logs view: the trace's records in time order, or those of the selected span's subtree. */
+    renderLogs() {
+      if (!this.logsDirty) return;
+      this.logsDirty = false;
+      const data = this.data;
+      const all = this.logs.records;
+      const root = this.logsSubtree.checked ? this.selected : -1;
+      const records = root < 0 ? all
+        : all.filter((record) => record.spanIndex >= root && record.spanIndex < data.subtreeEnd[root]);
+      this.logsCount.textContent = root < 0 ? `${all.length} records` : `${records.length} of ${all.length} records`;
+      const fragment = document.createDocumentFragment();
+      for (const record of records) {
+        const i = record.spanIndex;
+        let span;
+        if (i >= 0) {
+          const service = data.spanService[i];
+          span = el('td', { className: 'log-span' }, swatch(service.color),
+            button(text(data.spans[i].name), { className: 'span-link', title: `Show span ${data.spans[i].spanID} in the timeline` }));
+        } else {
+          span = el('td', { className: 'log-span muted', textContent: record.spanID ? `${record.spanID} (not in this trace)` : 'no span' });
+        }
+        const attributes = el('td', { className: 'log-attributes' },
+          record.attributes.length ? keyValueTable('kv', record.attributes) : null);
+        const row = el('tr', { className: 'log-row' },
+          el('td', { className: 'offset', textContent: offsetText(record.micros) }),
+          el('td', { className: severityClass(record.severity), textContent: record.severityText }),
+          el('td', { className: 'service', textContent: record.service }),
+          span,
+          el('td', { className: 'log-body', textContent: record.body }),
+          attributes);
+        row.dataset.index = String(i);
+        row.dataset.log = String(record.index);
+        if (record.spanID) row.dataset.spanId = record.spanID;
+        if (i >= 0) row.classList.add('has-span');
+        fragment.append(row);
+      }
+      this.logsBody.replaceChildren(fragment);
+    }
+
     // --- Span details ---------------------------------------------------------------------------------
 
     renderDetails() {
@@ -985,6 +1229,8 @@
             return el('tr', null, el('td', null, trace), el('td', { className: 'span-id', textContent: text(link.spanID) }), nested(link.attributes));
           }))));
       }
+      const logs = this.logs.bySpan.get(i);
+      if (logs) parts.push(...this.spanLogs(i, logs, nested).filter(Boolean));
       parts.push(el('h4', { textContent: `Resource \u00b7 ${service.name}` }), keyValueTable('resource', service.resource));
       pane.replaceChildren(...parts);
       pane.scrollTop = 0;
@@ -998,6 +1244,7 @@
     const traceID = text(page.dataset.traceId).toLowerCase();
     if (!HEX.test(traceID)) return;
     let model;
+    const logs = fetchLogs(traceID);
     try {
       const response = await fetch(`/api/otter/traces/${traceID}`, { headers: { Accept: 'application/json' } });
       if (!response.ok) return;
@@ -1017,7 +1264,7 @@
     // Hidden first, so building the explorer never lays out the static waterfall.
     if (staticTrace) staticTrace.hidden = true;
     try {
-      new Explorer(root, model, {});
+      new Explorer(root, model, { logs: await logs });
     } catch (error) {
       root.replaceChildren();
       if (staticTrace) staticTrace.hidden = false;
