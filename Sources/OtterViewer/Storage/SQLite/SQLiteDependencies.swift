@@ -4,7 +4,9 @@ extension SQLiteTraceStore {
     public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         let start = Int64(clamping: startNanoseconds)
         let end = Int64(clamping: endNanoseconds)
-        let rows = try database.read { db in
+        // Rows are read into values inside the closure: GRDB's asynchronous read (off the cooperative pool) needs a
+        // Sendable result, and a synchronous read would block a cooperative thread.
+        return try await database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -22,8 +24,8 @@ extension SQLiteTraceStore {
                         WHERE c.startTime BETWEEN ? AND ? AND parentOperation.service != childOperation.service
                     ) GROUP BY parent, child ORDER BY parent, child
                     """,
-                arguments: [start, end, start, end])
+                arguments: [start, end, start, end]
+            ).map { ServiceDependency(parent: $0["parent"], child: $0["child"], callCount: $0["calls"]) }
         }
-        return rows.map { ServiceDependency(parent: $0["parent"], child: $0["child"], callCount: $0["calls"]) }
     }
 }

@@ -12,7 +12,8 @@ extension SQLiteTraceStore {
         guard !services.isEmpty, !kinds.isEmpty else { return [] }
         let servicePlaceholders = Array(repeating: "?", count: services.count).joined(separator: ",")
         let kindNumbers = kinds.map { String($0.otlpKind.rawValue) }.sorted().joined(separator: ",")
-        let rows = try database.read { db in
+        // Rows become values inside the closure: the asynchronous read needs a Sendable result (see dependencies).
+        let rows = try await database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -20,10 +21,8 @@ extension SQLiteTraceStore {
                     FROM operation o JOIN operation_minute m ON m.operationID = o.id
                     WHERE o.service IN (\(servicePlaceholders)) AND o.kind IN (\(kindNumbers)) AND m.minute BETWEEN ? AND ?
                     """,
-                arguments: StatementArguments(services + [Int64(clamping: minutes.lowerBound), Int64(clamping: minutes.upperBound)]))
-        }
-        return OperationMinute.merged(
-            rows.compactMap { row in
+                arguments: StatementArguments(services + [Int64(clamping: minutes.lowerBound), Int64(clamping: minutes.upperBound)])
+            ).compactMap { row -> OperationMinute? in
                 let kindNumber: Int = row["kind"]
                 let blob: Data = row["durations"]
                 // A row this version did not write (or a damaged one) is left out rather than trusted.
@@ -35,7 +34,9 @@ extension SQLiteTraceStore {
                 return OperationMinute(
                     service: row["service"], operation: row["name"], kind: kind, minute: minute, calls: calls, errors: errors,
                     durations: durations)
-            })
+            }
+        }
+        return OperationMinute.merged(rows)
     }
 }
 

@@ -130,12 +130,12 @@ extension SQLiteTraceStore {
     }
 
     public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
-        let rows = try database.read { db in
+        let rows = try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, kind FROM operation WHERE service = ? ORDER BY name, kind", arguments: [service])
+                .map { row -> (String, Int) in (row["name"], row["kind"]) }
         }
-        return rows.map { row in
-            let kind: Int = row["kind"]
-            return (row["name"], SpanKindName(Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: kind) ?? .unspecified) ?? .internal)
+        return rows.map { name, kind in
+            (name, SpanKindName(Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: kind) ?? .unspecified) ?? .internal)
         }
     }
 
