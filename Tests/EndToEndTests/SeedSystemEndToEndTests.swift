@@ -204,11 +204,12 @@ struct SeedSystemEndToEndTests {
         // The demo ran otter viewer and exported there too: the trace is in its SQLite file.
         #expect(lines.contains { $0.hasPrefix("View trace \(traceID) at http://127.0.0.1:") })
         let store = try SQLiteTraceStore(path: dataDirectory.appendingPathComponent("traces.sqlite").path)
-        let stored = try await store.trace(try #require(TraceID(hexString: traceID.dropFirst(2))))
+        let id = try #require(TraceID(hexString: traceID.dropFirst(2)))
+        let stored = try await store.trace(id)
         #expect(stored.count == 5, "the client's span and the server's four")
         #expect(Set(stored.compactMap(\.resource.serviceName)) == ["http-client", "http-server"])
         // Their logs went there too: the server's access line is a record of that trace, with its SERVER span's id.
-        let logs = try await store.logs(LogQuery(traceID: try #require(TraceID(hexString: traceID.dropFirst(2))))).records
+        let logs = try await store.logs(LogQuery(traceID: id)).records
         let serverSpan = try #require(stored.first { $0.kind == .server && $0.operationName == "/" })
         #expect(
             logs.contains { $0.body.text.hasSuffix("\"GET / HTTP/1.1\" 200 -") && $0.spanContext?.spanID == serverSpan.spanContext.spanID })

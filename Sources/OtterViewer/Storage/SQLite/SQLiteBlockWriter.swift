@@ -200,10 +200,10 @@ extension SQLiteTraceStore {
         let segment = Self.segment(ofBlock: blockID)
         try insertRows(
             "INSERT OR IGNORE INTO trace_block (segment, traceID, blockID) VALUES ", columns: 3,
-            values: index.traceIDs.flatMap { [segment.databaseValue, Data($0.bytes).databaseValue, blockID.databaseValue] }, db)
+            values: index.traceIDs.flatMap { [.integer(segment), .blob($0.bytes), .integer(blockID)] }, db)
         try insertRows(
             "INSERT OR IGNORE INTO term_block (segment, term, blockID) VALUES ", columns: 3,
-            values: index.terms.sorted().flatMap { [segment.databaseValue, $0.databaseValue, blockID.databaseValue] }, db)
+            values: index.terms.sorted().flatMap { [.integer(segment), .integer($0), .integer(blockID)] }, db)
 
         var operationIDs: [SpanBlockIndex.Operation: Int64] = [:]
         let findOperation = try db.cachedStatement(sql: "SELECT id FROM operation WHERE service = ? AND name = ? AND kind = ?")
@@ -234,18 +234,16 @@ extension SQLiteTraceStore {
             "INSERT OR IGNORE INTO remote_parent (minute, traceID, spanID, operationID, blockID) VALUES ", columns: 5,
             values: index.remoteParents.flatMap { parent in
                 [
-                    Int64(parent.start / Self.nanosecondsPerMinute).databaseValue, Data(parent.traceID.bytes).databaseValue,
-                    Int64(bitPattern: parent.spanID.value).databaseValue, operationIDs[parent.operation]!.databaseValue,
-                    blockID.databaseValue,
+                    .integer(Int64(parent.start / Self.nanosecondsPerMinute)), .blob(parent.traceID.bytes),
+                    .integer(Int64(bitPattern: parent.spanID.value)), .integer(operationIDs[parent.operation]!), .integer(blockID),
                 ]
             }, db)
         try insertRows(
             "INSERT OR IGNORE INTO remote_child (startTime, traceID, parentSpanID, operationID, blockID) VALUES ", columns: 5,
             values: index.remoteChildren.flatMap { child in
                 [
-                    Int64(clamping: child.start).databaseValue, Data(child.traceID.bytes).databaseValue,
-                    Int64(bitPattern: child.parentSpanID.value).databaseValue, operationIDs[child.operation]!.databaseValue,
-                    blockID.databaseValue,
+                    .integer(Int64(clamping: child.start)), .blob(child.traceID.bytes),
+                    .integer(Int64(bitPattern: child.parentSpanID.value)), .integer(operationIDs[child.operation]!), .integer(blockID),
                 ]
             }, db)
         for (call, statistics) in index.calls {
@@ -258,22 +256,6 @@ extension SQLiteTraceStore {
                     blockID, call.parentService, call.childService, statistics.count, Int64(clamping: statistics.minimumStart),
                     Int64(clamping: statistics.maximumStart),
                 ])
-        }
-    }
-
-    /// Inserts rows of `columns` values each, 100 rows per statement: far fewer statement executions than one
-    /// per row.
-    static func insertRows(_ insertPrefix: String, columns: Int, values: [DatabaseValue], _ db: Database) throws {
-        let rowsPerStatement = 100
-        let rowCount = values.count / columns
-        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
-        var firstRow = 0
-        while firstRow < rowCount {
-            let count = min(rowsPerStatement, rowCount - firstRow)
-            let statement = try db.cachedStatement(sql: insertPrefix + Array(repeating: row, count: count).joined(separator: ","))
-            statement.setUncheckedArguments(StatementArguments(values[firstRow * columns..<(firstRow + count) * columns]))
-            try statement.execute()
-            firstRow += count
         }
     }
 }

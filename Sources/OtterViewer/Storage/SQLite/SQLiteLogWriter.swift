@@ -151,11 +151,11 @@ extension SQLiteTraceStore: LogWriter {
         try insertRows(
             "INSERT OR IGNORE INTO log_trace_block (segment, traceID, blockID) VALUES ", columns: 3,
             values: block.traceIDs.sorted { $0.lexicographicallyPrecedes($1) }.flatMap {
-                [segment.databaseValue, Data($0).databaseValue, blockID.databaseValue]
+                [.integer(segment), .blob($0), .integer(blockID)]
             }, db)
         try insertRows(
             "INSERT OR IGNORE INTO log_term_block (segment, term, blockID) VALUES ", columns: 3,
-            values: block.terms.sorted().flatMap { [segment.databaseValue, $0.databaseValue, blockID.databaseValue] }, db)
+            values: block.terms.sorted().flatMap { [.integer(segment), .integer($0), .integer(blockID)] }, db)
     }
 }
 
