@@ -212,3 +212,12 @@ extension LogStoreTests {
         #expect(found.records.map(\.body.text) == [words.joined(separator: " ")])
     }
 }
+
+extension LogStoreTests {
+    /// The index hashes words from bytes at ingest and from text at search: the two must agree.
+    @Test func wordTermsFromBytesEqualTermsFromText() {
+        for text in ["order", "zürich", "42", String(repeating: "é", count: 40), ""] {
+            #expect(LogTerm.word(bytes: Array(text.utf8)) == LogTerm.word(text))
+        }
+    }
+}

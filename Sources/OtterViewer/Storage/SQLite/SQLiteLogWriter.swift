@@ -41,7 +41,7 @@ extension SQLiteTraceStore: LogWriter {
             servicesSeen.insert(service)
             var resourceTerms = [LogTerm.service(service)]
             for attribute in resourceLogs.resource.attributes {
-                resourceTerms.append(LogTerm.tag(attribute.key, OTLPLogsMapping.logValue(attribute.value).text))
+                resourceTerms.append(LogTerm.tag(attribute.key, LogTerm.text(attribute.value)))
             }
             let resourceBytes = resourceLogs.hasResource ? ArraySlice(try resourceLogs.resource.serializedBytes() as [UInt8]) : nil
             let schemaURL = resourceLogs.schemaURL.isEmpty ? nil : ArraySlice(resourceLogs.schemaURL.utf8)
@@ -166,16 +166,36 @@ enum LogTerm {
     static func tag(_ key: String, _ value: String) -> Int64 { SearchTerm.hash(service: "\u{1}tag", key: key, value: value) }
     static func word(_ word: String) -> Int64 { SearchTerm.hash(service: "\u{1}word", key: word, value: "") }
 
+    /// The word term of `bytes` (a word's lowercased UTF-8), equal to ``word(_:)`` of the same text without making it.
+    static func word(bytes: [UInt8]) -> Int64 {
+        var hasher = wordPrefix
+        hasher.mix(bytes)
+        hasher.mix(EmptyCollection())
+        return hasher.value
+    }
+
+    private static let wordPrefix: SearchTerm.Hasher = {
+        var hasher = SearchTerm.Hasher()
+        hasher.mix("\u{1}word".utf8)
+        return hasher
+    }()
+
     /// The record's tags and the words of its body and attribute values.
     static func terms(of record: OTLPLogRecord) -> [Int64] {
         var terms: [Int64] = []
         terms.reserveCapacity(16)
         for attribute in record.attributes {
-            let text = OTLPLogsMapping.logValue(attribute.value).text
+            let text = Self.text(attribute.value)
             terms.append(tag(attribute.key, text))
-            LogWords.forEachWord(in: text) { terms.append(word(String(decoding: $0, as: UTF8.self))) }
+            LogWords.forEachWord(in: text) { terms.append(word(bytes: $0)) }
         }
-        LogWords.forEachWord(in: OTLPLogsMapping.bodyText(record.body)) { terms.append(word(String(decoding: $0, as: UTF8.self))) }
+        LogWords.forEachWord(in: Self.text(record.body)) { terms.append(word(bytes: $0)) }
         return terms
+    }
+
+    /// A value's text as searches compare it: strings as they are (without building a `LogValue`).
+    static func text(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
+        if case .stringValue(let string) = value.value { return string }
+        return OTLPLogsMapping.logValue(value).text
     }
 }
