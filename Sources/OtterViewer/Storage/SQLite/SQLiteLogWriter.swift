@@ -103,7 +103,8 @@ extension SQLiteTraceStore: LogWriter {
         var maximumSeverity: Int
         var recordCount: Int
         var traceIDs: Set<[UInt8]>
-        var terms: Set<Int64>
+        /// Sorted, each once.
+        var terms: [Int64]
         var decodedSize: Int
         var deflated: [UInt8]
     }
@@ -125,8 +126,10 @@ extension SQLiteTraceStore: LogWriter {
             let deflated =
                 (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
                 .map { Array($0.readableBytesView) } ?? []
-            var terms = Set<Int64>()
-            for record in blockRecords { terms.formUnion(record.terms) }
+            // Sorted and deduplicated in place: cheaper than hashing every term into a set.
+            var terms = blockRecords.flatMap(\.terms)
+            terms.sort()
+            terms = terms.indices.compactMap { index in index == 0 || terms[index] != terms[index - 1] ? terms[index] : nil }
             blocks.append(
                 EncodedLogBlock(
                     minimumTime: blockRecords.first!.time, maximumTime: blockRecords.last!.time,
@@ -155,7 +158,7 @@ extension SQLiteTraceStore: LogWriter {
             }, db)
         try insertRows(
             "INSERT OR IGNORE INTO log_term_block (segment, term, blockID) VALUES ", columns: 3,
-            values: block.terms.sorted().flatMap { [.integer(segment), .integer($0), .integer(blockID)] }, db)
+            values: block.terms.flatMap { [.integer(segment), .integer($0), .integer(blockID)] }, db)
     }
 }
 
