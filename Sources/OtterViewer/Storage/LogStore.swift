@@ -81,30 +81,44 @@ enum LogWords {
         return words
     }
 
-    /// Calls `body` with each word's lowercased bytes.
-    static func forEachWord(in text: String, _ body: ([UInt8]) -> Void) {
-        var word: [UInt8] = []
-        func flush() {
-            guard !word.isEmpty else { return }
-            if word.count > maximumWordBytes {
-                var end = maximumWordBytes
-                while end > 0, word[end] & 0xC0 == 0x80 { end -= 1 }
-                body(Array(word[..<end]))
-            } else {
-                body(word)
+    /// Calls `body` with each word's lowercased UTF-8 bytes (valid only during the call). Words without upper-case
+    /// letters are passed in place, without copying.
+    static func forEachWord(in text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var text = text
+        text.withUTF8 { bytes in
+            var lowered: [UInt8] = []
+            var start = 0
+            var hasUpperCase = false
+            func emit(_ end: Int) {
+                guard end > start else { return }
+                var length = end - start
+                if length > maximumWordBytes {
+                    length = maximumWordBytes
+                    while length > 0, bytes[start + length] & 0xC0 == 0x80 { length -= 1 }
+                }
+                if hasUpperCase {
+                    lowered.removeAll(keepingCapacity: true)
+                    for byte in bytes[start..<start + length] {
+                        lowered.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                    }
+                    lowered.withUnsafeBufferPointer(body)
+                } else {
+                    body(UnsafeBufferPointer(rebasing: bytes[start..<start + length]))
+                }
             }
-            word.removeAll(keepingCapacity: true)
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...:
-                word.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                word.append(byte + 32)
-            default:
-                flush()
+            for index in 0..<bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...:
+                    continue
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                    hasUpperCase = true
+                default:
+                    emit(index)
+                    start = index + 1
+                    hasUpperCase = false
+                }
             }
+            emit(bytes.count)
         }
-        flush()
     }
 }

@@ -170,7 +170,7 @@ enum LogTerm {
     static func word(_ word: String) -> Int64 { SearchTerm.hash(service: "\u{1}word", key: word, value: "") }
 
     /// The word term of `bytes` (a word's lowercased UTF-8), equal to ``word(_:)`` of the same text without making it.
-    static func word(bytes: [UInt8]) -> Int64 {
+    static func word(bytes: some Sequence<UInt8>) -> Int64 {
         var hasher = wordPrefix
         hasher.mix(bytes)
         hasher.mix(EmptyCollection())
