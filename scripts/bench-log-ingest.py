@@ -2,11 +2,14 @@
 """Log ingest end to end: OTLP/HTTP protobuf log batches into a release `otter viewer`, records per second.
 
 Starts `otter viewer` (release build, in .build-release so that it leaves the debug build alone) on a fresh SQLite file, sends
-BATCHES requests of RECORDS log records each (bodies, attributes, trace and span ids that differ per record) from
-CONNECTIONS keep-alive connections, then stops the viewer and counts the records in the file: every acknowledged
+BATCHES requests of RECORDS log records each from CONNECTIONS keep-alive connections. Shape: each record has a body of
+six words from a small vocabulary plus a request id, a `request.id` and an `http.response.status_code` attribute, a
+severity; every RECORDS_PER_TRACE records (default 8, a request's log lines) share a trace, a span and a request id;
+64 different request bodies are cycled. Then it stops the viewer and counts the records in the file: every acknowledged
 record (HTTP 200) must be stored. Prints records/s over the time from the first request to the last answer.
 
-usage: scripts/bench-log-ingest.py [--batches 400] [--records 512] [--connections 4] [--no-build] [--binary PATH]
+usage: scripts/bench-log-ingest.py [--batches 400] [--records 512] [--connections 4] [--records-per-trace 8]
+                                   [--no-build] [--binary PATH]
 Needs opentelemetry-proto (bash scripts/setup-python-peers.sh; run with .venv/bin/python).
 """
 import argparse
@@ -27,7 +30,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def batch(seed: int, records: int) -> bytes:
+def batch(seed: int, records: int, records_per_trace: int) -> bytes:
     rng = random.Random(seed)
     request = ExportLogsServiceRequest()
     resource_logs = request.resource_logs.add()
@@ -36,17 +39,23 @@ def batch(seed: int, records: int) -> bytes:
     scope_logs.scope.name = "bench"
     now = time.time_ns()
     words = ["order", "payment", "cache", "user", "request", "declined", "timeout", "retry", "db", "queue"]
+    trace_id = span_id = request_id = None
     for index in range(records):
+        if index % records_per_trace == 0:
+            # A request: its records share a trace, a span and a request id (the ids are what a search looks for).
+            trace_id = rng.getrandbits(128).to_bytes(16, "big")
+            span_id = rng.getrandbits(64).to_bytes(8, "big")
+            request_id = f"{rng.getrandbits(40):x}"
         record = scope_logs.log_records.add()
         record.time_unix_nano = now - (records - index) * 1000
         record.observed_time_unix_nano = record.time_unix_nano
         record.severity_number = rng.choice([5, 9, 9, 9, 13, 17])
         record.severity_text = "INFO"
-        record.body.string_value = " ".join(rng.choice(words) for _ in range(6)) + f" id={rng.getrandbits(40):x}"
-        record.attributes.append(KeyValue(key="order.id", value=AnyValue(string_value=f"{rng.getrandbits(32):x}")))
+        record.body.string_value = " ".join(rng.choice(words) for _ in range(6)) + f" request={request_id}"
+        record.attributes.append(KeyValue(key="request.id", value=AnyValue(string_value=request_id)))
         record.attributes.append(KeyValue(key="http.response.status_code", value=AnyValue(int_value=rng.choice([200, 404, 500]))))
-        record.trace_id = rng.getrandbits(128).to_bytes(16, "big")
-        record.span_id = rng.getrandbits(64).to_bytes(8, "big")
+        record.trace_id = trace_id
+        record.span_id = span_id
         record.flags = 1
     return request.SerializeToString()
 
@@ -56,13 +65,15 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=400)
     parser.add_argument("--records", type=int, default=512)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--records-per-trace", type=int, default=8,
+                        help="records that share a trace, span and request id (1: every record unique, the worst case)")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build-release", "release", "otter"), help="the otter executable")
     arguments = parser.parse_args()
     if not arguments.no_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "otter", "--scratch-path", ".build-release"], cwd=ROOT, check=True)
     otter = arguments.binary
-    bodies = [batch(seed, arguments.records) for seed in range(64)]
+    bodies = [batch(seed, arguments.records, max(1, arguments.records_per_trace)) for seed in range(64)]
 
     directory = tempfile.mkdtemp(prefix="otter-log-ingest-")
     database = os.path.join(directory, "otter.sqlite")
@@ -117,7 +128,8 @@ def main() -> int:
     stored = sqlite3.connect(database).execute("SELECT COALESCE(SUM(recordCount), 0) FROM log_block").fetchone()[0]
     total = sum(acknowledged)
     print(f"{total:,} log records acknowledged in {elapsed:.2f} s: {total / elapsed:,.0f} records/s "
-          f"({arguments.connections} connections, {arguments.records} records per request, {sum(failures)} requests refused)")
+          f"({arguments.connections} connections, {arguments.records} records per request, "
+          f"{arguments.records_per_trace} per trace, {sum(failures)} requests refused)")
     # CPU time is what the machine's other load disturbs least: records per second of the viewer's own CPU.
     print(f"viewer CPU: {cpu:.2f} s, {total / cpu:,.0f} records per CPU-second; load average {os.getloadavg()[0]:.2f}")
     print(f"stored after the viewer stopped: {stored:,} ({'all' if stored == total else 'MISSING ' + str(total - stored)})")
