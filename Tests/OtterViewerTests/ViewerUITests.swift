@@ -86,6 +86,31 @@ struct ViewerUITests {
         await viewer.stop()
     }
 
+    /// Found by the explorer issue's review: a boolean in JSON tags (`{"cached":true}`) was read as "1" and never
+    /// matched; numbers match as their text. The search page and api_v3 read them alike.
+    @Test func jsonTagsMatchBooleansAndNumbers() async throws {
+        let viewer = try await RunningViewer()
+        var span = Self.recentSpans()[0]
+        span.attributes = ["cached": true, "http.response.status_code": 200, "ratio": 0.5]
+        try await viewer.store.write([span])
+        let trace = #"<a href="/trace/4bf92f3577b34da6a3ce929d0e0e4736">"#
+        for tags in [#"{"cached":true}"#, #"{"http.response.status_code":200}"#, #"{"ratio":0.5}"#] {
+            let query = tags.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            #expect(try await viewer.html("/search?service=http-server&tags=\(query)").body.contains(trace), "\(tags)")
+        }
+        let falseTag = #"{"cached":false}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        #expect(try await viewer.html("/search?service=http-server&tags=\(falseTag)").body.contains("No traces found."))
+        let now = Date()
+        let window =
+            "query.startTimeMin=\(ISO8601DateFormatter().string(from: now.addingTimeInterval(-3600)))"
+            + "&query.startTimeMax=\(ISO8601DateFormatter().string(from: now.addingTimeInterval(60)))"
+        let attributes = #"{"cached":true}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let (status, body) = try await viewer.get("/api/v3/traces?query.serviceName=http-server&query.attributes=\(attributes)&\(window)")
+        #expect(status == 200)
+        #expect("\(body)".contains("4bf92f3577b34da6a3ce929d0e0e4736"))
+        await viewer.stop()
+    }
+
     @Test func searchAcceptsJaegerUILinks() async throws {
         let viewer = try await RunningViewer()
         try await viewer.store.write(Self.recentSpans())

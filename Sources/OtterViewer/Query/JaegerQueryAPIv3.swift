@@ -131,11 +131,10 @@ package struct JaegerQueryAPIv3: Sendable {
             throw InvalidParameter(name: parameter.name, detail: "expecting a JSON map: \(parameter.text.prefix(200))")
         }
         return try object.keys.sorted().map { key in
-            switch object[key] {
-            case let text as String: return (key, text)
-            case let number as NSNumber: return (key, number.stringValue)
-            default: throw InvalidParameter(name: parameter.name, detail: "values must be strings: \(parameter.text.prefix(200))")
+            guard let text = object[key].flatMap(JSONTagValue.text) else {
+                throw InvalidParameter(name: parameter.name, detail: "values must be strings: \(parameter.text.prefix(200))")
             }
+            return (key, text)
         }
     }
 

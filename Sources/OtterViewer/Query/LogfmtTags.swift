@@ -1,3 +1,5 @@
+import Foundation
+
 /// The search form's tags in logfmt, as the Jaeger UI writes them: `key=value` pairs separated by spaces, a value
 /// with spaces in double quotes (`http.route="/a b"`, `\\"` and `\\\\` escape inside quotes).
 enum LogfmtTags {
@@ -40,5 +42,19 @@ enum LogfmtTags {
             skipSpaces()
         }
         return pairs
+    }
+}
+
+/// Tag values given as JSON (Jaeger UI's `tags={…}` in URLs, api_v3's `query.attributes`): strings as they are, and
+/// booleans and numbers as the text a stored attribute of that type is matched by (`true`, `200`, `1.5`).
+enum JSONTagValue {
+    static func text(_ value: Any) -> String? {
+        switch value {
+        case let text as String: return text
+        case let number as NSNumber:
+            // JSONSerialization gives booleans as NSNumbers of type `c` (char); `stringValue` would make them "1"/"0".
+            return String(cString: number.objCType) == "c" ? (number.boolValue ? "true" : "false") : number.stringValue
+        default: return nil
+        }
     }
 }

@@ -185,11 +185,10 @@ struct SearchPage {
             throw InvalidParameter(name: "tags", detail: "malformed tags: not a JSON object of strings")
         }
         return try object.keys.sorted().map { key in
-            switch object[key] {
-            case let value as String: return (key, value)
-            case let value as NSNumber: return (key, value.stringValue)
-            default: throw InvalidParameter(name: "tags", detail: "malformed tags: the value of \(key.prefix(80)) is not a string")
+            guard let text = object[key].flatMap(JSONTagValue.text) else {
+                throw InvalidParameter(name: "tags", detail: "malformed tags: the value of \(key.prefix(80)) is not a string")
             }
+            return (key, text)
         }
     }
 
