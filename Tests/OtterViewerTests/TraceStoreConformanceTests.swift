@@ -333,3 +333,22 @@ struct TraceStoreConformanceTests {
         #expect(try await store.findTraceIDs(TraceQuery(service: "svc", limit: 1000)).count == 200)
     }
 }
+
+extension TraceStoreConformanceTests {
+    /// Found by the explorer issue's review: about 1,000 tags answered an empty 500 (SQLite's expression depth).
+    /// Every tag still has to match one span.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aThousandTagsAnswerExactly(_ kind: StoreUnderTest) async throws {
+        let store = try kind.make()
+        var attributes = SpanAttributes()
+        for index in 0..<1_000 { attributes["k\(index)"] = "v\(index)" }
+        try await store.write([
+            Self.span(trace: 1, id: 1, start: Self.base, attributes: attributes),
+            Self.span(trace: 2, id: 2, start: Self.base + 1, attributes: ["k0": "v0"]),
+        ])
+        let all = (0..<1_000).map { (key: "k\($0)", value: "v\($0)") }
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: all)) == [Self.traceID(1)])
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: all + [("k1000", "v")])).isEmpty)
+        #expect(try await store.findTraceIDs(TraceQuery(service: "svc", tags: [("k0", "v0")])) == [Self.traceID(2), Self.traceID(1)])
+    }
+}

@@ -106,7 +106,7 @@ extension SQLiteTraceStore: LogReader {
         return request
     }
 
-    /// The most index terms a search looks up (the rest are checked on the records only).
+    /// The most index terms a search looks up (the rest are checked on the spans or records only).
     static let maximumIndexTerms = 8
 
     /// The records in their order, each run of one resource and scope in one `ResourceLogs`.

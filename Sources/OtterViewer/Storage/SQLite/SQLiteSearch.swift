@@ -48,7 +48,9 @@ extension SQLiteTraceStore {
                 arguments.append(Int64(clamping: maximum).databaseValue)
             }
             if matcher.mustBeError == true { conditions.append("o.errorCount > 0") }
-            for tag in matcher.attributeTags {
+            // A few tags narrow the blocks enough (every span is checked against all of them); a thousand EXISTS
+            // clauses would exceed SQLite's expression depth.
+            for tag in matcher.attributeTags.prefix(Self.maximumIndexTerms) {
                 let terms = services.sorted().map { SearchTerm.hash(service: $0, key: tag.key, value: tag.value) }
                 conditions.append(
                     """
