@@ -84,6 +84,7 @@ let package = Package(
                 .embedInCode("UI/Assets/otter.css"),
                 .embedInCode("UI/Assets/trace.js"),
                 .embedInCode("UI/Assets/search.js"),
+                .embedInCode("UI/Assets/otter.svg"),
             ]
         ),
         .target(

@@ -130,7 +130,7 @@ public struct Viewer: Sendable {
                 address: .hostname(configuration.bindAddress, port: configuration.otlpHTTPPort), serverName: "otter-viewer"),
             onServerRunning: { await onListening("otlp-http", $0.localAddress?.port ?? 0) }, logger: logger)
         let query = Application(
-            router: queryRouter, server: http1,
+            responder: HeadAsGetResponder(base: queryRouter.buildResponder()), server: http1,
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.queryPort), serverName: "otter-viewer"),
             onServerRunning: { await onListening("query", $0.localAddress?.port ?? 0) }, logger: logger)
         let maximumRequestBytes = configuration.maximumRequestBytes

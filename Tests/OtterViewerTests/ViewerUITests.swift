@@ -111,6 +111,27 @@ struct ViewerUITests {
         await viewer.stop()
     }
 
+    /// Issue 27's gaps: HEAD on pages was 404 and there was no favicon.
+    @Test func headAnswersLikeGetWithoutABodyAndThereIsAnIcon() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(Self.recentSpans())
+        for path in ["/search", "/trace/4bf92f3577b34da6a3ce929d0e0e4736", "/logs", "/static/otter.css", "/api/services"] {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)\(path)")
+            request.method = .HEAD
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.status == .ok, "\(path)")
+            #expect(response.headers.first(name: "Content-Security-Policy") != nil, "\(path): the same headers as GET")
+            #expect(try await response.body.collect(upTo: 1 << 20).readableBytes == 0, "\(path)")
+        }
+        var missing = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)/trace/00000000000000000000000000000001")
+        missing.method = .HEAD
+        #expect(try await HTTPClient.shared.execute(missing, timeout: .seconds(30)).status == .notFound)
+        let icon = try await viewer.html("/favicon.ico")
+        #expect(icon.status == 200 && icon.body.hasPrefix("<svg"))
+        #expect(try await viewer.html("/search").body.contains(#"<link rel="icon" href="/static/otter.svg""#))
+        await viewer.stop()
+    }
+
     @Test func searchAcceptsJaegerUILinks() async throws {
         let viewer = try await RunningViewer()
         try await viewer.store.write(Self.recentSpans())

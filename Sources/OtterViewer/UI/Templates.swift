@@ -8,7 +8,7 @@ enum Templates {
         <html lang="en"><head><meta charset="utf-8"><title>{{title}} · Otter</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
-        <link rel="stylesheet" href="/static/otter.css">
+        <link rel="stylesheet" href="/static/otter.css"><link rel="icon" href="/static/otter.svg" type="image/svg+xml">
         {{#script}}<script src="/static/{{script}}" defer></script>{{/script}}
         </head>
         <body><header><a class="brand" href="/search">Otter</a><nav>
