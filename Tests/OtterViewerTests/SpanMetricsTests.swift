@@ -213,4 +213,23 @@ struct SpanMetricsTests {
         #expect(clients.contains(">GET /price</a></td><td>30</td>"))
         await viewer.stop()
     }
+
+    /// Issue 27's gap: /monitor opened on the first service by name even when it serves nothing (empty charts); it opens
+    /// on the first service with SERVER or CONSUMER spans.
+    @Test func monitorOpensOnAServiceThatServesRequests() async throws {
+        let viewer = try await RunningViewer()
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        func span(_ service: String, _ kind: SpanKind, _ low: UInt64) -> FinishedSpan {
+            FinishedSpan(
+                operationName: "work", kind: kind,
+                spanContext: OtterSpanContext(traceID: TraceID(high: 7, low: low), spanID: SpanID(low), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: now - 60_000_000_000, endTimeNanosecondsSinceEpoch: now - 59_000_000_000,
+                resource: Resource(attributes: ["service.name": .string(service)]))
+        }
+        try await viewer.store.write([span("a-batch-job", .internal, 1), span("b-worker", .client, 2), span("c-api", .server, 3)])
+        let page = try await viewer.html("/monitor")
+        #expect(page.body.contains(#"<option value="c-api" selected>"#), "\(page.body.prefix(2000))")
+        #expect(try await viewer.html("/monitor?service=a-batch-job").body.contains(#"<option value="a-batch-job" selected>"#))
+        await viewer.stop()
+    }
 }

@@ -48,9 +48,23 @@ struct MonitorPage {
     var hasOperations = false
     var message: String?
 
+    /// The first service (by name) that serves requests (SERVER or CONSUMER spans): the page's default charts then
+    /// show something. Another service when none does.
+    static func defaultService(_ names: [String], store: any TraceStore) async throws -> String {
+        for name in names.prefix(100)
+        where try await store.operations(service: name).contains(where: { $0.kind == .server || $0.kind == .consumer }) {
+            return name
+        }
+        return names.first ?? ""
+    }
+
     init(_ form: QueryParameters, store: any TraceStore, nowNanoseconds: UInt64) async throws {
         let serviceNames = try await store.services()
-        service = form.get("service").flatMap { $0.isEmpty ? nil : $0 } ?? serviceNames.first ?? ""
+        if let chosen = form.get("service").flatMap({ $0.isEmpty ? nil : $0 }) {
+            service = chosen
+        } else {
+            service = try await Self.defaultService(serviceNames, store: store)
+        }
         color = try await store.serviceColors()[service] ?? color
         let lookback = Self.lookbacks.first { $0.value == form.get("lookback") } ?? Self.lookbacks[1]
         let pickedKinds = Set(form.getAll("kind").compactMap(SpanKindName.init(rawValue:)))
