@@ -164,3 +164,28 @@ struct SQLiteTraceStoreTests {
         #expect(ReceivedSpanBytes.split([0x0A, 0x05, 0x12]) == nil, "malformed")
     }
 }
+
+extension SQLiteTraceStoreTests {
+    /// Issue 27's gap: colours followed each service's oldest stored operation, so retention deleting the first service's
+    /// spans shifted every other service's colour. They follow the order services were first seen, deleted ones included.
+    @Test func serviceColoursSurviveRetention() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        let hour: UInt64 = 3_600_000_000_000
+        let now: UInt64 = 1_800_000_000_000_000_000
+        func span(_ service: String, _ low: UInt64, start: UInt64) -> FinishedSpan {
+            FinishedSpan(
+                operationName: "op", kind: .server,
+                spanContext: OtterSpanContext(traceID: TraceID(high: 8, low: low), spanID: SpanID(low), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 1_000,
+                resource: Resource(attributes: ["service.name": .string(service)]))
+        }
+        try await store.write([span("first", 1, start: now - 100 * hour)])
+        try await store.write([span("second", 2, start: now - hour), span("third", 3, start: now - hour)])
+        let before = try await store.serviceColors()
+        #expect(try await store.deleteSpans(startedBefore: now - 72 * hour) == 1)
+        #expect(try await store.services() == ["second", "third"])
+        let after = try await store.serviceColors()
+        #expect(after["second"] == before["second"] && after["third"] == before["third"])
+        #expect(before["second"] != before["third"])
+    }
+}

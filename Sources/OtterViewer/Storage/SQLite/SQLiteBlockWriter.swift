@@ -221,6 +221,8 @@ extension SQLiteTraceStore {
                     sql: "INSERT INTO operation (service, name, kind) VALUES (?, ?, ?)",
                     arguments: [operation.service, operation.name, operation.kind])
                 operationID = db.lastInsertedRowID
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO service_seen (service, seen) VALUES (?, ?)", arguments: [operation.service, operationID])
             }
             operationIDs[operation] = operationID
             try insertOperationBlock.execute(arguments: [

@@ -72,8 +72,10 @@ extension SQLiteTraceStore {
                         PRIMARY KEY (minute, traceID, spanID)
                     ) WITHOUT ROWID;
                     """)
-            // Converted spans get their span metrics rows too, so the table the writer fills exists already.
+            // Converted spans get their span metrics rows and first-seen services too, so the tables the writer fills
+            // exist already.
             try db.execute(sql: operationMinuteTable)
+            try db.execute(sql: serviceSeenTable)
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         migrator.registerMigration("v6: operation minutes") { db in
@@ -114,8 +116,17 @@ extension SQLiteTraceStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v8: services in first-seen order") { db in
+            // Every service ever stored, with when it was first seen: colours follow this order, so retention deleting a
+            // service's oldest operations (or the whole service) never shifts the colours of the others.
+            try db.execute(sql: serviceSeenTable)
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO service_seen (service, seen) SELECT service, MIN(id) FROM operation GROUP BY service")
+        }
         return migrator
     }
+
+    static let serviceSeenTable = "CREATE TABLE IF NOT EXISTS service_seen (service TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID"
 
     static let operationMinuteTable = """
         CREATE TABLE IF NOT EXISTS operation_minute (

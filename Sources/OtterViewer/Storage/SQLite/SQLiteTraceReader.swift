@@ -122,11 +122,10 @@ extension SQLiteTraceStore {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT service FROM operation ORDER BY service") }
     }
 
-    /// The service names in the order the store first saw them (by their first operation), for stable colours.
+    /// Every service name the store has seen, deleted ones included, in the order it first saw them: colours assigned
+    /// in this order stay the same whatever retention deletes.
     func servicesInFirstSeenOrder() async throws -> [String] {
-        try await database.read { db in
-            try String.fetchAll(db, sql: "SELECT service FROM operation GROUP BY service ORDER BY MIN(id)")
-        }
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT service FROM service_seen ORDER BY seen, service") }
     }
 
     public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
