@@ -1,5 +1,6 @@
 import Foundation
 import Otter
+import OtterOTLP
 import Testing
 import Tracing
 
@@ -231,5 +232,31 @@ struct SpanMetricsTests {
         #expect(page.body.contains(#"<option value="c-api" selected>"#), "\(page.body.prefix(2000))")
         #expect(try await viewer.html("/monitor?service=a-batch-job").body.contains(#"<option value="a-batch-job" selected>"#))
         await viewer.stop()
+    }
+
+    /// Issue 27's gap: an exporter's retry of a batch (OTLP delivers at least once) counted its spans twice in the span
+    /// metrics and the call counts.
+    @Test func aRetriedBatchCountsOnce() async throws {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        let start: UInt64 = 1_800_000_000_000_000_000
+        let traceID = TraceID(high: 5, low: 1)
+        let parent = FinishedSpan(
+            operationName: "GET /", kind: .server, spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(1), traceFlags: .sampled),
+            startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: start + 5_000,
+            resource: Resource(attributes: ["service.name": "front"]))
+        let child = FinishedSpan(
+            operationName: "charge", kind: .server,
+            spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(2), traceFlags: .sampled),
+            parentSpanContext: parent.spanContext, startTimeNanosecondsSinceEpoch: start + 1_000,
+            endTimeNanosecondsSinceEpoch: start + 2_000, resource: Resource(attributes: ["service.name": "payments"]))
+        let batch = OTLPTraces([parent, child])
+        try await store.write(batch)
+        try await store.write(try OTLPTraces(protobuf: try batch.protobuf()))  // the retry
+        let minute = start / OperationMinute.nanosecondsPerMinute
+        let minutes = try await store.operationMinutes(services: ["front", "payments"], kinds: [.server], minutes: minute...minute)
+        #expect(minutes.map(\.calls).reduce(0, +) == 2, "\(minutes)")
+        let dependencies = try await store.dependencies(startNanoseconds: start - 1, endNanoseconds: start + 10_000)
+        #expect(dependencies.map(\.callCount) == [1])
+        #expect(try await store.trace(traceID).count == 2)
     }
 }

@@ -56,6 +56,9 @@ extension SQLiteTraceStore {
 
         var span: FinishedSpan
         var source: Source?
+        /// Whether the span counts in the span metrics and call counts: false for an exporter's retry of a span stored
+        /// moments ago (``RecentSpans``).
+        var counted = true
     }
 
     func commit(_ spans: [IngestSpan]) async throws {
@@ -100,7 +103,10 @@ extension SQLiteTraceStore {
                 return group
             }
             guard !group.isEmpty else { return }
-            let spans = group.count == 1 ? group[0].spans : group.flatMap(\.spans)
+            var spans = group.count == 1 ? group[0].spans : group.flatMap(\.spans)
+            recentSpans.withLock { recent in
+                for index in spans.indices { spans[index].counted = recent.firstSight(of: spans[index].span) }
+            }
             let result: Result<Void, any Error>
             do {
                 let blocks = Self.encodeBlocks(spans)
@@ -119,6 +125,7 @@ extension SQLiteTraceStore {
     /// A block ready to insert: its spans, in start order, and their deflated OTLP encoding.
     struct EncodedBlock {
         var spans: [FinishedSpan]
+        var counted: [Bool]
         var decodedSize: Int
         var deflated: [UInt8]
     }
@@ -151,7 +158,9 @@ extension SQLiteTraceStore {
             let deflated =
                 (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
                 .map { Array($0.readableBytesView) } ?? []
-            blocks.append(EncodedBlock(spans: blockSpans.map(\.span), decodedSize: decodedSize, deflated: deflated))
+            blocks.append(
+                EncodedBlock(
+                    spans: blockSpans.map(\.span), counted: blockSpans.map(\.counted), decodedSize: decodedSize, deflated: deflated))
             start = end
         }
         return blocks
@@ -195,7 +204,7 @@ extension SQLiteTraceStore {
                 spans.count, block.decodedSize, Data(block.deflated),
             ])
         let blockID = db.lastInsertedRowID
-        let index = SpanBlockIndex(spans: spans)
+        let index = SpanBlockIndex(spans: spans, counted: block.counted)
 
         let segment = Self.segment(ofBlock: blockID)
         try insertRows(

@@ -28,6 +28,8 @@ public final class SQLiteTraceStore: TraceStore {
     var scannedBlockCount: Int { scannedBlocks.load(ordering: .relaxed) }
     /// Writes waiting for the next commit (see ``write(_:)``).
     let pendingWrites = Mutex(PendingWrites())
+    /// The spans stored most recently, to recognise an exporter's retry (counted once in the span metrics).
+    let recentSpans = Mutex(RecentSpans())
 
     /// The trace and term indexes are keyed by segment (16 consecutive blocks) first, so that inserts land in
     /// the newest segment's small part of the B-tree instead of random pages of the whole index: ingest stays

@@ -63,11 +63,14 @@ struct SpanBlockIndex: Equatable {
     var remoteParents: [RemoteParent] = []
     var remoteChildren: [RemoteChild] = []
 
-    init(spans: [FinishedSpan]) {
+    /// The index of `spans`; those with `counted[i]` false (an exporter's retry of spans already stored) are indexed but
+    /// add nothing to the span metrics and call counts.
+    init(spans: [FinishedSpan], counted: [Bool]? = nil) {
         var spansByID: [SpanID: Int] = [:]
         for (index, span) in spans.enumerated() { spansByID[span.spanContext.spanID] = index }
         var resourcesSeen = Set<Resource>()
-        for span in spans {
+        for (spanIndex, span) in spans.enumerated() {
+            let counts = counted?[spanIndex] ?? true
             let service = span.resource.serviceNameOrUnknown
             let traceID = span.spanContext.traceID
             traceIDs.insert(traceID)
@@ -89,10 +92,12 @@ struct SpanBlockIndex: Equatable {
             statistics.minimumDuration = min(statistics.minimumDuration, duration)
             statistics.maximumDuration = max(statistics.maximumDuration, duration)
             if span.status?.code == .error { statistics.errorCount += 1 }
-            let minute = start / OperationMinute.nanosecondsPerMinute
-            statistics.minutes[minute, default: MinuteCounts()].calls += 1
-            if span.status?.code == .error { statistics.minutes[minute, default: MinuteCounts()].errors += 1 }
-            statistics.minutes[minute, default: MinuteCounts()].durations.record(duration)
+            if counts {
+                let minute = start / OperationMinute.nanosecondsPerMinute
+                statistics.minutes[minute, default: MinuteCounts()].calls += 1
+                if span.status?.code == .error { statistics.minutes[minute, default: MinuteCounts()].errors += 1 }
+                statistics.minutes[minute, default: MinuteCounts()].durations.record(duration)
+            }
             operations[operation] = statistics
 
             if span.kind == .client || span.kind == .producer {
@@ -101,7 +106,7 @@ struct SpanBlockIndex: Equatable {
             guard let parent = span.parentSpanContext else { continue }
             if let parentIndex = spansByID[parent.spanID], spans[parentIndex].spanContext.traceID == traceID {
                 let parentService = spans[parentIndex].resource.serviceNameOrUnknown
-                guard parentService != service else { continue }
+                guard parentService != service, counts else { continue }
                 let call = Call(parentService: parentService, childService: service)
                 let known = calls[call] ?? CallStatistics(count: 0, minimumStart: start, maximumStart: start)
                 calls[call] = CallStatistics(
