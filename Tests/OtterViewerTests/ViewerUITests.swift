@@ -149,6 +149,12 @@ struct ViewerUITests {
             try await viewer.html("/search?service=http-server&tags=%7B%22http.request.method%22%3A%22PUT%22%7D").body.contains(
                 "No traces found."))
         #expect(try await viewer.html("/search?service=http-server&lookback=2d").body.contains(trace))
+        // Issue 27's gap: the form lost a linked lookback and a µs range (submitting it searched something else).
+        #expect(
+            try await viewer.html("/search?service=http-server&lookback=2d").body.contains(#"<option value="2d" selected>Last 2d</option>"#)
+        )
+        let range = try await viewer.html("/search?service=http-server&lookback=custom&start=1700000000000000&end=1700000600000000").body
+        #expect(range.contains(#"name="start" value="2023-11-14T22:13""#) && range.contains(#"name="end" value="2023-11-14T22:23""#))
         let bad = try await viewer.html("/search?service=http-server&lookback=soon")
         #expect(bad.body.contains("is not a lookback such as 30m"))
         // Weeks enough to overflow nanoseconds are refused, not trapped on.

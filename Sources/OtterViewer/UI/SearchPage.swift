@@ -76,11 +76,19 @@ struct SearchPage {
             [FormOption(value: "", label: "all", selected: operation.isEmpty)]
             + operationNames.map { FormOption(value: $0, label: $0, selected: $0 == operation) }
         tags = form.get("tags") ?? ""
+        // A lookback from a Jaeger UI link (`2h`, `3d`) stays chosen: the form submits the same search again.
+        let linkedLookback =
+            lookback != "custom" && !Self.lookbacks.contains(where: { $0.value == lookback })
+            && (try? Self.lookbackSeconds(lookback)) != nil
         lookbacks =
             Self.lookbacks.map { FormOption(value: $0.value, label: $0.label, selected: $0.value == lookback) }
+            + (linkedLookback ? [FormOption(value: lookback, label: "Last \(lookback)", selected: true)] : [])
             + [FormOption(value: "custom", label: "Custom range (UTC)", selected: lookback == "custom")]
-        start = form.get("start") ?? ""
-        end = form.get("end") ?? ""
+        let start = form.get("start") ?? ""
+        let end = form.get("end") ?? ""
+        // Jaeger UI's microseconds shown as the form's UTC minutes (a datetime-local field drops any other text).
+        self.start = Self.formValue(start)
+        self.end = Self.formValue(end)
         minDuration = form.get("minDuration") ?? ""
         maxDuration = form.get("maxDuration") ?? ""
         limit = form.get("limit") ?? "20"
@@ -190,6 +198,15 @@ struct SearchPage {
             }
             return (key, text)
         }
+    }
+
+    /// A custom range's bound as the form's `datetime-local` field shows it: microseconds become `YYYY-MM-DDTHH:MM` (UTC);
+    /// anything else is shown as given.
+    static func formValue(_ text: String) -> String {
+        guard !text.isEmpty, text.allSatisfy(\.isNumber),
+            let nanoseconds = try? UntrustedValue.timestamp("start", text, unitNanoseconds: 1_000)
+        else { return text }
+        return String(TimestampFormatting.iso8601Microseconds(nanosecondsSinceEpoch: nanoseconds).prefix(16))
     }
 
     /// A custom range's bound: microseconds since the epoch (Jaeger UI's `start` and `end`), or `YYYY-MM-DDTHH:MM`
