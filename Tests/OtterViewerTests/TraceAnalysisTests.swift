@@ -195,3 +195,29 @@ struct TraceAnalysisTests {
             ]).count == 2)
     }
 }
+
+extension TraceAnalysisTests {
+    /// Issue 27's gaps: clock skew, duplicate span ids and parent cycles were not flagged; each span says what is wrong.
+    @Test func spansSayWhatIsWrongWithThem() throws {
+        let spans = [
+            Self.span("root", id: 1, start: 10, end: 100),
+            Self.span("early child", id: 2, parent: 1, start: 5, end: 20, service: "other-host"),
+            Self.span("twin a", id: 3, parent: 1, start: 20, end: 30),
+            Self.span("twin b", id: 3, parent: 1, start: 40, end: 50),
+            Self.span("cycle a", id: 4, parent: 5, start: 60, end: 70),
+            Self.span("cycle b", id: 5, parent: 4, start: 61, end: 69),
+            Self.span("own parent", id: 6, parent: 6, start: 80, end: 90),
+            Self.span("orphan", id: 7, parent: 99, start: 80, end: 90),
+        ]
+        let model = try #require(TraceModel(spans: spans, colors: [:]))
+        func warnings(_ name: String) -> [String] { model.spans.first { $0.name == name }?.warnings ?? ["missing"] }
+        #expect(warnings("root").isEmpty)
+        #expect(warnings("early child") == ["starts 5.00ms before its parent: clock skew between the two hosts?"])
+        #expect(warnings("twin a") == ["2 spans of this trace have the span id 0000000000000003"])
+        #expect(
+            warnings("cycle a").contains { $0.hasPrefix("its parents form a cycle") }
+                || warnings("cycle b").contains { $0.hasPrefix("its parents form a cycle") })
+        #expect(warnings("own parent") == ["the span names itself as its parent"])
+        #expect(warnings("orphan") == ["parent span 0000000000000063 is not in this trace"])
+    }
+}

@@ -96,12 +96,28 @@ struct TraceModel: Encodable {
         for segment in CriticalPath.segments(of: tree) {
             critical[segment.node].append([offset(segment.start), offset(segment.end)])
         }
+        var spansPerID: [SpanID: Int] = [:]
+        for node in tree.nodes { spansPerID[node.span.spanContext.spanID, default: 0] += 1 }
         self.spans = tree.nodes.indices.map { index in
             let node = tree.nodes[index]
             let span = node.span
             var warnings: [String] = []
             if node.parent == nil, let parent = span.parentSpanContext {
-                warnings.append("parent span \(parent.spanID.hexString) is not in this trace")
+                if parent.spanID == span.spanContext.spanID {
+                    warnings.append("the span names itself as its parent")
+                } else if spansPerID[parent.spanID] != nil {
+                    warnings.append("its parents form a cycle (parent span \(parent.spanID.hexString)): shown as a root")
+                } else {
+                    warnings.append("parent span \(parent.spanID.hexString) is not in this trace")
+                }
+            }
+            if let count = spansPerID[span.spanContext.spanID], count > 1 {
+                warnings.append("\(count) spans of this trace have the span id \(span.spanContext.spanID.hexString)")
+            }
+            if let parent = node.parent, node.start < tree.nodes[parent].start {
+                // Jaeger UI adjusts such a child; Otter shows it as recorded and says why it looks wrong.
+                let skew = TimestampFormatting.humanDuration(nanoseconds: tree.nodes[parent].start - node.start)
+                warnings.append("starts \(skew) before its parent: clock skew between the two hosts?")
             }
             if span.endTimeNanosecondsSinceEpoch < span.startTimeNanosecondsSinceEpoch { warnings.append("the span ends before it starts") }
             return Span(
