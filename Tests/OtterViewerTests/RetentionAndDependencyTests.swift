@@ -80,4 +80,32 @@ struct RetentionAndDependencyTests {
         #expect((operations.json["operations"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["/"])
         await viewer.stop()
     }
+
+    /// Issue 27's gap: a call whose parent is an INTERNAL span sent in another request than its child was missing from
+    /// the graph (only CLIENT and PRODUCER spans were indexed as remote parents). The graph is the same however the spans
+    /// were batched.
+    @Test func callsFromAnInternalParentInAnotherRequestAreCounted() async throws {
+        let now: UInt64 = 1_800_000_000_000_000_000
+        func span(_ service: String, _ kind: SpanKind, id: UInt64, parent: UInt64? = nil) -> FinishedSpan {
+            let traceID = TraceID(high: 11, low: 1)
+            return FinishedSpan(
+                operationName: "op", kind: kind, spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(id), traceFlags: .sampled),
+                parentSpanContext: parent.map { OtterSpanContext(traceID: traceID, spanID: SpanID($0), traceFlags: .sampled) },
+                startTimeNanosecondsSinceEpoch: now + id, endTimeNanosecondsSinceEpoch: now + 1_000,
+                resource: Resource(attributes: ["service.name": .string(service)]))
+        }
+        let spans = [
+            span("scheduler", .internal, id: 1), span("worker", .server, id: 2, parent: 1), span("mailer", .server, id: 3, parent: 1),
+        ]
+        let together = try SQLiteTraceStore(path: ":memory:")
+        try await together.write(spans)
+        let apart = try SQLiteTraceStore(path: ":memory:")
+        for span in spans { try await apart.write([span]) }
+        let expected = [
+            ServiceDependency(parent: "scheduler", child: "mailer", callCount: 1),
+            ServiceDependency(parent: "scheduler", child: "worker", callCount: 1),
+        ]
+        #expect(try await together.dependencies(startNanoseconds: now - 1, endNanoseconds: now + 10_000) == expected)
+        #expect(try await apart.dependencies(startNanoseconds: now - 1, endNanoseconds: now + 10_000) == expected)
+    }
 }

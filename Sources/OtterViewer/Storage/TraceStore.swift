@@ -58,6 +58,12 @@ public struct ServiceDependency: Sendable, Hashable, Encodable {
     public var child: String
     public var callCount: Int
 
+    /// A parent and child service pair, without its count.
+    struct Edge: Hashable {
+        var parent: String
+        var child: String
+    }
+
     public init(parent: String, child: String, callCount: Int) {
         self.parent = parent
         self.child = child
