@@ -35,7 +35,7 @@ struct OTLPHTTPLogExporterTests {
             logger.error("payment declined", metadata: ["card": .dictionary(["brand": "visa"])])
         }
         logger.notice("outside any span")
-        let flushed = await processor.forceFlush(timeout: .seconds(10))
+        let flushed = await processor.forceFlush(timeout: .seconds(60))
         #expect(flushed)
 
         let requests = receiver.requests
@@ -131,7 +131,7 @@ struct OTLPHTTPLogExporterTests {
             spanContext = span.spanContext
             logger.info("order placed")
         }
-        let flushed = await service.forceFlush(timeout: .seconds(10))
+        let flushed = await service.forceFlush(timeout: .seconds(60))
         #expect(flushed)
         let requests = receiver.requests
         #expect(Set(requests.map(\.path)) == ["/v1/traces", "/v1/logs"])

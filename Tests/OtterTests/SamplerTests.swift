@@ -89,7 +89,7 @@ struct SamplerTests {
         #expect(traceparent == "00-\(root.spanContext.traceID)-\(child.spanContext.spanID)-02")
         child.end()
         root.end()
-        #expect(await tracer.forceFlush(timeout: .seconds(5)))
+        #expect(await tracer.forceFlush(timeout: .seconds(60)))
         #expect(exporter.exportedSpans.isEmpty)
     }
 
@@ -106,7 +106,7 @@ struct SamplerTests {
         span.attributes["key"] = "value"
         #expect(span.attributes.get("key") == .string("value"))
         span.end()
-        #expect(await tracer.forceFlush(timeout: .seconds(5)))
+        #expect(await tracer.forceFlush(timeout: .seconds(60)))
         #expect(exporter.exportedSpans.isEmpty)
     }
 
@@ -130,7 +130,7 @@ struct SamplerTests {
         #expect(child.spanContext.isSampled, "a sampled local parent: localParentSampled (always on)")
         #expect(!childOfDropped.spanContext.isSampled, "an unsampled local parent: localParentNotSampled (always off)")
         for span in [childOfDropped, child, dropped, kept] { span.end() }
-        #expect(await tracer.forceFlush(timeout: .seconds(5)))
+        #expect(await tracer.forceFlush(timeout: .seconds(60)))
         #expect(exporter.exportedSpans.map(\.operationName).sorted() == ["child of kept", "kept"])
     }
 }

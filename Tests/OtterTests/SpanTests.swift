@@ -18,7 +18,7 @@ struct SpanTests {
     }
 
     func finishedSpans(_ tracer: OtterTracer) async throws -> [FinishedSpan] {
-        #expect(await tracer.forceFlush(timeout: .seconds(10)))
+        #expect(await tracer.forceFlush(timeout: .seconds(60)))
         return exporter.exportedSpans
     }
 

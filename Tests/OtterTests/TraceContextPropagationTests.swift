@@ -191,7 +191,7 @@ struct TraceContextPropagationTests {
         var injected = HeaderCarrier()
         tracer.inject(span.context, into: &injected, using: HeaderInjector())
         span.end()
-        #expect(await tracer.forceFlush(timeout: .seconds(10)))
+        #expect(await tracer.forceFlush(timeout: .seconds(60)))
 
         let finished = try #require(exporter.exportedSpans.first)
         #expect(finished.spanContext.traceID.hexString == "0af7651916cd43dd8448eb211c80319c")

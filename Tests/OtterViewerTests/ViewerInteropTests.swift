@@ -10,7 +10,9 @@ import Tracing
 /// back from the viewer's Jaeger API with exact parents, tags, logs and processes.
 @Suite("otter viewer with real OTLP clients", .serialized)
 struct ViewerInteropTests {
-    func sendWithPython(_ protocolName: String, endpoint: String, script: String = "send_spans.py") throws -> [String: String]? {
+    /// Runs a Python peer script and returns the ids it prints. The process is waited for on a thread of its own, not
+    /// on the cooperative pool (two threads on this machine), which other suites' work shares.
+    func sendWithPython(_ protocolName: String, endpoint: String, script: String = "send_spans.py") async throws -> [String: String]? {
         guard let python = PythonPeers.interpreter else {
             if PythonPeers.areRequired { Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python peers") }
             OptionalPeers.noteSkipped()
@@ -24,8 +26,13 @@ struct ViewerInteropTests {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: data)
+            }
+        }
         #expect(process.terminationStatus == 0)
         return try JSONSerialization.jsonObject(with: data) as? [String: String]
     }
@@ -36,7 +43,7 @@ struct ViewerInteropTests {
     func pythonExporterSpansComeBackExactly(protocolName: String) async throws {
         let viewer = try await RunningViewer()
         let endpoint = protocolName == "grpc" ? "http://127.0.0.1:\(viewer.grpcPort)" : "http://127.0.0.1:\(viewer.otlpPort)/v1/traces"
-        guard let ids = try sendWithPython(protocolName, endpoint: endpoint) else {
+        guard let ids = try await sendWithPython(protocolName, endpoint: endpoint) else {
             await viewer.stop()
             return
         }
@@ -77,7 +84,7 @@ struct ViewerInteropTests {
     func pythonLoggingHandlerRecordsAreFoundByTrace(protocolName: String) async throws {
         let viewer = try await RunningViewer()
         let endpoint = protocolName == "grpc" ? "http://127.0.0.1:\(viewer.grpcPort)" : "http://127.0.0.1:\(viewer.otlpPort)/v1/logs"
-        guard let ids = try sendWithPython(protocolName, endpoint: endpoint, script: "send_logs.py") else {
+        guard let ids = try await sendWithPython(protocolName, endpoint: endpoint, script: "send_logs.py") else {
             await viewer.stop()
             return
         }
