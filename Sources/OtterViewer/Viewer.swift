@@ -19,6 +19,10 @@ public struct Viewer: Sendable {
         public var token: BearerToken?
         /// Largest OTLP request accepted, before and after decompression (HTTP body or gRPC message).
         public var maximumRequestBytes: Int
+        /// Request bytes the receivers hold at once (bodies being read and decoded, a gRPC message counting four times
+        /// its size); beyond it OTLP/HTTP answers 429 with `Retry-After` and OTLP/gRPC UNAVAILABLE, both retried by OTLP
+        /// exporters. A request is always admitted when none is in flight.
+        public var maximumRequestBytesInFlight: Int
         /// An HTTP connection with no request for this long is closed.
         public var idleTimeout: Duration
         /// With a ``SQLiteTraceStore``: spans that started longer ago are deleted (checked every minute); nil (the
@@ -31,8 +35,9 @@ public struct Viewer: Sendable {
         public init(
             bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
             token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
-            retention: Duration? = nil, maximumStoreBytes: Int? = nil
+            retention: Duration? = nil, maximumStoreBytes: Int? = nil, maximumRequestBytesInFlight: Int = 512 << 20
         ) {
+            self.maximumRequestBytesInFlight = maximumRequestBytesInFlight
             self.bindAddress = bindAddress
             self.otlpGRPCPort = otlpGRPCPort
             self.otlpHTTPPort = otlpHTTPPort
@@ -73,6 +78,10 @@ public struct Viewer: Sendable {
     public init(configuration: Configuration, store: any TraceStore, logStore: (any LogStore)?) throws {
         if let retention = configuration.retention, retention <= .zero {
             throw ConfigurationError(description: "retention must be positive, not \(retention): it would delete every span")
+        }
+        if configuration.maximumRequestBytesInFlight <= 0 {
+            throw ConfigurationError(
+                description: "maximumRequestBytesInFlight must be positive, not \(configuration.maximumRequestBytesInFlight)")
         }
         if let bytes = configuration.maximumStoreBytes, bytes <= 0 {
             throw ConfigurationError(description: "maximumStoreBytes must be positive, not \(bytes)")
@@ -115,7 +124,9 @@ public struct Viewer: Sendable {
             ingestRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: false))
             queryRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: true))
         }
-        OTLPHTTPReceiver(store: store, logStore: logStore, maximumBodyBytes: configuration.maximumRequestBytes).addRoutes(to: ingestRouter)
+        let budget = IngestBudget(limitBytes: configuration.maximumRequestBytesInFlight)
+        OTLPHTTPReceiver(store: store, logStore: logStore, maximumBodyBytes: configuration.maximumRequestBytes, budget: budget)
+            .addRoutes(to: ingestRouter)
         ExplorerAPI(store: store).addRoutes(to: queryRouter)
         if let logStore { LogsAPI(store: logStore).addRoutes(to: queryRouter) }
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
@@ -143,7 +154,8 @@ public struct Viewer: Sendable {
                     // Clients that open many concurrent exports on one connection (each one a stream) are served, not cut off.
                     config.http2.maxConcurrentStreams = 1024
                 }),
-            services: [OTLPGRPCReceiver(store: store)] + (logStore.map { [OTLPGRPCLogsReceiver(store: $0)] } ?? []),
+            services: [OTLPGRPCReceiver(store: store, budget: budget)]
+                + (logStore.map { [OTLPGRPCLogsReceiver(store: $0, budget: budget)] } ?? []),
             interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
         let address = configuration.bindAddress
         var retention: [any Service] = []

@@ -24,13 +24,16 @@ final class RunningViewer: Sendable {
     /// `serving` wraps the store the viewer uses (to inject faults); `store` stays the real one underneath. Without
     /// `keepsLogs`, the viewer has no log store.
     init(
-        path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, serving: ((SQLiteTraceStore) -> any TraceStore)? = nil
+        path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, maximumRequestBytesInFlight: Int = 512 << 20,
+        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil
     ) async throws {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
         logger.logLevel = .critical
         let viewer = try Viewer(
-            configuration: .init(otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token)),
+            configuration: .init(
+                otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token),
+                maximumRequestBytesInFlight: maximumRequestBytesInFlight),
             store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }

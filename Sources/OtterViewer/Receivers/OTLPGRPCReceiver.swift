@@ -9,9 +9,11 @@ import SwiftProtobuf
 /// failure UNAVAILABLE (retryable).
 package struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleServiceProtocol {
     package let store: any TraceStore
+    package let budget: IngestBudget
 
-    package init(store: any TraceStore) {
+    package init(store: any TraceStore, budget: IngestBudget = IngestBudget(limitBytes: 512 << 20)) {
         self.store = store
+        self.budget = budget
     }
 
     package func export(
@@ -27,13 +29,15 @@ package struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceSer
         return OTLPExportTraceServiceResponse(rejections: rejections)
     }
 
-    /// The generated registration, with a deserializer that checks ``OTLPRequestLimits`` first.
+    /// The generated registration, with a deserializer that checks ``OTLPRequestLimits`` and the ingest budget first.
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
-            deserializer: LimitedRequestDeserializer<OTLPExportTraceServiceRequest>(limits: .default, signal: .traces),
+            deserializer: LimitedRequestDeserializer<OTLPExportTraceServiceRequest>(limits: .default, signal: .traces, budget: budget),
             serializer: ProtobufSerializer<OTLPExportTraceServiceResponse>(),
-            handler: { request, context in try await self.export(request: request, context: context) })
+            handler: { request, context in
+                try await AdmittedRequest.answer(request) { try await self.export(request: $0, context: context) }
+            })
     }
 }
 
@@ -41,9 +45,11 @@ package struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceSer
 /// `partial_success`, with the same limits and statuses as ``OTLPGRPCReceiver``.
 package struct OTLPGRPCLogsReceiver: Opentelemetry_Proto_Collector_Logs_V1_LogsService.SimpleServiceProtocol {
     package let store: any LogStore
+    package let budget: IngestBudget
 
-    package init(store: any LogStore) {
+    package init(store: any LogStore, budget: IngestBudget = IngestBudget(limitBytes: 512 << 20)) {
         self.store = store
+        self.budget = budget
     }
 
     package func export(request: OTLPExportLogsServiceRequest, context: ServerContext) async throws -> OTLPExportLogsServiceResponse {
@@ -59,19 +65,43 @@ package struct OTLPGRPCLogsReceiver: Opentelemetry_Proto_Collector_Logs_V1_LogsS
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor,
-            deserializer: LimitedRequestDeserializer<OTLPExportLogsServiceRequest>(limits: .default, signal: .logs),
+            deserializer: LimitedRequestDeserializer<OTLPExportLogsServiceRequest>(limits: .default, signal: .logs, budget: budget),
             serializer: ProtobufSerializer<OTLPExportLogsServiceResponse>(),
-            handler: { request, context in try await self.export(request: request, context: context) })
+            handler: { request, context in
+                try await AdmittedRequest.answer(request) { try await self.export(request: $0, context: context) }
+            })
     }
 }
 
-/// Decodes an OTLP export request only after ``OTLPRequestLimits/check(protobuf:signal:)`` passed.
+/// A decoded export request and the share of the ingest budget it holds until it is answered.
+struct AdmittedRequest<Request: Sendable>: Sendable {
+    var request: Request
+    var reservation: IngestBudget.Reservation
+
+    /// Answers a unary export with `export`, holding the request's reservation until the answer is made.
+    static func answer<Response>(
+        _ stream: StreamingServerRequest<AdmittedRequest<Request>>, _ export: (Request) async throws -> Response
+    ) async throws -> StreamingServerResponse<Response> {
+        let admitted = try await ServerRequest(stream: stream).message
+        let response = try await export(admitted.request)
+        withExtendedLifetime(admitted.reservation) {}
+        return StreamingServerResponse(single: ServerResponse(message: response, metadata: [:]))
+    }
+}
+
+/// Decodes an OTLP export request only after ``OTLPRequestLimits/check(protobuf:signal:)`` passed and the ingest budget
+/// had room (a decoded request takes a few times its wire size; UNAVAILABLE, which exporters retry, otherwise).
 struct LimitedRequestDeserializer<Request: SwiftProtobuf.Message>: MessageDeserializer {
     let limits: OTLPRequestLimits
     let signal: OTLPSignal
+    let budget: IngestBudget
 
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Request {
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> AdmittedRequest<Request> {
         try serializedMessageBytes.withUnsafeBytes { bytes in
+            guard let reservation = budget.reserve(bytes.count.multipliedReportingOverflow(by: 4).partialValue) else {
+                throw RPCError(
+                    code: .unavailable, message: "the viewer is receiving \(budget.limitBytes >> 20) MB of requests already: retry shortly")
+            }
             do {
                 try limits.check(protobuf: bytes, signal: signal)
             } catch let exceeded as OTLPRequestLimits.Exceeded {
@@ -80,7 +110,7 @@ struct LimitedRequestDeserializer<Request: SwiftProtobuf.Message>: MessageDeseri
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.protobufDepthLimit
             do {
-                return try Request(serializedBytes: Array(bytes), options: options)
+                return AdmittedRequest(request: try Request(serializedBytes: Array(bytes), options: options), reservation: reservation)
             } catch {
                 throw RPCError(code: .invalidArgument, message: "malformed OTLP request: \(error)")
             }

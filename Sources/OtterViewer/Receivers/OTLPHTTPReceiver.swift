@@ -19,11 +19,17 @@ package struct OTLPHTTPReceiver: Sendable {
     package let logStore: (any LogStore)?
     /// Largest accepted body, before and after decompression.
     package let maximumBodyBytes: Int
+    /// Request bytes held at once, shared with the gRPC receivers.
+    package let budget: IngestBudget
 
-    package init(store: any TraceStore, logStore: (any LogStore)? = nil, maximumBodyBytes: Int = 64 << 20) {
+    package init(
+        store: any TraceStore, logStore: (any LogStore)? = nil, maximumBodyBytes: Int = 64 << 20,
+        budget: IngestBudget = IngestBudget(limitBytes: 512 << 20)
+    ) {
         self.store = store
         self.logStore = logStore
         self.maximumBodyBytes = maximumBodyBytes
+        self.budget = budget
     }
 
     enum Encoding {
@@ -79,6 +85,18 @@ package struct OTLPHTTPReceiver: Sendable {
                 .unsupportedMediaType,
                 "unsupported content type \(contentType ?? "(none)"): use application/x-protobuf or application/json", .json)
         }
+        // What the body will hold: its declared length (a gzipped one decompresses to up to ten times that), or the
+        // limit for a body of unknown length.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max($0, 0), maximumBodyBytes) } ?? maximumBodyBytes
+        let gzipped = request.headers[.contentEncoding]?.lowercased() == "gzip"
+        let expected = gzipped ? min(declared.multipliedReportingOverflow(by: 10).partialValue, maximumBodyBytes) : declared
+        guard let reservation = budget.reserve(expected) else {
+            var response = Self.errorResponse(
+                .tooManyRequests, "the viewer is receiving \(budget.limitBytes >> 20) MB of requests already: retry shortly", encoding)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        defer { withExtendedLifetime(reservation) {} }
         do {
             return try await store(try await readBody(request), encoding)
         } catch let rejection as Rejection {
@@ -167,11 +185,13 @@ package struct OTLPHTTPReceiver: Sendable {
 
     /// A `google.rpc.Status`-shaped error body: protobuf for protobuf clients, JSON otherwise.
     static func errorResponse(_ status: HTTPResponse.Status, _ message: String, _ encoding: Encoding) -> Response {
-        let code = status == .contentTooLarge ? 8 : (status == .serviceUnavailable ? 14 : status == .notFound ? 5 : 3)
+        let code =
+            status == .contentTooLarge || status == .tooManyRequests
+            ? 8 : (status == .serviceUnavailable ? 14 : status == .notFound ? 5 : 3)
         switch encoding {
         case .protobuf:
             let rpcCode: RPCError.Code =
-                status == .contentTooLarge
+                status == .contentTooLarge || status == .tooManyRequests
                 ? .resourceExhausted : (status == .serviceUnavailable ? .unavailable : status == .notFound ? .notFound : .invalidArgument)
             let bytes: [UInt8] = (try? GoogleRPCStatus(code: rpcCode, message: message, details: []).serializedBytes()) ?? []
             return Response(
