@@ -101,7 +101,8 @@ package enum FuzzEntryPoints {
             let resource = matcher.matches(resource: resourceLogs.resource)
             for scopeLogs in resourceLogs.scopeLogs {
                 for record in scopeLogs.logRecords.prefix(1_000) {
-                    _ = LogTerm.terms(of: record)
+                    _ = LogTerm.tags(of: record)
+                    _ = LogTerm.words(of: record)
                     _ = matcher.matches(record, resourceTags: resource.tags)
                 }
             }

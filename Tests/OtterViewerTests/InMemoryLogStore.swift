@@ -11,6 +11,8 @@ final class InMemoryLogStore: LogStore {
     private struct Stored {
         var record: OtterLogRecord
         var logs: OTLPLogs
+        /// Its position in arrival order, from 1.
+        var sequence: UInt64
     }
 
     private let stored = Mutex<[Stored]>([])
@@ -24,24 +26,29 @@ final class InMemoryLogStore: LogStore {
                 record.timeNanosecondsSinceEpoch = arrival
                 record.observedTimeNanosecondsSinceEpoch = arrival
             }
-            return Stored(record: record, logs: OTLPLogs([record]))
+            return (record, OTLPLogs([record]))
         }
-        stored.withLock { $0 += records }
+        stored.withLock { stored in
+            for (record, logs) in records { stored.append(Stored(record: record, logs: logs, sequence: UInt64(stored.count + 1))) }
+        }
         return rejections
     }
 
     func logs(_ query: LogQuery) async throws -> OTLPLogs {
         let words = Set(query.words.flatMap(LogQuery.words(in:)))
-        let matching = stored.withLock { $0 }.filter { Self.matches($0.record, query, words: words) }
-        var seen: [OtterLogRecord] = []
+        let matching = stored.withLock { $0 }.filter {
+            $0.sequence > (query.storedAfter ?? 0) && Self.matches($0.record, query, words: words)
+        }
         var result = OTLPLogs()
-        for stored in matching.sorted(by: { $0.record.timeNanosecondsSinceEpoch > $1.record.timeNanosecondsSinceEpoch }) {
-            guard seen.count < query.limit else { break }
-            guard !seen.contains(stored.record) else { continue }
-            seen.append(stored.record)
+        for stored in matching.sorted(by: { $0.record.timeNanosecondsSinceEpoch > $1.record.timeNanosecondsSinceEpoch }).prefix(query.limit)
+        {
             result.append(stored.logs)
         }
         return result
+    }
+
+    func logCursor() async throws -> UInt64 {
+        UInt64(stored.withLock { $0.count })
     }
 
     func logServices() async throws -> [String] {

@@ -170,7 +170,8 @@ struct LogReceiverTests {
         ("minSeverity=loud", "minSeverity"), ("minSeverity=25", "minSeverity"), ("limit=0", "limit"), ("limit=abc", "limit"),
         ("limit=10001", "limit"), ("tags=%22unterminated", "tags"), ("lookback=forever", "lookback"), ("start=x", "start"),
         ("start=20&end=10", "start"), ("query=" + (0..<33).map { "w\($0)" }.joined(separator: "+"), "query"),
-        ("tags=" + (0..<33).map { "k\($0)=v" }.joined(separator: "%20"), "tags"),
+        ("tags=" + (0..<33).map { "k\($0)=v" }.joined(separator: "%20"), "tags"), ("spanID=00f067aa0ba902b7", "spanID"),
+        ("storedAfter=-1", "storedAfter"),
     ])
     func badParametersGet400NamingTheParameter(query: String, parameter: String) async throws {
         let viewer = try await RunningViewer()

@@ -145,14 +145,42 @@ struct LogStoreTests {
         #expect(found.map(\.body.text) == ["no time"])
     }
 
-    /// An exporter that timed out and sent the same batch again: both writes succeed, a search shows each record once.
+    /// Log records carry no id: identical records (a health check logged twice in one second, or an exporter's retry
+    /// after a timeout) are all kept and all returned. Found by the independent review: they were merged into one.
     @Test(arguments: LogStoreUnderTest.allCases)
-    func aRetriedBatchIsReadOnce(_ kind: LogStoreUnderTest) async throws {
+    func identicalRecordsAreAllReturned(_ kind: LogStoreUnderTest) async throws {
         let store = try kind.make()
-        let batch = OTLPLogs(Self.fixture)
-        try await store.write(batch)
-        try await store.write(try OTLPLogs(protobuf: try batch.protobuf()))
-        #expect(try await store.logs(LogQuery()).recordCount == Self.fixture.count)
+        let repeated = (0..<5).map { _ in Self.record("GET /health 200", at: 1_000) }
+        try await store.write(OTLPLogs(repeated))
+        try await store.write(try OTLPLogs(protobuf: try OTLPLogs(repeated).protobuf()))
+        #expect(try await store.logs(LogQuery()).recordCount == 10)
+    }
+
+    /// Found by the independent review: a record with a negative severity number was acknowledged and then never
+    /// found. A minimum of 0 finds every record.
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func anySeverityNumberIsFoundWithoutAMinimum(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
+        var request = OTLPLogs([Self.record("odd severity", at: 1)]).request
+        request.resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber = .UNRECOGNIZED(-1)
+        try await store.write(OTLPLogs(request))
+        #expect(try await store.logs(LogQuery()).records.map(\.body.text) == ["odd severity"])
+        #expect(try await store.logs(LogQuery(minimumSeverity: .trace)).recordCount == 0)
+    }
+
+    /// A live tail asks for what arrived since its last poll, whatever the records' own times: a record stamped before
+    /// the newest one shown (another service's batch, a clock behind) is still found.
+    @Test(arguments: LogStoreUnderTest.allCases)
+    func recordsStoredAfterACursorAreFoundWhateverTheirTimes(_ kind: LogStoreUnderTest) async throws {
+        let store = try kind.make()
+        try await store.write(OTLPLogs([Self.record("first", at: 5_000)]))
+        let cursor = try await store.logCursor()
+        #expect(try await store.logs(LogQuery(storedAfter: cursor)).recordCount == 0)
+        try await store.write(OTLPLogs([Self.record("late but older", at: 1_000, service: "batcher")]))
+        try await store.write(OTLPLogs([Self.record("newer", at: 9_000)]))
+        #expect(try await store.logs(LogQuery(storedAfter: cursor)).records.map(\.body.text) == ["newer", "late but older"])
+        #expect(try await store.logCursor() > cursor)
+        #expect(try await store.logs(LogQuery(storedAfter: try await store.logCursor())).recordCount == 0)
     }
 
     @Test func retentionDeletesOldRecordsAndTheirServices() async throws {
@@ -219,5 +247,30 @@ extension LogStoreTests {
         for text in ["order", "zürich", "42", String(repeating: "é", count: 40), ""] {
             #expect(LogTerm.word(bytes: Array(text.utf8)) == LogTerm.word(text))
         }
+    }
+}
+
+extension LogStoreTests {
+    /// Found by the independent review: one 60 MB body of distinct words took minutes and hundreds of MB of index.
+    /// Words are indexed from at most 16 KB of each text and 16,384 per block; a block beyond either is read by every
+    /// word search instead, so its words are still found.
+    @Test func wordsBeyondTheIndexCapsAreStillFound() async throws {
+        let store = try Self.makeStore(file: false)
+        let long = (0..<20_000).map { "w\($0)" }.joined(separator: " ")
+        let many = (0..<1_000).map { index in Self.record((0..<20).map { "m\(index)x\($0)" }.joined(separator: " "), at: 10 + UInt64(index))
+        }
+        try await store.write(OTLPLogs([Self.record(long, at: 1)]))
+        try await store.write(OTLPLogs(many))
+        let rows = try await store.database.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM log_term_block") ?? 0,
+                try Int.fetchAll(db, sql: "SELECT wordsIndexed FROM log_block ORDER BY id")
+            )
+        }
+        #expect(rows.0 < 100, "neither block's words are in the index: \(rows.0) rows")
+        #expect(rows.1 == [0, 0])
+        #expect(try await store.logs(LogQuery(words: ["w19999"])).recordCount == 1)
+        #expect(try await store.logs(LogQuery(words: ["m999x19"])).recordCount == 1)
+        #expect(try await store.logs(LogQuery(words: ["nowhere"])).recordCount == 0)
     }
 }

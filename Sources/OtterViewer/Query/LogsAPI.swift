@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Otter
@@ -14,7 +15,9 @@ import Tracing
 ///   attributes of the record or its resource;
 /// - `start`/`end` in microseconds since the epoch, or `lookback` (a Go duration such as `15m`, before `end`); without
 ///   them, the last 48 hours, or all of time for a `traceID`;
-/// - `limit`: 1 to 10,000, default 100. At most 32 words and 32 tags.
+/// - `storedAfter`: only records stored after this cursor (the `X-Otter-Log-Cursor` header of an earlier answer), whatever
+///   their own times: a live tail's poll; without `start`/`lookback`, it searches all of time;
+/// - `limit`: 1 to 10,000, default 100. At most 32 distinct words and 32 tags. `spanID` needs a `traceID`.
 ///
 /// A parameter that cannot be read gets 400 with a message naming it, as the trace API answers.
 struct LogsAPI: Sendable {
@@ -23,6 +26,8 @@ struct LogsAPI: Sendable {
     static let defaultLimit = 100
     static let maximumLimit = 10_000
     static let defaultLookbackNanoseconds: UInt64 = 48 * 3600 * 1_000_000_000
+    /// The answer's arrival cursor: pass it back as `storedAfter` to get only the records stored since.
+    static let cursorHeader = HTTPField.Name("X-Otter-Log-Cursor")!
     /// The most words in `query`, and the most `tags`.
     static let maximumConditions = 32
 
@@ -54,12 +59,19 @@ struct LogsAPI: Sendable {
             }
             query.traceID = traceID
         }
+        if let text = parameters.first("storedAfter") {
+            query.storedAfter = UInt64(try UntrustedValue.integer("storedAfter", text, in: 0...Int.max))
+        }
         if let text = parameters.first("spanID") {
             guard text.utf8.count == 16, let spanID = SpanID(hexString: text.lowercased()), spanID.isValid else {
                 throw InvalidParameter(
                     name: "spanID", detail: "\(UntrustedValue.quoted(text)) is not a span id (16 hex digits, not all zero)")
             }
             query.spanID = spanID
+            // Span ids are not indexed: without its trace, a span's records would be looked for in every record.
+            guard query.traceID != nil else {
+                throw InvalidParameter(name: "spanID", detail: "give the span's traceID too")
+            }
         }
         if let text = parameters.first("minSeverity") {
             guard let severity = LogSeverity(named: text) else {
@@ -70,7 +82,8 @@ struct LogsAPI: Sendable {
             query.minimumSeverity = severity
         }
         if let text = parameters.first("query") {
-            query.words = LogQuery.words(in: text)
+            var seen = Set<String>()
+            query.words = LogQuery.words(in: text).filter { seen.insert($0).inserted }
             guard query.words.count <= maximumConditions else {
                 throw InvalidParameter(name: "query", detail: "\(query.words.count) words, at most \(maximumConditions)")
             }
@@ -93,10 +106,10 @@ struct LogsAPI: Sendable {
             query.startNanoseconds = try UntrustedValue.timestamp("start", text, unitNanoseconds: 1_000)
         } else if let text = parameters.first("lookback") {
             query.startNanoseconds = end - min(end, try UntrustedValue.duration("lookback", text))
-        } else if query.traceID == nil {
+        } else if query.traceID == nil, query.storedAfter == nil {
             query.startNanoseconds = end - min(end, defaultLookbackNanoseconds)
         }
-        if query.traceID == nil || parameters.first("end") != nil { query.endNanoseconds = end }
+        if (query.traceID == nil && query.storedAfter == nil) || parameters.first("end") != nil { query.endNanoseconds = end }
         guard query.startNanoseconds <= query.endNanoseconds else {
             throw InvalidParameter(name: "start", detail: "start is after end")
         }

@@ -17,11 +17,15 @@ public protocol LogWriter: Sendable {
 /// Finds stored log records.
 public protocol LogReader: Sendable {
     /// The records matching every condition of `query`, newest first (by time, or observed time when the time is
-    /// missing), at most `query.limit`; each with its resource and scope. Exact copies (an exporter's retry) appear
-    /// once.
+    /// missing), at most `query.limit`; each with its resource and scope. Every stored record appears: log records carry
+    /// no id, so an exporter's retry after a timeout (OTLP delivers at least once) cannot be told from a repeated line
+    /// and shows twice, as it would behind an OpenTelemetry Collector.
     func logs(_ query: LogQuery) async throws -> OTLPLogs
     /// The service names that have sent log records, sorted.
     func logServices() async throws -> [String]
+    /// Where the store is in arrival order: records stored from now on are found by a query whose
+    /// ``LogQuery/storedAfter`` is this value, whatever their own times (a live tail asks for them so).
+    func logCursor() async throws -> UInt64
 }
 
 /// A log search: every condition must hold for a record to match.
@@ -38,13 +42,16 @@ public struct LogQuery: Sendable, Equatable {
     public var tags: [(key: String, value: String)]
     public var startNanoseconds: UInt64
     public var endNanoseconds: UInt64
+    /// Only records stored after this ``LogReader/logCursor()`` (nil: any).
+    public var storedAfter: UInt64?
     public var limit: Int
 
     public init(
         service: String? = nil, traceID: TraceID? = nil, spanID: SpanID? = nil, minimumSeverity: LogSeverity = .unspecified,
         words: [String] = [], tags: [(key: String, value: String)] = [], startNanoseconds: UInt64 = 0,
-        endNanoseconds: UInt64 = .max, limit: Int = 100
+        endNanoseconds: UInt64 = .max, storedAfter: UInt64? = nil, limit: Int = 100
     ) {
+        self.storedAfter = storedAfter
         self.service = service
         self.traceID = traceID
         self.spanID = spanID
@@ -65,7 +72,8 @@ public struct LogQuery: Sendable, Equatable {
         lhs.service == rhs.service && lhs.traceID == rhs.traceID && lhs.spanID == rhs.spanID
             && lhs.minimumSeverity == rhs.minimumSeverity && lhs.words == rhs.words
             && lhs.tags.map { "\($0.key)=\($0.value)" } == rhs.tags.map { "\($0.key)=\($0.value)" }
-            && lhs.startNanoseconds == rhs.startNanoseconds && lhs.endNanoseconds == rhs.endNanoseconds && lhs.limit == rhs.limit
+            && lhs.startNanoseconds == rhs.startNanoseconds && lhs.endNanoseconds == rhs.endNanoseconds
+            && lhs.storedAfter == rhs.storedAfter && lhs.limit == rhs.limit
     }
 }
 

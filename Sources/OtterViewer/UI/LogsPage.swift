@@ -50,8 +50,8 @@ struct LogsPage {
     var resultCount = ""
     /// The query string of the search without its time and limit (percent-encoded), for the live tail's requests.
     var apiQuery = ""
-    /// Microseconds since the epoch from which the live tail asks for records: the newest shown, or the search's start.
-    var since = "0"
+    /// The store's arrival cursor when the search ran: the live tail asks for the records stored after it.
+    var cursor = "0"
 
     init(_ form: QueryParameters, store: any LogStore, nowNanoseconds: UInt64) async throws {
         let serviceNames = try await store.logServices()
@@ -96,11 +96,10 @@ struct LogsPage {
             message = error.description
             return
         }
+        cursor = String(try await store.logCursor())
         rows = Self.rows(try await store.logs(logQuery))
         hasRows = !rows.isEmpty
         resultCount = rows.count == 1 ? "1 record" : "\(rows.count) records"
-        let newest = rows.first.flatMap { UInt64($0.timeNanoseconds) }
-        since = String((newest ?? logQuery.startNanoseconds) / 1_000)
         if rows.isEmpty, serviceNames.isEmpty {
             hint = "No log records stored yet: send them over OTLP to this viewer (/v1/logs on its OTLP/HTTP port, or OTLP/gRPC)."
         }
@@ -126,7 +125,7 @@ struct LogsPage {
                     service: resource.serviceName ?? "",
                     body: OTLPLogsMapping.bodyText(otlp.body), attributes: attributes, traceID: traceID,
                     traceLink: traceID.map { "/trace/\($0)" + (spanID.map { "?span=\($0)" } ?? "") },
-                    key: "\(time)|\(traceID ?? "")|\(spanID ?? "")|\(severity.number)"))
+                    key: "\(time)|\(traceID ?? "")|\(spanID ?? "")|\(severity.number)|\(OTLPLogsMapping.bodyText(otlp.body).prefix(200))"))
         }
         return rows
     }
@@ -148,7 +147,7 @@ struct LogsPage {
           <button type="submit">Find Logs</button>
           <label class="inline"><input type="checkbox" id="tail" name="tail" value="1"{{#tail}} checked{{/tail}}> Live tail</label>
         </form>
-        <section id="log-results" data-query="{{apiQuery}}" data-since="{{since}}">
+        <section id="log-results" data-query="{{apiQuery}}" data-cursor="{{cursor}}">
         {{#message}}<p class="error" id="logs-message">{{message}}</p>{{/message}}
         {{^message}}<h3 id="result-count">{{resultCount}}</h3>
         <table class="logs" id="logs-table"><thead><tr><th>Time</th><th>Severity</th><th>Service</th><th>Body</th><th>Attributes</th><th>Trace</th></tr></thead><tbody>

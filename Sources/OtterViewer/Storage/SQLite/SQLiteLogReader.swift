@@ -17,21 +17,23 @@ extension SQLiteTraceStore: LogReader {
         var scopeSchemaURL: String
     }
 
-    /// What makes two stored records copies of one another (an exporter's retry).
-    private struct StoredCopy: Hashable {
-        var record: OTLPLogRecord
-        var resource: Opentelemetry_Proto_Resource_V1_Resource
-    }
-
     public func logs(_ query: LogQuery) async throws -> OTLPLogs {
         let limit = max(0, query.limit)
         guard limit > 0, query.startNanoseconds <= query.endNanoseconds else { return OTLPLogs() }
         let matcher = LogMatcher(query)
         return try await database.read { db in
-            var conditions = ["maxTime >= ?", "minTime <= ?", "maxSeverity >= ?"]
+            var conditions = ["maxTime >= ?", "minTime <= ?"]
             var arguments: [any DatabaseValueConvertible] = [
-                Int64(clamping: query.startNanoseconds), Int64(clamping: query.endNanoseconds), query.minimumSeverity.number,
+                Int64(clamping: query.startNanoseconds), Int64(clamping: query.endNanoseconds),
             ]
+            if query.minimumSeverity.number > 0 {
+                conditions.append("maxSeverity >= ?")
+                arguments.append(query.minimumSeverity.number)
+            }
+            if let storedAfter = query.storedAfter {
+                conditions.append("id > ?")
+                arguments.append(Int64(clamping: storedAfter))
+            }
             let segments = try Self.logSegments(db)
             if let traceID = query.traceID {
                 conditions.append(
@@ -40,7 +42,9 @@ extension SQLiteTraceStore: LogReader {
             }
             // A few terms narrow the blocks enough; every condition is checked on each record anyway.
             for term in matcher.terms.prefix(Self.maximumIndexTerms) {
-                conditions.append("id IN (SELECT blockID FROM log_term_block WHERE segment IN (\(segments)) AND term = \(term))")
+                let indexed = "id IN (SELECT blockID FROM log_term_block WHERE segment IN (\(segments)) AND term = \(term.hash))"
+                // A block whose words were too many to index is read by every word search.
+                conditions.append(term.isWord ? "(wordsIndexed = 0 OR \(indexed))" : indexed)
             }
             let rows = try Row.fetchCursor(
                 db,
@@ -50,7 +54,6 @@ extension SQLiteTraceStore: LogReader {
                     """,
                 arguments: StatementArguments(arguments))
             var found: [FoundRecord] = []
-            var seen = Set<StoredCopy>()
             while let row = try rows.next() {
                 let maxTime = UInt64(clamping: row["maxTime"] as Int64)
                 // Blocks come newest first by their newest record: once `limit` records are newer than everything this
@@ -66,7 +69,6 @@ extension SQLiteTraceStore: LogReader {
                     guard resourceMatches.service else { continue }
                     for scopeLogs in resourceLogs.scopeLogs {
                         for record in scopeLogs.logRecords where matcher.matches(record, resourceTags: resourceMatches.tags) {
-                            guard seen.insert(StoredCopy(record: record, resource: resourceLogs.resource)).inserted else { continue }
                             found.append(
                                 FoundRecord(
                                     time: record.timeUnixNano != 0 ? record.timeUnixNano : record.observedTimeUnixNano, record: record,
@@ -79,6 +81,11 @@ extension SQLiteTraceStore: LogReader {
             found.sort { $0.time > $1.time }
             return Self.answer(Array(found.prefix(limit)))
         }
+    }
+
+    /// The newest log block's id: blocks are numbered in the order they are committed.
+    public func logCursor() async throws -> UInt64 {
+        try await database.read { db in UInt64(max(0, try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM log_block") ?? 0)) }
     }
 
     public func logServices() async throws -> [String] {
@@ -145,14 +152,15 @@ extension SQLiteTraceStore: LogReader {
 struct LogMatcher {
     let query: LogQuery
     let words: Set<String>
-    let terms: [Int64]
+    /// The index terms, words first (the most selective).
+    let terms: [(hash: Int64, isWord: Bool)]
 
     init(_ query: LogQuery) {
         self.query = query
         words = Set(query.words.flatMap(LogWords.words(in:)))
-        var terms = words.map(LogTerm.word)
-        if let service = query.service { terms.append(LogTerm.service(service)) }
-        terms += query.tags.map { LogTerm.tag($0.key, $0.value) }
+        var terms = words.sorted().map { (hash: LogTerm.word($0), isWord: true) }
+        if let service = query.service { terms.append((LogTerm.service(service), false)) }
+        terms += query.tags.map { (LogTerm.tag($0.key, $0.value), false) }
         self.terms = terms
     }
 
@@ -170,7 +178,8 @@ struct LogMatcher {
     func matches(_ record: OTLPLogRecord, resourceTags: Set<Int>) -> Bool {
         if let traceID = query.traceID, record.traceID != Data(traceID.bytes) { return false }
         if let spanID = query.spanID, record.spanID != Data(spanID.bytes) { return false }
-        if record.severityNumber.rawValue < query.minimumSeverity.number { return false }
+        // Any severity passes a minimum of 0, a number outside OTLP's range (negative, say) included.
+        if query.minimumSeverity.number > 0, record.severityNumber.rawValue < query.minimumSeverity.number { return false }
         let time = record.timeUnixNano != 0 ? record.timeUnixNano : record.observedTimeUnixNano
         if time < query.startNanoseconds || time > query.endNanoseconds { return false }
         for (index, tag) in query.tags.enumerated() where !resourceTags.contains(index) {

@@ -22,7 +22,9 @@ extension SQLiteTraceStore: LogWriter {
         var time: UInt64
         var severity: Int
         var traceID: [UInt8]?
+        /// The service's and the attributes' terms.
         var terms: [Int64]
+        var words: LogTerm.Words
         var bytes: ReceivedSpanBytes
     }
 
@@ -68,7 +70,7 @@ extension SQLiteTraceStore: LogWriter {
                         IngestLogRecord(
                             time: record.timeUnixNano != 0 ? record.timeUnixNano : record.observedTimeUnixNano,
                             severity: record.severityNumber.rawValue, traceID: traceID,
-                            terms: resourceTerms + LogTerm.terms(of: record), bytes: recordBytes))
+                            terms: resourceTerms + LogTerm.tags(of: record), words: LogTerm.words(of: record), bytes: recordBytes))
                 }
             }
         }
@@ -103,8 +105,10 @@ extension SQLiteTraceStore: LogWriter {
         var maximumSeverity: Int
         var recordCount: Int
         var traceIDs: Set<[UInt8]>
-        /// Sorted, each once.
+        /// Sorted, each once: the tag and service terms, and the word terms when ``wordsIndexed``.
         var terms: [Int64]
+        /// False when the block's words are too many to index (a search for words then reads the block).
+        var wordsIndexed: Bool
         var decodedSize: Int
         var deflated: [UInt8]
     }
@@ -127,14 +131,20 @@ extension SQLiteTraceStore: LogWriter {
                 (try? encoded.compress(with: .deflate(configuration: .init(compressionLevel: 1))))
                 .map { Array($0.readableBytesView) } ?? []
             // Sorted and deduplicated in place: cheaper than hashing every term into a set.
-            var terms = blockRecords.flatMap(\.terms)
-            terms.sort()
-            terms = terms.indices.compactMap { index in index == 0 || terms[index] != terms[index - 1] ? terms[index] : nil }
+            func sortedUnique(_ terms: [Int64]) -> [Int64] {
+                var terms = terms
+                terms.sort()
+                return terms.indices.compactMap { index in index == 0 || terms[index] != terms[index - 1] ? terms[index] : nil }
+            }
+            let words = sortedUnique(blockRecords.flatMap(\.words.terms))
+            let wordsIndexed = words.count <= LogTerm.maximumWordsPerBlock && blockRecords.allSatisfy(\.words.isComplete)
+            let terms = sortedUnique(blockRecords.flatMap(\.terms) + (wordsIndexed ? words : []))
             blocks.append(
                 EncodedLogBlock(
                     minimumTime: blockRecords.first!.time, maximumTime: blockRecords.last!.time,
                     maximumSeverity: blockRecords.map(\.severity).max() ?? 0, recordCount: blockRecords.count,
-                    traceIDs: Set(blockRecords.compactMap(\.traceID)), terms: terms, decodedSize: decodedSize, deflated: deflated))
+                    traceIDs: Set(blockRecords.compactMap(\.traceID)), terms: terms, wordsIndexed: wordsIndexed, decodedSize: decodedSize,
+                    deflated: deflated))
             start = end
         }
         return blocks
@@ -143,11 +153,12 @@ extension SQLiteTraceStore: LogWriter {
     static func insert(_ block: EncodedLogBlock, into db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO log_block (minTime, maxTime, maxSeverity, recordCount, decodedSize, deflated) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO log_block (minTime, maxTime, maxSeverity, recordCount, decodedSize, deflated, wordsIndexed)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 Int64(clamping: block.minimumTime), Int64(clamping: block.maximumTime), block.maximumSeverity, block.recordCount,
-                block.decodedSize, Data(block.deflated),
+                block.decodedSize, Data(block.deflated), block.wordsIndexed ? 1 : 0,
             ])
         let blockID = db.lastInsertedRowID
         let segment = Self.segment(ofBlock: blockID)
@@ -183,17 +194,36 @@ enum LogTerm {
         return hasher
     }()
 
-    /// The record's tags and the words of its body and attribute values.
-    static func terms(of record: OTLPLogRecord) -> [Int64] {
+    /// The record's attribute terms (key and value).
+    static func tags(of record: OTLPLogRecord) -> [Int64] {
+        record.attributes.map { tag($0.key, text($0.value)) }
+    }
+
+    /// The words of a record's body and attribute values that the index holds.
+    struct Words {
         var terms: [Int64] = []
-        terms.reserveCapacity(16)
-        for attribute in record.attributes {
-            let text = Self.text(attribute.value)
-            terms.append(tag(attribute.key, text))
-            LogWords.forEachWord(in: text) { terms.append(word(bytes: $0)) }
+        /// False when a text was longer than ``maximumIndexedTextBytes``: its later words are not among `terms`.
+        var isComplete = true
+    }
+
+    /// Words are indexed from at most this much of each text (a 60 MB body would otherwise cost minutes and
+    /// hundreds of MB of index); the block of a longer one is read by every word search instead.
+    static let maximumIndexedTextBytes = 16 << 10
+    /// Distinct words a block's index holds at most; a block with more is read by every word search instead.
+    static let maximumWordsPerBlock = 16_384
+
+    static func words(of record: OTLPLogRecord) -> Words {
+        var words = Words()
+        func add(_ text: String) {
+            if text.utf8.count > maximumIndexedTextBytes {
+                words.isComplete = false
+                return
+            }
+            LogWords.forEachWord(in: text) { words.terms.append(word(bytes: $0)) }
         }
-        LogWords.forEachWord(in: Self.text(record.body)) { terms.append(word(bytes: $0)) }
-        return terms
+        for attribute in record.attributes { add(text(attribute.value)) }
+        add(text(record.body))
+        return words
     }
 
     /// A value's text as searches compare it: strings as they are (without building a `LogValue`).

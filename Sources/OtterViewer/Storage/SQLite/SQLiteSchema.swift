@@ -123,6 +123,9 @@ extension SQLiteTraceStore {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO service_seen (service, seen) SELECT service, MIN(id) FROM operation GROUP BY service")
         }
+        migrator.registerMigration("v9: log blocks whose words are not indexed") { db in
+            try db.execute(sql: "ALTER TABLE log_block ADD COLUMN wordsIndexed INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 

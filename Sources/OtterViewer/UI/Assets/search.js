@@ -4,7 +4,7 @@
  *  - Live: while #live is checked, the results are refetched every 3 s (same URL) and swapped in,
  *    keeping the compare picks. The state is kept in the URL (live=1) so it deep-links.
  *  - Live tail (/logs): while #tail is checked, /api/otter/logs is asked every 2 s for the search's
- *    records from the newest shown on, and the new ones are put on top (tail=1 in the URL).
+ *    records stored since the last poll (its arrival cursor), and the new ones are put on top (tail=1 in the URL).
  * The pages work without this script; the server checks the compare count itself. Log records are
  * untrusted: they reach the page only as text nodes.
  */
@@ -13,7 +13,8 @@
 
   const POLL_MS = 3000;
   const TAIL_MS = 2000;
-  const TAIL_LIMIT = 1000;        // records asked for per poll
+  const TAIL_LIMIT = 1000;        // records asked for per request
+  const TAIL_PAGES = 20;          // requests per poll at most (a burst of 20,000 records)
   const TAIL_MAX_ROWS = 5000;     // older rows are dropped from the bottom
   const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
   const HEX = /^[0-9a-f]+$/;
@@ -244,12 +245,12 @@
     status.setAttribute('aria-live', 'polite');
     (tail.closest('label') || tail).after(status);
     const query = text(results.dataset.query);
-    let sinceMicros = /^[0-9]+$/.test(text(results.dataset.since)) ? BigInt(results.dataset.since) : 0n;
-    // Keys of the rows shown from sinceMicros on: those are the ones a poll can return again.
-    let boundary = new Set();
-    for (const row of tbody.rows) {
-      if (/^[0-9]+$/.test(text(row.dataset.time)) && BigInt(row.dataset.time) / 1000n >= sinceMicros) boundary.add(row.dataset.key);
-    }
+    // The store's arrival cursor: each poll asks for the records stored since the last one, whatever their own times
+    // (a batch stamped before the newest row shown is still new), and moves it on (the X-Otter-Log-Cursor header).
+    let cursor = /^[0-9]+$/.test(text(results.dataset.cursor)) ? text(results.dataset.cursor) : '0';
+    // Keys of the rows shown: a record stored while a poll ran comes again in the next one.
+    const shown = new Set();
+    for (const row of tbody.rows) shown.add(row.dataset.key);
     let timer = 0;
     let controller = null;
 
@@ -273,14 +274,25 @@
       }
       controller = new AbortController();
       try {
-        const url = `/api/otter/logs?${query ? query + '&' : ''}start=${sinceMicros}&limit=${TAIL_LIMIT}`;
-        const response = await fetch(url, { signal: controller.signal, cache: 'no-store', headers: { Accept: 'application/json' } });
-        const body = await response.json().catch(() => null);
-        if (!response.ok) {
-          const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e && e.msg).filter(Boolean) : [];
-          throw new Error(errors.length ? errors.join('; ') : `HTTP ${response.status}`);
+        // Newest first, TAIL_LIMIT at a time: a burst of more is read page by page, each page ending where the last
+        // one's oldest record was (records at that instant come twice and are shown once).
+        let nextCursor = null;
+        let end = '';
+        for (let page = 0; page < TAIL_PAGES; page++) {
+          const url = `/api/otter/logs?${query ? query + '&' : ''}storedAfter=${cursor}${end}&limit=${TAIL_LIMIT}`;
+          const response = await fetch(url, { signal: controller.signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+          const body = await response.json().catch(() => null);
+          if (!response.ok) {
+            const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e && e.msg).filter(Boolean) : [];
+            throw new Error(errors.length ? errors.join('; ') : `HTTP ${response.status}`);
+          }
+          if (nextCursor === null) nextCursor = text(response.headers.get('X-Otter-Log-Cursor'));
+          if (!tail.checked) return;
+          const { count, oldest } = add(body);
+          if (count < TAIL_LIMIT || oldest === null) break;
+          end = `&end=${oldest / 1000n}`;
         }
-        if (tail.checked) add(body);
+        if (/^[0-9]+$/.test(nextCursor || '')) cursor = nextCursor;
         status.textContent = `Tailing \u00b7 updated ${new Date().toLocaleTimeString()}`;
       } catch (error) {
         if (error.name === 'AbortError') return;
@@ -290,8 +302,12 @@
       schedule();
     }
 
+    // Puts the answer's records not shown yet on top, newest first; returns how many the answer held and the time of
+    // its oldest (nanoseconds), for paging.
     function add(body) {
       const fresh = [];
+      let count = 0;
+      let oldest = null;
       for (const resourceLog of body && Array.isArray(body.resourceLogs) ? body.resourceLogs : []) {
         const resource = resourceLog && resourceLog.resource && Array.isArray(resourceLog.resource.attributes) ? resourceLog.resource.attributes : [];
         const serviceAttribute = resource.find((pair) => pair && pair.key === 'service.name');
@@ -299,30 +315,32 @@
         for (const scopeLog of Array.isArray(resourceLog && resourceLog.scopeLogs) ? resourceLog.scopeLogs : []) {
           for (const record of Array.isArray(scopeLog && scopeLog.logRecords) ? scopeLog.logRecords : []) {
             if (!record || typeof record !== 'object') continue;
+            count += 1;
             const time = /^[0-9]{1,20}$/.test(text(record.timeUnixNano)) && record.timeUnixNano !== '0' ? record.timeUnixNano : text(record.observedTimeUnixNano);
             const nanos = /^[0-9]{1,20}$/.test(time) ? BigInt(time) : 0n;
-            const key = `${nanos}|${hexID(record.traceId)}|${hexID(record.spanId)}|${Number(record.severityNumber) || 0}`;
-            if (boundary.has(key)) continue;
+            if (oldest === null || nanos < oldest) oldest = nanos;
+            const body = anyValueText(record.body).slice(0, 200);
+            const key = `${nanos}|${hexID(record.traceId)}|${hexID(record.spanId)}|${Number(record.severityNumber) || 0}|${body}`;
+            if (shown.has(key)) continue;
+            shown.add(key);
             fresh.push({ record, service, nanos, key });
           }
         }
       }
-      if (fresh.length === 0) return;
+      if (fresh.length === 0) return { count, oldest };
       fresh.sort((a, b) => (a.nanos > b.nanos ? -1 : a.nanos < b.nanos ? 1 : 0));
-      const newest = fresh[0].nanos / 1000n;
-      if (newest > sinceMicros) {
-        sinceMicros = newest;
-        boundary = new Set();
-      }
-      for (const item of fresh) if (item.nanos / 1000n === sinceMicros) boundary.add(item.key);
       const fragment = document.createDocumentFragment();
       for (const item of fresh) fragment.append(logRow(item.record, item.service, item.nanos, item.key));
       tbody.prepend(fragment);
-      while (tbody.rows.length > TAIL_MAX_ROWS) tbody.deleteRow(-1);
+      while (tbody.rows.length > TAIL_MAX_ROWS) {
+        shown.delete(tbody.rows[tbody.rows.length - 1].dataset.key);
+        tbody.deleteRow(-1);
+      }
       const empty = document.getElementById('no-logs');
       if (empty) empty.remove();
-      const count = document.getElementById('result-count');
-      if (count) count.textContent = tbody.rows.length === 1 ? '1 record' : `${tbody.rows.length} records`;
+      const resultCount = document.getElementById('result-count');
+      if (resultCount) resultCount.textContent = tbody.rows.length === 1 ? '1 record' : `${tbody.rows.length} records`;
+      return { count, oldest };
     }
 
     tail.addEventListener('change', () => {

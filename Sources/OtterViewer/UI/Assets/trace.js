@@ -301,10 +301,13 @@
     return { records, bySpan };
   }
 
+  /** The most log records the explorer reads for a trace: the newest ones (the Logs view says when there are more). */
+  const LOG_LIMIT = 10000;
+
   /** The trace's log records (OTLP/JSON); none when the viewer keeps no logs (404) or the request fails. */
   async function fetchLogs(traceID) {
     try {
-      const response = await fetch(`/api/otter/logs?traceID=${traceID}&limit=10000`, { headers: { Accept: 'application/json' } });
+      const response = await fetch(`/api/otter/logs?traceID=${traceID}&limit=${LOG_LIMIT}`, { headers: { Accept: 'application/json' } });
       return response.ok ? await response.json() : null;
     } catch (_) {
       return null;
@@ -1130,7 +1133,8 @@
       const root = this.logsSubtree.checked ? this.selected : -1;
       const records = root < 0 ? all
         : all.filter((record) => record.spanIndex >= root && record.spanIndex < data.subtreeEnd[root]);
-      this.logsCount.textContent = root < 0 ? `${all.length} records` : `${records.length} of ${all.length} records`;
+      this.logsCount.textContent = (root < 0 ? `${all.length} records` : `${records.length} of ${all.length} records`)
+        + (all.length >= LOG_LIMIT ? ` (the newest ${LOG_LIMIT}: the trace has more; the Logs page finds the others by time)` : '');
       const fragment = document.createDocumentFragment();
       for (const record of records) {
         const i = record.spanIndex;
