@@ -4,10 +4,10 @@ import Logging
 import OtterViewer
 import ServiceLifecycle
 
-/// `otter viewer`: receives OTLP, stores spans in SQLite, serves the Jaeger query API.
+/// `otter viewer`: receives OTLP, stores spans and log records in SQLite, serves the Jaeger query API.
 struct ViewerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "viewer", abstract: "Run the trace viewer: OTLP/HTTP in, SQLite store, Jaeger query API.")
+        commandName: "viewer", abstract: "Run the trace viewer: OTLP in (spans and logs), SQLite store, Jaeger query API.")
 
     @Option(help: "Address to listen on.")
     var bind = "127.0.0.1"
@@ -24,10 +24,10 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "SQLite file (':memory:' keeps nothing). Default: ~/.otter/otter.sqlite")
     var db: String?
 
-    @Option(help: "Delete spans older than this (Go duration, e.g. 72h, 30m).")
+    @Option(help: "Delete spans and log records older than this (Go duration, e.g. 72h, 30m).")
     var retention = "72h"
 
-    @Option(help: "Keep the database under this size (e.g. 1GB, 500MB); the oldest spans go first.")
+    @Option(help: "Keep the database under this size (e.g. 1GB, 500MB); the oldest spans and log records go first.")
     var maxSize = "1GB"
 
     @Option(help: "Require this bearer token on ingest and query (default: $OTTER_VIEWER_TOKEN; none if unset).")
@@ -95,7 +95,7 @@ struct ViewerCommand: AsyncParsableCommand {
                 }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
-        FileHandle.standardOutput.write(Data("otter viewer: spans stored in \(path)\n".utf8))
+        FileHandle.standardOutput.write(Data("otter viewer: spans and log records stored in \(path)\n".utf8))
         var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         // Started by `otter demo`: stop when the demo is gone, however it ended (even kill -9).
         if let parentPid {

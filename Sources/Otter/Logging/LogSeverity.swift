@@ -33,6 +33,12 @@ public struct LogSeverity: Sendable, Hashable, Comparable {
     public static let warn = LogSeverity(number: 13)
     public static let error = LogSeverity(number: 17)
     public static let fatal = LogSeverity(number: 21)
+    /// swift-log's `notice` (INFO2).
+    public static let notice = LogSeverity(number: 10)
+    /// swift-log's `warning`: the same as ``warn``.
+    public static let warning = LogSeverity(number: 13)
+    /// swift-log's `critical`: the same as ``fatal``.
+    public static let critical = LogSeverity(number: 21)
 
     /// The range's short name, as OpenTelemetry writes it: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`, with
     /// the step within the range after it (`INFO2`); empty when unspecified.

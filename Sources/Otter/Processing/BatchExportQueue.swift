@@ -95,7 +95,13 @@ final class BatchExportQueue<Item: Sendable>: Sendable {
         let wakeCount = self.wakeCount
         var transition = LossTransition.none
         let worker: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard !state.isShutdown, state.queue.append(item) else {
+            // After shutdown (an application logging as it exits) items are counted, not warned about: the warning
+            // would come with every clean stop.
+            guard !state.isShutdown else {
+                state.droppedCount += 1
+                return nil
+            }
+            guard state.queue.append(item) else {
                 state.droppedCount += 1
                 if !state.isLosing {
                     state.isLosing = true
@@ -119,7 +125,7 @@ final class BatchExportQueue<Item: Sendable>: Sendable {
             break
         case .started:
             logger.warning(
-                "\(queueName) is full or shut down: dropping",
+                "\(queueName) is full: dropping",
                 metadata: ["otter.queue.capacity": "\(configuration.maximumQueueSize)"])
         case .stopped(let lost):
             logger.warning("\(queueName) accepts again", metadata: ["otter.dropped": "\(lost)"])
