@@ -10,7 +10,7 @@ import Tracing
 @testable import OtterViewer
 
 /// A store whose writes wait until the test opens a gate: requests stay in flight for as long as the test needs.
-final class GatedWritesStore: TraceStore {
+final class GatedWritesStore: WriteInterceptingStore {
     let reads: SQLiteTraceStore
     private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>], entered: Int)>((false, [], 0))
 
@@ -38,18 +38,6 @@ final class GatedWritesStore: TraceStore {
             if proceed { continuation.resume() }
         }
         return try await reads.write(traces)
-    }
-
-    func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
-    func services() async throws -> [String] { try await reads.services() }
-    func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] { try await reads.operations(service: service) }
-    func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { try await reads.findTraceIDs(query) }
-    func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { try await reads.summaries(traceIDs) }
-    func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
-        try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
-    }
-    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
-        try await reads.operationMinutes(services: services, kinds: kinds, minutes: minutes)
     }
 }
 

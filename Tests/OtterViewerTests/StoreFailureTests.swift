@@ -7,15 +7,12 @@ import SwiftProtobuf
 import Testing
 import Tracing
 
-/// A store whose writes fail (a full disk, an I/O error): the one fault a test cannot cause for real here.
-struct FailingWritesStore: TraceStore {
-    struct DiskFull: Error, CustomStringConvertible {
-        var description: String { "disk full" }
-    }
+/// A store that reads through a real SQLite store and changes only how writes behave (fault injection in tests).
+protocol WriteInterceptingStore: TraceStore {
+    var reads: SQLiteTraceStore { get }
+}
 
-    let reads: SQLiteTraceStore
-
-    func write(_ traces: OTLPTraces) async throws -> [String] { throw DiskFull() }
+extension WriteInterceptingStore {
     func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
     func services() async throws -> [String] { try await reads.services() }
     func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] { try await reads.operations(service: service) }
@@ -27,6 +24,17 @@ struct FailingWritesStore: TraceStore {
     func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
         try await reads.operationMinutes(services: services, kinds: kinds, minutes: minutes)
     }
+}
+
+/// A store whose writes fail (a full disk, an I/O error): the one fault a test cannot cause for real here.
+struct FailingWritesStore: WriteInterceptingStore {
+    struct DiskFull: Error, CustomStringConvertible {
+        var description: String { "disk full" }
+    }
+
+    let reads: SQLiteTraceStore
+
+    func write(_ traces: OTLPTraces) async throws -> [String] { throw DiskFull() }
 }
 
 /// When the store cannot write, receivers answer with the OTLP specification's retryable status (HTTP 503,
