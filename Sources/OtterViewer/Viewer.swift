@@ -132,6 +132,7 @@ public struct Viewer: Sendable {
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
+        MCPEndpoint(server: MCPServer(toolbox: ViewerToolbox(store: store, logStore: logStore))).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
         StaticAssets.addRoutes(to: queryRouter)
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout)))
