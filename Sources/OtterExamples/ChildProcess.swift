@@ -11,12 +11,19 @@ package final class ChildProcess: @unchecked Sendable {
     private let outputFinished = DispatchGroup()
     private let exited = DispatchGroup()
     private let echo: Bool
+    /// The program's standard input, when it takes any (``send(_:)``).
+    private let input: Pipe?
 
     /// - Parameters:
     ///   - echo: print each output line as `[label] line` on standard output.
-    package init(label: String, executable: URL, arguments: [String], environment: [String: String]? = nil, echo: Bool = true) {
+    ///   - takesInput: give the program a standard input that ``send(_:)`` writes to (else it reads nothing).
+    package init(
+        label: String, executable: URL, arguments: [String], environment: [String: String]? = nil, echo: Bool = true,
+        takesInput: Bool = false
+    ) {
         self.label = label
         self.echo = echo
+        input = takesInput ? Pipe() : nil
         process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -28,7 +35,7 @@ package final class ChildProcess: @unchecked Sendable {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input ?? FileHandle.nullDevice
         outputFinished.enter()
         outputFinished.enter()
         exited.enter()
@@ -107,6 +114,16 @@ package final class ChildProcess: @unchecked Sendable {
             }
             if let found { continuation.resume(returning: found) }
         }
+    }
+
+    /// Writes a line to the program's standard input (when it takes input).
+    package func send(_ line: String) {
+        input?.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Closes the program's standard input: it reads the end of its input.
+    package func closeInput() {
+        try? input?.fileHandleForWriting.close()
     }
 
     /// Asks the program to stop gracefully (SIGTERM).

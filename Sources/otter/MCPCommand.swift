@@ -49,9 +49,13 @@ struct MCPCommand: AsyncParsableCommand {
             for await line in StandardInputLines.lines(maximumBytes: MCPServer.maximumMessageBytes) {
                 switch line {
                 case .tooLong:
-                    output.write(MCPServer.encode(MCPServer.error(id: .null, code: -32600, "the message is over \(MCPServer.maximumMessageBytes) bytes")))
+                    output.write(
+                        MCPServer.encode(
+                            MCPServer.error(id: .null, code: -32600, "the message is over \(MCPServer.maximumMessageBytes) bytes")))
                 case .line(let data):
-                    guard data.contains(where: { ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains($0) }) else { continue }
+                    guard data.contains(where: { ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains($0) }) else {
+                        continue
+                    }
                     // Messages are answered concurrently (a slow tool call does not hold up a ping); each answer is one line.
                     group.addTask {
                         if let answer = await server.handle(data) { output.write(answer) }
@@ -165,13 +169,15 @@ struct ViewerProxyToolbox: MCPToolbox {
         case 401: return .failure("the viewer at \(base) needs its token: pass `otter mcp --token` or set OTTER_VIEWER_TOKEN")
         case 404: return .failure("\(base) has no /mcp: it is not an Otter viewer, or an older one (upgrade it)")
         default:
-            let detail = JSONValue.parse(Data(body.readableBytesView))?["error"]?["message"]?.stringValue ?? String(String(buffer: body).prefix(300))
+            let detail =
+                JSONValue.parse(Data(body.readableBytesView))?["error"]?["message"]?.stringValue ?? String(String(buffer: body).prefix(300))
             return .failure("the viewer at \(base) answered \(status): \(detail)")
         }
         guard let reply = JSONValue.parse(Data(body.readableBytesView)) else {
             return .failure("the viewer at \(base) did not answer JSON")
         }
         if let result = reply["result"], let toolResult = MCPToolResult(json: result) { return toolResult }
-        return .failure("the viewer at \(base) refused the call: \(reply["error"]?["message"]?.stringValue ?? reply.text.prefix(300).description)")
+        return .failure(
+            "the viewer at \(base) refused the call: \(reply["error"]?["message"]?.stringValue ?? reply.text.prefix(300).description)")
     }
 }

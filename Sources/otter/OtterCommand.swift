@@ -7,6 +7,7 @@ struct OtterCommand: AsyncParsableCommand {
         commandName: "otter",
         abstract: "Otter: distributed tracing for Swift.",
         subcommands: [
-            DemoCommand.self, ViewerCommand.self, DiffCommand.self, MCPCommand.self, HTTPServerCommand.self, HTTPClientCommand.self, OrderCommand.self,
+            DemoCommand.self, ViewerCommand.self, DiffCommand.self, MCPCommand.self, HTTPServerCommand.self, HTTPClientCommand.self,
+            OrderCommand.self,
         ])
 }

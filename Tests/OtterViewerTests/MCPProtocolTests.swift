@@ -45,7 +45,8 @@ extension RunningViewer {
     }
 
     /// Calls a tool; returns the result's text, structured content and error flag (or fails the test on a JSON-RPC error).
-    func callTool(_ name: String, _ arguments: [String: Any] = [:]) async throws -> (text: String, structured: [String: Any], isError: Bool) {
+    func callTool(_ name: String, _ arguments: [String: Any] = [:]) async throws -> (text: String, structured: [String: Any], isError: Bool)
+    {
         let exchange = try await mcp([
             "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": ["name": name, "arguments": arguments],
         ])
@@ -109,7 +110,10 @@ struct MCPProtocolTests {
             (["jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": [1, 2]], -32602, "params"),
             (["jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["arguments": [:] as [String: Any]]], -32602, "name"),
             (["jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": "drop_all_traces"]], -32602, "unknown tool"),
-            (["jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": "get_services", "arguments": "all"]], -32602, "arguments"),
+            (
+                ["jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": "get_services", "arguments": "all"]], -32602,
+                "arguments"
+            ),
         ]
         for (message, code, says) in cases {
             let exchange = try await viewer.mcp(message)
@@ -133,7 +137,8 @@ struct MCPProtocolTests {
         #expect(try await viewer.mcp(ping, headers: [("MCP-Protocol-Version", "2025-06-18")]).status == 200)
         #expect(try await viewer.mcp(ping, headers: [("Accept", "text/html")]).status == 406)
         #expect(try await viewer.mcp(ping, contentType: "text/plain").status == 415)
-        let huge = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":\"" + String(repeating: "a", count: 2 << 20) + "\"}}"
+        let huge =
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":\"" + String(repeating: "a", count: 2 << 20) + "\"}}"
         #expect(try await viewer.mcp(huge).status == 413)
         // A web page the user has open cannot reach it: DNS rebinding (Host) and cross-site requests (Origin).
         #expect(try await viewer.mcp(ping, headers: [("Host", "evil.example")]).status == 421)
@@ -153,7 +158,8 @@ struct MCPProtocolTests {
 
     @Test func everyToolIsListedReadOnlyWithAClosedSchema() async throws {
         let viewer = try await RunningViewer()
-        let tools = try #require(try await viewer.mcp(["jsonrpc": "2.0", "id": 1, "method": "tools/list"]).result["tools"] as? [[String: Any]])
+        let tools = try #require(
+            try await viewer.mcp(["jsonrpc": "2.0", "id": 1, "method": "tools/list"]).result["tools"] as? [[String: Any]])
         let names = tools.compactMap { $0["name"] as? String }
         #expect(
             names == [

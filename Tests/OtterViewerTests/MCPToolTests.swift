@@ -64,7 +64,10 @@ struct MCPToolTests {
         let viewer = try await RunningViewer()
         let traceID = TraceID(high: 7, low: 7)
         let base = DefaultTracerClock.now.nanosecondsSinceEpoch - 60_000 * Self.ms
-        var spans = [Self.span("request", service: "gateway", traceID: traceID, spanID: SpanID(1), start: base, duration: 5_000 * Self.ms, kind: .server)]
+        var spans = [
+            Self.span(
+                "request", service: "gateway", traceID: traceID, spanID: SpanID(1), start: base, duration: 5_000 * Self.ms, kind: .server)
+        ]
         for child in 0..<50 {
             let childID = SpanID(UInt64(100 + child))
             spans.append(
@@ -74,7 +77,8 @@ struct MCPToolTests {
             for grandchild in 0..<40 {
                 spans.append(
                     Self.span(
-                        "query", service: "db", traceID: traceID, spanID: SpanID(UInt64(10_000 + child * 100 + grandchild)), parent: childID,
+                        "query", service: "db", traceID: traceID, spanID: SpanID(UInt64(10_000 + child * 100 + grandchild)),
+                        parent: childID,
                         start: base + UInt64(child) * Self.ms + UInt64(grandchild), duration: Self.ms, kind: .client,
                         error: child == 3 && grandchild == 7 ? "deadlock" : nil))
             }
@@ -97,7 +101,8 @@ struct MCPToolTests {
         #expect((summary["first_errors"] as? [[String: Any]])?.first?["message"] as? String == "deadlock")
         #expect(top.text.contains("deadlock"))
 
-        let subtree = try await viewer.callTool("get_trace_topology", ["trace_id": traceID.hexString, "root_span_id": SpanID(103).hexString])
+        let subtree = try await viewer.callTool(
+            "get_trace_topology", ["trace_id": traceID.hexString, "root_span_id": SpanID(103).hexString])
         #expect((subtree.structured["spans"] as? [Any])?.count == 41)
         #expect(subtree.structured["total_count"] as? Int == 41 && subtree.structured["truncated"] as? Bool == false)
         let shallow = try await viewer.callTool("get_trace_topology", ["trace_id": traceID.hexString, "depth": 1])
@@ -152,10 +157,14 @@ struct MCPToolTests {
                     duration: 100 * Self.ms, kind: .server))
             spans.append(
                 Self.span(
-                    "GET /orders", service: "api", traceID: traceID, spanID: SpanID(UInt64(index + 100)), start: now - 90 * 60_000 * Self.ms,
+                    "GET /orders", service: "api", traceID: traceID, spanID: SpanID(UInt64(index + 100)),
+                    start: now - 90 * 60_000 * Self.ms,
                     duration: 10 * Self.ms, kind: .server, error: index < 2 ? "boom" : nil))
         }
-        spans.append(Self.span("cache", service: "api", traceID: TraceID(high: 2, low: 1), spanID: SpanID(999), start: now - 60_000 * Self.ms, duration: Self.ms))
+        spans.append(
+            Self.span(
+                "cache", service: "api", traceID: TraceID(high: 2, low: 1), spanID: SpanID(999), start: now - 60_000 * Self.ms,
+                duration: Self.ms))
         try await viewer.store.write(spans)
 
         let stats = try await viewer.callTool("get_operation_stats", ["service_name": "api", "lookback": "1h"])
@@ -181,7 +190,8 @@ struct MCPToolTests {
         let exception = SpanEvent(
             name: "exception", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: now + 2 * Self.ms),
             attributes: ["exception.type": "PaymentDeclined", "exception.message": "card declined"])
-        var root = Self.span("order", service: "shop", traceID: traceID, spanID: SpanID(1), start: now, duration: 10 * Self.ms, kind: .server)
+        var root = Self.span(
+            "order", service: "shop", traceID: traceID, spanID: SpanID(1), start: now, duration: 10 * Self.ms, kind: .server)
         root.attributes["order.id"] = "o-42"
         root.attributes.set("order.items", value: .int64Array([1, 2]))
         let payment = Self.span(
@@ -198,7 +208,8 @@ struct MCPToolTests {
             OTLPLogs([record("order received", 100, .info, span: 1), record("payment declined by issuer", 2 * Self.ms, .error, span: 2)]))
 
         let details = try await viewer.callTool(
-            "get_span_details", ["trace_id": traceID.hexString, "span_ids": [SpanID(1).hexString, SpanID(2).hexString, "00000000000000ff"]])
+            "get_span_details",
+            ["trace_id": traceID.hexString, "span_ids": [SpanID(1).hexString, SpanID(2).hexString, "00000000000000ff"]])
         let spans = try #require(details.structured["spans"] as? [[String: Any]])
         #expect(spans.count == 2)
         #expect(details.structured["not_found"] as? [String] == ["00000000000000ff"])
@@ -213,10 +224,15 @@ struct MCPToolTests {
 
         let errors = try await viewer.callTool("get_trace_errors", ["trace_id": traceID.hexString])
         #expect(errors.structured["total_error_count"] as? Int == 1)
-        #expect(((errors.structured["spans"] as? [[String: Any]])?.first?["logs"] as? [[String: Any]])?.first?["severity"] as? String == "ERROR")
+        #expect(
+            ((errors.structured["spans"] as? [[String: Any]])?.first?["logs"] as? [[String: Any]])?.first?["severity"] as? String == "ERROR"
+        )
 
         let traceLogs = try await viewer.callTool("get_trace_logs", ["trace_id": traceID.hexString])
-        #expect((traceLogs.structured["records"] as? [[String: Any]])?.map { $0["body"] as? String } == ["order received", "payment declined by issuer"])
+        #expect(
+            (traceLogs.structured["records"] as? [[String: Any]])?.map { $0["body"] as? String } == [
+                "order received", "payment declined by issuer",
+            ])
         let spanLogs = try await viewer.callTool("get_trace_logs", ["trace_id": traceID.hexString, "span_id": SpanID(2).hexString])
         #expect((spanLogs.structured["records"] as? [Any])?.count == 1)
         let found = try await viewer.callTool("search_logs", ["query": "Declined", "min_severity": "warn"])
@@ -272,8 +288,11 @@ struct MCPToolTests {
             #expect(result.text.contains(says), "\(tool) \(arguments): \(result.text)")
         }
         // Every argument of every tool given values of every JSON type: an answer each time, never a crash or a 500.
-        let tools = try #require(try await viewer.mcp(["jsonrpc": "2.0", "id": 1, "method": "tools/list"]).result["tools"] as? [[String: Any]])
-        let odd: [Any] = [NSNull(), true, -1, 1e300, "", String(repeating: "9", count: 5_000), [Any](), [String: Any](), "\u{0}", "-99999999h"]
+        let tools = try #require(
+            try await viewer.mcp(["jsonrpc": "2.0", "id": 1, "method": "tools/list"]).result["tools"] as? [[String: Any]])
+        let odd: [Any] = [
+            NSNull(), true, -1, 1e300, "", String(repeating: "9", count: 5_000), [Any](), [String: Any](), "\u{0}", "-99999999h",
+        ]
         for tool in tools {
             let name = tool["name"] as? String ?? ""
             let properties = ((tool["inputSchema"] as? [String: Any])?["properties"] as? [String: Any])?.keys.sorted() ?? []
@@ -284,7 +303,9 @@ struct MCPToolTests {
                     let exchange = try await viewer.mcp([
                         "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": name, "arguments": arguments],
                     ])
-                    #expect(exchange.status == 200 && exchange.result["content"] != nil, "\(name) \(property)=\(value): \(exchange.body.prefix(300))")
+                    #expect(
+                        exchange.status == 200 && exchange.result["content"] != nil,
+                        "\(name) \(property)=\(value): \(exchange.body.prefix(300))")
                 }
             }
         }

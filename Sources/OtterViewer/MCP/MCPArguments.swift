@@ -111,7 +111,8 @@ struct MCPArguments {
             return try RFC3339.parameter(name, text)
         } catch {
             throw InvalidArgument(
-                name: name, detail: "\(UntrustedValue.quoted(text)) is not a time: use now, -1h (before now) or RFC 3339 like 2026-12-06T10:00:00Z")
+                name: name,
+                detail: "\(UntrustedValue.quoted(text)) is not a time: use now, -1h (before now) or RFC 3339 like 2026-12-06T10:00:00Z")
         }
     }
 

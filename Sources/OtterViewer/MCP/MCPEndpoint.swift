@@ -18,7 +18,8 @@ struct MCPEndpoint: Sendable {
         }
         for method in [HTTPRequest.Method.get, .delete] {
             router.on(RouterPath(stringLiteral: Self.path), method: method) { _, _ -> Response in
-                var response = Self.failure(.methodNotAllowed, code: -32600, "the server sends no stream and keeps no session: POST each message")
+                var response = Self.failure(
+                    .methodNotAllowed, code: -32600, "the server sends no stream and keeps no session: POST each message")
                 response.headers[.allow] = "POST"
                 return response
             }

@@ -119,7 +119,8 @@ extension ViewerToolbox {
                 if let now95 = row.durations.quantile(0.95), let then95 = before.durations.quantile(0.95), then95 > 0 {
                     let change = (now95 - then95) / then95 * 100
                     entry["p95_change_percent"] = JSONValue(change, digits: 1)
-                    line += " (p95 \(change >= 0 ? "+" : "")\(Int(change.rounded()))% vs the window before"
+                    line +=
+                        " (p95 \(change >= 0 ? "+" : "")\(Int(change.rounded()))% vs the window before"
                         + ", errors then \(Self.percent(before.errors, of: before.calls)))"
                 }
             } else {
@@ -131,7 +132,8 @@ extension ViewerToolbox {
         let window = "the last \(Self.window(minutes: windowMinutes)) (to \(Self.time(now)))"
         var text = "\(service), \(window), \(keys.count) operations"
         if keys.isEmpty {
-            text += try await store.services().contains(service) ? ": no spans in that window" : ": no service of that name (see get_services)"
+            text +=
+                try await store.services().contains(service) ? ": no spans in that window" : ": no service of that name (see get_services)"
         }
         return MCPToolResult(
             text: text + (lines.isEmpty ? "" : ":\n" + lines.joined(separator: "\n")),

@@ -22,10 +22,14 @@ extension ViewerToolbox {
             details.append(Self.detailJSON(span, logs: logs))
             text += (text.isEmpty ? "" : "\n\n") + Self.detailText(span, logs: logs)
         }
-        if !missing.isEmpty { text += (text.isEmpty ? "" : "\n\n") + "Not in trace \(traceID.hexString): \(missing.joined(separator: ", "))" }
+        if !missing.isEmpty {
+            text += (text.isEmpty ? "" : "\n\n") + "Not in trace \(traceID.hexString): \(missing.joined(separator: ", "))"
+        }
         return MCPToolResult(
             text: text,
-            structured: ["trace_id": .string(traceID.hexString), "spans": .array(details), "not_found": .array(missing.map { .string($0) })])
+            structured: [
+                "trace_id": .string(traceID.hexString), "spans": .array(details), "not_found": .array(missing.map { .string($0) }),
+            ])
     }
 
     func traceErrors(_ arguments: MCPArguments) async throws -> MCPToolResult {
@@ -76,7 +80,10 @@ extension ViewerToolbox {
             "scope": .string(span.instrumentationScope.name),
             "events": .array(
                 span.events.map {
-                    ["name": .string($0.name), "time": .string(time($0.nanosecondsSinceEpoch)), "attributes": attributesJSON($0.attributes)]
+                    [
+                        "name": .string($0.name), "time": .string(time($0.nanosecondsSinceEpoch)),
+                        "attributes": attributesJSON($0.attributes),
+                    ]
                 }),
             "links": .array(
                 span.links.map {
@@ -100,7 +107,8 @@ extension ViewerToolbox {
 
     static func detailText(_ span: FinishedSpan, logs: [OtterLogRecord]) -> String {
         var text = "Span \(span.spanContext.spanID.hexString) \(span.resource.serviceNameOrUnknown): \(span.operationName) "
-        text += "[\(SpanKindName(span.kind).rawValue)] started \(time(span.startTimeNanosecondsSinceEpoch)), \(duration(span.durationNanoseconds)), "
+        text +=
+            "[\(SpanKindName(span.kind).rawValue)] started \(time(span.startTimeNanosecondsSinceEpoch)), \(duration(span.durationNanoseconds)), "
         text += "status \(statusName(span.status))" + (span.status?.message.map { ": \($0)" } ?? "")
         text += span.parentSpanContext.map { "\nparent \($0.spanID.hexString)" } ?? "\nroot span"
         for (key, value) in TracePage.rows(span.attributes).map({ ($0.key, $0.value) }) { text += "\n  \(key) = \(value)" }
@@ -120,15 +128,19 @@ extension ViewerToolbox {
         if let text = try arguments.string("query") { query.words = LogQuery.words(in: text) }
         if let text = try arguments.string("min_severity", maximumLength: 16) {
             guard let severity = LogSeverity(named: text) else {
-                throw InvalidArgument(name: "min_severity", detail: "\(UntrustedValue.quoted(text)) is not trace, debug, info, warn, error or fatal")
+                throw InvalidArgument(
+                    name: "min_severity", detail: "\(UntrustedValue.quoted(text)) is not trace, debug, info, warn, error or fatal")
             }
             query.minimumSeverity = severity
         }
         query.tags = try arguments.stringMap("attributes", maximumCount: 32)
         if arguments.values["trace_id"] != nil, arguments.values["trace_id"] != .null { query.traceID = try arguments.traceID("trace_id") }
         query.endNanoseconds = try arguments.time("end_time", now: now) ?? now
-        query.startNanoseconds = try arguments.time("start_time", now: now) ?? query.endNanoseconds - min(query.endNanoseconds, 3_600_000_000_000)
-        guard query.startNanoseconds <= query.endNanoseconds else { throw InvalidArgument(name: "end_time", detail: "must be after start_time") }
+        query.startNanoseconds =
+            try arguments.time("start_time", now: now) ?? query.endNanoseconds - min(query.endNanoseconds, 3_600_000_000_000)
+        guard query.startNanoseconds <= query.endNanoseconds else {
+            throw InvalidArgument(name: "end_time", detail: "must be after start_time")
+        }
         let limit = try arguments.integer("limit", in: 1...500, default: 50)
         return try await logResult(query, limit: limit, order: "newest first")
     }
@@ -149,11 +161,15 @@ extension ViewerToolbox {
         let truncated = records.count > limit
         records = Array(records.prefix(limit))
         if order == "oldest first" { records.reverse() }
-        var text = records.isEmpty ? "no log records match" : "\(truncated ? "more than \(limit)" : "\(records.count)") log records, \(order)"
+        var text =
+            records.isEmpty ? "no log records match" : "\(truncated ? "more than \(limit)" : "\(records.count)") log records, \(order)"
         if truncated { text += order == "oldest first" ? " (the newest \(limit) of them)" : " (narrow the search or raise limit)" }
         if !records.isEmpty { text += ":\n" + records.map(Self.logLine).joined(separator: "\n") }
         return MCPToolResult(
-            text: text, structured: ["records": .array(records.map(Self.logJSON)), "returned_count": JSONValue(records.count), "truncated": .bool(truncated)])
+            text: text,
+            structured: [
+                "records": .array(records.map(Self.logJSON)), "returned_count": JSONValue(records.count), "truncated": .bool(truncated),
+            ])
     }
 
     static func logTime(_ record: OtterLogRecord) -> UInt64 {
@@ -200,7 +216,9 @@ extension JSONValue {
             self =
                 depth >= 16
                 ? .string(AttributeText.json(value))
-                : .object(Dictionary(list.values.map { ($0.key, JSONValue(anyValue: $0.value, depth: depth + 1)) }, uniquingKeysWith: { a, _ in a }))
+                : .object(
+                    Dictionary(
+                        list.values.map { ($0.key, JSONValue(anyValue: $0.value, depth: depth + 1)) }, uniquingKeysWith: { a, _ in a }))
         case .stringValueStrindex, nil: self = .null
         }
     }

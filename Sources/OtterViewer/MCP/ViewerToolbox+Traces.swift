@@ -6,7 +6,9 @@ import Tracing
 extension ViewerToolbox {
     func topology(_ arguments: MCPArguments) async throws -> MCPToolResult {
         let traceID = try arguments.traceID("trace_id")
-        let rootSpanID = try arguments.string("root_span_id", maximumLength: 64).map { try MCPArguments.spanID($0, argument: "root_span_id") }
+        let rootSpanID = try arguments.string("root_span_id", maximumLength: 64).map {
+            try MCPArguments.spanID($0, argument: "root_span_id")
+        }
         let depthLimit = try arguments.integer("depth", in: 0...10_000, default: 0)
         let maximumSpans = try arguments.integer("max_spans", in: 1...1_000, default: 100)
         let tree = TraceTree(spans: try await spans(of: traceID))
@@ -41,8 +43,10 @@ extension ViewerToolbox {
             let hidden = node.children.count { !selected[$0] }
             var entry: [String: JSONValue] = [
                 "span_id": .string(span.spanContext.spanID.hexString), "depth": JSONValue(node.depth),
-                "service": .string(node.service), "span_name": .string(span.operationName), "span_kind": .string(SpanKindName(span.kind).rawValue),
-                "start_offset_us": JSONValue((node.start - min(node.start, start)) / 1_000), "duration_us": JSONValue(node.duration / 1_000),
+                "service": .string(node.service), "span_name": .string(span.operationName),
+                "span_kind": .string(SpanKindName(span.kind).rawValue),
+                "start_offset_us": JSONValue((node.start - min(node.start, start)) / 1_000),
+                "duration_us": JSONValue(node.duration / 1_000),
                 "status": .string(Self.statusName(span.status)),
             ]
             if let parent = span.parentSpanContext { entry["parent_span_id"] = .string(parent.spanID.hexString) }
@@ -59,16 +63,19 @@ extension ViewerToolbox {
         let summary = Self.traceSummary(tree)
         let subtreeSize = rootSpanID == nil ? nodes.count : Self.subtreeSize(tree, listRoots[0])
         var text = Self.summaryText(tree, traceID: traceID)
-        text += "\n\nSpans (\(Self.listing(subtreeSize, limit: selectedCount, noun: rootSpanID == nil ? "in the trace" : "in the subtree")), "
+        text +=
+            "\n\nSpans (\(Self.listing(subtreeSize, limit: selectedCount, noun: rootSpanID == nil ? "in the trace" : "in the subtree")), "
         text += "top of the tree first; indented by depth; offset from the trace start, then duration):\n" + lines.joined(separator: "\n")
         if selectedCount < subtreeSize {
-            text += "\n\(subtreeSize - selectedCount) spans not listed: call again with root_span_id to expand a span with children not listed."
+            text +=
+                "\n\(subtreeSize - selectedCount) spans not listed: call again with root_span_id to expand a span with children not listed."
         }
         return MCPToolResult(
             text: text,
             structured: [
                 "trace_id": .string(traceID.hexString), "summary": summary, "spans": .array(listed),
-                "listed_count": JSONValue(selectedCount), "total_count": JSONValue(subtreeSize), "truncated": .bool(selectedCount < subtreeSize),
+                "listed_count": JSONValue(selectedCount), "total_count": JSONValue(subtreeSize),
+                "truncated": .bool(selectedCount < subtreeSize),
             ])
     }
 
@@ -140,16 +147,19 @@ extension ViewerToolbox {
         if tree.roots.count > 1 { text += ", \(tree.roots.count) roots (spans whose parent is missing)" }
         let services = summary["services"]?.arrayValue ?? []
         let serviceCount = summary["service_count"].map(\.text) ?? "0"
-        text += "\nServices (\(serviceCount)): "
+        text +=
+            "\nServices (\(serviceCount)): "
             + services.map { "\($0["name"]?.stringValue ?? "") \($0["span_count"]?.text ?? "0") spans" }.joined(separator: ", ")
-        text += "\nMost self time: "
+        text +=
+            "\nMost self time: "
             + (summary["top_operations_by_self_time"]?.arrayValue ?? []).prefix(5).map { operation in
                 let selfTime = UInt64(operation["self_time_us"]?.text ?? "0") ?? 0
                 return "\(operation["service"]?.stringValue ?? ""): \(operation["span_name"]?.stringValue ?? "") "
                     + "×\(operation["count"]?.text ?? "0") \(duration(selfTime * 1_000))"
             }.joined(separator: "; ")
         for error in (summary["first_errors"]?.arrayValue ?? []) {
-            text += "\nError: \(error["span_id"]?.stringValue ?? "") \(error["service"]?.stringValue ?? ""): "
+            text +=
+                "\nError: \(error["span_id"]?.stringValue ?? "") \(error["service"]?.stringValue ?? ""): "
                 + "\(error["span_name"]?.stringValue ?? "") \(error["message"]?.stringValue?.prefix(200) ?? "")"
         }
         return text
@@ -172,12 +182,15 @@ extension ViewerToolbox {
         let total = tree.end - min(tree.end, start)
         let operations = byOperation.values.sorted { ($0.time, $1.name) > ($1.time, $0.name) }
         let shown = segments.prefix(limit)
-        var text = "Critical path of \(traceID.hexString): \(Self.duration(onPath)) of the trace's \(Self.duration(total)) in \(segments.count) sections"
-        text += "\nTime on the path per operation:\n"
+        var text =
+            "Critical path of \(traceID.hexString): \(Self.duration(onPath)) of the trace's \(Self.duration(total)) in \(segments.count) sections"
+        text +=
+            "\nTime on the path per operation:\n"
             + operations.prefix(20).map {
                 "\($0.service): \($0.name) \(Self.duration($0.time)) (\(Self.percent($0.time, of: max(onPath, 1))))"
             }.joined(separator: "\n")
-        text += "\nSections in time order (\(Self.listing(segments.count, limit: limit, noun: "sections"))):\n"
+        text +=
+            "\nSections in time order (\(Self.listing(segments.count, limit: limit, noun: "sections"))):\n"
             + shown.map { segment in
                 let node = tree.nodes[segment.node]
                 return "+\(Self.duration(segment.start - min(segment.start, start))) \(Self.duration(segment.end - segment.start)) "
@@ -227,7 +240,8 @@ extension ViewerToolbox {
         var text = "A \(a.hexString): \(comparison.spanCountA) spans; B \(b.hexString): \(comparison.spanCountB) spans\n"
         text += comparison.summary(TraceComparison.Thresholds(maximumSpanChanges: .max, maximumNewErrors: .max))
             .split(separator: "\n").dropLast().joined(separator: "\n")
-        text += "\nChanges (\(Self.listing(interesting.count, limit: limit, noun: "spans changed")), added/missing first, then new errors, then the largest duration changes):\n"
+        text +=
+            "\nChanges (\(Self.listing(interesting.count, limit: limit, noun: "spans changed")), added/missing first, then new errors, then the largest duration changes):\n"
         text += shown.map { row in
             let a = row.durationA.map(Self.duration) ?? "—"
             let b = row.durationB.map(Self.duration) ?? "—"

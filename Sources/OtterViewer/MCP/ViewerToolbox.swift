@@ -87,9 +87,12 @@ package struct ViewerToolbox: MCPToolbox {
         let limit = try arguments.integer("limit", in: 1...1_000, default: 100)
         let all = try await store.services().filter { Self.matches(pattern, $0) }
         let shown = Array(all.prefix(limit))
+        let text =
+            all.isEmpty
+            ? (pattern == nil ? "no service has sent spans yet" : "no service name matches the pattern")
+            : Self.listing(all.count, limit: limit, noun: all.count == 1 ? "service" : "services") + ":\n" + shown.joined(separator: "\n")
         return MCPToolResult(
-            text: Self.listing(all.count, limit: limit, noun: all.count == 1 ? "service" : "services") + ":\n"
-                + shown.joined(separator: "\n"),
+            text: text,
             structured: [
                 "services": .array(shown.map { .string($0) }), "total_count": JSONValue(all.count),
                 "truncated": .bool(all.count > limit),
@@ -120,7 +123,8 @@ package struct ViewerToolbox: MCPToolbox {
     static func spanKind(_ arguments: MCPArguments, name: String = "span_kind") throws -> SpanKindName? {
         guard let text = try arguments.string(name, maximumLength: 32) else { return nil }
         guard let kind = SpanKindName(rawValue: text.lowercased()) else {
-            throw InvalidArgument(name: name, detail: "\(UntrustedValue.quoted(text)) is not server, client, internal, producer or consumer")
+            throw InvalidArgument(
+                name: name, detail: "\(UntrustedValue.quoted(text)) is not server, client, internal, producer or consumer")
         }
         return kind
     }

@@ -31,7 +31,8 @@ package enum ViewerTools {
                 "span_name": Schema.string("A span of the trace has this name (with service_name)."),
                 "attributes": [
                     "type": "object", "additionalProperties": ["type": "string"],
-                    "description": "Attributes one span (or its resource) must have, name to value, e.g. {\"http.response.status_code\": \"500\"}.",
+                    "description":
+                        "Attributes one span (or its resource) must have, name to value, e.g. {\"http.response.status_code\": \"500\"}.",
                 ],
                 "with_errors": ["type": "boolean", "description": "Only traces with a span whose status is error."],
                 "start_time_min": Schema.string("Traces starting at or after this time (default -1h): " + Schema.time),
