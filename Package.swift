@@ -118,6 +118,7 @@ let package = Package(
             dependencies: [
                 "Otter",
                 "OtterExamples",
+                "OtterOTLP",
                 "OtterViewer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

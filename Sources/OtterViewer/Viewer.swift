@@ -31,12 +31,17 @@ public struct Viewer: Sendable {
         /// With a ``SQLiteTraceStore``: the oldest spans are deleted while the store (with its write-ahead log) is larger
         /// (checked every 2 seconds); nil (the default) sets no bound. `otter viewer` sets 1 GB.
         public var maximumStoreBytes: Int?
+        /// With a ``SQLiteTraceStore``: where to send on every span and log record stored; nil (the default) forwards
+        /// nothing.
+        public var forwarding: ForwardingConfiguration?
 
         public init(
             bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
             token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
-            retention: Duration? = nil, maximumStoreBytes: Int? = nil, maximumRequestBytesInFlight: Int = 512 << 20
+            retention: Duration? = nil, maximumStoreBytes: Int? = nil, maximumRequestBytesInFlight: Int = 512 << 20,
+            forwarding: ForwardingConfiguration? = nil
         ) {
+            self.forwarding = forwarding
             self.maximumRequestBytesInFlight = maximumRequestBytesInFlight
             self.bindAddress = bindAddress
             self.otlpGRPCPort = otlpGRPCPort
@@ -66,6 +71,8 @@ public struct Viewer: Sendable {
     public let logStore: (any LogStore)?
 
     let ui: ViewerUI
+    /// What forwarding has done (``Configuration/forwarding``).
+    let forwardingStatus = ForwardingStatus()
 
     /// A viewer of the spans and log records in one SQLite file.
     public init(configuration: Configuration, store: SQLiteTraceStore) throws {
@@ -89,6 +96,9 @@ public struct Viewer: Sendable {
         if configuration.retention != nil || configuration.maximumStoreBytes != nil, !(store is SQLiteTraceStore) {
             throw ConfigurationError(
                 description: "retention and maximumStoreBytes need a SQLiteTraceStore; \(type(of: store)) keeps its own bounds")
+        }
+        if configuration.forwarding != nil, !(store is SQLiteTraceStore) {
+            throw ConfigurationError(description: "forwarding needs a SQLiteTraceStore (the store is its queue), not \(type(of: store))")
         }
         self.configuration = configuration
         self.store = store
@@ -132,6 +142,8 @@ public struct Viewer: Sendable {
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
+        StatusAPI(store: store as? SQLiteTraceStore, forwarding: configuration.forwarding, status: forwardingStatus).addRoutes(
+            to: queryRouter)
         MCPEndpoint(server: MCPServer(toolbox: ViewerToolbox(store: store, logStore: logStore))).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
         StaticAssets.addRoutes(to: queryRouter)
@@ -165,6 +177,9 @@ public struct Viewer: Sendable {
                 RetentionService(
                     store: store, retention: configuration.retention, maximumBytes: configuration.maximumStoreBytes ?? .max, logger: logger)
             )
+        }
+        if let store = store as? SQLiteTraceStore, let forwarding = configuration.forwarding {
+            retention.append(ForwardingService(store: store, configuration: forwarding, status: forwardingStatus, logger: logger))
         }
         return retention + [
             NamedListener(

@@ -33,6 +33,31 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "Require this bearer token on ingest and query (default: $OTTER_VIEWER_TOKEN; none if unset).")
     var token: String?
 
+    @Option(
+        help: """
+            Send every span and log record stored on to this OTLP receiver (a Collector, Jaeger, Tempo): its base URL, \
+            /v1/traces and /v1/logs are appended for HTTP; http://host:port for gRPC.
+            """)
+    var forward: String?
+
+    @Option(help: "Protocol for --forward: http/protobuf or grpc.")
+    var forwardProtocol = "http/protobuf"
+
+    @Option(help: "A header sent with --forward, NAME=VALUE (repeatable), e.g. 'authorization=Bearer TOKEN'.")
+    var forwardHeader: [String] = []
+
+    @Option(help: "Compression for --forward: gzip or none.")
+    var forwardCompression = "gzip"
+
+    @Option(help: "Bound on one forwarding attempt with its retries (Go duration); then it waits and tries again.")
+    var forwardTimeout = "10s"
+
+    @Option(help: "Forward only whole traces that match: errors, or slower-than=DURATION (repeatable; any match).")
+    var forwardOnly: [String] = []
+
+    @Option(help: "With --forward-only: how long after its spans arrive a trace is decided (Go duration).")
+    var forwardDecisionWait = "10s"
+
     @Option(help: .hidden)
     var parentPid: Int32?
 
@@ -46,12 +71,14 @@ struct ViewerCommand: AsyncParsableCommand {
     func run() async throws {
         let retentionNanoseconds: UInt64
         let maximumBytes: Int
+        let forwarding: ForwardingConfiguration?
         do {
             retentionNanoseconds = try UntrustedValue.duration("--retention", retention)
             guard retentionNanoseconds > 0 else {
                 throw InvalidParameter(name: "--retention", detail: "0 would delete every span: give a duration like 72h")
             }
             maximumBytes = try UntrustedValue.byteSize("--max-size", maxSize)
+            forwarding = try forwardingConfiguration()
         } catch let invalid as InvalidParameter {
             throw ValidationError(invalid.description)
         }
@@ -82,7 +109,7 @@ struct ViewerCommand: AsyncParsableCommand {
         let viewer = try Viewer(
             configuration: .init(
                 bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort, token: token,
-                retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumStoreBytes: maximumBytes),
+                retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumStoreBytes: maximumBytes, forwarding: forwarding),
             store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
@@ -96,6 +123,12 @@ struct ViewerCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         FileHandle.standardOutput.write(Data("otter viewer: spans and log records stored in \(path)\n".utf8))
+        if let forwarding {
+            let only =
+                forwarding.filters.isEmpty ? "" : " (only traces with \(forwarding.filters.map(\.description).joined(separator: " or ")))"
+            FileHandle.standardOutput.write(
+                Data("otter viewer: forwarding to \(forwarding.upstream.endpoint.absoluteString) over \(forwardProtocol)\(only)\n".utf8))
+        }
         var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         // Started by `otter demo`: stop when the demo is gone, however it ended (even kill -9).
         if let parentPid {

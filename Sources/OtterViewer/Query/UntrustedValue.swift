@@ -51,7 +51,7 @@ package enum UntrustedValue {
     }
 
     /// `text` quoted as Go's `%q` would for plain text, cut at 80 characters.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         "\"" + text.prefix(80).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 

@@ -198,7 +198,8 @@ extension SQLiteTraceStore {
     static func insert(_ block: EncodedBlock, into db: Database) throws {
         let spans = block.spans
         try db.execute(
-            sql: "INSERT INTO span_block (minStartTime, maxStartTime, spanCount, decodedSize, deflated) VALUES (?, ?, ?, ?, ?)",
+            sql: "INSERT INTO span_block (id, minStartTime, maxStartTime, spanCount, decodedSize, deflated) VALUES ("
+                + nextBlockIDExpression(.spans) + ", ?, ?, ?, ?, ?)",
             arguments: [
                 Int64(clamping: spans.first!.startTimeNanosecondsSinceEpoch), Int64(clamping: spans.last!.startTimeNanosecondsSinceEpoch),
                 spans.count, block.decodedSize, Data(block.deflated),

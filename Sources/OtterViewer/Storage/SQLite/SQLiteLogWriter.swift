@@ -152,10 +152,8 @@ extension SQLiteTraceStore: LogWriter {
 
     static func insert(_ block: EncodedLogBlock, into db: Database) throws {
         try db.execute(
-            sql: """
-                INSERT INTO log_block (minTime, maxTime, maxSeverity, recordCount, decodedSize, deflated, wordsIndexed)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+            sql: "INSERT INTO log_block (id, minTime, maxTime, maxSeverity, recordCount, decodedSize, deflated, wordsIndexed) VALUES ("
+                + nextBlockIDExpression(.logs) + ", ?, ?, ?, ?, ?, ?, ?)",
             arguments: [
                 Int64(clamping: block.minimumTime), Int64(clamping: block.maximumTime), block.maximumSeverity, block.recordCount,
                 block.decodedSize, Data(block.deflated), block.wordsIndexed ? 1 : 0,

@@ -34,6 +34,7 @@ extension SQLiteTraceStore {
         try await database.write { db -> Int in
             let doomed = try Row.fetchAll(db, sql: "SELECT id, recordCount FROM log_block WHERE \(condition)", arguments: arguments)
             guard !doomed.isEmpty else { return 0 }
+            try Self.countUnforwarded(.logs, doomed: doomed.map { ($0["id"] as Int64, $0["recordCount"] as Int) }, db)
             for chunkStart in stride(from: 0, to: doomed.count, by: 1000) {
                 let blockIDs = doomed[chunkStart..<min(chunkStart + 1000, doomed.count)].map { $0["id"] as Int64 }
                 let idList = blockIDs.map(String.init).joined(separator: ",")
@@ -66,6 +67,7 @@ extension SQLiteTraceStore {
             let doomed = try Row.fetchAll(
                 db, sql: "SELECT id, minStartTime, maxStartTime, spanCount FROM span_block WHERE \(condition)", arguments: arguments)
             guard !doomed.isEmpty else { return 0 }
+            try Self.countUnforwarded(.spans, doomed: doomed.map { ($0["id"] as Int64, $0["spanCount"] as Int) }, db)
             for chunkStart in stride(from: 0, to: doomed.count, by: 1000) {
                 let chunk = Array(doomed[chunkStart..<min(chunkStart + 1000, doomed.count)])
                 try db.execute(

@@ -126,6 +126,9 @@ extension SQLiteTraceStore {
         migrator.registerMigration("v9: log blocks whose words are not indexed") { db in
             try db.execute(sql: "ALTER TABLE log_block ADD COLUMN wordsIndexed INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration("v10: forwarding progress") { db in
+            try db.execute(sql: forwardStateTable)
+        }
         return migrator
     }
 
