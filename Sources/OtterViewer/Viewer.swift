@@ -72,7 +72,7 @@ public struct Viewer: Sendable {
 
     let ui: ViewerUI
     /// What forwarding has done (``Configuration/forwarding``).
-    let forwardingStatus = ForwardingStatus()
+    let forwardingStatus: ForwardingStatus
 
     /// A viewer of the spans and log records in one SQLite file.
     public init(configuration: Configuration, store: SQLiteTraceStore) throws {
@@ -103,7 +103,11 @@ public struct Viewer: Sendable {
         self.configuration = configuration
         self.store = store
         self.logStore = logStore
-        ui = try ViewerUI(store: store, logStore: logStore)
+        let forwardingStatus = ForwardingStatus()
+        self.forwardingStatus = forwardingStatus
+        ui = try ViewerUI(
+            store: store, logStore: logStore,
+            status: StatusAPI(store: store as? SQLiteTraceStore, forwarding: configuration.forwarding, status: forwardingStatus))
     }
 
     /// The gRPC listener's address: IPv6 literals (with or without brackets) as IPv6, `localhost` as 127.0.0.1.

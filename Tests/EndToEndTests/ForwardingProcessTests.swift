@@ -114,6 +114,10 @@ struct ForwardingProcessTests {
         #expect((status["spans"] as? [String: Any])?["queued"] as? Int == 0)
         #expect((status["logs"] as? [String: Any])?["sent"] as? Int == 1)
         #expect(status["protocol"] as? String == "http/protobuf")
+        let page = try await HTTPClient.shared.execute(HTTPClientRequest(url: ui + "status"), timeout: .seconds(30))
+        let html = String(buffer: try await page.body.collect(upTo: 1 << 20))
+        #expect(html.contains("Forwarding to <b>http://127.0.0.1:\(port)</b> over http/protobuf"))
+        #expect(html.contains("<td>Spans</td><td>0</td><td>5000</td>"), "\(html)")
         await Self.stop(viewer)
         // SIGKILL: the test process ignores SIGTERM (for its own services), and a child started by it inherits that.
         receiver.kill()

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import Otter
@@ -219,5 +220,15 @@ struct ForwardingTests {
         #expect(throws: InvalidParameter.self) { try ForwardingConfiguration.filter("sampled") }
         #expect(onlyErrors.filters == [.errors])
         await receiver.stop()
+    }
+
+    @Test func withoutForwardingTheStatusSaysSo() async throws {
+        let viewer = try await RunningViewer()
+        let (status, json) = try await viewer.get("/api/otter/status")
+        #expect(status == 200 && json["forwarding"] is NSNull)
+        let page = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)/status"), timeout: .seconds(30))
+        #expect(String(buffer: try await page.body.collect(upTo: 1 << 20)).contains("This viewer forwards nothing"))
+        await viewer.stop()
     }
 }

@@ -13,7 +13,7 @@ enum Templates {
         </head>
         <body><header><a class="brand" href="/search">Otter</a><nav>
         <a href="/search">Search</a><a href="/logs">Logs</a><a href="/compare">Compare</a><a href="/monitor">Monitor</a>
-        <a href="/dependencies">System architecture</a><a href="/upload">Upload</a></nav></header>
+        <a href="/dependencies">System architecture</a><a href="/upload">Upload</a><a href="/status">Status</a></nav></header>
         <main>{{{content}}}</main></body></html>
         """
 

@@ -14,11 +14,18 @@ package struct ViewerUI: Sendable {
     package let store: any TraceStore
     /// Where log records are kept; without one, `/logs` says so and the explorer shows no records.
     package let logStore: (any LogStore)?
+    /// What `/status` shows (nil: no status page).
+    let status: StatusAPI?
     private let library: MustacheLibrary
 
     package init(store: any TraceStore, logStore: (any LogStore)? = nil) throws {
+        try self.init(store: store, logStore: logStore, status: nil)
+    }
+
+    init(store: any TraceStore, logStore: (any LogStore)?, status: StatusAPI?) throws {
         self.store = store
         self.logStore = logStore
+        self.status = status
         var library = MustacheLibrary()
         try library.register(Templates.layout, named: "layout")
         try library.register(SearchPage.template, named: "search")
@@ -30,6 +37,7 @@ package struct ViewerUI: Sendable {
         try library.register(DependenciesPage.template, named: "dependencies")
         try library.register(LogsPage.template, named: "logs")
         try library.register(Templates.noLogStore, named: "noLogStore")
+        try library.register(StatusPage.template, named: "status")
         self.library = library
     }
 
@@ -60,6 +68,11 @@ package struct ViewerUI: Sendable {
             guard let logStore else { return page(title: "Logs", template: "noLogStore", model: [String: String]()) }
             let model = try await LogsPage(QueryParameters(request), store: logStore, nowNanoseconds: Self.now)
             return page(title: "Logs", template: "logs", model: model, script: "search.js")
+        }
+        if let status {
+            router.get("/status") { _, _ -> Response in
+                page(title: "Status", template: "status", model: StatusPage(try await status.report()))
+            }
         }
         router.get("/trace/:traceID") { request, context -> Response in
             let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
