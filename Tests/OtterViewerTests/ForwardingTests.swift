@@ -148,6 +148,22 @@ struct ForwardingTests {
         await receiver.stop()
     }
 
+    @Test func wrongCredentialsKeepTheDataWaitingInsteadOfDroppingIt() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        receiver.script(.init(status: .unauthorized), .init(status: .unauthorized), .init(status: .notFound), .init(status: .forbidden))
+        let (store, path) = try Self.store()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try await store.startForwarding(.spans)
+        try await store.write(Self.spans(trace: 15, count: 7))
+        let status = ForwardingStatus()
+        try await Self.forward(store, Self.configuration(port: port, attempts: 1), status: status) { status.counters(.spans).sent >= 7 }
+        #expect(status.counters(.spans).dropped == 0 && status.counters(.spans).sent == 7)
+        #expect(status.counters(.spans).retries == 4)
+        #expect(status.counters(.spans).lastError?.contains("data waits in the store") == true)
+        await receiver.stop()
+    }
+
     @Test func aPartialSuccessIsCounted() async throws {
         let receiver = TestOTLPReceiver()
         let port = try await receiver.start()

@@ -128,6 +128,14 @@ package struct ForwardingService: Service {
                 }
                 logger.warning("forwarding: upstream unreachable, retrying", metadata: ["error": "\(error)"])
                 return false
+            case _ where Self.isConfigurationError(error):
+                // Credentials or the URL are wrong, not the data: it waits in the store until the viewer is started right.
+                status.update(signal) {
+                    $0.lastError = error.description + " (check --forward and --forward-header; the data waits in the store)"
+                    $0.lastErrorAtNanoseconds = now
+                }
+                logger.error("forwarding: upstream refuses the credentials or the URL; retrying", metadata: ["error": "\(error)"])
+                return false
             case .rejected, .rejectedRPC, .requestTooLarge:
                 status.update(signal) {
                     $0.dropped += Int64(itemCount)
@@ -146,6 +154,17 @@ package struct ForwardingService: Service {
                 $0.lastErrorAtNanoseconds = now
             }
             return false
+        }
+    }
+
+    /// A refusal that says the forwarding is set up wrong (authentication, permission, no such endpoint), not that the
+    /// data is bad: retried instead of dropped.
+    static func isConfigurationError(_ error: OTLPExportError) -> Bool {
+        switch error {
+        case .rejected(let status, _): [401, 403, 404, 405].contains(status)
+        case .rejectedRPC(let code, _):
+            ["unauthenticated", "permissiondenied", "permission denied", "unimplemented"].contains { code.lowercased().contains($0) }
+        default: false
         }
     }
 
