@@ -138,7 +138,9 @@ struct ForwardingTests {
         _ = try await store.startForwarding(.spans)
         try await store.write(Self.spans(trace: 8, count: 5))
         let status = ForwardingStatus()
-        try await Self.forward(store, Self.configuration(port: port), status: status) { status.counters(.spans).dropped > 0 }
+        try await Self.forward(store, Self.configuration(port: port), status: status) {
+            try await status.counters(.spans).dropped > 0 && store.forwardProgress(.spans).pendingItems == 0
+        }
         try await store.write(Self.spans(trace: 9, count: 4))
         try await Self.forward(store, Self.configuration(port: port), status: status) { status.counters(.spans).sent >= 4 }
         #expect(status.counters(.spans).dropped == 5)
@@ -189,7 +191,9 @@ struct ForwardingTests {
         _ = try await store.startForwarding(.spans)
         let first = Self.spans(trace: 11, count: 50)
         try await store.write(first)
-        try await Self.forward(store, Self.configuration(port: port)) { Self.received(receiver).count >= 50 }
+        try await Self.forward(store, Self.configuration(port: port)) {
+            try await Self.received(receiver).count >= 50 && store.forwardProgress(.spans).pendingItems == 0
+        }
         let second = Self.spans(trace: 12, count: 60)
         try await store.write(second)
         // A new store object on the same file, as after a restart.

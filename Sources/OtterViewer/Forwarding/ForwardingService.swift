@@ -84,7 +84,11 @@ package struct ForwardingService: Service {
                 }
                 if try await send(requests, itemCount: itemCount, signal: signal, with: forwarder) {
                     status.update(signal) { [filteredOut] in $0.filteredOut += Int64(filteredOut) }
-                    try await store.acknowledgeForwarded(signal, through: batch.lastBlockID)
+                    // The mark is written even when the service is being stopped: upstream has the batch, and a mark
+                    // lost here would send it again after the restart.
+                    let store = store
+                    let last = batch.lastBlockID
+                    try await Task { try await store.acknowledgeForwarded(signal, through: last) }.value
                     mark = batch.lastBlockID
                     backoff = .milliseconds(500)
                 } else {

@@ -76,6 +76,8 @@ extension SQLiteTraceStore {
             // exist already.
             try db.execute(sql: operationMinuteTable)
             try db.execute(sql: serviceSeenTable)
+            // Block inserts read the forwarding mark (v10), so its table exists before the first block is written.
+            try db.execute(sql: forwardStateTable)
             try LegacySpanRows.convert(db) { spans in try Self.insert(spans, into: db) }
         }
         migrator.registerMigration("v6: operation minutes") { db in
