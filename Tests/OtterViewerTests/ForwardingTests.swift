@@ -139,7 +139,8 @@ struct ForwardingTests {
         try await store.write(Self.spans(trace: 8, count: 5))
         let status = ForwardingStatus()
         try await Self.forward(store, Self.configuration(port: port), status: status) {
-            try await status.counters(.spans).dropped > 0 && store.forwardProgress(.spans).pendingItems == 0
+            let pending = try await store.forwardProgress(.spans).pendingItems
+            return status.counters(.spans).dropped > 0 && pending == 0
         }
         try await store.write(Self.spans(trace: 9, count: 4))
         try await Self.forward(store, Self.configuration(port: port), status: status) { status.counters(.spans).sent >= 4 }
@@ -192,7 +193,8 @@ struct ForwardingTests {
         let first = Self.spans(trace: 11, count: 50)
         try await store.write(first)
         try await Self.forward(store, Self.configuration(port: port)) {
-            try await Self.received(receiver).count >= 50 && store.forwardProgress(.spans).pendingItems == 0
+            let pending = try await store.forwardProgress(.spans).pendingItems
+            return Self.received(receiver).count >= 50 && pending == 0
         }
         let second = Self.spans(trace: 12, count: 60)
         try await store.write(second)
