@@ -69,7 +69,7 @@ struct ForwardingTests {
         let receiver = TestOTLPReceiver()
         let port = try await receiver.start()
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         try await store.write(Self.spans(trace: 1, count: 10))  // Stored before forwarding was first started: not sent.
         _ = try await store.startForwarding(.spans)
         _ = try await store.startForwarding(.logs)
@@ -112,7 +112,7 @@ struct ForwardingTests {
             .init(status: .serviceUnavailable, headers: [.retryAfter: "0"]), .init(status: .serviceUnavailable),
             .init(status: .tooManyRequests), .init(status: .badGateway), .init(status: .gatewayTimeout))
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         let written = Self.spans(trace: 7, count: 300)
         try await store.write(written)
@@ -134,7 +134,7 @@ struct ForwardingTests {
         let port = try await receiver.start()
         receiver.script(.init(status: .badRequest, body: Array("bad".utf8)))
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         try await store.write(Self.spans(trace: 8, count: 5))
         let status = ForwardingStatus()
@@ -156,7 +156,7 @@ struct ForwardingTests {
         let port = try await receiver.start()
         receiver.script(.init(status: .unauthorized), .init(status: .unauthorized), .init(status: .notFound), .init(status: .forbidden))
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         try await store.write(Self.spans(trace: 15, count: 7))
         let status = ForwardingStatus()
@@ -175,7 +175,7 @@ struct ForwardingTests {
         response.partialSuccess.errorMessage = "two spans too old"
         receiver.script(.init(status: .ok, body: try response.serializedBytes()))
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         try await store.write(Self.spans(trace: 10, count: 6))
         let status = ForwardingStatus()
@@ -188,7 +188,7 @@ struct ForwardingTests {
         let receiver = TestOTLPReceiver()
         let port = try await receiver.start()
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         let first = Self.spans(trace: 11, count: 50)
         try await store.write(first)
@@ -208,7 +208,7 @@ struct ForwardingTests {
 
     @Test func dataDeletedBeforeItWasForwardedIsCountedAsLost() async throws {
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         try await store.write(Self.spans(trace: 13, count: 40))
         _ = try await store.deleteOldestBlocks(100)
@@ -225,7 +225,7 @@ struct ForwardingTests {
         let receiver = TestOTLPReceiver()
         let port = try await receiver.start()
         let (store, path) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         _ = try await store.startForwarding(.spans)
         let failed = Self.spans(trace: 20, count: 5, errorAt: 3)
         let slow = Self.spans(trace: 21, count: 4, duration: 900_000_000)
