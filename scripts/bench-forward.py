@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -70,8 +71,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+DIRECTORIES = []
+
+
 def start_viewer(otter: str, extra: list) -> tuple:
     directory = tempfile.mkdtemp(prefix="otter-forward-bench-")
+    DIRECTORIES.append(directory)
     viewer = subprocess.Popen(
         [otter, "viewer", "--db", os.path.join(directory, "otter.sqlite"), "--otlp-grpc-port", "0", "--otlp-http-port", "0",
          "--ui-port", "0"] + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -195,6 +200,8 @@ def main() -> int:
     print("|:--|--:|--:|--:|--:|--:|--:|")
     for name, rate, p50, p99, failures, lag, drain in rows:
         print(f"| {name} | {rate:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {failures} | {lag} | {drain} |")
+    for directory in DIRECTORIES:
+        shutil.rmtree(directory, ignore_errors=True)
     return 0 if all(row[4] == 0 for row in rows) else 1
 
 
