@@ -46,7 +46,13 @@ struct MCPCommand: AsyncParsableCommand {
         let server = MCPServer(toolbox: toolbox)
         let output = StandardOutputLines()
         await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
             for await line in StandardInputLines.lines(maximumBytes: MCPServer.maximumMessageBytes) {
+                // At most 8 messages in hand at once: a client that pipelines thousands waits instead of growing memory.
+                if inFlight >= 8 {
+                    await group.next()
+                    inFlight -= 1
+                }
                 switch line {
                 case .tooLong:
                     output.write(
@@ -57,6 +63,7 @@ struct MCPCommand: AsyncParsableCommand {
                         continue
                     }
                     // Messages are answered concurrently (a slow tool call does not hold up a ping); each answer is one line.
+                    inFlight += 1
                     group.addTask {
                         if let answer = await server.handle(data) { output.write(answer) }
                     }
@@ -146,6 +153,8 @@ struct ViewerProxyToolbox: MCPToolbox {
             var probe = HTTPClientRequest(url: base + "/mcp")
             probe.method = .GET
             _ = try await HTTPClient.shared.execute(probe, timeout: .seconds(2))
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            // Connected but slow to answer: a busy viewer, not a missing one. The call itself gets the full timeout.
         } catch {
             return .failure(
                 "no Otter viewer answers at \(base) (\(error)). Start one with `otter viewer` (or point `otter mcp --viewer` at "
@@ -166,7 +175,12 @@ struct ViewerProxyToolbox: MCPToolbox {
         }
         switch status {
         case 200: break
-        case 401: return .failure("the viewer at \(base) needs its token: pass `otter mcp --token` or set OTTER_VIEWER_TOKEN")
+        case 401:
+            let given = token.map { !$0.isEmpty } ?? false
+            return .failure(
+                given
+                    ? "the viewer at \(base) refused the token: pass the one `otter viewer` was started with (--token or OTTER_VIEWER_TOKEN)"
+                    : "the viewer at \(base) needs its token: pass `otter mcp --token` or set OTTER_VIEWER_TOKEN")
         case 404: return .failure("\(base) has no /mcp: it is not an Otter viewer, or an older one (upgrade it)")
         default:
             let detail =

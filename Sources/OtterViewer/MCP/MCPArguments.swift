@@ -48,9 +48,8 @@ struct MCPArguments {
             guard let exact = Int(exactly: number) else { throw InvalidArgument(name: name, detail: "\(number) is out of range") }
             value = exact
         case .number(let number)?:
-            guard number.isFinite, number == number.rounded(), let exact = Int(exactly: number) else {
-                throw InvalidArgument(name: name, detail: "must be a whole number")
-            }
+            guard number.isFinite, number == number.rounded() else { throw InvalidArgument(name: name, detail: "must be a whole number") }
+            guard let exact = Int(exactly: number) else { throw InvalidArgument(name: name, detail: "\(number) is out of range") }
             value = exact
         default: throw InvalidArgument(name: name, detail: "must be an integer")
         }
@@ -175,5 +174,9 @@ enum Schema {
     }
 
     static let traceID = string("Trace id: 32 hex digits.")
+    static let pattern = """
+        Text the name must contain (any case); ^ and $ anchor it at the start or end; | separates alternatives, e.g. \
+        ^checkout|payment. Not a regular expression.
+        """
     static let time = "now, a time before now as a negative duration (-1h, -30m), or RFC 3339 (2026-12-06T10:00:00Z)."
 }

@@ -80,7 +80,7 @@ package struct MCPServer: Sendable {
 
     package static let defaultInstructions = """
         Otter's trace viewer: spans and log records sent by applications over OTLP. Start with get_services, then \
-        search_traces (errors with with_errors, slow ones with min_duration_ms); read one trace with \
+        search_traces (errors with with_errors, slow ones with duration_min); read one trace with \
         get_trace_topology (a summary, the critical path and errors; expand spans with get_span_details) or \
         get_trace_errors and get_trace_logs. get_operation_stats gives calls, error rate and latency percentiles per \
         operation without reading traces; compare_traces says which spans were added, removed or got slower. Every list \

@@ -10,6 +10,10 @@ extension ViewerToolbox {
             throw InvalidArgument(name: "span_name", detail: "needs service_name (span names belong to a service)")
         }
         var tags = try arguments.stringMap("attributes", maximumCount: 32)
+        if !tags.isEmpty, service == nil {
+            // Without a service, attribute conditions would be checked in every block of every service.
+            throw InvalidArgument(name: "attributes", detail: "need service_name (find services with get_services)")
+        }
         if try arguments.bool("with_errors") == true { tags.append((key: "error", value: "true")) }
         let end = try arguments.time("start_time_max", now: now) ?? now
         let start = try arguments.time("start_time_min", now: now) ?? end - min(end, 3_600_000_000_000)
@@ -38,13 +42,16 @@ extension ViewerToolbox {
                 text += " (widen start_time_min, e.g. -24h)"
             }
         } else {
-            text = truncated ? "more than \(depth) traces match; the newest \(depth):" : "\(shown.count) traces match, newest first:"
+            text =
+                truncated
+                ? "more than \(depth) traces match; the newest \(depth):"
+                : "\(Self.count(shown.count, "trace")) \(shown.count == 1 ? "matches" : "match"), newest first:"
             for summary in shown {
                 let errors = summary.errorSpanCount > 0 ? ", \(summary.errorSpanCount) errors" : ""
                 text +=
-                    "\n\(summary.traceID.hexString)  \(summary.rootServiceName): \(summary.rootOperationName)  "
+                    "\n\(summary.traceID.hexString)  \(Self.line(summary.rootServiceName, limit: 100)): \(Self.line(summary.rootOperationName, limit: 200))  "
                     + "\(Self.time(summary.startTimeNanoseconds))  \(Self.duration(summary.durationNanoseconds))  "
-                    + "\(summary.spanCount) spans\(errors)  [\(summary.services.map(\.name).joined(separator: ", "))]"
+                    + "\(Self.count(summary.spanCount, "span"))\(errors)  [\(summary.services.prefix(10).map { Self.line($0.name, limit: 100) }.joined(separator: ", "))\(summary.services.count > 10 ? ", …" : "")]"
             }
             if truncated { text += "\nmore traces match: narrow the search or raise search_depth (at most 100)" }
         }
@@ -58,10 +65,11 @@ extension ViewerToolbox {
     static func summaryJSON(_ summary: TraceSummary) -> JSONValue {
         [
             "trace_id": .string(summary.traceID.hexString), "root_service": .string(summary.rootServiceName),
-            "root_span_name": .string(summary.rootOperationName), "start_time": .string(time(summary.startTimeNanoseconds)),
+            "root_span_name": .string(String(summary.rootOperationName.prefix(1_000))),
+            "start_time": .string(time(summary.startTimeNanoseconds)),
             "duration_us": JSONValue(summary.durationNanoseconds / 1_000), "span_count": JSONValue(summary.spanCount),
             "error_count": JSONValue(summary.errorSpanCount), "has_errors": .bool(summary.errorSpanCount > 0),
-            "service_count": JSONValue(summary.services.count), "services": .array(summary.services.map { .string($0.name) }),
+            "service_count": JSONValue(summary.services.count), "services": .array(summary.services.prefix(50).map { .string($0.name) }),
         ]
     }
 
@@ -69,6 +77,7 @@ extension ViewerToolbox {
         let service = try arguments.requiredString("service_name")
         let kind = try Self.spanKind(arguments)
         let lookback = try arguments.duration("lookback") ?? 3_600_000_000_000
+        let limit = try arguments.integer("limit", in: 1...1_000, default: 50)
         let perMinute = OperationMinute.nanosecondsPerMinute
         guard lookback >= perMinute else { throw InvalidArgument(name: "lookback", detail: "must be at least 1m (counts are per minute)") }
         guard lookback <= 30 * 86_400_000_000_000 else { throw InvalidArgument(name: "lookback", detail: "must be at most 30d") }
@@ -97,7 +106,7 @@ extension ViewerToolbox {
         let keys = current.keys.sorted { (current[$0]!.calls, $1.operation) > (current[$1]!.calls, $0.operation) }
         func stats(_ row: OperationMinute) -> JSONValue {
             [
-                "calls": JSONValue(row.calls), "calls_per_second": JSONValue(Double(row.calls) / seconds),
+                "calls": JSONValue(row.calls), "calls_per_second": JSONValue(Double(row.calls) / seconds, digits: 4),
                 "error_count": JSONValue(row.errors), "error_rate": JSONValue(row.calls == 0 ? 0 : Double(row.errors) / Double(row.calls)),
                 "p50_ms": row.durations.quantile(0.5).map { JSONValue($0 / 1_000_000) } ?? .null,
                 "p95_ms": row.durations.quantile(0.95).map { JSONValue($0 / 1_000_000) } ?? .null,
@@ -106,12 +115,12 @@ extension ViewerToolbox {
         }
         var operations: [JSONValue] = []
         var lines: [String] = []
-        for key in keys {
+        for key in keys.prefix(limit) {
             let row = current[key]!
             var entry: [String: JSONValue] = ["span_name": .string(key.operation), "span_kind": .string(key.kind.rawValue)]
             entry["current"] = stats(row)
             var line =
-                "\(key.operation) [\(key.kind.rawValue)]: \(row.calls) calls, \(Self.percent(row.errors, of: row.calls)) errors, "
+                "\(Self.line(key.operation, limit: 200)) [\(key.kind.rawValue)]: \(Self.count(Int(clamping: row.calls), "call")), \(Self.percent(row.errors, of: row.calls)) errors, "
                 + "p50 \(Self.milliseconds(row.durations.quantile(0.5))) p95 \(Self.milliseconds(row.durations.quantile(0.95))) "
                 + "p99 \(Self.milliseconds(row.durations.quantile(0.99)))"
             if let before = previous[key] {
@@ -130,7 +139,9 @@ extension ViewerToolbox {
             lines.append(line)
         }
         let window = "the last \(Self.window(minutes: windowMinutes)) (to \(Self.time(now)))"
-        var text = "\(service), \(window), \(keys.count) operations"
+        var text =
+            "\(Self.line(service)), \(window), \(Self.listing(keys.count, limit: limit, noun: keys.count == 1 ? "operation" : "operations"))"
+        if !keys.isEmpty { text += " (percentiles are estimates from duration buckets about 20 % wide)" }
         if keys.isEmpty {
             text +=
                 try await store.services().contains(service) ? ": no spans in that window" : ": no service of that name (see get_services)"
@@ -139,7 +150,7 @@ extension ViewerToolbox {
             text: text + (lines.isEmpty ? "" : ":\n" + lines.joined(separator: "\n")),
             structured: [
                 "service_name": .string(service), "window_seconds": JSONValue(Int(seconds)), "window_end": .string(Self.time(now)),
-                "operations": .array(operations),
+                "operations": .array(operations), "total_count": JSONValue(keys.count), "truncated": .bool(keys.count > limit),
             ])
     }
 

@@ -12,7 +12,8 @@ extension ViewerToolbox {
         var missing: [String] = []
         var seen = Set<SpanID>()
         for spanID in wanted where seen.insert(spanID).inserted {
-            let matches = spans.filter { $0.spanContext.spanID == spanID }
+            // Span ids are unique in a healthy trace; a trace that repeats one (a broken exporter) gives at most five.
+            let matches = spans.filter { $0.spanContext.spanID == spanID }.prefix(5)
             if matches.isEmpty { missing.append(spanID.hexString) } else { found += matches }
         }
         var details: [JSONValue] = []
@@ -106,16 +107,18 @@ extension ViewerToolbox {
     }
 
     static func detailText(_ span: FinishedSpan, logs: [OtterLogRecord]) -> String {
-        var text = "Span \(span.spanContext.spanID.hexString) \(span.resource.serviceNameOrUnknown): \(span.operationName) "
+        var text =
+            "Span \(span.spanContext.spanID.hexString) \(line(span.resource.serviceNameOrUnknown, limit: 100)): \(line(span.operationName, limit: 300)) "
         text +=
             "[\(SpanKindName(span.kind).rawValue)] started \(time(span.startTimeNanosecondsSinceEpoch)), \(duration(span.durationNanoseconds)), "
-        text += "status \(statusName(span.status))" + (span.status?.message.map { ": \($0)" } ?? "")
+        text += "status \(statusName(span.status))" + (span.status?.message.map { ": \(line($0, limit: 2_000))" } ?? "")
         text += span.parentSpanContext.map { "\nparent \($0.spanID.hexString)" } ?? "\nroot span"
-        for (key, value) in TracePage.rows(span.attributes).map({ ($0.key, $0.value) }) { text += "\n  \(key) = \(value)" }
-        for event in span.events {
-            text += "\nevent \(event.name) at \(time(event.nanosecondsSinceEpoch))"
-            for row in TracePage.rows(event.attributes) { text += "\n    \(row.key) = \(row.value)" }
+        for row in TracePage.rows(span.attributes) { text += "\n  \(line(row.key, limit: 200)) = \(line(row.value, limit: 2_000))" }
+        for event in span.events.prefix(50) {
+            text += "\nevent \(line(event.name, limit: 200)) at \(time(event.nanosecondsSinceEpoch))"
+            for row in TracePage.rows(event.attributes) { text += "\n    \(line(row.key, limit: 200)) = \(line(row.value, limit: 2_000))" }
         }
+        if span.events.count > 50 { text += "\n(\(span.events.count - 50) more events)" }
         for link in span.links { text += "\nlink to trace \(link.spanContext.traceID.hexString) span \(link.spanContext.spanID.hexString)" }
         for record in logs { text += "\n" + logLine(record) }
         return text
@@ -177,9 +180,12 @@ extension ViewerToolbox {
     }
 
     static func logLine(_ record: OtterLogRecord) -> String {
-        var line = "\(time(logTime(record))) \(record.severityText.isEmpty ? record.severity.name : record.severityText) "
-        line += "\(record.resource.serviceNameOrUnknown): \(record.body.text.prefix(2_000))"
-        let attributes = record.attributes.keys.sorted().prefix(20).map { "\($0)=\(record.attributes[$0]!.text.prefix(200))" }
+        var line =
+            "\(time(logTime(record))) \(Self.line(record.severityText.isEmpty ? record.severity.name : record.severityText, limit: 20)) "
+        line += "\(Self.line(record.resource.serviceNameOrUnknown, limit: 100)): \(Self.line(record.body.text, limit: 2_000))"
+        let attributes = record.attributes.keys.sorted().prefix(20).map {
+            "\(Self.line($0, limit: 100))=\(Self.line(record.attributes[$0]!.text, limit: 200))"
+        }
         if !attributes.isEmpty { line += " {" + attributes.joined(separator: ", ") + "}" }
         if let context = record.spanContext, context.spanID.isValid { line += " span \(context.spanID.hexString)" }
         return line
@@ -188,9 +194,9 @@ extension ViewerToolbox {
     static func logJSON(_ record: OtterLogRecord) -> JSONValue {
         var entry: [String: JSONValue] = [
             "time": .string(time(logTime(record))), "severity": .string(record.severity.name),
-            "severity_number": JSONValue(record.severity.number), "body": .string(record.body.text),
+            "severity_number": JSONValue(record.severity.number), "body": .string(String(record.body.text.prefix(8_192))),
             "service": .string(record.resource.serviceNameOrUnknown), "scope": .string(record.instrumentationScope.name),
-            "attributes": .object(record.attributes.mapValues { .string($0.text) }),
+            "attributes": .object(record.attributes.mapValues { .string(String($0.text.prefix(2_048))) }),
         ]
         if let context = record.spanContext, context.traceID.isValid {
             entry["trace_id"] = .string(context.traceID.hexString)

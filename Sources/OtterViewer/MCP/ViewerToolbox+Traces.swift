@@ -31,7 +31,7 @@ extension ViewerToolbox {
             selected[index] = true
             selectedCount += 1
             let level = nodes[index].depth - nodes[listRoots.first!].depth
-            if depthLimit == 0 || level + 1 < depthLimit { queue.append(contentsOf: nodes[index].children) }
+            if depthLimit == 0 || level < depthLimit { queue.append(contentsOf: nodes[index].children) }
         }
         let start = tree.start
         var listed: [JSONValue] = []
@@ -43,7 +43,7 @@ extension ViewerToolbox {
             let hidden = node.children.count { !selected[$0] }
             var entry: [String: JSONValue] = [
                 "span_id": .string(span.spanContext.spanID.hexString), "depth": JSONValue(node.depth),
-                "service": .string(node.service), "span_name": .string(span.operationName),
+                "service": .string(String(node.service.prefix(200))), "span_name": .string(String(span.operationName.prefix(300))),
                 "span_kind": .string(SpanKindName(span.kind).rawValue),
                 "start_offset_us": JSONValue((node.start - min(node.start, start)) / 1_000),
                 "duration_us": JSONValue(node.duration / 1_000),
@@ -52,11 +52,12 @@ extension ViewerToolbox {
             if let parent = span.parentSpanContext { entry["parent_span_id"] = .string(parent.spanID.hexString) }
             if hidden > 0 { entry["truncated_children"] = JSONValue(hidden) }
             listed.append(.object(entry))
-            let indent = String(repeating: "  ", count: min(node.depth - min(node.depth, baseDepth), 12))
+            let level = node.depth - min(node.depth, baseDepth)
+            let indent = String(repeating: "  ", count: min(level, 12)) + (level > 12 ? "[depth \(level)] " : "")
             var line =
-                "\(indent)\(span.spanContext.spanID.hexString) \(node.service): \(span.operationName) [\(SpanKindName(span.kind).rawValue)] "
-                + "+\(Self.duration(node.start - min(node.start, start))) \(Self.duration(node.duration))"
-            if span.status?.code == .error { line += " ERROR" + (span.status?.message.map { ": \($0.prefix(200))" } ?? "") }
+                "\(indent)\(span.spanContext.spanID.hexString) \(Self.line(node.service, limit: 100)): \(Self.line(span.operationName, limit: 200)) "
+                + "[\(SpanKindName(span.kind).rawValue)] +\(Self.duration(node.start - min(node.start, start))) \(Self.duration(node.duration))"
+            if span.status?.code == .error { line += " ERROR" + (Self.errorMessage(span).map { ": \(Self.line($0, limit: 200))" } ?? "") }
             if hidden > 0 { line += " (+\(hidden) children not listed)" }
             lines.append(line)
         }
@@ -89,6 +90,16 @@ extension ViewerToolbox {
         return count
     }
 
+    /// Why a span failed: its status message, else its last exception event's message and type.
+    static func errorMessage(_ span: FinishedSpan) -> String? {
+        if let message = span.status?.message, !message.isEmpty { return message }
+        guard let exception = span.events.last(where: { $0.name == "exception" }) else { return nil }
+        let rows = TracePage.rows(exception.attributes)
+        let message = rows.first { $0.key == "exception.message" }?.value
+        let type = rows.first { $0.key == "exception.type" }?.value
+        return [type, message].compactMap { $0 }.joined(separator: ": ")
+    }
+
     static func statusName(_ status: SpanStatus?) -> String {
         switch status?.code {
         case .error?: "error"
@@ -110,27 +121,33 @@ extension ViewerToolbox {
         let errors = nodes.filter { $0.span.status?.code == .error }
         let root = tree.roots.first.map { nodes[$0] }
         return [
-            "root_service": .string(root?.service ?? ""), "root_span_name": .string(root?.span.operationName ?? ""),
+            "root_service": .string(String((root?.service ?? "").prefix(200))),
+            "root_span_name": .string(String((root?.span.operationName ?? "").prefix(300))),
             "start_time": .string(time(tree.start)), "duration_us": JSONValue((tree.end - min(tree.end, tree.start)) / 1_000),
             "span_count": JSONValue(nodes.count), "error_count": JSONValue(errors.count), "root_count": JSONValue(tree.roots.count),
             "max_depth": JSONValue((nodes.map(\.depth).max() ?? 0) + 1), "service_count": JSONValue(services.count),
             "services": .array(
                 serviceList.prefix(20).map {
-                    ["name": .string($0.key), "span_count": JSONValue($0.value.spans), "error_count": JSONValue($0.value.errors)]
+                    [
+                        "name": .string(String($0.key.prefix(200))), "span_count": JSONValue($0.value.spans),
+                        "error_count": JSONValue($0.value.errors),
+                    ]
                 }),
             "operation_count": JSONValue(operations.count),
             "top_operations_by_self_time": .array(
                 operations.prefix(10).map {
                     [
-                        "service": .string($0.service), "span_name": .string($0.operation), "count": JSONValue($0.count),
+                        "service": .string(String($0.service.prefix(200))), "span_name": .string(String($0.operation.prefix(300))),
+                        "count": JSONValue($0.count),
                         "self_time_us": JSONValue($0.selfTime / 1_000), "max_duration_us": JSONValue($0.maximum / 1_000),
                     ]
                 }),
             "first_errors": .array(
                 errors.prefix(5).map {
                     [
-                        "span_id": .string($0.span.spanContext.spanID.hexString), "service": .string($0.service),
-                        "span_name": .string($0.span.operationName), "message": .string($0.span.status?.message ?? ""),
+                        "span_id": .string($0.span.spanContext.spanID.hexString), "service": .string(String($0.service.prefix(200))),
+                        "span_name": .string(String($0.span.operationName.prefix(300))),
+                        "message": .string(String((errorMessage($0.span) ?? "").prefix(1_000))),
                     ]
                 }),
         ]
@@ -140,7 +157,8 @@ extension ViewerToolbox {
         let summary = traceSummary(tree)
         let nodes = tree.nodes
         let root = tree.roots.first.map { nodes[$0] }
-        var text = "Trace \(traceID.hexString): \(root?.service ?? ""): \(root?.span.operationName ?? ""), started \(time(tree.start)), "
+        var text =
+            "Trace \(traceID.hexString): \(line(root?.service ?? "", limit: 100)): \(line(root?.span.operationName ?? "", limit: 200)), started \(time(tree.start)), "
         text += "\(duration(tree.end - min(tree.end, tree.start))), \(nodes.count) spans, depth \(summary["max_depth"].map(\.text) ?? "?")"
         let errorCount = nodes.count { $0.span.status?.code == .error }
         text += errorCount > 0 ? ", \(errorCount) errors" : ", no errors"
@@ -148,19 +166,20 @@ extension ViewerToolbox {
         let services = summary["services"]?.arrayValue ?? []
         let serviceCount = summary["service_count"].map(\.text) ?? "0"
         text +=
-            "\nServices (\(serviceCount)): "
-            + services.map { "\($0["name"]?.stringValue ?? "") \($0["span_count"]?.text ?? "0") spans" }.joined(separator: ", ")
+            "\nServices (\(serviceCount)) with their spans: "
+            + services.map { "\(line($0["name"]?.stringValue ?? "", limit: 100)) \($0["span_count"]?.text ?? "0")" }.joined(separator: ", ")
         text +=
             "\nMost self time: "
             + (summary["top_operations_by_self_time"]?.arrayValue ?? []).prefix(5).map { operation in
                 let selfTime = UInt64(operation["self_time_us"]?.text ?? "0") ?? 0
-                return "\(operation["service"]?.stringValue ?? ""): \(operation["span_name"]?.stringValue ?? "") "
+                return
+                    "\(line(operation["service"]?.stringValue ?? "", limit: 100)): \(line(operation["span_name"]?.stringValue ?? "", limit: 200)) "
                     + "×\(operation["count"]?.text ?? "0") \(duration(selfTime * 1_000))"
             }.joined(separator: "; ")
         for error in (summary["first_errors"]?.arrayValue ?? []) {
             text +=
-                "\nError: \(error["span_id"]?.stringValue ?? "") \(error["service"]?.stringValue ?? ""): "
-                + "\(error["span_name"]?.stringValue ?? "") \(error["message"]?.stringValue?.prefix(200) ?? "")"
+                "\nError: \(error["span_id"]?.stringValue ?? "") \(line(error["service"]?.stringValue ?? "", limit: 100)): "
+                + "\(line(error["span_name"]?.stringValue ?? "", limit: 200)): \(line(error["message"]?.stringValue ?? "", limit: 300))"
         }
         return text
     }
@@ -187,14 +206,14 @@ extension ViewerToolbox {
         text +=
             "\nTime on the path per operation:\n"
             + operations.prefix(20).map {
-                "\($0.service): \($0.name) \(Self.duration($0.time)) (\(Self.percent($0.time, of: max(onPath, 1))))"
+                "\(Self.line($0.service, limit: 100)): \(Self.line($0.name, limit: 200)) \(Self.duration($0.time)) (\(Self.percent($0.time, of: max(onPath, 1))))"
             }.joined(separator: "\n")
         text +=
             "\nSections in time order (\(Self.listing(segments.count, limit: limit, noun: "sections"))):\n"
             + shown.map { segment in
                 let node = tree.nodes[segment.node]
                 return "+\(Self.duration(segment.start - min(segment.start, start))) \(Self.duration(segment.end - segment.start)) "
-                    + "\(node.span.spanContext.spanID.hexString) \(node.service): \(node.span.operationName)"
+                    + "\(node.span.spanContext.spanID.hexString) \(Self.line(node.service, limit: 100)): \(Self.line(node.span.operationName, limit: 200))"
             }.joined(separator: "\n")
         return MCPToolResult(
             text: text,
@@ -204,7 +223,8 @@ extension ViewerToolbox {
                 "by_operation": .array(
                     operations.prefix(20).map {
                         [
-                            "service": .string($0.service), "span_name": .string($0.name), "self_time_us": JSONValue($0.time / 1_000),
+                            "service": .string(String($0.service.prefix(200))), "span_name": .string(String($0.name.prefix(300))),
+                            "self_time_us": JSONValue($0.time / 1_000),
                             "sections": JSONValue($0.sections),
                         ]
                     }),
@@ -212,8 +232,10 @@ extension ViewerToolbox {
                     shown.map { segment in
                         let node = tree.nodes[segment.node]
                         return [
-                            "span_id": .string(node.span.spanContext.spanID.hexString), "service": .string(node.service),
-                            "span_name": .string(node.span.operationName), "self_time_us": JSONValue((segment.end - segment.start) / 1_000),
+                            "span_id": .string(node.span.spanContext.spanID.hexString),
+                            "service": .string(String(node.service.prefix(200))),
+                            "span_name": .string(String(node.span.operationName.prefix(300))),
+                            "self_time_us": JSONValue((segment.end - segment.start) / 1_000),
                             "start_offset_us": JSONValue((segment.start - min(segment.start, start)) / 1_000),
                             "end_offset_us": JSONValue((segment.end - min(segment.end, start)) / 1_000),
                         ]
@@ -245,7 +267,8 @@ extension ViewerToolbox {
         text += shown.map { row in
             let a = row.durationA.map(Self.duration) ?? "—"
             let b = row.durationB.map(Self.duration) ?? "—"
-            var line = "\(row.change.rawValue) \(row.service): \(row.operation) [depth \(row.depth)] \(a) → \(b)"
+            var line =
+                "\(row.change.rawValue) \(Self.line(row.service, limit: 100)): \(Self.line(row.operation, limit: 200)) [depth \(row.depth)] \(a) → \(b)"
             if let percent = row.percentChange { line += " (\(percent >= 0 ? "+" : "")\(Int(percent.rounded()))%)" }
             if row.isErrorB && !row.isErrorA { line += " now an error" }
             if row.isErrorA && !row.isErrorB { line += " no longer an error" }
@@ -261,7 +284,8 @@ extension ViewerToolbox {
                 "changes": .array(
                     shown.map { row in
                         var entry: [String: JSONValue] = [
-                            "change": .string(row.change.rawValue), "service": .string(row.service), "span_name": .string(row.operation),
+                            "change": .string(row.change.rawValue), "service": .string(String(row.service.prefix(200))),
+                            "span_name": .string(String(row.operation.prefix(300))),
                             "depth": JSONValue(row.depth), "error_a": .bool(row.isErrorA), "error_b": .bool(row.isErrorB),
                         ]
                         if let duration = row.durationA { entry["duration_a_us"] = JSONValue(duration / 1_000) }

@@ -20,7 +20,26 @@ package struct ViewerToolbox: MCPToolbox {
 
     package var tools: [MCPTool] { ViewerTools.all }
 
+    /// Tool calls that run at once: a call may read a whole trace, and agents call in parallel; the rest wait their turn,
+    /// so ingest and the query API are never starved.
+    static let calls = AsyncGate(limit: 2)
+    /// The largest answer (text plus structured content); a larger one is refused with what to narrow.
+    static let maximumAnswerBytes = 1 << 20
+
     package func call(_ name: String, arguments: [String: JSONValue]) async -> MCPToolResult {
+        await Self.calls.enter()
+        let result = await answer(name, arguments: arguments)
+        await Self.calls.leave()
+        let size = result.text.utf8.count + (result.structured?.text.utf8.count ?? 0)
+        guard size <= Self.maximumAnswerBytes else {
+            return .failure(
+                "the answer would be \(size / 1_024) KB, over \(Self.maximumAnswerBytes / 1_024) KB: ask for less (a smaller limit, max_spans "
+                    + "or depth, a narrower time window or service)")
+        }
+        return result
+    }
+
+    func answer(_ name: String, arguments: [String: JSONValue]) async -> MCPToolResult {
         let allowed = ViewerTools.all.first { $0.name == name }?.inputSchema["properties"]?.objectValue?.keys.sorted() ?? []
         do {
             let arguments = try MCPArguments(arguments, allowed: allowed)
@@ -67,19 +86,25 @@ package struct ViewerToolbox: MCPToolbox {
         count > limit ? "\(count) \(noun), the first \(limit) shown" : "\(count) \(noun)"
     }
 
-    /// A compiled regular expression argument; nil when absent.
-    static func pattern(_ arguments: MCPArguments) throws -> NSRegularExpression? {
-        guard let text = try arguments.string("pattern", maximumLength: 256) else { return nil }
-        do {
-            return try NSRegularExpression(pattern: text)
-        } catch {
-            throw InvalidArgument(name: "pattern", detail: "\(UntrustedValue.quoted(text)) is not a regular expression")
-        }
+    /// Text from telemetry (names, messages, log bodies) on one line of an answer, at most `limit` characters: a line
+    /// break or control character in it cannot start a line of its own (that an agent could take for something else).
+    static func line(_ text: String, limit: Int = 300) -> String {
+        let escaped = LineText.escaped(text)
+        return escaped.count > limit ? String(escaped.prefix(limit)) + "…" : escaped
     }
 
-    static func matches(_ pattern: NSRegularExpression?, _ text: String) -> Bool {
-        guard let pattern else { return true }
-        return pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    /// `1 span`, `2 spans`.
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+
+    /// The `pattern` argument; nil when absent.
+    static func pattern(_ arguments: MCPArguments) throws -> NamePattern? {
+        try arguments.string("pattern", maximumLength: 256).map(NamePattern.init)
+    }
+
+    static func matches(_ pattern: NamePattern?, _ text: String) -> Bool {
+        pattern?.matches(text) ?? true
     }
 
     func services(_ arguments: MCPArguments) async throws -> MCPToolResult {
@@ -90,7 +115,8 @@ package struct ViewerToolbox: MCPToolbox {
         let text =
             all.isEmpty
             ? (pattern == nil ? "no service has sent spans yet" : "no service name matches the pattern")
-            : Self.listing(all.count, limit: limit, noun: all.count == 1 ? "service" : "services") + ":\n" + shown.joined(separator: "\n")
+            : Self.listing(all.count, limit: limit, noun: all.count == 1 ? "service" : "services") + ":\n"
+                + shown.map { Self.line($0) }.joined(separator: "\n")
         return MCPToolResult(
             text: text,
             structured: [
@@ -108,12 +134,12 @@ package struct ViewerToolbox: MCPToolbox {
             .filter { (kind == nil || $0.kind == kind) && Self.matches(pattern, $0.name) }
             .sorted { ($0.name, $0.kind.rawValue) < ($1.name, $1.kind.rawValue) }
         let shown = all.prefix(limit)
-        var text = Self.listing(all.count, limit: limit, noun: "span names") + " of \(service)"
+        var text = Self.listing(all.count, limit: limit, noun: all.count == 1 ? "span name" : "span names") + " of \(Self.line(service))"
         if all.isEmpty, try await !store.services().contains(service) {
             text += " (no service of that name has sent spans: see get_services)"
         }
         return MCPToolResult(
-            text: text + ":\n" + shown.map { "\($0.name) [\($0.kind.rawValue)]" }.joined(separator: "\n"),
+            text: text + ":\n" + shown.map { "\(Self.line($0.name)) [\($0.kind.rawValue)]" }.joined(separator: "\n"),
             structured: [
                 "span_names": .array(shown.map { ["name": .string($0.name), "span_kind": .string($0.kind.rawValue)] }),
                 "total_count": JSONValue(all.count), "truncated": .bool(all.count > limit),
@@ -134,18 +160,22 @@ package struct ViewerToolbox: MCPToolbox {
         let end = try arguments.time("end_time", now: now) ?? now
         let start = try arguments.time("start_time", now: now) ?? end - min(end, 86_400_000_000_000)
         guard start < end else { throw InvalidArgument(name: "start_time", detail: "must be before end_time") }
-        let edges = try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
-            .sorted { ($0.parent, $0.child) < ($1.parent, $1.child) }
+        let limit = try arguments.integer("limit", in: 1...2_000, default: 500)
+        let all = try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
+            .sorted { ($0.callCount, $1.parent, $1.child) > ($1.callCount, $0.parent, $0.child) }
+        let edges = Array(all.prefix(limit))
         let text =
             edges.isEmpty
             ? "no calls between services from \(Self.time(start)) to \(Self.time(end))"
-            : "\(edges.count) caller → callee pairs from \(Self.time(start)) to \(Self.time(end)):\n"
-                + edges.map { "\($0.parent) → \($0.child): \($0.callCount) calls" }.joined(separator: "\n")
+            : "\(Self.listing(all.count, limit: limit, noun: "caller → callee pairs")) from \(Self.time(start)) to \(Self.time(end)), most calls first:\n"
+                + edges.map { "\(Self.line($0.parent)) → \(Self.line($0.child)): \(Self.count($0.callCount, "call"))" }.joined(
+                    separator: "\n")
         return MCPToolResult(
             text: text,
             structured: [
                 "dependencies": .array(
-                    edges.map { ["caller": .string($0.parent), "callee": .string($0.child), "call_count": JSONValue($0.callCount)] })
+                    edges.map { ["caller": .string($0.parent), "callee": .string($0.child), "call_count": JSONValue($0.callCount)] }),
+                "total_count": JSONValue(all.count), "truncated": .bool(all.count > limit),
             ])
     }
 

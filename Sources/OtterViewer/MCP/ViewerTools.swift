@@ -5,9 +5,9 @@ package enum ViewerTools {
     package static let all: [MCPTool] = [
         MCPTool(
             name: "get_services", title: "Services",
-            description: "List the names of the services that sent spans. Optional regular expression `pattern` (matches anywhere).",
+            description: "List the names of the services that sent spans, optionally those matching `pattern`.",
             inputSchema: Schema.object([
-                "pattern": Schema.string("Regular expression the service name must match (anywhere in it)."),
+                "pattern": Schema.string(Schema.pattern),
                 "limit": Schema.integer("Most names returned.", minimum: 1, maximum: 1_000, default: 100),
             ])),
         MCPTool(
@@ -16,7 +16,7 @@ package enum ViewerTools {
             inputSchema: Schema.object(
                 [
                     "service_name": Schema.string("The service."),
-                    "pattern": Schema.string("Regular expression the span name must match (anywhere in it)."),
+                    "pattern": Schema.string(Schema.pattern),
                     "span_kind": Schema.string("Only spans of this kind: server, client, internal, producer or consumer."),
                     "limit": Schema.integer("Most names returned.", minimum: 1, maximum: 1_000, default: 100),
                 ], required: ["service_name"])),
@@ -37,8 +37,8 @@ package enum ViewerTools {
                 "with_errors": ["type": "boolean", "description": "Only traces with a span whose status is error."],
                 "start_time_min": Schema.string("Traces starting at or after this time (default -1h): " + Schema.time),
                 "start_time_max": Schema.string("Traces starting before this time (default now): " + Schema.time),
-                "duration_min": Schema.string("A matching span lasts at least this long: 100ms, 2s, 1m."),
-                "duration_max": Schema.string("A matching span lasts at most this long."),
+                "duration_min": Schema.string("A span of the trace (of service_name) lasts at least this long: 100ms, 2s, 1m."),
+                "duration_max": Schema.string("A span of the trace (of service_name) lasts at most this long (the trace may be longer)."),
                 "search_depth": Schema.integer("Most traces returned.", minimum: 1, maximum: 100, default: 20),
             ])),
         MCPTool(
@@ -54,7 +54,8 @@ package enum ViewerTools {
                 [
                     "trace_id": Schema.traceID,
                     "root_span_id": Schema.string("List only the subtree under this span (16 hex digits)."),
-                    "depth": Schema.integer("Levels listed below the root (0: all).", minimum: 0, maximum: 10_000, default: 0),
+                    "depth": Schema.integer(
+                        "Levels listed below the root (0: all; 1: the root and its children).", minimum: 0, maximum: 10_000, default: 0),
                     "max_spans": Schema.integer("Most spans listed.", minimum: 1, maximum: 1_000, default: 100),
                 ], required: ["trace_id"])),
         MCPTool(
@@ -93,19 +94,21 @@ package enum ViewerTools {
             inputSchema: Schema.object([
                 "start_time": Schema.string("Window start (default 24 hours before end_time): " + Schema.time),
                 "end_time": Schema.string("Window end (default now): " + Schema.time),
+                "limit": Schema.integer("Most pairs returned (most calls first).", minimum: 1, maximum: 2_000, default: 500),
             ])),
         MCPTool(
             name: "get_operation_stats", title: "Operation statistics",
             description: """
                 Per operation of a service over a window, without reading traces: calls, calls per second, error rate, \
-                p50/p95/p99 latency; and the same for the window before it, with the p95 change, so you see what got \
-                slower or started failing. Sorted by calls.
+                p50/p95/p99 latency in milliseconds (estimates from duration buckets about 20 % wide); and the same for the \
+                window before it, with the p95 change, so you see what got slower or started failing. Sorted by calls.
                 """,
             inputSchema: Schema.object(
                 [
                     "service_name": Schema.string("The service."),
                     "span_kind": Schema.string("Only spans of this kind: server, client, internal, producer or consumer (default all)."),
                     "lookback": Schema.string("The window, ending now: 15m, 1h (default), 6h, 2d."),
+                    "limit": Schema.integer("Most operations returned.", minimum: 1, maximum: 1_000, default: 50),
                 ], required: ["service_name"])),
         MCPTool(
             name: "compare_traces", title: "Compare two traces",
