@@ -147,6 +147,9 @@ struct DiffCommand: AsyncParsableCommand {
         guard let url = URL(string: "\(base)/api/traces/\(traceID)"), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
             throw DiffInputError("--viewer \(viewer) is not an http:// or https:// URL")
         }
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw DiffInputError("--viewer \(viewer): port \(port) is not a port number (1 to 65535)")
+        }
         var request = HTTPClientRequest(url: url.absoluteString)
         if let token = token ?? ProcessInfo.processInfo.environment["OTTER_VIEWER_TOKEN"], !token.isEmpty {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")

@@ -33,6 +33,9 @@ struct MCPCommand: AsyncParsableCommand {
         guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw ValidationError("--viewer \(viewer) is not an http:// or https:// URL")
         }
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw ValidationError("--viewer \(viewer): port \(port) is not a port number (1 to 65535)")
+        }
         let timeout: UInt64
         do {
             timeout = try UntrustedValue.duration("--viewer-timeout", viewerTimeout)

@@ -17,6 +17,9 @@ extension ViewerCommand {
             throw InvalidParameter(
                 name: "--forward", detail: "\(UntrustedValue.quoted(String(forward.prefix(200)))) is not an http:// or https:// URL")
         }
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw InvalidParameter(name: "--forward", detail: "port \(port) is not a port number (1 to 65535)")
+        }
         guard let transport = OTLPExporterConfiguration.TransportProtocol(rawValue: forwardProtocol), transport != .httpJSON else {
             throw InvalidParameter(
                 name: "--forward-protocol", detail: "\(UntrustedValue.quoted(forwardProtocol)) is not http/protobuf or grpc")

@@ -211,7 +211,7 @@ struct ForwardingProcessTests {
 
     @Test func badForwardingFlagsNameTheFlag() async throws {
         for (flags, says) in [
-            (["--forward", "ftp://host"], "--forward"),
+            (["--forward", "ftp://host"], "--forward"), (["--forward", "http://127.0.0.1:99999"], "port 99999"),
             (["--forward", "http://127.0.0.1:1", "--forward-protocol", "http/json"], "--forward-protocol"),
             (["--forward", "http://127.0.0.1:1", "--forward-header", "novalue"], "--forward-header"),
             (["--forward", "http://127.0.0.1:1", "--forward-only", "sometimes"], "--forward-only"),
