@@ -321,7 +321,7 @@ package enum OTLPMapping {
 
     /// An OTLP value as a span attribute. Arrays of one scalar type keep their type; mixed arrays, key-value
     /// lists and bytes, which span attributes cannot hold, become their JSON text.
-    static func spanAttribute(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> SpanAttribute? {
+    package static func spanAttribute(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> SpanAttribute? {
         switch value.value {
         case .stringValue(let string): return .string(string)
         case .boolValue(let bool): return .bool(bool)

@@ -34,14 +34,19 @@ public struct Viewer: Sendable {
         /// With a ``SQLiteTraceStore``: where to send on every span and log record stored; nil (the default) forwards
         /// nothing.
         public var forwarding: ForwardingConfiguration?
+        /// Where to serve Jaeger's remote storage API (`jaeger.storage.v2` over gRPC, with OTLP's `TraceService` for
+        /// writes and gRPC's health service), so a Jaeger v2 query service reads this store; nil (the default) serves
+        /// none.
+        public var remoteStoragePort: Int?
 
         public init(
             bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
             token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
             retention: Duration? = nil, maximumStoreBytes: Int? = nil, maximumRequestBytesInFlight: Int = 512 << 20,
-            forwarding: ForwardingConfiguration? = nil
+            forwarding: ForwardingConfiguration? = nil, remoteStoragePort: Int? = nil
         ) {
             self.forwarding = forwarding
+            self.remoteStoragePort = remoteStoragePort
             self.maximumRequestBytesInFlight = maximumRequestBytesInFlight
             self.bindAddress = bindAddress
             self.otlpGRPCPort = otlpGRPCPort
@@ -127,7 +132,8 @@ public struct Viewer: Sendable {
         address == "localhost" || address == "::1" || address == "[::1]" || address.hasPrefix("127.")
     }
 
-    /// The listeners, and the store's retention (``Configuration/retention``); `onListening` receives ("otlp-grpc", "otlp-http" or "query", port) as each starts.
+    /// The listeners, and the store's retention (``Configuration/retention``); `onListening` receives ("otlp-grpc",
+    /// "otlp-http", "query" or "remote-storage", port) as each starts.
     public func makeServices(
         logger: Logger, onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
@@ -194,7 +200,34 @@ public struct Viewer: Sendable {
                 listener: query),
             NamedListener(
                 name: "OTLP/gRPC", address: Self.authority(address, port: configuration.otlpGRPCPort), flag: "--otlp-grpc-port",
-                listener: GRPCListener(server: grpc, onListening: onListening)),
+                listener: GRPCListener(name: "otlp-grpc", server: grpc, onListening: onListening)),
+        ] + remoteStorageListener(budget: budget, onListening: onListening)
+    }
+
+    /// The Jaeger remote storage listener (``Configuration/remoteStoragePort``), if configured: the bearer token guards
+    /// everything but the health service.
+    func remoteStorageListener(budget: IngestBudget, onListening: @escaping @Sendable (String, Int) async -> Void) -> [any Service] {
+        guard let port = configuration.remoteStoragePort else { return [] }
+        let maximumRequestBytes = configuration.maximumRequestBytes
+        let server = GRPCServer(
+            transport: .http2NIOPosix(
+                address: Self.grpcAddress(configuration.bindAddress, port: port), transportSecurity: .plaintext,
+                config: .defaults { config in
+                    config.compression.enabledAlgorithms = .all
+                    config.rpc.maxRequestPayloadSize = maximumRequestBytes
+                    config.http2.maxConcurrentStreams = 1024
+                }),
+            services: [
+                RemoteStorageTraceReader(store: store), RemoteStorageDependencyReader(store: store), RemoteStorageCapabilities(),
+                RemoteStorageHealth(), OTLPGRPCReceiver(store: store, budget: budget),
+            ],
+            interceptorPipeline: configuration.token.map {
+                [.apply(BearerTokenInterceptor(token: $0), to: .allExcluding(services: [Grpc_Health_V1_Health.descriptor], methods: []))]
+            } ?? [])
+        return [
+            NamedListener(
+                name: "Jaeger remote storage", address: Self.authority(configuration.bindAddress, port: port), flag: "--remote-storage-port",
+                listener: GRPCListener(name: "remote-storage", server: server, onListening: onListening))
         ]
     }
 }
@@ -229,6 +262,8 @@ struct NamedListener: Service {
 
 /// Runs a gRPC server as a swift-service-lifecycle service and reports its port.
 struct GRPCListener: Service {
+    /// The name `onListening` receives.
+    let name: String
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let onListening: @Sendable (String, Int) async -> Void
 
@@ -236,7 +271,7 @@ struct GRPCListener: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
             if let address = try await server.listeningAddress {
-                await onListening("otlp-grpc", address.ipv4?.port ?? address.ipv6?.port ?? 0)
+                await onListening(name, address.ipv4?.port ?? address.ipv6?.port ?? 0)
             }
             try? await gracefulShutdown()
             server.beginGracefulShutdown()

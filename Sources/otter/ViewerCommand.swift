@@ -58,11 +58,15 @@ struct ViewerCommand: AsyncParsableCommand {
     @Option(help: "With --forward-only: how long after its spans arrive a trace is decided (Go duration).")
     var forwardDecisionWait = "10s"
 
+    @Option(help: "Serve Jaeger's remote storage API (gRPC) on this port, for a Jaeger v2 query service to read this store.")
+    var remoteStoragePort: Int?
+
     @Option(help: .hidden)
     var parentPid: Int32?
 
     func validate() throws {
-        for (flag, port) in [("--otlp-grpc-port", otlpGRPCPort), ("--otlp-http-port", otlpHTTPPort), ("--ui-port", uiPort)]
+        let ports = [("--otlp-grpc-port", otlpGRPCPort), ("--otlp-http-port", otlpHTTPPort), ("--ui-port", uiPort)]
+        for (flag, port) in ports + (remoteStoragePort.map { [("--remote-storage-port", $0)] } ?? [])
         where !(0...65535).contains(port) {
             throw ValidationError("\(flag) \(port) is not a port number (0 to 65535; 0 picks a free one)")
         }
@@ -109,12 +113,14 @@ struct ViewerCommand: AsyncParsableCommand {
         let viewer = try Viewer(
             configuration: .init(
                 bindAddress: bind, otlpGRPCPort: otlpGRPCPort, otlpHTTPPort: otlpHTTPPort, queryPort: uiPort, token: token,
-                retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumStoreBytes: maximumBytes, forwarding: forwarding),
+                retention: .nanoseconds(Int64(clamping: retentionNanoseconds)), maximumStoreBytes: maximumBytes, forwarding: forwarding,
+                remoteStoragePort: remoteStoragePort),
             store: store)
         let services = viewer.makeServices(logger: logger) { name, port in
             let line =
                 switch name {
                 case "otlp-grpc": "otter viewer: OTLP/gRPC on \(Viewer.authority(bind, port: port))"
+                case "remote-storage": "otter viewer: Jaeger remote storage (gRPC) on \(Viewer.authority(bind, port: port))"
                 case "otlp-http":
                     "otter viewer: OTLP/HTTP on http://\(Viewer.authority(bind, port: port))/v1/traces\n"
                         + "otter viewer: OTLP/HTTP logs on http://\(Viewer.authority(bind, port: port))/v1/logs"
