@@ -83,8 +83,8 @@ final class InMemoryTraceStore: TraceStore {
             case "span.kind":
                 if SpanKindName(span.kind).rawValue != value { return false }
             default:
-                let attribute = span.attributes.get(key) ?? span.resource.attributes.get(key)
-                if attribute.map(Self.text) != value { return false }
+                let places = [span.attributes, span.resource.attributes] + span.events.map(\.attributes) + span.links.map(\.attributes)
+                if !places.contains(where: { $0.get(key).map(Self.text) == value }) { return false }
             }
         }
         return true

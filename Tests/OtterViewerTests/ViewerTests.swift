@@ -18,6 +18,8 @@ final class RunningViewer: Sendable {
     let otlpPort: Int
     let grpcPort: Int
     let queryPort: Int
+    /// The Jaeger remote storage port; 0 unless started `servingRemoteStorage`.
+    let remoteStoragePort: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
@@ -25,7 +27,7 @@ final class RunningViewer: Sendable {
     /// `keepsLogs`, the viewer has no log store.
     init(
         path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, maximumRequestBytesInFlight: Int = 512 << 20,
-        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil
+        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil, servingRemoteStorage: Bool = false
     ) async throws {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
@@ -33,7 +35,7 @@ final class RunningViewer: Sendable {
         let viewer = try Viewer(
             configuration: .init(
                 otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token),
-                maximumRequestBytesInFlight: maximumRequestBytesInFlight),
+                maximumRequestBytesInFlight: maximumRequestBytesInFlight, remoteStoragePort: servingRemoteStorage ? 0 : nil),
             store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }
@@ -43,11 +45,12 @@ final class RunningViewer: Sendable {
         var found: [String: Int] = [:]
         for await (name, port) in ports {
             found[name] = port
-            if found.count == 3 { break }
+            if found.count == (servingRemoteStorage ? 4 : 3) { break }
         }
         otlpPort = found["otlp-http"] ?? 0
         grpcPort = found["otlp-grpc"] ?? 0
         queryPort = found["query"] ?? 0
+        remoteStoragePort = found["remote-storage"] ?? 0
     }
 
     func stop() async {

@@ -119,7 +119,7 @@ extension SQLiteTraceStore {
     }
 
     /// Jaeger's rule: a single span must satisfy every condition; an attribute tag may be satisfied by one of
-    /// the span's attributes or by its resource's.
+    /// the span's attributes, its resource's, or those of one of its events or links (Jaeger's logs and references).
     struct SpanMatcher {
         let query: TraceQuery
         var kind: Int?
@@ -165,9 +165,8 @@ extension SQLiteTraceStore {
             if let kind, span.kind != kind { return false }
             if let mustBeError, (span.statusCode == 2) != mustBeError { return false }
             for (index, tag) in attributeTags.enumerated() where !resourceMatch.satisfiedTags.contains(index) {
-                guard try block.scanner.attributeText(attributeKeys[index], in: span.range, attributeField: 9) == tag.value else {
-                    return false
-                }
+                if try block.scanner.attributeText(attributeKeys[index], in: span.range, attributeField: 9) == tag.value { continue }
+                guard try block.scanner.hasEventOrLinkAttribute(attributeKeys[index], text: tag.value, inSpan: span.range) else { return false }
             }
             return true
         }

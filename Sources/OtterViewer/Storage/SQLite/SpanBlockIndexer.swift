@@ -82,6 +82,11 @@ struct SpanBlockIndex: Equatable {
             span.attributes.forEach { key, value in
                 terms.insert(SearchTerm.hash(service: service, key: key, value: AttributeText.searchText(value)))
             }
+            for attributes in span.events.map(\.attributes) + span.links.map(\.attributes) {
+                attributes.forEach { key, value in
+                    terms.insert(SearchTerm.hash(service: service, key: key, value: AttributeText.searchText(value)))
+                }
+            }
 
             let operation = Operation(service: service, name: span.operationName, kind: OTLPMapping.kind(span.kind).rawValue)
             let start = span.startTimeNanosecondsSinceEpoch

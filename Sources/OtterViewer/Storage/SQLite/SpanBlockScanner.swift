@@ -227,6 +227,22 @@ struct SpanBlockScanner {
         return nil
     }
 
+    /// Whether one of the events (field 11) or links (field 13) of the span at `range` has the attribute `key` with this
+    /// text: Jaeger searches a span's logs and references too.
+    func hasEventOrLinkAttribute(_ key: [UInt8], text: String, inSpan range: Range<Int>) throws -> Bool {
+        var reader = Reader(bytes, range)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.field()
+            guard field == 11 || field == 13, wireType == 2 else {
+                try reader.skip(wireType)
+                continue
+            }
+            let attributeField = field == 11 ? 3 : 4
+            if try attributeText(key, in: try reader.lengthDelimited(), attributeField: attributeField) == text { return true }
+        }
+        return false
+    }
+
     /// The text of an `AnyValue` holding exactly one string, bool, int or double field; nil for anything else.
     private func simpleValueText(_ range: Range<Int>) throws -> String? {
         var reader = Reader(bytes, range)
