@@ -30,32 +30,15 @@ struct MCPClientTests {
 
     /// Runs `Tests/EndToEndTests/Python/mcp_client.py` with the calls; nil when the Python peers are missing (skipped).
     static func client(_ arguments: [String], calls: [[String: Any]]) async throws -> (report: [String: Any], outcomes: [Outcome])? {
-        guard let python = PythonPeers.interpreter else {
+        guard PythonPeers.interpreter != nil else {
             if PythonPeers.areRequired { Issue.record("OTTER_REQUIRE_PYTHON_PEERS=1 but no Python peers") }
             OptionalPeers.noteSkipped()
             return nil
         }
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [PythonPeers.packageRoot.appendingPathComponent("Tests/EndToEndTests/Python/mcp_client.py").path] + arguments
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: calls))
-        try input.fileHandleForWriting.close()
-        let (data, errorText) = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                continuation.resume(returning: (data, errorText))
-            }
-        }
-        #expect(process.terminationStatus == 0, "\(errorText.suffix(3_000))")
+        let run = try await PythonPeers.run(
+            script: "Tests/EndToEndTests/Python/mcp_client.py", arguments: arguments, input: try JSONSerialization.data(withJSONObject: calls))
+        let (data, errorText) = (run.output, run.errors)
+        #expect(run.status == 0, "\(errorText.suffix(3_000))")
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errorText.suffix(3_000))")
         let outcomes = ((report["calls"] as? [[String: Any]]) ?? []).map(Outcome.init)
         #expect(outcomes.count == calls.count)
