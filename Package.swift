@@ -80,6 +80,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
+            exclude: ["RemoteStorage/Generated/README.md"],
             resources: [
                 .embedInCode("UI/Assets/otter.css"),
                 .embedInCode("UI/Assets/trace.js"),
