@@ -226,7 +226,8 @@ public struct Viewer: Sendable {
             } ?? [])
         return [
             NamedListener(
-                name: "Jaeger remote storage", address: Self.authority(configuration.bindAddress, port: port), flag: "--remote-storage-port",
+                name: "Jaeger remote storage", address: Self.authority(configuration.bindAddress, port: port),
+                flag: "--remote-storage-port",
                 listener: GRPCListener(name: "remote-storage", server: server, onListening: onListening))
         ]
     }

@@ -36,7 +36,8 @@ struct MCPClientTests {
             return nil
         }
         let run = try await PythonPeers.run(
-            script: "Tests/EndToEndTests/Python/mcp_client.py", arguments: arguments, input: try JSONSerialization.data(withJSONObject: calls))
+            script: "Tests/EndToEndTests/Python/mcp_client.py", arguments: arguments,
+            input: try JSONSerialization.data(withJSONObject: calls))
         let (data, errorText) = (run.output, run.errors)
         #expect(run.status == 0, "\(errorText.suffix(3_000))")
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errorText.suffix(3_000))")

@@ -16,7 +16,9 @@ struct RemoteStorageClientTests {
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("otter-remote-storage-\(UUID().uuidString).sqlite").path
         let (viewer, _, _) = try await ProcessHarness.startViewer(db: db, ["--remote-storage-port", "0"])
         defer { viewer.kill() }
-        let line = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("Jaeger remote storage (gRPC) on ") } }
+        let line = await ChildProcess.withDeadline(.seconds(60)) {
+            await viewer.firstLine { $0.contains("Jaeger remote storage (gRPC) on ") }
+        }
         let address = try #require((line ?? nil)?.components(separatedBy: " on ").last, "\(viewer.lines)")
 
         let protos = PythonPeers.packageRoot.appendingPathComponent("Protos").path

@@ -70,7 +70,8 @@ struct RemoteStorageConformanceTests {
             }
             parameters.searchDepth = Int32((query["NumTraces"] as? NSNumber)?.int32Value ?? 0)
             return Case(
-                caption: entry["Caption"] as? String ?? "", query: parameters, expectedFixtures: entry["ExpectedFixtures"] as? [String] ?? [])
+                caption: entry["Caption"] as? String ?? "", query: parameters,
+                expectedFixtures: entry["ExpectedFixtures"] as? [String] ?? [])
         }
     }
 
@@ -150,11 +151,12 @@ struct RemoteStorageConformanceTests {
             let unknown = Data(repeating: 0xab, count: 16)
             let ids = expected.keys.sorted { $0.hexString < $1.hexString }
             // Every id, one of them twice, and an unknown one.
-            request.query = (ids + [ids[0]]).map { id in
-                var parameters = Jaeger_Storage_V2_GetTraceParams()
-                parameters.traceID = Data(id.bytes)
-                return parameters
-            } + [Jaeger_Storage_V2_GetTraceParams.with { $0.traceID = unknown }]
+            request.query =
+                (ids + [ids[0]]).map { id in
+                    var parameters = Jaeger_Storage_V2_GetTraceParams()
+                    parameters.traceID = Data(id.bytes)
+                    return parameters
+                } + [Jaeger_Storage_V2_GetTraceParams.with { $0.traceID = unknown }]
             let messages = try await reader.getTraces(request) { try await Array($0.messages) }
             let found = Self.collect(messages)
             #expect(Set(found.keys) == Set(expected.keys))
@@ -178,13 +180,16 @@ struct RemoteStorageConformanceTests {
             #expect(try await reader.getServices(.init()).services == ["example-service-1", "example-service-2", "example-service-3"])
             let operations = try await reader.getOperations(.with { $0.service = "example-service-1" }).operations
             // Jaeger expects span kind "" for example-operation-1 (SPAN_KIND_UNSPECIFIED); Otter lists unspecified as internal.
-            #expect(operations.map { "\($0.name) \($0.spanKind)" } == [
-                "example-operation-1 internal", "example-operation-3 server", "example-operation-4 client",
-            ])
-            let servers = try await reader.getOperations(.with {
-                $0.service = "example-service-1"
-                $0.spanKind = "server"
-            }).operations
+            #expect(
+                operations.map { "\($0.name) \($0.spanKind)" } == [
+                    "example-operation-1 internal", "example-operation-3 server", "example-operation-4 client",
+                ])
+            let servers = try await reader.getOperations(
+                .with {
+                    $0.service = "example-service-1"
+                    $0.spanKind = "server"
+                }
+            ).operations
             #expect(servers.map(\.name) == ["example-operation-3"])
         }
         await viewer.stop()

@@ -88,7 +88,9 @@ struct RemoteStorageTests {
             }
             var shortID = Jaeger_Storage_V2_GetTracesRequest()
             shortID.query = [.with { $0.traceID = Data([1, 2, 3]) }]
-            await refused("query[0].trace_id must be 16 bytes, not 3") { _ = try await reader.getTraces(shortID) { try await Array($0.messages) } }
+            await refused("query[0].trace_id must be 16 bytes, not 3") {
+                _ = try await reader.getTraces(shortID) { try await Array($0.messages) }
+            }
             var tooMany = Jaeger_Storage_V2_GetTracesRequest()
             tooMany.query = Array(repeating: .with { $0.traceID = Data(repeating: 1, count: 16) }, count: 10_001)
             await refused("at most 10000 trace ids") { _ = try await reader.getTraces(tooMany) { try await Array($0.messages) } }
@@ -96,13 +98,22 @@ struct RemoteStorageTests {
             var cases: [(String, (inout Jaeger_Storage_V2_TraceQueryParameters) -> Void)] = [
                 ("search_depth must be between 1 and 10000, not 0", { $0.searchDepth = 0 }),
                 ("search_depth must be between 1 and 10000, not -5", { $0.searchDepth = -5 }),
-                ("start_time_min must not be after query.start_time_max", { $0.startTimeMin = RemoteStorageQuery.timestamp(2_000_000_000_000_000_000) ; $0.startTimeMax = RemoteStorageQuery.timestamp(1) }),
+                (
+                    "start_time_min must not be after query.start_time_max",
+                    {
+                        $0.startTimeMin = RemoteStorageQuery.timestamp(2_000_000_000_000_000_000)
+                        $0.startTimeMax = RemoteStorageQuery.timestamp(1)
+                    }
+                ),
                 ("start_time_min.nanos must be 0...999999999", { $0.startTimeMin.nanos = -1 }),
                 ("duration_min must not be negative", { $0.durationMin = Google_Protobuf_Duration(seconds: -1, nanos: 0) }),
-                ("duration_min must not be greater than query.duration_max", {
-                    $0.durationMin = Google_Protobuf_Duration(seconds: 2, nanos: 0)
-                    $0.durationMax = Google_Protobuf_Duration(seconds: 1, nanos: 0)
-                }),
+                (
+                    "duration_min must not be greater than query.duration_max",
+                    {
+                        $0.durationMin = Google_Protobuf_Duration(seconds: 2, nanos: 0)
+                        $0.durationMax = Google_Protobuf_Duration(seconds: 1, nanos: 0)
+                    }
+                ),
                 ("attributes[0].key must not be empty", { $0.attributes = [.with { $0.value.stringValue = "x" }] }),
                 ("structured filters", { $0.filter = Jaeger_Expression_V1_Call() }),
             ]
@@ -112,22 +123,26 @@ struct RemoteStorageTests {
                 change(&query)
                 await refused(message) { _ = try await reader.findTraces(.with { $0.query = query }) { try await Array($0.messages) } }
                 await refused(message) { _ = try await reader.findTraceIDs(.with { $0.query = query }) }
-                await refused(message) { _ = try await reader.findTraceSummaries(.with { $0.query = query }) { try await Array($0.messages) } }
+                await refused(message) {
+                    _ = try await reader.findTraceSummaries(.with { $0.query = query }) { try await Array($0.messages) }
+                }
             }
             await refused("query is required") { _ = try await reader.findTraceIDs(.init()) }
             await refused("service is required") { _ = try await reader.getOperations(.init()) }
             await refused("span_kind must be one of server, client, producer, consumer, internal or empty, not \"SERVER\"") {
-                _ = try await reader.getOperations(.with {
-                    $0.service = "front"
-                    $0.spanKind = "SERVER"
-                })
+                _ = try await reader.getOperations(
+                    .with {
+                        $0.service = "front"
+                        $0.spanKind = "SERVER"
+                    })
             }
             let dependencies = Jaeger_Storage_V2_DependencyReader.Client(wrapping: client)
             await refused("start_time must not be after end_time") {
-                _ = try await dependencies.getDependencies(.with {
-                    $0.startTime = RemoteStorageQuery.timestamp(10)
-                    $0.endTime = RemoteStorageQuery.timestamp(5)
-                })
+                _ = try await dependencies.getDependencies(
+                    .with {
+                        $0.startTime = RemoteStorageQuery.timestamp(10)
+                        $0.endTime = RemoteStorageQuery.timestamp(5)
+                    })
             }
             // A huge window is no error: it is the whole store.
             var everything = Self.query(depth: 10_000)
@@ -175,7 +190,8 @@ struct RemoteStorageTests {
 
             // The OTLP TraceService on the same port is Jaeger's write path: what it stores, the reader finds.
             let otlp = Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client)
-            _ = try await otlp.export(OTLPTraces(Self.wideTrace(TraceID(high: 2, low: 2), count: 4, start: 1_800_000_000_000_000_000)).request)
+            _ = try await otlp.export(
+                OTLPTraces(Self.wideTrace(TraceID(high: 2, low: 2), count: 4, start: 1_800_000_000_000_000_000)).request)
             let summaries = try await reader.findTraceSummaries(.with { $0.query = Self.query() }) { try await Array($0.messages) }
                 .flatMap(\.summaries)
             #expect(summaries.map { TraceID(bytes: $0.traceID) } == [TraceID(high: 2, low: 2), TraceID(high: 1, low: 1)])
@@ -183,11 +199,15 @@ struct RemoteStorageTests {
             #expect(summaries.last?.rootOperationName == "root")
             #expect(summaries.last?.services.map { "\($0.name) \($0.spanCount)" }.sorted() == ["back 4", "front 2"])
 
-            let dependencies = try await Jaeger_Storage_V2_DependencyReader.Client(wrapping: client).getDependencies(.with {
-                $0.startTime = RemoteStorageQuery.timestamp(0)
-                $0.endTime = RemoteStorageQuery.timestamp(UntrustedValue.maximumNanoseconds)
-            }).dependencies
-            #expect(dependencies.map { "\($0.parent) -> \($0.child) \($0.callCount)" } == ["front -> back 6"], "4 calls in one trace, 2 in the other")
+            let dependencies = try await Jaeger_Storage_V2_DependencyReader.Client(wrapping: client).getDependencies(
+                .with {
+                    $0.startTime = RemoteStorageQuery.timestamp(0)
+                    $0.endTime = RemoteStorageQuery.timestamp(UntrustedValue.maximumNanoseconds)
+                }
+            ).dependencies
+            #expect(
+                dependencies.map { "\($0.parent) -> \($0.child) \($0.callCount)" } == ["front -> back 6"],
+                "4 calls in one trace, 2 in the other")
             let http = try await viewer.get("/api/dependencies?endTs=\(UInt64.max / 2_000_000)&lookback=\(UInt64.max / 2_000_000)")
             #expect((http.json["data"] as? [[String: Any]])?.first?["callCount"] as? Int == 6, "the HTTP API says the same")
         }

@@ -11,7 +11,9 @@ package struct RemoteStorageDependencyReader: Jaeger_Storage_V2_DependencyReader
         self.store = store
     }
 
-    package func getDependencies(request: Jaeger_Storage_V2_GetDependenciesRequest, context: ServerContext) async throws
+    package func getDependencies(
+        request: Jaeger_Storage_V2_GetDependenciesRequest, context: ServerContext
+    ) async throws
         -> Jaeger_Storage_V2_GetDependenciesResponse
     {
         let start = request.hasStartTime ? try RemoteStorageQuery.nanoseconds(request.startTime, "start_time") : 0
@@ -41,7 +43,9 @@ package struct RemoteStorageDependencyReader: Jaeger_Storage_V2_DependencyReader
 package struct RemoteStorageCapabilities: Jaeger_Storage_V2_Capabilities.SimpleServiceProtocol {
     package init() {}
 
-    package func getCapabilities(request: Jaeger_Storage_V2_GetCapabilitiesRequest, context: ServerContext) async throws
+    package func getCapabilities(
+        request: Jaeger_Storage_V2_GetCapabilitiesRequest, context: ServerContext
+    ) async throws
         -> Jaeger_Storage_V2_GetCapabilitiesResponse
     {
         var answer = Jaeger_Storage_V2_GetCapabilitiesResponse()
@@ -64,7 +68,9 @@ package struct RemoteStorageHealth: Grpc_Health_V1_Health.SimpleServiceProtocol 
 
     package init() {}
 
-    package func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws
+    package func check(
+        request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext
+    ) async throws
         -> Grpc_Health_V1_HealthCheckResponse
     {
         guard Self.serviceNames.contains(request.service) else {
@@ -73,7 +79,9 @@ package struct RemoteStorageHealth: Grpc_Health_V1_Health.SimpleServiceProtocol 
         return Self.response(.serving)
     }
 
-    package func list(request: Grpc_Health_V1_HealthListRequest, context: ServerContext) async throws
+    package func list(
+        request: Grpc_Health_V1_HealthListRequest, context: ServerContext
+    ) async throws
         -> Grpc_Health_V1_HealthListResponse
     {
         var answer = Grpc_Health_V1_HealthListResponse()

@@ -31,7 +31,9 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         try await send(traceIDs, to: response)
     }
 
-    package func getServices(request: Jaeger_Storage_V2_GetServicesRequest, context: ServerContext) async throws
+    package func getServices(
+        request: Jaeger_Storage_V2_GetServicesRequest, context: ServerContext
+    ) async throws
         -> Jaeger_Storage_V2_GetServicesResponse
     {
         var answer = Jaeger_Storage_V2_GetServicesResponse()
@@ -39,7 +41,9 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         return answer
     }
 
-    package func getOperations(request: Jaeger_Storage_V2_GetOperationsRequest, context: ServerContext) async throws
+    package func getOperations(
+        request: Jaeger_Storage_V2_GetOperationsRequest, context: ServerContext
+    ) async throws
         -> Jaeger_Storage_V2_GetOperationsResponse
     {
         guard !request.service.isEmpty else { throw RemoteStorageQuery.invalid("service is required") }
@@ -47,7 +51,8 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         if !request.spanKind.isEmpty {
             guard let named = SpanKindName(rawValue: request.spanKind) else {
                 let names = SpanKindName.allCases.map(\.rawValue).joined(separator: ", ")
-                throw RemoteStorageQuery.invalid("span_kind must be one of \(names) or empty, not \(UntrustedValue.quoted(request.spanKind))")
+                throw RemoteStorageQuery.invalid(
+                    "span_kind must be one of \(names) or empty, not \(UntrustedValue.quoted(request.spanKind))")
             }
             kind = named
         }
@@ -70,7 +75,9 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         try await send(try await reading { try await store.findTraceIDs(query) }, to: response)
     }
 
-    package func findTraceIDs(request: Jaeger_Storage_V2_FindTraceIDsRequest, context: ServerContext) async throws
+    package func findTraceIDs(
+        request: Jaeger_Storage_V2_FindTraceIDsRequest, context: ServerContext
+    ) async throws
         -> Jaeger_Storage_V2_FindTraceIDsResponse
     {
         let query = try RemoteStorageQuery.traceQuery(request.hasQuery ? request.query : nil)

@@ -166,7 +166,9 @@ extension SQLiteTraceStore {
             if let mustBeError, (span.statusCode == 2) != mustBeError { return false }
             for (index, tag) in attributeTags.enumerated() where !resourceMatch.satisfiedTags.contains(index) {
                 if try block.scanner.attributeText(attributeKeys[index], in: span.range, attributeField: 9) == tag.value { continue }
-                guard try block.scanner.hasEventOrLinkAttribute(attributeKeys[index], text: tag.value, inSpan: span.range) else { return false }
+                guard try block.scanner.hasEventOrLinkAttribute(attributeKeys[index], text: tag.value, inSpan: span.range) else {
+                    return false
+                }
             }
             return true
         }
