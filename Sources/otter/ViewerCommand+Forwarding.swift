@@ -20,6 +20,15 @@ extension ViewerCommand {
         if let port = url.port, !(1...65_535).contains(port) {
             throw InvalidParameter(name: "--forward", detail: "port \(port) is not a port number (1 to 65535)")
         }
+        guard url.query == nil, url.fragment == nil else {
+            throw InvalidParameter(
+                name: "--forward", detail: "give the receiver's base URL without a query or fragment (/v1/traces and /v1/logs are appended)")
+        }
+        let ownPorts = [forwardProtocol == "grpc" ? otlpGRPCPort : otlpHTTPPort].filter { $0 != 0 }
+        if let port = url.port, ownPorts.contains(port), Viewer.isLoopback(host) || host == bind {
+            throw InvalidParameter(
+                name: "--forward", detail: "\(host):\(port) is this viewer's own OTLP port: it would forward everything to itself, forever")
+        }
         guard let transport = OTLPExporterConfiguration.TransportProtocol(rawValue: forwardProtocol), transport != .httpJSON else {
             throw InvalidParameter(
                 name: "--forward-protocol", detail: "\(UntrustedValue.quoted(forwardProtocol)) is not http/protobuf or grpc")
@@ -38,7 +47,14 @@ extension ViewerCommand {
                 throw InvalidParameter(
                     name: "--forward-header", detail: "\(UntrustedValue.quoted(String(name.prefix(80)))) is not a header name")
             }
-            return (name, String(header[header.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+            let value = String(header[header.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+            // A line break would end the header and start another (header injection); other control characters are
+            // refused by HTTP/2 and HTTP/1.1 alike.
+            guard value.unicodeScalars.allSatisfy({ $0 == "\t" || ($0.value >= 32 && $0.value != 127) }) else {
+                throw InvalidParameter(
+                    name: "--forward-header", detail: "the value of \(name) holds a control character (a line break?)")
+            }
+            return (name, value)
         }
         let timeout = try UntrustedValue.duration("--forward-timeout", forwardTimeout)
         guard timeout > 0 else { throw InvalidParameter(name: "--forward-timeout", detail: "must be more than 0") }

@@ -133,7 +133,7 @@ struct ViewerCommand: AsyncParsableCommand {
             let only =
                 forwarding.filters.isEmpty ? "" : " (only traces with \(forwarding.filters.map(\.description).joined(separator: " or ")))"
             FileHandle.standardOutput.write(
-                Data("otter viewer: forwarding to \(forwarding.upstream.endpoint.absoluteString) over \(forwardProtocol)\(only)\n".utf8))
+                Data("otter viewer: forwarding to \(forwarding.upstreamDescription) over \(forwardProtocol)\(only)\n".utf8))
         }
         var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         // Started by `otter demo`: stop when the demo is gone, however it ended (even kill -9).

@@ -217,11 +217,19 @@ struct ForwardingProcessTests {
             (["--forward", "http://127.0.0.1:1", "--forward-only", "sometimes"], "--forward-only"),
             (["--forward", "http://127.0.0.1:1", "--forward-timeout", "0s"], "--forward-timeout"),
             (["--forward-only", "errors"], "--forward"),
+            (["--forward", "http://127.0.0.1:1/base?tenant=a"], "without a query"),
+            (["--forward", "http://127.0.0.1:1", "--forward-header", "x-tenant=a\r\nx-injected: 1"], "control character"),
         ] {
             let viewer = try ProcessHarness.otter(
                 "viewer", ["viewer", "--db", ":memory:", "--ui-port", "0", "--otlp-http-port", "0", "--otlp-grpc-port", "0"] + flags)
             #expect(await viewer.waitForExit() != 0, "\(flags)")
             #expect(viewer.lines.contains { $0.contains(says) }, "\(flags): \(viewer.lines)")
         }
+        // Forwarding to its own OTLP port would send everything to itself again and again.
+        let loop = try ProcessHarness.otter(
+            "viewer", ["viewer", "--db", ":memory:", "--ui-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "14318", "--forward",
+                "http://localhost:14318"])
+        #expect(await loop.waitForExit() != 0)
+        #expect(loop.lines.contains { $0.contains("this viewer's own OTLP port") }, "\(loop.lines)")
     }
 }

@@ -14,6 +14,9 @@ struct OTLPGRPCExporterTests {
         var configuration = OTLPExporterConfiguration(
             endpoint: URL(string: "http://127.0.0.1:\(port)")!, transportProtocol: .grpc,
             retryPolicy: OTLPRetryPolicy(initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50)))
+        // Far beyond what any attempt takes, so a loaded machine (CI's two cores) cannot turn a retry into a timeout;
+        // tests of the timeout set their own.
+        configuration.timeout = .seconds(120)
         configure(&configuration)
         return try OTLPGRPCExporter(configuration: configuration)
     }

@@ -4,7 +4,7 @@ import Logging
 import Otter
 import OtterOTLP
 import OtterTestSupport
-import OtterViewer
+@testable import OtterViewer
 import Testing
 import Tracing
 
@@ -242,6 +242,24 @@ struct ForwardingTests {
         #expect(throws: InvalidParameter.self) { try ForwardingConfiguration.filter("sampled") }
         #expect(onlyErrors.filters == [.errors])
         await receiver.stop()
+    }
+
+    @Test func theStatusHidesCredentialsAndShowsOnlyWhatIsThere() throws {
+        let upstream = OTLPExporterConfiguration(endpoint: URL(string: "https://alice:s3cret@collector.example:4318/otlp")!)
+        let configuration = ForwardingConfiguration(upstream: upstream)
+        #expect(configuration.upstreamDescription == "https://***@collector.example:4318/otlp")
+        #expect(!configuration.upstreamDescription.contains("s3cret"))
+        let report: JSONValue = [
+            "forwarding": [
+                "upstream": .string(configuration.upstreamDescription), "protocol": "http/protobuf", "filters": .array([]),
+                "spans": ["queued": .integer(3), "sent": .integer(0), "lastError": .null, "lastErrorAt": .null],
+            ]
+        ]
+        let page = try #require(StatusPage(report).forwarding)
+        #expect(page["filters"] == nil, "no filter: no 'only traces with' line")
+        let spans = try #require((page["signals"] as? [[String: String]])?.first)
+        #expect(spans["queued"] == "3")
+        #expect(spans["lastErrorAt"] == nil, "no error: no '()'")
     }
 
     @Test func withoutForwardingTheStatusSaysSo() async throws {

@@ -43,6 +43,16 @@ public struct ForwardingConfiguration: Sendable {
         self.maximumRequestBytes = maximumRequestBytes
     }
 
+    /// The upstream's URL as logs and the status page show it: a user name and password in it are replaced by `***`.
+    public var upstreamDescription: String {
+        guard var components = URLComponents(url: upstream.endpoint, resolvingAgainstBaseURL: false),
+            components.user != nil || components.password != nil
+        else { return upstream.endpoint.absoluteString }
+        components.user = "***"
+        components.password = nil
+        return components.string ?? "(a URL with credentials)"
+    }
+
     /// `errors` or `slower-than=500ms` (a Go duration), as `--forward-only` takes them.
     public static func filter(_ text: String) throws -> Filter {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

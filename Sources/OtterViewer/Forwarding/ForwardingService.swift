@@ -112,9 +112,11 @@ package struct ForwardingService: Service {
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
         do {
             let receipt = try await forwarder.send(request, signal: signal == .spans ? .traces : .logs)
+            // The count is the upstream's word: one outside 0...itemCount (negative, or more than was sent) is clamped.
+            let rejected = min(max(receipt.rejected, 0), Int64(itemCount))
             status.update(signal) {
-                $0.sent += Int64(itemCount) - receipt.rejected
-                $0.rejected += receipt.rejected
+                $0.sent += Int64(itemCount) - rejected
+                $0.rejected += rejected
                 $0.lastSentAtNanoseconds = now
             }
             if receipt.rejected > 0 || !receipt.message.isEmpty {

@@ -36,7 +36,7 @@ struct StatusAPI: Sendable {
         let upstream = forwarding.upstream
         return [
             "forwarding": [
-                "upstream": .string(upstream.endpoint.absoluteString), "protocol": .string(upstream.transportProtocol.rawValue),
+                "upstream": .string(forwarding.upstreamDescription), "protocol": .string(upstream.transportProtocol.rawValue),
                 "filters": .array(forwarding.filters.map { .string($0.description) }),
                 "spans": signals["spans"] ?? .null, "logs": signals["logs"] ?? .null,
             ]

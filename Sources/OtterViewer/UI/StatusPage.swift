@@ -4,7 +4,7 @@ struct StatusPage {
         <h2>Status</h2>
         {{^forwarding}}<p>This viewer forwards nothing. Started with <code>--forward URL</code>, it sends every span and log
         record it stores on to an OpenTelemetry Collector, Jaeger, Tempo or another viewer.</p>{{/forwarding}}
-        {{#forwarding}}<p>Forwarding to <b>{{upstream}}</b> over {{protocol}}{{#filters}} · only traces with {{filters}}{{/filters}}.</p>
+        {{#forwarding}}<p>Forwarding to <b>{{upstream}}</b> over {{protocol}}{{#filters}} · only traces with {{.}}{{/filters}}.</p>
         <table class="statistics" id="forwarding-status"><thead><tr><th></th><th>Queued</th><th>Sent</th><th>Retries</th><th>Dropped</th>
         <th>Rejected</th><th>Filtered out</th><th>Lost</th><th>Last sent</th><th>Last error</th></tr></thead><tbody>
         {{#signals}}<tr><td>{{name}}</td><td>{{queued}}</td><td>{{sent}}</td><td>{{retries}}</td><td>{{dropped}}</td><td>{{rejected}}</td>
@@ -32,14 +32,18 @@ struct StatusPage {
             for key in [
                 "queued", "sent", "retries", "dropped", "rejected", "filteredOut", "lost", "lastSentAt", "lastError", "lastErrorAt",
             ] {
-                row[key] = text(forwarding[name]?[key])
+                // An empty value is left out, so a section on it (`{{#lastErrorAt}}`) is not shown.
+                let value = text(forwarding[name]?[key])
+                if !value.isEmpty { row[key] = value }
             }
             return row
         }
         let filters = (forwarding["filters"]?.arrayValue ?? []).map { text($0) }.joined(separator: " or ")
-        self.forwarding = [
-            "upstream": text(forwarding["upstream"]), "protocol": text(forwarding["protocol"]), "filters": filters.isEmpty ? "" : filters,
-            "signals": signals,
+        var shown: [String: Any] = [
+            "upstream": text(forwarding["upstream"]), "protocol": text(forwarding["protocol"]), "signals": signals,
         ]
+        // Absent without filters: a section on an empty string would still be shown.
+        if !filters.isEmpty { shown["filters"] = filters }
+        self.forwarding = shown
     }
 }
