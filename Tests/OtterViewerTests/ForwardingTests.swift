@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRPCCore
 import Logging
 import Otter
 import OtterOTLP
@@ -149,6 +150,48 @@ struct ForwardingTests {
         #expect(status.counters(.spans).lastError?.contains("400") == true)
         #expect(try await store.forwardProgress(.spans).pendingItems == 0)
         await receiver.stop()
+    }
+
+    @Test func aRequestRefusedAsTooLargeIsSentInHalvesAndOnlyAnItemTooLargeAloneIsDropped() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        // 8 spans: refused; its first half (4): refused; the quarters and the second half pass.
+        receiver.script(.init(status: .contentTooLarge), .init(status: .contentTooLarge))
+        let (store, path) = try Self.store()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        _ = try await store.startForwarding(.spans)
+        let spans = Self.spans(trace: 30, count: 8)
+        try await store.write(spans)
+        let status = ForwardingStatus()
+        try await Self.forward(store, Self.configuration(port: port), status: status) {
+            try await store.forwardProgress(.spans).pendingItems == 0
+        }
+        let answered = receiver.requests.map { (try? OTLPTraces(protobuf: $0.body).spanCount) ?? -1 }
+        #expect(answered == [8, 4, 2, 2, 4])
+        #expect(Set(receiver.requests.dropFirst(2).flatMap { (try? OTLPTraces(protobuf: $0.body).spans) ?? [] }.map(\.spanContext.spanID))
+            == Set(spans.map(\.spanContext.spanID)))
+        #expect(status.counters(.spans).sent == 8)
+        #expect(status.counters(.spans).dropped == 0)
+
+        // One span that is too large alone is dropped and counted; the next batch goes on.
+        receiver.script(.init(status: .contentTooLarge))
+        try await store.write(Self.spans(trace: 31, count: 1))
+        try await Self.forward(store, Self.configuration(port: port), status: status) { status.counters(.spans).dropped == 1 }
+        #expect(status.counters(.spans).dropped == 1)
+        #expect(status.counters(.spans).lastError?.contains("413") == true)
+        await receiver.stop()
+
+        // gRPC: RESOURCE_EXHAUSTED without a retry delay is the same refusal.
+        let grpcReceiver = TestOTLPGRPCReceiver()
+        let grpcPort = try await grpcReceiver.start()
+        grpcReceiver.script(RPCError(code: .resourceExhausted, message: "message larger than max"))
+        try await store.write(Self.spans(trace: 32, count: 6))
+        var configuration = Self.configuration(port: grpcPort)
+        configuration.upstream.transportProtocol = .grpc
+        try await Self.forward(store, configuration, status: status) { try await store.forwardProgress(.spans).pendingItems == 0 }
+        #expect(grpcReceiver.requests.map { $0.request.resourceSpans.flatMap(\.scopeSpans).flatMap(\.spans).count } == [6, 3, 3])
+        #expect(status.counters(.spans).dropped == 1)
+        await grpcReceiver.stop()
     }
 
     @Test func wrongCredentialsKeepTheDataWaitingInsteadOfDroppingIt() async throws {

@@ -125,6 +125,19 @@ package struct ForwardingService: Service {
                     metadata: ["rejected": "\(receipt.rejected)", "of": "\(itemCount)", "message": "\(receipt.message)"])
             }
             return true
+        } catch let error as OTLPExportError where ForwardRequestSplit.isTooLarge(error) && itemCount > 1 {
+            // Too large for the upstream as a whole: sent in halves (recursively), so only an item that is too large on
+            // its own is dropped. A half that must be retried retries the batch: the halves sent before it go again.
+            guard let halves = ForwardRequestSplit.halves(request, signal: signal) else {
+                return drop(itemCount, signal, error, at: now)
+            }
+            logger.notice(
+                "forwarding: upstream refused \(itemCount) \(signal.rawValue) as too large; sending them in halves",
+                metadata: ["error": "\(error)"])
+            for half in halves {
+                guard try await send([half.bytes], itemCount: half.itemCount, signal: signal, with: forwarder) else { return false }
+            }
+            return true
         } catch let error as OTLPExportError {
             switch error {
             case .gaveUp:
@@ -143,14 +156,7 @@ package struct ForwardingService: Service {
                 logger.error("forwarding: upstream refuses the credentials or the URL; retrying", metadata: ["error": "\(error)"])
                 return false
             case .rejected, .rejectedRPC, .requestTooLarge:
-                status.update(signal) {
-                    $0.dropped += Int64(itemCount)
-                    $0.lastError = error.description
-                    $0.lastErrorAtNanoseconds = now
-                }
-                logger.error(
-                    "forwarding: upstream refused \(itemCount) \(signal.rawValue) for good; skipped", metadata: ["error": "\(error)"])
-                return true
+                return drop(itemCount, signal, error, at: now)
             }
         } catch is CancellationError {
             throw CancellationError()
@@ -161,6 +167,17 @@ package struct ForwardingService: Service {
             }
             return false
         }
+    }
+
+    /// Counts and logs items the upstream refused for good; they are skipped (true: done with).
+    func drop(_ itemCount: Int, _ signal: ForwardedSignal, _ error: OTLPExportError, at now: UInt64) -> Bool {
+        status.update(signal) {
+            $0.dropped += Int64(itemCount)
+            $0.lastError = error.description
+            $0.lastErrorAtNanoseconds = now
+        }
+        logger.error("forwarding: upstream refused \(itemCount) \(signal.rawValue) for good; skipped", metadata: ["error": "\(error)"])
+        return true
     }
 
     /// A refusal that says the forwarding is set up wrong (authentication, permission, no such endpoint), not that the
