@@ -287,6 +287,25 @@ struct ForwardingTests {
         await receiver.stop()
     }
 
+    /// Every stored block's wait starts when it is first seen stored, not when a batch reaches it: a backlog of many
+    /// batches is decided once, one wait after it arrived, instead of one wait per batch.
+    @Test func aFilteredBacklogIsDecidedOneWaitAfterItArrivedNotOneWaitPerBatch() {
+        var decisions = FilterDecisions(wait: .seconds(10))
+        let start = ContinuousClock.now
+        decisions.saw(200, at: start)
+        func batch(_ ids: ClosedRange<Int64>) -> ForwardBatch {
+            ForwardBatch(blocks: ids.map { .init(id: $0, request: [], itemCount: 1) })
+        }
+        #expect(decisions.ready(batch(1...64), at: start.advanced(by: .seconds(9))) == nil, "not yet")
+        let afterWait = start.advanced(by: .seconds(10))
+        #expect(decisions.ready(batch(1...64), at: afterWait)?.lastBlockID == 64)
+        #expect(decisions.ready(batch(65...128), at: afterWait)?.lastBlockID == 128, "the next batch needs no second wait")
+        #expect(decisions.ready(batch(129...192), at: afterWait)?.lastBlockID == 192)
+        decisions.saw(300, at: afterWait)
+        #expect(decisions.ready(batch(193...260), at: afterWait)?.lastBlockID == 200, "blocks seen later wait their own time")
+        #expect(decisions.ready(batch(201...260), at: afterWait.advanced(by: .seconds(10)))?.lastBlockID == 260)
+    }
+
     @Test func theStatusHidesCredentialsAndShowsOnlyWhatIsThere() throws {
         let upstream = OTLPExporterConfiguration(endpoint: URL(string: "https://alice:s3cret@collector.example:4318/otlp")!)
         let configuration = ForwardingConfiguration(upstream: upstream)

@@ -64,6 +64,10 @@ package struct ForwardingService: Service {
                     acknowledged = try await store.startForwarding(signal).acknowledgedBlockID
                     mark = acknowledged
                 }
+                let filtering = signal == .spans && !configuration.filters.isEmpty
+                // Every block is seen (its decision wait starts) within a poll of its arrival, not when a batch reaches it:
+                // a backlog is decided as it ages, so filtered forwarding keeps up with ingest.
+                if filtering { decisions.saw(try await store.newestBlockID(signal)) }
                 guard var batch = try await store.forwardBatch(signal, after: acknowledged, maximumBytes: configuration.maximumRequestBytes)
                 else {
                     await pause(pollInterval)
@@ -72,8 +76,7 @@ package struct ForwardingService: Service {
                 var requests = batch.requests
                 var itemCount = batch.itemCount
                 var filteredOut = 0
-                if signal == .spans, !configuration.filters.isEmpty {
-                    decisions.saw(batch.lastBlockID)
+                if filtering {
                     guard let ready = decisions.ready(batch) else {
                         await pause(pollInterval)
                         continue
@@ -236,7 +239,9 @@ package struct ForwardingService: Service {
 }
 
 /// When blocks are old enough to decide their traces: a block is decided once `wait` has passed since the forwarder
-/// first saw it (after a restart, since the restart).
+/// first saw it stored (it looks at the newest block id every poll; after a restart, the wait starts again). As with
+/// the Collector's tail sampling (`decision_wait` from a trace's first span), spans that arrive after their trace was
+/// decided are decided on their own: a late error sends the late spans, not the earlier ones.
 struct FilterDecisions {
     let wait: Duration
     private var seen: [(blockID: Int64, at: ContinuousClock.Instant)] = []
@@ -245,13 +250,13 @@ struct FilterDecisions {
         self.wait = wait
     }
 
-    mutating func saw(_ blockID: Int64) {
-        if seen.last.map({ blockID > $0.blockID }) ?? true { seen.append((blockID, ContinuousClock().now)) }
+    /// Notes that every block up to `blockID` exists at `now`.
+    mutating func saw(_ blockID: Int64, at now: ContinuousClock.Instant = .now) {
+        if seen.last.map({ blockID > $0.blockID }) ?? true { seen.append((blockID, now)) }
     }
 
-    /// The leading part of `batch` whose blocks are old enough; nil when none is.
-    mutating func ready(_ batch: ForwardBatch) -> ForwardBatch? {
-        let now = ContinuousClock().now
+    /// The leading part of `batch` whose blocks are old enough at `now`; nil when none is.
+    mutating func ready(_ batch: ForwardBatch, at now: ContinuousClock.Instant = .now) -> ForwardBatch? {
         let oldEnough = seen.last { $0.at.advanced(by: wait) <= now }?.blockID ?? 0
         // Marks at or below the decided point are no longer needed, except the newest of them.
         if let last = seen.lastIndex(where: { $0.blockID <= oldEnough }), last > 0 { seen.removeFirst(last) }

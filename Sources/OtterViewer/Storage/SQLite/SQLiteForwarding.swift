@@ -76,6 +76,11 @@ extension SQLiteTraceStore {
         }
     }
 
+    /// The id of the newest stored block of `signal` (0 when none).
+    package func newestBlockID(_ signal: ForwardedSignal) async throws -> Int64 {
+        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM \(signal.table)") ?? 0 }
+    }
+
     /// The blocks after `blockID`, oldest first, up to `maximumBytes` of requests (at least one block); nil when none.
     package func forwardBatch(_ signal: ForwardedSignal, after blockID: Int64, maximumBytes: Int) async throws -> ForwardBatch? {
         let rows = try await database.read { db in
