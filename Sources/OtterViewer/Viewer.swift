@@ -261,22 +261,35 @@ struct NamedListener: Service {
     }
 }
 
-/// Runs a gRPC server as a swift-service-lifecycle service and reports its port.
+/// Runs a gRPC server as a swift-service-lifecycle service and reports its port. At shutdown, RPCs in flight get
+/// ``shutdownGrace`` to finish; then the server is stopped under them, so a client that holds a stream without reading
+/// it cannot keep the viewer from exiting.
 struct GRPCListener: Service {
     /// The name `onListening` receives.
     let name: String
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let onListening: @Sendable (String, Int) async -> Void
+    var shutdownGrace: Duration = .seconds(5)
 
     func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.serve() }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await server.serve()
+                return true
+            }
             if let address = try await server.listeningAddress {
                 await onListening(name, address.ipv4?.port ?? address.ipv6?.port ?? 0)
             }
             try? await gracefulShutdown()
             server.beginGracefulShutdown()
-            try await group.waitForAll()
+            group.addTask {
+                try? await Task.sleep(for: shutdownGrace)
+                return false
+            }
+            // Whichever ends first, the server (its RPCs done) or the grace, the other is cancelled.
+            _ = try await group.next()
+            group.cancelAll()
+            try? await group.waitForAll()
         }
     }
 }

@@ -22,7 +22,8 @@ extension ViewerCommand {
         }
         guard url.query == nil, url.fragment == nil else {
             throw InvalidParameter(
-                name: "--forward", detail: "give the receiver's base URL without a query or fragment (/v1/traces and /v1/logs are appended)")
+                name: "--forward", detail: "give the receiver's base URL without a query or fragment (/v1/traces and /v1/logs are appended)"
+            )
         }
         let ownPorts = [forwardProtocol == "grpc" ? otlpGRPCPort : otlpHTTPPort].filter { $0 != 0 }
         if let port = url.port, ownPorts.contains(port), Viewer.isLoopback(host) || host == bind {

@@ -227,8 +227,11 @@ struct ForwardingProcessTests {
         }
         // Forwarding to its own OTLP port would send everything to itself again and again.
         let loop = try ProcessHarness.otter(
-            "viewer", ["viewer", "--db", ":memory:", "--ui-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "14318", "--forward",
-                "http://localhost:14318"])
+            "viewer",
+            [
+                "viewer", "--db", ":memory:", "--ui-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "14318", "--forward",
+                "http://localhost:14318",
+            ])
         #expect(await loop.waitForExit() != 0)
         #expect(loop.lines.contains { $0.contains("this viewer's own OTLP port") }, "\(loop.lines)")
     }

@@ -54,10 +54,20 @@ struct RemoteStorageClientTests {
 
         let errors = try #require(report["errors"] as? [String: [String: String]])
         #expect(errors["short_trace_id"] == ["code": "INVALID_ARGUMENT", "message": "query[0].trace_id must be 16 bytes, not 2"])
-        #expect(errors["zero_depth"]?["code"] == "INVALID_ARGUMENT")
+        #expect(errors["negative_depth"]?["code"] == "INVALID_ARGUMENT")
+        #expect(report["found_with_unset_depth"] as? Int == 1, "search_depth 0 is the default depth")
         #expect(errors["garbage_bytes"]?["code"] == "INVALID_ARGUMENT")
         #expect(errors["unknown_method"]?["code"] == "UNIMPLEMENTED")
+
+        // A client that holds a stream of the big trace without reading it does not keep the viewer from stopping.
+        let staller = try ProcessHarness.python(
+            "stall", script: "remote_storage_client.py",
+            arguments: [protos, address, "stall", "5eed" + String(repeating: "5eed", count: 7)])
+        defer { staller.kill() }
+        let stalled = await ChildProcess.withDeadline(.seconds(120)) { await staller.firstLine { $0 == "stalled" } }
+        #expect((stalled ?? nil) != nil, "\(staller.lines)")
         viewer.terminate()
-        #expect(await viewer.waitForExit() == 0)
+        let exited = await ChildProcess.withDeadline(.seconds(60)) { await viewer.waitForExit() }
+        #expect(exited == 0, "the viewer stops within its grace though a stream is held unread")
     }
 }

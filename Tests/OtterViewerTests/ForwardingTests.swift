@@ -5,9 +5,10 @@ import Logging
 import Otter
 import OtterOTLP
 import OtterTestSupport
-@testable import OtterViewer
 import Testing
 import Tracing
+
+@testable import OtterViewer
 
 /// The viewer's forwarding against a real OTLP/HTTP receiver on 127.0.0.1 that answers as scripted.
 @Suite("Forwarding what the viewer stores", .serialized)
@@ -168,8 +169,9 @@ struct ForwardingTests {
         }
         let answered = receiver.requests.map { (try? OTLPTraces(protobuf: $0.body).spanCount) ?? -1 }
         #expect(answered == [8, 4, 2, 2, 4])
-        #expect(Set(receiver.requests.dropFirst(2).flatMap { (try? OTLPTraces(protobuf: $0.body).spans) ?? [] }.map(\.spanContext.spanID))
-            == Set(spans.map(\.spanContext.spanID)))
+        #expect(
+            Set(receiver.requests.dropFirst(2).flatMap { (try? OTLPTraces(protobuf: $0.body).spans) ?? [] }.map(\.spanContext.spanID))
+                == Set(spans.map(\.spanContext.spanID)))
         #expect(status.counters(.spans).sent == 8)
         #expect(status.counters(.spans).dropped == 0)
 

@@ -74,6 +74,36 @@ struct RemoteStorageTests {
         await viewer.stop()
     }
 
+    @Test func aSpanLargerThanAMessageHasItsLongValuesCutInTheStreamOnly() async throws {
+        let viewer = try await RunningViewer(servingRemoteStorage: true)
+        let traceID = TraceID(high: 9, low: 9)
+        var spans = Self.wideTrace(traceID, count: 3)
+        spans[1].attributes.set("huge", value: .string(String(repeating: "h", count: 5_000_000)))
+        spans[2].attributes.set("many", value: .stringArray(Array(repeating: String(repeating: "m", count: 1_000), count: 5_000)))
+        try await viewer.store.write(spans)
+        try await withRemoteStorage(viewer) { reader, _ in
+            var request = Jaeger_Storage_V2_GetTracesRequest()
+            request.query = [.with { $0.traceID = Data(traceID.bytes) }]
+            // grpc-swift's client refuses a message over 4 MiB, as Jaeger's does: this read would fail without the cut.
+            let messages = try await reader.getTraces(request) { try await Array($0.messages) }
+            let received = RemoteStorageConformanceTests.collect(messages)[traceID] ?? []
+            #expect(received.count == 3)
+            let huge = try #require(received.first { $0.spanID == Data(SpanID(2).bytes) })
+            #expect(huge.attributes.first { $0.key == "huge" }?.value.stringValue.utf8.count == TraceChunks.cutValueBytes)
+            #expect(huge.attributes.contains { $0.key == TraceChunks.cutMarker })
+            let many = try #require(received.first { $0.spanID == Data(SpanID(3).bytes) })
+            #expect(many.attributes.first { $0.key == "many" }?.value.stringValue.hasPrefix("(a value of ") == true)
+            let untouched = try #require(received.first { $0.spanID == Data(SpanID(1).bytes) })
+            #expect(!untouched.attributes.contains { $0.key == TraceChunks.cutMarker })
+        }
+        // The store keeps the span whole.
+        let stored = try await viewer.store.trace(traceID)
+        #expect(
+            stored.first { $0.spanContext.spanID == SpanID(2) }?.attributes.get("huge") == .string(String(repeating: "h", count: 5_000_000))
+        )
+        await viewer.stop()
+    }
+
     @Test func badRequestsAreInvalidArgumentWithAMessage() async throws {
         let viewer = try await RunningViewer(servingRemoteStorage: true)
         try await viewer.store.write(Self.wideTrace(TraceID(high: 1, low: 1), count: 3))
@@ -96,8 +126,8 @@ struct RemoteStorageTests {
             await refused("at most 10000 trace ids") { _ = try await reader.getTraces(tooMany) { try await Array($0.messages) } }
 
             var cases: [(String, (inout Jaeger_Storage_V2_TraceQueryParameters) -> Void)] = [
-                ("search_depth must be between 1 and 10000, not 0", { $0.searchDepth = 0 }),
-                ("search_depth must be between 1 and 10000, not -5", { $0.searchDepth = -5 }),
+                ("search_depth must be between 0 (the default, 20) and 10000, not -5", { $0.searchDepth = -5 }),
+                ("search_depth must be between 0 (the default, 20) and 10000, not 10001", { $0.searchDepth = 10_001 }),
                 (
                     "start_time_min must not be after query.start_time_max",
                     {
@@ -149,6 +179,9 @@ struct RemoteStorageTests {
             everything.durationMax = Google_Protobuf_Duration(seconds: .max, nanos: 999_999_999)
             let all = try await reader.findTraceIDs(.with { $0.query = everything }).traceIds
             #expect(all.count == 1)
+            // search_depth 0 (a caller that left it unset) is the default depth, not an error.
+            let unset = try await reader.findTraceIDs(.with { $0.query = Self.query(depth: 0) }).traceIds
+            #expect(unset.count == 1)
         }
         await viewer.stop()
     }

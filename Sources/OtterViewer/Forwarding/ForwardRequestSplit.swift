@@ -19,7 +19,8 @@ enum ForwardRequestSplit {
                     for scope in part.resourceSpans[resource].scopeSpans.indices {
                         let spans = part.resourceSpans[resource].scopeSpans[scope].spans
                         let kept = range.clamped(to: index..<index + spans.count)
-                        part.resourceSpans[resource].scopeSpans[scope].spans = Array(spans[(kept.lowerBound - index)..<(kept.upperBound - index)])
+                        part.resourceSpans[resource].scopeSpans[scope].spans = Array(
+                            spans[(kept.lowerBound - index)..<(kept.upperBound - index)])
                         index += spans.count
                     }
                     part.resourceSpans[resource].scopeSpans.removeAll { $0.spans.isEmpty }

@@ -9,7 +9,7 @@ import SwiftProtobuf
 enum RemoteStorageQuery {
     /// `TraceQueryParameters` as a ``TraceQuery``: an empty `service_name` searches every service (declared in
     /// `GetCapabilities`), attributes compare as the HTTP API's tags do (their text), an absent `start_time_max` means
-    /// no upper bound, `search_depth` must be 1...10,000.
+    /// no upper bound, `search_depth` must be 0...10,000 (0: 20).
     static func traceQuery(_ parameters: Jaeger_Storage_V2_TraceQueryParameters?) throws -> TraceQuery {
         guard let parameters else { throw invalid("query is required") }
         guard !parameters.hasFilter else {
@@ -17,8 +17,11 @@ enum RemoteStorageQuery {
                 "query.filter (structured filters) is not supported: GetCapabilities declares none; use service_name, operation_name, "
                     + "attributes and the duration bounds")
         }
-        guard (1...JaegerSearch.maximumLimit).contains(Int(parameters.searchDepth)) else {
-            throw invalid("query.search_depth must be between 1 and \(JaegerSearch.maximumLimit), not \(parameters.searchDepth)")
+        // 0 is what a caller that left it unset sends (Jaeger's api_v3 passes it through): the default depth, as
+        // Jaeger's own backends read it.
+        guard (0...JaegerSearch.maximumLimit).contains(Int(parameters.searchDepth)) else {
+            throw invalid(
+                "query.search_depth must be between 0 (the default, 20) and \(JaegerSearch.maximumLimit), not \(parameters.searchDepth)")
         }
         var query = TraceQuery(
             service: parameters.serviceName.isEmpty ? nil : parameters.serviceName,
@@ -26,7 +29,7 @@ enum RemoteStorageQuery {
             startTimeMinimumNanoseconds: parameters.hasStartTimeMin ? try nanoseconds(parameters.startTimeMin, "query.start_time_min") : 0,
             startTimeMaximumNanoseconds: parameters.hasStartTimeMax
                 ? try nanoseconds(parameters.startTimeMax, "query.start_time_max") : UntrustedValue.maximumNanoseconds,
-            limit: Int(parameters.searchDepth))
+            limit: parameters.searchDepth == 0 ? defaultSearchDepth : Int(parameters.searchDepth))
         guard query.startTimeMinimumNanoseconds <= query.startTimeMaximumNanoseconds else {
             throw invalid("query.start_time_min must not be after query.start_time_max")
         }
@@ -43,6 +46,9 @@ enum RemoteStorageQuery {
         }
         return query
     }
+
+    /// Traces a search returns when `search_depth` is 0 (unset): Jaeger UI's default.
+    static let defaultSearchDepth = 20
 
     /// A time, in nanoseconds since the epoch: instants before 1970 mean 1970, after 2262 mean 2262 (the store's range),
     /// which select the same spans.

@@ -2,9 +2,11 @@
 the remote storage tests.
 
     remote_storage_client.py PROTOS_DIR HOST:PORT SPANS
+    remote_storage_client.py PROTOS_DIR HOST:PORT stall TRACE_ID_HEX
 
 Writes one trace of SPANS spans (two services) through the port's OTLP TraceService (Jaeger's write path), then calls
-every jaeger.storage.v2 RPC, the health service and a few malformed requests, and prints one JSON report.
+every jaeger.storage.v2 RPC, the health service and a few malformed requests, and prints one JSON report. With
+`stall`, reads one chunk of the trace and then nothing more (a client that holds a stream unread).
 """
 import importlib.resources
 import json
@@ -29,10 +31,24 @@ def generate(protos, out):
     sys.path.append(out)
 
 
+def stall(address, trace_hex):
+    """Opens GetTraces for the trace, reads one chunk, says `stalled` and reads no more until it is killed."""
+    from storage.v2 import trace_storage_pb2, trace_storage_pb2_grpc
+    reader = trace_storage_pb2_grpc.TraceReaderStub(grpc.insecure_channel(address))
+    stream = reader.GetTraces(trace_storage_pb2.GetTracesRequest(
+        query=[trace_storage_pb2.GetTraceParams(trace_id=bytes.fromhex(trace_hex))]))
+    next(stream)
+    print("stalled", flush=True)
+    time.sleep(3600)
+
+
 def main():
-    protos, address, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    protos, address = sys.argv[1], sys.argv[2]
     out = tempfile.mkdtemp(prefix="otter-remote-storage-")
     generate(protos, out)
+    if sys.argv[3] == "stall":
+        return stall(address, sys.argv[4])
+    count = int(sys.argv[3])
     from google.protobuf import timestamp_pb2
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
     from opentelemetry.proto.trace.v1 import trace_pb2
@@ -84,6 +100,8 @@ def main():
     query = trace_storage_pb2.TraceQueryParameters(service_name="payments", search_depth=10, **window)
     found = reader.FindTraceIDs(trace_storage_pb2.FindTraceIDsRequest(query=query), timeout=60)
     report["found_trace_ids"] = [f.trace_id.hex() for f in found.trace_ids]
+    unset_depth = trace_storage_pb2.TraceQueryParameters(service_name="payments", **window)  # search_depth left at 0
+    report["found_with_unset_depth"] = len(reader.FindTraceIDs(trace_storage_pb2.FindTraceIDsRequest(query=unset_depth), timeout=60).trace_ids)
     report["found_start"] = [f.start.seconds * 10**9 + f.start.nanos for f in found.trace_ids]
     summaries = [s for chunk in reader.FindTraceSummaries(trace_storage_pb2.FindTraceSummariesRequest(query=query), timeout=60)
                  for s in chunk.summaries]
@@ -123,8 +141,8 @@ def main():
     report["errors"] = {
         "short_trace_id": status(lambda: list(reader.GetTraces(trace_storage_pb2.GetTracesRequest(
             query=[trace_storage_pb2.GetTraceParams(trace_id=b"\x01\x02")]), timeout=30))),
-        "zero_depth": status(lambda: reader.FindTraceIDs(trace_storage_pb2.FindTraceIDsRequest(
-            query=trace_storage_pb2.TraceQueryParameters(service_name="payments")), timeout=30)),
+        "negative_depth": status(lambda: reader.FindTraceIDs(trace_storage_pb2.FindTraceIDsRequest(
+            query=trace_storage_pb2.TraceQueryParameters(service_name="payments", search_depth=-1)), timeout=30)),
         "garbage_bytes": status(lambda: raw(b"\xff\xff\xff\xff\xff", timeout=30)),
         "unknown_method": status(lambda: channel.unary_unary("/jaeger.storage.v2.TraceReader/Nope")(b"", timeout=30)),
     }

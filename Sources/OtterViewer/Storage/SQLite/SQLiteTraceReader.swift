@@ -95,6 +95,8 @@ extension SQLiteTraceStore {
         var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
         var seen: Set<[UInt8]> = []
         for (_, block) in blocks {
+            // A caller that went away (a cancelled gRPC stream) stops the decoding of a large trace.
+            try Task.checkCancellation()
             for scanned in block.spans where wanted.contains(Array(block.scanner.bytes[scanned.traceID])) {
                 let origin = block.origins[scanned.resourceIndex]
                 let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
