@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A discarding OTLP/HTTP receiver for load tests: answers every POST to /v1/traces with an empty protobuf
 ExportTraceServiceResponse (200), and counts requests, bytes and spans (it walks the protobuf's
-resource_spans / scope_spans / spans fields; no protobuf library needed). `GET /stats` answers
+resource_spans / scope_spans / spans fields; no protobuf library needed); gzip bodies are inflated. `GET /stats` answers
 `requests=R spans=S bytes=B`. Loopback only.
 
     scripts/otlp-sink.py PORT
 """
+import gzip
 import signal
 import sys
 import threading
@@ -76,6 +77,8 @@ class Sink(BaseHTTPRequestHandler):
         global requests, received_bytes, received_spans
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":
+            body = gzip.decompress(body)  # counted as received (`bytes`), spans counted inflated
         spans = count_spans(body)
         with lock:
             requests += 1

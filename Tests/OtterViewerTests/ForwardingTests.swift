@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import GRPCCore
 import Logging
 import Otter
@@ -194,6 +195,30 @@ struct ForwardingTests {
         #expect(grpcReceiver.requests.map { $0.request.resourceSpans.flatMap(\.scopeSpans).flatMap(\.spans).count } == [6, 3, 3])
         #expect(status.counters(.spans).dropped == 1)
         await grpcReceiver.stop()
+    }
+
+    @Test func aDamagedBlockIsCountedAsDroppedAndTheRestGoesOn() async throws {
+        let receiver = TestOTLPReceiver()
+        let port = try await receiver.start()
+        let (store, path) = try Self.store()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        _ = try await store.startForwarding(.spans)
+        try await store.write(Self.spans(trace: 40, count: 5))
+        let intact = Self.spans(trace: 41, count: 3)
+        try await store.write(intact)
+        // The first block's bytes damaged on disk, as a torn write or a bad sector would leave them.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE span_block SET deflated = x'00112233' WHERE id = (SELECT MIN(id) FROM span_block)")
+        }
+        let status = ForwardingStatus()
+        try await Self.forward(store, Self.configuration(port: port), status: status) {
+            try await store.forwardProgress(.spans).pendingItems == 0
+        }
+        #expect(Self.received(receiver).ids == Set(intact.map(\.spanContext.spanID)))
+        #expect(status.counters(.spans).dropped == 5)
+        #expect(status.counters(.spans).sent == 3)
+        #expect(status.counters(.spans).lastError?.contains("could not be read back") == true)
+        await receiver.stop()
     }
 
     @Test func wrongCredentialsKeepTheDataWaitingInsteadOfDroppingIt() async throws {

@@ -73,20 +73,31 @@ package struct ForwardingService: Service {
                     await pause(pollInterval)
                     continue
                 }
-                var requests = batch.requests
-                var itemCount = batch.itemCount
-                var filteredOut = 0
                 if filtering {
                     guard let ready = decisions.ready(batch) else {
                         await pause(pollInterval)
                         continue
                     }
                     batch = ready
+                }
+                // A block that could not be read back (damaged on disk) cannot be sent: its items are counted as dropped.
+                let unreadable = batch.blocks.filter(\.request.isEmpty).reduce(0) { $0 + $1.itemCount }
+                var requests = batch.requests
+                var itemCount = batch.itemCount - unreadable
+                var filteredOut = 0
+                if filtering {
                     (requests, itemCount) = try await filtered(batch)
-                    filteredOut = batch.itemCount - itemCount
+                    filteredOut = batch.itemCount - unreadable - itemCount
                 }
                 if try await send(requests, itemCount: itemCount, signal: signal, with: forwarder) {
-                    status.update(signal) { [filteredOut] in $0.filteredOut += Int64(filteredOut) }
+                    status.update(signal) { [filteredOut] in
+                        $0.filteredOut += Int64(filteredOut)
+                        if unreadable > 0 {
+                            $0.dropped += Int64(unreadable)
+                            $0.lastError = "\(unreadable) stored \(signal.rawValue) could not be read back (a damaged block); skipped"
+                            $0.lastErrorAtNanoseconds = DefaultTracerClock.now.nanosecondsSinceEpoch
+                        }
+                    }
                     // The mark is written even when the service is being stopped: upstream has the batch, and a mark
                     // lost here would send it again after the restart.
                     let store = store

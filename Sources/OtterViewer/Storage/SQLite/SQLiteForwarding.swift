@@ -100,7 +100,7 @@ extension SQLiteTraceStore {
             if let inflated = try? buffer.decompress(with: .deflate(), maxSize: row.size + 1), inflated.readableBytes == row.size {
                 batch.blocks.append(.init(id: row.id, request: Array(inflated.readableBytesView), itemCount: row.items))
             } else {
-                batch.blocks.append(.init(id: row.id, request: [], itemCount: 0))
+                batch.blocks.append(.init(id: row.id, request: [], itemCount: row.items))
             }
             bytes += row.size
         }
