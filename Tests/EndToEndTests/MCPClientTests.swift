@@ -47,7 +47,8 @@ struct MCPClientTests {
     }
 
     static func get(_ url: String) async throws -> [String: Any] {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        // Generous: a 100,000-span trace in a debug build on a loaded machine.
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(600))
         let body = try await response.body.collect(upTo: 64 << 20)
         return (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
     }

@@ -112,7 +112,7 @@ struct ViewerProcessTests {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         _ = try await response.body.collect(upTo: 1 << 20)
         return Int(response.status.code)
     }

@@ -59,7 +59,7 @@ async def main():
                 report = await run(session, calls)
     else:
         headers = {"Authorization": f"Bearer {sys.argv[3]}"} if len(sys.argv) > 3 else {}
-        async with httpx2.AsyncClient(headers=headers, timeout=120) as client:
+        async with httpx2.AsyncClient(headers=headers, timeout=600) as client:
             async with streamable_http_client(sys.argv[2], http_client=client) as (read, write):
                 async with ClientSession(read, write) as session:
                     report = await run(session, calls)
