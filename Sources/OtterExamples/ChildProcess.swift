@@ -148,17 +148,23 @@ package final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// Waits for `condition` up to `timeout`; nil on timeout.
+    /// Waits for `operation` up to `timeout`; nil on timeout. It returns at the deadline even when `operation` ignores
+    /// cancellation (waiting for a process to exit does): the operation is left to finish on its own.
     package static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
-        await withTaskGroup(of: T?.self) { group in
-            group.addTask { await operation() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        let (results, continuation) = AsyncStream.makeStream(of: T?.self)
+        let work = Task {
+            continuation.yield(await operation())
+            continuation.finish()
         }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            continuation.yield(nil)
+            continuation.finish()
+        }
+        var iterator = results.makeAsyncIterator()
+        let first = await iterator.next() ?? nil
+        work.cancel()
+        timer.cancel()
+        return first
     }
 }

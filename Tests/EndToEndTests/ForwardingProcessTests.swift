@@ -125,6 +125,31 @@ struct ForwardingProcessTests {
         try? FileManager.default.removeItem(atPath: db)
     }
 
+    /// An upstream that accepts the connection and never answers does not hold up SIGTERM for --forward-timeout.
+    @Test(.enabled(if: OptionalPeers.shouldRunPythonTests, "needs Python (bash scripts/setup-python-peers.sh)"))
+    func anUpstreamThatNeverAnswersDoesNotDelayShutdown() async throws {
+        guard let python = PythonPeers.interpreter else { return }
+        let upstream = ChildProcess(
+            label: "hanging", executable: python,
+            arguments: [PythonPeers.packageRoot.appendingPathComponent("Tests/EndToEndTests/Python/otlp_receiver.py").path, "0", "--hang"],
+            echo: false)
+        try upstream.start()
+        defer { upstream.kill() }
+        let listening = await ChildProcess.withDeadline(.seconds(60)) { await upstream.firstLine { $0.hasPrefix("listening ") } } ?? nil
+        let port = try #require(listening?.split(separator: " ").last.flatMap { Int($0) }, "\(upstream.lines)")
+        let db = Self.temporaryDatabase("forward-hang")
+        let (viewer, ingest, _) = try await ProcessHarness.startViewer(
+            db: db, ["--forward", "http://127.0.0.1:\(port)", "--forward-timeout", "10m"])
+        #expect(try await ViewerProcessTests.post(Self.requests(traces: 1, spansPerTrace: 10)[0].body, to: ingest) == 200)
+        let connected = await ChildProcess.withDeadline(.seconds(60)) { await upstream.firstLine { $0 == "connection" } } ?? nil
+        #expect(connected != nil, "the forwarder connected and sent its request")
+        viewer.terminate()
+        let exited = await ChildProcess.withDeadline(.seconds(60)) { await viewer.waitForExit() }
+        #expect(exited == 0, "stopped with the request in flight, not after the 10-minute forward timeout")
+        if exited == nil { viewer.kill() }
+        try? FileManager.default.removeItem(atPath: db)
+    }
+
     /// A second viewer as the upstream, over OTLP/gRPC with its token as a header; only the traces with errors.
     @Test func aSecondViewerOverGRPCGetsTheTracesWithErrors() async throws {
         let upstreamDB = Self.temporaryDatabase("upstream")

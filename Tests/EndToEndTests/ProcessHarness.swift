@@ -103,6 +103,8 @@ enum ProcessHarness {
             "viewer", ["viewer", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--ui-port", "0", "--db", db] + extra)
         let ingest = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/HTTP on ") } } ?? nil
         let ui = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("UI on ") } } ?? nil
+        // Every listener is up once its line is printed; callers read the gRPC port from `lines`.
+        _ = await ChildProcess.withDeadline(.seconds(60)) { await viewer.firstLine { $0.contains("OTLP/gRPC on ") } }
         guard let ingestURL = ingest?.components(separatedBy: "OTLP/HTTP on ").last,
             let uiURL = ui?.components(separatedBy: "UI on ").last
         else {

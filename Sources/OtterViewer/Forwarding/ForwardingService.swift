@@ -89,7 +89,17 @@ package struct ForwardingService: Service {
                     (requests, itemCount) = try await filtered(batch)
                     filteredOut = batch.itemCount - unreadable - itemCount
                 }
-                if try await send(requests, itemCount: itemCount, signal: signal, with: forwarder) {
+                let delivered: Bool
+                do {
+                    // At shutdown the request in flight is abandoned rather than awaited (up to --forward-timeout): its
+                    // blocks are not marked, so they go again after the restart (at least once).
+                    delivered = try await cancelWhenGracefulShutdown { [requests, itemCount] in
+                        try await send(requests, itemCount: itemCount, signal: signal, with: forwarder)
+                    }
+                } catch is CancellationError {
+                    break
+                }
+                if delivered {
                     status.update(signal) { [filteredOut] in
                         $0.filteredOut += Int64(filteredOut)
                         if unreadable > 0 {

@@ -1,8 +1,8 @@
 """An OTLP/HTTP receiver built on the official opentelemetry-proto package, for the forwarding tests.
 
-    otlp_receiver.py PORT
+    otlp_receiver.py PORT [--hang]
 
-Listens on 127.0.0.1:PORT (0 picks one) and prints `listening PORT`, then one JSON line per request it accepts:
+With --hang it accepts connections, prints `connection` for each and never answers (an upstream that hangs). Otherwise it listens on 127.0.0.1:PORT (0 picks one) and prints `listening PORT`, then one JSON line per request it accepts:
 {"path": "/v1/traces", "span_ids": [...hex...], "trace_ids": [...]} or {"path": "/v1/logs", "bodies": [...]}.
 Answers 200 with an empty export response (protobuf). Handles gzip request bodies.
 """
@@ -52,6 +52,21 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def hang(port):
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", port))
+    listener.listen()
+    print(f"listening {listener.getsockname()[1]}", flush=True)
+    held = []
+    while True:
+        connection, _ = listener.accept()
+        held.append(connection)
+        print("connection", flush=True)
+
+
+if "--hang" in sys.argv:
+    hang(int(sys.argv[1]))
 server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
 print(f"listening {server.server_address[1]}", flush=True)
 server.serve_forever()
