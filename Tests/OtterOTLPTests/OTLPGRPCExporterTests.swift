@@ -138,6 +138,8 @@ struct OTLPGRPCExporterTests {
                 "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "authorization=Bearer%20logs",
                 "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "gzip",
+                // Generous (milliseconds): a loaded machine must not turn the retried UNAVAILABLE into a timeout.
+                "OTEL_EXPORTER_OTLP_TIMEOUT": "120000",
             ],
             exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory)
         let logger = Logger(label: "payments") { service.logEmitter.makeLogHandler(label: $0, metadataProvider: nil) }
@@ -146,7 +148,7 @@ struct OTLPGRPCExporterTests {
             spanContext = span.spanContext
             logger.error("payment declined", metadata: ["amount": .stringConvertible(2796)])
         }
-        let flushed = await service.forceFlush(timeout: .seconds(20))
+        let flushed = await service.forceFlush(timeout: .seconds(180))
         #expect(flushed)
         await service.shutdown()
         await receiver.stop()
