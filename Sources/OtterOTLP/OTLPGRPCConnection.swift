@@ -83,9 +83,17 @@ final class OTLPGRPCConnection: Sendable {
         return status.details.lazy.compactMap(\.retryInfo).first?.delay
     }
 
-    /// Closes the connection once in-flight calls finish.
-    func shutdown() async {
+    /// Closes the connection once in-flight calls finish, or after `grace` (a receiver that never answers would hold
+    /// a call, and the shutdown, forever): then the connection is closed under them.
+    func shutdown(grace: Duration = .seconds(5)) async {
         client.beginGracefulShutdown()
-        await connections.value
+        let connections = connections
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await connections.value }
+            group.addTask { try? await Task.sleep(for: grace) }
+            await group.next()
+            connections.cancel()
+            group.cancelAll()
+        }
     }
 }

@@ -11,24 +11,35 @@ extension ViewerCommand {
             }
             return nil
         }
-        guard let url = URL(string: forward), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+        let shown = UntrustedValue.quoted(String(Self.withoutCredentials(forward).prefix(200)))
+        guard var url = URL(string: forward), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
             let host = url.host, !host.isEmpty
         else {
-            throw InvalidParameter(
-                name: "--forward", detail: "\(UntrustedValue.quoted(String(forward.prefix(200)))) is not an http:// or https:// URL")
+            throw InvalidParameter(name: "--forward", detail: "\(shown) is not an http:// or https:// URL")
         }
-        if let port = url.port, !(1...65_535).contains(port) {
-            throw InvalidParameter(name: "--forward", detail: "port \(port) is not a port number (1 to 65535)")
+        if let portText = Self.portText(of: forward), Int(portText).map({ (1...65_535).contains($0) }) != true {
+            throw InvalidParameter(name: "--forward", detail: "port \(portText.prefix(20)) is not a port number (1 to 65535)")
         }
         guard url.query == nil, url.fragment == nil else {
             throw InvalidParameter(
                 name: "--forward", detail: "give the receiver's base URL without a query or fragment (/v1/traces and /v1/logs are appended)"
             )
         }
-        let ownPorts = [forwardProtocol == "grpc" ? otlpGRPCPort : otlpHTTPPort].filter { $0 != 0 }
-        if let port = url.port, ownPorts.contains(port), Viewer.isLoopback(host) || host == bind {
+        // The port the forwarder will connect to, given or the protocol's default, against this viewer's own.
+        let grpc = forwardProtocol == "grpc"
+        let port = url.port ?? (scheme == "https" ? 443 : grpc ? 4317 : 80)
+        if port == (grpc ? otlpGRPCPort : otlpHTTPPort), Self.isThisMachine(host, bind: bind) {
             throw InvalidParameter(
                 name: "--forward", detail: "\(host):\(port) is this viewer's own OTLP port: it would forward everything to itself, forever")
+        }
+        // user:password in the URL is sent as HTTP Basic authorization (unless --forward-header sets one), not in the URL.
+        var basicAuthorization: (name: String, value: String)?
+        if let user = url.user(percentEncoded: false), var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
+            let password = url.password(percentEncoded: false) ?? ""
+            basicAuthorization = ("authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+            components.user = nil
+            components.password = nil
+            url = components.url ?? url
         }
         guard let transport = OTLPExporterConfiguration.TransportProtocol(rawValue: forwardProtocol), transport != .httpJSON else {
             throw InvalidParameter(
@@ -57,14 +68,46 @@ extension ViewerCommand {
             }
             return (name, value)
         }
+        let sentHeaders =
+            headers + (headers.contains { $0.name.lowercased() == "authorization" } ? [] : basicAuthorization.map { [$0] } ?? [])
         let timeout = try UntrustedValue.duration("--forward-timeout", forwardTimeout)
         guard timeout > 0 else { throw InvalidParameter(name: "--forward-timeout", detail: "must be more than 0") }
         let wait = try UntrustedValue.duration("--forward-decision-wait", forwardDecisionWait)
         let upstream = OTLPExporterConfiguration(
-            endpoint: url, transportProtocol: transport, headers: headers, compression: compression,
+            endpoint: url, transportProtocol: transport, headers: sentHeaders, compression: compression,
             timeout: .nanoseconds(Int64(clamping: timeout)))
         return ForwardingConfiguration(
             upstream: upstream, filters: try forwardOnly.map(ForwardingConfiguration.filter),
             decisionWait: .nanoseconds(Int64(clamping: wait)))
+    }
+
+    /// `text` with a user name and password in it replaced by `***`, for messages.
+    static func withoutCredentials(_ text: String) -> String {
+        guard let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].prefix(while: { $0 != "/" }).lastIndex(of: "@")
+        else { return text }
+        return text[..<scheme.upperBound] + "***" + text[at...]
+    }
+
+    /// The port as written in `url`'s authority (digits or not), nil when none is written: URL drops a port it cannot
+    /// represent, which would then mean the scheme's default.
+    static func portText(of url: String) -> Substring? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        var authority = url[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if let bracket = authority.lastIndex(of: "]") { authority = authority[authority.index(after: bracket)...] }
+        guard let colon = authority.lastIndex(of: ":") else { return nil }
+        return authority[authority.index(after: colon)...]
+    }
+
+    /// Whether `host` names this machine: loopback in any spelling (`LOCALHOST`, `localhost.`, `127.1`, `2130706433`,
+    /// `::1`), the unspecified address (which connects here), or the address the viewer listens on.
+    static func isThisMachine(_ host: String, bind: String) -> Bool {
+        var name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name.hasSuffix(".") { name.removeLast() }
+        if ["localhost", "::1", "::", "0.0.0.0", bind.lowercased()].contains(name) || name.hasSuffix(".localhost") { return true }
+        var address = in_addr()
+        guard inet_aton(name, &address) != 0 else { return false }
+        let first = UInt32(bigEndian: address.s_addr) >> 24
+        return first == 127 || first == 0
     }
 }

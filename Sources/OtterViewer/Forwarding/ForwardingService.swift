@@ -149,6 +149,10 @@ package struct ForwardingService: Service {
                     metadata: ["rejected": "\(receipt.rejected)", "of": "\(itemCount)", "message": "\(receipt.message)"])
             }
             return true
+        } catch is OTLPExportError where isStopping {
+            // The request was cancelled by the shutdown (an HTTP client reports that as a refusal): not delivered, not
+            // refused; its blocks stay unmarked and go again after the restart.
+            return false
         } catch let error as OTLPExportError where ForwardRequestSplit.isTooLarge(error) && itemCount > 1 {
             // Too large for the upstream as a whole: sent in halves (recursively), so only an item that is too large on
             // its own is dropped. A half that must be retried retries the batch: the halves sent before it go again.

@@ -27,7 +27,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/v1/traces":
             request = ExportTraceServiceRequest.FromString(body)
             spans = [span for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
-            line = {"path": self.path, "span_ids": [span.span_id.hex() for span in spans],
+            line = {"path": self.path, "authorization": self.headers.get("Authorization"),
+                    "span_ids": [span.span_id.hex() for span in spans],
                     "trace_ids": sorted({span.trace_id.hex() for span in spans}),
                     "services": sorted({a.value.string_value for rs in request.resource_spans
                                         for a in rs.resource.attributes if a.key == "service.name"})}
