@@ -24,7 +24,7 @@ import grpc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Tests/EndToEndTests/Python"))
-from remote_storage_client import generate  # noqa: E402  (the same stubs the end-to-end test uses)
+from remote_storage_client import generate, write_trace  # noqa: E402  (the end-to-end test's stubs and trace)
 
 
 def start_viewer(binary, db):
@@ -55,7 +55,6 @@ def main():
     binary = os.path.join(ROOT, ".build-release/x86_64-unknown-linux-gnu/release/otter")
     stubs = tempfile.mkdtemp(prefix="otter-bench-stubs-")
     generate(os.path.join(ROOT, "Protos"), stubs)
-    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
     from storage.v2 import trace_storage_pb2, trace_storage_pb2_grpc
 
     db = os.path.join(tempfile.mkdtemp(prefix="otter-bench-remote-"), "otter.sqlite")
@@ -64,25 +63,7 @@ def main():
         channel = grpc.insecure_channel(ports["grpc"])
         trace_id = bytes.fromhex("be7c" * 8)
         start = (time.time_ns() // 10**9 - 600) * 10**9
-        exporter = trace_service_pb2_grpc.TraceServiceStub(channel)
-        for first in range(0, arguments.spans, 10_000):
-            request = trace_service_pb2.ExportTraceServiceRequest()
-            groups = {}
-            for service in ["checkout", "payments"]:
-                resource_spans = request.resource_spans.add()
-                attribute = resource_spans.resource.attributes.add()
-                attribute.key, attribute.value.string_value = "service.name", service
-                groups[service] = resource_spans.scope_spans.add()
-            for index in range(first, min(first + 10_000, arguments.spans)):
-                span = groups["checkout" if index == 0 or index % 2 else "payments"].spans.add()
-                span.trace_id, span.span_id = trace_id, (index + 1).to_bytes(8, "big")
-                if index:
-                    span.parent_span_id = (1).to_bytes(8, "big")
-                span.name = "order" if index == 0 else f"step-{index % 7}"
-                span.start_time_unix_nano, span.end_time_unix_nano = start + index, start + index + 5_000_000
-                attribute = span.attributes.add()
-                attribute.key, attribute.value.string_value = "step.detail", "d" * 80
-            exporter.Export(request, timeout=120)
+        write_trace(channel, trace_id, arguments.spans, start)
 
         reader = trace_storage_pb2_grpc.TraceReaderStub(channel)
         query = trace_storage_pb2.GetTracesRequest(query=[trace_storage_pb2.GetTraceParams(trace_id=trace_id)])

@@ -31,36 +31,12 @@ def generate(protos, out):
     sys.path.append(out)
 
 
-def stall(address, trace_hex):
-    """Opens GetTraces for the trace, reads one chunk, says `stalled` and reads no more until it is killed."""
-    from storage.v2 import trace_storage_pb2, trace_storage_pb2_grpc
-    reader = trace_storage_pb2_grpc.TraceReaderStub(grpc.insecure_channel(address))
-    stream = reader.GetTraces(trace_storage_pb2.GetTracesRequest(
-        query=[trace_storage_pb2.GetTraceParams(trace_id=bytes.fromhex(trace_hex))]))
-    next(stream)
-    print("stalled", flush=True)
-    time.sleep(3600)
-
-
-def main():
-    protos, address = sys.argv[1], sys.argv[2]
-    out = tempfile.mkdtemp(prefix="otter-remote-storage-")
-    generate(protos, out)
-    if sys.argv[3] == "stall":
-        return stall(address, sys.argv[4])
-    count = int(sys.argv[3])
-    from google.protobuf import timestamp_pb2
+def write_trace(channel, trace_id, count, start):
+    """Writes one trace of `count` spans through the OTLP TraceService on `channel`, in requests of 10,000: a root
+    `order` (SERVER, checkout) and children alternating between checkout and payments (CLIENT), each with an 80-byte
+    attribute, starting at `start` (nanoseconds)."""
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
     from opentelemetry.proto.trace.v1 import trace_pb2
-    from storage.v2 import capabilities_pb2, capabilities_pb2_grpc, dependency_storage_pb2, dependency_storage_pb2_grpc
-    from storage.v2 import trace_storage_pb2, trace_storage_pb2_grpc
-
-    channel = grpc.insecure_channel(address)  # grpcio's default receive limit: 4 MiB, as Jaeger's
-    report = {}
-    trace_id = bytes.fromhex("5eed" * 8)
-    # Recent, so the viewer's retention (72 hours by default) keeps the trace while the calls run.
-    start = (time.time_ns() // 10**9 - 600) * 10**9
-    report["start"] = start
     exporter = trace_service_pb2_grpc.TraceServiceStub(channel)
     for first in range(0, count, 10_000):
         request = trace_service_pb2.ExportTraceServiceRequest()
@@ -80,7 +56,38 @@ def main():
             span.start_time_unix_nano, span.end_time_unix_nano = start + index, start + index + 5_000_000
             attribute = span.attributes.add()
             attribute.key, attribute.value.string_value = "step.detail", "d" * 80
-        exporter.Export(request, timeout=60)
+        exporter.Export(request, timeout=120)
+
+
+def stall(address, trace_hex):
+    """Opens GetTraces for the trace, reads one chunk, says `stalled` and reads no more until it is killed."""
+    from storage.v2 import trace_storage_pb2, trace_storage_pb2_grpc
+    reader = trace_storage_pb2_grpc.TraceReaderStub(grpc.insecure_channel(address))
+    stream = reader.GetTraces(trace_storage_pb2.GetTracesRequest(
+        query=[trace_storage_pb2.GetTraceParams(trace_id=bytes.fromhex(trace_hex))]))
+    next(stream)
+    print("stalled", flush=True)
+    time.sleep(3600)
+
+
+def main():
+    protos, address = sys.argv[1], sys.argv[2]
+    out = tempfile.mkdtemp(prefix="otter-remote-storage-")
+    generate(protos, out)
+    if sys.argv[3] == "stall":
+        return stall(address, sys.argv[4])
+    count = int(sys.argv[3])
+    from google.protobuf import timestamp_pb2
+    from storage.v2 import capabilities_pb2, capabilities_pb2_grpc, dependency_storage_pb2, dependency_storage_pb2_grpc
+    from storage.v2 import trace_storage_pb2, trace_storage_pb2_grpc
+
+    channel = grpc.insecure_channel(address)  # grpcio's default receive limit: 4 MiB, as Jaeger's
+    report = {}
+    trace_id = bytes.fromhex("5eed" * 8)
+    # Recent, so the viewer's retention (72 hours by default) keeps the trace while the calls run.
+    start = (time.time_ns() // 10**9 - 600) * 10**9
+    report["start"] = start
+    write_trace(channel, trace_id, count, start)
 
     reader = trace_storage_pb2_grpc.TraceReaderStub(channel)
     chunks = list(reader.GetTraces(trace_storage_pb2.GetTracesRequest(query=[trace_storage_pb2.GetTraceParams(trace_id=trace_id)]), timeout=120))
