@@ -91,6 +91,19 @@ enum RemoteStorageQuery {
         return traceID
     }
 
+    /// `read`'s answer; a store failure is INTERNAL with its message (an invalid argument passes through).
+    static func reading<Value>(_ read: () async throws -> Value) async throws -> Value {
+        do {
+            return try await read()
+        } catch let error as RPCError {
+            throw error
+        } catch is CancellationError {
+            throw RPCError(code: .cancelled, message: "the call was cancelled")
+        } catch {
+            throw RPCError(code: .internalError, message: "reading the store failed: \(error)")
+        }
+    }
+
     static func invalid(_ message: String) -> RPCError {
         RPCError(code: .invalidArgument, message: message)
     }

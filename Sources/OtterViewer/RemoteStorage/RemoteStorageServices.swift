@@ -20,11 +20,8 @@ package struct RemoteStorageDependencyReader: Jaeger_Storage_V2_DependencyReader
         let end =
             request.hasEndTime ? try RemoteStorageQuery.nanoseconds(request.endTime, "end_time") : UntrustedValue.maximumNanoseconds
         guard start <= end else { throw RemoteStorageQuery.invalid("start_time must not be after end_time") }
-        let dependencies: [ServiceDependency]
-        do {
-            dependencies = try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
-        } catch {
-            throw RPCError(code: .internalError, message: "reading the store failed: \(error)")
+        let dependencies = try await RemoteStorageQuery.reading {
+            try await store.dependencies(startNanoseconds: start, endNanoseconds: end)
         }
         var answer = Jaeger_Storage_V2_GetDependenciesResponse()
         answer.dependencies = dependencies.map { dependency in

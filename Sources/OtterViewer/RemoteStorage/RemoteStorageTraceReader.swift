@@ -37,7 +37,7 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         -> Jaeger_Storage_V2_GetServicesResponse
     {
         var answer = Jaeger_Storage_V2_GetServicesResponse()
-        answer.services = try await reading { try await store.services() }
+        answer.services = try await RemoteStorageQuery.reading { try await store.services() }
         return answer
     }
 
@@ -56,7 +56,7 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
             }
             kind = named
         }
-        let operations = try await reading { try await store.operations(service: request.service) }
+        let operations = try await RemoteStorageQuery.reading { try await store.operations(service: request.service) }
         var answer = Jaeger_Storage_V2_GetOperationsResponse()
         answer.operations = operations.filter { kind == nil || $0.kind == kind }.map { operation in
             var named = Jaeger_Storage_V2_Operation()
@@ -72,7 +72,7 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         context: ServerContext
     ) async throws {
         let query = try RemoteStorageQuery.traceQuery(request.hasQuery ? request.query : nil)
-        try await send(try await reading { try await store.findTraceIDs(query) }, to: response)
+        try await send(try await RemoteStorageQuery.reading { try await store.findTraceIDs(query) }, to: response)
     }
 
     package func findTraceIDs(
@@ -80,8 +80,7 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
     ) async throws
         -> Jaeger_Storage_V2_FindTraceIDsResponse
     {
-        let query = try RemoteStorageQuery.traceQuery(request.hasQuery ? request.query : nil)
-        let summaries = try await reading { try await store.summaries(try await store.findTraceIDs(query)) }
+        let summaries = try await summaries(of: request.hasQuery ? request.query : nil)
         var answer = Jaeger_Storage_V2_FindTraceIDsResponse()
         answer.traceIds = summaries.map { summary in
             var found = Jaeger_Storage_V2_FoundTraceID()
@@ -97,8 +96,7 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
         request: Jaeger_Storage_V2_FindTraceSummariesRequest, response: RPCWriter<Jaeger_Storage_V2_FindTraceSummariesResponse>,
         context: ServerContext
     ) async throws {
-        let query = try RemoteStorageQuery.traceQuery(request.hasQuery ? request.query : nil)
-        let summaries = try await reading { try await store.summaries(try await store.findTraceIDs(query)) }
+        let summaries = try await summaries(of: request.hasQuery ? request.query : nil)
         var batch = Jaeger_Storage_V2_FindTraceSummariesResponse()
         var batchBytes = 0
         for summary in summaries {
@@ -119,22 +117,15 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
     func send(_ traceIDs: [TraceID], to response: RPCWriter<Opentelemetry_Proto_Trace_V1_TracesData>) async throws {
         for traceID in traceIDs {
             try Task.checkCancellation()
-            let trace = try await reading { try await store.traces([traceID]) }
+            let trace = try await RemoteStorageQuery.reading { try await store.traces([traceID]) }
             try await chunks.forEach(trace.request) { try await response.write($0) }
         }
     }
 
-    /// `read`'s answer; a store failure is INTERNAL with its message (an invalid argument passes through).
-    func reading<Value>(_ read: () async throws -> Value) async throws -> Value {
-        do {
-            return try await read()
-        } catch let error as RPCError {
-            throw error
-        } catch is CancellationError {
-            throw RPCError(code: .cancelled, message: "the call was cancelled")
-        } catch {
-            throw RPCError(code: .internalError, message: "reading the store failed: \(error)")
-        }
+    /// What a search's results show of each trace found, in the search's order.
+    func summaries(of parameters: Jaeger_Storage_V2_TraceQueryParameters?) async throws -> [TraceSummary] {
+        let query = try RemoteStorageQuery.traceQuery(parameters)
+        return try await RemoteStorageQuery.reading { try await store.summaries(try await store.findTraceIDs(query)) }
     }
 
     static func message(_ summary: TraceSummary) -> Jaeger_Storage_V2_TraceSummary {
