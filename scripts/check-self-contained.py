@@ -11,7 +11,7 @@ tree looking for one) passes on a developer's machine and in CI and fails for ev
 - a name of something that lives only beside the checkout on a developer's machine (BESIDE_CHECKOUT below: the
   team's reference folder with its Jaeger fixtures and OTLP protos, the workspace root, the tool library).
 Files are the ones git tracks (or, without git, every file) under Sources, Tests, scripts, Fuzz, Benchmarks, Examples
-and .ci, Package.swift, and README.md for the names. A line that must name such a path on purpose (a test that
+and .ci, Package.swift, and README.md and the DocC articles (`.md`) for the names only. A line that must name such a path on purpose (a test that
 checks an escape is refused) says so with the comment `self-contained: deliberate`.
 """
 import os
@@ -68,7 +68,9 @@ def statement(lines, index):
 
 problems = []
 for path in tracked_files():
-    names_only = path in NAMES_ONLY
+    # Documentation (README, DocC articles) shows code that lives in a user's package, beside their own clone of Otter:
+    # its relative paths are the user's, so only the names of things beside our checkout are checked there.
+    names_only = path in NAMES_ONLY or path.endswith(".md")
     if not (path.startswith(AREAS) or names_only) or path == THIS_SCRIPT:
         continue
     try:
