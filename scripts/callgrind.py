@@ -9,6 +9,7 @@ on the machine's load (the exporting task's scheduling varies a little: repeated
 about 3%). Prints a markdown table.
 
     scripts/callgrind.py [--operations N] [--sdks otter,swift-otel,stream,noop] [--workloads sampled,...,log] [--no-build]
+                         [--probe PATH]
 """
 import argparse
 import os
@@ -47,9 +48,9 @@ def instructions(sdk, workload, count, work):
     raise RuntimeError(f"no instruction total in {out}")
 
 
-def mallocs(sdk, workload, count, library):
+def mallocs(sdk, workload, count, library, work):
     result = subprocess.run(
-        [PROBE, sdk, workload, str(count)], env={**os.environ, "LD_PRELOAD": library},
+        [os.path.join(work, "HotPathProbe"), sdk, workload, str(count)], env={**os.environ, "LD_PRELOAD": library},
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     for line in result.stderr.splitlines():
         match = re.match(r"mallocs: (\d+) (.*)", line)
@@ -83,18 +84,21 @@ def main():
     parser.add_argument("--sdks", default=",".join(SDKS))
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--probe", default=PROBE,
+                        help="a HotPathProbe binary to measure instead of Benchmarks' (implies --no-build), e.g. a copy "
+                             "built against a patched dependency")
     arguments = parser.parse_args()
     sdks = arguments.sdks.split(",")
     workloads = arguments.workloads.split(",")
     n = arguments.operations
 
-    if not arguments.no_build:
+    if not arguments.no_build and arguments.probe == PROBE:
         subprocess.run(["swift", "build", "-c", "release", "--product", "HotPathProbe"],
                        cwd=os.path.join(ROOT, "Benchmarks"), check=True, stdout=sys.stderr)
     with tempfile.TemporaryDirectory() as work:
         # valgrind 3.19 cannot read the DWARF 5 the Swift compiler writes: it profiles a copy without debug info
         # (function names stay, from the symbol table).
-        subprocess.run(["objcopy", "--strip-debug", PROBE, os.path.join(work, "HotPathProbe")], check=True)
+        subprocess.run(["objcopy", "--strip-debug", arguments.probe, os.path.join(work, "HotPathProbe")], check=True)
         library = os.path.join(work, "libmalloc-counter.so")
         subprocess.run(["clang", "-O2", "-shared", "-fPIC", "-o", library,
                         os.path.join(ROOT, "scripts", "malloc-counter", "malloc-counter.c")], check=True)
@@ -103,7 +107,8 @@ def main():
             for workload in workloads:
                 for sdk in sdks:
                     small, large = pool.map(lambda c: instructions(sdk, workload, c, work), [n, 2 * n])
-                    small_m, large_m = mallocs(sdk, workload, n, library), mallocs(sdk, workload, 2 * n, library)
+                    small_m, large_m = (mallocs(sdk, workload, n, library, work),
+                                          mallocs(sdk, workload, 2 * n, library, work))
                     results[(sdk, workload)] = ((large - small) / n, (large_m - small_m) / n)
                     print(f"{sdk:10} {workload:13} {results[(sdk, workload)][0]:10,.0f} instructions "
                           f"{results[(sdk, workload)][1]:5.1f} mallocs", file=sys.stderr)

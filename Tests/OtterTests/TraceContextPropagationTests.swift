@@ -55,6 +55,53 @@ struct TraceContextPropagationTests {
                 "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") != nil)
     }
 
+    /// The header is written and read eight digits at a time: every digit position must still take exactly the
+    /// lowercase hex digits, whatever the neighbouring bytes hold.
+    @Test func everyIDDigitAcceptsExactlyTheLowercaseHexDigits() {
+        let valid = Array(Self.validTraceparent.utf8)
+        let idPositions = Array(3..<35) + Array(36..<52)
+        let lowercaseHex = Set("0123456789abcdef".utf8)
+        var wronglyAccepted: [String] = []
+        var wronglyRefused: [String] = []
+        for position in idPositions {
+            for byte in UInt8(0)...UInt8(0x7F) {
+                var changed = valid
+                changed[position] = byte
+                let header = String(decoding: changed, as: UTF8.self)
+                let parsed = W3CTraceContextPropagator.parseTraceparent(header)
+                if lowercaseHex.contains(byte) {
+                    let expected = String(decoding: changed[3..<35], as: UTF8.self)
+                    if parsed?.traceID.hexString != expected { wronglyRefused.append(header) }
+                } else if parsed != nil {
+                    wronglyAccepted.append(header)
+                }
+            }
+        }
+        #expect(wronglyAccepted.isEmpty)
+        #expect(wronglyRefused.isEmpty)
+    }
+
+    @Test func headersOfRandomIDsRoundTripAndMatchTheDigitsOfEachID() throws {
+        var generator = SystemRandomNumberGenerator()
+        func digits(_ value: UInt64) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        for round in 0..<2_000 {
+            // Every fourth id has runs of zero and f bytes, the values next to the digit/letter boundary.
+            let high: UInt64 = round % 4 == 0 ? 0x00FF_9A09_F0A0_0F90 : .random(in: 1...UInt64.max, using: &generator)
+            let low = UInt64.random(in: 0...UInt64.max, using: &generator)
+            let span = UInt64.random(in: 1...UInt64.max, using: &generator)
+            let context = OtterSpanContext(
+                traceID: TraceID(high: high, low: low), spanID: SpanID(span), traceFlags: .sampled)
+            let header = context.traceparentHeaderValue
+            #expect(header == "00-\(digits(high))\(digits(low))-\(digits(span))-01")
+            let parsed = try #require(W3CTraceContextPropagator.parseTraceparent(header))
+            #expect(parsed.traceID == context.traceID)
+            #expect(parsed.spanID == context.spanID)
+        }
+    }
+
     @Test(arguments: [
         ("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "version ff is forbidden"),
         ("00-00000000000000000000000000000000-b7ad6b7169203331-01", "all-zero trace id"),
