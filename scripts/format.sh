@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 files=()
 while IFS= read -r -d '' file; do files+=("$file"); done < <(
-    find Package.swift Sources Tests Examples Fuzz Benchmarks -name '*.swift' -not -path '*/Generated/*' -not -path '*/.build/*' -print0 | sort -z)
+    find Package.swift Sources Tests Examples Fuzz Benchmarks -name '*.swift' -not -path '*/Generated/*' -not -path '*/.build/*' -not -path 'Benchmarks/Packages/*' -print0 | sort -z)
 if [ "${1:-}" = "--check" ]; then
     swift format lint --strict --parallel "${files[@]}"
 else
