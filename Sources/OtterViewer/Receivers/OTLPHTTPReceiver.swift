@@ -100,7 +100,10 @@ package struct OTLPHTTPReceiver: Sendable {
         do {
             return try await store(try await readBody(request), encoding)
         } catch let rejection as Rejection {
-            return Self.errorResponse(rejection.status, rejection.message, encoding)
+            var response = Self.errorResponse(rejection.status, rejection.message, encoding)
+            // The store could not take the request now (full, pruning): exporters retry, and should wait a moment.
+            if rejection.status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+            return response
         } catch {
             return Self.errorResponse(.internalServerError, "\(error)", encoding)
         }

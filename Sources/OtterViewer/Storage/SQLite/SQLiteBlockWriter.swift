@@ -110,12 +110,11 @@ extension SQLiteTraceStore {
             let result: Result<Void, any Error>
             do {
                 let blocks = Self.encodeBlocks(spans)
-                try await database.write { db in
+                try await writeMakingRoom(bytes: blocks.reduce(0) { $0 + $1.deflated.count }) { db in
                     for block in blocks { try Self.insert(block, into: db) }
                 }
                 result = .success(())
             } catch {
-                if Self.isOutOfSpace(error) { outOfSpace.store(true, ordering: .relaxed) }
                 result = .failure(error)
             }
             for write in group { write.continuation.resume(returning: result) }

@@ -77,17 +77,12 @@ extension SQLiteTraceStore: LogWriter {
         guard !records.isEmpty else { return rejections }
         let blocks = Self.encodeLogBlocks(records)
         let services = servicesSeen
-        do {
-            try await database.write { db in
-                for block in blocks { try Self.insert(block, into: db) }
-                for service in services {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO log_service (name, term) VALUES (?, ?)", arguments: [service, LogTerm.service(service)])
-                }
+        try await writeMakingRoom(bytes: blocks.reduce(0) { $0 + $1.deflated.count }) { db in
+            for block in blocks { try Self.insert(block, into: db) }
+            for service in services {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO log_service (name, term) VALUES (?, ?)", arguments: [service, LogTerm.service(service)])
             }
-        } catch {
-            if Self.isOutOfSpace(error) { outOfSpace.store(true, ordering: .relaxed) }
-            throw error
         }
         return rejections
     }

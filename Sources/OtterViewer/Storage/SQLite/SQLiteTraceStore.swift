@@ -23,6 +23,10 @@ public final class SQLiteTraceStore: TraceStore {
     /// Set when a write failed for lack of space (disk full, or the database at its page limit); retention then
     /// frees space before anything else (``RetentionService``).
     let outOfSpace = Atomic<Bool>(false)
+    /// The size bound and the reserve, once a ``RetentionService`` set them (see ``limitSize(to:)``).
+    let spaceLimit = Mutex<SpaceLimit?>(nil)
+    /// True while a pass of ``makeRoom(for:outOfSpace:)`` runs: one at a time, a second caller does not delete twice.
+    let isMakingRoom = Atomic<Bool>(false)
     /// Blocks read from the database and scanned so far (cache misses), for tests and diagnostics.
     let scannedBlocks = Atomic<Int>(0)
     var scannedBlockCount: Int { scannedBlocks.load(ordering: .relaxed) }

@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+
+/// A write the store refused because the disk has no room for it, even after the oldest data was deleted. The
+/// receivers answer 503 with `Retry-After` (UNAVAILABLE over gRPC), which OTLP exporters retry: nothing is
+/// acknowledged that was not stored.
+package struct StoreFullError: Error, CustomStringConvertible {
+    package var description: String
+}
+
+extension SQLiteTraceStore {
+    /// The store's size bound: the database and its write-ahead log stay within `maximumBytes`, `reserveBytes` of
+    /// which are a reserve file given back when the disk is full; the write-ahead log is copied back into the database
+    /// whenever it reaches `walPages` pages, and truncated to that size afterwards.
+    struct SpaceLimit: Sendable {
+        var maximumBytes: Int
+        var reserveBytes: Int
+        var walPages: Int
+    }
+
+    /// Room kept free on the disk beyond what a write needs, so that deleting (which writes to the write-ahead log
+    /// too) can always run.
+    static let diskHeadroomBytes = 1 << 20
+
+    /// Bounds the store at `maximumBytes` (`Int.max`: no bound; a full disk is recovered all the same): the reserve
+    /// is 4 MB or an eighth of the bound, whichever is smaller, and the write-ahead log is checkpointed at a
+    /// sixteenth of the bound (between 16 pages and SQLite's default 1,000), so the log cannot double the store.
+    /// ``applySpaceLimit()`` puts the log settings into effect; writes check the bound from now on.
+    package func limitSize(to maximumBytes: Int) {
+        let bound = max(maximumBytes, 0)
+        let reserve = path == nil ? 0 : min(Self.reserveBytes, bound / 8)
+        let walPages = min(max(bound / 16 / 4096, 16), 1000)
+        spaceLimit.withLock { $0 = SpaceLimit(maximumBytes: bound, reserveBytes: reserve, walPages: walPages) }
+    }
+
+    /// Applies the size bound's write-ahead log settings to the writing connection and makes the reserve file.
+    package func applySpaceLimit() async throws {
+        guard let limit = spaceLimit.withLock({ $0 }) else { return }
+        try await database.writeWithoutTransaction { db in
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(limit.walPages)")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(limit.walPages * pageSize)")
+        }
+        makeReserve(bytes: limit.reserveBytes)
+    }
+
+    /// The database and write-ahead log files' sizes (two `stat` calls: cheap enough to ask before every write).
+    func fileBytes() -> Int {
+        guard let path else { return 0 }
+        return [path, path + "-wal"].reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber ?? 0).intValue
+        }
+    }
+
+    /// Free bytes on the store's file system, nil for an in-memory store or when the system does not say.
+    func freeDiskBytes() -> Int? {
+        guard let path else { return nil }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory)
+        return (attributes?[.systemFreeSize] as? NSNumber).map { Int(clamping: $0.int64Value) }
+    }
+
+    /// Writes in one transaction what `insert` writes, about `bytes` of it, after making room when the files would
+    /// pass the size bound or the disk has less room than the write needs (the oldest data goes first, as retention
+    /// deletes it). When the disk fills up all the same (another program wrote to it), frees space once and tries
+    /// again. Throws ``StoreFullError`` when the disk has no room even then.
+    func writeMakingRoom(bytes: Int, _ insert: @escaping @Sendable (Database) throws -> Void) async throws {
+        // What a write takes on disk: its blocks, the index rows beside them and their pages in the write-ahead log.
+        let needed = min(bytes, Int.max / 4) * 3
+        let limit = spaceLimit.withLock { $0 }
+        let overBound = limit.map { fileBytes() + needed + $0.reserveBytes > $0.maximumBytes } ?? false
+        let diskShort = (freeDiskBytes() ?? .max) < needed + Self.diskHeadroomBytes
+        if overBound || diskShort {
+            _ = try await makeRoom(for: needed, outOfSpace: false)
+            if let free = freeDiskBytes(), free < needed {
+                outOfSpace.store(true, ordering: .relaxed)
+                throw StoreFullError(description: "the disk has \(free) bytes free, the write needs about \(needed): retry later")
+            }
+        }
+        do {
+            try await database.write(insert)
+        } catch where Self.isOutOfSpace(error) {
+            _ = try? await makeRoom(for: needed, outOfSpace: true)
+            do {
+                try await database.write(insert)
+            } catch {
+                if Self.isOutOfSpace(error) { outOfSpace.store(true, ordering: .relaxed) }
+                throw error
+            }
+        }
+    }
+
+    /// Deletes the oldest blocks, a tenth of the span blocks and of the log record blocks at a time, until the store
+    /// plus `incomingBytes` fits the size bound (reserve included) and the disk has room for `incomingBytes`. When
+    /// the disk is full (`outOfSpace`: a write failed for lack of space), it first gives the reserve file back and
+    /// truncates the write-ahead log, so that the deletions have room to run, and makes the reserve again after.
+    /// One pass at a time: a caller that finds one running returns 0 and checks again. Returns the spans and log
+    /// records deleted.
+    package func makeRoom(for incomingBytes: Int = 0, outOfSpace: Bool) async throws -> Int {
+        guard !isMakingRoom.exchange(true, ordering: .acquiring) else { return 0 }
+        defer { isMakingRoom.store(false, ordering: .releasing) }
+        let limit = spaceLimit.withLock { $0 }
+        if outOfSpace {
+            releaseReserve()
+            try? await checkpoint()
+        }
+        var deleted = 0
+        while try await needsRoom(for: incomingBytes, limit: limit) {
+            let removed = try await deleteOldestTenth()
+            try await checkpoint()
+            deleted += removed
+            if removed == 0 { break }
+        }
+        if outOfSpace { makeReserve(bytes: limit?.reserveBytes ?? Self.reserveBytes) }
+        return deleted
+    }
+
+    private func needsRoom(for incomingBytes: Int, limit: SpaceLimit?) async throws -> Bool {
+        if let limit, try await sizeInBytes() + limit.reserveBytes + incomingBytes > limit.maximumBytes { return true }
+        return (freeDiskBytes() ?? .max) < incomingBytes + Self.diskHeadroomBytes
+    }
+
+    /// Deletes the oldest tenth of the span blocks and of the log blocks (at least one of each); returns the number
+    /// of spans and log records deleted.
+    private func deleteOldestTenth() async throws -> Int {
+        let spans = try await deleteOldestBlocks(max(try await storedBlockCount() / 10, 1))
+        let logRecords = try await deleteOldestLogBlocks(max(try await storedLogBlockCount() / 10, 1))
+        return spans + logRecords
+    }
+}
