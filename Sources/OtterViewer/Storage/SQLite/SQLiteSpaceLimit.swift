@@ -69,8 +69,7 @@ extension SQLiteTraceStore {
         let needed = min(bytes, Int.max / 4) * 3
         let limit = spaceLimit.withLock { $0 }
         let overBound = limit.map { fileBytes() + needed + $0.reserveBytes > $0.maximumBytes } ?? false
-        let diskShort = (freeDiskBytes() ?? .max) < needed + Self.diskHeadroomBytes
-        if overBound || diskShort {
+        if overBound || diskShort(of: needed) {
             _ = try await makeRoom(for: needed, outOfSpace: false)
             if let free = freeDiskBytes(), free < needed {
                 outOfSpace.store(true, ordering: .relaxed)
@@ -79,7 +78,7 @@ extension SQLiteTraceStore {
         }
         do {
             try await database.write(insert)
-        } catch where Self.isOutOfSpace(error) {
+        } catch  where Self.isOutOfSpace(error) {
             _ = try? await makeRoom(for: needed, outOfSpace: true)
             do {
                 try await database.write(insert)
@@ -92,32 +91,48 @@ extension SQLiteTraceStore {
 
     /// Deletes the oldest blocks, a tenth of the span blocks and of the log record blocks at a time, until the store
     /// plus `incomingBytes` fits the size bound (reserve included) and the disk has room for `incomingBytes`. When
-    /// the disk is full (`outOfSpace`: a write failed for lack of space), it first gives the reserve file back and
-    /// truncates the write-ahead log, so that the deletions have room to run, and makes the reserve again after.
-    /// One pass at a time: a caller that finds one running returns 0 and checks again. Returns the spans and log
-    /// records deleted.
+    /// the disk is full or short of that room (or `outOfSpace`: a write failed for lack of space), it first gives the
+    /// reserve file back and truncates the write-ahead log, so that the deletions have room to run, and makes the
+    /// reserve again after (the disk must then have room for it too). One pass at a time: a caller that finds one
+    /// running returns 0 and checks again. Returns the spans and log records deleted.
     package func makeRoom(for incomingBytes: Int = 0, outOfSpace: Bool) async throws -> Int {
         guard !isMakingRoom.exchange(true, ordering: .acquiring) else { return 0 }
         defer { isMakingRoom.store(false, ordering: .releasing) }
         let limit = spaceLimit.withLock { $0 }
-        if outOfSpace {
+        let reserve = limit?.reserveBytes ?? Self.reserveBytes
+        var reserveReleased = false
+        func releaseReserveAndLog() async {
+            guard !reserveReleased else { return }
+            reserveReleased = true
             releaseReserve()
             try? await checkpoint()
         }
+        if outOfSpace || diskShort(of: incomingBytes) { await releaseReserveAndLog() }
+        defer { if reserveReleased { makeReserve(bytes: reserve) } }
         var deleted = 0
-        while try await needsRoom(for: incomingBytes, limit: limit) {
-            let removed = try await deleteOldestTenth()
+        while try await needsRoom(for: incomingBytes, limit: limit, reserveToRemake: reserveReleased ? reserve : 0) {
+            let removed: Int
+            do {
+                removed = try await deleteOldestTenth()
+            } catch  where Self.isOutOfSpace(error) && !reserveReleased {
+                // The disk filled up under us: the deletion needs the reserve's room after all.
+                await releaseReserveAndLog()
+                continue
+            }
             try await checkpoint()
             deleted += removed
             if removed == 0 { break }
         }
-        if outOfSpace { makeReserve(bytes: limit?.reserveBytes ?? Self.reserveBytes) }
         return deleted
     }
 
-    private func needsRoom(for incomingBytes: Int, limit: SpaceLimit?) async throws -> Bool {
+    private func diskShort(of incomingBytes: Int) -> Bool {
+        (freeDiskBytes() ?? .max) < incomingBytes + Self.diskHeadroomBytes
+    }
+
+    private func needsRoom(for incomingBytes: Int, limit: SpaceLimit?, reserveToRemake: Int) async throws -> Bool {
         if let limit, try await sizeInBytes() + limit.reserveBytes + incomingBytes > limit.maximumBytes { return true }
-        return (freeDiskBytes() ?? .max) < incomingBytes + Self.diskHeadroomBytes
+        return diskShort(of: incomingBytes + reserveToRemake)
     }
 
     /// Deletes the oldest tenth of the span blocks and of the log blocks (at least one of each); returns the number
