@@ -19,9 +19,10 @@ public struct Viewer: Sendable {
         public var token: BearerToken?
         /// Largest OTLP request accepted, before and after decompression (HTTP body or gRPC message).
         public var maximumRequestBytes: Int
-        /// Request bytes the receivers hold at once (bodies being read and decoded, a gRPC message counting four times
-        /// its size); beyond it OTLP/HTTP answers 429 with `Retry-After` and OTLP/gRPC UNAVAILABLE, both retried by OTLP
-        /// exporters. A request is always admitted when none is in flight.
+        /// Memory the receivers may hold for requests at once (bodies being read, decoded and waiting for the store),
+        /// each request counted as 16 times its size, which is about what its decoded spans take; beyond it OTLP/HTTP
+        /// answers 429 with `Retry-After` and OTLP/gRPC UNAVAILABLE, both retried by OTLP exporters. A request is always
+        /// admitted when none is in flight. The default, 512 MB, admits 16 requests of 2 MB at once.
         public var maximumRequestBytesInFlight: Int
         /// An HTTP connection with no request for this long is closed.
         public var idleTimeout: Duration

@@ -62,9 +62,10 @@ struct IngestBackpressureTests {
     @Test func aRequestBeyondTheBudgetIsPushedBackUntilTheOthersAreAnswered() async throws {
         let held = try Self.body(trace: 1)
         let refused = try Self.body(trace: 2)
-        // Room for the held request, not for both (and not for the second one's gRPC message, counted four times).
+        // Room for the held request, not for both (each request is counted as 16 times its size, over HTTP and gRPC).
         var gate: GatedWritesStore?
-        let viewer = try await RunningViewer(maximumRequestBytesInFlight: held.count + refused.count / 2) { reads in
+        let budget = IngestBudget.reservedBytesPerRequestByte * (held.count + refused.count / 2)
+        let viewer = try await RunningViewer(maximumRequestBytesInFlight: budget) { reads in
             let store = GatedWritesStore(reads: reads)
             gate = store
             return store
@@ -102,6 +103,28 @@ struct IngestBackpressureTests {
         }
         #expect(try await viewer.store.trace(TraceID(high: 3, low: 1)).count == 20)
         #expect(try await viewer.store.trace(TraceID(high: 3, low: 2)).count == 20)
+        await viewer.stop()
+    }
+
+    /// A decoded request takes many times its bytes until the store has it: room for twenty times one request is not
+    /// room for two (200 concurrent 2 MB requests reached 7.8 GB when requests were counted by their bytes).
+    @Test func aRequestIsCountedAsWhatItTakesDecodedNotItsBytes() async throws {
+        let held = try Self.body(trace: 11)
+        let second = try Self.body(trace: 12)
+        var gate: GatedWritesStore?
+        let viewer = try await RunningViewer(maximumRequestBytesInFlight: 20 * max(held.count, second.count)) { reads in
+            let store = GatedWritesStore(reads: reads)
+            gate = store
+            return store
+        }
+        let store = try #require(gate)
+        let first = Task { try await viewer.post(held, contentType: "application/x-protobuf") }
+        while store.enteredWrites == 0 { await Task.yield() }
+        #expect(try await viewer.post(second, contentType: "application/x-protobuf").status == 429)
+        store.open()
+        #expect(try await first.value.status == 200)
+        #expect(try await viewer.post(second, contentType: "application/x-protobuf").status == 200)
+        #expect(try await viewer.store.trace(TraceID(high: 3, low: 12)).count == 20)
         await viewer.stop()
     }
 

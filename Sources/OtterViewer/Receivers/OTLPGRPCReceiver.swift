@@ -90,7 +90,7 @@ struct AdmittedRequest<Request: Sendable>: Sendable {
 }
 
 /// Decodes an OTLP export request only after ``OTLPRequestLimits/check(protobuf:signal:)`` passed and the ingest budget
-/// had room (a decoded request takes a few times its wire size; UNAVAILABLE, which exporters retry, otherwise).
+/// had room (a decoded request takes many times its wire size; UNAVAILABLE, which exporters retry, otherwise).
 struct LimitedRequestDeserializer<Request: SwiftProtobuf.Message>: MessageDeserializer {
     let limits: OTLPRequestLimits
     let signal: OTLPSignal
@@ -98,7 +98,10 @@ struct LimitedRequestDeserializer<Request: SwiftProtobuf.Message>: MessageDeseri
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> AdmittedRequest<Request> {
         try serializedMessageBytes.withUnsafeBytes { bytes in
-            guard let reservation = budget.reserve(bytes.count.multipliedReportingOverflow(by: 4).partialValue) else {
+            guard
+                let reservation = budget.reserve(
+                    bytes.count.multipliedReportingOverflow(by: IngestBudget.reservedBytesPerRequestByte).partialValue)
+            else {
                 throw RPCError(
                     code: .unavailable, message: "the viewer is receiving \(budget.limitBytes >> 20) MB of requests already: retry shortly")
             }

@@ -90,7 +90,8 @@ package struct OTLPHTTPReceiver: Sendable {
         let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max($0, 0), maximumBodyBytes) } ?? maximumBodyBytes
         let gzipped = request.headers[.contentEncoding]?.lowercased() == "gzip"
         let expected = gzipped ? min(declared.multipliedReportingOverflow(by: 10).partialValue, maximumBodyBytes) : declared
-        guard let reservation = budget.reserve(expected) else {
+        let reserved = expected.multipliedReportingOverflow(by: IngestBudget.reservedBytesPerRequestByte)
+        guard let reservation = budget.reserve(reserved.overflow ? .max : reserved.partialValue) else {
             var response = Self.errorResponse(
                 .tooManyRequests, "the viewer is receiving \(budget.limitBytes >> 20) MB of requests already: retry shortly", encoding)
             response.headers[.retryAfter] = "1"
