@@ -20,12 +20,13 @@ public struct CompositePropagator: TextMapPropagator {
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
-        for propagator in propagators { propagator.extract(carrier, into: &context, using: extractor) }
+        // By index: each propagator is called in place, not copied out of the array (a retain and release apiece).
+        for index in propagators.indices { propagators[index].extract(carrier, into: &context, using: extractor) }
     }
 
     public func inject<Carrier, Inject: Injector>(
         _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {
-        for propagator in propagators { propagator.inject(context, into: &carrier, using: injector) }
+        for index in propagators.indices { propagators[index].inject(context, into: &carrier, using: injector) }
     }
 }

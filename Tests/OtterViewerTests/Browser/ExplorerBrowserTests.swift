@@ -118,6 +118,48 @@ struct ExplorerBrowserTests {
         await viewer.stop()
     }
 
+    /// Issue 27: the flamegraph clipped lanes deeper than 60 with no way to see them. Double-clicking a span now shows its
+    /// subtree only, from its own depth and across the whole width.
+    @Test func flamegraphFocusesOnASubtreeAndReachesLanesBelowTheClip() async throws {
+        let viewer = try await RunningViewer()
+        let trace = TraceID(high: 0xF1A, low: 100)
+        let start = Self.now - 600_000_000_000
+        // A chain of 100 spans, each inside its parent: depths 0 to 99.
+        var chain: [FinishedSpan] = []
+        for depth: UInt64 in 0..<100 {
+            let parent: UInt64? = depth == 0 ? nil : depth
+            let kind: SpanKind = depth == 0 ? .server : .internal
+            chain.append(
+                ExplorerTraces.span(
+                    trace, depth + 1, parent: parent, "level \(depth)", kind, service: "deep", start: start + depth * 1_000_000,
+                    milliseconds: 400 - depth * 2))
+        }
+        try await viewer.store.write(chain)
+        try await Browser.with { browser in
+            try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(trace.hexString)?view=flamegraph")
+            try await browser.waitFor("flamegraph", "return document.querySelectorAll('.flame-node').length > 0")
+            #expect(try await browser.count(".flame-node") == 61, "levels 0 to 60")
+            #expect(try await browser.text(".flame-note").contains("39 spans more than 60 levels"))
+            _ = try await browser.evaluate(
+                "document.querySelector(\".flame-node[data-span-id='0000000000000033']\").dispatchEvent(new MouseEvent('dblclick', { bubbles: true }))"
+            )
+            try await browser.waitFor("focused on level 50", "return document.querySelector('#explorer').dataset.flameRoot === '50'")
+            #expect(try await browser.count(".flame-node") == 50, "levels 50 to 99, none clipped")
+            #expect(try await browser.text(".flame-note").contains("Showing the subtree of level 50"))
+            #expect(
+                try await browser.evaluate("return document.querySelector(\".flame-node[data-span-id='0000000000000033']\").style.top")
+                    as? String == "0px")
+            #expect(
+                try await browser.evaluate("return document.querySelector(\".flame-node[data-span-id='0000000000000033']\").style.width")
+                    as? String == "100%")
+            #expect(try await browser.count(".flame-node[data-span-id='0000000000000064']") == 1, "the deepest span, level 99")
+            try await browser.click(".flame-unfocus")
+            try await browser.waitFor("whole trace", "return document.querySelector('#explorer').dataset.flameRoot === '-1'")
+            #expect(try await browser.count(".flame-node") == 61)
+        }
+        await viewer.stop()
+    }
+
     @Test func aTenThousandSpanTraceIsVirtualised() async throws {
         let viewer = try await RunningViewer()
         let trace = TraceID(high: 0xB16, low: 10_000)

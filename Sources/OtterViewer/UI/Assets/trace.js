@@ -343,6 +343,7 @@
       this.frame = 0;
       this.flameNodes = null;               // span index -> flame node
       this.flameDirty = true;
+      this.flameRoot = -1;                  // the span whose subtree the flamegraph shows, -1 for the whole trace
       this.minimapWidth = 0;
       this.stats = null;
       this.findTimer = 0;
@@ -501,6 +502,15 @@
       this.flame.addEventListener('click', (event) => {
         const node = event.target.closest('.flame-node');
         if (node) this.select(Number(node.dataset.index), { reveal: true });
+      });
+      // Double-click: the flamegraph shows that span's subtree only, across the whole width, from its own depth
+      // (so lanes deeper than the clip are reachable); the note's button shows the whole trace again.
+      this.flame.addEventListener('dblclick', (event) => {
+        const node = event.target.closest('.flame-node');
+        if (node) this.focusFlamegraph(Number(node.dataset.index));
+      });
+      this.flameNote.addEventListener('click', (event) => {
+        if (event.target.closest('.flame-unfocus')) this.focusFlamegraph(-1);
       });
       this.details.addEventListener('click', (event) => {
         const copy = event.target.closest('button.copy');
@@ -758,14 +768,14 @@
     }
 
     /** Placement of span i in the current window (percent), or null when outside it. */
-    barGeometry(i) {
+    barGeometry(i, viewStart = this.viewStart, viewEnd = this.viewEnd) {
       const s = this.data.start[i];
       const e = s + this.data.duration[i];
-      if (e < this.viewStart || s > this.viewEnd) return null;
-      const start = Math.max(s, this.viewStart);
-      const end = Math.min(e, this.viewEnd);
-      const width = this.viewEnd - this.viewStart;
-      return { start, end, left: (start - this.viewStart) / width * 100, width: (end - start) / width * 100 };
+      if (e < viewStart || s > viewEnd) return null;
+      const start = Math.max(s, viewStart);
+      const end = Math.min(e, viewEnd);
+      const width = (viewEnd - viewStart) || 1;
+      return { start, end, left: (start - viewStart) / width * 100, width: (end - start) / width * 100 };
     }
 
     buildRow(row) {
@@ -985,23 +995,39 @@
 
     // --- Flamegraph ---------------------------------------------------------------------------
 
-    /** One lane per depth; only nodes at least 1px wide in the window are rendered. */
+    /** Shows the subtree of span `i` only (-1: the whole trace) and redraws the flamegraph. */
+    focusFlamegraph(i) {
+      this.flameRoot = i >= 0 && i < this.data.n ? i : -1;
+      document.querySelector('#explorer').dataset.flameRoot = String(this.flameRoot);
+      this.renderFlamegraph();
+    }
+
+    /**
+     * One lane per depth; only nodes at least 1px wide in the window are rendered. Focused on a span (double-click),
+     * the graph holds its subtree only, its duration across the whole width and its depth as the top lane.
+     */
     renderFlamegraph() {
       const data = this.data;
       const width = this.flame.clientWidth;
       if (!width) return;
-      const scale = width / (this.viewEnd - this.viewStart);
+      const root = this.flameRoot >= 0 ? this.flameRoot : -1;
+      const from = root >= 0 ? root : 0;
+      const to = root >= 0 ? data.subtreeEnd[root] : data.n;
+      const baseDepth = root >= 0 ? data.depth[root] : 0;
+      const viewStart = root >= 0 ? data.start[root] : this.viewStart;
+      const viewEnd = root >= 0 ? data.start[root] + data.duration[root] : this.viewEnd;
+      const scale = width / ((viewEnd - viewStart) || 1);
       const fragment = document.createDocumentFragment();
       const nodes = new Map();
       let deepest = 0;
       let clipped = 0;
-      for (let i = 0; i < data.n; i++) {
-        const depth = data.depth[i];
+      for (let i = from; i < to; i++) {
+        const depth = data.depth[i] - baseDepth;
         if (depth > FLAME_MAX_DEPTH) {
           clipped++;
           continue;
         }
-        const bar = this.barGeometry(i);
+        const bar = this.barGeometry(i, viewStart, viewEnd);
         if (!bar || (bar.end - bar.start) * scale < 1) continue;
         const span = data.spans[i];
         const service = data.spanService[i];
@@ -1025,8 +1051,17 @@
       this.flame.style.height = ((deepest + 1) * FLAME_LANE_HEIGHT) + 'px';
       this.flame.replaceChildren(fragment);
       this.flameNodes = nodes;
-      this.flameNote.hidden = clipped === 0;
-      this.flameNote.textContent = clipped ? `${clipped} spans deeper than ${FLAME_MAX_DEPTH} levels are not shown.` : '';
+      const notes = [];
+      if (root >= 0) {
+        notes.push(document.createTextNode(`Showing the subtree of ${text(data.spans[root].name)} only. `),
+          button('Show the whole trace', { className: 'flame-unfocus' }), document.createTextNode(' '));
+      }
+      if (clipped) {
+        notes.push(document.createTextNode(
+          `${clipped} spans more than ${FLAME_MAX_DEPTH} levels below the top lane are not shown: double-click a span to see its subtree.`));
+      }
+      this.flameNote.replaceChildren(...notes);
+      this.flameNote.hidden = notes.length === 0;
       this.flameDirty = false;
     }
 
