@@ -32,6 +32,8 @@ public struct Viewer: Sendable {
         /// With a ``SQLiteTraceStore``: the oldest spans are deleted while the store (with its write-ahead log) is larger
         /// (checked every 2 seconds); nil (the default) sets no bound. `otter viewer` sets 1 GB.
         public var maximumStoreBytes: Int?
+        /// The smallest ``maximumStoreBytes``: 1 MB (a smaller bound cannot hold the database, its log and a block).
+        public static let smallestStoreBytes = 1 << 20
         /// With a ``SQLiteTraceStore``: where to send on every span and log record stored; nil (the default) forwards
         /// nothing.
         public var forwarding: ForwardingConfiguration?
@@ -96,8 +98,9 @@ public struct Viewer: Sendable {
             throw ConfigurationError(
                 description: "maximumRequestBytesInFlight must be positive, not \(configuration.maximumRequestBytesInFlight)")
         }
-        if let bytes = configuration.maximumStoreBytes, bytes <= 0 {
-            throw ConfigurationError(description: "maximumStoreBytes must be positive, not \(bytes)")
+        if let bytes = configuration.maximumStoreBytes, bytes < Configuration.smallestStoreBytes {
+            throw ConfigurationError(
+                description: "maximumStoreBytes must be at least \(Configuration.smallestStoreBytes) (1 MB), not \(bytes)")
         }
         if configuration.retention != nil || configuration.maximumStoreBytes != nil, !(store is SQLiteTraceStore) {
             throw ConfigurationError(

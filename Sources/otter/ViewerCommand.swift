@@ -82,6 +82,10 @@ struct ViewerCommand: AsyncParsableCommand {
                 throw InvalidParameter(name: "--retention", detail: "0 would delete every span: give a duration like 72h")
             }
             maximumBytes = try UntrustedValue.byteSize("--max-size", maxSize)
+            guard maximumBytes >= Viewer.Configuration.smallestStoreBytes else {
+                throw InvalidParameter(
+                    name: "--max-size", detail: "\(maxSize) cannot hold the database and its log: give at least 1MB")
+            }
             forwarding = try forwardingConfiguration()
         } catch let invalid as InvalidParameter {
             throw ValidationError(invalid.description)

@@ -215,7 +215,8 @@ struct ViewerProcessTests {
         await first.waitForExit()
 
         for (flag, value) in [
-            ("--retention", "99999999999h"), ("--max-size", "1e30GB"), ("--max-size", "nanGB"), ("--otlp-grpc-port", "65536"),
+            ("--retention", "99999999999h"), ("--max-size", "1e30GB"), ("--max-size", "nanGB"), ("--max-size", "64KB"),
+            ("--otlp-grpc-port", "65536"),
             ("--otlp-http-port", "99999"), ("--ui-port", "9223372036854775807"),
         ] {
             let refused = try ProcessHarness.otter("viewer-flag", ["viewer", "--db", ":memory:", flag, value])

@@ -19,8 +19,11 @@ extension SQLiteTraceStore {
     }
 
     /// Room kept free on the disk beyond what a write needs, so that deleting (which writes to the write-ahead log
-    /// too) can always run.
-    static let diskHeadroomBytes = 1 << 20
+    /// too) can always run: 1 MB, or twice the write-ahead log's checkpoint size when that is more (the log grows to
+    /// it before it is copied back, and copying it back can grow the database by as much).
+    var diskHeadroomBytes: Int {
+        max(1 << 20, 2 * (spaceLimit.withLock { $0?.walPages } ?? 1000) * 4096)
+    }
 
     /// Bounds the store at `maximumBytes` (`Int.max`: no bound; a full disk is recovered all the same): the reserve
     /// is 4 MB or an eighth of the bound, whichever is smaller, and the write-ahead log is checkpointed at a
@@ -67,6 +70,10 @@ extension SQLiteTraceStore {
     func writeMakingRoom(bytes: Int, _ insert: @escaping @Sendable (Database) throws -> Void) async throws {
         // What a write takes on disk: its blocks, the index rows beside them and their pages in the write-ahead log.
         let needed = min(bytes, Int.max / 4) * 3
+        // While room is being made with the reserve given back, that space is for the deletions, not for new data.
+        if isUsingReserve.load(ordering: .acquiring) {
+            throw StoreFullError(description: "the store is making room for new data: retry shortly")
+        }
         let limit = spaceLimit.withLock { $0 }
         let overBound = limit.map { fileBytes() + needed + $0.reserveBytes > $0.maximumBytes } ?? false
         if overBound || diskShort(of: needed) {
@@ -104,11 +111,17 @@ extension SQLiteTraceStore {
         func releaseReserveAndLog() async {
             guard !reserveReleased else { return }
             reserveReleased = true
+            isUsingReserve.store(true, ordering: .releasing)
             releaseReserve()
             try? await checkpoint()
         }
         if outOfSpace || diskShort(of: incomingBytes) { await releaseReserveAndLog() }
-        defer { if reserveReleased { makeReserve(bytes: reserve) } }
+        defer {
+            if reserveReleased {
+                makeReserve(bytes: reserve)
+                isUsingReserve.store(false, ordering: .releasing)
+            }
+        }
         var deleted = 0
         while try await needsRoom(for: incomingBytes, limit: limit, reserveToRemake: reserveReleased ? reserve : 0) {
             let removed: Int
@@ -127,7 +140,7 @@ extension SQLiteTraceStore {
     }
 
     private func diskShort(of incomingBytes: Int) -> Bool {
-        (freeDiskBytes() ?? .max) < incomingBytes + Self.diskHeadroomBytes
+        (freeDiskBytes() ?? .max) < incomingBytes + diskHeadroomBytes
     }
 
     private func needsRoom(for incomingBytes: Int, limit: SpaceLimit?, reserveToRemake: Int) async throws -> Bool {

@@ -27,6 +27,8 @@ public final class SQLiteTraceStore: TraceStore {
     let spaceLimit = Mutex<SpaceLimit?>(nil)
     /// True while a pass of ``makeRoom(for:outOfSpace:)`` runs: one at a time, a second caller does not delete twice.
     let isMakingRoom = Atomic<Bool>(false)
+    /// True while such a pass has given the reserve file back: that space is for its deletions, so writes wait.
+    let isUsingReserve = Atomic<Bool>(false)
     /// Blocks read from the database and scanned so far (cache misses), for tests and diagnostics.
     let scannedBlocks = Atomic<Int>(0)
     var scannedBlockCount: Int { scannedBlocks.load(ordering: .relaxed) }
