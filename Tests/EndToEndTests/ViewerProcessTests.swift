@@ -108,13 +108,18 @@ struct ViewerProcessTests {
     }
 
     static func post(_ body: [UInt8], to ingestURL: String) async throws -> Int {
+        try await exchange(body, with: ingestURL).status
+    }
+
+    /// Posts an OTLP/HTTP protobuf body; the status and the `Retry-After` header of the answer.
+    static func exchange(_ body: [UInt8], with ingestURL: String) async throws -> (status: Int, retryAfter: String?) {
         var request = HTTPClientRequest(url: ingestURL)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         _ = try await response.body.collect(upTo: 1 << 20)
-        return Int(response.status.code)
+        return (Int(response.status.code), response.headers.first(name: "retry-after"))
     }
 
     static func fileBytes(_ path: String) -> Int {
@@ -171,17 +176,12 @@ struct ViewerProcessTests {
         var last = 0
         for batch in 0..<400 {
             let body = Self.body(batch: batch, spans: 100)
-            var request = HTTPClientRequest(url: ingestURL)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/x-protobuf")
-            request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            last = Int(response.status.code)
+            let answer = try await Self.exchange(body, with: ingestURL)
+            last = answer.status
             if last == 200 {
                 storedBytes += body.count
             } else {
-                #expect(last == 503 && response.headers.first(name: "retry-after") == "1", "\(last) \(response.headers)")
+                #expect(last == 503 && answer.retryAfter == "1", "\(last), Retry-After \(answer.retryAfter ?? "none")")
                 refused += 1
             }
         }

@@ -59,18 +59,23 @@ struct IngestBackpressureTests {
         return try OTLPTraces(spans).protobuf()
     }
 
-    @Test func aRequestBeyondTheBudgetIsPushedBackUntilTheOthersAreAnswered() async throws {
-        let held = try Self.body(trace: 1)
-        let refused = try Self.body(trace: 2)
-        // Room for the held request, not for both (each request is counted as 16 times its size, over HTTP and gRPC).
+    /// A viewer with `budget` bytes of requests in flight whose store holds every write until the test opens it.
+    static func viewerWithGatedWrites(budget: Int) async throws -> (RunningViewer, GatedWritesStore) {
         var gate: GatedWritesStore?
-        let budget = IngestBudget.reservedBytesPerRequestByte * (held.count + refused.count / 2)
         let viewer = try await RunningViewer(maximumRequestBytesInFlight: budget) { reads in
             let store = GatedWritesStore(reads: reads)
             gate = store
             return store
         }
-        let store = try #require(gate)
+        return (viewer, try #require(gate))
+    }
+
+    @Test func aRequestBeyondTheBudgetIsPushedBackUntilTheOthersAreAnswered() async throws {
+        let held = try Self.body(trace: 1)
+        let refused = try Self.body(trace: 2)
+        // Room for the held request, not for both (each request is counted as 16 times its size, over HTTP and gRPC).
+        let (viewer, store) = try await Self.viewerWithGatedWrites(
+            budget: IngestBudget.reservedBytesPerRequestByte * (held.count + refused.count / 2))
         let first = Task { try await viewer.post(held, contentType: "application/x-protobuf") }
         while store.enteredWrites == 0 { await Task.yield() }
 
@@ -111,13 +116,7 @@ struct IngestBackpressureTests {
     @Test func aRequestIsCountedAsWhatItTakesDecodedNotItsBytes() async throws {
         let held = try Self.body(trace: 11)
         let second = try Self.body(trace: 12)
-        var gate: GatedWritesStore?
-        let viewer = try await RunningViewer(maximumRequestBytesInFlight: 20 * max(held.count, second.count)) { reads in
-            let store = GatedWritesStore(reads: reads)
-            gate = store
-            return store
-        }
-        let store = try #require(gate)
+        let (viewer, store) = try await Self.viewerWithGatedWrites(budget: 20 * max(held.count, second.count))
         let first = Task { try await viewer.post(held, contentType: "application/x-protobuf") }
         while store.enteredWrites == 0 { await Task.yield() }
         #expect(try await viewer.post(second, contentType: "application/x-protobuf").status == 429)
