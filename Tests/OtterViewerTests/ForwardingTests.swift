@@ -165,7 +165,9 @@ struct ForwardingTests {
         let spans = Self.spans(trace: 30, count: 8)
         try await store.write(spans)
         let status = ForwardingStatus()
-        try await Self.forward(store, Self.configuration(port: port), status: status) {
+        var patient = Self.configuration(port: port)
+        patient.upstream.timeout = .seconds(60)
+        try await Self.forward(store, patient, status: status) {
             try await store.forwardProgress(.spans).pendingItems == 0
         }
         let answered = receiver.requests.map { (try? OTLPTraces(protobuf: $0.body).spanCount) ?? -1 }
@@ -191,6 +193,9 @@ struct ForwardingTests {
         try await store.write(Self.spans(trace: 32, count: 6))
         var configuration = Self.configuration(port: grpcPort)
         configuration.upstream.transportProtocol = .grpc
+        // A first gRPC call that passed the 5 s timeout on a loaded machine would be retried whole (a timeout is
+        // retryable): that is not what this test is about.
+        configuration.upstream.timeout = .seconds(60)
         try await Self.forward(store, configuration, status: status) { try await store.forwardProgress(.spans).pendingItems == 0 }
         #expect(grpcReceiver.requests.map { $0.request.resourceSpans.flatMap(\.scopeSpans).flatMap(\.spans).count } == [6, 3, 3])
         #expect(status.counters(.spans).dropped == 1)
