@@ -102,11 +102,11 @@ public struct Viewer: Sendable {
             throw ConfigurationError(
                 description: "maximumStoreBytes must be at least \(Configuration.smallestStoreBytes) (1 MB), not \(bytes)")
         }
-        if configuration.retention != nil || configuration.maximumStoreBytes != nil, !(store is SQLiteTraceStore) {
+        if configuration.retention != nil || configuration.maximumStoreBytes != nil, !(store is any SelfBoundingStore) {
             throw ConfigurationError(
                 description: "retention and maximumStoreBytes need a SQLiteTraceStore; \(type(of: store)) keeps its own bounds")
         }
-        if configuration.forwarding != nil, !(store is SQLiteTraceStore) {
+        if configuration.forwarding != nil, !(store is any ForwardingQueue) {
             throw ConfigurationError(description: "forwarding needs a SQLiteTraceStore (the store is its queue), not \(type(of: store))")
         }
         self.configuration = configuration
@@ -116,7 +116,7 @@ public struct Viewer: Sendable {
         self.forwardingStatus = forwardingStatus
         ui = try ViewerUI(
             store: store, logStore: logStore,
-            status: StatusAPI(store: store as? SQLiteTraceStore, forwarding: configuration.forwarding, status: forwardingStatus))
+            status: StatusAPI(queue: store as? any ForwardingQueue, forwarding: configuration.forwarding, status: forwardingStatus))
     }
 
     /// The gRPC listener's address: IPv6 literals (with or without brackets) as IPv6, `localhost` as 127.0.0.1.
@@ -156,7 +156,7 @@ public struct Viewer: Sendable {
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPIv3(store: store).addRoutes(to: queryRouter)
-        StatusAPI(store: store as? SQLiteTraceStore, forwarding: configuration.forwarding, status: forwardingStatus).addRoutes(
+        StatusAPI(queue: store as? any ForwardingQueue, forwarding: configuration.forwarding, status: forwardingStatus).addRoutes(
             to: queryRouter)
         MCPEndpoint(server: MCPServer(toolbox: ViewerToolbox(store: store, logStore: logStore))).addRoutes(to: queryRouter)
         ui.addRoutes(to: queryRouter)
@@ -186,14 +186,12 @@ public struct Viewer: Sendable {
             interceptors: configuration.token.map { [BearerTokenInterceptor(token: $0)] } ?? [])
         let address = configuration.bindAddress
         var retention: [any Service] = []
-        if let store = store as? SQLiteTraceStore, configuration.retention != nil || configuration.maximumStoreBytes != nil {
+        if let store = store as? any SelfBoundingStore, configuration.retention != nil || configuration.maximumStoreBytes != nil {
             retention.append(
-                RetentionService(
-                    store: store, retention: configuration.retention, maximumBytes: configuration.maximumStoreBytes ?? .max, logger: logger)
-            )
+                store.boundingService(retention: configuration.retention, maximumBytes: configuration.maximumStoreBytes, logger: logger))
         }
-        if let store = store as? SQLiteTraceStore, let forwarding = configuration.forwarding {
-            retention.append(ForwardingService(store: store, configuration: forwarding, status: forwardingStatus, logger: logger))
+        if let queue = store as? any ForwardingQueue, let forwarding = configuration.forwarding {
+            retention.append(ForwardingService(queue: queue, configuration: forwarding, status: forwardingStatus, logger: logger))
         }
         return retention + [
             NamedListener(

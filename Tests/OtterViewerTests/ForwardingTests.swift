@@ -53,7 +53,7 @@ struct ForwardingTests {
         var logger = Logger(label: "forwarding-test")
         logger.logLevel = .critical
         let service = ForwardingService(
-            store: store, configuration: configuration, status: status, logger: logger, pollInterval: .milliseconds(10),
+            queue: store, configuration: configuration, status: status, logger: logger, pollInterval: .milliseconds(10),
             maximumBackoff: .milliseconds(100))
         let task = Task { try await service.run() }
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))

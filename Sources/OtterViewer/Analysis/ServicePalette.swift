@@ -37,3 +37,11 @@ enum ServicePalette {
         return Int(hash % UInt64(colors.count))
     }
 }
+
+extension TraceReader {
+    /// A colour for every stored service, the same on every page (``ServicePalette``): services are taken in the order
+    /// they were first stored, so a new service never takes an older one's colour.
+    func serviceColors() async throws -> [String: String] {
+        ServicePalette.assign(try await servicesInFirstSeenOrder())
+    }
+}

@@ -170,6 +170,6 @@ public struct TraceComparison: Sendable {
 
     /// The traces in a file of OTLP JSON (a request, the viewer's api_v3 answer, or JSON Lines) or Jaeger JSON.
     public static func traces(inFile data: Data) throws -> [[FinishedSpan]] {
-        try ExplorerAPI.traces(inFile: data)
+        try TraceFile.traces(data)
     }
 }

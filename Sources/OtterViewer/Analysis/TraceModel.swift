@@ -155,6 +155,6 @@ struct TraceModel: Encodable {
 
     /// Attributes as `[key, text]` pairs, as the Jaeger API shows the values.
     static func pairs(_ attributes: SpanAttributes) -> [[String]] {
-        TracePage.rows(attributes).map { [$0.key, $0.value] }
+        AttributeText.displayRows(attributes).map { [$0.key, $0.value] }
     }
 }

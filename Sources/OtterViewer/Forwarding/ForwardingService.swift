@@ -12,7 +12,7 @@ import Tracing
 /// a log line and counted. Delivery is at least once: blocks sent but not yet marked when the viewer stopped are sent
 /// again after a restart.
 package struct ForwardingService: Service {
-    let store: SQLiteTraceStore
+    let queue: any ForwardingQueue
     let configuration: ForwardingConfiguration
     let status: ForwardingStatus
     let logger: Logger
@@ -22,10 +22,10 @@ package struct ForwardingService: Service {
     let maximumBackoff: Duration
 
     package init(
-        store: SQLiteTraceStore, configuration: ForwardingConfiguration, status: ForwardingStatus, logger: Logger,
+        queue: any ForwardingQueue, configuration: ForwardingConfiguration, status: ForwardingStatus, logger: Logger,
         pollInterval: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(30)
     ) {
-        self.store = store
+        self.queue = queue
         self.configuration = configuration
         self.status = status
         self.logger = logger
@@ -61,14 +61,14 @@ package struct ForwardingService: Service {
                 if let mark {
                     acknowledged = mark
                 } else {
-                    acknowledged = try await store.startForwarding(signal).acknowledgedBlockID
+                    acknowledged = try await queue.startForwarding(signal).acknowledgedBlockID
                     mark = acknowledged
                 }
                 let filtering = signal == .spans && !configuration.filters.isEmpty
                 // Every block is seen (its decision wait starts) within a poll of its arrival, not when a batch reaches it:
                 // a backlog is decided as it ages, so filtered forwarding keeps up with ingest.
-                if filtering { decisions.saw(try await store.newestBlockID(signal)) }
-                guard var batch = try await store.forwardBatch(signal, after: acknowledged, maximumBytes: configuration.maximumRequestBytes)
+                if filtering { decisions.saw(try await queue.newestBlockID(signal)) }
+                guard var batch = try await queue.forwardBatch(signal, after: acknowledged, maximumBytes: configuration.maximumRequestBytes)
                 else {
                     await pause(pollInterval)
                     continue
@@ -110,9 +110,9 @@ package struct ForwardingService: Service {
                     }
                     // The mark is written even when the service is being stopped: upstream has the batch, and a mark
                     // lost here would send it again after the restart.
-                    let store = store
+                    let queue = queue
                     let last = batch.lastBlockID
-                    try await Task { try await store.acknowledgeForwarded(signal, through: last) }.value
+                    try await Task { try await queue.acknowledgeForwarded(signal, through: last) }.value
                     mark = batch.lastBlockID
                     backoff = .milliseconds(500)
                 } else {
@@ -233,7 +233,7 @@ package struct ForwardingService: Service {
             }
             requests.append(request)
         }
-        let summaries = try await store.summaries(Array(traceIDs))
+        let summaries = try await queue.summaries(Array(traceIDs))
         let kept = Set(summaries.filter(matches).map(\.traceID))
         var result: [[UInt8]] = []
         var count = 0

@@ -7,7 +7,7 @@ import Otter
 /// not yet acknowledged upstream), sent, rejected (in a partial success), dropped (refused for good), filtered out,
 /// retries, lost (deleted by retention or the size bound before it was sent) and the last error.
 struct StatusAPI: Sendable {
-    let store: SQLiteTraceStore?
+    let queue: (any ForwardingQueue)?
     let forwarding: ForwardingConfiguration?
     let status: ForwardingStatus
 
@@ -20,17 +20,17 @@ struct StatusAPI: Sendable {
     }
 
     func report() async throws -> JSONValue {
-        guard let forwarding, let store else { return ["forwarding": .null] }
+        guard let forwarding, let queue else { return ["forwarding": .null] }
         var signals: [String: JSONValue] = [:]
         for signal in ForwardedSignal.allCases {
-            let progress = try await store.forwardProgress(signal)
+            let progress = try await queue.forwardProgress(signal)
             let counters = status.counters(signal)
             signals[signal.rawValue] = [
                 "queued": .integer(progress.pendingItems), "sent": .integer(counters.sent), "rejected": .integer(counters.rejected),
                 "dropped": .integer(counters.dropped), "filteredOut": .integer(counters.filteredOut), "retries": .integer(counters.retries),
                 "lost": .integer(progress.lostItems), "lastError": JSONValue(counters.lastError),
-                "lastErrorAt": JSONValue(counters.lastErrorAtNanoseconds.map(ViewerToolbox.time)),
-                "lastSentAt": JSONValue(counters.lastSentAtNanoseconds.map(ViewerToolbox.time)),
+                "lastErrorAt": JSONValue(counters.lastErrorAtNanoseconds.map(TimestampFormatting.iso8601Microseconds)),
+                "lastSentAt": JSONValue(counters.lastSentAtNanoseconds.map(TimestampFormatting.iso8601Microseconds)),
             ]
         }
         let upstream = forwarding.upstream

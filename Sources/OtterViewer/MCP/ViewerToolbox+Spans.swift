@@ -113,10 +113,14 @@ extension ViewerToolbox {
             "[\(SpanKindName(span.kind).rawValue)] started \(time(span.startTimeNanosecondsSinceEpoch)), \(duration(span.durationNanoseconds)), "
         text += "status \(statusName(span.status))" + (span.status?.message.map { ": \(line($0, limit: 2_000))" } ?? "")
         text += span.parentSpanContext.map { "\nparent \($0.spanID.hexString)" } ?? "\nroot span"
-        for row in TracePage.rows(span.attributes) { text += "\n  \(line(row.key, limit: 200)) = \(line(row.value, limit: 2_000))" }
+        for row in AttributeText.displayRows(span.attributes) {
+            text += "\n  \(line(row.key, limit: 200)) = \(line(row.value, limit: 2_000))"
+        }
         for event in span.events.prefix(50) {
             text += "\nevent \(line(event.name, limit: 200)) at \(time(event.nanosecondsSinceEpoch))"
-            for row in TracePage.rows(event.attributes) { text += "\n    \(line(row.key, limit: 200)) = \(line(row.value, limit: 2_000))" }
+            for row in AttributeText.displayRows(event.attributes) {
+                text += "\n    \(line(row.key, limit: 200)) = \(line(row.value, limit: 2_000))"
+            }
         }
         if span.events.count > 50 { text += "\n(\(span.events.count - 50) more events)" }
         for link in span.links { text += "\nlink to trace \(link.spanContext.traceID.hexString) span \(link.spanContext.spanID.hexString)" }

@@ -94,7 +94,7 @@ extension ViewerToolbox {
     static func errorMessage(_ span: FinishedSpan) -> String? {
         if let message = span.status?.message, !message.isEmpty { return message }
         guard let exception = span.events.last(where: { $0.name == "exception" }) else { return nil }
-        let rows = TracePage.rows(exception.attributes)
+        let rows = AttributeText.displayRows(exception.attributes)
         let message = rows.first { $0.key == "exception.message" }?.value
         let type = rows.first { $0.key == "exception.type" }?.value
         return [type, message].compactMap { $0 }.joined(separator: ": ")

@@ -63,7 +63,7 @@ package struct ViewerToolbox: MCPToolbox {
         } catch let missing as TraceNotFound {
             return .failure(missing.description)
         } catch {
-            return .failure("the viewer could not answer: \(ExplorerAPI.reason(error))")
+            return .failure("the viewer could not answer: \(ErrorText.short(error))")
         }
     }
 

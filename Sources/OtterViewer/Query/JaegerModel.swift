@@ -231,33 +231,6 @@ package struct JaegerTrace: Encodable, Sendable {
 
     /// A value as text: strings as they are, arrays and maps as JSON (as Jaeger's translator writes them).
     static func text(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
-        if case .stringValue(let string) = value.value { return string }
-        return AttributeText.json(value)
-    }
-}
-
-/// The Jaeger v1 API envelope: `{"data":…,"total":…,"limit":0,"offset":0,"errors":null}`.
-struct JaegerEnvelope<Payload: Encodable>: Encodable {
-    struct ErrorEntry: Encodable {
-        var code: Int?
-        var msg: String
-        var traceID: String?
-    }
-
-    var data: Payload?
-    var total: Int
-    var limit = 0
-    var offset = 0
-    var errors: [ErrorEntry]?
-
-    enum CodingKeys: String, CodingKey { case data, total, limit, offset, errors }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        if let data { try container.encode(data, forKey: .data) } else { try container.encodeNil(forKey: .data) }
-        try container.encode(total, forKey: .total)
-        try container.encode(limit, forKey: .limit)
-        try container.encode(offset, forKey: .offset)
-        if let errors { try container.encode(errors, forKey: .errors) } else { try container.encodeNil(forKey: .errors) }
+        AttributeText.display(value)
     }
 }

@@ -19,7 +19,7 @@ package struct JaegerQueryAPI: Sendable {
     package func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/services") { _, _ -> Response in
             let services = try await store.services()
-            return Self.json(JaegerEnvelope(data: services, total: services.count))
+            return HTTPAnswer.json(JaegerEnvelope(data: services, total: services.count))
         }
         router.get("/api/services/:service/operations") { _, context -> Response in
             let service = context.parameters.get("service")?.removingPercentEncoding ?? ""
@@ -27,12 +27,12 @@ package struct JaegerQueryAPI: Sendable {
             for operation in try await store.operations(service: service) where names.last != operation.name {
                 names.append(operation.name)
             }
-            return Self.json(JaegerEnvelope(data: names, total: names.count))
+            return HTTPAnswer.json(JaegerEnvelope(data: names, total: names.count))
         }
         router.get("/api/operations") { request, _ -> Response in
             let parameters = QueryParameters(request)
             guard let service = parameters.get("service"), !service.isEmpty else {
-                return Self.error(.badRequest, "parameter 'service' is required")
+                return HTTPAnswer.error(.badRequest, "parameter 'service' is required")
             }
             let kind = parameters.get("spanKind")
             struct Operation: Encodable {
@@ -42,7 +42,7 @@ package struct JaegerQueryAPI: Sendable {
             let operations = try await store.operations(service: service)
                 .filter { kind == nil || kind == "" || $0.kind.rawValue == kind }
                 .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
-            return Self.json(JaegerEnvelope(data: operations, total: operations.count))
+            return HTTPAnswer.json(JaegerEnvelope(data: operations, total: operations.count))
         }
         router.get("/api/dependencies") { request, _ -> Response in
             let parameters = QueryParameters(request)
@@ -59,13 +59,13 @@ package struct JaegerQueryAPI: Sendable {
                         $0.isEmpty ? nil : try UntrustedValue.interval("lookback", $0, unitNanoseconds: 1_000_000)
                     } ?? 86_400_000_000_000
             } catch let invalid as InvalidParameter {
-                return Self.error(.badRequest, invalid.description)
+                return HTTPAnswer.error(.badRequest, invalid.description)
             }
             var links = try await store.dependencies(startNanoseconds: end - min(end, lookback), endNanoseconds: end)
             if let service = parameters.get("service"), !service.isEmpty {
                 links = links.filter { $0.parent == service || $0.child == service }
             }
-            return Self.json(JaegerEnvelope(data: links, total: 0))
+            return HTTPAnswer.json(JaegerEnvelope(data: links, total: 0))
         }
         router.post("/api/transform") { request, _ -> Response in
             // The Jaeger UI's file upload: an OTLP JSON export in, its traces in the UI's JSON out, stored nowhere.
@@ -73,17 +73,17 @@ package struct JaegerQueryAPI: Sendable {
             do {
                 body = try await request.collectBody(upTo: Self.maximumTransformBytes)
             } catch RequestBodyError.tooSlow {
-                return Self.error(.requestTimeout, "request body not received within \(Request.bodyDeadline)")
+                return HTTPAnswer.error(.requestTimeout, "request body not received within \(Request.bodyDeadline)")
             } catch {
-                return Self.error(.contentTooLarge, "request body exceeds \(Self.maximumTransformBytes) bytes")
+                return HTTPAnswer.error(.contentTooLarge, "request body exceeds \(Self.maximumTransformBytes) bytes")
             }
             let otlp: OTLPExportTraceServiceRequest
             do {
                 otlp = try OTLPJSON.decodeRequest(Data(body.readableBytesView))
             } catch {
-                return Self.error(.badRequest, "cannot unmarshal OTLP : \(error)")
+                return HTTPAnswer.error(.badRequest, "cannot unmarshal OTLP : \(error)")
             }
-            return Self.json(JaegerEnvelope(data: JaegerTrace.traces(from: otlp), total: 0))
+            return HTTPAnswer.json(JaegerEnvelope(data: JaegerTrace.traces(from: otlp), total: 0))
         }
         router.get("/api/traces") { request, _ -> Response in
             let parameters = QueryParameters(request)
@@ -91,7 +91,7 @@ package struct JaegerQueryAPI: Sendable {
             do {
                 search = try JaegerSearch.parse(parameters, nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
             } catch let error as InvalidParameter {
-                return Self.error(.badRequest, error.description)
+                return HTTPAnswer.error(.badRequest, error.description)
             }
             switch search {
             case .traceIDs(let ids):
@@ -99,47 +99,47 @@ package struct JaegerQueryAPI: Sendable {
                 let traces = JaegerTrace.traces(from: try await store.traces(ids).request, in: ids)
                 let found = Set(traces.map(\.traceID))
                 let missing = ids.map(TraceIDText.jaeger).filter { !found.contains($0) }
-                return Self.json(
+                return HTTPAnswer.json(
                     JaegerEnvelope(
                         data: traces, total: 0,
                         errors: missing.isEmpty ? nil : missing.map { .init(code: nil, msg: "trace not found", traceID: $0) }))
             case .query(let query):
                 let ids = try await store.findTraceIDs(query)
                 let traces = JaegerTrace.traces(from: try await store.traces(ids).request, in: ids)
-                return Self.json(JaegerEnvelope(data: traces, total: 0))
+                return HTTPAnswer.json(JaegerEnvelope(data: traces, total: 0))
             }
         }
         router.get("/api/traces/:traceID") { request, context -> Response in
             let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
             guard let traceID = TraceIDText.parse(raw) else {
-                return Self.error(.badRequest, TraceIDText.parseError(raw))
+                return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw))
             }
             do {
                 try Self.checkTraceFetchParameters(QueryParameters(request))
             } catch let invalid as InvalidParameter {
-                return Self.error(.badRequest, invalid.description)
+                return HTTPAnswer.error(.badRequest, invalid.description)
             }
             let traces = JaegerTrace.traces(from: try await store.traces([traceID]).request)
-            guard !traces.isEmpty else { return Self.error(.notFound, "trace not found") }
-            return Self.json(JaegerEnvelope(data: traces, total: 0))
+            guard !traces.isEmpty else { return HTTPAnswer.error(.notFound, "trace not found") }
+            return HTTPAnswer.json(JaegerEnvelope(data: traces, total: 0))
         }
         // Features the viewer does not have answer as Jaeger does when they are not configured.
         router.post("/api/archive/:traceID") { request, context -> Response in
             let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
-            guard TraceIDText.parse(raw) != nil else { return Self.error(.badRequest, TraceIDText.parseError(raw)) }
+            guard TraceIDText.parse(raw) != nil else { return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw)) }
             do {
                 try Self.checkTraceFetchParameters(QueryParameters(request))
             } catch let invalid as InvalidParameter {
-                return Self.error(.badRequest, invalid.description)
+                return HTTPAnswer.error(.badRequest, invalid.description)
             }
-            return Self.error(.internalServerError, "archive span storage was not configured")
+            return HTTPAnswer.error(.internalServerError, "archive span storage was not configured")
         }
         router.get("/api/quality-metrics") { _, _ -> Response in
-            Self.error(.notImplemented, "data quality metrics are not available in otter viewer")
+            HTTPAnswer.error(.notImplemented, "data quality metrics are not available in otter viewer")
         }
         // Anything else under /api/ is Jaeger's catch-all 404.
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
-            router.on("/api/**", method: method) { _, _ -> Response in Self.error(.notFound, "404 page not found") }
+            router.on("/api/**", method: method) { _, _ -> Response in HTTPAnswer.error(.notFound, "404 page not found") }
         }
     }
 
@@ -153,27 +153,5 @@ package struct JaegerQueryAPI: Sendable {
             if let text = parameters.get(name), !text.isEmpty { _ = try UntrustedValue.timestamp(name, text, unitNanoseconds: 1_000) }
         }
         if let raw = parameters.get("raw"), !raw.isEmpty { _ = try UntrustedValue.bool("raw", raw) }
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // NaN and the infinities are valid span values but not JSON numbers: they go as strings, as protobuf JSON writes them.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        do {
-            let data = try encoder.encode(value)
-            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        } catch {
-            let body = ByteBuffer(
-                string: #"{"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":500,"msg":"cannot encode the answer as JSON"}]}"#)
-            return Response(status: .internalServerError, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
-        }
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ message: String, traceID: String? = nil) -> Response {
-        let envelope = JaegerEnvelope<[String]>(
-            data: nil, total: 0, errors: [.init(code: Int(status.code), msg: message, traceID: traceID)])
-        return json(envelope, status: status)
     }
 }

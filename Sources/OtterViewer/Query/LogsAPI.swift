@@ -37,14 +37,14 @@ struct LogsAPI: Sendable {
             do {
                 query = try Self.parse(QueryParameters(request), nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
             } catch let invalid as InvalidParameter {
-                return JaegerQueryAPI.error(.badRequest, invalid.description)
+                return HTTPAnswer.error(.badRequest, invalid.description)
             }
             let logs = try await store.logs(query)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: logs.json())))
         }
         router.get("/api/otter/log-services") { _, _ -> Response in
-            JaegerQueryAPI.json(["data": try await store.logServices()])
+            HTTPAnswer.json(["data": try await store.logServices()])
         }
     }
 

@@ -22,21 +22,21 @@ struct SpanMetricsAPI: Sendable {
                     metric = try Self.metric(name, parameters)
                     query = try Self.query(parameters, nowNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
                 } catch let invalid as InvalidParameter {
-                    return JaegerQueryAPI.error(.badRequest, invalid.description)
+                    return HTTPAnswer.error(.badRequest, invalid.description)
                 }
                 let rows = try await store.operationMinutes(services: query.services, kinds: query.kinds, minutes: query.minutes)
                 let series = SpanMetrics.seriesCount(query: query, rows: rows)
                 guard series * Int(clamping: query.pointCount) <= SpanMetrics.maximumPoints else {
-                    return JaegerQueryAPI.error(
+                    return HTTPAnswer.error(
                         .badRequest,
                         "the answer would hold \(series) series of \(query.pointCount) points, more than \(SpanMetrics.maximumPoints): "
                             + "use a longer step, a shorter lookback, or fewer services")
                 }
-                return JaegerQueryAPI.json(MetricFamily(metric, query: query, series: SpanMetrics.series(metric, query: query, rows: rows)))
+                return HTTPAnswer.json(MetricFamily(metric, query: query, series: SpanMetrics.series(metric, query: query, rows: rows)))
             }
         }
         router.get("/api/metrics/minstep") { _, _ -> Response in
-            JaegerQueryAPI.json(["minStep": Self.minimumStepMilliseconds])
+            HTTPAnswer.json(["minStep": Self.minimumStepMilliseconds])
         }
     }
 

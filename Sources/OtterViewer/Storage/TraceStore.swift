@@ -3,8 +3,8 @@ import OtterOTLP
 
 /// Where the viewer keeps spans, as Jaeger's `tracestore` splits it: a ``TraceWriter``, a ``TraceReader`` and a
 /// ``DependencyReader``, plus the ``SpanMetricsReader`` that Jaeger keeps in Prometheus. A storage engine implements
-/// the four; the viewer needs nothing else of it (retention is a capability of ``SQLiteTraceStore`` that ``Viewer``
-/// runs).
+/// the four; the viewer needs nothing else of it (retention and forwarding are capabilities a store may add, as
+/// ``SQLiteTraceStore`` does).
 public typealias TraceStore = TraceWriter & TraceReader & DependencyReader & SpanMetricsReader
 
 /// Stores spans.
@@ -29,12 +29,23 @@ public protocol TraceReader: Sendable {
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID]
     /// What a search result shows of each trace; unknown traces are left out, the order of `traceIDs` is kept.
     func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary]
+    /// The service names in the order they were first stored, deleted ones included if the store remembers them: each
+    /// service's colour in the UI follows this order, so a store that remembers keeps colours stable while retention
+    /// deletes. By default, ``services()``.
+    func servicesInFirstSeenOrder() async throws -> [String]
 }
 
 /// Reads the service dependency graph.
 public protocol DependencyReader: Sendable {
     /// Calls between services (a span whose parent belongs to another service) among spans started in the window.
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency]
+}
+
+extension TraceReader {
+    /// ``services()``: a store that does not remember when it first saw a service.
+    public func servicesInFirstSeenOrder() async throws -> [String] {
+        try await services()
+    }
 }
 
 extension TraceWriter {

@@ -67,3 +67,10 @@ package struct RetentionService: Service {
         return deleted
     }
 }
+
+extension SQLiteTraceStore: SelfBoundingStore {
+    /// A ``RetentionService``: it sets the size bound that every write checks from now on.
+    package func boundingService(retention: Duration?, maximumBytes: Int?, logger: Logger) -> any Service {
+        RetentionService(store: self, retention: retention, maximumBytes: maximumBytes ?? .max, logger: logger)
+    }
+}

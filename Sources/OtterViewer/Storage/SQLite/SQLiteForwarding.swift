@@ -3,46 +3,10 @@ import Foundation
 import GRDB
 import NIOCore
 
-/// What the viewer forwards upstream: the blocks of one signal in arrival order.
-package enum ForwardedSignal: String, Sendable, CaseIterable {
-    case spans
-    case logs
-
-    var table: String { self == .spans ? "span_block" : "log_block" }
-    var countColumn: String { self == .spans ? "spanCount" : "recordCount" }
-}
-
-/// Stored blocks not yet acknowledged upstream, oldest first: each block is one encoded OTLP export request.
-package struct ForwardBatch: Sendable {
-    package struct Block: Sendable {
-        package var id: Int64
-        /// The block's request bytes (protobuf, inflated); empty for a damaged block (skipped, never resent forever).
-        package var request: [UInt8]
-        /// Spans or log records in the block.
-        package var itemCount: Int
-    }
-
-    /// Ascending ids.
-    package var blocks: [Block]
-    package var lastBlockID: Int64 { blocks.last?.id ?? 0 }
-    package var itemCount: Int { blocks.reduce(0) { $0 + $1.itemCount } }
-    package var requests: [[UInt8]] { blocks.map(\.request).filter { !$0.isEmpty } }
-}
-
-/// Where forwarding stands for one signal, as the store keeps it across restarts.
-package struct ForwardProgress: Sendable, Equatable {
-    /// The last block upstream acknowledged (every block up to it was sent or given up on).
-    package var acknowledgedBlockID: Int64
-    /// Spans or log records that retention or the size bound deleted before they were forwarded.
-    package var lostItems: Int64
-    /// Spans or log records stored and not yet acknowledged.
-    package var pendingItems: Int64
-}
-
 /// The store is forwarding's queue: blocks are written once and never changed, in ascending id order, and
 /// `forward_state` keeps per signal the last block upstream acknowledged. A restart (or `kill -9`) resumes after
 /// it; a block is sent again only if the viewer stopped between upstream's answer and the commit of the new mark.
-extension SQLiteTraceStore {
+extension SQLiteTraceStore: ForwardingQueue {
     static let forwardStateTable = """
         CREATE TABLE IF NOT EXISTS forward_state (
             signal TEXT PRIMARY KEY,
@@ -132,4 +96,11 @@ extension SQLiteTraceStore {
         "(SELECT MAX(COALESCE((SELECT MAX(id) FROM \(signal.table)), 0), "
             + "COALESCE((SELECT acknowledged FROM forward_state WHERE signal = '\(signal.rawValue)'), 0)) + 1)"
     }
+}
+
+extension ForwardedSignal {
+    /// The table holding the signal's blocks.
+    var table: String { self == .spans ? "span_block" : "log_block" }
+    /// The column counting a block's items.
+    var countColumn: String { self == .spans ? "spanCount" : "recordCount" }
 }

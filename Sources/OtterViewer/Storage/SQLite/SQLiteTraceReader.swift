@@ -126,7 +126,7 @@ extension SQLiteTraceStore {
 
     /// Every service name the store has seen, deleted ones included, in the order it first saw them: colours assigned
     /// in this order stay the same whatever retention deletes.
-    func servicesInFirstSeenOrder() async throws -> [String] {
+    public func servicesInFirstSeenOrder() async throws -> [String] {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT service FROM service_seen ORDER BY seen, service") }
     }
 

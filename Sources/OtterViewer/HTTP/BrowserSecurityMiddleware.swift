@@ -72,7 +72,7 @@ struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func refusal(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        JaegerQueryAPI.error(status, message)
+        HTTPAnswer.error(status, message)
     }
 }
 

@@ -1,8 +1,27 @@
 import Foundation
 import Otter
 import OtterOTLP
+import Tracing
 
 extension AttributeText {
+    /// A value as people read it in the UI, in agents' answers and in Jaeger tags that hold text: strings as they are,
+    /// numbers and booleans as written, bytes as base64, arrays and maps as JSON (``json(_:)``).
+    static func display(_ value: Opentelemetry_Proto_Common_V1_AnyValue) -> String {
+        switch value.value {
+        case .stringValue(let string): return string
+        case .boolValue(let bool): return bool ? "true" : "false"
+        case .intValue(let int): return String(int)
+        case .doubleValue(let double): return String(double)
+        case .bytesValue(let data): return data.base64EncodedString()
+        default: return json(value)
+        }
+    }
+
+    /// Attributes as (key, text) rows sorted by key, as the span details show them.
+    static func displayRows(_ attributes: SpanAttributes) -> [(key: String, value: String)] {
+        OTLPMapping.keyValues(attributes).sorted { $0.key < $1.key }.map { ($0.key, display($0.value)) }
+    }
+
     /// JSON text of a value, as Jaeger's translator writes arrays and maps in a string tag: strings quoted, numbers
     /// and booleans bare, bytes as base64 strings, non-finite doubles as strings. Nesting is bounded by the request
     /// limits checked at ingest; the walk is iterative all the same.

@@ -1,0 +1,58 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The query port's JSON answers: values encoded one way everywhere, and errors in the Jaeger envelope that every
+/// client of this port (Jaeger UI, Grafana, scripts) already reads.
+enum HTTPAnswer {
+    /// `value` as JSON (keys sorted, non-finite doubles as strings), or a 500 in the envelope if it cannot be encoded.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // NaN and the infinities are valid span values but not JSON numbers: they go as strings, as protobuf JSON writes them.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do {
+            let data = try encoder.encode(value)
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            let body = ByteBuffer(
+                string: #"{"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":500,"msg":"cannot encode the answer as JSON"}]}"#)
+            return Response(status: .internalServerError, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
+    }
+
+    /// An error in the Jaeger envelope: `{"data":null,…,"errors":[{"code":…,"msg":…}]}`.
+    static func error(_ status: HTTPResponse.Status, _ message: String, traceID: String? = nil) -> Response {
+        let envelope = JaegerEnvelope<[String]>(
+            data: nil, total: 0, errors: [.init(code: Int(status.code), msg: message, traceID: traceID)])
+        return json(envelope, status: status)
+    }
+}
+
+/// The Jaeger v1 API envelope: `{"data":…,"total":…,"limit":0,"offset":0,"errors":null}`.
+struct JaegerEnvelope<Payload: Encodable>: Encodable {
+    struct ErrorEntry: Encodable {
+        var code: Int?
+        var msg: String
+        var traceID: String?
+    }
+
+    var data: Payload?
+    var total: Int
+    var limit = 0
+    var offset = 0
+    var errors: [ErrorEntry]?
+
+    enum CodingKeys: String, CodingKey { case data, total, limit, offset, errors }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if let data { try container.encode(data, forKey: .data) } else { try container.encodeNil(forKey: .data) }
+        try container.encode(total, forKey: .total)
+        try container.encode(limit, forKey: .limit)
+        try container.encode(offset, forKey: .offset)
+        if let errors { try container.encode(errors, forKey: .errors) } else { try container.encodeNil(forKey: .errors) }
+    }
+}

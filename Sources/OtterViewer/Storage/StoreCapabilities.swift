@@ -1,0 +1,62 @@
+import Logging
+import ServiceLifecycle
+
+// What a store can do beyond reading and writing, each a protocol the viewer asks for (`store as? any …`), so any store
+// may offer it: ``SQLiteTraceStore`` offers both.
+
+/// A store that keeps itself within bounds: it deletes what is older than a retention, and its oldest data while it is
+/// larger than a size. The viewer's `retention` and `maximumStoreBytes` need one.
+package protocol SelfBoundingStore: Sendable {
+    /// The service that enforces the bounds while it runs; the size bound applies to every write from now on.
+    func boundingService(retention: Duration?, maximumBytes: Int?, logger: Logger) -> any Service
+}
+
+/// A store that is the forwarding queue: what it stores is kept in blocks with ascending ids, and it remembers, across
+/// restarts, the last block upstream acknowledged per signal. `otter viewer --forward` needs one.
+package protocol ForwardingQueue: TraceReader {
+    /// Starts (or resumes) forwarding `signal`: the first time, from what arrives next; later, after the last
+    /// acknowledged block.
+    func startForwarding(_ signal: ForwardedSignal) async throws -> ForwardProgress
+    /// Where forwarding `signal` stands.
+    func forwardProgress(_ signal: ForwardedSignal) async throws -> ForwardProgress
+    /// The id of the newest stored block of `signal` (0 when there is none).
+    func newestBlockID(_ signal: ForwardedSignal) async throws -> Int64
+    /// The blocks after `blockID`, oldest first, up to about `maximumBytes`; nil when there are none.
+    func forwardBatch(_ signal: ForwardedSignal, after blockID: Int64, maximumBytes: Int) async throws -> ForwardBatch?
+    /// Records that upstream has every block of `signal` up to `blockID`.
+    func acknowledgeForwarded(_ signal: ForwardedSignal, through blockID: Int64) async throws
+}
+
+/// What the viewer forwards upstream: the blocks of one signal in arrival order.
+package enum ForwardedSignal: String, Sendable, CaseIterable {
+    case spans
+    case logs
+
+}
+
+/// Stored blocks not yet acknowledged upstream, oldest first: each block is one encoded OTLP export request.
+package struct ForwardBatch: Sendable {
+    package struct Block: Sendable {
+        package var id: Int64
+        /// The block's request bytes (protobuf, inflated); empty for a damaged block (skipped, never resent forever).
+        package var request: [UInt8]
+        /// Spans or log records in the block.
+        package var itemCount: Int
+    }
+
+    /// Ascending ids.
+    package var blocks: [Block]
+    package var lastBlockID: Int64 { blocks.last?.id ?? 0 }
+    package var itemCount: Int { blocks.reduce(0) { $0 + $1.itemCount } }
+    package var requests: [[UInt8]] { blocks.map(\.request).filter { !$0.isEmpty } }
+}
+
+/// Where forwarding stands for one signal, as the store keeps it across restarts.
+package struct ForwardProgress: Sendable, Equatable {
+    /// The last block upstream acknowledged (every block up to it was sent or given up on).
+    package var acknowledgedBlockID: Int64
+    /// Spans or log records that retention or the size bound deleted before they were forwarded.
+    package var lostItems: Int64
+    /// Spans or log records stored and not yet acknowledged.
+    package var pendingItems: Int64
+}
