@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the number of public symbols per library module (from the debug build's modules; run `swift build` first)
-# and, with --list, the symbols themselves: the public API as users see it. With OTTER_SYMBOL_GRAPHS=DIR the symbol
+# and, with --list, the symbols themselves: the public API as users see it (with --declarations, each one's
+# declaration: what scripts/check-api.sh compares with the committed baseline). With OTTER_SYMBOL_GRAPHS=DIR the symbol
 # graphs are kept in DIR (scripts/check-docs.sh builds the DocC catalogs from them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,10 +38,14 @@ for file in files:
     for symbol in graph["symbols"]:
         name = ".".join(symbol["pathComponents"])
         kind = symbol["kind"]["identifier"].removeprefix("swift.")
-        symbols.append(f"{name} ({kind}{', extends ' + extended if extended else ''})")
+        if mode == "--declarations":
+            declaration = " ".join("".join(f["spelling"] for f in symbol.get("declarationFragments", [])).split())
+            symbols.append(f"{name}: {declaration}{'  (extends ' + extended + ')' if extended else ''}")
+        else:
+            symbols.append(f"{name} ({kind}{', extends ' + extended if extended else ''})")
 symbols.sort()
 print(f"{module}: {len(symbols)} public symbols")
-if mode == "--list":
+if mode in ("--list", "--declarations"):
     for symbol in symbols: print("  " + symbol)
 PY
 done

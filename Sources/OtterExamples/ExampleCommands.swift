@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Otter
 
-/// `http-server`: the seed's instrumented server.
+/// `http-server`: the example instrumented server.
 package struct HTTPServerCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
-        commandName: "http-server", abstract: "Run the seed's instrumented HTTP server (service http-server).")
+        commandName: "http-server", abstract: "Run the example instrumented HTTP server (service http-server).")
 
     @Option(help: "Port to listen on (0 picks a free one). Default: $PORT or 8082.")
     var port: Int?
@@ -35,7 +35,7 @@ package struct HTTPServerCommand: AsyncParsableCommand {
     }
 }
 
-/// `http-client`: the seed's instrumented client.
+/// `http-client`: the example instrumented client.
 package struct HTTPClientCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "http-client", abstract: "GET the server once with tracing (service http-client).")
@@ -52,7 +52,7 @@ package struct HTTPClientCommand: AsyncParsableCommand {
     }
 }
 
-/// `order-example`: the second seed's order trace with events.
+/// `order-example`: the example order trace with events.
 package struct OrderCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "order-example", abstract: "Place one order: a trace with several spans and events (service order-example).")

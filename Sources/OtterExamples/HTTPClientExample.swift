@@ -3,7 +3,7 @@ import Foundation
 import Otter
 import Tracing
 
-/// The seed's instrumented client (service `http-client`): one GET whose CLIENT span (AsyncHTTPClient's
+/// The example's instrumented client (service `http-client`): one GET whose CLIENT span (AsyncHTTPClient's
 /// tracing) is the root of the trace and whose `traceparent` header carries the trace to the server.
 package enum HTTPClientExample {
     package static let defaultServerURL = "http://127.0.0.1:8082/"

@@ -9,7 +9,7 @@ import Otter
 import ServiceLifecycle
 import Tracing
 
-/// The seed's instrumented server (service `http-server`): `GET /` runs a SERVER span (Hummingbird's
+/// The example's instrumented server (service `http-server`): `GET /` runs a SERVER span (Hummingbird's
 /// `TracingMiddleware`), an INTERNAL span `parent` inside it, and inside that an outgoing GET (a CLIENT span
 /// from AsyncHTTPClient's tracing) to the downstream URL, by default this server's own `/wiki/Rabbit`.
 package enum HTTPServerExample {
@@ -167,7 +167,7 @@ extension Response {
     }
 }
 
-/// Logs one line per request through swift-log, in the access-log shape of the seed's Python server
+/// Logs one line per request through swift-log, in the access-log shape of Python's http.server
 /// (`127.0.0.1 - - [07/Nov/2019 13:53:00] "GET / HTTP/1.1" 200 -`), with the request's method, path, status and client
 /// as metadata; added after the tracing middleware, so the record carries the SERVER span's ids.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {

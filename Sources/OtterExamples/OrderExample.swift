@@ -5,7 +5,7 @@ import Logging
 import Otter
 import Tracing
 
-/// The second seed's "order" trace: a root span `order` whose children write the order to SQLite, fetch the
+/// The example "order" trace: a root span `order` whose children write the order to SQLite, fetch the
 /// confirmation page from http-server (a CLIENT span, so the trace continues in the server), and send the
 /// confirmation email to a local outbox; events mark the points of interest.
 package enum OrderExample {

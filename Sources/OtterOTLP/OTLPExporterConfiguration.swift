@@ -176,12 +176,12 @@ public struct OTLPRetryPolicy: Sendable, Hashable {
 }
 
 extension Otter {
-    /// Makes OTLP exporters for `OTEL_TRACES_EXPORTER=otlp` and the seeds' `EXPORTER=jaeger`.
+    /// Makes OTLP exporters for `OTEL_TRACES_EXPORTER=otlp` and `EXPORTER=jaeger`.
     /// Pass it to ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``.
     public static let otlpExporterFactory: ExporterFactory = { kind, configuration in
         switch kind {
         case .otlp, .jaeger:
-            // The seeds' EXPORTER=jaeger means Jaeger's OTLP/gRPC port, 4317, unless OTEL_EXPORTER_OTLP_* say otherwise.
+            // EXPORTER=jaeger means Jaeger's OTLP/gRPC port, 4317, unless OTEL_EXPORTER_OTLP_* say otherwise.
             let exporterConfiguration = try OTLPExporterConfiguration.fromEnvironment(
                 configuration.environment, defaultProtocol: kind == .jaeger ? .grpc : .httpProtobuf)
             return try OTLPExporters.make(configuration: exporterConfiguration)

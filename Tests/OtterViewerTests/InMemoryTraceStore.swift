@@ -43,7 +43,7 @@ final class InMemoryTraceStore: TraceStore {
         Set(allTraces().values.joined().map(Self.service)).sorted()
     }
 
-    func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
+    func operations(service: String) async throws -> [(name: String, kind: SpanKind)] {
         struct Operation: Hashable {
             var name: String
             var kind: SpanKindName
@@ -52,7 +52,7 @@ final class InMemoryTraceStore: TraceStore {
             allTraces().values.joined().filter { Self.service($0) == service }.map {
                 Operation(name: $0.operationName, kind: SpanKindName($0.kind))
             })
-        return operations.sorted { ($0.name, $0.kind.rawValue) < ($1.name, $1.kind.rawValue) }.map { ($0.name, $0.kind) }
+        return operations.sorted { ($0.name, $0.kind.rawValue) < ($1.name, $1.kind.rawValue) }.map { ($0.name, $0.kind.spanKind) }
     }
 
     /// A tag value as Jaeger's search compares it: strings bare, numbers and booleans as their text.
@@ -120,7 +120,7 @@ final class InMemoryTraceStore: TraceStore {
     }
 }
 
-extension InMemoryTraceStore {
+extension InMemoryTraceStore: SpanMetricsReader {
     func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
         OperationMinute.rows(of: allTraces().values.flatMap { $0 }).filter {
             services.contains($0.service) && kinds.contains($0.kind) && minutes.contains($0.minute)

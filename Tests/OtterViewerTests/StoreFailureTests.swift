@@ -8,14 +8,14 @@ import Testing
 import Tracing
 
 /// A store that reads through a real SQLite store and changes only how writes behave (fault injection in tests).
-protocol WriteInterceptingStore: TraceStore {
+protocol WriteInterceptingStore: TraceStore, SpanMetricsReader {
     var reads: SQLiteTraceStore { get }
 }
 
 extension WriteInterceptingStore {
     func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
     func services() async throws -> [String] { try await reads.services() }
-    func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] { try await reads.operations(service: service) }
+    func operations(service: String) async throws -> [(name: String, kind: SpanKind)] { try await reads.operations(service: service) }
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { try await reads.findTraceIDs(query) }
     func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { try await reads.summaries(traceIDs) }
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {

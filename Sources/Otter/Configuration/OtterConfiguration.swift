@@ -1,13 +1,13 @@
 import Tracing
 
 /// Everything the SDK reads from the environment, per the OpenTelemetry SDK environment specification, plus
-/// the seeds' `EXPORTER=console|jaeger|otlp` switch and `OTTER_CONSOLE_STYLE=line|json|tree`.
+/// the `EXPORTER=console|jaeger|otlp` switch and `OTTER_CONSOLE_STYLE=line|json|tree`.
 public struct OtterConfiguration: Sendable {
     /// A destination named by `OTEL_TRACES_EXPORTER` or `EXPORTER`.
     public enum ExporterKind: String, Sendable, Hashable, CaseIterable {
         case console
         case otlp
-        /// The seeds' `EXPORTER=jaeger`: OTLP/gRPC to localhost:4317 unless `OTEL_EXPORTER_OTLP_*` says otherwise.
+        /// `EXPORTER=jaeger`: OTLP/gRPC to localhost:4317 unless `OTEL_EXPORTER_OTLP_*` says otherwise.
         case jaeger
         case none
     }
@@ -21,7 +21,7 @@ public struct OtterConfiguration: Sendable {
     public var batchProcessor: BatchSpanProcessor.Configuration
     public var limits: SpanLimits
     /// Where log records go: `OTEL_LOGS_EXPORTER` (`console`, `otlp`, `none`); unset, they go where spans go (the
-    /// trace exporters: the seeds' `EXPORTER=console|otlp` sends both), except to `jaeger`, which stores no logs.
+    /// trace exporters: `EXPORTER=console|otlp` sends both), except to `jaeger`, which stores no logs.
     public var logExporters: [ExporterKind]
     /// The batch log record processor's settings (`OTEL_BLRP_*`; a 1 s schedule delay by default).
     public var logBatchProcessor: BatchExportConfiguration

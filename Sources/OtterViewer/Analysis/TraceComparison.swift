@@ -4,19 +4,19 @@ import Otter
 /// Two traces compared by structure and duration, for `otter diff`: spans matched as the compare page matches them
 /// (service, operation and position under matched parents), spans added and missing, and the matched spans that
 /// got slower.
-public struct TraceComparison: Sendable {
+package struct TraceComparison: Sendable {
     /// When the second trace counts as too different from the first.
-    public struct Thresholds: Sendable, Equatable {
+    package struct Thresholds: Sendable, Equatable {
         /// Added plus missing spans allowed.
-        public var maximumSpanChanges: Int
+        package var maximumSpanChanges: Int
         /// A matched span slower by more than this percentage fails; nil judges no durations.
-        public var maximumSlowdownPercent: Double?
+        package var maximumSlowdownPercent: Double?
         /// Spans shorter than this in the first trace are not judged by duration (their noise is large).
-        public var minimumDurationNanoseconds: UInt64
+        package var minimumDurationNanoseconds: UInt64
         /// Matched spans that are errors in the second trace and were not in the first.
-        public var maximumNewErrors: Int
+        package var maximumNewErrors: Int
 
-        public init(
+        package init(
             maximumSpanChanges: Int = 0, maximumSlowdownPercent: Double? = nil, minimumDurationNanoseconds: UInt64 = 1_000_000,
             maximumNewErrors: Int = 0
         ) {
@@ -28,29 +28,29 @@ public struct TraceComparison: Sendable {
     }
 
     /// One span of either trace, in the order of the printed diff.
-    public struct Row: Sendable, Equatable {
-        public enum Change: String, Sendable { case matched, added, missing }
-        public var change: Change
-        public var depth: Int
-        public var service: String
-        public var operation: String
+    package struct Row: Sendable, Equatable {
+        package enum Change: String, Sendable { case matched, added, missing }
+        package var change: Change
+        package var depth: Int
+        package var service: String
+        package var operation: String
         /// The span's kind in the first trace (the second's for an added span), and in the second.
-        public var kind: String
-        public var kindB: String?
+        package var kind: String
+        package var kindB: String?
         /// Whether the span's status is error in each trace (false where it is absent).
-        public var isErrorA: Bool
-        public var isErrorB: Bool
-        public var durationA: UInt64?
-        public var durationB: UInt64?
+        package var isErrorA: Bool
+        package var isErrorB: Bool
+        package var durationA: UInt64?
+        package var durationB: UInt64?
         /// B's duration against A's, in percent; nil for an unmatched span or a zero first duration.
-        public var percentChange: Double?
+        package var percentChange: Double?
     }
 
-    public let rows: [Row]
-    public let spanCountA: Int
-    public let spanCountB: Int
+    package let rows: [Row]
+    package let spanCountA: Int
+    package let spanCountB: Int
 
-    public init(_ a: [FinishedSpan], _ b: [FinishedSpan]) {
+    package init(_ a: [FinishedSpan], _ b: [FinishedSpan]) {
         let treeA = TraceTree(spans: a)
         let treeB = TraceTree(spans: b)
         spanCountA = a.count
@@ -67,16 +67,16 @@ public struct TraceComparison: Sendable {
         }
     }
 
-    public var addedCount: Int { rows.count { $0.change == .added } }
-    public var missingCount: Int { rows.count { $0.change == .missing } }
-    public var matchedCount: Int { rows.count { $0.change == .matched } }
+    package var addedCount: Int { rows.count { $0.change == .added } }
+    package var missingCount: Int { rows.count { $0.change == .missing } }
+    package var matchedCount: Int { rows.count { $0.change == .matched } }
 
     /// Matched spans that are errors in the second trace and were not in the first.
-    public var newErrors: [Row] { rows.filter { $0.change == .matched && $0.isErrorB && !$0.isErrorA } }
+    package var newErrors: [Row] { rows.filter { $0.change == .matched && $0.isErrorB && !$0.isErrorA } }
 
     /// Matched spans at least `minimumDurationNanoseconds` long in the first trace and slower by more than
     /// `maximumSlowdownPercent`.
-    public func slowdowns(_ thresholds: Thresholds) -> [Row] {
+    package func slowdowns(_ thresholds: Thresholds) -> [Row] {
         rows.filter { Self.isSlowdown($0, thresholds) }
     }
 
@@ -90,7 +90,7 @@ public struct TraceComparison: Sendable {
     }
 
     /// Why the second trace is too different from the first; empty when it is within the thresholds.
-    public func violations(_ thresholds: Thresholds) -> [String] {
+    package func violations(_ thresholds: Thresholds) -> [String] {
         var reasons: [String] = []
         let changes = addedCount + missingCount
         if changes > thresholds.maximumSpanChanges {
@@ -113,7 +113,7 @@ public struct TraceComparison: Sendable {
 
     /// The diff as text: one line per span, `+` added, `-` missing, `!` slower beyond the threshold; both durations and
     /// the change; then counts per operation and the verdict.
-    public func report(_ thresholds: Thresholds, nameA: String = "A", nameB: String = "B") -> String {
+    package func report(_ thresholds: Thresholds, nameA: String = "A", nameB: String = "B") -> String {
         let labels = rows.map { row in
             let kind = row.kindB.map { $0 == row.kind || row.change != .matched ? $0 : "\(row.kind)→\($0)" } ?? row.kind
             return String(repeating: "  ", count: min(row.depth, 20))
@@ -169,7 +169,7 @@ public struct TraceComparison: Sendable {
     }
 
     /// The traces in a file of OTLP JSON (a request, the viewer's api_v3 answer, or JSON Lines) or Jaeger JSON.
-    public static func traces(inFile data: Data) throws -> [[FinishedSpan]] {
+    package static func traces(inFile data: Data) throws -> [[FinishedSpan]] {
         try TraceFile.traces(data)
     }
 }

@@ -87,7 +87,10 @@ extension ViewerToolbox {
         let firstMinute = lastMinute - min(lastMinute, windowMinutes - 1)
         let previousFirst = firstMinute - min(firstMinute, windowMinutes)
         let kinds: Set<SpanKindName> = kind.map { [$0] } ?? Set(SpanKindName.allCases)
-        let rows = try await store.operationMinutes(services: [service], kinds: kinds, minutes: previousFirst...lastMinute)
+        let rows =
+            try await (store as? any SpanMetricsReader)?.operationMinutes(
+                services: [service], kinds: kinds, minutes: previousFirst...lastMinute)
+            ?? []
         struct Key: Hashable {
             var operation: String
             var kind: SpanKindName

@@ -130,7 +130,7 @@ package struct ViewerToolbox: MCPToolbox {
         let pattern = try Self.pattern(arguments)
         let kind = try Self.spanKind(arguments)
         let limit = try arguments.integer("limit", in: 1...1_000, default: 100)
-        let all = try await store.operations(service: service)
+        let all = try await store.operationsWithKindNames(service: service)
             .filter { (kind == nil || $0.kind == kind) && Self.matches(pattern, $0.name) }
             .sorted { ($0.name, $0.kind.rawValue) < ($1.name, $1.kind.rawValue) }
         let shown = all.prefix(limit)

@@ -4,9 +4,9 @@ import Otter
 /// Prometheus queries compute them from span metrics: at each step from `end - lookback` to `end`, the value over the
 /// `ratePer` window that ends there (`rate(...[ratePer])`). The rows have minute resolution, so a window is the whole
 /// minutes that end at the step's minute (at least one), and latencies are within 6.25 % (log-linear histogram buckets, 8 per power of two).
-public struct SpanMetrics {
+package struct SpanMetrics {
     /// What a series measures.
-    public enum Metric: Equatable, Sendable {
+    package enum Metric: Equatable, Sendable {
         /// The quantile (0...1) of durations, in milliseconds.
         case latencies(quantile: Double)
         /// Spans per second.
@@ -16,19 +16,19 @@ public struct SpanMetrics {
     }
 
     /// Which spans, and the points in time: Jaeger's `/api/metrics` parameters.
-    public struct Query: Equatable, Sendable {
-        public var services: [String]
+    package struct Query: Equatable, Sendable {
+        package var services: [String]
         /// One series per operation instead of per service.
-        public var groupByOperation = false
-        public var kinds: Set<SpanKindName> = [.server]
-        public var endNanoseconds: UInt64
-        public var lookbackNanoseconds: UInt64 = 3_600_000_000_000
-        public var stepNanoseconds: UInt64 = 60_000_000_000
+        package var groupByOperation = false
+        package var kinds: Set<SpanKindName> = [.server]
+        package var endNanoseconds: UInt64
+        package var lookbackNanoseconds: UInt64 = 3_600_000_000_000
+        package var stepNanoseconds: UInt64 = 60_000_000_000
         /// The length of the window each point is computed over.
-        public var ratePerNanoseconds: UInt64 = 600_000_000_000
+        package var ratePerNanoseconds: UInt64 = 600_000_000_000
 
         /// The minutes of rows the query reads.
-        public var minutes: ClosedRange<UInt64> {
+        package var minutes: ClosedRange<UInt64> {
             let perMinute = OperationMinute.nanosecondsPerMinute
             let earliest = endNanoseconds - min(endNanoseconds, lookbackNanoseconds &+ ratePerNanoseconds)
             return (earliest / perMinute)...(endNanoseconds / perMinute)
@@ -47,22 +47,22 @@ public struct SpanMetrics {
     }
 
     /// The points of one service, or of one operation of a service.
-    public struct Series: Equatable, Sendable {
-        public var service: String
+    package struct Series: Equatable, Sendable {
+        package var service: String
         /// Nil unless the query groups by operation.
-        public var operation: String?
-        public var points: [Point]
+        package var operation: String?
+        package var points: [Point]
     }
 
     /// A value at a time.
-    public struct Point: Equatable, Sendable {
-        public var nanosecondsSinceEpoch: UInt64
-        public var value: Double
+    package struct Point: Equatable, Sendable {
+        package var nanosecondsSinceEpoch: UInt64
+        package var value: Double
     }
 
     /// One series per service (or service and operation), by name; a point is left out where its window has no spans,
     /// except for calls (0) and, as Jaeger reports it, errors of a series that has calls (0).
-    public static func series(_ metric: Metric, query: Query, rows: [OperationMinute]) -> [Series] {
+    package static func series(_ metric: Metric, query: Query, rows: [OperationMinute]) -> [Series] {
         struct Key: Hashable, Comparable {
             var service: String
             var operation: String?
@@ -128,7 +128,7 @@ public struct SpanMetrics {
     }
 
     /// How many series a query of these rows makes (services, or operations with `groupByOperation`).
-    public static func seriesCount(query: Query, rows: [OperationMinute]) -> Int {
+    package static func seriesCount(query: Query, rows: [OperationMinute]) -> Int {
         var keys = Set<String>()
         for row in rows where query.services.contains(row.service) && query.kinds.contains(row.kind) && query.minutes.contains(row.minute) {
             keys.insert(query.groupByOperation ? row.service + "\u{0}" + row.operation : row.service)
@@ -137,13 +137,13 @@ public struct SpanMetrics {
     }
 
     /// The most points an answer may hold (series × points per series): beyond it a query is refused, not computed.
-    public static let maximumPoints = 200_000
+    package static let maximumPoints = 200_000
 }
 
 extension SpanMetrics.Query {
     /// A query of these services' SERVER spans over the hour before `endNanoseconds`, a point a minute, each over the
     /// 10 minutes before it.
-    public init(services: [String], endNanoseconds: UInt64) {
+    package init(services: [String], endNanoseconds: UInt64) {
         self.init(services: services, groupByOperation: false, endNanoseconds: endNanoseconds)
     }
 }

@@ -24,7 +24,7 @@ package struct JaegerQueryAPI: Sendable {
         router.get("/api/services/:service/operations") { _, context -> Response in
             let service = context.parameters.get("service")?.removingPercentEncoding ?? ""
             var names: [String] = []
-            for operation in try await store.operations(service: service) where names.last != operation.name {
+            for operation in try await store.operationsWithKindNames(service: service) where names.last != operation.name {
                 names.append(operation.name)
             }
             return HTTPAnswer.json(JaegerEnvelope(data: names, total: names.count))
@@ -39,7 +39,7 @@ package struct JaegerQueryAPI: Sendable {
                 var name: String
                 var spanKind: String
             }
-            let operations = try await store.operations(service: service)
+            let operations = try await store.operationsWithKindNames(service: service)
                 .filter { kind == nil || kind == "" || $0.kind.rawValue == kind }
                 .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
             return HTTPAnswer.json(JaegerEnvelope(data: operations, total: operations.count))

@@ -30,7 +30,7 @@ package struct JaegerQueryAPIv3: Sendable {
             let parameters = QueryParameters(request)
             let service = parameters.get("service") ?? ""
             let kind = parameters.first("spanKind", "span_kind") ?? ""
-            let operations = try await store.operations(service: service)
+            let operations = try await store.operationsWithKindNames(service: service)
                 .filter { kind.isEmpty || $0.kind.rawValue == kind }
                 .map { Operation(name: $0.name, spanKind: $0.kind.rawValue) }
             return HTTPAnswer.json(Operations(operations: operations))

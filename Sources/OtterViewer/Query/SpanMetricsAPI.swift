@@ -24,7 +24,10 @@ struct SpanMetricsAPI: Sendable {
                 } catch let invalid as InvalidParameter {
                     return HTTPAnswer.error(.badRequest, invalid.description)
                 }
-                let rows = try await store.operationMinutes(services: query.services, kinds: query.kinds, minutes: query.minutes)
+                guard let metrics = store as? any SpanMetricsReader else {
+                    return HTTPAnswer.error(.notImplemented, "span metrics are not available: the store keeps no per-operation counts")
+                }
+                let rows = try await metrics.operationMinutes(services: query.services, kinds: query.kinds, minutes: query.minutes)
                 let series = SpanMetrics.seriesCount(query: query, rows: rows)
                 guard series * Int(clamping: query.pointCount) <= SpanMetrics.maximumPoints else {
                     return HTTPAnswer.error(

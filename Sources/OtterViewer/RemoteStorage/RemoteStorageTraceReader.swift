@@ -56,7 +56,7 @@ package struct RemoteStorageTraceReader: Jaeger_Storage_V2_TraceReader.SimpleSer
             }
             kind = named
         }
-        let operations = try await RemoteStorageQuery.reading { try await store.operations(service: request.service) }
+        let operations = try await RemoteStorageQuery.reading { try await store.operationsWithKindNames(service: request.service) }
         var answer = Jaeger_Storage_V2_GetOperationsResponse()
         answer.operations = operations.filter { kind == nil || $0.kind == kind }.map { operation in
             var named = Jaeger_Storage_V2_Operation()

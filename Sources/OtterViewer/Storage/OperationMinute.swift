@@ -5,20 +5,20 @@ import Tracing
 /// What the span metrics are computed from: per operation (service, name, kind) and minute of start time, how many
 /// spans, how many failed, and their durations. The store keeps these as it writes spans, so a metrics query reads
 /// one row per operation and minute instead of the spans.
-public struct OperationMinute: Sendable, Equatable {
-    public var service: String
-    public var operation: String
-    public var kind: SpanKindName
+package struct OperationMinute: Sendable, Equatable {
+    package var service: String
+    package var operation: String
+    package var kind: SpanKindName
     /// Minutes since the epoch (start time / 60 s).
-    public var minute: UInt64
-    public var calls: UInt64
-    public var errors: UInt64
+    package var minute: UInt64
+    package var calls: UInt64
+    package var errors: UInt64
     var durations: DurationHistogram
 
     static let nanosecondsPerMinute: UInt64 = 60_000_000_000
 
     /// The rows of these spans, one per operation and minute.
-    public static func rows(of spans: [FinishedSpan]) -> [OperationMinute] {
+    package static func rows(of spans: [FinishedSpan]) -> [OperationMinute] {
         struct Key: Hashable {
             var service: String
             var operation: String
@@ -44,7 +44,7 @@ public struct OperationMinute: Sendable, Equatable {
     }
 
     /// Rows of the same operation and minute merged into one, sorted by service, operation, minute and kind.
-    public static func merged(_ rows: [OperationMinute]) -> [OperationMinute] {
+    package static func merged(_ rows: [OperationMinute]) -> [OperationMinute] {
         struct Key: Hashable {
             var service: String
             var operation: String
@@ -67,11 +67,4 @@ public struct OperationMinute: Sendable, Equatable {
             ($0.service, $0.operation, $0.minute, $0.kind.rawValue) < ($1.service, $1.operation, $1.minute, $1.kind.rawValue)
         }
     }
-}
-
-/// Reads the per-operation, per-minute counts the span metrics are computed from.
-public protocol SpanMetricsReader: Sendable {
-    /// The rows of these services' operations of these kinds whose minute is in `minutes`, one per operation and
-    /// minute.
-    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute]
 }

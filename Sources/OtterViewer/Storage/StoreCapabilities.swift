@@ -2,13 +2,21 @@ import Logging
 import ServiceLifecycle
 
 // What a store can do beyond reading and writing, each a protocol the viewer asks for (`store as? any …`), so any store
-// may offer it: ``SQLiteTraceStore`` offers both.
+// may offer it: ``SQLiteTraceStore`` offers all three.
 
 /// A store that keeps itself within bounds: it deletes what is older than a retention, and its oldest data while it is
 /// larger than a size. The viewer's `retention` and `maximumStoreBytes` need one.
 package protocol SelfBoundingStore: Sendable {
     /// The service that enforces the bounds while it runs; the size bound applies to every write from now on.
     func boundingService(retention: Duration?, maximumBytes: Int?, logger: Logger) -> any Service
+}
+
+/// A store that keeps per-operation, per-minute counts, which the span metrics (Jaeger's Monitor tab, `/api/metrics`,
+/// `/monitor`) are computed from. Jaeger keeps them in Prometheus; without one the metrics answer 501.
+package protocol SpanMetricsReader: Sendable {
+    /// The rows of these services' operations of these kinds whose minute is in `minutes`, one per operation and
+    /// minute.
+    func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute]
 }
 
 /// A store that is the forwarding queue: what it stores is kept in blocks with ascending ids, and it remembers, across

@@ -1,11 +1,11 @@
 import Otter
 import OtterOTLP
+import Tracing
 
 /// Where the viewer keeps spans, as Jaeger's `tracestore` splits it: a ``TraceWriter``, a ``TraceReader`` and a
-/// ``DependencyReader``, plus the ``SpanMetricsReader`` that Jaeger keeps in Prometheus. A storage engine implements
-/// the four; the viewer needs nothing else of it (retention and forwarding are capabilities a store may add, as
-/// ``SQLiteTraceStore`` does).
-public typealias TraceStore = TraceWriter & TraceReader & DependencyReader & SpanMetricsReader
+/// ``DependencyReader``. A storage engine implements the three; the viewer needs nothing else of it (span metrics,
+/// retention and forwarding are capabilities a store may add, as ``SQLiteTraceStore`` does).
+public typealias TraceStore = TraceWriter & TraceReader & DependencyReader
 
 /// Stores spans.
 public protocol TraceWriter: Sendable {
@@ -23,8 +23,8 @@ public protocol TraceReader: Sendable {
     func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces
     /// The service names seen, sorted.
     func services() async throws -> [String]
-    /// The operation names seen for a service, with their span kinds, sorted by name.
-    func operations(service: String) async throws -> [(name: String, kind: SpanKindName)]
+    /// The operation names seen for a service, with their span kinds (one entry per name and kind), sorted by name.
+    func operations(service: String) async throws -> [(name: String, kind: SpanKind)]
     /// The ids of the traces that have at least one span matching every condition of `query`, most recent first.
     func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID]
     /// What a search result shows of each trace; unknown traces are left out, the order of `traceIDs` is kept.

@@ -52,7 +52,7 @@ struct MonitorPage {
     /// show something. Another service when none does.
     static func defaultService(_ names: [String], store: any TraceStore) async throws -> String {
         for name in names.prefix(100)
-        where try await store.operations(service: name).contains(where: { $0.kind == .server || $0.kind == .consumer }) {
+        where try await store.operationsWithKindNames(service: name).contains(where: { $0.kind == .server || $0.kind == .consumer }) {
             return name
         }
         return names.first ?? ""
@@ -85,7 +85,9 @@ struct MonitorPage {
         var query = SpanMetrics.Query(
             services: [service], kinds: selectedKinds, endNanoseconds: end, lookbackNanoseconds: lookback.seconds * 1_000_000_000,
             stepNanoseconds: step, ratePerNanoseconds: step)
-        let rows = try await store.operationMinutes(services: [service], kinds: selectedKinds, minutes: query.minutes)
+        let rows =
+            try await (store as? any SpanMetricsReader)?.operationMinutes(services: [service], kinds: selectedKinds, minutes: query.minutes)
+            ?? []
         let window = (start: end - min(end, query.lookbackNanoseconds), end: end)
         let startLabel = String(TimestampFormatting.dateTime(nanosecondsSinceEpoch: window.start).dropFirst(11).prefix(5))
         let endLabel = String(TimestampFormatting.dateTime(nanosecondsSinceEpoch: window.end).dropFirst(11).prefix(5))

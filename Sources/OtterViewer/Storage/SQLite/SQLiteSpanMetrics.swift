@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import NIOCore
 
-extension SQLiteTraceStore {
-    public func operationMinutes(
+extension SQLiteTraceStore: SpanMetricsReader {
+    package func operationMinutes(
         services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>
     ) async throws
         -> [OperationMinute]

@@ -5,6 +5,7 @@ import NIOCore
 import Otter
 import OtterOTLP
 import SwiftProtobuf
+import Tracing
 
 extension SQLiteTraceStore {
     // MARK: Reading blocks
@@ -130,13 +131,13 @@ extension SQLiteTraceStore {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT service FROM service_seen ORDER BY seen, service") }
     }
 
-    public func operations(service: String) async throws -> [(name: String, kind: SpanKindName)] {
+    public func operations(service: String) async throws -> [(name: String, kind: SpanKind)] {
         let rows = try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, kind FROM operation WHERE service = ? ORDER BY name, kind", arguments: [service])
                 .map { row -> (String, Int) in (row["name"], row["kind"]) }
         }
         return rows.map { name, kind in
-            (name, SpanKindName(Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: kind) ?? .unspecified) ?? .internal)
+            (name, (SpanKindName(Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: kind) ?? .unspecified) ?? .internal).spanKind)
         }
     }
 
