@@ -29,23 +29,11 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
             self.logs = logs.enumerated().sorted {
                 ($0.element.timeNanosecondsSinceEpoch, $0.offset) < ($1.element.timeNanosecondsSinceEpoch, $1.offset)
             }.map(\.element)
-            let ordered = SpanTree.depthFirst(finished)
-            spans = ordered.map(\.span)
-            depths = ordered.map(\.depth)
-            var parents = [Int?](repeating: nil, count: ordered.count)
-            var children = [[Int]](repeating: [], count: ordered.count)
-            // Depth-first order: a span's parent is the nearest earlier span one level up.
-            var path: [Int] = []
-            for (index, depth) in depths.enumerated() {
-                if depth < path.count { path.removeLast(path.count - depth) }
-                if depth > 0, let parent = path.last {
-                    parents[index] = parent
-                    children[parent].append(index)
-                }
-                path.append(index)
-            }
-            self.parents = parents
-            self.children = children
+            let tree = SpanTree(finished)
+            spans = tree.nodes.map(\.span)
+            depths = tree.nodes.map(\.depth)
+            parents = tree.nodes.map(\.parent)
+            children = tree.nodes.map(\.children)
             self.openSpanNames = openSpanNames
             self.droppedCount = droppedCount
         }

@@ -230,14 +230,15 @@ public final class ConsoleSpanExporter: SpanExporter {
         for record in logs {
             if let spanID = record.spanContext?.spanID { logsBySpan[spanID, default: []].append(record) }
         }
-        let ordered = SpanTree.depthFirst(spans)
+        let ordered = SpanTree(spans).nodes
         guard let first = ordered.first?.span else { return ("", 0) }
         var text = "trace \(first.spanContext.traceID.hexString)"
         if let service = first.resource.serviceName { text += " (\(LineText.escaped(service)))" }
         text += "\n"
         var lines = 1
         var omitted = 0
-        for (span, depth) in ordered {
+        for node in ordered {
+            let (span, depth) = (node.span, node.depth)
             guard lines < maximumLines else {
                 omitted += 1 + span.events.count + (logsBySpan[span.spanContext.spanID]?.count ?? 0)
                 continue

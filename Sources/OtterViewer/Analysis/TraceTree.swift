@@ -1,8 +1,8 @@
 import Otter
 import Tracing
 
-/// The spans of one trace as a tree, in depth-first order with children by start time. A span whose parent is not
-/// stored is a root. Each span's time range is clipped to its parent's (as Jaeger does before finding the critical
+/// The spans of one trace as a tree (``SpanTree``'s order: depth-first, children by start time, a span whose parent is
+/// not stored a root), with time ranges. Each span's time range is clipped to its parent's (as Jaeger does before finding the critical
 /// path), so a child that outlives its parent is measured inside it. Built without recursion: a 100,000-deep chain
 /// is a tree like any other.
 struct TraceTree {
@@ -30,47 +30,23 @@ struct TraceTree {
     var end: UInt64 { nodes.map(\.end).max() ?? 0 }
 
     init(spans: [FinishedSpan]) {
-        let sorted = spans.enumerated().sorted {
-            ($0.element.startTimeNanosecondsSinceEpoch, $0.offset) < ($1.element.startTimeNanosecondsSinceEpoch, $1.offset)
-        }.map(\.element)
-        var indexByID: [SpanID: Int] = [:]
-        for (index, span) in sorted.enumerated() where indexByID[span.spanContext.spanID] == nil {
-            indexByID[span.spanContext.spanID] = index
-        }
-        var children = [[Int]](repeating: [], count: sorted.count)
-        var sortedRoots: [Int] = []
-        for (index, span) in sorted.enumerated() {
-            if let parent = span.parentSpanContext, let parentIndex = indexByID[parent.spanID], parentIndex != index {
-                children[parentIndex].append(index)
-            } else {
-                sortedRoots.append(index)
-            }
-        }
-        var visited = [Bool](repeating: false, count: sorted.count)
-        nodes.reserveCapacity(sorted.count)
-        // Roots first, then whatever a parent cycle kept unreached, each walked as a root.
-        for first in sortedRoots + Array(sorted.indices) where !visited[first] {
-            var stack: [(index: Int, parent: Int?)] = [(first, nil)]
-            while let (index, parent) = stack.popLast() {
-                guard !visited[index] else { continue }
-                visited[index] = true
-                let span = sorted[index]
-                let start = span.startTimeNanosecondsSinceEpoch
-                let end = max(start, span.endTimeNanosecondsSinceEpoch)
-                let position = nodes.count
-                var node = Node(span: span, parent: parent, depth: parent.map { nodes[$0].depth + 1 } ?? 0, start: start, end: end)
-                if let parent {
-                    nodes[parent].children.append(position)
-                    node.clipped = nodes[parent].clipped.flatMap { bounds in
-                        start > bounds.end || end < bounds.start ? nil : (max(start, bounds.start), min(end, bounds.end))
-                    }
-                } else {
-                    node.clipped = (start, end)
-                    roots.append(position)
+        let tree = SpanTree(spans)
+        roots = tree.roots
+        nodes.reserveCapacity(tree.nodes.count)
+        // Depth-first order: a parent is clipped before its children.
+        for treeNode in tree.nodes {
+            let start = treeNode.span.startTimeNanosecondsSinceEpoch
+            let end = max(start, treeNode.span.endTimeNanosecondsSinceEpoch)
+            var node = Node(
+                span: treeNode.span, parent: treeNode.parent, children: treeNode.children, depth: treeNode.depth, start: start, end: end)
+            if let parent = treeNode.parent {
+                node.clipped = nodes[parent].clipped.flatMap { bounds in
+                    start > bounds.end || end < bounds.start ? nil : (max(start, bounds.start), min(end, bounds.end))
                 }
-                nodes.append(node)
-                for child in children[index].reversed() where !visited[child] { stack.append((child, position)) }
+            } else {
+                node.clipped = (start, end)
             }
+            nodes.append(node)
         }
     }
 
