@@ -93,21 +93,4 @@ struct ComparePage {
         let rounded = Int(value.rounded())
         return (rounded > 0 ? "+" : "") + "\(rounded) %"
     }
-
-    static let template = """
-        <h2>Compare traces</h2>
-        <form class="search" method="get" action="/compare">
-          <label>Trace A<input name="a" value="{{a}}" size="34" placeholder="32 hex digits"></label>
-          <label>Trace B<input name="b" value="{{b}}" size="34" placeholder="32 hex digits"></label>
-          <button type="submit">Compare</button>
-        </form>
-        {{#message}}<p class="error">{{message}}</p>{{/message}}
-        {{#compared}}
-        <p id="compare-summary">A: <a href="/trace/{{a}}">{{rootA}}</a> ({{a}}) · B: <a href="/trace/{{b}}">{{rootB}}</a> ({{b}})<br>{{summary}}</p>
-        <table class="diff"><thead><tr><th>Span</th><th>A</th><th>B</th><th>B − A</th><th></th></tr></thead><tbody>
-        {{#rows}}<tr class="{{change}}"><td style="padding-left:{{indent}}px"><span class="swatch" style="background:{{color}}"></span>{{service}} <b>{{operation}}</b></td>
-        <td>{{durationA}}</td><td>{{durationB}}</td><td class="{{trend}}">{{difference}}</td><td class="change">{{change}}</td></tr>{{/rows}}
-        </tbody></table>
-        {{/compared}}
-        """
 }

@@ -150,23 +150,4 @@ struct DependenciesPage {
         }
         return layers.filter { !$0.isEmpty }
     }
-
-    static let template = """
-        <h2>System architecture</h2>
-        <form class="search" method="get" action="/dependencies">
-        <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
-        <button type="submit">Show</button>
-        </form>
-        {{^hasEdges}}<p class="muted">No calls between services in this window.</p>{{/hasEdges}}
-        {{#hasEdges}}
-        <svg class="graph" width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="service dependency graph">
-        <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>
-        {{#edges}}<path class="edge" d="{{path}}" stroke-width="{{strokeWidth}}" marker-end="url(#arrow)"><title>{{parent}} → {{child}}: {{callCount}} calls</title></path><text class="edge-label" x="{{labelX}}" y="{{labelY}}" text-anchor="middle">{{callCount}}</text>{{/edges}}
-        {{#nodes}}<a href="{{searchURL}}"><title>{{name}}</title><g class="node"><rect x="{{x}}" y="{{y}}" width="{{width}}" height="34" rx="6" style="stroke:{{color}}"/><rect x="{{x}}" y="{{y}}" width="8" height="34" rx="3" style="fill:{{color}}"/><text x="{{x}}" y="{{y}}" dx="16" dy="22">{{label}}</text></g></a>{{/nodes}}
-        </svg>
-        <table class="dependencies"><thead><tr><th>Caller</th><th>Callee</th><th>Calls</th></tr></thead><tbody>
-        {{#edges}}<tr><td><a href="{{parentSearch}}">{{parent}}</a></td><td><a href="{{childSearch}}">{{child}}</a></td><td>{{callCount}}</td></tr>{{/edges}}
-        </tbody></table>
-        {{/hasEdges}}
-        """
 }

@@ -5,7 +5,7 @@ import Tracing
 /// The Logs page: stored log records found by service, minimum severity, words, logfmt tags, trace id and lookback,
 /// newest first, each with a link to its trace (the span highlighted). The form's values are read as
 /// `/api/otter/logs` reads them (``LogsAPI/parse(_:nowNanoseconds:)``), so a bad value shows that API's message.
-/// `search.js` adds the live tail: it polls the API for records newer than the newest shown.
+/// `logs-page.mjs` adds the live tail: it polls the API for records newer than the newest shown.
 struct LogsPage {
     struct Row {
         var time: String
@@ -134,28 +134,4 @@ struct LogsPage {
     static func severityClass(_ number: Int) -> String {
         number >= 17 ? "severity-error" : number >= 13 ? "severity-warn" : "severity"
     }
-
-    static let template = """
-        <form class="search" id="logs-form" method="get" action="/logs">
-          <label>Service<select name="service">{{#services}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/services}}</select></label>
-          <label>Min severity<select name="minSeverity">{{#severities}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/severities}}</select></label>
-          <label>Text<input name="query" value="{{query}}" placeholder="words in the body or attributes" size="24"></label>
-          <label>Tags<input name="tags" value="{{tags}}" placeholder="http.route=/checkout note=&quot;with spaces&quot;" size="28"></label>
-          <label>Trace ID<input name="traceID" value="{{traceID}}" size="16"></label>
-          <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
-          <label>Limit<input name="limit" value="{{limit}}" size="5"></label>
-          <button type="submit">Find Logs</button>
-          <label class="inline"><input type="checkbox" id="tail" name="tail" value="1"{{#tail}} checked{{/tail}}> Live tail</label>
-        </form>
-        <section id="log-results" data-query="{{apiQuery}}" data-cursor="{{cursor}}">
-        {{#message}}<p class="error" id="logs-message">{{message}}</p>{{/message}}
-        {{^message}}<h3 id="result-count">{{resultCount}}</h3>
-        <table class="logs" id="logs-table"><thead><tr><th>Time</th><th>Severity</th><th>Service</th><th>Body</th><th>Attributes</th><th>Trace</th></tr></thead><tbody>
-        {{#rows}}<tr class="log-record" data-time="{{timeNanoseconds}}" data-key="{{key}}"><td class="time">{{time}}</td><td class="{{severityClass}}">{{severity}}</td><td class="service">{{service}}</td><td class="body">{{body}}</td>
-        <td class="attributes">{{#attributes}}<span class="attribute"><span class="key">{{key}}</span>=<span class="value">{{value}}</span></span> {{/attributes}}</td>
-        <td>{{#traceLink}}<a class="trace-link" href="{{traceLink}}">{{traceID}}</a>{{/traceLink}}</td></tr>{{/rows}}
-        </tbody></table>
-        {{^hasRows}}<p id="no-logs">No log records found.{{#hint}} {{hint}}{{/hint}}</p>{{/hasRows}}{{/message}}
-        </section>
-        """
 }

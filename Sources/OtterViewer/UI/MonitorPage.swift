@@ -191,33 +191,4 @@ struct MonitorPage {
 
     static func encoded(_ text: String) -> String { ViewerUI.queryValue(text) }
 
-    static let template = """
-        <h2>Monitor</h2>
-        <form class="search" method="get" action="/monitor">
-          <label>Service<select name="service">{{#services}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/services}}</select></label>
-          <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
-          <fieldset><legend>Span kinds</legend>{{#kinds}}<label class="inline"><input type="checkbox" name="kind" value="{{value}}"{{#selected}} checked{{/selected}}> {{label}}</label>{{/kinds}}</fieldset>
-          <button type="submit">Show</button>
-        </form>
-        {{#message}}<p class="muted">{{message}}</p>{{/message}}
-        {{#service}}<h3><span class="swatch" style="background:{{color}}"></span>{{service}}</h3>
-        <div class="charts">
-        {{#charts}}<figure class="chart-card"><figcaption>{{title}} <span class="muted">max {{maximum}}</span></figcaption>
-        <svg class="chart" viewBox="0 0 300 118" role="img" aria-label="{{title}} over time"><line class="axis" x1="0" y1="100" x2="300" y2="100"/>
-        {{#lines}}<path class="series {{cssClass}}" d="{{points}}"><title>{{name}}</title></path>{{/lines}}
-        <text class="tick" x="0" y="114">{{startLabel}}</text><text class="tick" x="300" y="114" text-anchor="end">{{endLabel}}</text></svg>
-        {{^hasData}}<p class="muted">No spans in this window.</p>{{/hasData}}
-        <p class="legend">{{#lines}}<span class="key {{cssClass}}">{{name}}</span> {{/lines}}</p></figure>{{/charts}}
-        </div>
-        {{#hasOperations}}
-        <table class="monitor"><thead><tr><th>Operation</th><th>Requests</th><th>Rate</th><th></th><th>Errors</th><th>P50</th><th>P95</th><th>P99</th><th>P95 over time</th></tr></thead><tbody>
-        {{#operations}}<tr><td><a href="{{searchURL}}">{{operation}}</a></td><td>{{calls}}</td><td>{{rate}}</td>
-        <td><svg class="spark" viewBox="0 0 120 24"><path class="series rate" d="{{rateLine}}"/></svg></td>
-        <td{{#hasErrors}} class="error"{{/hasErrors}}>{{errorRate}}</td><td>{{p50}}</td><td>{{p95}}</td><td>{{p99}}</td>
-        <td><svg class="spark" viewBox="0 0 120 24"><path class="series p95" d="{{latencyLine}}"/></svg></td></tr>{{/operations}}
-        </tbody></table>
-        {{/hasOperations}}
-        {{^hasOperations}}<p class="muted">No {{#kinds}}{{#selected}}{{label}} {{/selected}}{{/kinds}}spans of this service in this window.</p>{{/hasOperations}}
-        {{/service}}
-        """
 }

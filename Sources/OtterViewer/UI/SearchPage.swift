@@ -4,7 +4,7 @@ import Tracing
 
 /// The search page: Jaeger's search form (service, operation from the store, logfmt tags, a lookback or a custom UTC
 /// range, durations, limit), results sorted as asked, a duration-over-time scatter with axes whose dots open the
-/// trace, and checkboxes to compare two results. `search.js` adds live updates and the two-result limit.
+/// trace, and checkboxes to compare two results. `search-page.mjs` adds live updates and the two-result limit.
 struct SearchPage {
     struct ResultRow {
         var traceID: String
@@ -230,43 +230,4 @@ struct SearchPage {
         guard TimestampFormatting.civilDate(daysSinceEpoch: Int64(days)) == (year, month, day) else { throw invalid }
         return (UInt64(days) * 86_400 + UInt64(hour) * 3600 + UInt64(minute) * 60) * 1_000_000_000
     }
-
-    static let template = """
-        <form class="search" method="get" action="/search">
-          <label>Service<select name="service">{{#services}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/services}}</select></label>
-          <label>Operation<select name="operation">{{#operations}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/operations}}</select></label>
-          <label>Tags<input name="tags" value="{{tags}}" placeholder="http.status_code=200 error=true note=&quot;with spaces&quot;" size="32"></label>
-          <label>Lookback<select name="lookback">{{#lookbacks}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lookbacks}}</select></label>
-          <label>From (UTC, custom)<input type="datetime-local" name="start" value="{{start}}"></label>
-          <label>To (UTC, custom)<input type="datetime-local" name="end" value="{{end}}"></label>
-          <label>Min duration<input name="minDuration" value="{{minDuration}}" placeholder="e.g. 1.2s" size="8"></label>
-          <label>Max duration<input name="maxDuration" value="{{maxDuration}}" placeholder="e.g. 100ms" size="8"></label>
-          <label>Limit<input name="limit" value="{{limit}}" size="4"></label>
-          <label>Sort<select name="sort">{{#sorts}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/sorts}}</select></label>
-          <button type="submit">Find Traces</button>
-          <label class="inline"><input type="checkbox" id="live" name="live" value="1"{{#live}} checked{{/live}}> Live</label>
-        </form>
-        <section id="results">
-        {{#message}}<p class="error">{{message}}</p>{{/message}}
-        {{#hasResults}}
-        <h3 id="result-count">{{resultCount}}</h3>
-        <svg class="chart scatter" viewBox="0 0 1000 200" role="img" aria-label="trace duration over start time">
-          <line class="axis" x1="70" y1="175" x2="975" y2="175"/><line class="axis" x1="70" y1="5" x2="70" y2="175"/>
-          {{#xTicks}}<text class="tick" x="{{position}}" y="192" text-anchor="middle">{{label}}</text>{{/xTicks}}
-          {{#yTicks}}<text class="tick" x="64" y="{{position}}" text-anchor="end" dominant-baseline="middle">{{label}}</text><line class="grid" x1="70" y1="{{position}}" x2="975" y2="{{position}}"/>{{/yTicks}}
-          {{#results}}<a href="/trace/{{traceID}}"><circle class="dot{{#hasErrors}} failed{{/hasErrors}}" data-trace-id="{{traceID}}" cx="{{x}}" cy="{{y}}" r="{{radius}}"><title>{{rootService}}: {{rootName}} · {{duration}} · {{spanCount}} spans</title></circle></a>{{/results}}
-        </svg>
-        <form id="compare-form" method="get" action="/compare">
-        <p><button type="submit" id="compare-button">Compare selected</button> <span class="muted">select two traces</span></p>
-        <table class="results"><thead><tr><th></th><th>Trace</th><th>Services</th><th>Spans</th><th>Errors</th><th>Duration</th><th>Start</th></tr></thead><tbody>
-        {{#results}}<tr><td><input type="checkbox" class="compare-pick" name="trace" value="{{traceID}}" aria-label="compare {{traceID}}"></td>
-        <td><a href="/trace/{{traceID}}">{{rootService}}: {{rootName}}</a><div class="muted">{{traceID}}</div></td>
-        <td>{{#services}}<span class="service-chip"><span class="swatch" style="background:{{color}}"></span>{{name}} ({{spanCount}})</span> {{/services}}</td><td>{{spanCount}}</td><td>{{#hasErrors}}<span class="error">{{errorCount}}</span>{{/hasErrors}}{{^hasErrors}}0{{/hasErrors}}</td>
-        <td>{{duration}}</td><td>{{start}}</td></tr>{{/results}}
-        </tbody></table>
-        </form>
-        {{/hasResults}}
-        {{^hasResults}}{{#searched}}<p>No traces found.</p>{{/searched}}{{/hasResults}}
-        </section>
-        """
 }

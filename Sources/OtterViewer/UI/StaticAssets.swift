@@ -10,12 +10,45 @@ enum StaticAssets {
         var etag: String
     }
 
-    static let assets: [String: Asset] = [
-        "otter.css": asset(PackageResources.otter_css, "text/css; charset=utf-8"),
-        "trace.js": asset(PackageResources.trace_js, "text/javascript; charset=utf-8"),
-        "search.js": asset(PackageResources.search_js, "text/javascript; charset=utf-8"),
-        "otter.svg": icon,
-    ]
+    /// Every file of `UI/Assets/` by the name it is served under, its content type following from its extension.
+    static let assets: [String: Asset] = Dictionary(
+        uniqueKeysWithValues: [
+            // Styles, linked by the layout in this order (the cascade's).
+            ("otter.css", PackageResources.otter_css),
+            ("pages.css", PackageResources.pages_css),
+            ("explorer.css", PackageResources.explorer_css),
+            ("flamegraph.css", PackageResources.flamegraph_css),
+            ("logs.css", PackageResources.logs_css),
+            ("details.css", PackageResources.details_css),
+            // ES modules: one entry per page, and what they import.
+            ("trace-page.mjs", PackageResources.trace_page_mjs),
+            ("upload-page.mjs", PackageResources.upload_page_mjs),
+            ("search-page.mjs", PackageResources.search_page_mjs),
+            ("logs-page.mjs", PackageResources.logs_page_mjs),
+            ("explorer.mjs", PackageResources.explorer_mjs),
+            ("state.mjs", PackageResources.state_mjs),
+            ("toolbar.mjs", PackageResources.toolbar_mjs),
+            ("keys.mjs", PackageResources.keys_mjs),
+            ("timeline.mjs", PackageResources.timeline_mjs),
+            ("minimap.mjs", PackageResources.minimap_mjs),
+            ("flamegraph.mjs", PackageResources.flamegraph_mjs),
+            ("statistics.mjs", PackageResources.statistics_mjs),
+            ("logs-view.mjs", PackageResources.logs_view_mjs),
+            ("details.mjs", PackageResources.details_mjs),
+            ("model.mjs", PackageResources.model_mjs),
+            ("find.mjs", PackageResources.find_mjs),
+            ("logs.mjs", PackageResources.logs_mjs),
+            ("format.mjs", PackageResources.format_mjs),
+            ("dom.mjs", PackageResources.dom_mjs),
+        ].map { name, bytes in (name, asset(bytes, contentType(of: name))) } + [("otter.svg", icon)])
+
+    /// The content type of an asset, by its name's extension.
+    static func contentType(of name: String) -> String {
+        if name.hasSuffix(".css") { return "text/css; charset=utf-8" }
+        if name.hasSuffix(".mjs") || name.hasSuffix(".js") { return "text/javascript; charset=utf-8" }
+        if name.hasSuffix(".svg") { return "image/svg+xml" }
+        return "application/octet-stream"
+    }
 
     static func asset(_ bytes: [UInt8], _ contentType: String) -> Asset {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -3,7 +3,7 @@ import OtterOTLP
 import Tracing
 
 /// The trace page without JavaScript: spans in tree order (children under parents, by start time) on a waterfall,
-/// paged, with the critical path marked and the statistics table. `trace.js` replaces it with the explorer.
+/// paged, with the critical path marked and the statistics table. `trace-page.mjs` replaces it with the explorer.
 struct TracePage {
     struct KeyValue {
         var key: String

@@ -8,8 +8,9 @@ import Tracing
 
 /// The web UI on Jaeger UI's routes (`/search?service=...`, `/trace/{traceID}`, `/dependencies`, `/monitor`), plus
 /// `/compare`, `/upload` and `/logs`: server-rendered HTML from Mustache templates, which HTML-escape every value taken
-/// from a span or a log record. Each page shows its data without JavaScript; `/static/trace.js` and `/static/search.js`
-/// add the explorer (with the trace's log records), live search and the live tail of logs.
+/// from a span or a log record. Each page shows its data without JavaScript; its script (an ES module under `/static/`:
+/// `trace-page.mjs`, `upload-page.mjs`, `search-page.mjs`, `logs-page.mjs`) adds the explorer (with the trace's log
+/// records), live search and the live tail of logs.
 package struct ViewerUI: Sendable {
     package let store: any TraceStore
     /// Where log records are kept; without one, `/logs` says so and the explorer shows no records.
@@ -26,19 +27,7 @@ package struct ViewerUI: Sendable {
         self.store = store
         self.logStore = logStore
         self.status = status
-        var library = MustacheLibrary()
-        try library.register(Templates.layout, named: "layout")
-        try library.register(SearchPage.template, named: "search")
-        try library.register(Templates.trace, named: "trace")
-        try library.register(Templates.upload, named: "upload")
-        try library.register(Templates.notFound, named: "notFound")
-        try library.register(ComparePage.template, named: "compare")
-        try library.register(MonitorPage.template, named: "monitor")
-        try library.register(DependenciesPage.template, named: "dependencies")
-        try library.register(LogsPage.template, named: "logs")
-        try library.register(Templates.noLogStore, named: "noLogStore")
-        try library.register(StatusPage.template, named: "status")
-        self.library = library
+        self.library = try Templates.library()
     }
 
     package func addRoutes(to router: Router<BasicRequestContext>) {
@@ -47,7 +36,7 @@ package struct ViewerUI: Sendable {
         }
         router.get("/search") { request, _ -> Response in
             let model = try await SearchPage(QueryParameters(request), store: store, nowNanoseconds: Self.now)
-            return page(title: "Search", template: "search", model: model, script: "search.js")
+            return page(title: "Search", template: "search", model: model, script: "search-page.mjs")
         }
         router.get("/compare") { request, _ -> Response in
             page(title: "Compare", template: "compare", model: try await ComparePage(QueryParameters(request), store: store))
@@ -57,7 +46,7 @@ package struct ViewerUI: Sendable {
             return page(title: "Monitor", template: "monitor", model: model)
         }
         router.get("/upload") { _, _ -> Response in
-            page(title: "Upload", template: "upload", model: [String: String](), script: "trace.js")
+            page(title: "Upload", template: "upload", model: [String: String](), script: "upload-page.mjs")
         }
         router.get("/dependencies") { request, _ -> Response in
             let lookback = QueryParameters(request).get("lookback") ?? "24h"
@@ -67,7 +56,7 @@ package struct ViewerUI: Sendable {
         router.get("/logs") { request, _ -> Response in
             guard let logStore else { return page(title: "Logs", template: "noLogStore", model: [String: String]()) }
             let model = try await LogsPage(QueryParameters(request), store: logStore, nowNanoseconds: Self.now)
-            return page(title: "Logs", template: "logs", model: model, script: "search.js")
+            return page(title: "Logs", template: "logs", model: model, script: "logs-page.mjs")
         }
         if let status {
             router.get("/status") { _, _ -> Response in
@@ -85,7 +74,7 @@ package struct ViewerUI: Sendable {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
             if let logStore { tracePage.hasLogs = try await logStore.logs(LogQuery(traceID: traceID, limit: 1)).recordCount > 0 }
-            return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace.js")
+            return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace-page.mjs")
         }
     }
 

@@ -1,0 +1,59 @@
+/*
+ * Otter viewer: the trace page's script (/trace/{id}). Loads the trace model and its log records from the server's
+ * JSON API, then swaps the static waterfall for the explorer (explorer.mjs). Without it, or when loading fails, the
+ * static page stays.
+ */
+import { el } from './dom.mjs';
+import { Explorer } from './explorer.mjs';
+import { HEX, text } from './format.mjs';
+import { LOG_LIMIT } from './logs.mjs';
+
+/** The trace's log records (OTLP/JSON); none when the viewer keeps no logs (404) or the request fails. */
+async function fetchLogs(traceID) {
+  try {
+    const response = await fetch(`/api/otter/logs?traceID=${traceID}&limit=${LOG_LIMIT}`, { headers: { Accept: 'application/json' } });
+    return response.ok ? await response.json() : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+async function initTracePage(page) {
+  const traceID = text(page.dataset.traceId).toLowerCase();
+  if (!HEX.test(traceID)) return;
+  let model;
+  const logs = fetchLogs(traceID);
+  try {
+    const response = await fetch(`/api/otter/traces/${traceID}`, { headers: { Accept: 'application/json' } });
+    if (!response.ok) return;
+    model = await response.json();
+  } catch (_) {
+    return;   // the static page stays
+  }
+  if (!model || !Array.isArray(model.spans) || model.spans.length === 0) return;
+
+  const staticTrace = document.getElementById('static-trace');
+  let root = document.getElementById('explorer');
+  if (!root) {
+    root = el('div', { id: 'explorer' });
+    if (staticTrace) staticTrace.after(root);
+    else page.append(root);
+  }
+  // Hidden first, so building the explorer never lays out the static waterfall.
+  if (staticTrace) staticTrace.hidden = true;
+  try {
+    new Explorer(root, model, { logs: await logs });
+  } catch (error) {
+    root.replaceChildren();
+    if (staticTrace) staticTrace.hidden = false;
+    console.error('otter: explorer failed', error);
+  }
+}
+
+function boot() {
+  const page = document.getElementById('trace-page');
+  if (page) initTracePage(page);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+else boot();
