@@ -172,7 +172,7 @@ package enum FuzzEntryPoints {
     /// Builds every answer the viewer derives from a request, as a read would.
     private static func answers(_ request: OTLPExportTraceServiceRequest) {
         let read = OTLPMapping.readSpans(from: request)
-        _ = TracePage(spans: read.spans)
+        _ = TraceModel(spans: read.spans).map { TracePage($0) }
         _ = TraceSummary(spans: read.spans)
         _ = HTTPAnswer.json(JaegerEnvelope(data: JaegerTrace.traces(from: request), total: 0))
         _ = OTLPJSON.encode(request, omittingDefaults: true)

@@ -2,9 +2,12 @@ import Otter
 import OtterOTLP
 import Tracing
 
-/// What the trace explorer (`/static/trace.js`) draws: a trace's spans in tree order with their critical-path
-/// segments, self times and details, its services with colours and resources, and its statistics. Times are
-/// microseconds (JSON numbers lose nanoseconds beyond 2^53), offsets from the trace's start.
+/// One trace as every view of it shows it, computed once from one store read: its spans in tree order with their
+/// critical-path segments, self times and details, its services with colours and resources, and its statistics. The
+/// explorer (`trace-page.mjs`) reads it as JSON (embedded in the trace page, or from `/api/otter/traces/{id}`); the
+/// page without JavaScript (``TracePage``) is drawn from it too, with the tree, summary and statistics in
+/// nanoseconds that the JSON leaves out. JSON times are microseconds (JSON numbers lose nanoseconds beyond 2^53),
+/// offsets from the trace's start.
 struct TraceModel: Encodable {
     struct Service: Encodable {
         var name: String
@@ -73,11 +76,22 @@ struct TraceModel: Encodable {
     var spans: [Span]
     var statistics: [Statistic]
 
+    /// The tree the model was built from (nanosecond times), its summary and its statistics rows: for ``TracePage``.
+    let tree: TraceTree
+    let summary: TraceSummary
+    let statisticsRows: [TraceStatistics.Row]
+
+    enum CodingKeys: String, CodingKey {
+        case traceID, startTimeUnixMicros, durationMicros, rootService, rootName, services, spans, statistics
+    }
+
     /// The model of one trace's spans; nil when there are none. `colors` maps service names to colours (from
     /// ``ServicePalette``); services missing from it get one assigned among this trace's services.
     init?(spans: [FinishedSpan], colors: [String: String] = [:]) {
         let tree = TraceTree(spans: spans)
-        guard let firstRoot = tree.roots.first else { return nil }
+        guard let firstRoot = tree.roots.first, let summary = TraceSummary(spans: spans) else { return nil }
+        self.tree = tree
+        self.summary = summary
         let traceStart = tree.start
         func micros(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1_000 }
         func offset(_ nanoseconds: UInt64) -> Double { micros(nanoseconds - min(nanoseconds, traceStart)) }
@@ -145,7 +159,8 @@ struct TraceModel: Encodable {
         durationMicros = micros(tree.end - min(tree.end, traceStart))
         rootService = tree.nodes[firstRoot].service
         rootName = tree.nodes[firstRoot].span.operationName
-        statistics = TraceStatistics(tree).rows.map {
+        statisticsRows = TraceStatistics(tree).rows
+        statistics = statisticsRows.map {
             Statistic(
                 service: $0.service, operation: $0.operation, count: $0.count, totalMicros: micros($0.total),
                 selfMicros: micros($0.selfTime), averageMicros: micros($0.average), minMicros: micros($0.minimum),

@@ -82,24 +82,25 @@ struct TracePage {
     /// Whether log records of the trace are stored (the page links to them).
     var hasLogs = false
 
-    /// The page of a trace's spans; nil when there are none. `colors` maps services to their colours
-    /// (``ServicePalette``).
-    init?(spans: [FinishedSpan], firstRow: Int = 0, colors: [String: String] = [:]) {
-        guard let summary = TraceSummary(spans: spans) else { return nil }
+    /// The trace explorer's model as JSON for the page's `<script type="application/json">` block: the explorer reads it
+    /// there instead of asking the store again. `<` is written `\u003c`, so no value can close the block.
+    var modelJSON: String
+
+    /// The page of one trace's model, from row `firstRow` on.
+    init(_ model: TraceModel, firstRow: Int = 0) {
+        let summary = model.summary
+        let tree = model.tree
         traceID = summary.traceID.hexString
         rootName = summary.rootOperationName
         rootService = summary.rootServiceName
         spanCount = summary.spanCount
         duration = TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds)
         start = TimestampFormatting.dateTime(nanosecondsSinceEpoch: summary.startTimeNanoseconds)
-        let serviceNames = summary.services.map(\.name)
-        let fallback = ServicePalette.assign(serviceNames)
-        let colors = Dictionary(uniqueKeysWithValues: serviceNames.map { ($0, colors[$0] ?? fallback[$0] ?? "#999") })
-        services = serviceNames.map { Service(name: $0, color: colors[$0] ?? "#999") }
+        var colors: [String: String] = [:]
+        for service in model.services { colors[service.name] = service.color }
+        services = summary.services.map { Service(name: $0.name, color: colors[$0.name] ?? "#999") }
+        modelJSON = HTTPAnswer.jsonForScriptBlock(model)
 
-        let tree = TraceTree(spans: spans)
-        var onCriticalPath = Set<Int>()
-        for segment in CriticalPath.segments(of: tree) { onCriticalPath.insert(segment.node) }
         let traceStart = summary.startTimeNanoseconds
         let total = Double(max(summary.durationNanoseconds, 1))
         ticks = (0...4).map { step in
@@ -108,7 +109,7 @@ struct TracePage {
                 label: TimestampFormatting.humanDuration(nanoseconds: summary.durationNanoseconds / 4 * UInt64(step)))
         }
         // The 200 rows with the most time: a 10,000-span chain does not make a 10,000-row table of HTML.
-        statistics = TraceStatistics(tree).rows.prefix(200).map { row in
+        statistics = model.statisticsRows.prefix(200).map { row in
             let text = { (nanoseconds: UInt64) in TimestampFormatting.humanDuration(nanoseconds: nanoseconds) }
             return Statistic(
                 service: row.service, operation: row.operation, count: row.count, total: text(row.total), selfTime: text(row.selfTime),
@@ -126,6 +127,7 @@ struct TracePage {
         var resourceRows: [Resource: [KeyValue]] = [:]
         self.spans = shown.map { index in
             let node = tree.nodes[index]
+            let modelSpan = model.spans[index]
             let span = node.span
             let service = node.service
             let offset = node.start - min(traceStart, node.start)
@@ -138,7 +140,7 @@ struct TracePage {
             let scope = span.instrumentationScope
             return Row(
                 spanID: span.spanContext.spanID.hexString, parentID: span.parentSpanContext?.spanID.hexString,
-                name: span.operationName, service: service, kind: SpanKindName(span.kind).rawValue, color: colors[service] ?? "#999",
+                name: span.operationName, service: service, kind: modelSpan.kind, color: colors[service] ?? "#999",
                 // Deep chains keep their names in view: indentation stops growing at 16 levels.
                 indent: 8 + min(node.depth, 16) * 16,
                 left: Self.percent(Double(offset) / total * 100),
@@ -147,8 +149,8 @@ struct TracePage {
                 offset: TimestampFormatting.humanDuration(nanoseconds: offset),
                 selfTime: TimestampFormatting.humanDuration(nanoseconds: tree.selfTime(of: index)),
                 scope: scope.version.map { "\(scope.name) \($0)" } ?? scope.name,
-                failed: span.status?.code == .error, critical: onCriticalPath.contains(index), status: status,
-                attributes: Self.rows(span.attributes),
+                failed: modelSpan.error, critical: !modelSpan.criticalPath.isEmpty, status: status,
+                attributes: modelSpan.attributes.map { KeyValue(key: $0[0], value: $0[1]) },
                 resource: resource,
                 events: span.events.map { event in
                     Event(
@@ -168,9 +170,9 @@ struct TracePage {
         }
     }
 
-    /// Attributes as rows of text, keys in order, values as the Jaeger API shows them.
+    /// Attributes as rows of text, keys in order (``AttributeText/displayRows(_:)``).
     static func rows(_ attributes: SpanAttributes) -> [KeyValue] {
-        JaegerTrace.keyValues(OTLPMapping.keyValues(attributes)).map { KeyValue(key: $0.key, value: $0.value.text) }
+        AttributeText.displayRows(attributes).map { KeyValue(key: $0.key, value: $0.value) }
     }
 
     /// Rows rendered per page: a 100,000-span trace is shown in pages instead of one page nobody can load.
@@ -188,18 +190,5 @@ struct TracePage {
         let thousandths = Int((min(max(value, 0), 1_000) * 1000).rounded())
         let fraction = String(thousandths % 1000)
         return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-    }
-}
-
-extension JaegerTrace.KeyValue.Value {
-    /// The value as plain text for the UI.
-    var text: String {
-        switch self {
-        case .string(let string): return string
-        case .bool(let bool): return bool ? "true" : "false"
-        case .int64(let int): return String(int)
-        case .float64(let double): return String(double)
-        case .binary(let data): return data.base64EncodedString()
-        }
     }
 }

@@ -70,9 +70,11 @@ package struct ViewerUI: Sendable {
             }
             let firstRow = QueryParameters(request).get("offset").flatMap { Int($0) } ?? 0
             let colors = try await store.serviceColors()
-            guard var tracePage = TracePage(spans: try await store.trace(traceID), firstRow: firstRow, colors: colors) else {
+            // One store read, one model: the page draws it, and embeds it for the explorer.
+            guard let model = TraceModel(spans: try await store.trace(traceID), colors: colors) else {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
+            var tracePage = TracePage(model, firstRow: firstRow)
             if let logStore { tracePage.hasLogs = try await logStore.logs(LogQuery(traceID: traceID, limit: 1)).recordCount > 0 }
             return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace-page.mjs")
         }

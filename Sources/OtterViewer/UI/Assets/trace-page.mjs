@@ -1,7 +1,7 @@
 /*
- * Otter viewer: the trace page's script (/trace/{id}). Loads the trace model and its log records from the server's
- * JSON API, then swaps the static waterfall for the explorer (explorer.mjs). Without it, or when loading fails, the
- * static page stays.
+ * Otter viewer: the trace page's script (/trace/{id}). Reads the trace model the page embeds (the one the server drew
+ * the static waterfall from: the store is read once per page), loads the trace's log records, then swaps the static
+ * waterfall for the explorer (explorer.mjs). Without it, or when the model cannot be read, the static page stays.
  */
 import { el } from './dom.mjs';
 import { Explorer } from './explorer.mjs';
@@ -24,9 +24,7 @@ async function initTracePage(page) {
   let model;
   const logs = fetchLogs(traceID);
   try {
-    const response = await fetch(`/api/otter/traces/${traceID}`, { headers: { Accept: 'application/json' } });
-    if (!response.ok) return;
-    model = await response.json();
+    model = JSON.parse(document.getElementById('trace-model')?.textContent ?? 'null');
   } catch (_) {
     return;   // the static page stays
   }
