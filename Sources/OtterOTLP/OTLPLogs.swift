@@ -34,10 +34,10 @@ public struct OTLPLogs: Sendable, Equatable {
     /// Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`) of `/v1/logs`, within the default request limits
     /// (500,000 messages, nesting 32).
     public init(protobuf bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try OTLPRequestLimits.default.check(protobuf: $0, signal: .logs) }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
-        self.init(try OTLPExportLogsServiceRequest(serializedBytes: bytes, options: options), receivedProtobuf: bytes)
+        let request: OTLPExportLogsServiceRequest = try bytes.withUnsafeBytes {
+            try OTLPRequestLimits.default.decode(protobuf: $0, signal: .logs)
+        }
+        self.init(request, receivedProtobuf: bytes)
     }
 
     /// Decodes an OTLP/JSON body (`application/json`, hex ids) of `/v1/logs`, within the default request limits.

@@ -97,13 +97,7 @@ package enum OTLPMapping {
 
     /// The OTLP enum for a span kind.
     package static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
-        switch kind {
-        case .internal: return .internal
-        case .server: return .server
-        case .client: return .client
-        case .producer: return .producer
-        case .consumer: return .consumer
-        }
+        SpanKindName(kind).otlpKind
     }
 
     /// Attributes as OTLP key-values, keys in ascending order.
@@ -301,14 +295,9 @@ package enum OTLPMapping {
         return "\(id.count) bytes, not \(length); in OTLP/JSON, \(length * 2) hex digits"
     }
 
+    /// The swift-distributed-tracing kind of an OTLP kind; unspecified (and unknown) kinds are INTERNAL.
     static func spanKind(_ kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind) -> SpanKind {
-        switch kind {
-        case .server: return .server
-        case .client: return .client
-        case .producer: return .producer
-        case .consumer: return .consumer
-        default: return .internal
-        }
+        (SpanKindName(kind) ?? .internal).spanKind
     }
 
     package static func spanAttributes(_ keyValues: [Opentelemetry_Proto_Common_V1_KeyValue]) -> SpanAttributes {

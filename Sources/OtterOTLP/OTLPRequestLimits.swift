@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 
 /// Bounds on what decoding one OTLP request may build, so that memory stays proportional to a legitimate request
 /// whatever the bytes: a small body of empty messages (`0a 00` repeated, or `{}` in JSON) would otherwise become
@@ -120,5 +121,29 @@ package struct OTLPRequestLimits: Sendable, Equatable {
             }
             if index > frame.end { return }
         }
+    }
+
+    // MARK: Decoding
+
+    /// An OTLP export request decoded from untrusted protobuf: the limits checked first
+    /// (``check(protobuf:signal:)``), then decoded within the nesting limit. The one way both receivers, ``OTLPTraces``,
+    /// ``OTLPLogs`` and the fuzz targets decode protobuf they did not write.
+    package func decode<Request: SwiftProtobuf.Message>(
+        _: Request.Type = Request.self, protobuf bytes: UnsafeRawBufferPointer, signal: OTLPSignal = .traces
+    ) throws -> Request {
+        try check(protobuf: bytes, signal: signal)
+        return try decode(Request.self, checkedProtobuf: bytes)
+    }
+
+    /// A request whose bytes ``check(protobuf:signal:)`` already passed (or that the viewer wrote itself, as stored
+    /// blocks), decoded within the nesting limit.
+    package func decode<Request: SwiftProtobuf.Message>(
+        _: Request.Type = Request.self, checkedProtobuf bytes: UnsafeRawBufferPointer
+    ) throws
+        -> Request
+    {
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = protobufDepthLimit
+        return try Request(serializedBytes: Array(bytes), options: options)
     }
 }

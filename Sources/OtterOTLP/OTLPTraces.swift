@@ -37,10 +37,7 @@ public struct OTLPTraces: Sendable, Equatable {
 
     /// Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`), within the default request limits (500,000 messages, nesting 32).
     public init(protobuf bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try OTLPRequestLimits.default.check(protobuf: $0) }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
-        request = try OTLPExportTraceServiceRequest(serializedBytes: bytes, options: options)
+        request = try bytes.withUnsafeBytes { try OTLPRequestLimits.default.decode(protobuf: $0, signal: .traces) }
         receivedProtobuf = bytes
     }
 

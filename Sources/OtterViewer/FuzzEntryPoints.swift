@@ -9,11 +9,7 @@ import SwiftProtobuf
 package enum FuzzEntryPoints {
     /// An OTLP/HTTP protobuf body: limits, decoding, reading the spans, the Jaeger and OTLP JSON answers built from it.
     package static func otlpProtobuf(_ bytes: UnsafeRawBufferPointer) {
-        let limits = OTLPRequestLimits.default
-        guard (try? limits.check(protobuf: bytes)) != nil else { return }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = limits.protobufDepthLimit
-        guard let request = try? OTLPExportTraceServiceRequest(serializedBytes: Array(bytes), options: options) else { return }
+        guard let request = try? OTLPRequestLimits.default.decode(OTLPExportTraceServiceRequest.self, protobuf: bytes) else { return }
         answers(request)
         storedAsReceived(Array(bytes), decoded: request)
     }
@@ -39,10 +35,11 @@ package enum FuzzEntryPoints {
                 }
             }.sorted()
         }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
         let block = ReceivedRequestAssembler.regrouping(split)
-        guard let regrouped = try? OTLPExportTraceServiceRequest(serializedBytes: block, options: options),
+        guard
+            let regrouped = try? block.withUnsafeBytes({
+                try OTLPRequestLimits.default.decode(OTLPExportTraceServiceRequest.self, checkedProtobuf: $0)
+            }),
             spans(regrouped) == spans(request)
         else {
             fatalError("stored as received, the spans differ from the request's: \(bytes)")
@@ -109,11 +106,10 @@ package enum FuzzEntryPoints {
         }
         guard let received = logs.receivedProtobuf, let split = ReceivedSpanBytes.split(received), split.count == logs.recordCount
         else { return }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
         guard
-            let regrouped = try? OTLPExportLogsServiceRequest(
-                serializedBytes: ReceivedRequestAssembler.regrouping(split), options: options),
+            let regrouped = try? ReceivedRequestAssembler.regrouping(split).withUnsafeBytes({
+                try OTLPRequestLimits.default.decode(OTLPExportLogsServiceRequest.self, checkedProtobuf: $0)
+            }),
             OTLPLogs(regrouped).recordCount == logs.recordCount
         else {
             fatalError("stored as received, the log records differ from the request's: \(received)")

@@ -155,13 +155,7 @@ public final class ConsoleSpanExporter: SpanExporter {
     }
 
     static func kindText(_ kind: SpanKind) -> String {
-        switch kind {
-        case .server: return "SpanKind.SERVER"
-        case .client: return "SpanKind.CLIENT"
-        case .producer: return "SpanKind.PRODUCER"
-        case .consumer: return "SpanKind.CONSUMER"
-        case .internal: return "SpanKind.INTERNAL"
-        }
+        SpanKindName(kind).consoleText
     }
 
     private static func statusCodeText(_ code: SpanStatus.Code) -> String {

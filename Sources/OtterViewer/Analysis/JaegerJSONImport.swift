@@ -126,7 +126,7 @@ enum JaegerJSONImport {
         for tag in span.tags ?? [] {
             switch (tag.key, tag.value) {
             case ("span.kind", .string(let text)):
-                kind = Self.kinds[text.lowercased()] ?? .internal
+                kind = SpanKindName(rawValue: text.lowercased())?.spanKind ?? .internal
             case ("otel.status_code", .string(let text)):
                 if text == "ERROR" {
                     status = SpanStatus(code: .error, message: status?.message)
@@ -183,8 +183,6 @@ enum JaegerJSONImport {
         default: return String(String(describing: error).prefix(160))
         }
     }
-
-    static let kinds: [String: SpanKind] = ["server": .server, "client": .client, "producer": .producer, "consumer": .consumer]
 
     static func nanoseconds(_ microseconds: UInt64, _ name: String) throws -> UInt64 {
         let (value, overflow) = microseconds.multipliedReportingOverflow(by: 1_000)

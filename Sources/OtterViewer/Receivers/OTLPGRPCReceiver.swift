@@ -110,10 +110,8 @@ struct LimitedRequestDeserializer<Request: SwiftProtobuf.Message>: MessageDeseri
             } catch let exceeded as OTLPRequestLimits.Exceeded {
                 throw RPCError(code: .resourceExhausted, message: "request too large: \(exceeded.description)")
             }
-            var options = BinaryDecodingOptions()
-            options.messageDepthLimit = limits.protobufDepthLimit
             do {
-                return AdmittedRequest(request: try Request(serializedBytes: Array(bytes), options: options), reservation: reservation)
+                return AdmittedRequest(request: try limits.decode(Request.self, checkedProtobuf: bytes), reservation: reservation)
             } catch {
                 throw RPCError(code: .invalidArgument, message: "malformed OTLP request: \(error)")
             }

@@ -1,4 +1,5 @@
 import Logging
+import Otter
 import ServiceLifecycle
 
 // What a store can do beyond reading and writing, each a protocol the viewer asks for (`store as? any …`), so any store

@@ -105,9 +105,11 @@ extension SQLiteTraceStore: LogReader {
         guard decodedSize >= 0, let inflated = try? buffer.decompress(with: .deflate(), maxSize: decodedSize + 1),
             inflated.readableBytes == decodedSize
         else { throw CorruptBlock(blockID: id) }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = OTLPRequestLimits.default.protobufDepthLimit
-        guard let request = try? OTLPExportLogsServiceRequest(serializedBytes: Array(inflated.readableBytesView), options: options) else {
+        guard
+            let request = try? inflated.withUnsafeReadableBytes({
+                try OTLPRequestLimits.default.decode(OTLPExportLogsServiceRequest.self, checkedProtobuf: $0)
+            })
+        else {
             throw CorruptBlock(blockID: id)
         }
         return request

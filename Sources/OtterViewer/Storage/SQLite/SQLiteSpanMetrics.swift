@@ -2,6 +2,7 @@ import CompressNIO
 import Foundation
 import GRDB
 import NIOCore
+import Otter
 
 extension SQLiteTraceStore: SpanMetricsReader {
     package func operationMinutes(
