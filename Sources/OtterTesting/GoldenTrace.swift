@@ -36,7 +36,7 @@ public struct GoldenTraceOptions: Sendable {
         }
     }
 
-    /// Whether durations are written; ``Durations/omitted`` by default.
+    /// Whether durations are written; ``GoldenTraceOptions/Durations/omitted`` by default.
     public var durations: Durations
     /// Attributes whose values are written as `<redacted>` (a port, a temporary path).
     public var redactedAttributes: Set<String>

@@ -37,7 +37,7 @@ public final class SimpleLogRecordProcessor: LogRecordProcessor {
 
     /// Makes a processor that sends each record to `exporter`. At most `maximumPendingCount` records wait, more are
     /// dropped and counted; an export running longer than `exportTimeout` is cancelled (zero, less or nil: no limit);
-    /// `logger` says when an export fails or times out. Needs no ``run()``.
+    /// `logger` says when an export fails or times out. Needs no `run()`.
     public init(
         exporter: any LogRecordExporter,
         maximumPendingCount: Int = 2048,
