@@ -205,6 +205,7 @@ public enum Otter {
 /// ``run()`` in a task), and on graceful shutdown it flushes every queued span before returning.
 /// Short-lived programs that do not run it can call ``shutdown(timeout:)``: it exports what is queued, and waits.
 public final class OtterService: Service {
+    /// The tracer whose span pipeline the service runs and shuts down.
     public let tracer: OtterTracer
     /// Makes the log records of swift-log calls (``OtterLogHandler``s) and owns their pipeline.
     public let logEmitter: OtterLogEmitter
@@ -212,6 +213,8 @@ public final class OtterService: Service {
     public let shutdownTimeout: Duration
     private let logger: Logger
 
+    /// Makes a service for `tracer` and, when given, `logEmitter` (without one, log records go nowhere). `shutdownTimeout`
+    /// bounds the flush on shutdown; the service logs nothing through `logger`. Bootstraps nothing global.
     public init(
         tracer: OtterTracer, logEmitter: OtterLogEmitter? = nil, shutdownTimeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "otter")

@@ -7,6 +7,7 @@ import Tracing
 /// `<trace id of ROOT NAME>` and `<span id of NAME>` wherever they appear; times are left out; durations are left out
 /// or put in buckets; siblings are sorted by their own text, so concurrent children come out the same every run.
 public struct GoldenTraceOptions: Sendable {
+    /// Whether span durations appear in the golden text.
     public enum Durations: Sendable {
         /// No durations (the default: they change from run to run).
         case omitted
@@ -16,8 +17,12 @@ public struct GoldenTraceOptions: Sendable {
 
     /// A text replaced wherever it appears in a name, value or message: a literal, or a regular expression.
     public struct Replacement: Sendable {
+        /// The text to replace, or with ``isRegularExpression``, the regular expression whose matches are replaced. An empty
+        /// literal replaces nothing; an invalid expression makes the comparison throw.
         public var pattern: String
+        /// True when ``pattern`` is a regular expression; false when it is literal text.
         public var isRegularExpression: Bool
+        /// What each occurrence or match is replaced with.
         public var placeholder: String
 
         /// Replaces every `text` with `placeholder`.
@@ -31,13 +36,17 @@ public struct GoldenTraceOptions: Sendable {
         }
     }
 
+    /// Whether durations are written; ``GoldenTraceOptions/Durations/omitted`` by default.
     public var durations: Durations
     /// Attributes whose values are written as `<redacted>` (a port, a temporary path).
     public var redactedAttributes: Set<String>
     /// Attributes left out altogether.
     public var ignoredAttributes: Set<String>
+    /// Texts replaced after ids have become placeholders: first every literal one, then every regular expression, each
+    /// group in the order given.
     public var replacements: [Replacement]
 
+    /// Makes options; by default durations are left out and every attribute is written as recorded, with no replacements.
     public init(
         durations: Durations = .omitted, redactedAttributes: Set<String> = [], ignoredAttributes: Set<String> = [],
         replacements: [Replacement] = []

@@ -92,6 +92,7 @@ public enum GoldenTraceError: Error, Equatable, CustomStringConvertible {
     case tooLarge(spans: Int)
     case tooDeep(depth: Int)
 
+    /// What went wrong and the limit that was broken, in one sentence.
     public var description: String {
         switch self {
         case .invalidName(let name):

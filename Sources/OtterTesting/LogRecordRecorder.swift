@@ -10,10 +10,12 @@ public final class LogRecordRecorder: LogRecordProcessor {
 
     private let state = Mutex<(records: [OtterLogRecord], dropped: Int)>(([], 0))
 
+    /// Makes a recorder that keeps up to `maximumRecords` records (negative counts as 0).
     public init(maximumRecords: Int = 100_000) {
         self.maximumRecords = max(0, maximumRecords)
     }
 
+    /// Keeps the record, or counts it in ``droppedCount`` once ``maximumRecords`` are kept; safe from any thread.
     public func onEmit(_ record: OtterLogRecord) {
         state.withLock { state in
             if state.records.count < maximumRecords {

@@ -11,17 +11,27 @@ public struct RecordedSpan: Sendable {
     /// The span as the exporters see it.
     public var finishedSpan: FinishedSpan { storage.spans[index] }
 
+    /// The span's operation name.
     public var name: String { finishedSpan.operationName }
+    /// The span's kind: internal, server, client, producer or consumer.
     public var kind: SpanKind { finishedSpan.kind }
+    /// The span's attributes, as the span limits left them.
     public var attributes: SpanAttributes { finishedSpan.attributes }
+    /// The span's events, in the order they were added.
     public var events: [SpanEvent] { finishedSpan.events }
+    /// The span's links to other spans.
     public var links: [FinishedSpan.Link] { finishedSpan.links }
     /// The status set on the span; nil when none was set.
     public var status: SpanStatus? { finishedSpan.status }
+    /// True when the span's status is an error.
     public var isError: Bool { status?.code == .error }
+    /// The id of the span's trace.
     public var traceID: TraceID { finishedSpan.spanContext.traceID }
+    /// The span's own id.
     public var spanID: SpanID { finishedSpan.spanContext.spanID }
+    /// How long the span ran; zero when its end is before its start.
     public var duration: Duration { .nanoseconds(Int64(clamping: finishedSpan.durationNanoseconds)) }
+    /// The `service.name` of the span's resource; nil when the resource has none.
     public var serviceName: String? { finishedSpan.resource.serviceName }
 
     /// The value of attribute `key`, compared easily: `span.attribute("order.id") == "A-1001"`.
@@ -81,15 +91,18 @@ public struct RecordedSpan: Sendable {
 }
 
 extension RecordedSpan: Equatable {
+    /// True when both are the same span of the same recording; equal spans of two recordings differ.
     public static func == (lhs: RecordedSpan, rhs: RecordedSpan) -> Bool {
         lhs.storage === rhs.storage && lhs.index == rhs.index
     }
 }
 
 extension RecordedSpan: CustomStringConvertible, CustomTestStringConvertible {
+    /// The name, the kind in brackets and `ERROR` for an error status: `GET /orders [server] ERROR`.
     public var description: String {
         let kind = "\(kind)".lowercased()
         return "\(name) [\(kind)]" + (isError ? " ERROR" : "")
     }
+    /// The same as ``description``, for Swift Testing's failure messages.
     public var testDescription: String { description }
 }

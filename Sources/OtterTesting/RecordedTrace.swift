@@ -51,8 +51,11 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
     /// written outside any. Query them with `atLeast(.error)`, `containing("declined")`, `messages`.
     public var logs: [OtterLogRecord] { storage.logs }
 
+    /// 0, the position of the first span.
     public var startIndex: Int { 0 }
+    /// The number of spans: one past the last position.
     public var endIndex: Int { storage.spans.count }
+    /// The span at `position`, in depth-first order; `position` must be in `startIndex..<endIndex`.
     public subscript(position: Int) -> RecordedSpan { RecordedSpan(storage: storage, index: position) }
 
     /// Spans that had started and not ended when the trace was read; they are not in the trace.
@@ -140,6 +143,7 @@ public struct RecordedTrace: RandomAccessCollection, Sendable {
 }
 
 extension RecordedTrace: CustomStringConvertible, CustomTestStringConvertible {
+    /// The trace as an indented tree (``tree``).
     public var description: String { tree }
     /// Short, because a failure in a traced test already carries the tree: `RecordedTrace(5 spans: checkout, …)`.
     public var testDescription: String {

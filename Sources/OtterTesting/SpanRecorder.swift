@@ -20,16 +20,20 @@ public final class SpanRecorder: SpanProcessor {
     /// Counts ended spans, for ``waitUntilAllSpansEnd(timeout:)``.
     private let ended = ProgressTracker()
 
+    /// Makes a recorder that keeps up to `maximumSpans` spans (negative counts as 0).
     public init(maximumSpans: Int = 100_000) {
         self.maximumSpans = max(0, maximumSpans)
     }
 
+    /// Notes the span as open, under its operation name at start (see ``openSpanNames``).
     public func onStart(_ span: OtterSpan, parentContext: InstrumentationContext) {
         let id = span.spanContext.spanID
         let name = span.operationName
         state.withLock { $0.open[id] = name }
     }
 
+    /// Keeps the ended span, sampled or not, or counts it in ``droppedCount`` once ``maximumSpans`` are kept; it is no
+    /// longer open. Safe from any thread.
     public func onEnd(_ span: ReadOnlySpan) {
         let finished = span.finishedSpan
         state.withLock { state in

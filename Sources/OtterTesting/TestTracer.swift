@@ -16,7 +16,10 @@ import Tracing
 public final class TestTracer: Sendable {
     /// The test's name, as the viewer export tags it (`test.name`).
     public let testName: String
+    /// The test's tracer: its spans carry the test's resource and end up in ``recorder`` (and, with `OTTER_TEST_VIEWER`
+    /// set, in the viewer).
     public let tracer: OtterTracer
+    /// Keeps the test's ended spans; ``trace(waitingUpTo:)`` reads it.
     public let recorder: SpanRecorder
     /// The test's log records (see ``makeLogger(label:)`` and ``bootstrapLogging(otherwise:)``).
     public let logRecorder: LogRecordRecorder
@@ -137,6 +140,7 @@ public final class TestTracer: Sendable {
 public enum TestTracerError: Error, CustomStringConvertible {
     case noTestTracer
 
+    /// Says that no test tracer is set for this task, and how to set one.
     public var description: String {
         "no test tracer in this task: add the .traced trait (@Test(.traced)) or wrap the test in withTestTracer"
     }

@@ -11,14 +11,19 @@ public struct TracedTrait: TestTrait, SuiteTrait, TestScoping {
     /// The `service.name` of the test's spans.
     public var serviceName: String
 
+    /// True: on a suite, the trait applies to every test in it and in its nested suites.
     public var isRecursive: Bool { true }
 
+    /// Scopes each test case, so every case gets a tracer of its own; no scope around a suite or a whole function.
     public func scopeProvider(for test: Test, testCase: Test.Case?) -> TracedTrait? {
         // One tracer per test case (a test function is one case, or one per argument): not around the suite, nor
         // around the function as a whole.
         testCase == nil ? nil : self
     }
 
+    /// Runs the test case with a fresh ``TestTracer`` as the task's tracer and adds its trace (and viewer URL, when
+    /// `OTTER_TEST_VIEWER` is set) to every issue the case records. An error the test throws is recorded as an issue
+    /// inside the scope, so it carries the trace too.
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {

@@ -10,10 +10,16 @@ import ServiceLifecycle
 /// `otter viewer`: OTLP/HTTP in on one port, the Jaeger query API on another, spans in a ``TraceStore`` and log records
 /// in a ``LogStore``.
 public struct Viewer: Sendable {
+    /// What the viewer listens on, what it accepts and how long it keeps what it stores.
     public struct Configuration: Sendable {
+        /// The address every listener binds to; `127.0.0.1` by default. Another address lets other machines connect: set a
+        /// ``token`` then.
         public var bindAddress: String
+        /// The OTLP/gRPC port; 4317 by default.
         public var otlpGRPCPort: Int
+        /// The OTLP/HTTP port (`/v1/traces`, `/v1/logs`); 4318 by default.
         public var otlpHTTPPort: Int
+        /// The port of the UI and the Jaeger query API; 16686 by default.
         public var queryPort: Int
         /// When set, ingest and query require it (see ``BearerToken``).
         public var token: BearerToken?
@@ -42,6 +48,8 @@ public struct Viewer: Sendable {
         /// none.
         public var remoteStoragePort: Int?
 
+        /// Makes a configuration; by default the viewer listens on loopback on the standard ports, accepts requests up to
+        /// 64 MB without a token, closes connections idle for 60 seconds, keeps everything and forwards nothing.
         public init(
             bindAddress: String = "127.0.0.1", otlpGRPCPort: Int = 4317, otlpHTTPPort: Int = 4318, queryPort: Int = 16686,
             token: BearerToken? = nil, maximumRequestBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
@@ -65,15 +73,19 @@ public struct Viewer: Sendable {
 
     /// A configuration the viewer cannot run, and why.
     public struct ConfigurationError: Error, CustomStringConvertible {
+        /// What is wrong with the configuration, and what to use instead.
         public let description: String
     }
 
     /// A listener that could not start, with the flag that moves it.
     public struct ListenerError: Error, CustomStringConvertible {
+        /// Which listener failed and why, and the command-line flag that moves it to another port.
         public let description: String
     }
 
+    /// The configuration the viewer runs with.
     public let configuration: Configuration
+    /// Where spans are stored and read.
     public let store: any TraceStore
     /// Where log records go; nil: the viewer refuses them (`/v1/logs` answers 404) and shows none.
     public let logStore: (any LogStore)?

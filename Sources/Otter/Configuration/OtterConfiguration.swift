@@ -14,11 +14,21 @@ public struct OtterConfiguration: Sendable {
 
     /// `OTEL_SDK_DISABLED=true`: spans are neither recorded nor exported.
     public var isSDKDisabled: Bool
+    /// The resource from `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, on top of what is detected about the process.
     public var resource: Resource
+    /// The sampler `OTEL_TRACES_SAMPLER` (and `OTEL_TRACES_SAMPLER_ARG`, a ratio) names; `parentbased_always_on` when
+    /// unset or unusable.
     public var sampler: any Sampler
+    /// Where spans go: `OTEL_TRACES_EXPORTER` (a comma-separated list) or `EXPORTER`, else the `defaultExporters`
+    /// given to ``fromEnvironment(_:defaultExporters:)``. `none` exports nothing.
     public var exporters: [ExporterKind]
+    /// The propagators `OTEL_PROPAGATORS` lists (`tracecontext`, `baggage`, `b3`, `b3multi`, `none`), in order; W3C
+    /// Trace Context and Baggage when unset.
     public var propagator: any TextMapPropagator
+    /// The batch span processor's settings (`OTEL_BSP_*`, in milliseconds where a duration).
     public var batchProcessor: BatchSpanProcessor.Configuration
+    /// The span limits (`OTEL_SPAN_*_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`, with
+    /// `OTEL_ATTRIBUTE_*_LIMIT` as the fallback for span attributes).
     public var limits: SpanLimits
     /// Where log records go: `OTEL_LOGS_EXPORTER` (`console`, `otlp`, `none`); unset, they go where spans go (the
     /// trace exporters: `EXPORTER=console|otlp` sends both), except to `jaeger`, which stores no logs.
@@ -29,6 +39,8 @@ public struct OtterConfiguration: Sendable {
     public var logRecordAttributeCountLimit: Int
     /// `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT` (else `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`); nil: no limit.
     public var logRecordAttributeValueLengthLimit: Int?
+    /// How the console span exporter prints: `OTTER_CONSOLE_STYLE` (`line`, `json` or `tree`), `line` when unset. The
+    /// console log exporter prints JSON for `json` and lines otherwise.
     public var consoleStyle: ConsoleSpanExporter.Style
     /// The environment read, for exporters that read their own variables (`OTEL_EXPORTER_OTLP_*`).
     public var environment: [String: String]

@@ -23,9 +23,13 @@ private let systemWrite = Darwin.write
 /// - `json`: one JSON object per line with the fields of opentelemetry-python's `ConsoleSpanExporter`;
 /// - `tree`: each trace as an indented tree with durations, printed when its local root span ends.
 public final class ConsoleSpanExporter: SpanExporter {
+    /// How spans are printed; the type's description shows each style.
     public enum Style: String, Sendable, CaseIterable {
+        /// One line per span, opentelemetry-python style, then its status, attributes, events and links.
         case line
+        /// One JSON object per span and line.
         case json
+        /// Each trace as an indented tree, printed when its local root span ends.
         case tree
     }
 
@@ -38,8 +42,10 @@ public final class ConsoleSpanExporter: SpanExporter {
             self.write = write
         }
 
+        /// Writes to standard output (file descriptor 1), unbuffered.
         public static let standardOutput = Output { writeAll($0, toFileDescriptor: 1) }
 
+        /// Writes to standard error (file descriptor 2), unbuffered.
         public static let standardError = Output { writeAll($0, toFileDescriptor: 2) }
 
         /// Writes the whole text with `write(2)`, unbuffered, so lines from several processes do not interleave
@@ -60,15 +66,19 @@ public final class ConsoleSpanExporter: SpanExporter {
         }
     }
 
+    /// How spans are printed.
     public let style: Style
     private let output: Output
     private let pendingTraces = Mutex<[TraceID: [FinishedSpan]]>([:])
 
+    /// Makes an exporter that prints in `style` (one line per span by default) to `output` (standard output by default).
     public init(style: Style = .line, output: Output = .standardOutput) {
         self.style = style
         self.output = output
     }
 
+    /// Prints the batch with one write. In `tree` style a span is held until its trace's local root span (no parent, or
+    /// a remote one) is exported, then the whole trace is printed. Never throws.
     public func export(_ batch: [FinishedSpan]) async throws {
         switch style {
         case .line:
@@ -102,6 +112,7 @@ public final class ConsoleSpanExporter: SpanExporter {
         if !incomplete.isEmpty { output.write(incomplete.map(Self.tree(for:)).joined()) }
     }
 
+    /// Prints what ``forceFlush()`` would: in `tree` style, the traces whose root has not ended.
     public func shutdown() async {
         try? await forceFlush()
     }

@@ -12,7 +12,9 @@ public protocol SpanExporter: Sendable {
 }
 
 extension SpanExporter {
+    /// Returns at once: an exporter that buffers nothing leaves `forceFlush` out.
     public func forceFlush() async throws {}
+    /// Does nothing: an exporter with nothing to release leaves `shutdown` out.
     public func shutdown() async {}
 }
 
@@ -21,12 +23,15 @@ public final class InMemorySpanExporter: SpanExporter {
     private let storage = LockedValue<[FinishedSpan]>([])
     private let shutdownState = LockedValue(false)
 
+    /// Makes an empty exporter.
     public init() {}
 
+    /// Appends the batch to ``exportedSpans``; never throws, and keeps accepting spans after ``shutdown()``.
     public func export(_ batch: [FinishedSpan]) async throws {
         storage.withValue { $0.append(contentsOf: batch) }
     }
 
+    /// Sets ``isShutdown``; the spans exported so far stay readable.
     public func shutdown() async {
         shutdownState.withValue { $0 = true }
     }

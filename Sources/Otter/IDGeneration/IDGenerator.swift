@@ -12,6 +12,7 @@ public protocol IDGenerator: Sendable {
 }
 
 extension IDGenerator {
+    /// False: a generator claims random trace ids only by implementing this itself.
     public var makesRandomTraceIDs: Bool { false }
 }
 
@@ -44,6 +45,7 @@ public final class RandomIDGenerator: IDGenerator {
         }
     }
 
+    /// A trace id of two random, non-zero 8-byte halves; safe to call from any thread.
     public func newTraceID() -> TraceID {
         TraceID(high: next(), low: next())
     }
@@ -51,6 +53,7 @@ public final class RandomIDGenerator: IDGenerator {
     /// Its trace ids are random (seeded from the system's secure generator, or a seed given for tests).
     public var makesRandomTraceIDs: Bool { true }
 
+    /// A random, non-zero span id; safe to call from any thread.
     public func newSpanID() -> SpanID {
         SpanID(next())
     }

@@ -6,19 +6,26 @@
 ///   `severity_number`, `severity_text`, `attributes`, `timestamp`, `observed_timestamp`, `trace_id`, `span_id`,
 ///   `trace_flags`, `resource`).
 public final class ConsoleLogRecordExporter: LogRecordExporter {
+    /// How records are printed; the type's description shows each style.
     public enum Style: String, Sendable, CaseIterable {
+        /// One escaped line per record: time, severity, logger, message, attributes, span ids.
         case line
+        /// One JSON object per record and line, with opentelemetry-python's field names.
         case json
     }
 
+    /// How records are printed.
     public let style: Style
     private let output: ConsoleSpanExporter.Output
 
+    /// Makes an exporter that prints in `style` (one line per record by default) to `output` (standard output by
+    /// default).
     public init(style: Style = .line, output: ConsoleSpanExporter.Output = .standardOutput) {
         self.style = style
         self.output = output
     }
 
+    /// Prints the batch, one record per line, with one write; never throws.
     public func export(_ batch: [OtterLogRecord]) async throws {
         switch style {
         case .line: output.write(batch.map { Self.line(for: $0) + "\n" }.joined())

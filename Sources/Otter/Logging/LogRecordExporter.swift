@@ -12,7 +12,9 @@ public protocol LogRecordExporter: Sendable {
 }
 
 extension LogRecordExporter {
+    /// Returns at once: an exporter that buffers nothing leaves `forceFlush` out.
     public func forceFlush() async throws {}
+    /// Does nothing: an exporter with nothing to release leaves `shutdown` out.
     public func shutdown() async {}
 }
 
@@ -20,8 +22,10 @@ extension LogRecordExporter {
 public final class InMemoryLogRecordExporter: LogRecordExporter {
     private let storage = LockedValue<[OtterLogRecord]>([])
 
+    /// Makes an empty exporter.
     public init() {}
 
+    /// Appends the batch to ``exportedLogRecords``; never throws, and keeps accepting records after a shutdown.
     public func export(_ batch: [OtterLogRecord]) async throws {
         storage.withValue { $0.append(contentsOf: batch) }
     }

@@ -26,12 +26,19 @@ public struct LogSeverity: Sendable, Hashable, Comparable {
         }
     }
 
+    /// No severity given (0); it sorts below every other severity.
     public static let unspecified = LogSeverity(number: 0)
+    /// `TRACE` (1), the finest detail; swift-log's `trace`.
     public static let trace = LogSeverity(number: 1)
+    /// `DEBUG` (5), diagnostic detail; swift-log's `debug`.
     public static let debug = LogSeverity(number: 5)
+    /// `INFO` (9), normal operation; swift-log's `info`.
     public static let info = LogSeverity(number: 9)
+    /// `WARN` (13), something unexpected that did not fail; swift-log's `warning`.
     public static let warn = LogSeverity(number: 13)
+    /// `ERROR` (17), a failure; swift-log's `error`.
     public static let error = LogSeverity(number: 17)
+    /// `FATAL` (21), a failure the program cannot continue from; swift-log's `critical`.
     public static let fatal = LogSeverity(number: 21)
     /// swift-log's `notice` (INFO2).
     public static let notice = LogSeverity(number: 10)
@@ -71,5 +78,6 @@ public struct LogSeverity: Sendable, Hashable, Comparable {
         }
     }
 
+    /// Orders severities by number, so `.warn < .error`.
     public static func < (lhs: LogSeverity, rhs: LogSeverity) -> Bool { lhs.number < rhs.number }
 }

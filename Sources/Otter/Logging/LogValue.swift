@@ -4,11 +4,17 @@ import Logging
 /// dictionaries and arrays included (down to ``maximumNestingDepth``); a `stringConvertible` integer (of any integer
 /// type that fits 64 bits), `Double`, `Float` or `Bool` keeps its type.
 public indirect enum LogValue: Sendable, Hashable {
+    /// A string.
     case string(String)
+    /// A Boolean.
     case bool(Bool)
+    /// A signed 64-bit integer.
     case int(Int64)
+    /// A 64-bit floating-point number.
     case double(Double)
+    /// An ordered list of values, which may differ in type.
     case array([LogValue])
+    /// Values by string key.
     case map([String: LogValue])
 
     /// Deepest nesting of arrays and maps kept (OTLP receivers refuse deeper messages, and with them the whole
@@ -72,11 +78,17 @@ public indirect enum LogValue: Sendable, Hashable {
 extension LogValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
+    /// Makes a ``string(_:)`` value from a string literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// Makes an ``int(_:)`` value from an integer literal.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// Makes a ``double(_:)`` value from a floating-point literal.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// Makes a ``bool(_:)`` value from `true` or `false`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// Makes an ``array(_:)`` value from an array literal.
     public init(arrayLiteral elements: LogValue...) { self = .array(elements) }
+    /// Makes a ``map(_:)`` value from a dictionary literal; of a repeated key, the first value is kept.
     public init(dictionaryLiteral elements: (String, LogValue)...) {
         self = .map(Dictionary(elements, uniquingKeysWith: { first, _ in first }))
     }

@@ -4,13 +4,17 @@ import Tracing
 /// Makes log records out of swift-log calls and hands them to a processor: the resource, limits and processor that
 /// every ``OtterLogHandler`` of a process shares (OpenTelemetry's logger provider).
 public final class OtterLogEmitter: Sendable {
+    /// The resource every record reports (service name, host, process and the like).
     public let resource: Resource
+    /// Receives every record ``emit(_:)`` emits, once the limits are applied.
     public let processor: any LogRecordProcessor
     /// Most attributes on one record (`OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`, 128); more are dropped and counted.
     public let attributeCountLimit: Int
     /// Longest string attribute value, in characters (`OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`); nil: no limit.
     public let attributeValueLengthLimit: Int?
 
+    /// Makes an emitter that sends records to `processor`. Negative limits count as 0; `attributeValueLengthLimit` nil
+    /// leaves values whole. Nothing is global: bootstrap swift-log with ``makeLogHandler(label:metadataProvider:)``.
     public init(
         resource: Resource, processor: any LogRecordProcessor, attributeCountLimit: Int = 128,
         attributeValueLengthLimit: Int? = nil
@@ -80,13 +84,19 @@ public final class OtterLogEmitter: Sendable {
 /// LoggingSystem.bootstrap(emitter.makeLogHandler)
 /// ```
 public struct OtterLogHandler: LogHandler {
+    /// The logger's label; records report it as their instrumentation scope's name.
     public let label: String
+    /// Where this handler's records go.
     public let emitter: OtterLogEmitter
+    /// The handler's own metadata, added to each record's attributes; the provider's and the call's win over it.
     public var metadata: Logger.Metadata = [:]
+    /// Supplies metadata (typically from the task-local context) for each record; it wins over ``metadata``.
     public var metadataProvider: Logger.MetadataProvider?
+    /// The lowest level `Logger` passes on to this handler; `info` by default.
     public var logLevel: Logger.Level = .info
     private let scope: InstrumentationScope
 
+    /// Makes a handler for the logger `label` that emits through `emitter`, with no metadata and level `info`.
     public init(label: String, emitter: OtterLogEmitter, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.emitter = emitter
@@ -94,11 +104,14 @@ public struct OtterLogHandler: LogHandler {
         scope = InstrumentationScope(name: label)
     }
 
+    /// The handler's metadata value for `key`; setting nil removes it.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Turns the log call into a record, as the type's description says, and emits it through ``emitter``. Calls made
+    /// while Otter exports are ignored.
     public func log(event: LogEvent) {
         // What an exporter or the export lane logs while exporting is not exported itself: it would feed itself.
         guard !ExportContext.isExporting else { return }

@@ -15,6 +15,8 @@ public struct BatchExportConfiguration: Sendable, Hashable {
     /// it), the exporter's own timeouts apply.
     public var exportTimeout: Duration
 
+    /// Makes settings; sizes below 1 become 1, and a batch size above the queue size becomes the queue size. The
+    /// defaults are the span ones; use ``logRecordDefaults`` for log records.
     public init(
         maximumQueueSize: Int = 2048,
         scheduleDelay: Duration = .milliseconds(5000),

@@ -18,9 +18,12 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// Queue and batch settings, with the OpenTelemetry defaults (`OTEL_BSP_*`).
     public typealias Configuration = BatchExportConfiguration
 
+    /// Where the batches go; called with one batch at a time.
     public let exporter: any SpanExporter
     private let queue: BatchExportQueue<ReadOnlySpan>
 
+    /// Makes a processor that sends sampled spans to `exporter` in batches, as `configuration` says; `logger` reports
+    /// when spans start and stop being dropped. Nothing is exported until ``run()`` runs (or a flush or shutdown).
     public init(
         exporter: any SpanExporter,
         configuration: Configuration = Configuration(),
@@ -30,6 +33,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         queue = BatchExportQueue(target: .spans(exporter), configuration: configuration, logger: logger)
     }
 
+    /// The queue and batch settings in effect, after the initializer clamped sizes into range.
     public var configuration: Configuration { queue.configuration }
 
     /// Spans dropped so far because the queue was full or the processor was shut down.
@@ -47,6 +51,8 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// Spans whose export failed or timed out.
     public var failedSpanCount: UInt64 { queue.failedCount }
 
+    /// Queues the span when it is sampled, without blocking; drops and counts it when the queue is full or the
+    /// processor is shut down. Unsampled spans are ignored.
     public func onEnd(_ span: ReadOnlySpan) {
         guard span.isSampled else { return }
         queue.enqueue(span)

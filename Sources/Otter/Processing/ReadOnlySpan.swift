@@ -40,24 +40,29 @@ public struct ReadOnlySpan: Sendable {
     /// True when the span was sampled: exporters receive only sampled spans.
     public var isSampled: Bool { spanContext.isSampled }
 
+    /// The span's kind: internal, server, client, producer or consumer.
     public var kind: SpanKind { read({ $0.kind }, { $0.kind }) }
 
     /// The parent's context, nil for a root span.
     public var parentSpanContext: OtterSpanContext? { read({ $0.parentSpanContext }, { $0.parentSpanContext }) }
 
+    /// The span's name as it was when the span ended.
     public var operationName: String {
         read({ $0.state.withLock { $0.operationName } }, { $0.operationName })
     }
 
+    /// The span's attributes, with the span limits applied.
     public var attributes: SpanAttributes { read({ $0.attributes }, { $0.attributes }) }
 
     /// The status set on the span; nil means unset.
     public var status: SpanStatus? { read({ $0.state.withLock { $0.status } }, { $0.status }) }
 
+    /// When the span started, in nanoseconds since 1970-01-01 00:00 UTC.
     public var startTimeNanosecondsSinceEpoch: UInt64 {
         read({ $0.startTimeNanosecondsSinceEpoch }, { $0.startTimeNanosecondsSinceEpoch })
     }
 
+    /// When the span ended, in nanoseconds since 1970-01-01 00:00 UTC.
     public var endTimeNanosecondsSinceEpoch: UInt64 {
         read({ $0.state.withLock { $0.endTimeNanosecondsSinceEpoch } }, { $0.endTimeNanosecondsSinceEpoch })
     }
@@ -68,12 +73,16 @@ public struct ReadOnlySpan: Sendable {
         return end >= start ? end - start : 0
     }
 
+    /// The span's events in the order they were added; copies the array.
     public var events: [SpanEvent] { read({ $0.state.withLock { $0.events } }, { $0.events }) }
 
+    /// The span's links; copies the array.
     public var links: [FinishedSpan.Link] { read({ $0.state.withLock { $0.links } }, { $0.links }) }
 
+    /// The resource of the tracer that made the span.
     public var resource: Resource { read({ $0.pipeline.resource }, { $0.resource }) }
 
+    /// The instrumentation scope of the tracer that made the span.
     public var instrumentationScope: InstrumentationScope {
         read({ $0.pipeline.instrumentationScope }, { $0.instrumentationScope })
     }

@@ -8,6 +8,7 @@ import Logging
 /// `shutdown`. ``forceFlush(timeout:)`` waits until every span ended before the call is exported and says whether
 /// all of them were delivered.
 public final class SimpleSpanProcessor: SpanProcessor {
+    /// Where the spans go, one at a time.
     public let exporter: any SpanExporter
     private let queue: SimpleExportQueue<ReadOnlySpan>
 
@@ -36,11 +37,16 @@ public final class SimpleSpanProcessor: SpanProcessor {
     /// Spans whose export failed or timed out.
     public var failedSpanCount: UInt64 { queue.failedCount }
 
+    /// Queues the span for export when it is sampled, without waiting for the export; drops and counts it when
+    /// ``maximumPendingCount`` spans are already waiting or the processor is shut down. Unsampled spans are ignored.
     public func onEnd(_ span: ReadOnlySpan) {
         guard span.isSampled else { return }
         queue.enqueue(span)
     }
 
+    /// Waits until every span that ended before the call has been exported (and the exporter has flushed what it
+    /// buffers), or `timeout` passes, or the calling task is cancelled. True when all of them were delivered; false when
+    /// an export failed or timed out, or the wait ended first.
     @discardableResult
     public func forceFlush(timeout: Duration) async -> Bool {
         await queue.forceFlush(timeout: timeout)

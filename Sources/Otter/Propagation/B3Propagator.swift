@@ -3,6 +3,7 @@ import Instrumentation
 /// Zipkin B3 propagation, as one `b3` header or as the `X-B3-*` headers. Extraction accepts either form
 /// (single first); injection writes the configured one.
 public struct B3Propagator: TextMapPropagator {
+    /// The header form ``B3Propagator/inject(_:into:using:)`` writes.
     public enum Encoding: Sendable {
         /// `b3: {traceId}-{spanId}-{sampled}`
         case singleHeader
@@ -10,12 +11,15 @@ public struct B3Propagator: TextMapPropagator {
         case multipleHeaders
     }
 
+    /// The header form injection writes; extraction reads both.
     public let encoding: Encoding
 
+    /// Makes a propagator that injects in `encoding`, the single `b3` header by default.
     public init(encoding: Encoding = .singleHeader) {
         self.encoding = encoding
     }
 
+    /// The headers injection writes: `b3`, or `X-B3-TraceId`, `X-B3-SpanId` and `X-B3-Sampled`.
     public var fields: [String] {
         switch encoding {
         case .singleHeader: return ["b3"]
@@ -23,6 +27,9 @@ public struct B3Propagator: TextMapPropagator {
         }
     }
 
+    /// Makes the B3 headers' span context the remote parent in `context`: the `b3` header when it parses, else the
+    /// `X-B3-TraceId` and `X-B3-SpanId` headers, sampled when `X-B3-Sampled` is `1` or `true` or `X-B3-Flags` is `1`.
+    /// Trace ids of 16 or 32 lowercase hex digits are accepted. Leaves `context` unchanged when neither form parses.
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
@@ -42,6 +49,8 @@ public struct B3Propagator: TextMapPropagator {
             traceID: traceID, spanID: spanID, traceFlags: sampled ? .sampled : [], isRemote: true)
     }
 
+    /// Writes the context's span context in ``encoding``, with the sampled flag as `1` or `0`; no parent span id is
+    /// written. Writes nothing when the context has no valid span context.
     public func inject<Carrier, Inject: Injector>(
         _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {

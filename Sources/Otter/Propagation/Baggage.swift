@@ -5,10 +5,15 @@ import Instrumentation
 public struct Baggage: Sendable, Hashable {
     /// One member: a key, its (decoded) value, and optional properties kept as written.
     public struct Entry: Sendable, Hashable {
+        /// The member's key. A receiver drops a member whose key is not an HTTP token (no spaces or separators), and
+        /// keys are not checked when set.
         public var key: String
+        /// The member's value, decoded: percent-encoding is added when the header is written and removed when it is read.
         public var value: String
+        /// The member's properties, the text after its first `;`, kept as written and not parsed; nil when there are none.
         public var metadata: String?
 
+        /// Makes a member from its parts; nothing is checked or encoded here.
         public init(key: String, value: String, metadata: String? = nil) {
             self.key = key
             self.value = value
@@ -21,8 +26,11 @@ public struct Baggage: Sendable, Hashable {
     /// The longest header W3C Baggage allows, in bytes.
     public static let maximumHeaderLength = 8192
 
+    /// The members in order: one per key, first-set first.
     public private(set) var entries: [Entry]
 
+    /// Makes baggage with the values of `entries`, one member per key: a repeated key keeps its first position and
+    /// its last value. The entries' `metadata` is not kept.
     public init(entries: [Entry] = []) {
         self.entries = []
         for entry in entries { self[entry.key] = entry.value }
@@ -40,6 +48,7 @@ public struct Baggage: Sendable, Hashable {
         }
     }
 
+    /// True when the baggage has no members.
     public var isEmpty: Bool { entries.isEmpty }
 
     /// Parses a `baggage` header; members that break the grammar are skipped, the rest kept.
@@ -107,12 +116,17 @@ extension InstrumentationContext {
 
 /// W3C Baggage propagation: the `baggage` header.
 public struct W3CBaggagePropagator: TextMapPropagator {
+    /// `baggage`, the header W3C Baggage travels in.
     public static let baggageField = "baggage"
 
+    /// Makes the propagator; it has no settings.
     public init() {}
 
+    /// `baggage`.
     public var fields: [String] { [Self.baggageField] }
 
+    /// Parses the `baggage` header into the context's ``Baggage`` (see ``Baggage/init(headerValue:)``), replacing any
+    /// baggage already there. A missing header, or one with no valid member, leaves `context` unchanged.
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
@@ -121,6 +135,8 @@ public struct W3CBaggagePropagator: TextMapPropagator {
         if !baggage.isEmpty { context.baggage = baggage }
     }
 
+    /// Writes the context's baggage as the `baggage` header (see ``Baggage/headerValue``); writes nothing when there is
+    /// no baggage or it is empty.
     public func inject<Carrier, Inject: Injector>(
         _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {

@@ -2,13 +2,20 @@ import Instrumentation
 
 /// W3C Trace Context: the `traceparent` and `tracestate` headers.
 public struct W3CTraceContextPropagator: TextMapPropagator {
+    /// `traceparent`, the header that carries the trace id, the parent span id and the trace flags.
     public static let traceparentField = "traceparent"
+    /// `tracestate`, the header that carries vendor-specific trace state.
     public static let tracestateField = "tracestate"
 
+    /// Makes the propagator; it has no settings.
     public init() {}
 
+    /// `traceparent` and `tracestate`.
     public var fields: [String] { [Self.traceparentField, Self.tracestateField] }
 
+    /// Makes the `traceparent` header's span context (see ``parseTraceparent(_:)``) the remote parent in `context`,
+    /// with the `tracestate` header's entries when that header parses. A missing or invalid `traceparent` leaves `context`
+    /// unchanged.
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
@@ -23,6 +30,8 @@ public struct W3CTraceContextPropagator: TextMapPropagator {
         context.otterSpanContext = spanContext
     }
 
+    /// Writes the context's span context as `traceparent`, and `tracestate` when the trace state is not empty. Writes
+    /// nothing when the context has no valid span context.
     public func inject<Carrier, Inject: Injector>(
         _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {

@@ -11,9 +11,12 @@ import Darwin
 
 /// The entity that produces spans: a service in a process on a host (OpenTelemetry resource).
 public struct Resource: Sendable, Hashable {
+    /// The resource's attributes, such as `service.name`, `host.name` and `process.pid`.
     public var attributes: SpanAttributes
+    /// The semantic conventions schema URL the attributes follow; nil when not stated.
     public var schemaURL: String?
 
+    /// Makes a resource from exactly these attributes; nothing is detected (see ``detectingProcess()``).
     public init(attributes: SpanAttributes = [:], schemaURL: String? = nil) {
         self.attributes = attributes
         self.schemaURL = schemaURL

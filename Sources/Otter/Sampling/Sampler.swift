@@ -14,11 +14,17 @@ public struct SamplingParameters: Sendable {
     public var parentSpanContext: OtterSpanContext?
     /// The new span's trace id: the parent's, or a fresh one for a root.
     public var traceID: TraceID
+    /// The name the span is started with.
     public var operationName: String
+    /// The span's kind (internal, server, client, producer or consumer).
     public var kind: SpanKind
+    /// The attributes passed when the span is started; empty when it is started through swift-distributed-tracing's
+    /// `startSpan`, which sets attributes only afterwards.
     public var attributes: SpanAttributes
+    /// The links passed when the span is started, without those whose span context is invalid.
     public var links: [FinishedSpan.Link]
 
+    /// Collects what a sampler is asked about; the tracer makes these for you, so call it only to test a sampler.
     public init(
         context: InstrumentationContext,
         parentSpanContext: OtterSpanContext?,
@@ -40,6 +46,7 @@ public struct SamplingParameters: Sendable {
 
 /// A sampler's verdict.
 public struct SamplingResult: Sendable {
+    /// What happens to a new span.
     public enum Decision: Sendable, Hashable {
         /// Not recorded; the span only carries its context.
         case drop
@@ -49,19 +56,23 @@ public struct SamplingResult: Sendable {
         case recordAndSample
     }
 
+    /// Whether the span is recorded, and whether it is also sampled (exported).
     public var decision: Decision
     /// Attributes the sampler adds to the span.
     public var attributes: SpanAttributes
     /// The trace state the new span carries; nil keeps the parent's.
     public var traceState: TraceState?
 
+    /// Makes a verdict; `attributes` are added to the span and `traceState`, when not nil, replaces the parent's.
     public init(decision: Decision, attributes: SpanAttributes = [:], traceState: TraceState? = nil) {
         self.decision = decision
         self.attributes = attributes
         self.traceState = traceState
     }
 
+    /// Drops the span, adding nothing and keeping the parent's trace state.
     public static let drop = SamplingResult(decision: .drop)
+    /// Records and samples the span, adding nothing and keeping the parent's trace state.
     public static let recordAndSample = SamplingResult(decision: .recordAndSample)
 }
 
@@ -75,16 +86,22 @@ protocol ParentAndTraceIDSampler: Sampler {
 /// Samples every span (`always_on`).
 public struct AlwaysOnSampler: Sampler, ParentAndTraceIDSampler {
     func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? { .recordAndSample }
+    /// Makes the sampler; it has no settings.
     public init() {}
+    /// Returns ``SamplingResult/recordAndSample`` for every span.
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult { .recordAndSample }
+    /// The sampler's name, `AlwaysOnSampler`.
     public var description: String { "AlwaysOnSampler" }
 }
 
 /// Samples no span (`always_off`).
 public struct AlwaysOffSampler: Sampler, ParentAndTraceIDSampler {
     func result(parent: OtterSpanContext?, traceID: TraceID) -> SamplingResult? { .drop }
+    /// Makes the sampler; it has no settings.
     public init() {}
+    /// Returns ``SamplingResult/drop`` for every span.
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult { .drop }
+    /// The sampler's name, `AlwaysOffSampler`.
     public var description: String { "AlwaysOffSampler" }
 }
 
@@ -97,6 +114,8 @@ public struct TraceIDRatioBasedSampler: Sampler, ParentAndTraceIDSampler {
     public let ratio: Double
     private let upperBound: UInt64
 
+    /// Makes a sampler that samples about `ratio` of all traces: 0 samples none, 1 samples all.
+    ///
     /// - Precondition: `ratio` is in 0...1.
     public init(ratio: Double) {
         precondition((0...1).contains(ratio), "TraceIDRatioBasedSampler ratio must be in 0...1, got \(ratio)")
@@ -113,10 +132,13 @@ public struct TraceIDRatioBasedSampler: Sampler, ParentAndTraceIDSampler {
         (traceID.low >> 1) < upperBound
     }
 
+    /// Samples the span when its trace id falls inside ``ratio`` (see ``samples(_:)``), drops it otherwise; the parent is
+    /// not looked at.
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
         samples(parameters.traceID) ? .recordAndSample : .drop
     }
 
+    /// `TraceIdRatioBased{ratio}`, the form the OpenTelemetry specification gives.
     public var description: String { "TraceIdRatioBased{\(ratio)}" }
 }
 
@@ -156,12 +178,19 @@ public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
 
     private let fastDelegates: FastDelegates
 
+    /// Decides for a span without a valid parent.
     public let root: any Sampler
+    /// Decides for a span whose parent is remote (extracted from a carrier) and sampled.
     public let remoteParentSampled: any Sampler
+    /// Decides for a span whose parent is remote (extracted from a carrier) and not sampled.
     public let remoteParentNotSampled: any Sampler
+    /// Decides for a span whose parent was started in this process and is sampled.
     public let localParentSampled: any Sampler
+    /// Decides for a span whose parent was started in this process and is not sampled.
     public let localParentNotSampled: any Sampler
 
+    /// Makes a sampler that asks `root` for root spans and, by default, samples a span exactly when its parent is
+    /// sampled, whether the parent is remote or local.
     public init(
         root: any Sampler,
         remoteParentSampled: any Sampler = AlwaysOnSampler(),
@@ -182,10 +211,13 @@ public struct ParentBasedSampler: Sampler, ParentAndTraceIDSampler {
             localParentNotSampled: localParentNotSampled as? any ParentAndTraceIDSampler)
     }
 
+    /// Passes the parameters to the delegate that matches the parent: ``root`` when there is no valid parent, else the
+    /// one for a remote or local, sampled or unsampled parent.
     public func shouldSample(_ parameters: SamplingParameters) -> SamplingResult {
         delegate(for: parameters.parentSpanContext).shouldSample(parameters)
     }
 
+    /// `ParentBased{root:…,remoteParentSampled:…,…}`, listing each delegate's description.
     public var description: String {
         "ParentBased{root:\(root),remoteParentSampled:\(remoteParentSampled),"
             + "remoteParentNotSampled:\(remoteParentNotSampled),localParentSampled:\(localParentSampled),"

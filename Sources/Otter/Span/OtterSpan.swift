@@ -32,6 +32,8 @@ public struct OtterSpan: Tracing.Span {
         return storage.state.withLock { !$0.isEnded }
     }
 
+    /// The span's name. Setting it renames a recording span until it ends; a span that is not recorded reads `""` and
+    /// ignores the change.
     public var operationName: String {
         get { storage?.state.withLock { $0.operationName } ?? "" }
         nonmutating set { storage?.mutate { $0.operationName = newValue } }
@@ -69,6 +71,8 @@ public struct OtterSpan: Tracing.Span {
         storage.commitAttributes(attributes, from: base)
     }
 
+    /// Sets the span's status, replacing an earlier one, except that an `ok` status is final: once set, later calls
+    /// are ignored. Does nothing once the span has ended, or when it is not recorded.
     public func setStatus(_ status: SpanStatus) {
         storage?.mutate { state in
             // An OK status is final; an error may not downgrade it (OpenTelemetry span status rules).
@@ -77,10 +81,15 @@ public struct OtterSpan: Tracing.Span {
         }
     }
 
+    /// Adds an event to the span. When the span already has ``SpanLimits/eventCountLimit`` events the event is
+    /// dropped and counted; its attributes are cut to ``SpanLimits/eventAttributeCountLimit``. Does nothing once the span
+    /// has ended, or when it is not recorded.
     public func addEvent(_ event: SpanEvent) {
         storage?.addEvent(event)
     }
 
+    /// Records `error` as an `exception` event at `instant`, with the given attributes plus `exception.type` (the
+    /// error's type name) and `exception.message` (its description). Does not set the span's status.
     public func recordError<Instant: TracerInstant>(
         _ error: any Error,
         attributes: SpanAttributes,
@@ -93,11 +102,16 @@ public struct OtterSpan: Tracing.Span {
         storage.addEvent(SpanEvent(name: "exception", at: instant(), attributes: eventAttributes))
     }
 
+    /// Links the span to another one. A link whose context holds no valid Otter span context is ignored; past
+    /// ``SpanLimits/linkCountLimit`` links it is dropped and counted. Does nothing once the span has ended.
     public func addLink(_ link: SpanLink) {
         guard let storage, let linked = link.context.otterSpanContext, linked.isValid else { return }
         storage.addLink(FinishedSpan.Link(spanContext: linked, attributes: link.attributes))
     }
 
+    /// Ends the span at `instant` (not before its start), cuts attribute values to
+    /// ``SpanLimits/attributeValueLengthLimit`` and hands it to the tracer's span processor. A second call does nothing,
+    /// nor does a call on a span that is not recorded.
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         storage?.end(at: instant().nanosecondsSinceEpoch)
     }

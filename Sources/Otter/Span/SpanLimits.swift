@@ -17,6 +17,8 @@ public struct SpanLimits: Sendable, Hashable {
     /// Most attributes on one link (`OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`, default 128).
     public var linkAttributeCountLimit: Int
 
+    /// Makes limits; the defaults are the OpenTelemetry ones: 128 of each, and no value length limit. ``OtterConfiguration``
+    /// reads them from the `OTEL_*` environment variables.
     public init(
         attributeCountLimit: Int = 128,
         attributeValueLengthLimit: Int? = nil,

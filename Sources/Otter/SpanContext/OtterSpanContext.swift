@@ -1,12 +1,18 @@
 /// The part of a span that crosses process boundaries: ids, flags, trace state, and whether it came from elsewhere.
 public struct OtterSpanContext: Sendable, Hashable, CustomStringConvertible {
+    /// The id of the trace the span belongs to, shared by every span in it; all zero only in an invalid context.
     public var traceID: TraceID
+    /// The span's own id, unique within its trace; all zero only in an invalid context.
     public var spanID: SpanID
+    /// The W3C trace flags: whether the span is sampled, and whether its trace id is random.
     public var traceFlags: TraceFlags
+    /// Vendor-specific W3C `tracestate` members; children inherit it unless their sampler sets another.
     public var traceState: TraceState
     /// True when this context was extracted from a carrier (it belongs to a span in another process).
     public var isRemote: Bool
 
+    /// Makes a context from its parts; nothing is checked, so ``isValid`` may be false. By default it is local, with
+    /// empty flags (so not sampled) and an empty trace state.
     public init(
         traceID: TraceID,
         spanID: SpanID,
@@ -44,5 +50,6 @@ public struct OtterSpanContext: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The context as a `traceparent` header value: `00-{trace id}-{span id}-{flags}`.
     public var description: String { traceparentHeaderValue }
 }

@@ -40,7 +40,9 @@ public struct SpanID: Sendable, Hashable, Comparable, CustomStringConvertible {
         (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
     }
 
+    /// The ``hexString``: 16 lowercase hex digits.
     public var description: String { hexString }
 
+    /// Orders ids by their value, as their hex strings sort.
     public static func < (lhs: SpanID, rhs: SpanID) -> Bool { lhs.value < rhs.value }
 }

@@ -1,7 +1,9 @@
 /// The W3C `trace-flags` byte.
 public struct TraceFlags: OptionSet, Sendable, Hashable {
+    /// The flags byte; W3C Trace Context defines no bits other than ``sampled`` and ``randomTraceID``.
     public var rawValue: UInt8
 
+    /// Makes flags from the byte, keeping every bit as given.
     public init(rawValue: UInt8) {
         self.rawValue = rawValue
     }

@@ -62,8 +62,10 @@ public struct TraceID: Sendable, Hashable, Comparable, CustomStringConvertible {
         return result
     }
 
+    /// The ``hexString``: 32 lowercase hex digits.
     public var description: String { hexString }
 
+    /// Orders ids by their bytes in network order, as their hex strings sort.
     public static func < (lhs: TraceID, rhs: TraceID) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }

@@ -6,9 +6,12 @@
 public struct TraceState: Sendable, Hashable, CustomStringConvertible {
     /// One `key=value` member.
     public struct Entry: Sendable, Hashable {
+        /// The member's key, a lowercase vendor name such as `rojo` or `tenant@system`.
         public var key: String
+        /// The member's value: at most 256 printable ASCII characters, no `,` or `=`, not ending in a space.
         public var value: String
 
+        /// Makes a member; it is checked only when it goes into a ``TraceState`` (see ``TraceState/init(entries:)``).
         public init(key: String, value: String) {
             self.key = key
             self.value = value
@@ -85,6 +88,7 @@ public struct TraceState: Sendable, Hashable, CustomStringConvertible {
         entries.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
+    /// The ``headerValue``.
     public var description: String { headerValue }
 
     static func isValidKey(_ key: String) -> Bool {

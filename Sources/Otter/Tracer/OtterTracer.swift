@@ -9,6 +9,7 @@ import Tracing
 /// swift-distributed-tracing looks the global tracer up with a protocol cast on every span, and that cast walks
 /// a class's superclasses each time.)
 public struct OtterTracer: Tracer {
+    /// The spans this tracer makes.
     public typealias Span = OtterSpan
 
     /// What every copy of the tracer, and every span it makes, shares.
@@ -44,14 +45,24 @@ public struct OtterTracer: Tracer {
 
     let pipeline: Pipeline
 
+    /// The resource every span of this tracer reports (service name, host, process and the like).
     public var resource: Resource { pipeline.resource }
+    /// The instrumentation scope every span of this tracer reports.
     public var instrumentationScope: InstrumentationScope { pipeline.instrumentationScope }
+    /// Decides, once per new span, whether it is recorded and sampled.
     public var sampler: any Sampler { pipeline.sampler }
+    /// Receives every recorded span when it starts and when it ends, and passes ended spans on to the exporters.
     public var processor: any SpanProcessor { pipeline.processor }
+    /// Writes and reads context to and from carriers in ``inject(_:into:using:)`` and ``extract(_:into:using:)``.
     public var propagator: any TextMapPropagator { pipeline.propagator }
+    /// Makes the trace ids of root spans and the span id of every span.
     public var idGenerator: any IDGenerator { pipeline.idGenerator }
+    /// The caps on each span's attributes, events and links.
     public var limits: SpanLimits { pipeline.limits }
 
+    /// Makes a tracer around `processor`. By default it detects the process's resource, reports the `otter` scope,
+    /// samples every root span and follows the parent's decision otherwise, propagates W3C Trace Context and Baggage,
+    /// and makes random ids. Nothing is global: pass the tracer to `InstrumentationSystem.bootstrap` to use it there.
     public init(
         resource: Resource = .detectingProcess(),
         instrumentationScope: InstrumentationScope = .otter,
@@ -66,6 +77,9 @@ public struct OtterTracer: Tracer {
             propagator: propagator, idGenerator: idGenerator, limits: limits)
     }
 
+    /// Starts a span as a child of the current span in `context` (a root when there is none) at `instant`, and asks
+    /// the sampler about it. A dropped span comes back as an ``OtterSpan`` that records nothing but carries a valid
+    /// context, so its children stay in the trace. `function`, `file` and `line` are not recorded.
     public func startSpan<Instant: TracerInstant>(
         _ operationName: String,
         context: @autoclosure () -> InstrumentationContext,
@@ -217,12 +231,15 @@ public struct OtterTracer: Tracer {
         Task { await processor.forceFlush(timeout: .seconds(30)) }
     }
 
+    /// Writes the context's span context, baggage and whatever else ``propagator`` carries into `carrier`.
     public func inject<Carrier, Inject: Injector>(
         _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {
         propagator.inject(context, into: &carrier, using: injector)
     }
 
+    /// Reads what ``propagator`` understands from `carrier` into `context`: a remote parent span context, baggage and the
+    /// like. Keys that are missing or malformed are skipped.
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {

@@ -12,6 +12,7 @@ public struct ForwardingConfiguration: Sendable {
         /// The trace (first span start to last span end) lasts longer than this.
         case slowerThan(Duration)
 
+        /// `errors`, or `slower-than=` followed by the duration, for logs and the status page.
         public var description: String {
             switch self {
             case .errors: "errors"
@@ -25,6 +26,7 @@ public struct ForwardingConfiguration: Sendable {
     /// `http(s)://host:port`. Its timeout bounds one attempt with its retries; beyond it, forwarding waits and tries
     /// the same data again, for as long as it takes.
     public var upstream: OTLPExporterConfiguration
+    /// Which traces are forwarded: those any filter matches; empty (the default) forwards every span and log record.
     public var filters: [Filter]
     /// With filters: how long after a span is stored its trace is decided (the Collector's `decision_wait`), so the
     /// spans that arrive after it are part of the decision.
@@ -33,6 +35,8 @@ public struct ForwardingConfiguration: Sendable {
     /// 3 MB stays within gRPC's default 4 MiB message limit.
     public var maximumRequestBytes: Int
 
+    /// Forwards to `upstream`; by default everything, waiting 10 seconds before deciding about a trace when there are
+    /// filters, in requests of at most 3 MB.
     public init(
         upstream: OTLPExporterConfiguration, filters: [Filter] = [], decisionWait: Duration = .seconds(10),
         maximumRequestBytes: Int = 3 << 20

@@ -11,6 +11,7 @@ public struct BearerToken: Sendable {
     package let secret: String
     static let cookieName = "otter_token"
 
+    /// The token `secret`; nil when `secret` is nil or empty, so an unset option or variable means no token.
     public init?(_ secret: String?) {
         guard let secret, !secret.isEmpty else { return nil }
         self.secret = secret

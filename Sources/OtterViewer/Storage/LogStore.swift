@@ -32,7 +32,9 @@ public protocol LogReader: Sendable {
 public struct LogQuery: Sendable, Equatable {
     /// The resource's `service.name`.
     public var service: String?
+    /// Only records written inside a span of this trace; nil matches any.
     public var traceID: TraceID?
+    /// Only records written inside the span with this id; nil matches any.
     public var spanID: SpanID?
     /// Records at least this severe; records with an unspecified severity (0) only match when this is 0.
     public var minimumSeverity: LogSeverity
@@ -40,12 +42,17 @@ public struct LogQuery: Sendable, Equatable {
     public var words: [String]
     /// Attributes of the record or its resource that must all have these values (as text).
     public var tags: [(key: String, value: String)]
+    /// The earliest record time that matches, in nanoseconds since 1970-01-01 00:00 UTC, inclusive; a record without
+    /// a time is placed at its observed time.
     public var startNanoseconds: UInt64
+    /// The latest record time that matches, in nanoseconds since 1970-01-01 00:00 UTC, inclusive.
     public var endNanoseconds: UInt64
     /// Only records stored after this ``LogReader/logCursor()`` (nil: any).
     public var storedAfter: UInt64?
+    /// The most records returned, newest first; zero or less returns none.
     public var limit: Int
 
+    /// Makes a search; by default every record matches, and at most 100 are returned.
     public init(
         service: String? = nil, traceID: TraceID? = nil, spanID: SpanID? = nil, minimumSeverity: LogSeverity = .unspecified,
         words: [String] = [], tags: [(key: String, value: String)] = [], startNanoseconds: UInt64 = 0,
@@ -68,6 +75,7 @@ public struct LogQuery: Sendable, Equatable {
         LogWords.words(in: text)
     }
 
+    /// True when every condition is the same, words and tags compared in order.
     public static func == (lhs: LogQuery, rhs: LogQuery) -> Bool {
         lhs.service == rhs.service && lhs.traceID == rhs.traceID && lhs.spanID == rhs.spanID
             && lhs.minimumSeverity == rhs.minimumSeverity && lhs.words == rhs.words

@@ -65,8 +65,11 @@ extension TraceReader {
 
 /// One edge of the service dependency graph.
 public struct ServiceDependency: Sendable, Hashable, Encodable {
+    /// The calling service: the service of the parent span.
     public var parent: String
+    /// The called service: the service of the child span.
     public var child: String
+    /// How many spans of ``child`` have a parent span of ``parent`` in the window.
     public var callCount: Int
 
     /// A parent and child service pair, without its count.
@@ -75,6 +78,7 @@ public struct ServiceDependency: Sendable, Hashable, Encodable {
         var child: String
     }
 
+    /// Makes an edge from its two services and its count.
     public init(parent: String, child: String, callCount: Int) {
         self.parent = parent
         self.child = child

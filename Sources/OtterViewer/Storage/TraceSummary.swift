@@ -2,11 +2,16 @@ import Otter
 
 /// A trace search result: the trace's root, size, errors and time span, per service too.
 public struct TraceSummary: Sendable, Equatable {
+    /// One service's share of a trace.
     public struct ServiceSummary: Sendable, Equatable {
+        /// The service's `service.name`; `unknown_service` for spans whose resource has none.
         public var name: String
+        /// How many of the trace's spans the service reported.
         public var spanCount: Int
+        /// How many of those spans have an error status.
         public var errorSpanCount: Int
 
+        /// Makes a service summary from its counts.
         public init(name: String, spanCount: Int, errorSpanCount: Int) {
             self.name = name
             self.spanCount = spanCount
@@ -14,20 +19,30 @@ public struct TraceSummary: Sendable, Equatable {
         }
     }
 
+    /// The trace's id.
     public var traceID: TraceID
-    /// The earliest span without a stored parent; with several (spans still missing), the earliest of them.
+    /// The root span's service. The root is the span without a stored parent; with several (spans still missing),
+    /// the earliest of them.
     public var rootServiceName: String
+    /// The root span's operation name (the root as ``rootServiceName`` describes it).
     public var rootOperationName: String
+    /// The earliest start of any stored span, in nanoseconds since 1970-01-01 00:00 UTC.
     public var startTimeNanoseconds: UInt64
+    /// The latest end of any stored span, in nanoseconds since 1970-01-01 00:00 UTC.
     public var endTimeNanoseconds: UInt64
+    /// How many spans of the trace are stored.
     public var spanCount: Int
+    /// How many of the stored spans have an error status.
     public var errorSpanCount: Int
     /// Spans that name a parent which is not stored: a sign of an incomplete trace (spans without a parent are roots).
     public var orphanSpanCount: Int
+    /// Each service that reported spans in the trace, sorted by name.
     public var services: [ServiceSummary]
 
+    /// From the earliest start to the latest end, in nanoseconds; zero if the end is before the start.
     public var durationNanoseconds: UInt64 { endTimeNanoseconds - min(startTimeNanoseconds, endTimeNanoseconds) }
 
+    /// Makes a summary from its parts; nothing is checked.
     public init(
         traceID: TraceID, rootServiceName: String, rootOperationName: String, startTimeNanoseconds: UInt64,
         endTimeNanoseconds: UInt64, spanCount: Int, errorSpanCount: Int, orphanSpanCount: Int, services: [ServiceSummary]

@@ -3,6 +3,9 @@ import GRDB
 import Otter
 
 extension SQLiteTraceStore {
+    /// Calls between services among spans started in the window (nanoseconds since 1970-01-01 00:00 UTC), sorted by
+    /// parent then child. Calls between spans of one write are counted per write, so a write whose spans straddle an
+    /// edge of the window counts whole; calls the indexes miss are found by looking up a bounded number of parents.
     public func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         let start = Int64(clamping: startNanoseconds)
         let end = Int64(clamping: endNanoseconds)

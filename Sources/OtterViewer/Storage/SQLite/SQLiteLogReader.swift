@@ -17,6 +17,8 @@ extension SQLiteTraceStore: LogReader {
         var scopeSchemaURL: String
     }
 
+    /// The records matching every condition of `query`, newest first, at most `query.limit`; none when the limit is zero
+    /// or less or the time window is empty. Each comes with its resource and scope, as received.
     public func logs(_ query: LogQuery) async throws -> OTLPLogs {
         let limit = max(0, query.limit)
         guard limit > 0, query.startNanoseconds <= query.endNanoseconds else { return OTLPLogs() }
@@ -88,6 +90,7 @@ extension SQLiteTraceStore: LogReader {
         try await database.read { db in UInt64(max(0, try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM log_block") ?? 0)) }
     }
 
+    /// The service names of the stored log records, sorted; a service goes once retention has deleted all its records.
     public func logServices() async throws -> [String] {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT name FROM log_service ORDER BY name") }
     }

@@ -28,6 +28,10 @@ extension SQLiteTraceStore: LogWriter {
         var bytes: ReceivedSpanBytes
     }
 
+    /// Stores the valid records of `logs` in one transaction, as received, and indexes their time, severity, trace,
+    /// service, attributes and words; returns why the others were refused. A record with neither a time nor an observed
+    /// time gets its arrival time as its observed time. When the store is at its size bound, the oldest data is
+    /// deleted first; throws `StoreFullError` when the disk has no room even then.
     @discardableResult
     public func write(_ logs: OTLPLogs) async throws -> [String] {
         let arrival = DefaultTracerClock.now.nanosecondsSinceEpoch

@@ -5,6 +5,9 @@ import OtterOTLP
 extension SQLiteTraceStore {
     // MARK: Search
 
+    /// The traces with a span that meets every condition of `query`, newest first by their latest matching span's start,
+    /// at most `query.limit` (at least one). Only a few tags narrow the indexed search; every candidate span is then
+    /// checked against all of them.
     public func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] {
         let matcher = SpanMatcher(query)
         return try await database.read { db -> [TraceID] in

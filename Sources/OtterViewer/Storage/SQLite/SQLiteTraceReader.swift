@@ -87,6 +87,8 @@ extension SQLiteTraceStore {
             arguments: StatementArguments(traceIDs.map { Data($0.bytes) }))
     }
 
+    /// Every stored span of these traces, decoded from the bytes as received; a span stored twice with the same bytes,
+    /// resource and scope (an exporter's retry) appears once. Empty when none is stored; stops when the task is cancelled.
     public func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces {
         guard !traceIDs.isEmpty else { return OTLPTraces() }
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
@@ -121,6 +123,7 @@ extension SQLiteTraceStore {
         return OTLPTraces(builder.request)
     }
 
+    /// The service names of the stored spans, sorted.
     public func services() async throws -> [String] {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT service FROM operation ORDER BY service") }
     }
@@ -131,6 +134,8 @@ extension SQLiteTraceStore {
         try await database.read { db in try String.fetchAll(db, sql: "SELECT service FROM service_seen ORDER BY seen, service") }
     }
 
+    /// The operation names stored for `service` with their span kinds, one entry per name and kind, sorted by name and
+    /// kind; an unspecified kind reads as `internal`.
     public func operations(service: String) async throws -> [(name: String, kind: SpanKind)] {
         let rows = try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, kind FROM operation WHERE service = ? ORDER BY name, kind", arguments: [service])
@@ -141,6 +146,8 @@ extension SQLiteTraceStore {
         }
     }
 
+    /// A summary of each known trace of `traceIDs`, in their order; unknown traces are left out. A span stored twice
+    /// counts once.
     public func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] {
         guard !traceIDs.isEmpty else { return [] }
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
