@@ -9,6 +9,7 @@ enum Target {
     static let name = ProcessInfo.processInfo.environment["OTTER_FUZZ_TARGET"] ?? "otlp-protobuf"
 }
 
+/// libFuzzer calls this with each input: it runs the entry point `OTTER_FUZZ_TARGET` names and returns 0.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)

@@ -10,6 +10,7 @@ public struct OTLPExporterConfiguration: Sendable {
         case httpJSON = "http/json"
     }
 
+    /// How request bodies (HTTP) or messages (gRPC) are compressed: `OTEL_EXPORTER_OTLP_COMPRESSION`.
     public enum Compression: String, Sendable, CaseIterable {
         case none
         case gzip
@@ -17,14 +18,18 @@ public struct OTLPExporterConfiguration: Sendable {
 
     /// For HTTP, the full URL spans are POSTed to (`.../v1/traces`); for gRPC, the server's `http(s)://host:port`.
     public var endpoint: URL
+    /// OTLP/gRPC, OTLP/HTTP with protobuf bodies, or OTLP/HTTP with JSON bodies (`OTEL_EXPORTER_OTLP_PROTOCOL`).
     public var transportProtocol: TransportProtocol
     /// Extra request headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. an authorization token.
     public var headers: [(name: String, value: String)]
+    /// Compression of what is sent (`OTEL_EXPORTER_OTLP_COMPRESSION`); none by default.
     public var compression: Compression
     /// Bound on one export including its retries (`OTEL_EXPORTER_OTLP_TIMEOUT`, default 10 s).
     public var timeout: Duration
+    /// How transient failures (HTTP 429/502/503/504, gRPC UNAVAILABLE and the like) are retried within ``timeout``.
     public var retryPolicy: OTLPRetryPolicy
 
+    /// A configuration for `endpoint` (see ``endpoint`` for what the URL means per protocol).
     public init(
         endpoint: URL,
         transportProtocol: TransportProtocol = .httpProtobuf,
@@ -44,6 +49,7 @@ public struct OTLPExporterConfiguration: Sendable {
     /// The default OTLP/HTTP traces URL. The specification says `localhost`; Otter uses the loopback address
     /// itself so a viewer bound to 127.0.0.1 is reached even where `localhost` resolves to ::1 first.
     public static let defaultHTTPEndpoint = URL(string: "http://127.0.0.1:4318/v1/traces")!
+    /// The default OTLP/gRPC endpoint: the loopback address on port 4317, for the same reason.
     public static let defaultGRPCEndpoint = URL(string: "http://127.0.0.1:4317")!
 
     /// Reads `OTEL_EXPORTER_OTLP_{,TRACES_ or LOGS_}{ENDPOINT,PROTOCOL,HEADERS,COMPRESSION,TIMEOUT}` for `signal`; the per-signal
@@ -145,13 +151,18 @@ public struct OTLPExporterConfiguration: Sendable {
 /// Retries of transient failures, as the OTLP specification asks: exponential backoff with random jitter,
 /// `Retry-After` honoured, everything bounded by the export timeout.
 public struct OTLPRetryPolicy: Sendable, Hashable {
+    /// Attempts per export, the first included: 1 never retries.
     public var maximumAttempts: Int
+    /// The delay before the first retry (unless the server says how long to wait).
     public var initialBackoff: Duration
+    /// The longest delay between two attempts.
     public var maximumBackoff: Duration
+    /// Each delay is the previous one times this, up to ``maximumBackoff``.
     public var backoffMultiplier: Double
     /// Each delay is scaled by a random factor in `1 ± jitter`.
     public var jitter: Double
 
+    /// A policy; the defaults retry up to 5 times, waiting 1, 2, 4, 8 and 16 s (each ± 20 %).
     public init(
         maximumAttempts: Int = 6,
         initialBackoff: Duration = .seconds(1),
@@ -209,6 +220,8 @@ extension Otter {
 
 /// Builds the exporter that a configuration names.
 public enum OTLPExporters {
+    /// The OTLP/HTTP exporter for the HTTP protocols, the OTLP/gRPC exporter for gRPC; throws when the configuration
+    /// cannot be used (an endpoint the protocol cannot reach).
     public static func make(configuration: OTLPExporterConfiguration) throws(ConfigurationError) -> any SpanExporter {
         switch configuration.transportProtocol {
         case .httpProtobuf, .httpJSON:

@@ -9,6 +9,7 @@ import Otter
 /// UNAVAILABLE, DATA_LOSS, and RESOURCE_EXHAUSTED when the server sends RetryInfo, whose delay is honoured) with
 /// exponential backoff and jitter within the export timeout; other codes are dropped and reported once.
 public final class OTLPGRPCExporter: SpanExporter {
+    /// Where and how it exports.
     public var configuration: OTLPExporterConfiguration { connection.configuration }
     private let connection: OTLPGRPCConnection
     private let logger: Logger
@@ -21,6 +22,8 @@ public final class OTLPGRPCExporter: SpanExporter {
         self.logger = logger
     }
 
+    /// Sends the batch as one `ExportTraceServiceRequest`, retrying what the specification calls retryable within the
+    /// export timeout; throws when the batch could not be delivered (it is then lost, as the specification says).
     public func export(_ batch: [FinishedSpan]) async throws {
         guard !batch.isEmpty else { return }
         let request = OTLPMapping.request(for: batch)
@@ -46,6 +49,7 @@ public final class OTLPGRPCExporter: SpanExporter {
 /// connection, headers, compression and retries as ``OTLPGRPCExporter``. Configure it with
 /// `OTLPExporterConfiguration.fromEnvironment(environment, signal: .logs, defaultProtocol: .grpc)`.
 public final class OTLPGRPCLogExporter: LogRecordExporter {
+    /// Where and how it exports.
     public var configuration: OTLPExporterConfiguration { connection.configuration }
     private let connection: OTLPGRPCConnection
     private let logger: Logger
@@ -58,6 +62,7 @@ public final class OTLPGRPCLogExporter: LogRecordExporter {
         self.logger = logger
     }
 
+    /// Sends the batch as one `ExportLogsServiceRequest`, with the retries of ``OTLPGRPCExporter/export(_:)``.
     public func export(_ batch: [OtterLogRecord]) async throws {
         guard !batch.isEmpty else { return }
         let request = OTLPLogsMapping.request(for: batch)

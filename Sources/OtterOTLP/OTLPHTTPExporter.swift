@@ -20,6 +20,7 @@ public enum OTLPExportError: Error, CustomStringConvertible {
     /// The request would exceed the 64 MiB the specification allows.
     case requestTooLarge(bytes: Int)
 
+    /// The failure as a sentence for logs, with the receiver's message.
     public var description: String {
         switch self {
         case .rejected(let statusCode, let message):
@@ -39,6 +40,7 @@ public enum OTLPExportError: Error, CustomStringConvertible {
 /// exponential backoff and jitter (or after `Retry-After`), within the export timeout; anything else is dropped
 /// and reported once. Partial successes are logged with the rejected count.
 public final class OTLPHTTPExporter: SpanExporter {
+    /// Where and how it exports.
     public let configuration: OTLPExporterConfiguration
     private let httpClient: HTTPClient
     private let logger: Logger
@@ -77,6 +79,8 @@ public final class OTLPHTTPExporter: SpanExporter {
         }
     }
 
+    /// POSTs the batch as one export request, retrying what the specification calls retryable within the export
+    /// timeout; throws ``OTLPExportError`` when the batch could not be delivered.
     public func export(_ batch: [FinishedSpan]) async throws {
         guard !batch.isEmpty else { return }
         try await OTLPHTTPRequest(configuration: configuration, httpClient: httpClient).post(encode(batch)) { body, contentType in

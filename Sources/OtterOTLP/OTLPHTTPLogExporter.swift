@@ -9,6 +9,7 @@ import SwiftProtobuf
 /// headers, timeout and partial-success reporting as ``OTLPHTTPExporter``. Configure it with
 /// `OTLPExporterConfiguration.fromEnvironment(environment, signal: .logs)` (`OTEL_EXPORTER_OTLP_LOGS_*`).
 public final class OTLPHTTPLogExporter: LogRecordExporter {
+    /// Where and how it exports.
     public let configuration: OTLPExporterConfiguration
     private let httpClient: HTTPClient
     private let logger: Logger

@@ -17,6 +17,7 @@ public struct OTLPLogs: Sendable, Equatable {
         self.receivedProtobuf = receivedProtobuf
     }
 
+    /// Equal when the requests are: the same records in the same resources and scopes, however they arrived.
     public static func == (lhs: OTLPLogs, rhs: OTLPLogs) -> Bool {
         lhs.request == rhs.request
     }

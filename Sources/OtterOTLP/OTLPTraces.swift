@@ -19,6 +19,7 @@ public struct OTLPTraces: Sendable, Equatable {
         self.receivedProtobuf = receivedProtobuf
     }
 
+    /// Equal when the requests are: the same spans in the same resources and scopes, however they arrived.
     public static func == (lhs: OTLPTraces, rhs: OTLPTraces) -> Bool {
         lhs.request == rhs.request
     }
