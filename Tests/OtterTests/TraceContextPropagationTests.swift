@@ -190,6 +190,16 @@ struct TraceContextPropagationTests {
         #expect(Baggage(headerValue: header)["serverNode"] == "DF 28")
     }
 
+    @Test func baggageMadeOfEntriesKeepsTheirMetadata() {
+        let baggage = Baggage(entries: [
+            .init(key: "tenant", value: "a", metadata: "ttl=10"), .init(key: "user", value: "alice"),
+            .init(key: "tenant", value: "b", metadata: "ttl=20"),
+        ])
+        #expect(baggage.entries.map(\.key) == ["tenant", "user"], "one member per key, in first position")
+        #expect(baggage.entries.first == .init(key: "tenant", value: "b", metadata: "ttl=20"), "the last value and its metadata")
+        #expect(baggage.headerValue == "tenant=b;ttl=20,user=alice")
+    }
+
     @Test func baggageHeaderStaysWithinLimits() {
         var baggage = Baggage()
         for index in 0..<300 { baggage["key\(index)"] = String(repeating: "v", count: 60) }

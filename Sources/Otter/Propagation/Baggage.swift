@@ -29,11 +29,17 @@ public struct Baggage: Sendable, Hashable {
     /// The members in order: one per key, first-set first.
     public private(set) var entries: [Entry]
 
-    /// Makes baggage with the values of `entries`, one member per key: a repeated key keeps its first position and
-    /// its last value. The entries' `metadata` is not kept.
+    /// Makes baggage of `entries`, one member per key: a repeated key keeps its first position and its last value and
+    /// metadata.
     public init(entries: [Entry] = []) {
         self.entries = []
-        for entry in entries { self[entry.key] = entry.value }
+        for entry in entries {
+            if let index = self.entries.firstIndex(where: { $0.key == entry.key }) {
+                self.entries[index] = entry
+            } else {
+                self.entries.append(entry)
+            }
+        }
     }
 
     /// The value for `key`; setting nil removes it.
