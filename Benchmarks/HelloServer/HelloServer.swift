@@ -49,7 +49,7 @@ struct HelloServer {
         switch mode {
         case "otter":
             let service = try Otter.bootstrap(
-                serviceName: "hello", defaultExporters: [.otlp], exporterFactory: Otter.otlpExporterFactory, logger: logger)
+                .init(serviceName: "hello", defaultExporters: [.otlp], exporterFactory: Otter.otlpExporterFactory, logger: logger))
             otter = service
             services.append(service)
             router.add(middleware: TracingMiddleware())

@@ -63,10 +63,10 @@ struct HotPathProbe {
         switch sdk {
         case .otter:
             service = try Otter.bootstrap(
-                serviceName: "probe", exporter: DiscardingExporter(),
-                sampler: sampled ? AlwaysOnSampler() : AlwaysOffSampler(),
-                environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(queueSize)", "OTEL_BLRP_MAX_QUEUE_SIZE": "\(queueSize)"],
-                logExporter: DiscardingLogExporter(), bootstrapsLogging: workload == .log, logger: logger)
+                .init(
+                    serviceName: "probe", exporter: DiscardingExporter(), sampler: sampled ? AlwaysOnSampler() : AlwaysOffSampler(),
+                    environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(queueSize)", "OTEL_BLRP_MAX_QUEUE_SIZE": "\(queueSize)"],
+                    logExporter: DiscardingLogExporter(), logger: logger), bootstrapsLogging: workload == .log)
         case .swiftOTel:
             var configuration = OTel.Configuration.default
             configuration.serviceName = "probe"

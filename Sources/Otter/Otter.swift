@@ -7,7 +7,7 @@ import Tracing
 /// One-call setup of the Otter SDK.
 ///
 /// ```swift
-/// let otter = try Otter.bootstrap(serviceName: "checkout")
+/// let otter = try Otter.bootstrap(.init(serviceName: "checkout"))
 /// try await ServiceGroup(services: [otter, app], logger: logger).run()
 /// ```
 public enum Otter {
@@ -24,25 +24,74 @@ public enum Otter {
     public typealias LogExporterFactory =
         @Sendable (OtterConfiguration.ExporterKind, OtterConfiguration) throws -> (any LogRecordExporter)?
 
-    /// Builds the tracer and its pipeline from code and environment, without touching global state.
-    ///
-    /// Arguments given in code win over the environment. With no `exporter`, the exporters named by
-    /// `OTEL_TRACES_EXPORTER` or `EXPORTER` (default `defaultExporters`) are made: the console exporter behind a
-    /// ``SimpleSpanProcessor``, the others behind a ``BatchSpanProcessor``.
-    public static func makeService(
-        serviceName: String? = nil,
-        exporter: (any SpanExporter)? = nil,
-        sampler: (any Sampler)? = nil,
-        propagator: (any TextMapPropagator)? = nil,
-        idGenerator: any IDGenerator = RandomIDGenerator(),
-        resourceAttributes: SpanAttributes = [:],
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        defaultExporters: [OtterConfiguration.ExporterKind] = [.console],
-        exporterFactory: ExporterFactory? = nil,
-        logExporter: (any LogRecordExporter)? = nil,
-        logExporterFactory: LogExporterFactory? = nil,
-        logger: Logger = Logger(label: "otter")
-    ) throws(ConfigurationError) -> OtterService {
+    /// What the SDK is built from: what code says, and the environment it reads the rest from (`OTEL_*`,
+    /// `EXPORTER`). Arguments given in code win over the environment. One value for ``makeService(_:)`` and
+    /// ``bootstrap(_:bootstrapsLogging:alsoLogTo:)``.
+    public struct Setup: Sendable {
+        /// `service.name`; nil takes `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then `unknown_service`.
+        public var serviceName: String?
+        /// The one span exporter to use (the console exporter behind a ``SimpleSpanProcessor``, any other behind a
+        /// ``BatchSpanProcessor``); nil makes the exporters the environment names.
+        public var exporter: (any SpanExporter)?
+        /// The sampler; nil takes `OTEL_TRACES_SAMPLER` (default: parent-based always-on).
+        public var sampler: (any Sampler)?
+        /// The propagator; nil takes `OTEL_PROPAGATORS` (default: W3C trace context and baggage).
+        public var propagator: (any TextMapPropagator)?
+        /// Makes trace and span ids.
+        public var idGenerator: any IDGenerator
+        /// Resource attributes added to (and winning over) those of `OTEL_RESOURCE_ATTRIBUTES`.
+        public var resourceAttributes: SpanAttributes
+        /// The environment read for everything not given in code.
+        public var environment: [String: String]
+        /// The exporters when neither `OTEL_TRACES_EXPORTER` nor `EXPORTER` names any.
+        public var defaultExporters: [OtterConfiguration.ExporterKind]
+        /// Makes the `otlp` and `jaeger` span exporters (pass `Otter.otlpExporterFactory` from OtterOTLP).
+        public var exporterFactory: ExporterFactory?
+        /// The one log record exporter to use; nil makes those the environment names.
+        public var logExporter: (any LogRecordExporter)?
+        /// Makes the `otlp` and `jaeger` log record exporters (pass `Otter.otlpLogExporterFactory` from OtterOTLP).
+        public var logExporterFactory: LogExporterFactory?
+        /// Where the SDK reports its own problems (a configuration warning, an export that failed).
+        public var logger: Logger
+
+        /// A setup; every argument is optional, and `Setup()` reads everything from the process environment.
+        public init(
+            serviceName: String? = nil,
+            exporter: (any SpanExporter)? = nil,
+            sampler: (any Sampler)? = nil,
+            propagator: (any TextMapPropagator)? = nil,
+            idGenerator: any IDGenerator = RandomIDGenerator(),
+            resourceAttributes: SpanAttributes = [:],
+            environment: [String: String] = ProcessInfo.processInfo.environment,
+            defaultExporters: [OtterConfiguration.ExporterKind] = [.console],
+            exporterFactory: ExporterFactory? = nil,
+            logExporter: (any LogRecordExporter)? = nil,
+            logExporterFactory: LogExporterFactory? = nil,
+            logger: Logger = Logger(label: "otter")
+        ) {
+            self.serviceName = serviceName
+            self.exporter = exporter
+            self.sampler = sampler
+            self.propagator = propagator
+            self.idGenerator = idGenerator
+            self.resourceAttributes = resourceAttributes
+            self.environment = environment
+            self.defaultExporters = defaultExporters
+            self.exporterFactory = exporterFactory
+            self.logExporter = logExporter
+            self.logExporterFactory = logExporterFactory
+            self.logger = logger
+        }
+    }
+
+    /// Builds the tracer and its pipeline from `setup`, without touching global state. With no `exporter`, the
+    /// exporters named by `OTEL_TRACES_EXPORTER` or `EXPORTER` (default `defaultExporters`) are made: the console
+    /// exporter behind a ``SimpleSpanProcessor``, the others behind a ``BatchSpanProcessor``.
+    public static func makeService(_ setup: Setup = Setup()) throws(ConfigurationError) -> OtterService {
+        let (serviceName, exporter, sampler, propagator) = (setup.serviceName, setup.exporter, setup.sampler, setup.propagator)
+        let (idGenerator, resourceAttributes, environment) = (setup.idGenerator, setup.resourceAttributes, setup.environment)
+        let (defaultExporters, exporterFactory, logExporter) = (setup.defaultExporters, setup.exporterFactory, setup.logExporter)
+        let (logExporterFactory, logger) = (setup.logExporterFactory, setup.logger)
         let configuration = try OtterConfiguration.fromEnvironment(environment, defaultExporters: defaultExporters)
         for warning in configuration.warnings { logger.warning("\(warning)") }
         var resource = configuration.resource.merging(Resource(attributes: resourceAttributes))
@@ -88,35 +137,20 @@ public enum Otter {
             logger: logger)
     }
 
-    /// ``makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:logger:)``,
-    /// then installs the tracer as the process-wide `InstrumentationSystem` tracer and, unless `bootstrapsLogging`
-    /// is false or Otter's log records would go nowhere (`OTEL_LOGS_EXPORTER=none`, or no log exporter for the
-    /// configured kind: pass `logExporterFactory: Otter.otlpLogExporterFactory` for OTLP), an ``OtterLogHandler`` as
-    /// swift-log's handler (with `alsoLogTo`'s handler beside it, e.g. `StreamLogHandler.standardError`, through
-    /// swift-log's `MultiplexLogHandler`; when Otter does not take swift-log over, log lines keep going to swift-log's
-    /// default, standard error). Call it once per process,
-    /// before creating clients that capture the tracer (AsyncHTTPClient does); swift-log allows one bootstrap per
-    /// process, so pass `bootstrapsLogging: false` when the application bootstraps logging itself (and use
-    /// ``OtterService/logEmitter`` in its factory).
+    /// ``makeService(_:)``, then installs the tracer as the process-wide `InstrumentationSystem` tracer and, unless
+    /// `bootstrapsLogging` is false or Otter's log records would go nowhere (`OTEL_LOGS_EXPORTER=none`, or no log
+    /// exporter for the configured kind: set ``Setup/logExporterFactory`` to `Otter.otlpLogExporterFactory` for OTLP),
+    /// an ``OtterLogHandler`` as swift-log's handler (with `alsoLogTo`'s handler beside it, e.g.
+    /// `StreamLogHandler.standardError`, through swift-log's `MultiplexLogHandler`; when Otter does not take swift-log
+    /// over, log lines keep going to swift-log's default, standard error). Call it once per process, before creating
+    /// clients that capture the tracer (AsyncHTTPClient does); swift-log allows one bootstrap per process, so pass
+    /// `bootstrapsLogging: false` when the application bootstraps logging itself (and use ``OtterService/logEmitter``
+    /// in its factory).
     public static func bootstrap(
-        serviceName: String? = nil,
-        exporter: (any SpanExporter)? = nil,
-        sampler: (any Sampler)? = nil,
-        propagator: (any TextMapPropagator)? = nil,
-        resourceAttributes: SpanAttributes = [:],
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        defaultExporters: [OtterConfiguration.ExporterKind] = [.console],
-        exporterFactory: ExporterFactory? = nil,
-        logExporter: (any LogRecordExporter)? = nil,
-        logExporterFactory: LogExporterFactory? = nil,
-        bootstrapsLogging: Bool = true,
-        alsoLogTo additionalHandler: (@Sendable (String) -> any LogHandler)? = nil,
-        logger: Logger = Logger(label: "otter")
+        _ setup: Setup = Setup(), bootstrapsLogging: Bool = true,
+        alsoLogTo additionalHandler: (@Sendable (String) -> any LogHandler)? = nil
     ) throws(ConfigurationError) -> OtterService {
-        let service = try makeService(
-            serviceName: serviceName, exporter: exporter, sampler: sampler, propagator: propagator,
-            resourceAttributes: resourceAttributes, environment: environment, defaultExporters: defaultExporters,
-            exporterFactory: exporterFactory, logExporter: logExporter, logExporterFactory: logExporterFactory, logger: logger)
+        let service = try makeService(setup)
         InstrumentationSystem.bootstrap(service.tracer)
         // swift-log is taken over only when Otter's log records go somewhere: otherwise the application's log lines
         // keep going to swift-log's default handler (standard error), as before, instead of vanishing.

@@ -15,9 +15,10 @@ package enum ExampleTelemetry {
             let logsOnConsole = try OtterConfiguration.fromEnvironment(environment, defaultExporters: [.console]).logExporters.contains(
                 .console)
             return try Otter.bootstrap(
-                serviceName: serviceName, environment: environment, defaultExporters: [.console],
-                exporterFactory: Otter.otlpExporterFactory,
-                logExporterFactory: Otter.otlpLogExporterFactory, alsoLogTo: logsOnConsole ? nil : StreamLogHandler.standardError)
+                .init(
+                    serviceName: serviceName, environment: environment, defaultExporters: [.console],
+                    exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory),
+                alsoLogTo: logsOnConsole ? nil : StreamLogHandler.standardError)
         } catch {
             FileHandle.standardError.write(Data("\(serviceName): \(error)\n".utf8))
             exit(2)

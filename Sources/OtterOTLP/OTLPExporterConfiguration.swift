@@ -188,7 +188,7 @@ public struct OTLPRetryPolicy: Sendable, Hashable {
 
 extension Otter {
     /// Makes OTLP exporters for `OTEL_TRACES_EXPORTER=otlp` and `EXPORTER=jaeger`.
-    /// Pass it to ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``.
+    /// Pass it to ``Otter/bootstrap(_:bootstrapsLogging:alsoLogTo:)``.
     public static let otlpExporterFactory: ExporterFactory = { kind, configuration in
         switch kind {
         case .otlp, .jaeger:

@@ -65,11 +65,11 @@ struct OTLPConfigurationTests {
 
     @Test func factoryMakesOTLPExportersForOTLPAndJaeger() throws {
         let service = try Otter.makeService(
-            serviceName: "factory", environment: ["OTEL_TRACES_EXPORTER": "otlp"], exporterFactory: Otter.otlpExporterFactory)
+            .init(serviceName: "factory", environment: ["OTEL_TRACES_EXPORTER": "otlp"], exporterFactory: Otter.otlpExporterFactory))
         let processor = try #require(service.tracer.processor as? BatchSpanProcessor)
         #expect(processor.exporter is OTLPHTTPExporter)
         let jaeger = try Otter.makeService(
-            serviceName: "jaeger", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
+            .init(serviceName: "jaeger", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory))
         #expect((jaeger.tracer.processor as? BatchSpanProcessor)?.exporter is OTLPGRPCExporter, "jaeger means OTLP/gRPC")
     }
 

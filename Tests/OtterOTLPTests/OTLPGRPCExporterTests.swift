@@ -108,7 +108,7 @@ struct OTLPGRPCExporterTests {
 
     @Test func jaegerMeansGRPCOnPort4317AndSchemeLessEndpointsFollowInsecure() throws {
         let jaeger = try Otter.makeService(
-            serviceName: "j", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory)
+            .init(serviceName: "j", environment: ["EXPORTER": "jaeger"], exporterFactory: Otter.otlpExporterFactory))
         let exporter = try #require((jaeger.tracer.processor as? BatchSpanProcessor)?.exporter as? OTLPGRPCExporter)
         #expect(exporter.configuration.endpoint.absoluteString == "http://127.0.0.1:4317")
         let insecure = try OTLPExporterConfiguration.fromEnvironment([
@@ -133,15 +133,16 @@ struct OTLPGRPCExporterTests {
         receiver.script(RPCError(code: .unavailable, message: "warming up"))
         let port = try await receiver.start()
         let service = try Otter.makeService(
-            serviceName: "checkout",
-            environment: [
-                "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "authorization=Bearer%20logs",
-                "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "gzip",
-                // Generous (milliseconds): a loaded machine must not turn the retried UNAVAILABLE into a timeout.
-                "OTEL_EXPORTER_OTLP_TIMEOUT": "120000",
-            ],
-            exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory)
+            .init(
+                serviceName: "checkout",
+                environment: [
+                    "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)",
+                    "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "authorization=Bearer%20logs",
+                    "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "gzip",
+                    // Generous (milliseconds): a loaded machine must not turn the retried UNAVAILABLE into a timeout.
+                    "OTEL_EXPORTER_OTLP_TIMEOUT": "120000",
+                ], exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory))
         let logger = Logger(label: "payments") { service.logEmitter.makeLogHandler(label: $0, metadataProvider: nil) }
         var spanContext: OtterSpanContext?
         service.tracer.withSpan("authorize") { span in

@@ -122,9 +122,9 @@ struct OTLPHTTPLogExporterTests {
         let port = try await receiver.start()
         defer { Task { await receiver.stop() } }
         let service = try Otter.makeService(
-            serviceName: "checkout",
-            environment: ["EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)"],
-            exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory)
+            .init(
+                serviceName: "checkout", environment: ["EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)"],
+                exporterFactory: Otter.otlpExporterFactory, logExporterFactory: Otter.otlpLogExporterFactory))
         let logger = Logger(label: "orders") { service.logEmitter.makeLogHandler(label: $0, metadataProvider: nil) }
         var spanContext: OtterSpanContext?
         service.tracer.withSpan("place order") { span in
@@ -151,8 +151,8 @@ struct OTLPHTTPLogExporterTests {
     @Test func aLogPipelineThatExportsNowhereSaysSo() throws {
         func service(_ environment: [String: String], factory: Otter.LogExporterFactory?) throws -> OtterService {
             try Otter.makeService(
-                serviceName: "app", environment: environment, exporterFactory: Otter.otlpExporterFactory,
-                logExporterFactory: factory)
+                .init(serviceName: "app", environment: environment, exporterFactory: Otter.otlpExporterFactory, logExporterFactory: factory)
+            )
         }
         #expect(try !service(["EXPORTER": "otlp"], factory: nil).logEmitter.exportsSomewhere)
         #expect(

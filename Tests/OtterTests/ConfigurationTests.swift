@@ -110,7 +110,7 @@ struct ConfigurationTests {
 
     @Test func otlpWithoutTheOTLPModuleIsAClearError() {
         do {
-            _ = try Otter.makeService(serviceName: "x", environment: ["EXPORTER": "jaeger"])
+            _ = try Otter.makeService(.init(serviceName: "x", environment: ["EXPORTER": "jaeger"]))
             Issue.record("expected an error")
         } catch {
             #expect(error.description.contains("exporter 'jaeger' is not available"))
@@ -120,9 +120,9 @@ struct ConfigurationTests {
     @Test func makeServiceHonoursCodeOverEnvironment() async throws {
         let exporter = InMemorySpanExporter()
         let service = try Otter.makeService(
-            serviceName: "from-code", exporter: exporter,
-            environment: ["OTEL_SERVICE_NAME": "from-env", "OTEL_TRACES_SAMPLER": "always_off"],
-            defaultExporters: [.console])
+            .init(
+                serviceName: "from-code", exporter: exporter,
+                environment: ["OTEL_SERVICE_NAME": "from-env", "OTEL_TRACES_SAMPLER": "always_off"], defaultExporters: [.console]))
         #expect(service.tracer.resource.serviceName == "from-code")
         #expect(service.tracer.processor is BatchSpanProcessor)
         service.tracer.startSpan("dropped", context: .topLevel).end()
@@ -132,7 +132,7 @@ struct ConfigurationTests {
 
     @Test func disabledSDKRecordsNothing() async throws {
         let exporter = InMemorySpanExporter()
-        let service = try Otter.makeService(exporter: exporter, environment: ["OTEL_SDK_DISABLED": "true"])
+        let service = try Otter.makeService(.init(exporter: exporter, environment: ["OTEL_SDK_DISABLED": "true"]))
         let span = service.tracer.startSpan("nothing", context: .topLevel)
         #expect(!span.isRecording)
         span.end()
@@ -143,7 +143,7 @@ struct ConfigurationTests {
     @Test func serviceRunsUntilCancelledAndFlushes() async throws {
         let exporter = InMemorySpanExporter()
         let service = try Otter.makeService(
-            serviceName: "svc", exporter: exporter, environment: ["OTEL_BSP_SCHEDULE_DELAY": "3600000"])
+            .init(serviceName: "svc", exporter: exporter, environment: ["OTEL_BSP_SCHEDULE_DELAY": "3600000"]))
         let running = Task { try await service.run() }
         service.tracer.startSpan("queued", context: .topLevel).end()
         running.cancel()

@@ -372,7 +372,7 @@ struct PipelineSoundnessTests {
     @Test func anExportTimeoutOfZeroStillLeavesShutdownTime() async throws {
         let exporter = ObservingExporter(exportDuration: .milliseconds(50))
         let service = try Otter.makeService(
-            serviceName: "soundness", exporter: exporter, environment: ["OTEL_BSP_EXPORT_TIMEOUT": "0"])
+            .init(serviceName: "soundness", exporter: exporter, environment: ["OTEL_BSP_EXPORT_TIMEOUT": "0"]))
         #expect(service.shutdownTimeout == .seconds(30))
         service.tracer.withSpan("slow but delivered") { _ in }
         #expect(await service.forceFlush())

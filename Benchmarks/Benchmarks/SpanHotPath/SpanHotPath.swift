@@ -34,9 +34,9 @@ struct RunningSDK {
         // A queue that holds a whole measurement: the exporting task shares the cores with the loop that makes
         // spans, and a dropped span would cost less than an exported one.
         let service = try Otter.makeService(
-            serviceName: "benchmark", exporter: DiscardingExporter(),
-            sampler: sampled ? AlwaysOnSampler() : AlwaysOffSampler(),
-            environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(1 << 20)"], logger: logger)
+            .init(
+                serviceName: "benchmark", exporter: DiscardingExporter(), sampler: sampled ? AlwaysOnSampler() : AlwaysOffSampler(),
+                environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "\(1 << 20)"], logger: logger))
         return start(service.tracer, service: service)
     }
 

@@ -45,7 +45,7 @@ public struct OtterConfiguration: Sendable {
     /// The environment read, for exporters that read their own variables (`OTEL_EXPORTER_OTLP_*`).
     public var environment: [String: String]
     /// Values that could not be used and were replaced by their defaults, one message each naming the variable
-    /// (the OpenTelemetry specification: warn and fall back). ``Otter/makeService(serviceName:exporter:sampler:propagator:idGenerator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:logger:)`` logs them.
+    /// (the OpenTelemetry specification: warn and fall back). ``Otter/makeService(_:)`` logs them.
     public var warnings: [String] = []
 
     /// Reads the configuration. `defaultExporters` applies when neither `OTEL_TRACES_EXPORTER` nor `EXPORTER`

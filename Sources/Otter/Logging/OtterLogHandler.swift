@@ -25,7 +25,7 @@ public final class OtterLogEmitter: Sendable {
         self.attributeValueLengthLimit = attributeValueLengthLimit.map { max(0, $0) }
     }
 
-    /// False when records go nowhere (no log exporter configured): ``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``
+    /// False when records go nowhere (no log exporter configured): ``Otter/bootstrap(_:bootstrapsLogging:alsoLogTo:)``
     /// then leaves swift-log as it is.
     public var exportsSomewhere: Bool {
         guard let multi = processor as? MultiLogRecordProcessor else { return true }
@@ -77,7 +77,7 @@ public final class OtterLogEmitter: Sendable {
 /// `code.function.name` and `code.line.number`, an attached error as `exception.type` and `exception.message`, and
 /// the logger's label as instrumentation scope. Log calls made while Otter exports (by an exporter, or the SDK's
 /// own warnings about an export) are not turned into records, so a failing export never feeds itself; another
-/// handler beside this one (``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``'s
+/// handler beside this one (``Otter/bootstrap(_:bootstrapsLogging:alsoLogTo:)``'s
 /// `alsoLogTo`) still prints them.
 ///
 /// ```swift

@@ -3,7 +3,7 @@ import Tracing
 
 /// Otter's `Tracer`: makes spans, samples them, hands ended spans to its processor, and propagates context
 /// with its propagator. Libraries instrumented with swift-distributed-tracing report through it once it is
-/// bootstrapped (``Otter/bootstrap(serviceName:exporter:sampler:propagator:resourceAttributes:environment:defaultExporters:exporterFactory:logExporter:logExporterFactory:bootstrapsLogging:alsoLogTo:logger:)``).
+/// bootstrapped (``Otter/bootstrap(_:bootstrapsLogging:alsoLogTo:)``).
 ///
 /// A value holding one reference: copies share one pipeline. (A struct, not a class, because
 /// swift-distributed-tracing looks the global tracer up with a protocol cast on every span, and that cast walks
