@@ -27,10 +27,10 @@ enum SeedTrace {
     }
 
     static var parent: FinishedSpan {
-        FinishedSpan(
+        var span = FinishedSpan(
             operationName: "parent", kind: .internal,
             spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(hexString: "68338643ccb2d53b")!, traceFlags: .sampled),
-            parentSpanContext: server.spanContext, localParentOperationName: "/",
+            parentSpanContext: server.spanContext,
             startTimeNanosecondsSinceEpoch: 1_573_163_579_601_233_000, endTimeNanosecondsSinceEpoch: 1_573_163_580_384_485_000,
             events: [
                 SpanEvent(
@@ -38,16 +38,20 @@ enum SeedTrace {
                     attributes: ["items": 3])
             ],
             resource: resource)
+        span.localParentOperationName = "/"
+        return span
     }
 
     static var client: FinishedSpan {
-        FinishedSpan(
+        var span = FinishedSpan(
             operationName: "/wiki/Rabbit", kind: .client,
             spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(hexString: "4bf0be462b91d6ef")!, traceFlags: .sampled),
-            parentSpanContext: parent.spanContext, localParentOperationName: "parent",
+            parentSpanContext: parent.spanContext,
             startTimeNanosecondsSinceEpoch: 1_573_163_579_601_597_000, endTimeNanosecondsSinceEpoch: 1_573_163_580_380_491_000,
             status: SpanStatus(code: .error, message: "downstream said 503"),
             resource: resource)
+        span.localParentOperationName = "parent"
+        return span
     }
 }
 

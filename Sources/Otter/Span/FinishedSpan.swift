@@ -28,8 +28,8 @@ public struct FinishedSpan: Sendable {
     public var spanContext: OtterSpanContext
     /// The parent's context, nil for a root span. `isRemote` tells whether the parent was in another process.
     public var parentSpanContext: OtterSpanContext?
-    /// The parent's operation name when the parent was recorded in this process (for console output only).
-    public var localParentOperationName: String?
+    /// The parent's operation name when the parent was recorded in this process: the console exporter prints it.
+    package var localParentOperationName: String?
     /// When the span started, in nanoseconds since 1970-01-01 00:00 UTC.
     public var startTimeNanosecondsSinceEpoch: UInt64
     /// When the span ended, in nanoseconds since 1970-01-01 00:00 UTC; the tracer never ends a span before its start.
@@ -61,7 +61,6 @@ public struct FinishedSpan: Sendable {
         kind: SpanKind,
         spanContext: OtterSpanContext,
         parentSpanContext: OtterSpanContext? = nil,
-        localParentOperationName: String? = nil,
         startTimeNanosecondsSinceEpoch: UInt64,
         endTimeNanosecondsSinceEpoch: UInt64,
         attributes: SpanAttributes = [:],
@@ -78,7 +77,7 @@ public struct FinishedSpan: Sendable {
         self.kind = kind
         self.spanContext = spanContext
         self.parentSpanContext = parentSpanContext
-        self.localParentOperationName = localParentOperationName
+        self.localParentOperationName = nil
         self.startTimeNanosecondsSinceEpoch = startTimeNanosecondsSinceEpoch
         self.endTimeNanosecondsSinceEpoch = endTimeNanosecondsSinceEpoch
         self.attributes = attributes

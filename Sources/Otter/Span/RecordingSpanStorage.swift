@@ -191,12 +191,11 @@ final class RecordingSpanStorage: Sendable {
     /// The span as exporters see it; final once the span has ended (an ended span never changes).
     var finishedSpan: FinishedSpan {
         state.withLock { state in
-            FinishedSpan(
+            var span = FinishedSpan(
                 operationName: state.operationName,
                 kind: kind,
                 spanContext: spanContext,
                 parentSpanContext: parentSpanContext,
-                localParentOperationName: localParentOperationName,
                 startTimeNanosecondsSinceEpoch: startTimeNanosecondsSinceEpoch,
                 endTimeNanosecondsSinceEpoch: state.endTimeNanosecondsSinceEpoch,
                 attributes: state.attributes,
@@ -209,6 +208,8 @@ final class RecordingSpanStorage: Sendable {
                 resource: pipeline.resource,
                 instrumentationScope: pipeline.instrumentationScope
             )
+            span.localParentOperationName = localParentOperationName
+            return span
         }
     }
 }
