@@ -54,7 +54,7 @@ enum HTTPAnswer {
 
 /// The Jaeger v1 API envelope: `{"data":…,"total":…,"limit":0,"offset":0,"errors":null}`.
 struct JaegerEnvelope<Payload: Encodable>: Encodable {
-    struct ErrorEntry: Encodable {
+    struct ErrorEntry: Codable {
         var code: Int?
         var msg: String
         var traceID: String?
@@ -75,5 +75,17 @@ struct JaegerEnvelope<Payload: Encodable>: Encodable {
         try container.encode(limit, forKey: .limit)
         try container.encode(offset, forKey: .offset)
         if let errors { try container.encode(errors, forKey: .errors) } else { try container.encodeNil(forKey: .errors) }
+    }
+}
+
+extension JaegerEnvelope: Decodable where Payload: Decodable {
+    /// Reads an envelope as Jaeger writes it; `total`, `limit`, `offset` and `errors` may be missing.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        data = try container.decodeIfPresent(Payload.self, forKey: .data)
+        total = try container.decodeIfPresent(Int.self, forKey: .total) ?? 0
+        limit = try container.decodeIfPresent(Int.self, forKey: .limit) ?? 0
+        offset = try container.decodeIfPresent(Int.self, forKey: .offset) ?? 0
+        errors = try container.decodeIfPresent([ErrorEntry].self, forKey: .errors)
     }
 }

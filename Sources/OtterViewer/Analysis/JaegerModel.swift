@@ -8,8 +8,12 @@ import Tracing
 /// `opentracing.ref_type=child_of`), events become logs with an `event` field, the resource becomes the process, and
 /// scope, kind and status become tags. Values keep their types: bytes are `binary` (base64), integers beyond 2^53
 /// are strings, arrays and maps their JSON text.
-package struct JaegerTrace: Encodable, Sendable {
-    package struct KeyValue: Encodable, Sendable, Equatable {
+///
+/// The same model reads Jaeger JSON files back (``JaegerJSONImport``), leniently, as Jaeger UI's downloads and other
+/// tools write them: fields may be missing (Jaeger v1 also embeds a span's `process`), a tag without a `type` is a
+/// string, an `int64` may be written as a string.
+package struct JaegerTrace: Codable, Sendable {
+    package struct KeyValue: Codable, Sendable, Equatable {
         package enum Value: Sendable, Equatable {
             case string(String)
             case bool(Bool)
@@ -22,6 +26,43 @@ package struct JaegerTrace: Encodable, Sendable {
         package var value: Value
 
         enum CodingKeys: String, CodingKey { case key, type, value }
+
+        package init(key: String, value: Value) {
+            self.key = key
+            self.value = value
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            key = try container.decode(String.self, forKey: .key)
+            switch try container.decodeIfPresent(String.self, forKey: .type)?.lowercased() ?? "string" {
+            case "bool":
+                value = .bool((try? container.decode(Bool.self, forKey: .value)) ?? false)
+            case "int64":
+                if let int = try? container.decode(Int64.self, forKey: .value) {
+                    value = .int64(int)
+                } else {
+                    let text = try container.decode(String.self, forKey: .value)
+                    guard let int = Int64(text) else {
+                        throw DecodingError.dataCorruptedError(
+                            forKey: .value, in: container, debugDescription: "tag \(key): \(text.prefix(40)) is not an int64")
+                    }
+                    value = .int64(int)
+                }
+            case "float64":
+                value = .float64((try? container.decode(Double.self, forKey: .value)) ?? .nan)
+            default:
+                if let text = try? container.decode(String.self, forKey: .value) {
+                    value = .string(text)
+                } else if let number = try? container.decode(Double.self, forKey: .value) {
+                    value = .float64(number)
+                } else if let flag = try? container.decode(Bool.self, forKey: .value) {
+                    value = .bool(flag)
+                } else {
+                    value = .string("")
+                }
+            }
+        }
 
         package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -52,18 +93,47 @@ package struct JaegerTrace: Encodable, Sendable {
         }
     }
 
-    package struct Reference: Encodable, Sendable, Equatable {
+    package struct Reference: Codable, Sendable, Equatable {
         package var refType: String
+        /// Empty when a file leaves it out: the span's own trace.
         package var traceID: String
         package var spanID: String
+
+        enum CodingKeys: String, CodingKey { case refType, traceID, spanID }
+
+        package init(refType: String, traceID: String, spanID: String) {
+            self.refType = refType
+            self.traceID = traceID
+            self.spanID = spanID
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            refType = try container.decodeIfPresent(String.self, forKey: .refType) ?? ""
+            traceID = try container.decodeIfPresent(String.self, forKey: .traceID) ?? ""
+            spanID = try container.decode(String.self, forKey: .spanID)
+        }
     }
 
-    package struct Log: Encodable, Sendable {
+    package struct Log: Codable, Sendable {
         package var timestamp: UInt64
         package var fields: [KeyValue]
+
+        enum CodingKeys: String, CodingKey { case timestamp, fields }
+
+        package init(timestamp: UInt64, fields: [KeyValue]) {
+            self.timestamp = timestamp
+            self.fields = fields
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            timestamp = try container.decode(UInt64.self, forKey: .timestamp)
+            fields = try container.decodeIfPresent([KeyValue].self, forKey: .fields) ?? []
+        }
     }
 
-    package struct Span: Encodable, Sendable {
+    package struct Span: Codable, Sendable {
         package var traceID: String
         package var spanID: String
         package var operationName: String
@@ -74,9 +144,42 @@ package struct JaegerTrace: Encodable, Sendable {
         package var logs: [Log]
         package var processID: String
         package var warnings: [String]?
+        /// Read only: Jaeger v1 files may embed the process in each span instead of naming one of the trace's.
+        package var process: Process? = nil
 
         enum CodingKeys: String, CodingKey {
-            case traceID, spanID, operationName, references, startTime, duration, tags, logs, processID, warnings
+            case traceID, spanID, operationName, references, startTime, duration, tags, logs, processID, warnings, process
+        }
+
+        package init(
+            traceID: String, spanID: String, operationName: String, references: [Reference], startTime: UInt64, duration: UInt64,
+            tags: [KeyValue], logs: [Log], processID: String, warnings: [String]?
+        ) {
+            self.traceID = traceID
+            self.spanID = spanID
+            self.operationName = operationName
+            self.references = references
+            self.startTime = startTime
+            self.duration = duration
+            self.tags = tags
+            self.logs = logs
+            self.processID = processID
+            self.warnings = warnings
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            traceID = try container.decode(String.self, forKey: .traceID)
+            spanID = try container.decode(String.self, forKey: .spanID)
+            operationName = try container.decodeIfPresent(String.self, forKey: .operationName) ?? ""
+            references = try container.decodeIfPresent([Reference].self, forKey: .references) ?? []
+            startTime = try container.decode(UInt64.self, forKey: .startTime)
+            duration = try container.decode(UInt64.self, forKey: .duration)
+            tags = try container.decodeIfPresent([KeyValue].self, forKey: .tags) ?? []
+            logs = try container.decodeIfPresent([Log].self, forKey: .logs) ?? []
+            processID = try container.decodeIfPresent(String.self, forKey: .processID) ?? ""
+            warnings = try container.decodeIfPresent([String].self, forKey: .warnings)
+            process = try container.decodeIfPresent(Process.self, forKey: .process)
         }
 
         package func encode(to encoder: any Encoder) throws {
@@ -94,9 +197,23 @@ package struct JaegerTrace: Encodable, Sendable {
         }
     }
 
-    package struct Process: Encodable, Sendable {
-        package var serviceName: String
+    package struct Process: Codable, Sendable {
+        /// Nil only when a file leaves it out.
+        package var serviceName: String?
         package var tags: [KeyValue]
+
+        enum CodingKeys: String, CodingKey { case serviceName, tags }
+
+        package init(serviceName: String?, tags: [KeyValue]) {
+            self.serviceName = serviceName
+            self.tags = tags
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            serviceName = try container.decodeIfPresent(String.self, forKey: .serviceName)
+            tags = try container.decodeIfPresent([KeyValue].self, forKey: .tags) ?? []
+        }
     }
 
     package var traceID: String
@@ -105,6 +222,21 @@ package struct JaegerTrace: Encodable, Sendable {
     package var warnings: [String]?
 
     enum CodingKeys: String, CodingKey { case traceID, spans, processes, warnings }
+
+    package init(traceID: String, spans: [Span], processes: [String: Process], warnings: [String]?) {
+        self.traceID = traceID
+        self.spans = spans
+        self.processes = processes
+        self.warnings = warnings
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        traceID = try container.decodeIfPresent(String.self, forKey: .traceID) ?? ""
+        spans = try container.decode([Span].self, forKey: .spans)
+        processes = try container.decodeIfPresent([String: Process].self, forKey: .processes) ?? [:]
+        warnings = try container.decodeIfPresent([String].self, forKey: .warnings)
+    }
 
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
