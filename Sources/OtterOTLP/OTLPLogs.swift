@@ -106,7 +106,7 @@ extension OTLPLogsMapping {
             let which = traceIDLength == 0 || traceIDLength == 16 ? "span" : "trace"
             let id = which == "span" ? record.spanID : record.traceID
             return "log record '\(bodyText(record.body).prefix(100))' has an invalid \(which) id "
-                + "(\(OTLPMapping.idProblem(id, length: which == "span" ? 8 : 16)))"
+                + "(\(OTLPReading.idProblem(id, length: which == "span" ? 8 : 16)))"
         }
         return nil
     }
@@ -119,7 +119,7 @@ extension OTLPLogsMapping {
     ) rethrows {
         for resourceLogs in request.resourceLogs {
             let resource = Resource(
-                attributes: OTLPMapping.spanAttributes(resourceLogs.resource.attributes),
+                attributes: OTLPReading.spanAttributes(resourceLogs.resource.attributes),
                 schemaURL: resourceLogs.schemaURL.isEmpty ? nil : resourceLogs.schemaURL)
             for scopeLogs in resourceLogs.scopeLogs {
                 let scope = InstrumentationScope(

@@ -65,7 +65,7 @@ public struct OTLPTraces: Sendable, Equatable {
 
     /// The spans that can be read as `FinishedSpan`s (valid trace and span ids), in order.
     public var spans: [FinishedSpan] {
-        OTLPMapping.readSpans(from: request).spans
+        OTLPReading.readSpans(from: request).spans
     }
 
     /// The spans that can be stored (valid trace, span and parent ids), with their resources and scopes as received,
@@ -77,7 +77,7 @@ public struct OTLPTraces: Sendable, Equatable {
         for (resourceIndex, resourceSpans) in request.resourceSpans.enumerated() {
             for (scopeIndex, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
                 for otlp in scopeSpans.spans {
-                    switch OTLPMapping.validatedSpan(otlp) {
+                    switch OTLPReading.validatedSpan(otlp) {
                     case .success(let span):
                         builder.append(
                             span, resourceKey: resourceIndex, resource: { (resourceSpans.resource, resourceSpans.schemaURL) },

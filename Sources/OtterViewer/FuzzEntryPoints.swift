@@ -20,7 +20,7 @@ package enum FuzzEntryPoints {
         guard let split = ReceivedSpanBytes.split(bytes) else { return }
         // The store pairs the n-th piece with the n-th decoded span: each piece must decode to that span.
         var decodedSpans: [Opentelemetry_Proto_Trace_V1_Span] = []
-        OTLPMapping.forEachSpan(in: request) { span, _, _, _ in decodedSpans.append(span) }
+        OTLPReading.forEachSpan(in: request) { span, _, _, _ in decodedSpans.append(span) }
         guard split.count == decodedSpans.count,
             zip(split, decodedSpans).allSatisfy({ (try? Opentelemetry_Proto_Trace_V1_Span(serializedBytes: Array($0.span))) == $1 })
         else {
@@ -53,7 +53,7 @@ package enum FuzzEntryPoints {
         let scanner = SpanBlockScanner(bytes: block)
         guard let (scanned, origins) = try? scanner.scan() else { fatalError("a regrouped block does not scan: \(block)") }
         var index = 0
-        OTLPMapping.forEachSpan(in: request) { otlp, _, _, result in
+        OTLPReading.forEachSpan(in: request) { otlp, _, _, result in
             defer { index += 1 }
             guard index < scanned.count else { fatalError("the scanner finds fewer spans than the decoder: \(block)") }
             let span = scanned[index]
@@ -167,7 +167,7 @@ package enum FuzzEntryPoints {
 
     /// Builds every answer the viewer derives from a request, as a read would.
     private static func answers(_ request: OTLPExportTraceServiceRequest) {
-        let read = OTLPMapping.readSpans(from: request)
+        let read = OTLPReading.readSpans(from: request)
         _ = TraceModel(spans: read.spans).map { TracePage($0) }
         _ = TraceSummary(spans: read.spans)
         _ = HTTPAnswer.json(JaegerEnvelope(data: JaegerTrace.traces(from: request), total: 0))

@@ -149,7 +149,7 @@ struct SeedSystemEndToEndTests {
         await receiver.stop()
 
         let spans = try receiver.requests.filter { $0.path == "/v1/traces" }.flatMap {
-            try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
+            try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
         }
         // The logs go where the spans go: the server's access line reached /v1/logs with its SERVER span's ids.
         let records = try receiver.requests.filter { $0.path == "/v1/logs" }.flatMap { try OTLPLogs(protobuf: $0.body).records }
@@ -170,7 +170,7 @@ struct SeedSystemEndToEndTests {
         #expect(spans.filter { $0.spanContext.traceID == clientSpan.spanContext.traceID }.count == 5)
         #expect(ProcessHarness.spans(of: client).isEmpty, "nothing on the console in otlp mode")
 
-        let jaegerSpans = try grpcReceiver.requests.flatMap { try OTLPMapping.finishedSpans(from: $0.request) }
+        let jaegerSpans = try grpcReceiver.requests.flatMap { try OTLPReading.finishedSpans(from: $0.request) }
         let jaegerClientSpan = try #require(jaegerSpans.first { $0.resource.serviceName == "http-client" && $0.kind == .client })
         #expect(
             spans.contains {

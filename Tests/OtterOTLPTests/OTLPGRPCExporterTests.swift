@@ -36,7 +36,7 @@ struct OTLPGRPCExporterTests {
         #expect(receiver.requests.count == 1)
         #expect(received.metadata[stringValues: "authorization"].first(where: { _ in true }) == "Bearer secret")
         #expect(received.metadata[stringValues: "user-agent"].first(where: { _ in true })?.contains("Otter") == true)
-        expectSameSpans(try OTLPMapping.finishedSpans(from: received.request), OTLPFixtures.spans)
+        expectSameSpans(try OTLPReading.finishedSpans(from: received.request), OTLPFixtures.spans)
     }
 
     @Test func unavailableIsRetriedAndDeliveredOnce() async throws {

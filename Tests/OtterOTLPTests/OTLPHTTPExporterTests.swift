@@ -61,7 +61,7 @@ struct OTLPHTTPExporterTests {
         #expect(request.headers[HTTPField.Name("X-Tenant")!] == "a b")
         #expect(request.headers[.userAgent]?.hasPrefix("OTel-OTLP-Exporter-Swift-Otter/") == true)
         #expect(request.headers[HTTPField.Name("traceparent")!] == nil, "exports are not traced themselves")
-        let decoded = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: request.body))
+        let decoded = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: request.body))
         expectSameSpans(decoded, OTLPFixtures.spans)
     }
 
@@ -79,7 +79,7 @@ struct OTLPHTTPExporterTests {
         let request = try #require(receiver.requests.first)
         #expect(request.headers[.contentType] == "application/json")
         #expect(request.headers[.contentEncoding] == "gzip")
-        let decoded = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(Data(request.body)))
+        let decoded = try OTLPReading.finishedSpans(from: OTLPJSON.decodeRequest(Data(request.body)))
         expectSameSpans(decoded, OTLPFixtures.spans)
     }
 
@@ -95,7 +95,7 @@ struct OTLPHTTPExporterTests {
 
         #expect(receiver.requests.count == 3, "503 and 502 are retried")
         #expect(exportedSpans.value == 2)
-        let delivered = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: receiver.requests[2].body))
+        let delivered = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: receiver.requests[2].body))
         #expect(delivered.map(\.spanContext.spanID) == OTLPFixtures.spans.map(\.spanContext.spanID))
         #expect(receiver.requests.map(\.body).allSatisfy { $0 == receiver.requests[0].body }, "the same batch each time")
     }
@@ -177,7 +177,7 @@ struct OTLPHTTPExporterTests {
         await worker.value
         await receiver.stop()
         let names = try receiver.requests.flatMap {
-            try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
+            try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: $0.body))
         }.map(\.operationName)
         #expect((0..<5).allSatisfy { names.contains("after-recovery-\($0)") }, "delivery resumes once the receiver is back")
     }

@@ -140,7 +140,7 @@ struct OTLPHTTPLogExporterTests {
             try OTLPExportLogsServiceRequest(serializedBytes: logs.body).resourceLogs.first?.scopeLogs.first?.logRecords.first)
         #expect(record.spanID == Data(try #require(spanContext).spanID.bytes))
         let traces = try #require(requests.first { $0.path == "/v1/traces" })
-        let spans = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: traces.body))
+        let spans = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: traces.body))
         #expect(spans.map(\.spanContext.spanID) == [try #require(spanContext).spanID])
         await service.shutdown()
     }

@@ -55,7 +55,7 @@ struct OTLPMappingTests {
 
     @Test func protobufRoundTripKeepsEveryField() throws {
         let bytes: [UInt8] = try OTLPMapping.request(for: OTLPFixtures.spans).serializedBytes()
-        let decoded = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: bytes))
+        let decoded = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: bytes))
         expectSameSpans(decoded, OTLPFixtures.spans)
     }
 
@@ -73,7 +73,7 @@ struct OTLPMappingTests {
         let direct = OTLPProtobufEncoder.encode(spans)
         let decoded = try OTLPExportTraceServiceRequest(serializedBytes: direct)
         let viaMessages = try OTLPExportTraceServiceRequest(serializedBytes: OTLPMapping.request(for: spans).serializedBytes() as [UInt8])
-        expectSameSpans(try OTLPMapping.finishedSpans(from: decoded), try OTLPMapping.finishedSpans(from: viaMessages))
+        expectSameSpans(try OTLPReading.finishedSpans(from: decoded), try OTLPReading.finishedSpans(from: viaMessages))
         #expect(decoded.resourceSpans.count == 2)
         #expect(
             decoded.resourceSpans.map { $0.scopeSpans.map(\.spans.count) }
@@ -84,7 +84,7 @@ struct OTLPMappingTests {
 
     @Test func jsonRoundTripKeepsEveryField() throws {
         let json = OTLPJSON.encode(OTLPMapping.request(for: OTLPFixtures.spans))
-        let decoded = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(json))
+        let decoded = try OTLPReading.finishedSpans(from: OTLPJSON.decodeRequest(json))
         expectSameSpans(decoded, OTLPFixtures.spans)
     }
 
@@ -110,7 +110,7 @@ struct OTLPMappingTests {
         ),
     ])
     func badHexIDsRefuseTheirSpan(body: String, mentions: String) throws {
-        let read = OTLPMapping.readSpans(from: try OTLPJSON.decodeRequest(Data(body.utf8)))
+        let read = OTLPReading.readSpans(from: try OTLPJSON.decodeRequest(Data(body.utf8)))
         #expect(read.spans.isEmpty)
         #expect(read.rejections.count == 1 && read.rejections[0].contains(mentions), "\(read.rejections)")
     }
@@ -132,15 +132,15 @@ struct OTLPMappingTests {
     @Test func invalidIDsAreRejectedWhenMapping() throws {
         var request = OTLPMapping.request(for: [OTLPFixtures.client])
         request.resourceSpans[0].scopeSpans[0].spans[0].traceID = Data(repeating: 0, count: 16)
-        #expect(throws: OTLPMapping.InvalidSpan.self) { try OTLPMapping.finishedSpans(from: request) }
+        #expect(throws: OTLPReading.InvalidSpan.self) { try OTLPReading.finishedSpans(from: request) }
         request.resourceSpans[0].scopeSpans[0].spans[0].traceID = Data(repeating: 1, count: 15)
-        #expect(throws: OTLPMapping.InvalidSpan.self) { try OTLPMapping.finishedSpans(from: request) }
+        #expect(throws: OTLPReading.InvalidSpan.self) { try OTLPReading.finishedSpans(from: request) }
     }
 
     @Test func unknownJSONFieldsAreIgnored() throws {
         let body =
             #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00f067aa0ba902b7","name":"x","kind":2,"futureField":1,"startTimeUnixNano":1}]}]}],"extra":true}"#
-        let spans = try OTLPMapping.finishedSpans(from: OTLPJSON.decodeRequest(Data(body.utf8)))
+        let spans = try OTLPReading.finishedSpans(from: OTLPJSON.decodeRequest(Data(body.utf8)))
         #expect(spans.first?.operationName == "x")
         #expect(spans.first?.kind == .server)
         #expect(spans.first?.startTimeNanosecondsSinceEpoch == 1, "int64 accepted as a number too")

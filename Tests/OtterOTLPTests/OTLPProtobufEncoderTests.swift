@@ -16,8 +16,8 @@ import Tracing
         let direct = OTLPProtobufEncoder.encode(spans)
         let viaMessages: [UInt8] = try OTLPMapping.request(for: spans).serializedBytes()
         #expect(direct.count == viaMessages.count, sourceLocation: sourceLocation)
-        let decoded = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: direct))
-        let decodedViaMessages = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: viaMessages))
+        let decoded = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: direct))
+        let decodedViaMessages = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: viaMessages))
         expectSameSpans(decoded, decodedViaMessages, sourceLocation: sourceLocation)
     }
 
@@ -78,7 +78,7 @@ import Tracing
         var span = OTLPFixtures.client
         span.attributes["growing"] = SpanAttribute.stringConvertible(growing)
         let direct = OTLPProtobufEncoder.encode([span])
-        let decoded = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: direct))
+        let decoded = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: direct))
         #expect(growing.calls.withLock { $0 } == 1)
         #expect(decoded.first?.attributes["growing"]?.toSpanAttribute() == .string(String(repeating: "n", count: 200)))
     }

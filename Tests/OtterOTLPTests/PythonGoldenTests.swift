@@ -46,7 +46,7 @@ struct PythonGoldenTests {
         let hex = try #require(golden["protobuf_hex"] as? String)
         let expected = try #require(golden["spans"] as? [[String: Any]])
         let bytes = try #require(Hex.bytes(fromHex: hex))
-        let spans = try OTLPMapping.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: bytes))
+        let spans = try OTLPReading.finishedSpans(from: OTLPExportTraceServiceRequest(serializedBytes: bytes))
         #expect(spans.count == expected.count)
         for (span, fields) in zip(spans, expected) {
             #expect(span.spanContext.traceID.hexString == fields["trace_id"] as? String)

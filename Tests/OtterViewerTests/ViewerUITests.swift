@@ -79,7 +79,7 @@ struct ViewerUITests {
         #expect(status == 200)
         let result = try #require(body["result"] as? [String: Any])
         let request = try OTLPJSON.decodeRequest(try JSONSerialization.data(withJSONObject: result))
-        #expect(try OTLPMapping.finishedSpans(from: request).count == 3)
+        #expect(try OTLPReading.finishedSpans(from: request).count == 3)
         let missing = try await viewer.get("/api/v3/traces/0123456789abcdef0123456789abcdef")
         #expect(missing.status == 404)
         #expect((missing.json["error"] as? [String: Any])?["httpCode"] as? Int == 404)

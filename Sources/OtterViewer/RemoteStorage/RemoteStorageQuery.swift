@@ -75,7 +75,7 @@ enum RemoteStorageQuery {
     /// field, so it is read as OTLP's and goes the same way as an ingested attribute.
     static func searchText(_ value: Jaeger_Storage_V2_AnyValue, _ name: String) throws -> String {
         guard let otlp = try? Opentelemetry_Proto_Common_V1_AnyValue(serializedBytes: value.serializedBytes() as [UInt8]),
-            let attribute = OTLPMapping.spanAttribute(otlp)
+            let attribute = OTLPReading.spanAttribute(otlp)
         else { throw invalid("\(name) cannot be read as an attribute value") }
         return AttributeText.searchText(attribute)
     }

@@ -70,7 +70,7 @@ enum LegacySpanRows {
             let scope = resourceSpans.scopeSpans.first?.scope
             origins[row["id"]] = (
                 Resource(
-                    attributes: OTLPMapping.spanAttributes(resourceSpans.resource.attributes),
+                    attributes: OTLPReading.spanAttributes(resourceSpans.resource.attributes),
                     schemaURL: resourceSpans.schemaURL.isEmpty ? nil : resourceSpans.schemaURL),
                 InstrumentationScope(name: scope?.name ?? "", version: (scope?.version).flatMap { $0.isEmpty ? nil : $0 })
             )
@@ -80,7 +80,7 @@ enum LegacySpanRows {
         while let row = try cursor.next() {
             guard let origin = origins[row["originID"]] else { continue }
             let otlp = try Opentelemetry_Proto_Trace_V1_Span(serializedBytes: Array(row["encoded"] as Data))
-            chunk.append(try OTLPMapping.finishedSpan(from: otlp, resource: origin.0, scope: origin.1))
+            chunk.append(try OTLPReading.finishedSpan(from: otlp, resource: origin.0, scope: origin.1))
             if chunk.count == 4096 {
                 try insert(chunk)
                 chunk.removeAll(keepingCapacity: true)

@@ -9,7 +9,7 @@ struct ReceivedSpanBytes: Sendable {
     var scope: ArraySlice<UInt8>?
 
     /// Every span of an `ExportTraceServiceRequest`'s bytes, in the order a decoder reads them (the order of
-    /// `OTLPMapping.forEachSpan`). Nil when the bytes cannot be split so that each piece decodes as the decoded request
+    /// `OTLPReading.forEachSpan`). Nil when the bytes cannot be split so that each piece decodes as the decoded request
     /// has it: malformed bytes, or a resource, schema URL or scope given twice, which protobuf merges.
     static func split(_ bytes: [UInt8]) -> [ReceivedSpanBytes]? {
         typealias Reader = SpanBlockScanner.Reader

@@ -21,7 +21,7 @@ extension SQLiteTraceStore {
         // Protobuf as received is stored as received: its bytes regrouped into blocks, not the spans encoded again.
         let received = traces.receivedProtobuf.flatMap(ReceivedSpanBytes.split)
         var position = 0
-        OTLPMapping.forEachSpan(in: traces.request) { otlp, resourceSpans, scopeSpans, result in
+        OTLPReading.forEachSpan(in: traces.request) { otlp, resourceSpans, scopeSpans, result in
             defer { position += 1 }
             switch result {
             case .success(let span):

@@ -222,7 +222,7 @@ struct SpanBlockScanner {
             if valueFields == 1, let text = try simpleValueText(valueRange) { return text }
             // Arrays, maps, bytes and anything a decoder merges: decoded, rendered the way the index rendered them.
             let decoded = try Opentelemetry_Proto_Common_V1_KeyValue(serializedBytes: Array(bytes[keyValueRange]))
-            if let text = OTLPMapping.spanAttributes([decoded]).get(decoded.key).map(AttributeText.searchText) { return text }
+            if let text = OTLPReading.spanAttributes([decoded]).get(decoded.key).map(AttributeText.searchText) { return text }
         }
         return nil
     }
@@ -266,7 +266,7 @@ struct SpanBlockScanner {
     func resource(_ origin: Origin) throws -> Resource {
         let resource = try origin.resource.map { try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: Array(bytes[$0])) }
         return Resource(
-            attributes: OTLPMapping.spanAttributes(resource?.attributes ?? []),
+            attributes: OTLPReading.spanAttributes(resource?.attributes ?? []),
             schemaURL: origin.schemaURL.map(string).flatMap { $0.isEmpty ? nil : $0 })
     }
 
