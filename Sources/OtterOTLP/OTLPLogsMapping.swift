@@ -13,7 +13,7 @@ package enum OTLPLogsMapping {
     /// One request holding `records`, grouped by resource and then by instrumentation scope, in first-seen order.
     package static func request(for records: [OtterLogRecord]) -> OTLPExportLogsServiceRequest {
         var request = OTLPExportLogsServiceRequest()
-        request.resourceLogs = OTLPResourceGroup.grouping(records, resource: \.resource, scope: \.instrumentationScope).map { group in
+        request.resourceLogs = OTLPGrouping(records, resource: \.resource, scope: \.instrumentationScope).resources.map { group in
             var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
             resourceLogs.resource = OTLPMapping.resource(for: group.resource)
             if let schemaURL = group.resource.schemaURL { resourceLogs.schemaURL = schemaURL }
@@ -21,7 +21,7 @@ package enum OTLPLogsMapping {
                 var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
                 scopeLogs.scope.name = scopeGroup.scope.name
                 if let version = scopeGroup.scope.version { scopeLogs.scope.version = version }
-                scopeLogs.logRecords = scopeGroup.indexes.map { logRecord(for: records[$0]) }
+                scopeLogs.logRecords = scopeGroup.items.map { logRecord(for: records[$0]) }
                 return scopeLogs
             }
             return resourceLogs

@@ -17,7 +17,7 @@ package enum OTLPMapping {
     /// One request holding `spans`, grouped by resource and then by instrumentation scope, in first-seen order.
     package static func request(for spans: [FinishedSpan]) -> OTLPExportTraceServiceRequest {
         var request = OTLPExportTraceServiceRequest()
-        request.resourceSpans = OTLPResourceGroup.grouping(spans, resource: \.resource, scope: \.instrumentationScope).map { group in
+        request.resourceSpans = OTLPGrouping(spans, resource: \.resource, scope: \.instrumentationScope).resources.map { group in
             var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
             resourceSpans.resource.attributes = keyValues(group.resource.attributes)
             if let schemaURL = group.resource.schemaURL { resourceSpans.schemaURL = schemaURL }
@@ -25,7 +25,7 @@ package enum OTLPMapping {
                 var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
                 scopeSpans.scope.name = scopeGroup.scope.name
                 if let version = scopeGroup.scope.version { scopeSpans.scope.version = version }
-                scopeSpans.spans = scopeGroup.indexes.map { span(for: spans[$0]) }
+                scopeSpans.spans = scopeGroup.items.map { span(for: spans[$0]) }
                 return scopeSpans
             }
             return resourceSpans

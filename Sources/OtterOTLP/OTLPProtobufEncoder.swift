@@ -6,7 +6,7 @@ import Tracing
 /// the same message ``OTLPMapping/request(for:)`` describes: spans grouped by resource, then by scope.
 package enum OTLPProtobufEncoder {
     package static func encode(_ spans: [FinishedSpan]) -> [UInt8] {
-        let groups = OTLPResourceGroup.grouping(spans, resource: \.resource, scope: \.instrumentationScope)
+        let groups = OTLPGrouping(spans, resource: \.resource, scope: \.instrumentationScope).resources
         var writer = ProtobufWriter()
         writer.bytes.reserveCapacity(spans.count * 300 + 1024)
         for group in groups {
@@ -21,7 +21,7 @@ package enum OTLPProtobufEncoder {
                 writer.string(1, scope.scope.name)
                 writer.string(2, scope.scope.version ?? "")
                 writer.close(scopeMessage)
-                for spanIndex in scope.indexes {
+                for spanIndex in scope.items {
                     // Most spans take 128 bytes to 16 KiB: two length bytes.
                     let span = writer.openMessage(2, reservingLengthBytes: 2)
                     writeSpan(spans[spanIndex], into: &writer)

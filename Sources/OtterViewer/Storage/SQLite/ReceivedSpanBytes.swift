@@ -68,17 +68,11 @@ struct ReceivedSpanBytes: Sendable {
 
 /// Regroups received spans into one `ExportTraceServiceRequest`: spans with the same resource bytes and schema URL
 /// share a `ResourceSpans`, and within it spans with the same scope bytes a `ScopeSpans`, in first-seen order (as
-/// `OTLPRequestBuilder` groups decoded spans). Only length prefixes are written; every other byte is copied.
+/// ``OTLPGrouping`` groups every form of spans). Only length prefixes are written; every other byte is copied.
 struct ReceivedRequestAssembler {
     private struct ResourceKey: Hashable {
         var resource: ArraySlice<UInt8>?
         var schemaURL: ArraySlice<UInt8>?
-    }
-
-    private struct ResourceGroup {
-        var key: ResourceKey
-        var scopes: [(scope: ArraySlice<UInt8>?, spans: [ArraySlice<UInt8>])] = []
-        var scopeIndexes: [ArraySlice<UInt8>?: Int] = [:]
     }
 
     /// The request of `spans`, regrouped.
@@ -88,41 +82,27 @@ struct ReceivedRequestAssembler {
         return assembler.bytes
     }
 
-    private var groups: [ResourceGroup] = []
-    private var groupIndexes: [ResourceKey: Int] = [:]
+    private var grouping = OTLPGrouping<ResourceKey, ArraySlice<UInt8>?, ArraySlice<UInt8>>()
 
     mutating func append(_ received: ReceivedSpanBytes) {
-        let key = ResourceKey(resource: received.resource, schemaURL: received.schemaURL)
-        let groupIndex: Int
-        if let known = groupIndexes[key] {
-            groupIndex = known
-        } else {
-            groupIndex = groups.count
-            groupIndexes[key] = groupIndex
-            groups.append(ResourceGroup(key: key))
-        }
-        if let scopeIndex = groups[groupIndex].scopeIndexes[received.scope] {
-            groups[groupIndex].scopes[scopeIndex].spans.append(received.span)
-        } else {
-            groups[groupIndex].scopeIndexes[received.scope] = groups[groupIndex].scopes.count
-            groups[groupIndex].scopes.append((received.scope, [received.span]))
-        }
+        grouping.append(
+            received.span, resource: ResourceKey(resource: received.resource, schemaURL: received.schemaURL), scope: received.scope)
     }
 
     /// The request's protobuf encoding.
     var bytes: [UInt8] {
         var writer = ProtobufWriter()
-        for group in groups {
+        for group in grouping.resources {
             let scopeSizes = group.scopes.map { scope in
-                scope.spans.reduce((scope.scope?.count).map { ProtobufWriter.lengthDelimitedSize(1, $0) } ?? 0) {
+                scope.items.reduce((scope.scope?.count).map { ProtobufWriter.lengthDelimitedSize(1, $0) } ?? 0) {
                     $0 + ProtobufWriter.lengthDelimitedSize(2, $1.count)
                 }
             }
             var resourceSpansSize = scopeSizes.reduce(0) { $0 + ProtobufWriter.lengthDelimitedSize(2, $1) }
-            if let resource = group.key.resource { resourceSpansSize += ProtobufWriter.lengthDelimitedSize(1, resource.count) }
-            if let schemaURL = group.key.schemaURL { resourceSpansSize += ProtobufWriter.lengthDelimitedSize(3, schemaURL.count) }
+            if let resource = group.resource.resource { resourceSpansSize += ProtobufWriter.lengthDelimitedSize(1, resource.count) }
+            if let schemaURL = group.resource.schemaURL { resourceSpansSize += ProtobufWriter.lengthDelimitedSize(3, schemaURL.count) }
             writer.lengthDelimitedHeader(1, resourceSpansSize)
-            if let resource = group.key.resource {
+            if let resource = group.resource.resource {
                 writer.lengthDelimitedHeader(1, resource.count)
                 writer.bytes += resource
             }
@@ -132,12 +112,12 @@ struct ReceivedRequestAssembler {
                     writer.lengthDelimitedHeader(1, header.count)
                     writer.bytes += header
                 }
-                for span in scope.spans {
+                for span in scope.items {
                     writer.lengthDelimitedHeader(2, span.count)
                     writer.bytes += span
                 }
             }
-            if let schemaURL = group.key.schemaURL {
+            if let schemaURL = group.resource.schemaURL {
                 writer.lengthDelimitedHeader(3, schemaURL.count)
                 writer.bytes += schemaURL
             }
