@@ -65,61 +65,40 @@ package struct OTLPRequestLimits: Sendable, Equatable {
     /// `ExportLogsServiceRequest`) without building anything and throws when it holds more messages or deeper
     /// `AnyValue` nesting than allowed. Malformed framing is left for the decoder to report (this walk stops at it).
     package func check(protobuf bytes: UnsafeRawBufferPointer, signal: OTLPSignal = .traces) throws {
+        typealias Reader = ProtobufReader<UnsafeRawBufferPointer>
         struct Frame {
             var message: Message
-            var end: Int
+            var reader: Reader
         }
-        var stack = [Frame(message: signal == .logs ? .logsRequest : .request, end: bytes.count)]
-        var index = 0
+        var stack = [Frame(message: signal == .logs ? .logsRequest : .request, reader: Reader(bytes, 0..<bytes.count))]
         var messages = 0
         var anyValueDepth = 0
-        func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < bytes.count, shift < 64 {
-                let byte = bytes[index]
-                index += 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return result }
-                shift += 7
-            }
-            return nil
-        }
-        while let frame = stack.last {
-            if index >= frame.end {
-                stack.removeLast()
-                if frame.message == .anyValue { anyValueDepth -= 1 }
-                index = frame.end
-                continue
-            }
-            guard let key = varint() else { return }
-            let wireType = key & 7
-            switch wireType {
-            case 0: guard varint() != nil else { return }
-            case 1: index += 8
-            case 5: index += 4
-            case 2:
-                guard let length = varint(), length <= UInt64(frame.end - min(index, frame.end)) else { return }
-                let end = index + Int(length)
-                if let child = frame.message.child(key >> 3) {
-                    messages += 1
-                    guard messages <= maximumMessages else {
-                        throw Exceeded(description: "request holds more than \(maximumMessages) messages")
-                    }
-                    if child == .anyValue {
-                        anyValueDepth += 1
-                        guard anyValueDepth <= maximumNesting else {
-                            throw Exceeded(description: "values nest deeper than \(maximumNesting) levels")
-                        }
-                    }
-                    stack.append(Frame(message: child, end: end))
-                } else {
-                    index = end
+        do {
+            while let top = stack.indices.last {
+                if stack[top].reader.isAtEnd {
+                    if stack.removeLast().message == .anyValue { anyValueDepth -= 1 }
+                    continue
                 }
-            default:
-                return
+                let (field, wireType) = try stack[top].reader.field()
+                guard wireType == 2, let child = stack[top].message.child(UInt64(field)) else {
+                    try stack[top].reader.skip(wireType)
+                    continue
+                }
+                let range = try stack[top].reader.lengthDelimited()
+                messages += 1
+                guard messages <= maximumMessages else {
+                    throw Exceeded(description: "request holds more than \(maximumMessages) messages")
+                }
+                if child == .anyValue {
+                    anyValueDepth += 1
+                    guard anyValueDepth <= maximumNesting else {
+                        throw Exceeded(description: "values nest deeper than \(maximumNesting) levels")
+                    }
+                }
+                stack.append(Frame(message: child, reader: Reader(bytes, range)))
             }
-            if index > frame.end { return }
+        } catch is Reader.Malformed {
+            return  // the decoder reports it
         }
     }
 

@@ -32,84 +32,9 @@ struct SpanBlockScanner {
         var scopes: [Range<Int>?]
     }
 
-    struct Malformed: Error {}
-
-    struct Reader {
-        let bytes: [UInt8]
-        var index: Int
-        let end: Int
-
-        init(_ bytes: [UInt8], _ range: Range<Int>) {
-            self.bytes = bytes
-            index = range.lowerBound
-            end = range.upperBound
-        }
-
-        var isAtEnd: Bool { index >= end }
-
-        mutating func varint() throws -> UInt64 {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < end {
-                let byte = bytes[index]
-                index += 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return result }
-                shift += 7
-                if shift > 63 { throw Malformed() }
-            }
-            throw Malformed()
-        }
-
-        mutating func fixed64() throws -> UInt64 {
-            guard end - index >= 8 else { throw Malformed() }
-            var value: UInt64 = 0
-            for offset in 0..<8 { value |= UInt64(bytes[index + offset]) << (8 * UInt64(offset)) }
-            index += 8
-            return value
-        }
-
-        mutating func lengthDelimited() throws -> Range<Int> {
-            // Checked: a length from the bytes may be anything up to 2^64 - 1.
-            guard let length = Int(exactly: try varint()), length <= end - index else { throw Malformed() }
-            defer { index += length }
-            return index..<index + length
-        }
-
-        /// Reads a field header: (field number, wire type).
-        mutating func field() throws -> (Int, Int) {
-            let key = try varint()
-            return (Int(truncatingIfNeeded: key >> 3), Int(key & 7))
-        }
-
-        mutating func skip(_ wireType: Int) throws {
-            switch wireType {
-            case 0: _ = try varint()
-            case 1:
-                guard end - index >= 8 else { throw Malformed() }
-                index += 8
-            case 2: _ = try lengthDelimited()
-            case 3:
-                // A group (deprecated, but valid protobuf a decoder skips as an unknown field): skipped to its end,
-                // nested groups included, without recursion.
-                var depth = 1
-                while depth > 0 {
-                    let (_, inner) = try field()
-                    switch inner {
-                    case 3:
-                        depth += 1
-                        guard depth <= 100 else { throw Malformed() }
-                    case 4: depth -= 1
-                    default: try skip(inner)
-                    }
-                }
-            case 5:
-                guard end - index >= 4 else { throw Malformed() }
-                index += 4
-            default: throw Malformed()
-            }
-        }
-    }
+    /// The block's bytes read as protobuf (a malformed block throws ``ProtobufReader/Malformed``).
+    typealias Reader = ProtobufReader<[UInt8]>
+    typealias Malformed = Reader.Malformed
 
     /// Every span of the block in order, and where each resource and scope header is.
     func scan() throws -> (spans: [ScannedSpan], origins: [Origin]) {
