@@ -1,25 +1,47 @@
 #!/usr/bin/env python3
-"""Checks that OtterViewer's folders form layers with the data flow: a file may use what the folders below it (earlier
-in LAYERS) and its own folder declare, never what a folder above it declares.
+"""Checks that OtterViewer's folders depend on each other only as ALLOWED says: a directed acyclic graph that follows
+the data flow (Storage below Metrics below Analysis below the APIs, receivers and pages; the Viewer on top).
 
-    Input ← HTTP ← Storage ← Metrics ← Analysis ← Query ← Receivers ← RemoteStorage ← Forwarding ← MCP ← UI ← Viewer
-
-"Uses" is textual, and it is enough for what goes wrong in practice: a file names a type (struct, enum, class, protocol,
-actor, typealias) or a top-level function declared in another folder, or calls a member that a file of another folder
-adds to a type with an extension. Comments and string literals are left out. Prints every use against the layers and
-exits 1 when there is one.
+"Depends" is found in the text, which is enough for what goes wrong in practice. A file uses another folder when it
+names what that folder declares:
+- a type, a top-level function, constant or variable (`struct`, `enum`, `class`, `protocol`, `actor`, `typealias`,
+  `func`, `let`, `var` at the top level), or a type nested in an extension (`extension X { struct Y }`);
+- a member that the folder adds to another folder's type with an extension (`.member`), an initializer it adds
+  (`Type(label:`), or a member of a protocol extension;
+when that name is declared in no other folder (a name two folders declare, or that Swift's own types have, such as
+`description`, cannot be told apart without a compiler, and is left out). Comments and string literals are ignored.
+Prints every use the graph does not allow and exits 1 when there is one; `--graph` prints the uses found per folder.
 """
 import os
 import re
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Sources", "OtterViewer")
-LAYERS = ["Input", "HTTP", "Storage", "Metrics", "Analysis", "Query", "Receivers", "RemoteStorage", "Forwarding", "MCP",
-          "UI", "Viewer"]
-MODIFIERS = r"(?:(?:public|package|internal|private|fileprivate|final|indirect|static|nonisolated|@\w+(?:\([^)]*\))?)\s+)*"
-TOP_LEVEL = re.compile(rf"^{MODIFIERS}(?:struct|enum|class|protocol|actor|typealias|func)\s+(\w+)", re.M)
+# Each folder and the folders it may use (directly; what they use is not implied).
+ALLOWED = {
+    "Input": set(),
+    "Storage": {"Input"},
+    "Metrics": {"Input", "Storage"},
+    "Analysis": {"Input", "Storage", "Metrics"},
+    "HTTP": {"Input", "Storage", "Analysis"},
+    "Query": {"Input", "HTTP", "Storage", "Metrics", "Analysis"},
+    "Receivers": {"Input", "HTTP", "Storage"},
+    "RemoteStorage": {"Input", "Storage", "Analysis", "Query"},
+    "Forwarding": {"Input", "HTTP", "Storage", "Analysis"},
+    "MCP": {"Input", "HTTP", "Storage", "Metrics", "Analysis", "Query"},
+    "UI": {"Input", "HTTP", "Storage", "Metrics", "Analysis", "Query", "Forwarding"},
+    "Viewer": {"Input", "HTTP", "Storage", "Metrics", "Analysis", "Query", "Receivers", "RemoteStorage", "Forwarding", "MCP",
+               "UI"},
+}
+MODIFIERS = r"(?:(?:public|package|internal|private|fileprivate|final|indirect|static|nonisolated|mutating|@\w+(?:\([^)]*\))?)\s+)*"
+TOP_LEVEL = re.compile(rf"^{MODIFIERS}(?:struct|enum|class|protocol|actor|typealias|func|let|var)\s+(\w+)", re.M)
 EXTENSION = re.compile(r"^(?:(?:public|package|internal)\s+)?extension\s+([\w.]+)[^{]*\{(.*?)^\}", re.M | re.S)
-MEMBER = re.compile(rf"^    {MODIFIERS}(?:func|var|let)\s+(\w+)", re.M)
+MEMBER = re.compile(rf"^    {MODIFIERS}(?:func|var|let|case)\s+(\w+)", re.M)
+NESTED_TYPE = re.compile(rf"^    {MODIFIERS}(?:struct|enum|class|typealias)\s+(\w+)", re.M)
+INITIALIZER = re.compile(rf"^    {MODIFIERS}init[?!]?\((\w+)", re.M)
+# Members every Swift value may have: a use of these names says nothing about who declared them.
+COMMON = {"description", "debugDescription", "hash", "encode", "decode", "init", "text", "json", "value", "count", "name",
+          "adding", "contains", "first", "last", "map", "isEmpty", "rawValue", "run"}
 
 
 def layer_of(path):
@@ -36,6 +58,33 @@ def code_only(text):
     return re.sub(r"//[^\n]*", "", text)
 
 
+def declarations(files):
+    """Every name that identifies a folder's declaration: (kind, name) -> folder, unique names only."""
+    found = {}
+
+    def add(key, layer):
+        found.setdefault(key, set()).add(layer)
+
+    types = {}
+    for path, text in files.items():
+        for match in TOP_LEVEL.finditer(text):
+            types.setdefault(match.group(1), layer_of(path))
+            add(("word", match.group(1)), layer_of(path))
+    for path, text in files.items():
+        layer = layer_of(path)
+        for extension in EXTENSION.finditer(text):
+            extended, body = extension.group(1).split(".")[0], extension.group(2)
+            for nested in NESTED_TYPE.finditer(body):
+                add(("word", nested.group(1)), layer)
+            if types.get(extended) == layer:
+                continue  # a folder extending its own type
+            for member in MEMBER.finditer(body):
+                add(("member", member.group(1)), layer)
+            for initializer in INITIALIZER.finditer(body):
+                add(("init", f"{extended}({initializer.group(1)}:"), layer)
+    return {key: layers.pop() for key, layers in found.items() if len(layers) == 1 and key[1] not in COMMON}
+
+
 def main():
     files = {}
     for folder, directories, names in os.walk(ROOT):
@@ -45,41 +94,36 @@ def main():
                 path = os.path.join(folder, name)
                 with open(path, encoding="utf-8") as file:
                     files[path] = code_only(file.read())
-    unknown = sorted({layer_of(p) for p in files} - set(LAYERS))
+    unknown = sorted({layer_of(p) for p in files} - set(ALLOWED))
     if unknown:
-        print(f"check-viewer-layers: folders with no layer: {', '.join(unknown)} (add them to LAYERS)")
+        print(f"check-viewer-layers: folders with no place in the graph: {', '.join(unknown)} (add them to ALLOWED)")
         return 1
-    types = {}  # name -> layer that declares it
-    members = {}  # member name added by an extension of another folder's type -> layer of the extension
-    for path, text in files.items():
-        for match in TOP_LEVEL.finditer(text):
-            types.setdefault(match.group(1), layer_of(path))
-    for path, text in files.items():
-        for extension in EXTENSION.finditer(text):
-            extended = extension.group(1).split(".")[0]
-            if extended in types and types[extended] == layer_of(path):
-                continue  # a folder extending its own type
-            for member in MEMBER.finditer(extension.group(2)):
-                if len(member.group(1)) >= 6:  # short names (`text`, `json`) are too common to attribute
-                    members.setdefault(member.group(1), layer_of(path))
-    problems = []
+    declared = declarations(files)
+    words = {name: layer for (kind, name), layer in declared.items() if kind == "word"}
+    members = {name: layer for (kind, name), layer in declared.items() if kind == "member"}
+    initializers = [(pattern, layer) for (kind, pattern), layer in declared.items() if kind == "init"]
+    problems, uses = [], {}
     for path, text in sorted(files.items()):
-        layer = LAYERS.index(layer_of(path))
+        layer = layer_of(path)
         for number, line in enumerate(text.split("\n"), start=1):
-            for word in set(re.findall(r"\b[A-Z]\w+\b", line)):
-                owner = types.get(word)
-                if owner and LAYERS.index(owner) > layer:
-                    problems.append(f"{os.path.relpath(path, ROOT)}:{number}: {layer_of(path)} uses {word} from {owner}")
-            for word in set(re.findall(r"\.(\w+)\b", line)):
-                owner = members.get(word)
-                if owner and LAYERS.index(owner) > layer:
-                    problems.append(f"{os.path.relpath(path, ROOT)}:{number}: {layer_of(path)} uses .{word} from {owner}")
+            found = [(words.get(word), word) for word in set(re.findall(r"\b[A-Za-z_]\w*\b", line))]
+            found += [(members.get(word), "." + word) for word in set(re.findall(r"\.(\w+)\b", line))]
+            found += [(owner, pattern) for pattern, owner in initializers if re.search(re.escape(pattern), line)]
+            for owner, name in found:
+                if owner is None or owner == layer:
+                    continue
+                uses.setdefault(layer, set()).add(owner)
+                if owner not in ALLOWED[layer]:
+                    problems.append(f"{os.path.relpath(path, ROOT)}:{number}: {layer} uses {name} from {owner}")
+    if "--graph" in sys.argv:
+        for layer in ALLOWED:
+            print(f"{layer} uses {', '.join(sorted(uses.get(layer, []))) or 'nothing'}")
     for problem in problems:
         print(problem)
     if problems:
-        print(f"check-viewer-layers: {len(problems)} uses against the layers ({' ← '.join(LAYERS)})")
+        print(f"check-viewer-layers: {len(problems)} uses the graph does not allow (scripts/check-viewer-layers.py ALLOWED)")
         return 1
-    print(f"check-viewer-layers: {len(files)} files keep to the layers")
+    print(f"check-viewer-layers: {len(files)} files use only what ALLOWED lets their folder use")
     return 0
 
 

@@ -4,7 +4,8 @@ import Tracing
 
 /// One trace as every view of it shows it, computed once from one store read: its spans in tree order with their
 /// critical-path segments, self times and details, its services with colours and resources, and its statistics. The
-/// explorer (`trace-page.mjs`) reads it as JSON (embedded in the trace page, or from `/api/otter/traces/{id}`); the
+/// explorer (`trace-page.mjs`) reads it as JSON embedded in the trace page (other clients from `/api/otter/traces/{id}`,
+/// the upload page from `/api/otter/trace-models`); the
 /// page without JavaScript (``TracePage``) is drawn from it too, with the tree, summary and statistics in
 /// nanoseconds that the JSON leaves out. JSON times are microseconds (JSON numbers lose nanoseconds beyond 2^53),
 /// offsets from the trace's start.

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -76,8 +77,16 @@ enum StaticAssets {
 
     private static let icon = asset(PackageResources.otter_svg, "image/svg+xml")
 
+    /// Whether an `If-None-Match` value names `etag` (RFC 9110 §13.1.2: a list, weak comparison, or `*`).
+    static func matches(_ condition: String, _ etag: String) -> Bool {
+        condition.split(separator: ",").contains { candidate in
+            let tag = candidate.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || tag == etag || tag == "W/" + etag
+        }
+    }
+
     private static func response(_ asset: Asset, to request: Request) -> Response {
-        if request.headers[.ifNoneMatch] == asset.etag {
+        if let condition = request.headers[.ifNoneMatch], matches(condition, asset.etag) {
             return Response(status: .notModified, headers: [.eTag: asset.etag])
         }
         return Response(
@@ -96,7 +105,8 @@ struct HeadAsGetResponder<Base: HTTPResponder>: HTTPResponder {
         var head = request.head
         head.method = .get
         var response = try await base.respond(to: Request(head: head, body: request.body), context: context)
-        response.body = .init()
+        // No body, but the length GET's body would have, as RFC 9110 §9.3.2 lets HEAD say.
+        response.body = ResponseBody(contentLength: response.body.contentLength) { writer in try await writer.finish(nil) }
         return response
     }
 }

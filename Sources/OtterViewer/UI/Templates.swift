@@ -1,8 +1,9 @@
 import Mustache
 
 /// The viewer's page frame and pages, as Mustache templates: the files of `UI/Templates/` (`<name>.mustache`),
-/// compiled into the binary. `{{name}}` escapes HTML; the only `{{{unescaped}}}` slot is the layout's `content`,
-/// which holds the output of another template. Styles and scripts are files of their own (`UI/Assets`, served under
+/// compiled into the binary. `{{name}}` escapes HTML; there are two `{{{unescaped}}}` slots: the layout's `content`,
+/// which holds the output of another template, and the trace page's `modelJSON`, JSON in a `<script
+/// type="application/json">` block whose every `<` is written `\u003c` (``HTTPAnswer/jsonForScriptBlock(_:)``). Styles and scripts are files of their own (`UI/Assets`, served under
 /// `/static/`): the Content-Security-Policy allows no inline script, and every page shows its data without one.
 enum Templates {
     /// Each template's name in the library and its file's bytes.

@@ -82,9 +82,10 @@ struct TracePage {
     /// Whether log records of the trace are stored (the page links to them).
     var hasLogs = false
 
-    /// The trace explorer's model as JSON for the page's `<script type="application/json">` block: the explorer reads it
-    /// there instead of asking the store again. `<` is written `\u003c`, so no value can close the block.
-    var modelJSON: String
+    /// The trace explorer's model as JSON for the page's `<script type="application/json">` block (``embedModel(_:)``):
+    /// the explorer reads it there instead of asking the store again. Nil on the later pages of a paged trace, which
+    /// only browsers without JavaScript ask for.
+    var modelJSON: String?
 
     /// The page of one trace's model, from row `firstRow` on.
     init(_ model: TraceModel, firstRow: Int = 0) {
@@ -99,7 +100,6 @@ struct TracePage {
         var colors: [String: String] = [:]
         for service in model.services { colors[service.name] = service.color }
         services = summary.services.map { Service(name: $0.name, color: colors[$0.name] ?? "#999") }
-        modelJSON = HTTPAnswer.jsonForScriptBlock(model)
 
         let traceStart = summary.startTimeNanoseconds
         let total = Double(max(summary.durationNanoseconds, 1))
@@ -168,6 +168,11 @@ struct TracePage {
                 },
                 hasLinks: !span.links.isEmpty)
         }
+    }
+
+    /// Embeds `model` for the explorer; `<` is written `\u003c`, so no value can close the block.
+    mutating func embedModel(_ model: TraceModel) {
+        modelJSON = HTTPAnswer.jsonForScriptBlock(model)
     }
 
     /// Attributes as rows of text, keys in order (``AttributeText/displayRows(_:)``).

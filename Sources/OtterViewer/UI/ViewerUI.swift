@@ -75,6 +75,8 @@ package struct ViewerUI: Sendable {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
             var tracePage = TracePage(model, firstRow: firstRow)
+            // The explorer shows every span: only the first page embeds the model (later pages are for no JavaScript).
+            if firstRow <= 0 { tracePage.embedModel(model) }
             if let logStore { tracePage.hasLogs = try await logStore.logs(LogQuery(traceID: traceID, limit: 1)).recordCount > 0 }
             return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace-page.mjs")
         }

@@ -1,7 +1,8 @@
 import OtterOTLP
 
-/// One span of a received OTLP protobuf request as the bytes it arrived in: the span, and its resource, schema URL
-/// and instrumentation scope. A block made of these is the received bytes regrouped, not the spans encoded again.
+/// One span (or log record: the framing of `ExportLogsServiceRequest` is the same) of a received OTLP protobuf request
+/// as the bytes it arrived in: the item, and its resource, schema URL and instrumentation scope. A block made of these
+/// is the received bytes regrouped, not the items encoded again.
 struct ReceivedSpanBytes: Sendable {
     var span: ArraySlice<UInt8>
     var resource: ArraySlice<UInt8>?

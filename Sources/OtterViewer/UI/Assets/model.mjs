@@ -1,5 +1,5 @@
 /*
- * Otter viewer: the trace explorer's model. The server's trace model (GET /api/otter/traces/{id}, or an upload)
+ * Otter viewer: the trace explorer's model. The server's trace model (embedded in the trace page, or an upload's)
  * prepared once into typed arrays (parent, depth, subtree end, start, duration) in depth-first order; where a span
  * falls in a time window; the zoom window's bounds; the statistics table's order.
  *
