@@ -259,4 +259,42 @@ struct SpanMetricsTests {
         #expect(dependencies.map(\.callCount) == [1])
         #expect(try await store.trace(traceID).count == 2)
     }
+
+    /// A store that reads and writes spans and has no other capability (as a store from outside the package).
+    struct SpansOnlyStore: TraceStore {
+        let reads: SQLiteTraceStore
+
+        func write(_ traces: OTLPTraces) async throws -> [String] { try await reads.write(traces) }
+        func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
+        func services() async throws -> [String] { try await reads.services() }
+        func operations(service: String) async throws -> [(name: String, kind: SpanKind)] { try await reads.operations(service: service) }
+        func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { try await reads.findTraceIDs(query) }
+        func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { try await reads.summaries(traceIDs) }
+        func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
+            try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
+        }
+    }
+
+    @Test func withoutTheCapabilitySpanMetricsSaySoInsteadOfShowingNothing() async throws {
+        let viewer = try await RunningViewer(serving: { SpansOnlyStore(reads: $0) })
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        try await viewer.store.write([
+            FinishedSpan(
+                operationName: "GET /", kind: .server,
+                spanContext: OtterSpanContext(traceID: TraceID(high: 6, low: 1), spanID: SpanID(1), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: now - 1_000_000_000, endTimeNanosecondsSinceEpoch: now,
+                resource: Resource(attributes: ["service.name": "shop"]))
+        ])
+        let (status, answer) = try await viewer.get("/api/metrics/calls?service=shop")
+        #expect(status == 501)
+        let message = ((answer["errors"] as? [[String: Any]])?.first?["msg"] as? String) ?? ""
+        #expect(message.contains("span metrics are not available"), "\(answer)")
+        let monitor = try await viewer.html("/monitor?service=shop")
+        #expect(monitor.status == 200)
+        #expect(monitor.body.contains("span metrics are not available"))
+        let toolbox = ViewerToolbox(store: SpansOnlyStore(reads: viewer.store), logStore: nil)
+        let stats = await toolbox.call("get_operation_stats", arguments: ["service_name": .string("shop")])
+        #expect(stats.isError && stats.text.contains("span metrics are not available"), "\(stats.text)")
+        await viewer.stop()
+    }
 }

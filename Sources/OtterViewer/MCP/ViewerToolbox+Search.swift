@@ -87,10 +87,10 @@ extension ViewerToolbox {
         let firstMinute = lastMinute - min(lastMinute, windowMinutes - 1)
         let previousFirst = firstMinute - min(firstMinute, windowMinutes)
         let kinds: Set<SpanKindName> = kind.map { [$0] } ?? Set(SpanKindName.allCases)
-        let rows =
-            try await (store as? any SpanMetricsReader)?.operationMinutes(
-                services: [service], kinds: kinds, minutes: previousFirst...lastMinute)
-            ?? []
+        guard let metrics = store as? any SpanMetricsReader else {
+            return .failure("span metrics are not available: the viewer's store keeps no per-operation counts")
+        }
+        let rows = try await metrics.operationMinutes(services: [service], kinds: kinds, minutes: previousFirst...lastMinute)
         struct Key: Hashable {
             var operation: String
             var kind: SpanKindName

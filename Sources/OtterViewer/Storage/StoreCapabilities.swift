@@ -2,8 +2,10 @@ import Logging
 import Otter
 import ServiceLifecycle
 
-// What a store can do beyond reading and writing, each a protocol the viewer asks for (`store as? any …`), so any store
-// may offer it: ``SQLiteTraceStore`` offers all three.
+// What a store can do beyond reading and writing, each a protocol the viewer asks for (`store as? any …`) instead of
+// knowing the store's type. They are `package` for now: ``SQLiteTraceStore`` offers all three, and a store from outside
+// the package offers none (the viewer then answers span metrics with 501 and refuses retention, a size bound and
+// forwarding at start).
 
 /// A store that keeps itself within bounds: it deletes what is older than a retention, and its oldest data while it is
 /// larger than a size. The viewer's `retention` and `maximumStoreBytes` need one.

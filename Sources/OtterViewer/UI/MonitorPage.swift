@@ -85,9 +85,11 @@ struct MonitorPage {
         var query = SpanMetrics.Query(
             services: [service], kinds: selectedKinds, endNanoseconds: end, lookbackNanoseconds: lookback.seconds * 1_000_000_000,
             stepNanoseconds: step, ratePerNanoseconds: step)
-        let rows =
-            try await (store as? any SpanMetricsReader)?.operationMinutes(services: [service], kinds: selectedKinds, minutes: query.minutes)
-            ?? []
+        guard let metrics = store as? any SpanMetricsReader else {
+            message = "This store keeps no per-operation counts: span metrics are not available."
+            return
+        }
+        let rows = try await metrics.operationMinutes(services: [service], kinds: selectedKinds, minutes: query.minutes)
         let window = (start: end - min(end, query.lookbackNanoseconds), end: end)
         let startLabel = String(TimestampFormatting.dateTime(nanosecondsSinceEpoch: window.start).dropFirst(11).prefix(5))
         let endLabel = String(TimestampFormatting.dateTime(nanosecondsSinceEpoch: window.end).dropFirst(11).prefix(5))
