@@ -137,3 +137,12 @@ test('times are written as the server writes them, in UTC', () => {
   assert.equal(format.formatTime(0n), '1970-01-01 00:00:00.000 UTC');
   assert.equal(format.formatTime(10n ** 28n), '');
 });
+
+test('doubleText writes doubles as the server (Swift) does', () => {
+  // Expected values printed by Swift's `print(2.0, 0.1, 1e16, ...)`.
+  const cases = [[2, '2.0'], [0.1, '0.1'], [1e16, '1e+16'], [1e-5, '1e-05'], [123456.789, '123456.789'],
+    [1e15, '1000000000000000.0'], [0.0001, '0.0001'], [-2.5e-7, '-2.5e-07'], [1.5e300, '1.5e+300'],
+    ['NaN', 'nan'], ['-Infinity', '-inf'], ['Infinity', 'inf'], [9007199254740993, '9007199254740992.0'], [-0, '-0.0']];
+  for (const [value, expected] of cases) assert.equal(format.doubleText(value), expected, `${value}`);
+  assert.equal(format.anyValueText({ kvlistValue: { values: [{ key: 'b', value: { doubleValue: 1 } }] } }), '{b: 1.0}');
+});

@@ -125,9 +125,17 @@ struct LogsPage {
                     service: resource.serviceName ?? "",
                     body: OTLPLogsMapping.bodyText(otlp.body), attributes: attributes, traceID: traceID,
                     traceLink: traceID.map { "/trace/\($0)" + (spanID.map { "?span=\($0)" } ?? "") },
-                    key: "\(time)|\(traceID ?? "")|\(spanID ?? "")|\(severity.number)|\(OTLPLogsMapping.bodyText(otlp.body).prefix(200))"))
+                    key: "\(time)|\(traceID ?? "")|\(spanID ?? "")|\(severity.number)|\(Self.keyText(OTLPLogsMapping.bodyText(otlp.body)))")
+            )
         }
         return rows
+    }
+
+    /// The body's part of a record's key: its first 200 Unicode scalars, as `logs.mjs` takes them from the same text.
+    static func keyText(_ body: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: body.unicodeScalars.prefix(200))
+        return String(scalars)
     }
 
     /// The CSS class of a severity number: `error` from ERROR (17) up, `warn` for WARN (13 to 16).

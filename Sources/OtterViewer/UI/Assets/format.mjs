@@ -40,6 +40,26 @@ export function formatParam(value) {
 }
 
 /** An OTLP/JSON AnyValue as one line of text, as the server writes it (strings as they are, lists as JSON-like text). */
+/**
+ * A double as Swift's `description` writes it (what the server shows): `2.0`, `0.1`, `1e+16`, `1e-05`, `nan`, `inf`.
+ * OTLP/JSON may write non-finite values as the strings "NaN", "Infinity" and "-Infinity".
+ */
+export function doubleText(raw) {
+  const value = Number(raw);
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const exponent = Math.floor(Math.log10(Math.abs(value)));
+  if (exponent < -4 || exponent >= 16) {
+    const [mantissa, power] = value.toExponential().split('e');
+    const sign = power.startsWith('-') ? '-' : '+';
+    const digits = power.replace(/^[+-]/, '');
+    return `${mantissa}e${sign}${digits.length < 2 ? '0' + digits : digits}`;
+  }
+  const plain = String(value);
+  return /[.e]/.test(plain) ? plain : `${plain}.0`;
+}
+
 export function anyValueText(value, depth) {
   if (!value || typeof value !== 'object') return '';
   const level = depth || 0;
@@ -49,7 +69,7 @@ export function anyValueText(value, depth) {
   if ('stringValue' in value) return text(value.stringValue);
   if ('boolValue' in value) return value.boolValue ? 'true' : 'false';
   if ('intValue' in value) return text(value.intValue);
-  if ('doubleValue' in value) return text(value.doubleValue);
+  if ('doubleValue' in value) return doubleText(value.doubleValue);
   if ('bytesValue' in value) return text(value.bytesValue);
   if (value.arrayValue) {
     const values = Array.isArray(value.arrayValue.values) ? value.arrayValue.values : [];

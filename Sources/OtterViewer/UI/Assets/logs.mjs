@@ -74,7 +74,8 @@ export function tailEntries(answer) {
       ? record.timeUnixNano : text(record.observedTimeUnixNano);
     const nanos = /^[0-9]{1,20}$/.test(time) ? BigInt(time) : 0n;
     if (oldest === null || nanos < oldest) oldest = nanos;
-    const body = anyValueText(record.body).slice(0, 200);
+    // The first 200 Unicode scalars, as the server's key has them (not UTF-16 units).
+    const body = Array.from(anyValueText(record.body)).slice(0, 200).join('');
     const key = `${nanos}|${hexID(record.traceId)}|${hexID(record.spanId)}|${Number(record.severityNumber) || 0}|${body}`;
     entries.push({ record, service, nanos, key });
   });
