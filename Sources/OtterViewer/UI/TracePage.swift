@@ -13,13 +13,13 @@ struct TracePage {
     struct Event {
         var name: String
         var offset: String
-        var attributes: String
+        var attributes: [KeyValue]
     }
 
     struct Link {
         var traceID: String
         var spanID: String
-        var attributes: String
+        var attributes: [KeyValue]
     }
 
     struct Row {
@@ -131,16 +131,20 @@ struct TracePage {
             let span = node.span
             let service = node.service
             let offset = node.start - min(traceStart, node.start)
-            var status = "status unset"
-            if let spanStatus = span.status {
-                status = spanStatus.code == .ok ? "status OK" : "status ERROR" + (spanStatus.message.map { ": \($0)" } ?? "")
+            let status: String
+            switch modelSpan.status {
+            case "ok": status = "status OK"
+            case "error": status = "status ERROR" + (modelSpan.statusMessage.isEmpty ? "" : ": \(modelSpan.statusMessage)")
+            default: status = "status unset"
             }
+            // The model keeps one resource per service; the page shows each span's own (a service on two hosts).
             let resource = resourceRows[span.resource] ?? Self.rows(span.resource.attributes)
             resourceRows[span.resource] = resource
-            let scope = span.instrumentationScope
+            let scope = modelSpan.scope
+            let pairs = { (pairs: [[String]]) in pairs.map { KeyValue(key: $0[0], value: $0[1]) } }
             return Row(
-                spanID: span.spanContext.spanID.hexString, parentID: span.parentSpanContext?.spanID.hexString,
-                name: span.operationName, service: service, kind: modelSpan.kind, color: colors[service] ?? "#999",
+                spanID: modelSpan.spanID, parentID: modelSpan.parentSpanID.isEmpty ? nil : modelSpan.parentSpanID,
+                name: modelSpan.name, service: service, kind: modelSpan.kind, color: colors[service] ?? "#999",
                 // Deep chains keep their names in view: indentation stops growing at 16 levels.
                 indent: 8 + min(node.depth, 16) * 16,
                 left: Self.percent(Double(offset) / total * 100),
@@ -148,25 +152,20 @@ struct TracePage {
                 duration: TimestampFormatting.humanDuration(nanoseconds: node.duration),
                 offset: TimestampFormatting.humanDuration(nanoseconds: offset),
                 selfTime: TimestampFormatting.humanDuration(nanoseconds: tree.selfTime(of: index)),
-                scope: scope.version.map { "\(scope.name) \($0)" } ?? scope.name,
+                scope: scope.version.isEmpty ? scope.name : "\(scope.name) \(scope.version)",
                 failed: modelSpan.error, critical: !modelSpan.criticalPath.isEmpty, status: status,
-                attributes: modelSpan.attributes.map { KeyValue(key: $0[0], value: $0[1]) },
+                attributes: pairs(modelSpan.attributes),
                 resource: resource,
-                events: span.events.map { event in
+                events: modelSpan.events.map { event in
                     Event(
                         name: event.name,
                         offset: TimestampFormatting.humanDuration(
-                            nanoseconds: event.nanosecondsSinceEpoch - min(span.startTimeNanosecondsSinceEpoch, event.nanosecondsSinceEpoch)
-                        ),
-                        attributes: AttributeText.json(event.attributes))
+                            nanoseconds: UInt64((max(event.timeMicros - modelSpan.startMicros, 0) * 1_000).rounded())),
+                        attributes: pairs(event.attributes))
                 },
-                hasEvents: !span.events.isEmpty,
-                links: span.links.map {
-                    Link(
-                        traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString,
-                        attributes: AttributeText.json($0.attributes))
-                },
-                hasLinks: !span.links.isEmpty)
+                hasEvents: !modelSpan.events.isEmpty,
+                links: modelSpan.links.map { Link(traceID: $0.traceID, spanID: $0.spanID, attributes: pairs($0.attributes)) },
+                hasLinks: !modelSpan.links.isEmpty)
         }
     }
 
