@@ -37,12 +37,10 @@ struct MCPEndpoint: Sendable {
                     + "supported are \(MCPServer.protocolVersions.joined(separator: ", "))")
         }
         let body: ByteBuffer
-        do {
+        do throws(RequestBodyError) {
             body = try await request.collectBody(upTo: MCPServer.maximumMessageBytes)
-        } catch RequestBodyError.tooSlow {
-            return Self.failure(.requestTimeout, code: -32600, "request body not received within \(Request.bodyDeadline)")
         } catch {
-            return Self.failure(.contentTooLarge, code: -32600, "the message is over \(MCPServer.maximumMessageBytes) bytes")
+            return Self.failure(error.status, code: -32600, error.description)
         }
         guard let answer = await server.handle(Data(body.readableBytesView)) else {
             return Response(status: .accepted)

@@ -22,12 +22,10 @@ struct ExplorerAPI: Sendable {
         }
         router.post("/api/otter/trace-models") { request, _ -> Response in
             let body: ByteBuffer
-            do {
+            do throws(RequestBodyError) {
                 body = try await request.collectBody(upTo: JaegerQueryAPI.maximumTransformBytes)
-            } catch RequestBodyError.tooSlow {
-                return HTTPAnswer.error(.requestTimeout, "request body not received within \(Request.bodyDeadline)")
             } catch {
-                return HTTPAnswer.error(.contentTooLarge, "the file exceeds \(JaegerQueryAPI.maximumTransformBytes) bytes")
+                return HTTPAnswer.error(error.status, error.description)
             }
             let traces: [[FinishedSpan]]
             do {

@@ -70,12 +70,10 @@ package struct JaegerQueryAPI: Sendable {
         router.post("/api/transform") { request, _ -> Response in
             // The Jaeger UI's file upload: an OTLP JSON export in, its traces in the UI's JSON out, stored nowhere.
             let body: ByteBuffer
-            do {
+            do throws(RequestBodyError) {
                 body = try await request.collectBody(upTo: Self.maximumTransformBytes)
-            } catch RequestBodyError.tooSlow {
-                return HTTPAnswer.error(.requestTimeout, "request body not received within \(Request.bodyDeadline)")
             } catch {
-                return HTTPAnswer.error(.contentTooLarge, "request body exceeds \(Self.maximumTransformBytes) bytes")
+                return HTTPAnswer.error(error.status, error.description)
             }
             let otlp: OTLPExportTraceServiceRequest
             do {

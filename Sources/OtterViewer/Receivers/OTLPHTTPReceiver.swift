@@ -147,12 +147,10 @@ package struct OTLPHTTPReceiver: Sendable {
             throw Rejection(status: .contentTooLarge, message: "request body of \(length) bytes exceeds \(maximumBodyBytes) bytes")
         }
         var body: ByteBuffer
-        do {
+        do throws(RequestBodyError) {
             body = try await request.collectBody(upTo: maximumBodyBytes)
-        } catch RequestBodyError.tooSlow {
-            throw Rejection(status: .requestTimeout, message: "request body not received within \(Request.bodyDeadline)")
         } catch {
-            throw Rejection(status: .contentTooLarge, message: "request body exceeds \(maximumBodyBytes) bytes")
+            throw Rejection(status: error.status, message: error.description)
         }
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "identity":
