@@ -127,14 +127,12 @@ package struct JaegerQueryAPIv3: Sendable {
 
     /// `query.attributes`: a JSON object of strings (numbers and booleans are taken as their text).
     static func attributeTags(_ parameter: (name: String, text: String)) throws -> [(key: String, value: String)] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(parameter.text.utf8)) as? [String: Any] else {
+        do {
+            return try JSONTags.pairs(parameter.text)
+        } catch .notAnObject {
             throw InvalidParameter(name: parameter.name, detail: "expecting a JSON map: \(parameter.text.prefix(200))")
-        }
-        return try object.keys.sorted().map { key in
-            guard let text = object[key].flatMap(JSONTagValue.text) else {
-                throw InvalidParameter(name: parameter.name, detail: "values must be strings: \(parameter.text.prefix(200))")
-            }
-            return (key, text)
+        } catch .notText {
+            throw InvalidParameter(name: parameter.name, detail: "values must be strings: \(parameter.text.prefix(200))")
         }
     }
 

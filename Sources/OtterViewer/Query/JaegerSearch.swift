@@ -69,14 +69,12 @@ enum JaegerSearch {
             query.tags.append((String(tag[..<colon]), String(tag[tag.index(after: colon)...])))
         }
         for json in parameters.getAll("tags") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            do {
+                query.tags += try JSONTags.pairs(json, stringsOnly: true)
+            } catch .notAnObject {
                 throw InvalidParameter("malformed 'tags' parameter, cannot unmarshal JSON: \(json.prefix(200))")
-            }
-            for key in object.keys.sorted() {
-                guard let text = object[key] as? String else {
-                    throw InvalidParameter("malformed 'tags' parameter, values must be strings: \(json.prefix(200))")
-                }
-                query.tags.append((key, text))
+            } catch .notText {
+                throw InvalidParameter("malformed 'tags' parameter, values must be strings: \(json.prefix(200))")
             }
         }
         return .query(query)

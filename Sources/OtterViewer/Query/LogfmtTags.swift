@@ -45,9 +45,31 @@ enum LogfmtTags {
     }
 }
 
-/// Tag values given as JSON (Jaeger UI's `tags={…}` in URLs, api_v3's `query.attributes`): strings as they are, and
-/// booleans and numbers as the text a stored attribute of that type is matched by (`true`, `200`, `1.5`).
-enum JSONTagValue {
+/// Tags given as a JSON object (Jaeger's `tags={…}`, Jaeger UI's URLs, api_v3's `query.attributes`): strings as they
+/// are, and booleans and numbers as the text a stored attribute of that type is matched by (`true`, `200`, `1.5`).
+enum JSONTags {
+    /// Why a parameter is not a JSON map of tags.
+    enum Problem: Error {
+        case notAnObject
+        case notText(key: String)
+    }
+
+    /// The `(key, value)` pairs of a JSON object, sorted by key: the one reading of tags given as JSON (Jaeger's `tags`,
+    /// api_v3's `query.attributes`, Jaeger UI's URLs). Values are strings; unless `stringsOnly` (Jaeger's own API
+    /// refuses anything else), numbers and booleans are taken as their text.
+    static func pairs(_ text: String, stringsOnly: Bool = false) throws(Problem) -> [(key: String, value: String)] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw .notAnObject }
+        var pairs: [(key: String, value: String)] = []
+        for key in object.keys.sorted() {
+            guard let value = object[key], let text = stringsOnly ? value as? String : Self.text(value) else {
+                throw .notText(key: key)
+            }
+            pairs.append((key, text))
+        }
+        return pairs
+    }
+
+    /// A JSON value as tag text; nil for objects, arrays and null.
     static func text(_ value: Any) -> String? {
         switch value {
         case let text as String: return text

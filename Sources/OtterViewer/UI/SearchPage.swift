@@ -189,14 +189,12 @@ struct SearchPage {
     /// (`{"http.status_code":"500"}`).
     static func tags(_ text: String) throws -> [(key: String, value: String)] {
         guard text.trimmingCharacters(in: .whitespaces).hasPrefix("{") else { return try LogfmtTags.parse(text) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        do {
+            return try JSONTags.pairs(text)
+        } catch .notAnObject {
             throw InvalidParameter(name: "tags", detail: "malformed tags: not a JSON object of strings")
-        }
-        return try object.keys.sorted().map { key in
-            guard let text = object[key].flatMap(JSONTagValue.text) else {
-                throw InvalidParameter(name: "tags", detail: "malformed tags: the value of \(key.prefix(80)) is not a string")
-            }
-            return (key, text)
+        } catch .notText(let key) {
+            throw InvalidParameter(name: "tags", detail: "malformed tags: the value of \(key.prefix(80)) is not a string")
         }
     }
 
