@@ -10,8 +10,10 @@ import Testing
 /// browser.
 @Suite("viewer assets and templates")
 struct ViewerAssetsTests {
-    static let userInterface = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../Sources/OtterViewer/UI").standardized
+    /// `Sources/OtterViewer/UI` of this checkout: this file is `Tests/OtterViewerTests/ViewerAssetsTests.swift`.
+    static let userInterface = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources").appendingPathComponent("OtterViewer")
+        .appendingPathComponent("UI")
 
     static func files(_ folder: String, extensions: Set<String>) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(
