@@ -106,6 +106,7 @@ let package = Package(
                 .embedInCode("UI/Assets/model.mjs"),
                 .embedInCode("UI/Assets/find.mjs"),
                 .embedInCode("UI/Assets/logs.mjs"),
+                .embedInCode("UI/Assets/live.mjs"),
                 .embedInCode("UI/Assets/format.mjs"),
                 .embedInCode("UI/Assets/dom.mjs"),
                 .embedInCode("UI/Templates/layout.mustache"),

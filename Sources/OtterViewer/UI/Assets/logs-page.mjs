@@ -5,6 +5,7 @@
  * as text nodes.
  */
 import { setUrlParams, urlParam } from './dom.mjs';
+import { livePoller } from './live.mjs';
 import { anyValueText, attributePairs, formatTime, hexID, severityClass, severityLabel, text } from './format.mjs';
 import { tailEntries } from './logs.mjs';
 
@@ -65,11 +66,6 @@ function initTail(tail) {
   const table = document.getElementById('logs-table');
   if (!results || !table) return;
   const tbody = table.tBodies[0];
-  const status = document.createElement('span');
-  status.className = 'muted live-status';
-  status.id = 'tail-status';
-  status.setAttribute('aria-live', 'polite');
-  (tail.closest('label') || tail).after(status);
   const query = text(results.dataset.query);
   // The store's arrival cursor: each poll asks for the records stored since the last one, whatever their own times
   // (a batch stamped before the newest row shown is still new), and moves it on (the X-Otter-Log-Cursor header).
@@ -77,56 +73,28 @@ function initTail(tail) {
   // Keys of the rows shown: a record stored while a poll ran comes again in the next one.
   const shown = new Set();
   for (const row of tbody.rows) shown.add(row.dataset.key);
-  let timer = 0;
-  let controller = null;
-
-  const schedule = () => {
-    if (tail.checked && !timer) timer = setTimeout(poll, TAIL_MS);
-  };
-  const stop = () => {
-    clearTimeout(timer);
-    timer = 0;
-    if (controller) controller.abort();
-    controller = null;
-    status.textContent = '';
-  };
-
-  async function poll() {
-    timer = 0;
-    if (!tail.checked) return;
-    if (document.hidden) {
-      schedule();
-      return;
-    }
-    controller = new AbortController();
-    try {
-      // Newest first, TAIL_LIMIT at a time: a burst of more is read page by page, each page ending where the last
-      // one's oldest record was (records at that instant come twice and are shown once).
-      let nextCursor = null;
-      let end = '';
-      for (let page = 0; page < TAIL_PAGES; page++) {
-        const url = `/api/otter/logs?${query ? query + '&' : ''}storedAfter=${cursor}${end}&limit=${TAIL_LIMIT}`;
-        const response = await fetch(url, { signal: controller.signal, cache: 'no-store', headers: { Accept: 'application/json' } });
-        const body = await response.json().catch(() => null);
-        if (!response.ok) {
-          const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e && e.msg).filter(Boolean) : [];
-          throw new Error(errors.length ? errors.join('; ') : `HTTP ${response.status}`);
-        }
-        if (nextCursor === null) nextCursor = text(response.headers.get('X-Otter-Log-Cursor'));
-        if (!tail.checked) return;
-        const { count, oldest } = add(body);
-        if (count < TAIL_LIMIT || oldest === null) break;
-        end = `&end=${oldest / 1000n}`;
+  // Newest first, TAIL_LIMIT at a time: a burst of more is read page by page, each page ending where the last one's
+  // oldest record was (records at that instant come twice and are shown once).
+  const { poll, stop } = livePoller(tail, TAIL_MS, async (signal) => {
+    let nextCursor = null;
+    let end = '';
+    for (let page = 0; page < TAIL_PAGES; page++) {
+      const url = `/api/otter/logs?${query ? query + '&' : ''}storedAfter=${cursor}${end}&limit=${TAIL_LIMIT}`;
+      const response = await fetch(url, { signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) {
+        const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e && e.msg).filter(Boolean) : [];
+        throw new Error(errors.length ? errors.join('; ') : `HTTP ${response.status}`);
       }
-      if (/^[0-9]+$/.test(nextCursor || '')) cursor = nextCursor;
-      status.textContent = `Tailing \u00b7 updated ${new Date().toLocaleTimeString()}`;
-    } catch (error) {
-      if (error.name === 'AbortError') return;
-      status.textContent = `Live tail failed (${error.message})`;
+      if (nextCursor === null) nextCursor = text(response.headers.get('X-Otter-Log-Cursor'));
+      if (!tail.checked) return null;
+      const { count, oldest } = add(body);
+      if (count < TAIL_LIMIT || oldest === null) break;
+      end = `&end=${oldest / 1000n}`;
     }
-    controller = null;
-    schedule();
-  }
+    if (/^[0-9]+$/.test(nextCursor || '')) cursor = nextCursor;
+    return `Tailing \u00b7 updated ${new Date().toLocaleTimeString()}`;
+  }, { failure: 'Live tail failed', statusID: 'tail-status' });
 
   // Puts the answer's records not shown yet on top, newest first; returns how many the answer held and the time of
   // its oldest (nanoseconds), for paging.

@@ -7,6 +7,7 @@
  * The page works without this script; the server checks the compare count itself.
  */
 import { setUrlParams, urlParam } from './dom.mjs';
+import { livePoller } from './live.mjs';
 
 const POLL_MS = 3000;
 
@@ -34,56 +35,20 @@ document.addEventListener('change', (event) => {
 // Live refresh
 
 function initLive(live) {
-  let timer = 0;
-  let controller = null;
-  const status = document.createElement('span');
-  status.className = 'muted live-status';
-  status.setAttribute('aria-live', 'polite');
-  (live.closest('label') || live).after(status);
-
-  const schedule = () => {
-    if (live.checked && !timer) timer = setTimeout(poll, POLL_MS);
-  };
-
-  const stop = () => {
-    clearTimeout(timer);
-    timer = 0;
-    if (controller) controller.abort();
-    controller = null;
-    status.textContent = '';
-  };
-
-  async function poll() {
-    timer = 0;
-    if (!live.checked) return;
-    if (document.hidden) {   // no polling in a background tab
-      schedule();
-      return;
-    }
-    controller = new AbortController();
-    try {
-      const response = await fetch(location.href, {
-        signal: controller.signal, cache: 'no-store', headers: { Accept: 'text/html' },
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const html = await response.text();
-      const fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('results');
-      const current = document.getElementById('results');
-      if (fresh && current && live.checked) {
-        const picked = new Set(pickBoxes().filter((box) => box.checked).map((box) => box.value));
-        const adopted = document.adoptNode(fresh);
-        for (const box of adopted.querySelectorAll('input.compare-pick')) box.checked = picked.has(box.value);
-        current.replaceWith(adopted);
-        updateCompare();
-        status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-      }
-    } catch (error) {
-      if (error.name === 'AbortError') return;
-      status.textContent = `Live update failed (${error.message})`;
-    }
-    controller = null;
-    schedule();
-  }
+  const { poll, schedule, stop } = livePoller(live, POLL_MS, async (signal) => {
+    const response = await fetch(location.href, { signal, cache: 'no-store', headers: { Accept: 'text/html' } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const html = await response.text();
+    const fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('results');
+    const current = document.getElementById('results');
+    if (!fresh || !current || !live.checked) return null;
+    const picked = new Set(pickBoxes().filter((box) => box.checked).map((box) => box.value));
+    const adopted = document.adoptNode(fresh);
+    for (const box of adopted.querySelectorAll('input.compare-pick')) box.checked = picked.has(box.value);
+    current.replaceWith(adopted);
+    updateCompare();
+    return `Updated ${new Date().toLocaleTimeString()}`;
+  }, { failure: 'Live update failed' });
 
   live.addEventListener('change', () => {
     setUrlParams({ live: live.checked ? '1' : null });
