@@ -261,18 +261,10 @@ struct SpanMetricsTests {
     }
 
     /// A store that reads and writes spans and has no other capability (as a store from outside the package).
-    struct SpansOnlyStore: TraceStore {
+    struct SpansOnlyStore: ReadingThroughStore {
         let reads: SQLiteTraceStore
 
         func write(_ traces: OTLPTraces) async throws -> [String] { try await reads.write(traces) }
-        func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
-        func services() async throws -> [String] { try await reads.services() }
-        func operations(service: String) async throws -> [(name: String, kind: SpanKind)] { try await reads.operations(service: service) }
-        func findTraceIDs(_ query: TraceQuery) async throws -> [TraceID] { try await reads.findTraceIDs(query) }
-        func summaries(_ traceIDs: [TraceID]) async throws -> [TraceSummary] { try await reads.summaries(traceIDs) }
-        func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
-            try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
-        }
     }
 
     @Test func withoutTheCapabilitySpanMetricsSaySoInsteadOfShowingNothing() async throws {

@@ -7,12 +7,16 @@ import SwiftProtobuf
 import Testing
 import Tracing
 
-/// A store that reads through a real SQLite store and changes only how writes behave (fault injection in tests).
-protocol WriteInterceptingStore: TraceStore, SpanMetricsReader {
+/// A store that reads spans through a real SQLite store, with no capability beyond the store protocols.
+protocol ReadingThroughStore: TraceStore {
     var reads: SQLiteTraceStore { get }
 }
 
-extension WriteInterceptingStore {
+/// A store that reads through a real SQLite store, span metrics included, and changes only how writes behave (fault
+/// injection in tests).
+protocol WriteInterceptingStore: ReadingThroughStore, SpanMetricsReader {}
+
+extension ReadingThroughStore {
     func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces { try await reads.traces(traceIDs) }
     func services() async throws -> [String] { try await reads.services() }
     func operations(service: String) async throws -> [(name: String, kind: SpanKind)] { try await reads.operations(service: service) }
@@ -21,6 +25,9 @@ extension WriteInterceptingStore {
     func dependencies(startNanoseconds: UInt64, endNanoseconds: UInt64) async throws -> [ServiceDependency] {
         try await reads.dependencies(startNanoseconds: startNanoseconds, endNanoseconds: endNanoseconds)
     }
+}
+
+extension WriteInterceptingStore {
     func operationMinutes(services: [String], kinds: Set<SpanKindName>, minutes: ClosedRange<UInt64>) async throws -> [OperationMinute] {
         try await reads.operationMinutes(services: services, kinds: kinds, minutes: minutes)
     }
