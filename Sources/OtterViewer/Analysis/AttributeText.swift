@@ -17,9 +17,10 @@ extension AttributeText {
         }
     }
 
-    /// Attributes as (key, text) rows sorted by key, as the span details show them.
+    /// Attributes as (key, text) rows sorted by key (`OTLPMapping.keyValues` sorts them), as the span details
+    /// show them.
     static func displayRows(_ attributes: SpanAttributes) -> [(key: String, value: String)] {
-        OTLPMapping.keyValues(attributes).sorted { $0.key < $1.key }.map { ($0.key, display($0.value)) }
+        OTLPMapping.keyValues(attributes).map { ($0.key, display($0.value)) }
     }
 
     /// JSON text of a value, as Jaeger's translator writes arrays and maps in a string tag: strings quoted, numbers
