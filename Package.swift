@@ -107,6 +107,7 @@ let package = Package(
                 .embedInCode("UI/Assets/find.mjs"),
                 .embedInCode("UI/Assets/logs.mjs"),
                 .embedInCode("UI/Assets/live.mjs"),
+                .embedInCode("UI/Assets/outline.mjs"),
                 .embedInCode("UI/Assets/format.mjs"),
                 .embedInCode("UI/Assets/dom.mjs"),
                 .embedInCode("UI/Templates/layout.mustache"),

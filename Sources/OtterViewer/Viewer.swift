@@ -32,6 +32,9 @@ public struct Viewer: Sendable {
         public var maximumRequestBytesInFlight: Int
         /// An HTTP connection with no request for this long is closed.
         public var idleTimeout: Duration
+        /// Traces with more spans than this open in the explorer as an outline (ids, names, times, status), each span's
+        /// attributes, events and links read as it is shown (2,000; tests lower it).
+        package var traceOutlineAbove = 2_000
         /// With a ``SQLiteTraceStore``: spans that started longer ago are deleted (checked every minute); nil (the
         /// default) keeps them. `otter viewer` sets 72 hours.
         public var retention: Duration?
@@ -126,9 +129,11 @@ public struct Viewer: Sendable {
         self.logStore = logStore
         let forwardingStatus = ForwardingStatus()
         self.forwardingStatus = forwardingStatus
-        ui = try ViewerUI(
+        var ui = try ViewerUI(
             store: store, logStore: logStore,
             status: StatusAPI(queue: store as? any ForwardingQueue, forwarding: configuration.forwarding, status: forwardingStatus))
+        ui.outlineAbove = configuration.traceOutlineAbove
+        self.ui = ui
     }
 
     /// The gRPC listener's address: IPv6 literals (with or without brackets) as IPv6, `localhost` as 127.0.0.1.

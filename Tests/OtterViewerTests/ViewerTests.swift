@@ -27,16 +27,16 @@ final class RunningViewer: Sendable {
     /// `keepsLogs`, the viewer has no log store.
     init(
         path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, maximumRequestBytesInFlight: Int = 512 << 20,
-        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil, servingRemoteStorage: Bool = false
+        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil, servingRemoteStorage: Bool = false, traceOutlineAbove: Int = 2_000
     ) async throws {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
         logger.logLevel = .critical
-        let viewer = try Viewer(
-            configuration: .init(
-                otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token),
-                maximumRequestBytesInFlight: maximumRequestBytesInFlight, remoteStoragePort: servingRemoteStorage ? 0 : nil),
-            store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
+        var configuration = Viewer.Configuration(
+            otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token),
+            maximumRequestBytesInFlight: maximumRequestBytesInFlight, remoteStoragePort: servingRemoteStorage ? 0 : nil)
+        configuration.traceOutlineAbove = traceOutlineAbove
+        let viewer = try Viewer(configuration: configuration, store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }
         let group = ServiceGroup(services: services, logger: logger)

@@ -3,9 +3,12 @@
 /// parent (spans that start together keep the order they were given in). A span whose parent is missing is a root;
 /// spans caught in a parent cycle (corrupt or hostile data) are walked as roots too, so nothing is hidden. Built
 /// without recursion: a parent chain of any length is a tree like any other.
-package struct SpanTree: Sendable {
+///
+/// Generic over what a span is (a ``FinishedSpan``, or the viewer's outline of a stored span): the order only needs
+/// each span's id, parent id and start.
+package struct SpanTree<Span: TreeOrderedSpan>: Sendable {
     package struct Node: Sendable {
-        package var span: FinishedSpan
+        package var span: Span
         /// Index of the parent in ``SpanTree/nodes``; nil for a root.
         package var parent: Int?
         /// Indexes of the children in ``SpanTree/nodes``, by start time.
@@ -18,27 +21,26 @@ package struct SpanTree: Sendable {
     /// Indexes of the roots in ``nodes``, in order.
     package private(set) var roots: [Int] = []
 
-    package init(_ spans: [FinishedSpan]) {
-        let sorted = spans.enumerated().sorted {
-            ($0.element.startTimeNanosecondsSinceEpoch, $0.offset) < ($1.element.startTimeNanosecondsSinceEpoch, $1.offset)
-        }.map(\.element)
+    package init(_ spans: [Span]) {
+        let order = spans.indices.sorted { (spans[$0].treeStart, $0) < (spans[$1].treeStart, $1) }
         var indexByID: [SpanID: Int] = [:]
-        for (index, span) in sorted.enumerated() where indexByID[span.spanContext.spanID] == nil {
-            indexByID[span.spanContext.spanID] = index
+        indexByID.reserveCapacity(order.count)
+        for (index, original) in order.enumerated() where indexByID[spans[original].treeSpanID] == nil {
+            indexByID[spans[original].treeSpanID] = index
         }
-        var children = [[Int]](repeating: [], count: sorted.count)
+        var children = [[Int]](repeating: [], count: order.count)
         var sortedRoots: [Int] = []
-        for (index, span) in sorted.enumerated() {
-            if let parent = span.parentSpanContext, let parentIndex = indexByID[parent.spanID], parentIndex != index {
+        for (index, original) in order.enumerated() {
+            if let parent = spans[original].treeParentSpanID, let parentIndex = indexByID[parent], parentIndex != index {
                 children[parentIndex].append(index)
             } else {
                 sortedRoots.append(index)
             }
         }
-        var visited = [Bool](repeating: false, count: sorted.count)
-        nodes.reserveCapacity(sorted.count)
+        var visited = [Bool](repeating: false, count: order.count)
+        nodes.reserveCapacity(order.count)
         // Roots first, then whatever a parent cycle kept unreached, each walked as a root.
-        for first in sortedRoots + Array(sorted.indices) where !visited[first] {
+        for first in sortedRoots + Array(order.indices) where !visited[first] {
             var stack: [(index: Int, parent: Int?)] = [(first, nil)]
             while let (index, parent) = stack.popLast() {
                 guard !visited[index] else { continue }
@@ -49,9 +51,23 @@ package struct SpanTree: Sendable {
                 } else {
                     roots.append(position)
                 }
-                nodes.append(Node(span: sorted[index], parent: parent, depth: parent.map { nodes[$0].depth + 1 } ?? 0))
+                nodes.append(Node(span: spans[order[index]], parent: parent, depth: parent.map { nodes[$0].depth + 1 } ?? 0))
                 for child in children[index].reversed() where !visited[child] { stack.append((child, position)) }
             }
         }
     }
+}
+
+/// What ``SpanTree`` orders spans by: the span's id, its parent's id and its start.
+package protocol TreeOrderedSpan: Sendable {
+    var treeSpanID: SpanID { get }
+    var treeParentSpanID: SpanID? { get }
+    /// Nanoseconds since the epoch.
+    var treeStart: UInt64 { get }
+}
+
+extension FinishedSpan: TreeOrderedSpan {
+    package var treeSpanID: SpanID { spanContext.spanID }
+    package var treeParentSpanID: SpanID? { parentSpanContext?.spanID }
+    package var treeStart: UInt64 { startTimeNanosecondsSinceEpoch }
 }

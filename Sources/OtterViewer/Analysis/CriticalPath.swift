@@ -17,7 +17,7 @@ enum CriticalPath {
     /// The segments of every root's critical path, latest first within each root. Each node's blocking children are
     /// sorted once by end time, and the walk only ever moves forward in that order (the point it returns to in a
     /// node moves back in time), so a root with 10,000 children costs a sort, not 10,000 scans.
-    static func segments(of tree: TraceTree) -> [Segment] {
+    static func segments<Span>(of tree: TraceTree<Span>) -> [Segment] {
         let nodes = tree.nodes
         // Blocking children with a clipped range, latest end first.
         var candidates = [[Int]](repeating: [], count: nodes.count)

@@ -43,7 +43,7 @@ struct TraceDiff {
     var missingCount: Int { rows.filter { $0.change == .missing }.count }
     var matchedCount: Int { rows.filter { $0.change == .matched }.count }
 
-    init(_ a: TraceTree, _ b: TraceTree) {
+    init(_ a: TraceTree<FinishedSpan>, _ b: TraceTree<FinishedSpan>) {
         // Siblings are matched as a group; the rows then come out depth first, each row's children matched when it
         // is emitted (a stack, not recursion).
         func emit(_ childrenA: [Int], _ childrenB: [Int], depth: Int) -> [(row: Row, childrenA: [Int], childrenB: [Int])] {
@@ -85,7 +85,7 @@ struct TraceDiff {
         }
     }
 
-    static func key(_ node: TraceTree.Node) -> String {
+    static func key(_ node: TraceTree<FinishedSpan>.Node) -> String {
         node.service + "\u{0}" + node.span.operationName
     }
 }

@@ -77,23 +77,46 @@ struct TraceModel: Encodable {
     var spans: [Span]
     var statistics: [Statistic]
 
-    /// The tree the model was built from (nanosecond times), its summary and its statistics rows: for ``TracePage``.
-    let tree: TraceTree
+    /// The tree the model was built from (nanosecond times, spans outlined), its summary and its statistics rows: for
+    /// ``TracePage``.
+    let tree: TraceTree<SpanOutline>
     let summary: TraceSummary
+    /// The earliest start of a span, nanoseconds since the epoch.
+    let startNanoseconds: UInt64
     let statisticsRows: [TraceStatistics.Row]
+    /// Whether each span's details (attributes, events, links, scope, status message) are in ``spans``: a model built
+    /// from an outline (a big trace) has them only where ``fillDetails(_:)`` added them, and the explorer reads the
+    /// rest as it shows them (`/api/otter/traces/{id}/spans`).
+    private(set) var detailsIncluded: Bool
+    /// Each span's resource where it was read in full (nil where it was outlined), by index in ``spans``.
+    private(set) var resources: [Resource?] = []
 
     enum CodingKeys: String, CodingKey {
         case traceID, startTimeUnixMicros, durationMicros, rootService, rootName, services, spans, statistics
     }
 
-    /// The model of one trace's spans; nil when there are none. `colors` maps service names to colours (from
-    /// ``ServicePalette``); services missing from it get one assigned among this trace's services.
+    /// The model of one trace's spans, read in full; nil when there are none. `colors` maps service names to colours
+    /// (from ``ServicePalette``); services missing from it get one assigned among this trace's services.
     init?(spans: [FinishedSpan], colors: [String: String] = [:]) {
-        let tree = TraceTree(spans: spans)
-        guard let firstRoot = tree.roots.first, let summary = TraceSummary(spans: spans) else { return nil }
+        guard let traceID = spans.first?.spanContext.traceID else { return nil }
+        let full = TraceTree(spans: spans)
+        self.init(traceID: traceID, tree: full.mapSpans(SpanOutline.init), colors: colors)
+        for index in full.nodes.indices { fill(index, with: full.nodes[index].span) }
+        detailsIncluded = true
+    }
+
+    /// The model of one trace's outlined spans (a big trace: no attributes, events or links); nil when there are none.
+    init?(traceID: TraceID, outline: [SpanOutline], colors: [String: String] = [:]) {
+        self.init(traceID: traceID, tree: TraceTree(spans: outline), colors: colors)
+    }
+
+    private init?(traceID: TraceID, tree: TraceTree<SpanOutline>, colors: [String: String]) {
+        guard let firstRoot = tree.roots.first else { return nil }
         self.tree = tree
-        self.summary = summary
+        self.detailsIncluded = false
+        summary = TraceSummary(traceID: traceID, outlines: tree.nodes.map(\.span))
         let traceStart = tree.start
+        startNanoseconds = traceStart
         func micros(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1_000 }
         func offset(_ nanoseconds: UInt64) -> Double { micros(nanoseconds - min(nanoseconds, traceStart)) }
 
@@ -105,29 +128,29 @@ struct TraceModel: Encodable {
             services.append(
                 Service(
                     name: node.service, color: colors[node.service] ?? fallbackColors[node.service] ?? ServicePalette.colors[0],
-                    resource: Self.pairs(node.span.resource.attributes)))
+                    resource: []))
         }
         var critical = [[[Double]]](repeating: [], count: tree.nodes.count)
         for segment in CriticalPath.segments(of: tree) {
             critical[segment.node].append([offset(segment.start), offset(segment.end)])
         }
         var spansPerID: [SpanID: Int] = [:]
-        for node in tree.nodes { spansPerID[node.span.spanContext.spanID, default: 0] += 1 }
+        for node in tree.nodes { spansPerID[node.span.spanID, default: 0] += 1 }
         self.spans = tree.nodes.indices.map { index in
             let node = tree.nodes[index]
             let span = node.span
             var warnings: [String] = []
-            if node.parent == nil, let parent = span.parentSpanContext {
-                if parent.spanID == span.spanContext.spanID {
+            if node.parent == nil, let parent = span.parentSpanID {
+                if parent == span.spanID {
                     warnings.append("the span names itself as its parent")
-                } else if spansPerID[parent.spanID] != nil {
-                    warnings.append("its parents form a cycle (parent span \(parent.spanID.hexString)): shown as a root")
+                } else if spansPerID[parent] != nil {
+                    warnings.append("its parents form a cycle (parent span \(parent.hexString)): shown as a root")
                 } else {
-                    warnings.append("parent span \(parent.spanID.hexString) is not in this trace")
+                    warnings.append("parent span \(parent.hexString) is not in this trace")
                 }
             }
-            if let count = spansPerID[span.spanContext.spanID], count > 1 {
-                warnings.append("\(count) spans of this trace have the span id \(span.spanContext.spanID.hexString)")
+            if let count = spansPerID[span.spanID], count > 1 {
+                warnings.append("\(count) spans of this trace have the span id \(span.spanID.hexString)")
             }
             if let parent = node.parent, node.start < tree.nodes[parent].start {
                 // Jaeger UI adjusts such a child; Otter shows it as recorded and says why it looks wrong.
@@ -136,30 +159,23 @@ struct TraceModel: Encodable {
             }
             if span.endTimeNanosecondsSinceEpoch < span.startTimeNanosecondsSinceEpoch { warnings.append("the span ends before it starts") }
             return Span(
-                spanID: span.spanContext.spanID.hexString, parentSpanID: span.parentSpanContext?.spanID.hexString ?? "",
+                spanID: span.spanID.hexString, parentSpanID: span.parentSpanID?.hexString ?? "",
                 parentIndex: node.parent ?? -1, depth: node.depth,
                 childCount: node.children.count, serviceIndex: serviceIndex[node.service] ?? 0, name: span.operationName,
                 kind: SpanKindName(span.kind).rawValue, startMicros: offset(node.start), durationMicros: micros(node.duration),
                 selfMicros: micros(tree.selfTime(of: index)),
-                status: span.status.map { $0.code == .ok ? "ok" : "error" } ?? "unset", statusMessage: span.status?.message ?? "",
-                error: span.status?.code == .error, criticalPath: critical[index].reversed(),
-                attributes: Self.pairs(span.attributes),
-                events: span.events.map {
-                    Event(name: $0.name, timeMicros: offset($0.nanosecondsSinceEpoch), attributes: Self.pairs($0.attributes))
-                },
-                links: span.links.map {
-                    Link(
-                        traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString,
-                        attributes: Self.pairs($0.attributes))
-                },
-                scope: Scope(name: span.instrumentationScope.name, version: span.instrumentationScope.version ?? ""), warnings: warnings)
+                status: span.statusCode.map { $0 == .ok ? "ok" : "error" } ?? "unset", statusMessage: "",
+                error: span.isError, criticalPath: critical[index].reversed(), attributes: [], events: [], links: [],
+                scope: Scope(name: "", version: ""), warnings: warnings)
         }
         self.services = services
-        traceID = tree.nodes[firstRoot].span.spanContext.traceID.hexString
+        resources = Array(repeating: nil, count: tree.nodes.count)
+        let root = tree.nodes[firstRoot].span
+        self.traceID = traceID.hexString
         startTimeUnixMicros = micros(traceStart)
         durationMicros = micros(tree.end - min(tree.end, traceStart))
-        rootService = tree.nodes[firstRoot].service
-        rootName = tree.nodes[firstRoot].span.operationName
+        rootService = root.service
+        rootName = root.operationName
         statisticsRows = TraceStatistics(tree).rows
         statistics = statisticsRows.map {
             Statistic(
@@ -167,6 +183,65 @@ struct TraceModel: Encodable {
                 selfMicros: micros($0.selfTime), averageMicros: micros($0.average), minMicros: micros($0.minimum),
                 maxMicros: micros($0.maximum))
         }
+    }
+
+    /// Adds the details of spans read in full to the model's spans with the same id and start (the rows a page shows).
+    mutating func fillDetails(_ fullSpans: [FinishedSpan]) {
+        var byKey: [SpanKey: FinishedSpan] = [:]
+        for span in fullSpans { byKey[SpanKey(span.spanContext.spanID, span.startTimeNanosecondsSinceEpoch)] = span }
+        for index in tree.nodes.indices {
+            let node = tree.nodes[index]
+            if let span = byKey[SpanKey(node.span.spanID, node.span.startTimeNanosecondsSinceEpoch)] { fill(index, with: span) }
+        }
+    }
+
+    private struct SpanKey: Hashable {
+        var spanID: SpanID
+        var start: UInt64
+        init(_ spanID: SpanID, _ start: UInt64) {
+            self.spanID = spanID
+            self.start = start
+        }
+    }
+
+    private mutating func fill(_ index: Int, with span: FinishedSpan) {
+        let details = Self.details(of: span, traceStart: startNanoseconds)
+        spans[index].statusMessage = details.statusMessage
+        spans[index].attributes = details.attributes
+        spans[index].events = details.events
+        spans[index].links = details.links
+        spans[index].scope = details.scope
+        resources[index] = span.resource
+        let service = spans[index].serviceIndex
+        if services[service].resource.isEmpty { services[service].resource = details.resource }
+    }
+
+    /// What a span read in full adds to its outline, event times in microseconds from `traceStart` (nanoseconds since
+    /// the epoch).
+    struct Details: Encodable {
+        var spanID: String
+        var startMicros: Double
+        var statusMessage: String
+        var attributes: [[String]]
+        var events: [Event]
+        var links: [Link]
+        var scope: Scope
+        var resource: [[String]]
+    }
+
+    static func details(of span: FinishedSpan, traceStart: UInt64) -> Details {
+        func offset(_ nanoseconds: UInt64) -> Double { Double(nanoseconds - min(nanoseconds, traceStart)) / 1_000 }
+        return Details(
+            spanID: span.spanContext.spanID.hexString, startMicros: offset(span.startTimeNanosecondsSinceEpoch),
+            statusMessage: span.status?.message ?? "", attributes: pairs(span.attributes),
+            events: span.events.map {
+                Event(name: $0.name, timeMicros: offset($0.nanosecondsSinceEpoch), attributes: pairs($0.attributes))
+            },
+            links: span.links.map {
+                Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString, attributes: pairs($0.attributes))
+            },
+            scope: Scope(name: span.instrumentationScope.name, version: span.instrumentationScope.version ?? ""),
+            resource: pairs(span.resource.attributes))
     }
 
     /// Attributes as `[key, text]` pairs, as the Jaeger API shows the values.

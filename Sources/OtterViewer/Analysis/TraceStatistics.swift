@@ -18,7 +18,7 @@ struct TraceStatistics {
     /// Rows by total time, longest first (then by service and operation).
     var rows: [Row]
 
-    init(_ tree: TraceTree) {
+    init<Span>(_ tree: TraceTree<Span>) {
         var byKey: [String: Row] = [:]
         var order: [String] = []
         for index in tree.nodes.indices {

@@ -4,10 +4,10 @@ import Tracing
 /// The spans of one trace as a tree (``SpanTree``'s order: depth-first, children by start time, a span whose parent is
 /// not stored a root), with time ranges. Each span's time range is clipped to its parent's (as Jaeger does before finding the critical
 /// path), so a child that outlives its parent is measured inside it. Built without recursion: a 100,000-deep chain
-/// is a tree like any other.
-struct TraceTree {
+/// is a tree like any other. Its spans are read in full (``FinishedSpan``) or outlined (``SpanOutline``, a big trace).
+struct TraceTree<Span: TraceTreeSpan> {
     struct Node {
-        var span: FinishedSpan
+        var span: Span
         /// Index of the parent in `nodes`; nil for a root.
         var parent: Int?
         var children: [Int] = []
@@ -19,7 +19,7 @@ struct TraceTree {
         var clipped: (start: UInt64, end: UInt64)?
 
         var duration: UInt64 { end - start }
-        var service: String { span.resource.serviceNameOrUnknown }
+        var service: String { span.treeService }
     }
 
     private(set) var nodes: [Node] = []
@@ -29,7 +29,7 @@ struct TraceTree {
     var start: UInt64 { nodes.map(\.start).min() ?? 0 }
     var end: UInt64 { nodes.map(\.end).max() ?? 0 }
 
-    init(spans: [FinishedSpan]) {
+    init(spans: [Span]) {
         let tree = SpanTree(spans)
         roots = tree.roots
         nodes.reserveCapacity(tree.nodes.count)
@@ -50,6 +50,21 @@ struct TraceTree {
         }
     }
 
+    private init(nodes: [Node], roots: [Int]) {
+        self.nodes = nodes
+        self.roots = roots
+    }
+
+    /// The same tree with each span replaced by `transform`'s value for it.
+    func mapSpans<Other>(_ transform: (Span) -> Other) -> TraceTree<Other> {
+        TraceTree<Other>(
+            nodes: nodes.map { node in
+                TraceTree<Other>.Node(
+                    span: transform(node.span), parent: node.parent, children: node.children, depth: node.depth, start: node.start,
+                    end: node.end, clipped: node.clipped)
+            }, roots: roots)
+    }
+
     /// Time a span spends on its own: its duration less the union of its children's clipped ranges.
     func selfTime(of index: Int) -> UInt64 {
         let node = nodes[index]
@@ -66,4 +81,24 @@ struct TraceTree {
         }
         return node.duration - min(covered, node.duration)
     }
+}
+
+/// What a ``TraceTree`` and what is computed from it (critical path, statistics) need of a span.
+protocol TraceTreeSpan: TreeOrderedSpan {
+    var treeService: String { get }
+    var operationName: String { get }
+    var kind: SpanKind { get }
+    var startTimeNanosecondsSinceEpoch: UInt64 { get }
+    var endTimeNanosecondsSinceEpoch: UInt64 { get }
+}
+
+extension FinishedSpan: TraceTreeSpan {
+    var treeService: String { resource.serviceNameOrUnknown }
+}
+
+extension SpanOutline: TraceTreeSpan {
+    var treeSpanID: SpanID { spanID }
+    var treeParentSpanID: SpanID? { parentSpanID }
+    var treeStart: UInt64 { startTimeNanosecondsSinceEpoch }
+    var treeService: String { service }
 }

@@ -80,7 +80,7 @@ extension ViewerToolbox {
             ])
     }
 
-    static func subtreeSize(_ tree: TraceTree, _ root: Int) -> Int {
+    static func subtreeSize(_ tree: TraceTree<FinishedSpan>, _ root: Int) -> Int {
         var count = 0
         var stack = [root]
         while let index = stack.popLast() {
@@ -109,7 +109,7 @@ extension ViewerToolbox {
     }
 
     /// A trace in a few lines: size, time, services, busiest operations, errors and the critical path's main parts.
-    static func traceSummary(_ tree: TraceTree) -> JSONValue {
+    static func traceSummary(_ tree: TraceTree<FinishedSpan>) -> JSONValue {
         let nodes = tree.nodes
         var services: [String: (spans: Int, errors: Int)] = [:]
         for node in nodes {
@@ -153,7 +153,7 @@ extension ViewerToolbox {
         ]
     }
 
-    static func summaryText(_ tree: TraceTree, traceID: TraceID) -> String {
+    static func summaryText(_ tree: TraceTree<FinishedSpan>, traceID: TraceID) -> String {
         let summary = traceSummary(tree)
         let nodes = tree.nodes
         let root = tree.roots.first.map { nodes[$0] }

@@ -20,6 +20,39 @@ struct ExplorerAPI: Sendable {
             }
             return HTTPAnswer.json(model)
         }
+        // The explorer of a big trace holds its outline; these read the rest as it is shown.
+        router.get("/api/otter/traces/:traceID/spans") { request, context -> Response in
+            let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
+            guard let traceID = TraceIDText.parse(raw) else { return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw)) }
+            let texts = QueryParameters(request).getAll("spanID")
+            guard !texts.isEmpty, texts.count <= Self.maximumSpansPerRequest else {
+                return HTTPAnswer.error(.badRequest, "give 1 to \(Self.maximumSpansPerRequest) spanID parameters")
+            }
+            var spanIDs: Set<SpanID> = []
+            for text in texts {
+                guard text.utf8.count == 16, let spanID = SpanID(hexString: text.lowercased()) else {
+                    return HTTPAnswer.error(.badRequest, "spanID \(UntrustedValue.quoted(text)) is not 16 hexadecimal digits")
+                }
+                spanIDs.insert(spanID)
+            }
+            let spans = try await store.spans(of: traceID, withIDs: spanIDs)
+            // Event times from the span's own start.
+            return HTTPAnswer.json(["spans": spans.map { TraceModel.details(of: $0, traceStart: $0.startTimeNanosecondsSinceEpoch) }])
+        }
+        router.get("/api/otter/traces/:traceID/find") { request, context -> Response in
+            let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
+            guard let traceID = TraceIDText.parse(raw) else { return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw)) }
+            let query = QueryParameters(request).get("uiFind") ?? ""
+            guard query.count <= TraceFind.maximumQueryLength else {
+                return HTTPAnswer.error(.badRequest, "uiFind is longer than \(TraceFind.maximumQueryLength) characters")
+            }
+            guard let find = TraceFind(query) else { return HTTPAnswer.json(["spanIDs": [String]()]) }
+            var found: [String] = []
+            try await store.forEachSpan(of: traceID) { span in
+                if find.matches(span) { found.append(span.spanContext.spanID.hexString) }
+            }
+            return HTTPAnswer.json(["spanIDs": found])
+        }
         router.post("/api/otter/trace-models") { request, _ -> Response in
             let body: ByteBuffer
             do throws(RequestBodyError) {
@@ -39,4 +72,7 @@ struct ExplorerAPI: Sendable {
             return HTTPAnswer.json(["traces": models])
         }
     }
+
+    /// The most spans one request for details names.
+    static let maximumSpansPerRequest = 500
 }

@@ -71,3 +71,37 @@ package struct ForwardProgress: Sendable, Equatable {
     /// Spans or log records stored and not yet acknowledged.
     package var pendingItems: Int64
 }
+
+/// A store that reads a trace's outline (``SpanOutline``: ids, names, times, status) without decoding its spans'
+/// attributes, events and links, and chosen spans in full: the page of a big trace is drawn from the outline and reads
+/// a span's details when they are shown. Other stores are read whole (``TraceReader/traceOutline(_:)``).
+protocol TraceOutlineReader: TraceReader {
+    /// The outline of every stored span of one trace (a retry once); empty when none is stored.
+    func outline(_ traceID: TraceID) async throws -> [SpanOutline]
+    /// The spans of one trace whose ids are in `spanIDs`, in full.
+    func spans(_ traceID: TraceID, withIDs spanIDs: Set<SpanID>) async throws -> [FinishedSpan]
+    /// Calls `body` with every stored span of one trace, in full, holding only a part of the trace decoded at a time.
+    func forEachSpan(_ traceID: TraceID, _ body: (FinishedSpan) throws -> Void) async throws
+}
+
+extension TraceReader {
+    /// The outline of a trace's spans, without decoding the rest where the store can.
+    func traceOutline(_ traceID: TraceID) async throws -> [SpanOutline] {
+        if let reader = self as? any TraceOutlineReader { return try await reader.outline(traceID) }
+        return try await trace(traceID).map(SpanOutline.init)
+    }
+
+    /// The spans of one trace whose ids are in `spanIDs`, in full.
+    func spans(of traceID: TraceID, withIDs spanIDs: Set<SpanID>) async throws -> [FinishedSpan] {
+        if let reader = self as? any TraceOutlineReader { return try await reader.spans(traceID, withIDs: spanIDs) }
+        return try await trace(traceID).filter { spanIDs.contains($0.spanContext.spanID) }
+    }
+
+    /// Calls `body` with every stored span of one trace, in full; a part at a time where the store can.
+    func forEachSpan(of traceID: TraceID, _ body: (FinishedSpan) throws -> Void) async throws {
+        if let reader = self as? any TraceOutlineReader { return try await reader.forEachSpan(traceID, body) }
+        for span in try await trace(traceID) { try body(span) }
+    }
+}
+
+extension SQLiteTraceStore: TraceOutlineReader {}

@@ -58,45 +58,28 @@ public struct TraceSummary: Sendable, Equatable {
         self.services = services
     }
 
-    /// What a summary needs of one span.
-    struct SpanOutline {
-        var spanID: SpanID
-        var parentSpanID: SpanID?
-        var service: String
-        var operation: String
-        var start: UInt64
-        var end: UInt64
-        var isError: Bool
-    }
-
     /// The summary of the spans of one trace; nil when there are none.
     public init?(spans: [FinishedSpan]) {
         guard let first = spans.first else { return nil }
-        self.init(
-            traceID: first.spanContext.traceID,
-            outlines: spans.map { span in
-                SpanOutline(
-                    spanID: span.spanContext.spanID, parentSpanID: span.parentSpanContext?.spanID,
-                    service: span.resource.serviceNameOrUnknown, operation: span.operationName,
-                    start: span.startTimeNanosecondsSinceEpoch, end: span.endTimeNanosecondsSinceEpoch,
-                    isError: span.status?.code == .error)
-            })
+        self.init(traceID: first.spanContext.traceID, outlines: spans.map(SpanOutline.init))
     }
 
     /// The summary of a non-empty list of span outlines of one trace: its root is the earliest span whose
     /// parent is not among them.
     init(traceID: TraceID, outlines spans: [SpanOutline]) {
         let stored = Set(spans.map(\.spanID))
-        let parentless = spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? true }.sorted { $0.start < $1.start }
-        let root = parentless.first ?? spans.min { $0.start < $1.start }!
+        let parentless = spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? true }
+            .sorted { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }
+        let root = parentless.first ?? spans.min { $0.startTimeNanosecondsSinceEpoch < $1.startTimeNanosecondsSinceEpoch }!
         var services: [String: ServiceSummary] = [:]
         for span in spans {
             services[span.service, default: ServiceSummary(name: span.service, spanCount: 0, errorSpanCount: 0)].spanCount += 1
             if span.isError { services[span.service]!.errorSpanCount += 1 }
         }
         self.init(
-            traceID: traceID, rootServiceName: root.service, rootOperationName: root.operation,
-            startTimeNanoseconds: spans.map(\.start).min() ?? 0, endTimeNanoseconds: spans.map(\.end).max() ?? 0,
+            traceID: traceID, rootServiceName: root.service, rootOperationName: root.operationName,
+            startTimeNanoseconds: spans.map(\.startTimeNanosecondsSinceEpoch).min() ?? 0,
+            endTimeNanoseconds: spans.map(\.endTimeNanosecondsSinceEpoch).max() ?? 0,
             spanCount: spans.count, errorSpanCount: spans.filter(\.isError).count,
             orphanSpanCount: spans.filter { $0.parentSpanID.map { !stored.contains($0) } ?? false }.count,
             services: services.values.sorted { $0.name < $1.name })

@@ -40,6 +40,7 @@ enum StaticAssets {
             ("find.mjs", PackageResources.find_mjs),
             ("logs.mjs", PackageResources.logs_mjs),
             ("live.mjs", PackageResources.live_mjs),
+            ("outline.mjs", PackageResources.outline_mjs),
             ("format.mjs", PackageResources.format_mjs),
             ("dom.mjs", PackageResources.dom_mjs),
         ].map { name, bytes in (name, asset(bytes, contentType(of: name))) } + [("otter.svg", icon)])

@@ -128,7 +128,6 @@ struct TracePage {
         self.spans = shown.map { index in
             let node = tree.nodes[index]
             let modelSpan = model.spans[index]
-            let span = node.span
             let service = node.service
             let offset = node.start - min(traceStart, node.start)
             let status: String
@@ -138,8 +137,11 @@ struct TracePage {
             default: status = "status unset"
             }
             // The model keeps one resource per service; the page shows each span's own (a service on two hosts).
-            let resource = resourceRows[span.resource] ?? Self.rows(span.resource.attributes)
-            resourceRows[span.resource] = resource
+            var resource: [KeyValue] = []
+            if let spanResource = model.resources[index] {
+                resource = resourceRows[spanResource] ?? Self.rows(spanResource.attributes)
+                resourceRows[spanResource] = resource
+            }
             let scope = modelSpan.scope
             let pairs = { (pairs: [[String]]) in pairs.map { KeyValue(key: $0[0], value: $0[1]) } }
             return Row(
@@ -169,9 +171,10 @@ struct TracePage {
         }
     }
 
-    /// Embeds `model` for the explorer; `<` is written `\u003c`, so no value can close the block.
-    mutating func embedModel(_ model: TraceModel) {
-        modelJSON = HTTPAnswer.jsonForScriptBlock(model)
+    /// Embeds `model` for the explorer, whole up to `spanLimit` spans and as its outline beyond (``TraceModel/outlineJSON()``);
+    /// `<` is written `\u003c`, so no value can close the block.
+    mutating func embedModel(_ model: TraceModel, spanLimit: Int) {
+        modelJSON = model.spans.count > spanLimit ? model.outlineJSON() : HTTPAnswer.jsonForScriptBlock(model)
     }
 
     /// Attributes as rows of text, keys in order (``AttributeText/displayRows(_:)``).

@@ -18,6 +18,10 @@ package struct ViewerUI: Sendable {
     /// What `/status` shows (nil: no status page).
     let status: StatusAPI?
     private let library: MustacheLibrary
+    /// Traces with more spans than this are read and sent to the explorer as an outline, each span's details read as
+    /// it is shown: a 100,000-span trace opens in the time and memory of its outline
+    /// (``Viewer/Configuration/traceOutlineAbove``).
+    package var outlineAbove = 2_000
 
     package init(store: any TraceStore, logStore: (any LogStore)? = nil) throws {
         try self.init(store: store, logStore: logStore, status: nil)
@@ -70,13 +74,14 @@ package struct ViewerUI: Sendable {
             }
             let firstRow = QueryParameters(request).get("offset").flatMap { Int($0) } ?? 0
             let colors = try await store.serviceColors()
-            // One store read, one model: the page draws it, and embeds it for the explorer.
-            guard let model = TraceModel(spans: try await store.trace(traceID), colors: colors) else {
+            // One model: the page draws it, and embeds it for the explorer.
+            let rows = max(firstRow, 0)..<max(firstRow, 0) + TracePage.rowsPerPage
+            guard let model = try await TraceModel.read(traceID, from: store, colors: colors, spanLimit: outlineAbove, rows: rows) else {
                 return page(title: "Not found", template: "notFound", model: ["traceID": raw], status: .notFound)
             }
             var tracePage = TracePage(model, firstRow: firstRow)
             // The explorer shows every span: only the first page embeds the model (later pages are for no JavaScript).
-            if firstRow <= 0 { tracePage.embedModel(model) }
+            if firstRow <= 0 { tracePage.embedModel(model, spanLimit: outlineAbove) }
             if let logStore { tracePage.hasLogs = try await logStore.logs(LogQuery(traceID: traceID, limit: 1)).recordCount > 0 }
             return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace-page.mjs")
         }

@@ -11,8 +11,10 @@ import Tracing
 struct ExplorerBrowserTests {
     static var now: UInt64 { DefaultTracerClock.now.nanosecondsSinceEpoch }
 
-    static func viewerWithTraces() async throws -> RunningViewer {
-        let viewer = try await RunningViewer()
+    /// With `outlined`, every trace opens as a big trace does: the explorer gets its outline and reads each span's
+    /// details, and find's results, from the server.
+    static func viewerWithTraces(outlined: Bool = false) async throws -> RunningViewer {
+        let viewer = try await RunningViewer(traceOutlineAbove: outlined ? 0 : 2_000)
         try await viewer.store.write(ExplorerTraces.request(ExplorerTraces.checkout, start: now - 120_000_000_000))
         try await viewer.store.write(ExplorerTraces.request(ExplorerTraces.slowCheckout, start: now - 60_000_000_000, slow: true))
         return viewer
@@ -26,8 +28,8 @@ struct ExplorerBrowserTests {
         }
     }
 
-    @Test func traceTimelineCollapsesFindsAndShowsDetails() async throws {
-        let viewer = try await Self.viewerWithTraces()
+    @Test(arguments: [false, true]) func traceTimelineCollapsesFindsAndShowsDetails(outlined: Bool) async throws {
+        let viewer = try await Self.viewerWithTraces(outlined: outlined)
         try await Browser.with { browser in
             let id = ExplorerTraces.checkout.hexString
             try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(id)")
@@ -61,6 +63,8 @@ struct ExplorerBrowserTests {
             // Details of the order span: its duration, events with their attributes, the service's resource.
             try await browser.click(".span-row[data-span-id='0000000000000005'] .span-name")
             try await browser.waitFor("details shown", "return !!document.querySelector('#span-details .detail-duration')")
+            // An outlined trace's details arrive after the facts.
+            try await browser.waitFor("events shown", "return !!document.querySelector('#span-details table.events')")
             #expect(try await browser.text("#span-details .detail-duration").contains("40"))
             let events = try await browser.text("#span-details table.events")
             #expect(events.contains("order.placed") && events.contains("A-17") && events.contains("order.shipped"))
@@ -92,8 +96,8 @@ struct ExplorerBrowserTests {
         await viewer.stop()
     }
 
-    @Test func flamegraphAndStatisticsViews() async throws {
-        let viewer = try await Self.viewerWithTraces()
+    @Test(arguments: [false, true]) func flamegraphAndStatisticsViews(outlined: Bool) async throws {
+        let viewer = try await Self.viewerWithTraces(outlined: outlined)
         try await Browser.with { browser in
             try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(ExplorerTraces.checkout.hexString)")
             try await browser.waitFor("explorer", "return document.querySelector('#explorer')?.dataset.visibleRows === '7'")
@@ -103,8 +107,9 @@ struct ExplorerBrowserTests {
             #expect(try await browser.text(".flame-node[data-span-id='0000000000000005']").contains("order"))
             try await Self.save(browser, "flamegraph")
             try await browser.click(".flame-node[data-span-id='0000000000000007']")
-            try await browser.waitFor("details of a flame node", "return !!document.querySelector('#span-details .detail-status')")
-            #expect(try await browser.text("#span-details .detail-status").contains("card declined"))
+            try await browser.waitFor(
+                "details of a flame node",
+                "return /card declined/.test(document.querySelector('#span-details .detail-status')?.textContent)")
 
             try await browser.click(".view-tabs button[data-view='statistics']")
             try await browser.waitFor("statistics", "return !!document.querySelector('#statistics-table tbody tr')")

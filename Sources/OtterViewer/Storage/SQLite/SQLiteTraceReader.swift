@@ -91,8 +91,26 @@ extension SQLiteTraceStore {
     /// resource and scope (an exporter's retry) appears once. Empty when none is stored; stops when the task is cancelled.
     public func traces(_ traceIDs: [TraceID]) async throws -> OTLPTraces {
         guard !traceIDs.isEmpty else { return OTLPTraces() }
-        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
         let wanted = Set(traceIDs.map(\.bytes))
+        return try await decodedSpans(of: traceIDs) { block, scanned in wanted.contains(Array(block.scanner.bytes[scanned.traceID])) }
+    }
+
+    /// The spans of one trace whose span ids are in `spanIDs`, in full (a retry once, as ``traces(_:)``): the details
+    /// of the spans a big trace's page shows.
+    func spans(_ traceID: TraceID, withIDs spanIDs: Set<SpanID>) async throws -> [FinishedSpan] {
+        guard !spanIDs.isEmpty else { return [] }
+        let wantedSpans = Set(spanIDs.map(\.bytes))
+        let wantedTrace = traceID.bytes
+        return try await decodedSpans(of: [traceID]) { block, scanned in
+            block.scanner.equals(scanned.traceID, wantedTrace) && wantedSpans.contains(Array(block.scanner.bytes[scanned.spanID]))
+        }.spans
+    }
+
+    /// The spans of the blocks holding `traceIDs` that `include` accepts, decoded, a retry once.
+    private func decodedSpans(
+        of traceIDs: [TraceID], where include: (ScannedBlock, SpanBlockScanner.ScannedSpan) -> Bool
+    ) async throws -> OTLPTraces {
+        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
         // Resources and scopes that are byte-for-byte the same are merged across blocks; a span is kept once per
         // distinct bytes under the same resource and scope (retries are exact copies).
         var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
@@ -100,7 +118,7 @@ extension SQLiteTraceStore {
         for (_, block) in blocks {
             // A caller that went away (a cancelled gRPC stream) stops the decoding of a large trace.
             try Task.checkCancellation()
-            for scanned in block.spans where wanted.contains(Array(block.scanner.bytes[scanned.traceID])) {
+            for scanned in block.spans where include(block, scanned) {
                 let origin = block.origins[scanned.resourceIndex]
                 let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
                 let schemaBytes = origin.schemaURL.map { Array(block.scanner.bytes[$0]) } ?? []
@@ -121,6 +139,91 @@ extension SQLiteTraceStore {
             }
         }
         return OTLPTraces(builder.request)
+    }
+
+    /// The outline of every stored span of one trace, without decoding attributes, events or links: a retry (the
+    /// same bytes under the same resource and scope) once, spans that only share an id each. Empty when none is stored.
+    func outline(_ traceID: TraceID) async throws -> [SpanOutline] {
+        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: [traceID], db), db) }
+        let wanted = traceID.bytes
+        var outlines: [SpanOutline] = []
+        // A retry is recognised by two independent hashes of its bytes, resource and scope (16 bytes a span, not its bytes).
+        var seen: Set<SpanFingerprint> = []
+        for (_, block) in blocks {
+            try Task.checkCancellation()
+            for scanned in block.spans where block.scanner.equals(scanned.traceID, wanted) {
+                guard let outline = Self.outline(scanned, in: block),
+                    seen.insert(SpanFingerprint(scanned, in: block)).inserted
+                else { continue }
+                outlines.append(outline)
+            }
+        }
+        return outlines
+    }
+
+    /// Calls `body` with every stored span of one trace, in full, one block's spans at a time (a retry once): a walk
+    /// over a big trace that holds one block of decoded spans, not the trace.
+    func forEachSpan(_ traceID: TraceID, _ body: (FinishedSpan) throws -> Void) async throws {
+        let blockIDs = try await database.read { db in try Self.blockIDs(of: [traceID], db) }
+        let wanted = traceID.bytes
+        var seen: Set<SpanFingerprint> = []
+        for blockID in blockIDs {
+            try Task.checkCancellation()
+            guard let (_, block) = try await database.read({ db in try self.blocks([blockID], db) }).first else { continue }
+            var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
+            for scanned in block.spans where block.scanner.equals(scanned.traceID, wanted) {
+                guard seen.insert(SpanFingerprint(scanned, in: block)).inserted else { continue }
+                let origin = block.origins[scanned.resourceIndex]
+                let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
+                let schemaBytes = origin.schemaURL.map { Array(block.scanner.bytes[$0]) } ?? []
+                let scopeBytes = origin.scopes[scanned.scopeIndex].map { Array(block.scanner.bytes[$0]) } ?? []
+                try builder.append(
+                    block.scanner.decodeSpan(scanned), resourceKey: resourceBytes + [0xFF] + schemaBytes,
+                    resource: {
+                        (
+                            try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes),
+                            String(decoding: schemaBytes, as: UTF8.self)
+                        )
+                    },
+                    scopeKey: scopeBytes, scope: { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes) })
+            }
+            for span in OTLPTraces(builder.request).spans { try body(span) }
+        }
+    }
+
+    /// The outline of a scanned span; nil without a valid span id.
+    static func outline(_ span: SpanBlockScanner.ScannedSpan, in block: ScannedBlock) -> SpanOutline? {
+        guard let spanID = SpanID(bytes: block.scanner.bytes[span.spanID]) else { return nil }
+        let kind = SpanKindName(Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: span.kind) ?? .unspecified) ?? .internal
+        return SpanOutline(
+            // An all-zero parent id means none, as when the span is read in full.
+            spanID: spanID, parentSpanID: SpanID(bytes: block.scanner.bytes[span.parentSpanID]).flatMap { $0.isValid ? $0 : nil },
+            service: block.services[span.resourceIndex], operationName: block.scanner.string(span.name), kind: kind.spanKind,
+            startTimeNanosecondsSinceEpoch: span.startTime, endTimeNanosecondsSinceEpoch: span.endTime,
+            statusCode: span.statusCode == 2 ? .error : span.statusCode == 1 ? .ok : nil)
+    }
+
+    /// Two hashes of a span's bytes with its resource and scope, seeded differently: equal for a retry.
+    struct SpanFingerprint: Hashable {
+        var first: Int
+        var second: Int
+
+        init(_ span: SpanBlockScanner.ScannedSpan, in block: ScannedBlock) {
+            let origin = block.origins[span.resourceIndex]
+            let bytes = block.scanner.bytes
+            func hash(seed: Int) -> Int {
+                var hasher = Hasher()
+                hasher.combine(seed)
+                for range in [origin.resource, origin.schemaURL, origin.scopes[span.scopeIndex], span.range] {
+                    let slice = range.map { bytes[$0] } ?? []
+                    hasher.combine(slice.count)
+                    slice.withUnsafeBytes { hasher.combine(bytes: $0) }
+                }
+                return hasher.finalize()
+            }
+            first = hash(seed: 0x6f74_7465_72)
+            second = hash(seed: 0x7370_616e)
+        }
     }
 
     /// The service names of the stored spans, sorted.
@@ -153,17 +256,13 @@ extension SQLiteTraceStore {
         let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
         let wanted = Set(traceIDs)
         // Keyed by span id: a span sent twice counts once.
-        var spansByTrace: [TraceID: [SpanID: TraceSummary.SpanOutline]] = [:]
+        var spansByTrace: [TraceID: [SpanID: SpanOutline]] = [:]
         for (_, block) in blocks {
             for span in block.spans {
                 guard let traceID = TraceID(bytes: block.scanner.bytes[span.traceID]), wanted.contains(traceID),
-                    let spanID = SpanID(bytes: block.scanner.bytes[span.spanID])
+                    let outline = Self.outline(span, in: block)
                 else { continue }
-                spansByTrace[traceID, default: [:]][spanID] = TraceSummary.SpanOutline(
-                    // An all-zero parent id means none, as when the span is read in full.
-                    spanID: spanID, parentSpanID: SpanID(bytes: block.scanner.bytes[span.parentSpanID]).flatMap { $0.isValid ? $0 : nil },
-                    service: block.services[span.resourceIndex], operation: block.scanner.string(span.name),
-                    start: span.startTime, end: span.endTime, isError: span.statusCode == 2)
+                spansByTrace[traceID, default: [:]][outline.spanID] = outline
             }
         }
         return traceIDs.compactMap { traceID in

@@ -5,6 +5,7 @@
  */
 import { button, copyText, el, keyValueTable, swatch } from './dom.mjs';
 import { HEX, formatDuration, offsetText, severityClass, text } from './format.mjs';
+import { loadDetails } from './outline.mjs';
 
 const MAX_SPAN_LOGS = 500;      // records listed here; the Logs view lists them all
 
@@ -12,6 +13,7 @@ export class Details {
   /** `state` is the explorer's TraceState; `close()` clears the selection (the pane's × button). */
   constructor(state, close) {
     this.state = state;
+    this.loading = new Set();     // spans whose details are being read (a big trace's outline)
     this.element = el('aside', { id: 'span-details', hidden: true });
     this.element.addEventListener('click', (event) => {
       const copy = event.target.closest('button.copy');
@@ -27,6 +29,25 @@ export class Details {
       record.classList.add('highlight');
       record.scrollIntoView({ block: 'nearest' });
     }
+  }
+
+  /**
+   * Reads span i's details (a big trace's outline holds none) and shows them if it is still selected; returns what
+   * the pane says meanwhile.
+   */
+  load(i) {
+    if (!this.loading.has(i)) {
+      this.loading.add(i);
+      loadDetails(this.state.data, [i]).then(() => {
+        this.loading.delete(i);
+        if (this.state.selected === i) this.render();
+      }, (error) => {
+        this.loading.delete(i);
+        const note = this.element.querySelector('.details-loading');
+        if (this.state.selected === i && note) note.textContent = `The span's attributes could not be read: ${error.message}`;
+      });
+    }
+    return 'Reading attributes, events and links\u2026';
   }
 
   /** Shows the selected span (hidden without a selection). */
@@ -66,6 +87,11 @@ export class Details {
     const parts = [head, facts];
     if (Array.isArray(span.warnings) && span.warnings.length) {
       parts.push(el('ul', { className: 'warnings' }, ...span.warnings.map((warning) => el('li', { textContent: text(warning) }))));
+    }
+    if (data.detailsOnDemand && !span.detailsLoaded) {
+      parts.push(el('p', { className: 'details-loading muted', textContent: this.load(i) }));
+      pane.replaceChildren(...parts);
+      return;
     }
     parts.push(el('h4', { textContent: 'Attributes' }), keyValueTable('attributes', span.attributes));
 

@@ -16,6 +16,7 @@ import { prepareLogs } from './logs.mjs';
 import { LogsView } from './logs-view.mjs';
 import { Minimap } from './minimap.mjs';
 import { prepare } from './model.mjs';
+import { findOnServer } from './outline.mjs';
 import { TraceState } from './state.mjs';
 import { Statistics } from './statistics.mjs';
 import { Timeline } from './timeline.mjs';
@@ -231,10 +232,42 @@ export class Explorer {
    */
   setFind(value, writeUrl) {
     const state = this.state;
+    if (writeUrl !== false) setUrlParams({ uiFind: value || null });
+    // Enter runs find again before jumping: the same query keeps its matches (and a big trace's server answer).
+    if (text(value).trim().toLowerCase() === this.findQuery && this.findQuery !== undefined) return;
     const query = state.find(value);
+    this.findQuery = query;
+    this.showMatches(query);
+    // A big trace's outline holds names, services and ids only: the server finds words in the rest.
+    if (query && state.data.detailsOnDemand) {
+      this.toolbar.findCount.textContent = 'finding\u2026';
+      this.findPending = true;
+      const settle = () => {
+        this.findPending = false;
+        const step = this.pendingJump;
+        this.pendingJump = 0;
+        if (step) this.jumpToMatch(step);
+      };
+      findOnServer(state.data, query).then((ids) => {
+        if (this.findQuery !== query) return;
+        state.setMatches(ids);
+        this.showMatches(query);
+        settle();
+      }, () => {
+        if (this.findQuery !== query) return;
+        this.toolbar.findCount.textContent = `${state.matchCount} matches in names (find failed)`;
+        settle();
+      });
+    } else {
+      this.findPending = false;
+    }
+  }
+
+  /** Shows the state's find matches: their count, and marked rows and flamegraph nodes. */
+  showMatches(query) {
+    const state = this.state;
     this.toolbar.findCount.textContent = query ? `${state.matchCount} matches` : '';
     this.root.classList.toggle('finding', !!query);
-    if (writeUrl !== false) setUrlParams({ uiFind: value || null });
     for (const nodes of [this.timeline.rowElements, this.flamegraph.nodes]) {
       if (nodes) nodes.forEach((node, i) => node.classList.toggle('match', !!(state.matches && state.matches[i])));
     }
@@ -242,6 +275,10 @@ export class Explorer {
 
   /** Selects the next (1) or previous (-1) visible match; expands ancestors only when no match is visible. */
   jumpToMatch(step) {
+    if (this.findPending) {
+      this.pendingJump = step;   // after the server's answer
+      return;
+    }
     const match = this.state.nextMatch(step);
     if (!match) return;
     if (match.hidden) this.select(match.index, { reveal: true, center: true });

@@ -6,6 +6,7 @@
  * Pure functions: no DOM, no fetch, so Node's test runner imports this module as browsers do.
  */
 import { text } from './format.mjs';
+import { expandOutline } from './outline.mjs';
 
 const COLOR = /^#[0-9a-fA-F]{3,8}$/;
 const FALLBACK_COLORS = ['#2c7be5', '#00a67e', '#e67e22', '#8e44ad', '#16a085', '#c0392b', '#2980b9', '#7f8c8d'];
@@ -13,10 +14,12 @@ const FALLBACK_COLORS = ['#2c7be5', '#00a67e', '#e67e22', '#8e44ad', '#16a085', 
 /**
  * The model's spans as arrays indexed by position: `parent` (-1 for a root), `depth`, `subtreeEnd` (the index after
  * the last descendant), `start` and `duration` (microseconds from the trace's start), each span's service, the index
- * of each span id, and `total`, the trace's length (never 0).
+ * of each span id, and `total`, the trace's length (never 0). `detailsOnDemand` when the spans came as an outline.
  */
 export function prepare(model) {
-  const spans = Array.isArray(model.spans) ? model.spans : [];
+  // A big trace comes as an outline (outline.mjs): its spans' details are read as they are shown.
+  const detailsOnDemand = !!(model.outline && typeof model.outline === 'object');
+  const spans = detailsOnDemand ? expandOutline(model.outline) : Array.isArray(model.spans) ? model.spans : [];
   const n = spans.length;
   const services = (Array.isArray(model.services) ? model.services : []).map((service, index) => ({
     name: text(service && service.name),
@@ -53,7 +56,7 @@ export function prepare(model) {
   }
   const total = Math.max(Number(model.durationMicros) || 0, lastEnd);
   // A zero-length trace still needs a non-zero scale.
-  return { model, spans, n, services, parent, depth, subtreeEnd, start, duration, spanService, indexById, total: total || 1 };
+  return { model, spans, detailsOnDemand, n, services, parent, depth, subtreeEnd, start, duration, spanService, indexById, total: total || 1 };
 }
 
 /** Placement of span i in the window [viewStart, viewEnd] (percent), or null when outside it. */

@@ -107,6 +107,20 @@ export class TraceState {
     return found.query;
   }
 
+  /** Marks the spans with these ids as the matches (the server's find in a big trace). */
+  setMatches(spanIDs) {
+    const wanted = new Set(spanIDs);
+    this.matches = new Uint8Array(this.data.n);
+    let count = 0;
+    for (let i = 0; i < this.data.n; i++) {
+      if (wanted.has(this.data.spans[i].spanID)) {
+        this.matches[i] = 1;
+        count++;
+      }
+    }
+    this.matchCount = count;
+  }
+
   /**
    * The next (1) or previous (-1) match from the selection: a visible one when there is one (`{ index, hidden:
    * false }`), else one in a collapsed subtree (`hidden: true`); null without matches.

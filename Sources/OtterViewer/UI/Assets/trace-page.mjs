@@ -28,7 +28,8 @@ async function initTracePage(page) {
   } catch (_) {
     return;   // the static page stays
   }
-  if (!model || !Array.isArray(model.spans) || model.spans.length === 0) return;
+  const outlined = model && model.outline && Array.isArray(model.outline.parentIndex) && model.outline.parentIndex.length > 0;
+  if (!model || (!outlined && (!Array.isArray(model.spans) || model.spans.length === 0))) return;
 
   const staticTrace = document.getElementById('static-trace');
   let root = document.getElementById('explorer');
