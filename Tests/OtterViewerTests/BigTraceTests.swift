@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Otter
 import OtterOTLP
 import Testing
@@ -136,7 +137,7 @@ struct BigTraceTests {
         #expect(twins.map(\.operationName).sorted() == ["query <orders>", "twin a", "twin b"], "the retried span once, both twins")
         #expect(try await store.spans(Self.traceID, withIDs: [SpanID(12345)]).isEmpty)
         var walked: [String] = []
-        try await store.forEachSpan(Self.traceID) { walked.append($0.operationName) }
+        try await store.forEachSpan(of: Self.traceID) { walked.append($0.operationName) }
         #expect(walked.sorted() == Self.spans.map(\.operationName).sorted())
     }
 
@@ -189,6 +190,55 @@ struct BigTraceTests {
         #expect(embedded.contains("\"outline\":{") && !embedded.contains("\"attributes\""), "the outline, without details")
         // The page without JavaScript shows its rows' attributes, events and resources, read for those rows.
         #expect(html.contains("haystack") && html.contains("sqlite") && html.contains("sent") && html.contains("vm-1"))
+        await viewer.stop()
+    }
+
+    @Test func wholeTraceAnswersAreWrittenAPartAtATimeAsTheTraceReadWhole() async throws {
+        let viewer = try await RunningViewer()
+        try await viewer.store.write(Self.spans)
+        let more = (20..<23).map { Self.span($0, parent: 1, "late \($0)", service: "late-service", at: 90, milliseconds: 1) }
+        try await viewer.store.write(more)
+        try await viewer.store.write(Array(Self.spans.prefix(3)))  // a retry, in a block of its own
+        let whole = JaegerTrace.traces(from: try await viewer.store.traces([Self.traceID]).request)[0]
+        let (status, json) = try await viewer.get("/api/traces/\(Self.traceID.hexString)")
+        #expect(status == 200)
+        let trace = try #require((json["data"] as? [[String: Any]])?.first)
+        let spans = try #require(trace["spans"] as? [[String: Any]])
+        let processes = try #require(trace["processes"] as? [String: [String: Any]])
+        func service(_ span: [String: Any]) -> String { processes[span["processID"] as? String ?? ""]?["serviceName"] as? String ?? "?" }
+        let streamed = spans.map { "\($0["spanID"] ?? "") \($0["operationName"] ?? "") \(service($0))" }.sorted()
+        let expected = whole.spans.map { "\($0.spanID) \($0.operationName) \(whole.processes[$0.processID]?.serviceName ?? "?")" }.sorted()
+        #expect(streamed == expected && streamed.count == 13, "the retry once, every span with its process")
+        #expect(processes.count == whole.processes.count, "one process per resource across the parts")
+        #expect(trace["warnings"] is NSNull && trace["traceID"] as? String == Self.traceID.hexString)
+
+        let (v3Status, v3) = try await viewer.get("/api/v3/traces/\(Self.traceID.hexString)")
+        #expect(v3Status == 200)
+        let resourceSpans = try #require((v3["result"] as? [String: Any])?["resourceSpans"] as? [[String: Any]])
+        let v3Count = resourceSpans.flatMap { ($0["scopeSpans"] as? [[String: Any]]) ?? [] }.reduce(0) {
+            $0 + (($1["spans"] as? [Any])?.count ?? 0)
+        }
+        #expect(v3Count == 13)
+        #expect(try await viewer.get("/api/traces/\(TraceID(high: 9, low: 9).hexString)").status == 404)
+        #expect(try await viewer.get("/api/v3/traces/\(TraceID(high: 9, low: 9).hexString)").status == 404)
+        await viewer.stop()
+    }
+
+    @Test func aPartThatCannotBeReadEndsTheAnswerWithAWarning() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("otter-stream-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm", ".lock", ".reserve"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let viewer = try await RunningViewer(path: path)
+        try await viewer.store.write(Self.spans)
+        try await viewer.store.write((20..<23).map { Self.span($0, parent: 1, "late", at: 90, milliseconds: 1) })
+        // The second block's bytes damaged on disk, as a torn write or a bad sector would leave them.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE span_block SET deflated = x'00112233' WHERE id = (SELECT MAX(id) FROM span_block)")
+        }
+        let (status, json) = try await viewer.get("/api/traces/\(Self.traceID.hexString)")
+        #expect(status == 200, "the answer had begun")
+        let trace = try #require((json["data"] as? [[String: Any]])?.first)
+        #expect((trace["spans"] as? [Any])?.count == 10, "the spans before the damaged part")
+        #expect((trace["warnings"] as? [String])?.first?.contains("could not be read whole") == true)
         await viewer.stop()
     }
 }

@@ -59,6 +59,11 @@ struct RawHTTPResponse {
                 let length =
                     head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                // A streamed answer (chunked) ends with its zero-length chunk.
+                if head.lowercased().contains("transfer-encoding: chunked") {
+                    if text.hasSuffix("\r\n0\r\n\r\n") { break }
+                    continue
+                }
                 if text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length { break }
             }
         }
@@ -71,7 +76,26 @@ struct RawHTTPResponse {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return RawHTTPResponse(status: status, headers: headers, body: String(text[end.upperBound...]))
+        var body = String(text[end.upperBound...])
+        if headers["transfer-encoding"]?.lowercased() == "chunked" { body = try dechunked(body) }
+        return RawHTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// The body of a chunked answer: each chunk's size in hex, CRLF, its bytes, CRLF; a zero size ends it.
+    private static func dechunked(_ text: String) throws -> String {
+        var bytes = Array(text.utf8)[...]
+        var body: [UInt8] = []
+        while let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")) {
+            guard let size = Int(String(decoding: bytes[bytes.startIndex..<lineEnd], as: UTF8.self), radix: 16) else {
+                throw POSIXError(.EBADMSG)
+            }
+            let start = lineEnd + 2
+            guard size > 0 else { break }
+            guard start + size + 2 <= bytes.endIndex else { throw POSIXError(.EBADMSG) }
+            body += bytes[start..<start + size]
+            bytes = bytes[(start + size + 2)...]
+        }
+        return String(decoding: body, as: UTF8.self)
     }
 }
 

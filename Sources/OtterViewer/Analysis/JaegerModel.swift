@@ -281,6 +281,32 @@ package struct JaegerTrace: Codable, Sendable {
         return order.compactMap { byTrace[$0] }
     }
 
+    /// The Jaeger spans of one trace read in parts (``TraceParts``): a process id per distinct resource across the
+    /// parts, as ``traces(from:)`` gives for the trace read whole.
+    struct Converter {
+        /// The processes of the spans converted so far, by id.
+        private(set) var processes: [String: Process] = [:]
+        private var processIDs: [Opentelemetry_Proto_Resource_V1_Resource: String] = [:]
+
+        mutating func spans(_ part: OTLPExportTraceServiceRequest) -> [Span] {
+            var spans: [Span] = []
+            for resourceSpans in part.resourceSpans {
+                let processID: String
+                if let known = processIDs[resourceSpans.resource] {
+                    processID = known
+                } else {
+                    processID = "p\(processIDs.count + 1)"
+                    processIDs[resourceSpans.resource] = processID
+                    processes[processID] = process(resourceSpans.resource)
+                }
+                for scopeSpans in resourceSpans.scopeSpans {
+                    for otlp in scopeSpans.spans { spans.append(span(otlp, scope: scopeSpans.scope, processID: processID)) }
+                }
+            }
+            return spans
+        }
+    }
+
     /// Jaeger's id text: 16 hex digits when the high half of a trace id is zero, else every byte.
     static func jaegerID(_ bytes: Data) -> String {
         let hex = Hex.string(bytes)

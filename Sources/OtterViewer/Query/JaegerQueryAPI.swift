@@ -117,9 +117,10 @@ package struct JaegerQueryAPI: Sendable {
             } catch let invalid as InvalidParameter {
                 return HTTPAnswer.error(.badRequest, invalid.description)
             }
-            let traces = JaegerTrace.traces(from: try await store.traces([traceID]).request)
-            guard !traces.isEmpty else { return HTTPAnswer.error(.notFound, "trace not found") }
-            return HTTPAnswer.json(JaegerEnvelope(data: traces, total: 0))
+            guard let answer = try await WholeTraceAnswer.jaeger(traceID, store: store) else {
+                return HTTPAnswer.error(.notFound, "trace not found")
+            }
+            return answer
         }
         // Features the viewer does not have answer as Jaeger does when they are not configured.
         router.post("/api/archive/:traceID") { request, context -> Response in

@@ -53,9 +53,10 @@ package struct JaegerQueryAPIv3: Sendable {
             } catch let invalid as InvalidParameter {
                 return Self.error(.badRequest, invalid.apiV3Description)
             }
-            let trace = try await store.traces([traceID]).request
-            guard !trace.resourceSpans.isEmpty else { return Self.error(.notFound, "No traces found") }
-            return Self.result(trace)
+            guard let answer = try await WholeTraceAnswer.otlpJSON(traceID, store: store) else {
+                return Self.error(.notFound, "No traces found")
+            }
+            return answer
         }
         router.get("/api/v3/traces") { request, _ -> Response in
             try await Self.answeringSearch(request) { query in

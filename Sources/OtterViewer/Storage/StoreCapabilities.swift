@@ -1,6 +1,8 @@
 import Logging
 import Otter
+import OtterOTLP
 import ServiceLifecycle
+import Synchronization
 
 // What a store can do beyond reading and writing, each a protocol the viewer asks for (`store as? any …`) instead of
 // knowing the store's type. They are `package` for now: ``SQLiteTraceStore`` offers all three, and a store from outside
@@ -80,8 +82,28 @@ protocol TraceOutlineReader: TraceReader {
     func outline(_ traceID: TraceID) async throws -> [SpanOutline]
     /// The spans of one trace whose ids are in `spanIDs`, in full.
     func spans(_ traceID: TraceID, withIDs spanIDs: Set<SpanID>) async throws -> [FinishedSpan]
-    /// Calls `body` with every stored span of one trace, in full, holding only a part of the trace decoded at a time.
-    func forEachSpan(_ traceID: TraceID, _ body: (FinishedSpan) throws -> Void) async throws
+    /// The spans of one trace in parts (a retry once), holding only a part of the trace decoded at a time.
+    func parts(of traceID: TraceID) async throws -> any TraceParts
+}
+
+/// A trace's spans read a part at a time (``TraceOutlineReader/parts(of:)``), by one reader.
+protocol TraceParts: AnyObject, Sendable {
+    /// The next part, never empty; nil after the last.
+    func next() async throws -> OTLPTraces?
+}
+
+/// A trace read whole, as one part.
+final class WholeTraceParts: TraceParts, @unchecked Sendable {
+    private let whole: Mutex<OTLPTraces?>
+
+    init(_ traces: OTLPTraces) { whole = Mutex(traces.request.resourceSpans.isEmpty ? nil : traces) }
+
+    func next() async throws -> OTLPTraces? {
+        whole.withLock { whole in
+            defer { whole = nil }
+            return whole
+        }
+    }
 }
 
 extension TraceReader {
@@ -97,10 +119,18 @@ extension TraceReader {
         return try await trace(traceID).filter { spanIDs.contains($0.spanContext.spanID) }
     }
 
+    /// The spans of one trace in parts: a block at a time where the store can, else whole.
+    func traceParts(_ traceID: TraceID) async throws -> any TraceParts {
+        if let reader = self as? any TraceOutlineReader { return try await reader.parts(of: traceID) }
+        return WholeTraceParts(try await traces([traceID]))
+    }
+
     /// Calls `body` with every stored span of one trace, in full; a part at a time where the store can.
     func forEachSpan(of traceID: TraceID, _ body: (FinishedSpan) throws -> Void) async throws {
-        if let reader = self as? any TraceOutlineReader { return try await reader.forEachSpan(traceID, body) }
-        for span in try await trace(traceID) { try body(span) }
+        let parts = try await traceParts(traceID)
+        while let part = try await parts.next() {
+            for span in part.spans { try body(span) }
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import NIOCore
 import Otter
 import OtterOTLP
 import SwiftProtobuf
+import Synchronization
 import Tracing
 
 extension SQLiteTraceStore {
@@ -161,34 +162,34 @@ extension SQLiteTraceStore {
         return outlines
     }
 
-    /// Calls `body` with every stored span of one trace, in full, one block's spans at a time (a retry once): a walk
-    /// over a big trace that holds one block of decoded spans, not the trace.
-    func forEachSpan(_ traceID: TraceID, _ body: (FinishedSpan) throws -> Void) async throws {
-        let blockIDs = try await database.read { db in try Self.blockIDs(of: [traceID], db) }
+    /// The spans of one trace in parts, one stored block's at a time (a retry once): a walk over a big trace that
+    /// holds one block of decoded spans, not the trace.
+    func parts(of traceID: TraceID) async throws -> any TraceParts {
+        SQLiteTraceParts(store: self, traceID: traceID, blockIDs: try await database.read { db in try Self.blockIDs(of: [traceID], db) })
+    }
+
+    /// The spans of `traceID` in one block, less those `seen` holds (which it then does).
+    func part(of traceID: TraceID, inBlock blockID: Int64, seen: inout Set<SpanFingerprint>) async throws -> OTLPTraces {
+        guard let (_, block) = try await database.read({ db in try self.blocks([blockID], db) }).first else { return OTLPTraces() }
         let wanted = traceID.bytes
-        var seen: Set<SpanFingerprint> = []
-        for blockID in blockIDs {
-            try Task.checkCancellation()
-            guard let (_, block) = try await database.read({ db in try self.blocks([blockID], db) }).first else { continue }
-            var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
-            for scanned in block.spans where block.scanner.equals(scanned.traceID, wanted) {
-                guard seen.insert(SpanFingerprint(scanned, in: block)).inserted else { continue }
-                let origin = block.origins[scanned.resourceIndex]
-                let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
-                let schemaBytes = origin.schemaURL.map { Array(block.scanner.bytes[$0]) } ?? []
-                let scopeBytes = origin.scopes[scanned.scopeIndex].map { Array(block.scanner.bytes[$0]) } ?? []
-                try builder.append(
-                    block.scanner.decodeSpan(scanned), resourceKey: resourceBytes + [0xFF] + schemaBytes,
-                    resource: {
-                        (
-                            try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes),
-                            String(decoding: schemaBytes, as: UTF8.self)
-                        )
-                    },
-                    scopeKey: scopeBytes, scope: { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes) })
-            }
-            for span in OTLPTraces(builder.request).spans { try body(span) }
+        var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
+        for scanned in block.spans where block.scanner.equals(scanned.traceID, wanted) {
+            guard seen.insert(SpanFingerprint(scanned, in: block)).inserted else { continue }
+            let origin = block.origins[scanned.resourceIndex]
+            let resourceBytes = origin.resource.map { Array(block.scanner.bytes[$0]) } ?? []
+            let schemaBytes = origin.schemaURL.map { Array(block.scanner.bytes[$0]) } ?? []
+            let scopeBytes = origin.scopes[scanned.scopeIndex].map { Array(block.scanner.bytes[$0]) } ?? []
+            try builder.append(
+                block.scanner.decodeSpan(scanned), resourceKey: resourceBytes + [0xFF] + schemaBytes,
+                resource: {
+                    (
+                        try Opentelemetry_Proto_Resource_V1_Resource(serializedBytes: resourceBytes),
+                        String(decoding: schemaBytes, as: UTF8.self)
+                    )
+                },
+                scopeKey: scopeBytes, scope: { try Opentelemetry_Proto_Common_V1_InstrumentationScope(serializedBytes: scopeBytes) })
         }
+        return OTLPTraces(builder.request)
     }
 
     /// The outline of a scanned span; nil without a valid span id.
@@ -268,6 +269,39 @@ extension SQLiteTraceStore {
         return traceIDs.compactMap { traceID in
             guard let byID = spansByTrace[traceID], !byID.isEmpty else { return nil }
             return TraceSummary(traceID: traceID, outlines: Array(byID.values))
+        }
+    }
+}
+
+/// One trace's spans from a ``SQLiteTraceStore``, a block at a time.
+final class SQLiteTraceParts: TraceParts, @unchecked Sendable {
+    // One reader at a time walks the parts (the protocol says so); the lock only makes that safe to check.
+    private let store: SQLiteTraceStore
+    private let traceID: TraceID
+    private let state: Mutex<(next: Int, seen: Set<SQLiteTraceStore.SpanFingerprint>)>
+    private let blockIDs: [Int64]
+
+    init(store: SQLiteTraceStore, traceID: TraceID, blockIDs: [Int64]) {
+        self.store = store
+        self.traceID = traceID
+        self.blockIDs = blockIDs
+        state = Mutex((0, []))
+    }
+
+    func next() async throws -> OTLPTraces? {
+        while true {
+            try Task.checkCancellation()
+            // The set is taken out while the part is read, so adding to it copies nothing.
+            var (index, seen) = state.withLock { state in
+                let taken = state.seen
+                state.seen = []
+                return (state.next, taken)
+            }
+            guard index < blockIDs.count else { return nil }
+            let part = try await store.part(of: traceID, inBlock: blockIDs[index], seen: &seen)
+            index += 1
+            state.withLock { $0 = (index, seen) }
+            if !part.request.resourceSpans.isEmpty { return part }
         }
     }
 }
