@@ -86,3 +86,44 @@ struct BigTraceBrowserTests {
         await viewer.stop()
     }
 }
+
+extension BigTraceBrowserTests {
+    @Test func aTenThousandOperationStatisticsTableDrawsOnlyTheRowsInView() async throws {
+        let viewer = try await RunningViewer()
+        let traceID = TraceID(high: 0x57A7, low: 10_000)
+        let start = DefaultTracerClock.now.nanosecondsSinceEpoch - 600_000_000_000
+        // A 10,000-deep chain of distinct operations: 10,000 rows of statistics.
+        var spans: [FinishedSpan] = []
+        for index in UInt64(1)...10_000 {
+            let context = OtterSpanContext(traceID: traceID, spanID: SpanID(index), traceFlags: .sampled)
+            let parent: OtterSpanContext? =
+                index == 1 ? nil : OtterSpanContext(traceID: traceID, spanID: SpanID(index - 1), traceFlags: .sampled)
+            spans.append(
+                FinishedSpan(
+                    operationName: "operation \(index)", kind: .internal, spanContext: context, parentSpanContext: parent,
+                    startTimeNanosecondsSinceEpoch: start + index * 1_000, endTimeNanosecondsSinceEpoch: start + 20_000_000 - index * 1_000,
+                    resource: Resource(attributes: ["service.name": "deep"])))
+        }
+        try await viewer.store.write(spans)
+        try await Browser.with { browser in
+            try await browser.open("http://127.0.0.1:\(viewer.queryPort)/trace/\(traceID.hexString)?view=statistics")
+            try await browser.waitFor("statistics", "return document.querySelector('#statistics-table')?.dataset.rows === '10000'")
+            let drawn = try await browser.count("#statistics-table tbody tr:not(.spacer)")
+            #expect(drawn > 10 && drawn < 200, "\(drawn) rows drawn of 10,000")
+            // The last row, by total time the shortest: reached by scrolling to the bottom.
+            _ = try await browser.evaluate("const v = document.querySelector('.statistics-view'); v.scrollTop = v.scrollHeight")
+            try await browser.waitFor(
+                "the last rows drawn",
+                "return [...document.querySelectorAll('#statistics-table tbody td')].some((cell) => cell.textContent === 'operation 10000')"
+            )
+            #expect(try await browser.count("#statistics-table tbody tr:not(.spacer)") < 200)
+            // Sorting by operation draws the first rows in that order.
+            _ = try await browser.evaluate("const v = document.querySelector('.statistics-view'); v.scrollTop = 0")
+            try await browser.click("#statistics-table th[data-key='operation'] button")
+            try await browser.waitFor(
+                "sorted",
+                "return document.querySelector('#statistics-table tbody tr:not(.spacer) td:nth-child(2)')?.textContent === 'operation 1'")
+        }
+        await viewer.stop()
+    }
+}
