@@ -7,7 +7,7 @@ requests of 5,000 spans, then per trace:
 - opens /trace/{id} in headless Chromium (chromedriver) --loads times: milliseconds from navigation start until the
   explorer reports drawn rows (`#explorer[data-visible-rows]`), the median printed;
 - opens it in --pages-at-once browser sessions at the same moment and reports the viewer's peak RSS (VmHWM, reset
-  through /proc/PID/clear_refs before each phase) while they load.
+  through /proc/PID/clear_refs before each phase) while they load, and its RSS just before (what ingest left).
 
 Shapes: `chains` (one service, one attribute; a deep chain every 10th span, as scripts/big-trace.py), `services` (10
 services, each span under a random one of the previous 64: wide and deep; three attributes and one event a span).
@@ -86,6 +86,14 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def reset_peak(pid: int) -> None:
     with open(f"/proc/{pid}/clear_refs", "w") as clear:
         clear.write("5")
@@ -157,7 +165,7 @@ def main() -> int:
     driver = Driver()
     try:
         print(f"| shape | spans | GET /trace/{{id}} | page size | explorer drawn (median of {arguments.loads}) "
-              f"| viewer peak RSS, {arguments.pages_at_once} pages at once |")
+              f"| viewer peak RSS, {arguments.pages_at_once} pages at once (RSS before) |")
         print("|:--|--:|--:|--:|--:|--:|")
         for shape in arguments.shapes.split(","):
             for size in [int(text) for text in arguments.sizes.split(",")]:
@@ -177,6 +185,7 @@ def main() -> int:
                 times = [driver.open_and_time(session, url) for _ in range(arguments.loads)]
                 driver.close(session)
 
+                before = rss_mb(viewer.pid)
                 reset_peak(viewer.pid)
                 sessions = [driver.session() for _ in range(arguments.pages_at_once)]
                 threads = [threading.Thread(target=driver.open_and_time, args=(s, url)) for s in sessions]
@@ -188,7 +197,7 @@ def main() -> int:
                 for s in sessions:
                     driver.close(s)
                 print(f"| {shape} | {size:,} | {server_seconds:.2f} s | {page_bytes / 1e6:.1f} MB | "
-                      f"{statistics.median(times):,.0f} ms ({', '.join(f'{t:,.0f}' for t in times)}) | {peak:,.0f} MB |",
+                      f"{statistics.median(times):,.0f} ms ({', '.join(f'{t:,.0f}' for t in times)}) | {peak:,.0f} MB ({before:,.0f} MB) |",
                       flush=True)
     finally:
         driver.process.kill()

@@ -22,7 +22,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CASES = [(8, "4MB", 4 << 20), (8, "100MB", 100 << 20), (3, "1GB", 1 << 30)]
+CASES = [(8, "4MB", 4 << 20), (8, "100MB", 100 << 20), (3, "1GB", 1 << 30), (16, "16MB", 16 << 20), (16, "1GB", 1 << 30)]
 
 
 def load_bodies():

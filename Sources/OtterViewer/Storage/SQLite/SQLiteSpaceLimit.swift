@@ -50,9 +50,7 @@ extension SQLiteTraceStore {
     /// The database and write-ahead log files' sizes (two `stat` calls: cheap enough to ask before every write).
     func fileBytes() -> Int {
         guard let path else { return 0 }
-        return [path, path + "-wal"].reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber ?? 0).intValue
-        }
+        return Self.fileSize(path) + Self.fileSize(path + "-wal")
     }
 
     /// Free bytes on the store's file system, nil for an in-memory store or when the system does not say.
@@ -68,8 +66,10 @@ extension SQLiteTraceStore {
     /// deletes it). When the disk fills up all the same (another program wrote to it), frees space once and tries
     /// again. Throws ``StoreFullError`` when the disk has no room even then.
     func writeMakingRoom(bytes: Int, _ insert: @escaping @Sendable (Database) throws -> Void) async throws {
-        // What a write takes on disk: its blocks, the index rows beside them and their pages in the write-ahead log.
-        let needed = min(bytes, Int.max / 4) * 3
+        // What a write takes on disk: its blocks, the index rows beside them and their pages in the write-ahead log,
+        // which can be many times the blocks' deflated bytes (a commit of 4,096 spans wrote 4 MB of log for 150 KB of
+        // blocks): at least what the largest recent write took.
+        let needed = max(min(bytes, Int.max / 4) * 3, recentWriteDiskBytes.withLock { $0 })
         // While room is being made with the reserve given back, that space is for the deletions, not for new data.
         if isUsingReserve.load(ordering: .acquiring) {
             throw StoreFullError(description: "the store is making room for new data: retry shortly")
@@ -84,16 +84,30 @@ extension SQLiteTraceStore {
             }
         }
         do {
-            try await database.write(insert)
+            try await writeMeasuringDisk(insert)
         } catch  where Self.isOutOfSpace(error) {
             _ = try? await makeRoom(for: needed, outOfSpace: true)
             do {
-                try await database.write(insert)
+                try await writeMeasuringDisk(insert)
             } catch {
                 if Self.isOutOfSpace(error) { outOfSpace.store(true, ordering: .relaxed) }
                 throw error
             }
         }
+    }
+
+    /// Writes `insert` and remembers what it took on disk: the write-ahead log right after the commit (it is truncated
+    /// only when the next write begins, so its size is this write's log, or more) and the database's growth.
+    private func writeMeasuringDisk(_ insert: @escaping @Sendable (Database) throws -> Void) async throws {
+        guard let path else { return try await database.write(insert) }
+        let databaseBefore = Self.fileSize(path)
+        try await database.write(insert)
+        let taken = Self.fileSize(path + "-wal") + max(0, Self.fileSize(path) - databaseBefore)
+        recentWriteDiskBytes.withLock { recent in recent = max(taken, recent - recent / 64) }
+    }
+
+    private static func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber ?? 0).intValue
     }
 
     /// Deletes the oldest blocks, a tenth of the span blocks and of the log record blocks at a time, until the store

@@ -29,6 +29,9 @@ public final class SQLiteTraceStore: TraceStore {
     let isMakingRoom = Atomic<Bool>(false)
     /// True while such a pass has given the reserve file back: that space is for its deletions, so writes wait.
     let isUsingReserve = Atomic<Bool>(false)
+    /// What the largest recent write took on disk (its write-ahead log and the database's growth), fading by a
+    /// sixty-fourth per write: the room the next write is assumed to need (``writeMakingRoom(bytes:_:)``).
+    let recentWriteDiskBytes = Mutex(0)
     /// Blocks read from the database and scanned so far (cache misses), for tests and diagnostics.
     let scannedBlocks = Atomic<Int>(0)
     var scannedBlockCount: Int { scannedBlocks.load(ordering: .relaxed) }
