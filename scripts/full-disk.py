@@ -99,12 +99,15 @@ def run_case(binary, bodies, free_mb, max_size, bound, seconds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--cases", default=",".join(str(number) for number in range(1, len(CASES) + 1)),
+                        help="which cases to run, by number (1 to %d), separated by commas" % len(CASES))
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build-release", "release", "otter"))
     arguments = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("full-disk.py mounts a tmpfs: run it as root")
     bodies = load_bodies()
-    results = [run_case(arguments.binary, bodies, free, size, bound, arguments.seconds) for free, size, bound in CASES]
+    results = [run_case(arguments.binary, bodies, free, size, bound, arguments.seconds) for free, size, bound in
+               [CASES[int(number) - 1] for number in arguments.cases.split(",")]]
     print("\nevery case recovered" if all(results) else "\nSOME CASE DID NOT RECOVER")
     return 0 if all(results) else 1
 

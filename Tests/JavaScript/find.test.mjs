@@ -49,3 +49,10 @@ test('the next position wraps around, and starts at an end without a position', 
   assert.equal(nextPosition(1, 5, 1, () => false), -1);
   assert.equal(nextPosition(-1, 0, 1, () => true), -1);
 });
+
+test('a NUL in the query matches nothing across a span text\'s parts', async () => {
+  const { findMatches } = await load('find.mjs');
+  const found = findMatches(['name\u0000service', 'other'], '\u0000');
+  assert.equal(found.count, 0, 'a query of only NUL is empty');
+  assert.equal(findMatches(['name\u0000service'], 'na\u0000me').count, 1, 'NUL is dropped from a word');
+});

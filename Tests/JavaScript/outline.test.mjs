@@ -85,3 +85,16 @@ test('details read later fill the span; event times become offsets from the trac
   fillDetails(data, 3, { resource: [['service.name', 'other']] });
   assert.deepEqual(data.spanService[3].resource, [['service.name', 'db']], 'a resource already read stays');
 });
+
+test('spans that share an id take the details whose start is theirs', async () => {
+  const { pickDetails } = await load('outline.mjs');
+  const answers = [
+    { spanID: '0000000000000002', startTimeUnixMicros: 1_700_000_000_000_100, attributes: [['k', 'v2']] },
+    { spanID: '0000000000000002', startTimeUnixMicros: 1_700_000_000_000_900, attributes: [] },
+    { spanID: '0000000000000003', startTimeUnixMicros: 1_700_000_000_000_100 },
+  ];
+  assert.equal(pickDetails(answers, '0000000000000002', 1_700_000_000_000_900), answers[1]);
+  assert.equal(pickDetails(answers, '0000000000000002', 1_700_000_000_000_120), answers[0]);
+  assert.equal(pickDetails(answers, '00000000000000ff', 0), undefined);
+  assert.equal(pickDetails(null, '0000000000000002', 0), undefined);
+});

@@ -163,6 +163,13 @@ struct BigTraceTests {
             #expect(message?.isEmpty == false, "a message says why")
         }
         #expect(try await viewer.get("/api/otter/traces/nothex/spans?spanID=\(SpanID(4).hexString)").status == 400)
+        let unknown = "/api/otter/traces/\(TraceID(high: 7, low: 7).hexString)"
+        #expect(try await viewer.get("\(unknown)/spans?spanID=\(SpanID(4).hexString)").status == 404)
+        #expect(try await viewer.get("\(unknown)/find?uiFind=x").status == 404)
+        // Spans that share an id are told apart by their start.
+        let (_, twins) = try await viewer.get("\(base)/spans?spanID=\(SpanID(9).hexString)")
+        let starts = ((twins["spans"] as? [[String: Any]]) ?? []).compactMap { $0["startTimeUnixMicros"] as? Int }.sorted()
+        #expect(starts == [70, 80].map { Int(Self.start / 1_000) + $0 * 1_000 })
 
         func found(_ query: String) async throws -> [String] {
             let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
@@ -176,6 +183,7 @@ struct BigTraceTests {
         #expect(try await found("db -fetch") == [SpanID(2).hexString], "a word excludes")
         #expect(try await found("vm-1").count == 10, "the resource")
         #expect(try await found("  ").isEmpty)
+        #expect(try await found("\u{0}").isEmpty, "NUL joins a span's texts: it is not a word")
         #expect(try await viewer.get("\(base)/find?uiFind=\(String(repeating: "a", count: 1_001))").status == 400)
         await viewer.stop()
     }
@@ -240,5 +248,21 @@ struct BigTraceTests {
         #expect((trace["spans"] as? [Any])?.count == 10, "the spans before the damaged part")
         #expect((trace["warnings"] as? [String])?.first?.contains("could not be read whole") == true)
         await viewer.stop()
+    }
+
+    @Test func decodedBlocksAreCachedUpTo32MB() {
+        var cache = SQLiteTraceStore.DecodedBlockCache()
+        let block = SQLiteTraceStore.ScannedBlock(
+            scanner: SpanBlockScanner(bytes: [UInt8](repeating: 0, count: 5 << 20)), spans: [], origins: [], services: [])
+        for id in 1...20 { cache.insert(block, id: Int64(id)) }
+        #expect(cache.order == Array(15...20).map(Int64.init), "the newest six blocks of 5 MB")
+        #expect(cache.bytes == 30 << 20)
+        cache.insert(block, id: 20)
+        #expect(cache.bytes == 30 << 20, "a block inserted again is counted once")
+        var huge = SQLiteTraceStore.DecodedBlockCache()
+        huge.insert(
+            SQLiteTraceStore.ScannedBlock(
+                scanner: SpanBlockScanner(bytes: [UInt8](repeating: 0, count: 40 << 20)), spans: [], origins: [], services: []), id: 1)
+        #expect(huge.order == [1], "one block is kept whatever its size")
     }
 }

@@ -13,7 +13,9 @@ struct TraceFind {
 
     /// Nil for a query without words.
     init?(_ query: String) {
-        let words = query.lowercased().split(whereSeparator: \.isWhitespace).map(String.init).filter { $0 != "-" }
+        // NUL separates the parts of a span's text: a query cannot hold one (it would match across parts).
+        let words = query.lowercased().filter { $0 != "\u{0}" }.split(whereSeparator: \.isWhitespace).map(String.init)
+            .filter { $0 != "-" }
         guard !words.isEmpty else { return nil }
         wanted = words.filter { !$0.hasPrefix("-") }
         unwanted = words.filter { $0.hasPrefix("-") }.map { String($0.dropFirst()) }

@@ -220,7 +220,9 @@ struct TraceModel: Encodable {
     /// the epoch).
     struct Details: Encodable {
         var spanID: String
-        var startMicros: Double
+        /// The span's start in whole microseconds since the epoch (an integer, exact in JSON): tells apart spans that
+        /// share an id.
+        var startTimeUnixMicros: UInt64
         var statusMessage: String
         var attributes: [[String]]
         var events: [Event]
@@ -232,7 +234,7 @@ struct TraceModel: Encodable {
     static func details(of span: FinishedSpan, traceStart: UInt64) -> Details {
         func offset(_ nanoseconds: UInt64) -> Double { Double(nanoseconds - min(nanoseconds, traceStart)) / 1_000 }
         return Details(
-            spanID: span.spanContext.spanID.hexString, startMicros: offset(span.startTimeNanosecondsSinceEpoch),
+            spanID: span.spanContext.spanID.hexString, startTimeUnixMicros: span.startTimeNanosecondsSinceEpoch / 1_000,
             statusMessage: span.status?.message ?? "", attributes: pairs(span.attributes),
             events: span.events.map {
                 Event(name: $0.name, timeMicros: offset($0.nanosecondsSinceEpoch), attributes: pairs($0.attributes))

@@ -36,6 +36,7 @@ struct ExplorerAPI: Sendable {
                 spanIDs.insert(spanID)
             }
             let spans = try await store.spans(of: traceID, withIDs: spanIDs)
+            if spans.isEmpty, try await store.traceParts(traceID).next() == nil { return HTTPAnswer.error(.notFound, "trace not found") }
             // Event times from the span's own start.
             return HTTPAnswer.json(["spans": spans.map { TraceModel.details(of: $0, traceStart: $0.startTimeNanosecondsSinceEpoch) }])
         }
@@ -46,10 +47,14 @@ struct ExplorerAPI: Sendable {
             guard query.count <= TraceFind.maximumQueryLength else {
                 return HTTPAnswer.error(.badRequest, "uiFind is longer than \(TraceFind.maximumQueryLength) characters")
             }
+            let parts = try await store.traceParts(traceID)
+            guard var part = try await parts.next() else { return HTTPAnswer.error(.notFound, "trace not found") }
             guard let find = TraceFind(query) else { return HTTPAnswer.json(["spanIDs": [String]()]) }
             var found: [String] = []
-            try await store.forEachSpan(of: traceID) { span in
-                if find.matches(span) { found.append(span.spanContext.spanID.hexString) }
+            while true {
+                for span in part.spans where find.matches(span) { found.append(span.spanContext.spanID.hexString) }
+                guard let next = try await parts.next() else { break }
+                part = next
             }
             return HTTPAnswer.json(["spanIDs": found])
         }

@@ -19,19 +19,35 @@ extension SQLiteTraceStore {
         var services: [String]
     }
 
+    /// The most recently decoded blocks, up to 64 of them and 32 MB (their bytes and scanned spans): a big trace's
+    /// blocks pass through it without staying.
     struct DecodedBlockCache {
         var blocks: [Int64: ScannedBlock] = [:]
         var order: [Int64] = []
+        var bytes = 0
         static let capacity = 64
+        static let capacityBytes = 32 << 20
+
+        static func size(of block: ScannedBlock) -> Int {
+            block.scanner.bytes.count + block.spans.count * MemoryLayout<SpanBlockScanner.ScannedSpan>.stride
+        }
 
         mutating func insert(_ block: ScannedBlock, id: Int64) {
-            if blocks.updateValue(block, forKey: id) == nil { order.append(id) }
-            while order.count > Self.capacity { blocks[order.removeFirst()] = nil }
+            if let replaced = blocks.updateValue(block, forKey: id) {
+                bytes -= Self.size(of: replaced)
+            } else {
+                order.append(id)
+            }
+            bytes += Self.size(of: block)
+            while order.count > Self.capacity || (bytes > Self.capacityBytes && order.count > 1) {
+                if let evicted = blocks.removeValue(forKey: order.removeFirst()) { bytes -= Self.size(of: evicted) }
+            }
         }
 
         mutating func removeAll() {
             blocks = [:]
             order = []
+            bytes = 0
         }
     }
 

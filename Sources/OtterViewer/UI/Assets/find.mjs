@@ -32,7 +32,8 @@ export function buildHaystacks(data) {
  * match flags (null for an empty query) and their number.
  */
 export function findMatches(haystacks, value) {
-  const query = text(value).trim().toLowerCase();
+  // NUL separates the parts of a haystack: a query cannot hold one (it would match across parts).
+  const query = text(value).replaceAll('\u0000', '').trim().toLowerCase();
   if (!query) return { query, matches: null, count: 0 };
   const words = query.split(/\s+/).filter((word) => word && word !== '-');
   const wanted = words.filter((word) => !word.startsWith('-'));

@@ -84,6 +84,24 @@ export function fillDetails(data, i, details) {
   }
 }
 
+/**
+ * The answer's details for span `spanID` that starts at `startUnixMicros`: spans that share an id (corrupt data) are
+ * told apart by their start (the closest). Undefined when none has the id.
+ */
+export function pickDetails(answers, spanID, startUnixMicros) {
+  let best;
+  let distance = Infinity;
+  for (const details of Array.isArray(answers) ? answers : []) {
+    if (text(details && details.spanID).toLowerCase() !== spanID) continue;
+    const d = Math.abs((Number(details.startTimeUnixMicros) || 0) - startUnixMicros);
+    if (d < distance) {
+      best = details;
+      distance = d;
+    }
+  }
+  return best;
+}
+
 /** Reads the details of spans `indices` of `data` from the server and fills them in; resolves to the filled indices. */
 export async function loadDetails(data, indices) {
   const wanted = indices.filter((i) => !data.spans[i].detailsLoaded).slice(0, 500);
@@ -93,18 +111,11 @@ export async function loadDetails(data, indices) {
   const response = await fetch(`/api/otter/traces/${encodeURIComponent(traceID)}/spans?${query}`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`span details: HTTP ${response.status}`);
   const answer = await response.json();
-  // Spans that share an id (corrupt data) take the answers for it in order.
-  const byID = new Map();
-  for (const details of Array.isArray(answer.spans) ? answer.spans : []) {
-    const id = text(details && details.spanID).toLowerCase();
-    if (!byID.has(id)) byID.set(id, []);
-    byID.get(id).push(details);
-  }
   const filled = [];
   for (const i of wanted) {
-    const list = byID.get(data.spans[i].spanID);
-    if (list && list.length) {
-      fillDetails(data, i, list.length > 1 ? list.shift() : list[0]);
+    const details = pickDetails(answer.spans, data.spans[i].spanID, Number(data.model.startTimeUnixMicros) + data.start[i]);
+    if (details) {
+      fillDetails(data, i, details);
       filled.push(i);
     }
   }

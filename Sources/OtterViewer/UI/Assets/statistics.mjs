@@ -20,13 +20,16 @@ export class Statistics {
     this.stats = null;                    // { rows, key, ascending } once built
     this.table = el('table', { id: 'statistics-table' });
     this.view = el('div', { className: 'statistics-view' }, this.table);
-    this.view.addEventListener('scroll', () => {
+    const redraw = () => {
       if (this.frame || !this.stats) return;
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
         this.renderWindow(false);
       });
-    });
+    };
+    this.view.addEventListener('scroll', redraw);
+    // A taller view shows more rows.
+    if (typeof ResizeObserver === 'function') new ResizeObserver(redraw).observe(this.view);
     this.table.addEventListener('click', (event) => {
       const th = event.target.closest('th');
       if (th && th.dataset.key) this.sort(th.dataset.key);
