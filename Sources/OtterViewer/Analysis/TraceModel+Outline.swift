@@ -20,19 +20,31 @@ extension TraceModel {
         }
         let header = Header(
             traceID: traceID, startTimeUnixMicros: startTimeUnixMicros, durationMicros: durationMicros, rootService: rootService,
-            rootName: rootName, services: services, statistics: statistics, spanCount: spans.count)
+            rootName: rootName, services: services, statistics: statistics, spanCount: spanCount)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         var text = String(decoding: (try? encoder.encode(header)) ?? Data("{}".utf8), as: UTF8.self)
             .replacingOccurrences(of: "<", with: #"\u003c"#)
         text.removeLast()  // the closing brace: the outline follows
-        text.reserveCapacity(text.utf8.count + spans.count * 72)
+        text.reserveCapacity(text.utf8.count + spanCount * 72)
 
         var names: [String] = []
         var nameIndex: [String: Int] = [:]
         var kinds: [String] = []
         var kindIndex: [String: Int] = [:]
-        for span in spans {
+        // One pass over the spans, a text per column (and per sparse map), joined after.
+        var spanIDs = ""
+        spanIDs.reserveCapacity(spanCount * 16)
+        var columns = [String](repeating: "", count: 9)
+        var critical = ""
+        var warnings = ""
+        var missingParents = ""
+        func sparse(_ text: inout String, _ index: Int, _ entry: String) {
+            text += text.isEmpty ? "\"\(index)\":" : ",\"\(index)\":"
+            text += entry
+        }
+        for index in 0..<spanCount {
+            let span = self.span(at: index)
             if nameIndex[span.name] == nil {
                 nameIndex[span.name] = names.count
                 names.append(span.name)
@@ -41,54 +53,42 @@ extension TraceModel {
                 kindIndex[span.kind] = kinds.count
                 kinds.append(span.kind)
             }
+            spanIDs += span.spanID
+            let separator = index > 0 ? "," : ""
+            let values = [
+                String(span.parentIndex), String(span.depth), String(span.serviceIndex), String(nameIndex[span.name] ?? 0),
+                String(kindIndex[span.kind] ?? 0), Self.number(span.startMicros), Self.number(span.durationMicros),
+                Self.number(span.selfMicros),
+                // 0 unset, 1 ok, 2 error: OTLP's status codes.
+                span.status == "error" ? "2" : span.status == "ok" ? "1" : "0",
+            ]
+            for column in values.indices {
+                columns[column] += separator
+                columns[column] += values[column]
+            }
+            if !span.criticalPath.isEmpty {
+                sparse(
+                    &critical, index,
+                    "[" + span.criticalPath.map { "[" + $0.map(Self.number).joined(separator: ",") + "]" }.joined(separator: ",") + "]")
+            }
+            if !span.warnings.isEmpty {
+                sparse(&warnings, index, "[" + span.warnings.map(Self.scriptSafeQuoted).joined(separator: ",") + "]")
+            }
+            // A parent id that names no span of the trace: the explorer shows it ("not in this trace").
+            if span.parentIndex < 0, !span.parentSpanID.isEmpty { sparse(&missingParents, index, "\"\(span.parentSpanID)\"") }
         }
         text += #","outline":{"names":["#
         text += names.map(Self.scriptSafeQuoted).joined(separator: ",")
         text += #"],"kinds":["#
         text += kinds.map(Self.scriptSafeQuoted).joined(separator: ",")
         text += #"],"spanID":""#
-        for span in spans { text += span.spanID }
+        text += spanIDs
         text += "\""
-        func column(_ name: String, _ value: (Span) -> String) {
-            text += ",\"\(name)\":["
-            for index in spans.indices {
-                if index > 0 { text += "," }
-                text += value(spans[index])
-            }
-            text += "]"
-        }
-        column("parentIndex") { String($0.parentIndex) }
-        column("depth") { String($0.depth) }
-        column("serviceIndex") { String($0.serviceIndex) }
-        column("nameIndex") { String(nameIndex[$0.name] ?? 0) }
-        column("kindIndex") { String(kindIndex[$0.kind] ?? 0) }
-        column("startMicros") { Self.number($0.startMicros) }
-        column("durationMicros") { Self.number($0.durationMicros) }
-        column("selfMicros") { Self.number($0.selfMicros) }
-        // 0 unset, 1 ok, 2 error: OTLP's status codes.
-        column("status") { $0.status == "error" ? "2" : $0.status == "ok" ? "1" : "0" }
-        func sparse(_ name: String, _ value: (Span) -> String?) {
-            text += ",\"\(name)\":{"
-            var first = true
-            for index in spans.indices {
-                guard let entry = value(spans[index]) else { continue }
-                text += first ? "\"\(index)\":" : ",\"\(index)\":"
-                text += entry
-                first = false
-            }
-            text += "}"
-        }
-        sparse("criticalPath") { span in
-            span.criticalPath.isEmpty
-                ? nil : "[" + span.criticalPath.map { "[" + $0.map(Self.number).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
-        }
-        sparse("warnings") { span in
-            span.warnings.isEmpty ? nil : "[" + span.warnings.map(Self.scriptSafeQuoted).joined(separator: ",") + "]"
-        }
-        // A parent id that names no span of the trace: the explorer shows it ("not in this trace").
-        sparse("missingParentSpanID") { span in
-            span.parentIndex < 0 && !span.parentSpanID.isEmpty ? "\"\(span.parentSpanID)\"" : nil
-        }
+        let columnNames = [
+            "parentIndex", "depth", "serviceIndex", "nameIndex", "kindIndex", "startMicros", "durationMicros", "selfMicros", "status",
+        ]
+        for (name, column) in zip(columnNames, columns) { text += ",\"\(name)\":[\(column)]" }
+        text += ",\"criticalPath\":{\(critical)},\"warnings\":{\(warnings)},\"missingParentSpanID\":{\(missingParents)}"
         text += "}}"
         return text
     }
@@ -122,7 +122,7 @@ extension TraceModel {
         guard var model = TraceModel(traceID: traceID, outline: outline, colors: colors) else { return nil }
         let shown = rows.clamped(to: model.tree.nodes.indices)
         let spanIDs = Set(model.tree.nodes[shown].map(\.span.spanID))
-        model.fillDetails(try await reader.spans(traceID, withIDs: spanIDs))
+        model.fillDetails(try await reader.spans(traceID, withIDs: spanIDs), at: shown)
         return model
     }
 

@@ -74,7 +74,9 @@ struct TraceModel: Encodable {
     var rootService: String
     var rootName: String
     var services: [Service]
-    var spans: [Span]
+    /// Every span in tree order when the model was read in full; empty for a model built from an outline
+    /// (``span(at:)`` gives any span of either).
+    private(set) var spans: [Span]
     var statistics: [Statistic]
 
     /// The tree the model was built from (nanosecond times, spans outlined), its summary and its statistics rows: for
@@ -88,8 +90,46 @@ struct TraceModel: Encodable {
     /// from an outline (a big trace) has them only where ``fillDetails(_:)`` added them, and the explorer reads the
     /// rest as it shows them (`/api/otter/traces/{id}/spans`).
     private(set) var detailsIncluded: Bool
-    /// Each span's resource where it was read in full (nil where it was outlined), by index in ``spans``.
-    private(set) var resources: [Resource?] = []
+    /// Each span's resource where it was read in full, by index (``resource(at:)``).
+    private var resources: [Resource?] = []
+    private var filledResources: [Int: Resource] = [:]
+    /// Critical-path segments (µs from the trace's start, latest first) and warnings of the spans that have any.
+    private let criticalPaths: [Int: [[Double]]]
+    private let warningsByIndex: [Int: [String]]
+    private let serviceIndexByName: [String: Int]
+    /// The spans of a model built from an outline that were read in full (``fillDetails(_:)``), by index.
+    private var filled: [Int: Span] = [:]
+
+    /// How many spans the trace has.
+    var spanCount: Int { tree.nodes.count }
+
+    /// Span `index` in tree order: from ``spans`` when the model was read in full, else made from the outline (with
+    /// the details ``fillDetails(_:)`` added). A 1,000,000-span outline keeps its tree, not a million span objects.
+    func span(at index: Int) -> Span {
+        if index < spans.count { return spans[index] }
+        return filled[index] ?? outlineSpan(at: index)
+    }
+
+    /// Span `index`'s resource, where it was read in full.
+    func resource(at index: Int) -> Resource? {
+        index < resources.count ? resources[index] : filledResources[index]
+    }
+
+    /// Span `index` as its outline gives it: no attributes, events, links, scope or status message.
+    func outlineSpan(at index: Int) -> Span {
+        let node = tree.nodes[index]
+        let span = node.span
+        let traceStart = startNanoseconds
+        func micros(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1_000 }
+        return Span(
+            spanID: span.spanID.hexString, parentSpanID: span.parentSpanID?.hexString ?? "", parentIndex: node.parent ?? -1,
+            depth: node.depth, childCount: node.children.count, serviceIndex: serviceIndexByName[node.service] ?? 0,
+            name: span.operationName, kind: SpanKindName(span.kind).rawValue,
+            startMicros: micros(node.start - min(node.start, traceStart)), durationMicros: micros(node.duration),
+            selfMicros: micros(tree.selfTime(of: index)), status: span.statusCode.map { $0 == .ok ? "ok" : "error" } ?? "unset",
+            statusMessage: "", error: span.isError, criticalPath: criticalPaths[index] ?? [], attributes: [], events: [], links: [],
+            scope: Scope(name: "", version: ""), warnings: warningsByIndex[index] ?? [])
+    }
 
     enum CodingKeys: String, CodingKey {
         case traceID, startTimeUnixMicros, durationMicros, rootService, rootName, services, spans, statistics
@@ -101,6 +141,8 @@ struct TraceModel: Encodable {
         guard let traceID = spans.first?.spanContext.traceID else { return nil }
         let full = TraceTree(spans: spans)
         self.init(traceID: traceID, tree: full.mapSpans(SpanOutline.init), colors: colors)
+        self.spans = full.nodes.indices.map(outlineSpan(at:))
+        resources = Array(repeating: nil, count: full.nodes.count)
         for index in full.nodes.indices { fill(index, with: full.nodes[index].span) }
         detailsIncluded = true
     }
@@ -130,46 +172,42 @@ struct TraceModel: Encodable {
                     name: node.service, color: colors[node.service] ?? fallbackColors[node.service] ?? ServicePalette.colors[0],
                     resource: []))
         }
-        var critical = [[[Double]]](repeating: [], count: tree.nodes.count)
+        var critical: [Int: [[Double]]] = [:]
         for segment in CriticalPath.segments(of: tree) {
-            critical[segment.node].append([offset(segment.start), offset(segment.end)])
+            critical[segment.node, default: []].append([offset(segment.start), offset(segment.end)])
         }
+        criticalPaths = critical.mapValues { $0.reversed() }
         var spansPerID: [SpanID: Int] = [:]
         for node in tree.nodes { spansPerID[node.span.spanID, default: 0] += 1 }
-        self.spans = tree.nodes.indices.map { index in
+        var warnings: [Int: [String]] = [:]
+        for index in tree.nodes.indices {
             let node = tree.nodes[index]
             let span = node.span
-            var warnings: [String] = []
+            var found: [String] = []
             if node.parent == nil, let parent = span.parentSpanID {
                 if parent == span.spanID {
-                    warnings.append("the span names itself as its parent")
+                    found.append("the span names itself as its parent")
                 } else if spansPerID[parent] != nil {
-                    warnings.append("its parents form a cycle (parent span \(parent.hexString)): shown as a root")
+                    found.append("its parents form a cycle (parent span \(parent.hexString)): shown as a root")
                 } else {
-                    warnings.append("parent span \(parent.hexString) is not in this trace")
+                    found.append("parent span \(parent.hexString) is not in this trace")
                 }
             }
             if let count = spansPerID[span.spanID], count > 1 {
-                warnings.append("\(count) spans of this trace have the span id \(span.spanID.hexString)")
+                found.append("\(count) spans of this trace have the span id \(span.spanID.hexString)")
             }
             if let parent = node.parent, node.start < tree.nodes[parent].start {
                 // Jaeger UI adjusts such a child; Otter shows it as recorded and says why it looks wrong.
                 let skew = TimestampFormatting.humanDuration(nanoseconds: tree.nodes[parent].start - node.start)
-                warnings.append("starts \(skew) before its parent: clock skew between the two hosts?")
+                found.append("starts \(skew) before its parent: clock skew between the two hosts?")
             }
-            if span.endTimeNanosecondsSinceEpoch < span.startTimeNanosecondsSinceEpoch { warnings.append("the span ends before it starts") }
-            return Span(
-                spanID: span.spanID.hexString, parentSpanID: span.parentSpanID?.hexString ?? "",
-                parentIndex: node.parent ?? -1, depth: node.depth,
-                childCount: node.children.count, serviceIndex: serviceIndex[node.service] ?? 0, name: span.operationName,
-                kind: SpanKindName(span.kind).rawValue, startMicros: offset(node.start), durationMicros: micros(node.duration),
-                selfMicros: micros(tree.selfTime(of: index)),
-                status: span.statusCode.map { $0 == .ok ? "ok" : "error" } ?? "unset", statusMessage: "",
-                error: span.isError, criticalPath: critical[index].reversed(), attributes: [], events: [], links: [],
-                scope: Scope(name: "", version: ""), warnings: warnings)
+            if span.endTimeNanosecondsSinceEpoch < span.startTimeNanosecondsSinceEpoch { found.append("the span ends before it starts") }
+            if !found.isEmpty { warnings[index] = found }
         }
+        warningsByIndex = warnings
+        serviceIndexByName = serviceIndex
+        spans = []
         self.services = services
-        resources = Array(repeating: nil, count: tree.nodes.count)
         let root = tree.nodes[firstRoot].span
         self.traceID = traceID.hexString
         startTimeUnixMicros = micros(traceStart)
@@ -185,11 +223,12 @@ struct TraceModel: Encodable {
         }
     }
 
-    /// Adds the details of spans read in full to the model's spans with the same id and start (the rows a page shows).
-    mutating func fillDetails(_ fullSpans: [FinishedSpan]) {
+    /// Adds the details of spans read in full to the model's spans at `indexes` with the same id and start (the rows a
+    /// page shows).
+    mutating func fillDetails(_ fullSpans: [FinishedSpan], at indexes: Range<Int>? = nil) {
         var byKey: [SpanKey: FinishedSpan] = [:]
         for span in fullSpans { byKey[SpanKey(span.spanContext.spanID, span.startTimeNanosecondsSinceEpoch)] = span }
-        for index in tree.nodes.indices {
+        for index in (indexes ?? tree.nodes.indices).clamped(to: tree.nodes.indices) {
             let node = tree.nodes[index]
             if let span = byKey[SpanKey(node.span.spanID, node.span.startTimeNanosecondsSinceEpoch)] { fill(index, with: span) }
         }
@@ -206,13 +245,20 @@ struct TraceModel: Encodable {
 
     private mutating func fill(_ index: Int, with span: FinishedSpan) {
         let details = Self.details(of: span, traceStart: startNanoseconds)
-        spans[index].statusMessage = details.statusMessage
-        spans[index].attributes = details.attributes
-        spans[index].events = details.events
-        spans[index].links = details.links
-        spans[index].scope = details.scope
-        resources[index] = span.resource
-        let service = spans[index].serviceIndex
+        var filledSpan = self.span(at: index)
+        filledSpan.statusMessage = details.statusMessage
+        filledSpan.attributes = details.attributes
+        filledSpan.events = details.events
+        filledSpan.links = details.links
+        filledSpan.scope = details.scope
+        if index < spans.count {
+            spans[index] = filledSpan
+            resources[index] = span.resource
+        } else {
+            filled[index] = filledSpan
+            filledResources[index] = span.resource
+        }
+        let service = filledSpan.serviceIndex
         if services[service].resource.isEmpty { services[service].resource = details.resource }
     }
 

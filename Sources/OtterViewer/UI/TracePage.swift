@@ -127,7 +127,7 @@ struct TracePage {
         var resourceRows: [Resource: [KeyValue]] = [:]
         self.spans = shown.map { index in
             let node = tree.nodes[index]
-            let modelSpan = model.spans[index]
+            let modelSpan = model.span(at: index)
             let service = node.service
             let offset = node.start - min(traceStart, node.start)
             let status: String
@@ -138,7 +138,7 @@ struct TracePage {
             }
             // The model keeps one resource per service; the page shows each span's own (a service on two hosts).
             var resource: [KeyValue] = []
-            if let spanResource = model.resources[index] {
+            if let spanResource = model.resource(at: index) {
                 resource = resourceRows[spanResource] ?? Self.rows(spanResource.attributes)
                 resourceRows[spanResource] = resource
             }
@@ -174,7 +174,7 @@ struct TracePage {
     /// Embeds `model` for the explorer, whole up to `spanLimit` spans and as its outline beyond (``TraceModel/outlineJSON()``);
     /// `<` is written `\u003c`, so no value can close the block.
     mutating func embedModel(_ model: TraceModel, spanLimit: Int) {
-        modelJSON = model.spans.count > spanLimit ? model.outlineJSON() : HTTPAnswer.jsonForScriptBlock(model)
+        modelJSON = model.spanCount > spanLimit ? model.outlineJSON() : HTTPAnswer.jsonForScriptBlock(model)
     }
 
     /// Attributes as rows of text, keys in order (``AttributeText/displayRows(_:)``).

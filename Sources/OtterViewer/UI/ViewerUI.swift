@@ -82,20 +82,40 @@ package struct ViewerUI: Sendable {
             var tracePage = TracePage(model, firstRow: firstRow)
             // The explorer shows every span: only the first page embeds the model (later pages are for no JavaScript).
             if firstRow <= 0 { tracePage.embedModel(model, spanLimit: outlineAbove) }
+            // The model's JSON (53 MB for a 1,000,000-span outline) goes into the answer once, not through the templates.
+            let modelJSON = tracePage.modelJSON
+            // A slot no stored value can hold: each page's is new.
+            let slot = "otter-embedded-model-\(UUID().uuidString)"
+            if modelJSON != nil { tracePage.modelJSON = slot }
             if let logStore { tracePage.hasLogs = try await logStore.logs(LogQuery(traceID: traceID, limit: 1)).recordCount > 0 }
-            return page(title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace-page.mjs")
+            return page(
+                title: "Trace \(traceID.hexString)", template: "trace", model: tracePage, script: "trace-page.mjs",
+                embedding: modelJSON.map { (slot, $0) })
         }
     }
 
     static var now: UInt64 { DefaultTracerClock.now.nanosecondsSinceEpoch }
 
-    private func page(title: String, template: String, model: Any, script: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    /// A page rendered from its template in the layout; `embedding`'s text (JSON already safe for a `<script>` block)
+    /// replaces its slot, a text the model holds, and is written once into the answer.
+    private func page(
+        title: String, template: String, model: Any, script: String? = nil, status: HTTPResponse.Status = .ok,
+        embedding: (slot: String, text: String)? = nil
+    ) -> Response {
         let content = library.render(model, withTemplate: template) ?? ""
         var frame: [String: String] = ["title": title, "content": content]
         frame["script"] = script
         let html = library.render(frame, withTemplate: "layout") ?? ""
-        return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        var body = ByteBuffer()
+        if let embedding, let slot = html.range(of: embedding.slot) {
+            body.reserveCapacity(html.utf8.count + embedding.text.utf8.count)
+            body.writeSubstring(html[..<slot.lowerBound])
+            body.writeString(embedding.text)
+            body.writeSubstring(html[slot.upperBound...])
+        } else {
+            body.writeString(html)
+        }
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     /// A value percent-encoded for a URL query.
