@@ -90,6 +90,40 @@ extension SQLiteTraceStore {
         return ids.compactMap { id in byID[id].map { (id, $0) } }
     }
 
+    /// The blocks holding these traces, read a few at a time: a 1,000,000-span trace's 200 blocks are never all
+    /// inflated at once.
+    func blockSequence(of traceIDs: [TraceID]) async throws -> BlockSequence {
+        BlockSequence(store: self, ids: try await database.read { db in try Self.blockIDs(of: traceIDs, db) })
+    }
+
+    struct BlockSequence: AsyncSequence {
+        typealias Element = (id: Int64, block: ScannedBlock)
+        let store: SQLiteTraceStore
+        let ids: [Int64]
+        static let blocksPerRead = 8
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            let store: SQLiteTraceStore
+            let ids: [Int64]
+            var next = 0
+            var buffered: [(id: Int64, block: ScannedBlock)] = []
+
+            mutating func next() async throws -> (id: Int64, block: ScannedBlock)? {
+                // Blocks deleted since their ids were read are skipped.
+                while buffered.isEmpty {
+                    guard next < ids.count else { return nil }
+                    let chunk = Array(ids[next..<Swift.min(next + BlockSequence.blocksPerRead, ids.count)])
+                    next += chunk.count
+                    let store = store
+                    buffered = try await store.database.read { db in try store.blocks(chunk, db) }.reversed()
+                }
+                return buffered.popLast()
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(store: store, ids: ids) }
+    }
+
     static func blockIDs(of traceIDs: [TraceID], _ db: Database) throws -> [Int64] {
         // One index seek per live segment and trace id.
         guard let range = try Row.fetchOne(db, sql: "SELECT MIN(id) AS first, MAX(id) AS last FROM span_block"),
@@ -127,12 +161,11 @@ extension SQLiteTraceStore {
     private func decodedSpans(
         of traceIDs: [TraceID], where include: (ScannedBlock, SpanBlockScanner.ScannedSpan) -> Bool
     ) async throws -> OTLPTraces {
-        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: traceIDs, db), db) }
         // Resources and scopes that are byte-for-byte the same are merged across blocks; a span is kept once per
         // distinct bytes under the same resource and scope (retries are exact copies).
         var builder = OTLPRequestBuilder<[UInt8], [UInt8]>()
         var seen: Set<[UInt8]> = []
-        for (_, block) in blocks {
+        for try await (_, block) in try await blockSequence(of: traceIDs) {
             // A caller that went away (a cancelled gRPC stream) stops the decoding of a large trace.
             try Task.checkCancellation()
             for scanned in block.spans where include(block, scanned) {
@@ -161,12 +194,11 @@ extension SQLiteTraceStore {
     /// The outline of every stored span of one trace, without decoding attributes, events or links: a retry (the
     /// same bytes under the same resource and scope) once, spans that only share an id each. Empty when none is stored.
     func outline(_ traceID: TraceID) async throws -> [SpanOutline] {
-        let blocks = try await database.read { db in try self.blocks(Self.blockIDs(of: [traceID], db), db) }
         let wanted = traceID.bytes
         var outlines: [SpanOutline] = []
         // A retry is recognised by two independent hashes of its bytes, resource and scope (16 bytes a span, not its bytes).
         var seen: Set<SpanFingerprint> = []
-        for (_, block) in blocks {
+        for try await (_, block) in try await blockSequence(of: [traceID]) {
             try Task.checkCancellation()
             for scanned in block.spans where block.scanner.equals(scanned.traceID, wanted) {
                 guard let outline = Self.outline(scanned, in: block),
