@@ -150,10 +150,11 @@ extension SQLiteTraceStore {
     /// of the spans a big trace's page shows.
     func spans(_ traceID: TraceID, withIDs spanIDs: Set<SpanID>) async throws -> [FinishedSpan] {
         guard !spanIDs.isEmpty else { return [] }
-        let wantedSpans = Set(spanIDs.map(\.bytes))
         let wantedTrace = traceID.bytes
         return try await decodedSpans(of: [traceID]) { block, scanned in
-            block.scanner.equals(scanned.traceID, wantedTrace) && wantedSpans.contains(Array(block.scanner.bytes[scanned.spanID]))
+            // A span id read in place (no array made per span), then the trace.
+            guard let spanID = SpanID(bytes: block.scanner.bytes[scanned.spanID]), spanIDs.contains(spanID) else { return false }
+            return block.scanner.equals(scanned.traceID, wantedTrace)
         }.spans
     }
 
