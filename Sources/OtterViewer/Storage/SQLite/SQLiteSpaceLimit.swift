@@ -19,10 +19,13 @@ extension SQLiteTraceStore {
     }
 
     /// Room kept free on the disk beyond what a write needs, so that deleting (which writes to the write-ahead log
-    /// too) can always run: 1 MB, or twice the write-ahead log's checkpoint size when that is more (the log grows to
-    /// it before it is copied back, and copying it back can grow the database by as much).
+    /// too) can always run: 1 MB, twice the write-ahead log's checkpoint size (the log grows to it before it is copied
+    /// back, and copying it back can grow the database by as much), or two fifths of the database file, whichever is
+    /// most: deleting the oldest tenth rewrote 38 % of a 12 MB store's pages into the log (index rows of old blocks lie
+    /// all over the file), and a disk that cannot take that log can neither delete nor write again.
     var diskHeadroomBytes: Int {
-        max(1 << 20, 2 * (spaceLimit.withLock { $0?.walPages } ?? 1000) * 4096)
+        let databaseBytes = path.map { Self.fileSize($0) } ?? 0
+        return max(1 << 20, 2 * (spaceLimit.withLock { $0?.walPages } ?? 1000) * 4096, databaseBytes / 5 * 2)
     }
 
     /// Bounds the store at `maximumBytes` (`Int.max`: no bound; a full disk is recovered all the same): the reserve
@@ -106,7 +109,7 @@ extension SQLiteTraceStore {
         recentWriteDiskBytes.withLock { recent in recent = max(taken, recent - recent / 64) }
     }
 
-    private static func fileSize(_ path: String) -> Int {
+    static func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber ?? 0).intValue
     }
 
