@@ -92,8 +92,11 @@ struct ViewerProcessTests {
 
     /// `batch` spans of about 1 KB each, starting now, as an OTLP/HTTP protobuf body.
     static func body(batch: Int, spans: Int) -> [UInt8] {
+        body(batch: batch, spans: spans, traceID: RandomIDGenerator().newTraceID())
+    }
+
+    static func body(batch: Int, spans: Int, traceID: TraceID) -> [UInt8] {
         let generator = RandomIDGenerator()
-        let traceID = generator.newTraceID()
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
         return OTLPProtobufEncoder.encode(
             (0..<spans).map { index in
@@ -252,11 +255,14 @@ struct ViewerProcessTests {
         var storedBytes = 0
         var refused = 0
         var last = 0
+        var acknowledged: [TraceID] = []
         for batch in 0..<250 {
-            let body = Self.body(batch: batch, spans: 100)
+            let traceID = RandomIDGenerator().newTraceID()
+            let body = Self.body(batch: batch, spans: 100, traceID: traceID)
             let answer = try await Self.exchange(body, with: ingestURL)
             last = answer.status
             if last == 200 {
+                acknowledged.append(traceID)
                 storedBytes += body.count
             } else {
                 #expect(last == 503 && answer.retryAfter == "1", "\(last), Retry-After \(answer.retryAfter ?? "none")")
@@ -275,6 +281,13 @@ struct ViewerProcessTests {
             if !recovered { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(recovered, "ingest still answers 503: \(viewer.lines.suffix(5))")
+        // The store keeps what fits: the newest acknowledged traces are there (a bound larger than the disk once made
+        // it delete everything it had acknowledged).
+        for traceID in acknowledged.suffix(10) {
+            let trace = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "\(uiURL)api/traces/\(traceID.hexString)"), timeout: .seconds(30))
+            #expect(trace.status.code == 200, "acknowledged trace \(traceID.hexString) is gone")
+        }
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(uiURL)api/services"), timeout: .seconds(30))
         #expect(response.status.code == 200)
         viewer.terminate()

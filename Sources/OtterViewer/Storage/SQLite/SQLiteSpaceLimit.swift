@@ -32,8 +32,10 @@ extension SQLiteTraceStore {
     /// is 4 MB or an eighth of the bound, whichever is smaller, and the write-ahead log is checkpointed at a
     /// sixteenth of the bound (between 16 pages and SQLite's default 1,000), so the log cannot double the store.
     /// ``applySpaceLimit()`` puts the log settings into effect; writes check the bound from now on.
+    /// A bound larger than the store's file system is the file system's size: the reserve and the log's checkpoint
+    /// size must fit the disk (a 1 GB bound on an 8 MB disk asked for 12 MB of room and deleted everything).
     package func limitSize(to maximumBytes: Int) {
-        let bound = max(maximumBytes, 0)
+        let bound = min(max(maximumBytes, 0), fileSystemBytes() ?? .max)
         let reserve = path == nil ? 0 : min(Self.reserveBytes, bound / 8)
         let walPages = min(max(bound / 16 / 4096, 16), 1000)
         spaceLimit.withLock { $0 = SpaceLimit(maximumBytes: bound, reserveBytes: reserve, walPages: walPages) }
@@ -54,6 +56,14 @@ extension SQLiteTraceStore {
     func fileBytes() -> Int {
         guard let path else { return 0 }
         return Self.fileSize(path) + Self.fileSize(path + "-wal")
+    }
+
+    /// The size of the store's file system, nil for an in-memory store or when the system does not say.
+    func fileSystemBytes() -> Int? {
+        guard let path else { return nil }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory)
+        return (attributes?[.systemSize] as? NSNumber).map { Int(clamping: $0.int64Value) }
     }
 
     /// Free bytes on the store's file system, nil for an in-memory store or when the system does not say.
