@@ -78,18 +78,11 @@ def requests(shape: str, count: int, trace_id: bytes, start: int):
         yield request.SerializeToString()
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str) -> float:
+    """A /proc/PID/status memory field (VmRSS, VmHWM) in MB."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -185,7 +178,7 @@ def main() -> int:
                 times = [driver.open_and_time(session, url) for _ in range(arguments.loads)]
                 driver.close(session)
 
-                before = rss_mb(viewer.pid)
+                before = memory_mb(viewer.pid, "VmRSS")
                 reset_peak(viewer.pid)
                 sessions = [driver.session() for _ in range(arguments.pages_at_once)]
                 threads = [threading.Thread(target=driver.open_and_time, args=(s, url)) for s in sessions]
@@ -193,7 +186,7 @@ def main() -> int:
                     thread.start()
                 for thread in threads:
                     thread.join()
-                peak = peak_rss_mb(viewer.pid)
+                peak = memory_mb(viewer.pid, "VmHWM")
                 for s in sessions:
                     driver.close(s)
                 print(f"| {shape} | {size:,} | {server_seconds:.2f} s | {page_bytes / 1e6:.1f} MB | "

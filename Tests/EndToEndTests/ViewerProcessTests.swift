@@ -234,64 +234,50 @@ struct ViewerProcessTests {
 
     @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
     func ingestKeepsGoingWhenTheDiskIsTooSmall() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otter-full-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=8m", "tmpfs", directory.path]
-        try mount.run()
-        mount.waitUntilExit()
-        try #require(mount.terminationStatus == 0, "mount -t tmpfs failed")
-        defer {
-            let unmount = Process()
-            unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
-            unmount.arguments = ["-l", directory.path]
-            try? unmount.run()
-            unmount.waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
-        }
-        let db = directory.appendingPathComponent("otter.sqlite").path
-        let (viewer, ingestURL, uiURL) = try await startViewer(db: db)
-        var storedBytes = 0
-        var refused = 0
-        var last = 0
-        var acknowledged: [TraceID] = []
-        for batch in 0..<250 {
-            let traceID = RandomIDGenerator().newTraceID()
-            let body = Self.body(batch: batch, spans: 100, traceID: traceID)
-            let answer = try await Self.exchange(body, with: ingestURL)
-            last = answer.status
-            if last == 200 {
-                acknowledged.append(traceID)
-                storedBytes += body.count
-            } else {
-                #expect(last == 503 && answer.retryAfter == "1", "\(last), Retry-After \(answer.retryAfter ?? "none")")
-                refused += 1
+        try await Self.withSmallDisk(megabytes: 8) { directory in
+            let db = directory.appendingPathComponent("otter.sqlite").path
+            let (viewer, ingestURL, uiURL) = try await startViewer(db: db)
+            var storedBytes = 0
+            var refused = 0
+            var last = 0
+            var acknowledged: [TraceID] = []
+            for batch in 0..<250 {
+                let traceID = RandomIDGenerator().newTraceID()
+                let body = Self.body(batch: batch, spans: 100, traceID: traceID)
+                let answer = try await Self.exchange(body, with: ingestURL)
+                last = answer.status
+                if last == 200 {
+                    acknowledged.append(traceID)
+                    storedBytes += body.count
+                } else {
+                    #expect(last == 503 && answer.retryAfter == "1", "\(last), Retry-After \(answer.retryAfter ?? "none")")
+                    refused += 1
+                }
             }
+            #expect(storedBytes > 2 * (8 << 20), "more than twice the disk was stored (\(storedBytes) bytes, \(refused) refused)")
+            #expect(refused < 25, "\(refused) of 250 requests refused")
+            // Exporters retry 503s: so does this loop, until the viewer has made room (bounded: 60 s).
+            var recovered = last == 200
+            let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+            var batch = 1_000
+            while !recovered, ContinuousClock.now < deadline {
+                recovered = try await Self.post(Self.body(batch: batch, spans: 100), to: ingestURL) == 200
+                batch += 1
+                if !recovered { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(recovered, "ingest still answers 503: \(viewer.lines.suffix(5))")
+            // The store keeps what fits: the newest acknowledged traces are there (a bound larger than the disk once made
+            // it delete everything it had acknowledged).
+            for traceID in acknowledged.suffix(10) {
+                let trace = try await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "\(uiURL)api/traces/\(traceID.hexString)"), timeout: .seconds(30))
+                #expect(trace.status.code == 200, "acknowledged trace \(traceID.hexString) is gone")
+            }
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(uiURL)api/services"), timeout: .seconds(30))
+            #expect(response.status.code == 200)
+            viewer.terminate()
+            #expect(await viewer.waitForExit() == 0)
         }
-        #expect(storedBytes > 2 * (8 << 20), "more than twice the disk was stored (\(storedBytes) bytes, \(refused) refused)")
-        #expect(refused < 25, "\(refused) of 250 requests refused")
-        // Exporters retry 503s: so does this loop, until the viewer has made room (bounded: 60 s).
-        var recovered = last == 200
-        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        var batch = 1_000
-        while !recovered, ContinuousClock.now < deadline {
-            recovered = try await Self.post(Self.body(batch: batch, spans: 100), to: ingestURL) == 200
-            batch += 1
-            if !recovered { try await Task.sleep(for: .milliseconds(250)) }
-        }
-        #expect(recovered, "ingest still answers 503: \(viewer.lines.suffix(5))")
-        // The store keeps what fits: the newest acknowledged traces are there (a bound larger than the disk once made
-        // it delete everything it had acknowledged).
-        for traceID in acknowledged.suffix(10) {
-            let trace = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "\(uiURL)api/traces/\(traceID.hexString)"), timeout: .seconds(30))
-            #expect(trace.status.code == 200, "acknowledged trace \(traceID.hexString) is gone")
-        }
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(uiURL)api/services"), timeout: .seconds(30))
-        #expect(response.status.code == 200)
-        viewer.terminate()
-        #expect(await viewer.waitForExit() == 0)
     }
 
     /// Start-up failures name what failed and how to fix it, and flags that cannot be used are refused at once.

@@ -93,7 +93,7 @@ protocol TraceParts: AnyObject, Sendable {
 }
 
 /// A trace read whole, as one part.
-final class WholeTraceParts: TraceParts, @unchecked Sendable {
+final class WholeTraceParts: TraceParts, Sendable {
     private let whole: Mutex<OTLPTraces?>
 
     init(_ traces: OTLPTraces) { whole = Mutex(traces.request.resourceSpans.isEmpty ? nil : traces) }

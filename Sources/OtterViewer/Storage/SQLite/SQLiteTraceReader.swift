@@ -323,8 +323,8 @@ extension SQLiteTraceStore {
 }
 
 /// One trace's spans from a ``SQLiteTraceStore``, a block at a time.
-final class SQLiteTraceParts: TraceParts, @unchecked Sendable {
-    // One reader at a time walks the parts (the protocol says so); the lock only makes that safe to check.
+final class SQLiteTraceParts: TraceParts, Sendable {
+    // One reader at a time walks the parts (the protocol says so); the lock makes sharing it safe all the same.
     private let store: SQLiteTraceStore
     private let traceID: TraceID
     private let state: Mutex<(next: Int, seen: Set<SQLiteTraceStore.SpanFingerprint>)>
