@@ -210,7 +210,8 @@ extension TraceAnalysisTests {
             Self.span("orphan", id: 7, parent: 99, start: 80, end: 90),
         ]
         let model = try #require(TraceModel(spans: spans, colors: [:]))
-        func warnings(_ name: String) -> [String] { model.spans.first { $0.name == name }?.warnings ?? ["missing"] }
+        let modelSpans = (0..<model.spanCount).map(model.span(at:))
+        func warnings(_ name: String) -> [String] { modelSpans.first { $0.name == name }?.warnings ?? ["missing"] }
         #expect(warnings("root").isEmpty)
         #expect(warnings("early child") == ["starts 5.00ms before its parent: clock skew between the two hosts?"])
         #expect(warnings("twin a") == ["2 spans of this trace have the span id 0000000000000003"])

@@ -12,22 +12,113 @@ enum JaegerJSONImport {
         var description: String
     }
 
-    /// The spans of every trace in `data`, grouped by trace in file order.
+    /// The spans of every trace in `data`, grouped by trace in file order. The file's structure is walked first
+    /// (``JSONScanner``) and each span decoded on its own, so a big file costs its spans, not a decoded copy of the
+    /// whole document besides.
     static func traces(_ data: Data) throws -> [[FinishedSpan]] {
+        try data.withUnsafeBytes { try traces($0) }
+    }
+
+    /// The spans of every trace in `bytes`, a Jaeger JSON document.
+    static func traces(_ bytes: UnsafeRawBufferPointer) throws -> [[FinishedSpan]] {
+        var scanner = JSONScanner(bytes)
+        let layouts: [TraceLayout]
+        do {
+            layouts = try Self.layouts(&scanner)
+            try scanner.expectEnd()
+        } catch let error as JSONScanner.SyntaxError {
+            throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (\(error))")
+        }
         let decoder = JSONDecoder()
-        let traces: [JaegerTrace]
-        if let envelope = try? decoder.decode(JaegerEnvelope<[JaegerTrace]>.self, from: data), let data = envelope.data {
-            traces = data
-        } else if let list = try? decoder.decode([JaegerTrace].self, from: data) {
-            traces = list
-        } else {
-            do {
-                traces = [try decoder.decode(JaegerTrace.self, from: data)]
-            } catch {
-                throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (\(Self.reason(error)))")
+        return try layouts.enumerated().map { traceIndex, layout in
+            var processes: [String: JaegerTrace.Process] = [:]
+            if let range = layout.processes {
+                do {
+                    processes = try decoder.decode([String: JaegerTrace.Process].self, from: Data(bytes[range]))
+                } catch {
+                    throw ImportError(description: "trace \(traceIndex + 1): cannot read its processes (\(Self.reason(error)))")
+                }
+            }
+            return try layout.spans.enumerated().map { spanIndex, range in
+                let span: JaegerTrace.Span
+                do {
+                    span = try decoder.decode(JaegerTrace.Span.self, from: Data(bytes[range]))
+                } catch {
+                    throw ImportError(description: "trace \(traceIndex + 1), span \(spanIndex + 1): \(Self.reason(error))")
+                }
+                return try finishedSpan(span, processes: processes)
             }
         }
-        return try traces.map { trace in try trace.spans.map { try finishedSpan($0, processes: trace.processes) } }
+    }
+
+    /// Where a trace's spans and processes are in the file.
+    private struct TraceLayout {
+        var spans: [Range<Int>] = []
+        var processes: Range<Int>?
+    }
+
+    /// The traces of a Jaeger JSON document: `{"data": [trace, ...]}`, `[trace, ...]` or one trace.
+    private static func layouts(_ scanner: inout JSONScanner) throws -> [TraceLayout] {
+        switch scanner.peek() {
+        case UInt8(ascii: "["):
+            return try traceList(&scanner)
+        case UInt8(ascii: "{"):
+            let start = scanner.position
+            var data: Range<Int>?
+            var isTrace = false
+            try scanner.forEachMember { scanner, key in
+                let range = try scanner.skipValue()
+                if key == "data" { data = range }
+                if key == "spans" { isTrace = true }
+            }
+            let end = scanner.position
+            if !isTrace, let data {
+                scanner.move(to: data.lowerBound)
+                guard scanner.peek() == UInt8(ascii: "[") else {
+                    throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (\"data\" holds no list of traces)")
+                }
+                let traces = try traceList(&scanner)
+                scanner.move(to: end)
+                return traces
+            }
+            guard isTrace else { throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (no \"spans\")") }
+            scanner.move(to: start)
+            return [try trace(&scanner)]
+        case nil:
+            throw ImportError(description: "the file is empty")
+        default:
+            throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (not valid JSON at byte \(scanner.position))")
+        }
+    }
+
+    private static func traceList(_ scanner: inout JSONScanner) throws -> [TraceLayout] {
+        var traces: [TraceLayout] = []
+        try scanner.forEachElement { scanner in traces.append(try trace(&scanner)) }
+        return traces
+    }
+
+    private static func trace(_ scanner: inout JSONScanner) throws -> TraceLayout {
+        guard scanner.peek() == UInt8(ascii: "{") else {
+            throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (a trace is not an object)")
+        }
+        var layout = TraceLayout()
+        var hasSpans = false
+        try scanner.forEachMember { scanner, key in
+            switch key {
+            case "spans":
+                hasSpans = true
+                guard scanner.peek() == UInt8(ascii: "[") else { throw ImportError(description: "a trace's \"spans\" is not a list") }
+                try scanner.forEachElement { scanner in layout.spans.append(try scanner.skipValue()) }
+            case "processes":
+                let isNull = scanner.peek() == UInt8(ascii: "n")
+                let range = try scanner.skipValue()
+                if !isNull { layout.processes = range }
+            default:
+                _ = try scanner.skipValue()
+            }
+        }
+        guard hasSpans else { throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (no \"spans\")") }
+        return layout
     }
 
     static func finishedSpan(_ span: JaegerTrace.Span, processes: [String: JaegerTrace.Process]) throws -> FinishedSpan {

@@ -8,7 +8,13 @@ enum TraceFile {
     /// answer, which wraps one in `result`; or the Collector file exporter's JSON Lines, one request per line) or
     /// Jaeger JSON.
     static func traces(_ data: Data) throws -> [[FinishedSpan]] {
-        if data.range(of: Data("\"resourceSpans\"".utf8)) != nil {
+        try data.withUnsafeBytes { try traces($0) }
+    }
+
+    /// The traces of an uploaded file's bytes (see the `Data` form). Jaeger JSON is read in place.
+    static func traces(_ bytes: UnsafeRawBufferPointer) throws -> [[FinishedSpan]] {
+        if Self.contains(bytes, #""resourceSpans""#) {
+            let data = Data(bytes)
             var spans: [FinishedSpan] = []
             for line in Self.otlpDocuments(data) {
                 let request: OTLPExportTraceServiceRequest
@@ -27,7 +33,18 @@ enum TraceFile {
             }
             return order.compactMap { byTrace[$0] }
         }
-        return try JaegerJSONImport.traces(data)
+        return try JaegerJSONImport.traces(bytes)
+    }
+
+    private static func contains(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return false }
+        var start = 0
+        while let found = bytes[start...].firstIndex(of: first), found + needle.count <= bytes.count {
+            if needle.indices.allSatisfy({ bytes[found + $0] == needle[$0] }) { return true }
+            start = found + 1
+        }
+        return false
     }
 
     /// The OTLP requests in a file: the whole file, the `result` of an api_v3 answer, or one per line (JSON Lines).

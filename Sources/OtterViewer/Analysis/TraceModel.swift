@@ -74,9 +74,6 @@ struct TraceModel: Encodable {
     var rootService: String
     var rootName: String
     var services: [Service]
-    /// Every span in tree order when the model was read in full; empty for a model built from an outline
-    /// (``span(at:)`` gives any span of either).
-    private(set) var spans: [Span]
     var statistics: [Statistic]
 
     /// The tree the model was built from (nanosecond times, spans outlined), its summary and its statistics rows: for
@@ -90,8 +87,10 @@ struct TraceModel: Encodable {
     /// from an outline (a big trace) has them only where ``fillDetails(_:)`` added them, and the explorer reads the
     /// rest as it shows them (`/api/otter/traces/{id}/spans`).
     private(set) var detailsIncluded: Bool
-    /// Each span's resource where it was read in full, by index (``resource(at:)``).
-    private var resources: [Resource?] = []
+    /// Every span read in full, in tree order, when the model was read in full (empty for a model built from an
+    /// outline): its explorer form (``Span``) is made when asked for (``span(at:)``), so a big trace costs its spans
+    /// once, not twice.
+    private var fullSpans: [FinishedSpan] = []
     private var filledResources: [Int: Resource] = [:]
     /// Critical-path segments (µs from the trace's start, latest first) and warnings of the spans that have any.
     private let criticalPaths: [Int: [[Double]]]
@@ -103,17 +102,23 @@ struct TraceModel: Encodable {
     /// How many spans the trace has.
     var spanCount: Int { tree.nodes.count }
 
-    /// Span `index` in tree order: from ``spans`` when the model was read in full, else made from the outline (with
-    /// the details ``fillDetails(_:)`` added). A 1,000,000-span outline keeps its tree, not a million span objects.
+    /// Span `index` in tree order: with its details when the model was read in full, else made from the outline
+    /// (with the details ``fillDetails(_:)`` added). A 1,000,000-span outline keeps its tree, not a million span
+    /// objects.
     func span(at index: Int) -> Span {
-        if index < spans.count { return spans[index] }
+        if index < fullSpans.count {
+            return Self.adding(Self.details(of: fullSpans[index], traceStart: startNanoseconds), to: outlineSpan(at: index))
+        }
         return filled[index] ?? outlineSpan(at: index)
     }
 
     /// Span `index`'s resource, where it was read in full.
     func resource(at index: Int) -> Resource? {
-        index < resources.count ? resources[index] : filledResources[index]
+        index < fullSpans.count ? fullSpans[index].resource : filledResources[index]
     }
+
+    /// The spans the JSON holds: every span when the model was read in full, none for one built from an outline.
+    var encodedSpanCount: Int { fullSpans.count }
 
     /// Span `index` as its outline gives it: no attributes, events, links, scope or status message.
     func outlineSpan(at index: Int) -> Span {
@@ -135,15 +140,29 @@ struct TraceModel: Encodable {
         case traceID, startTimeUnixMicros, durationMicros, rootService, rootName, services, spans, statistics
     }
 
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(traceID, forKey: .traceID)
+        try container.encode(startTimeUnixMicros, forKey: .startTimeUnixMicros)
+        try container.encode(durationMicros, forKey: .durationMicros)
+        try container.encode(rootService, forKey: .rootService)
+        try container.encode(rootName, forKey: .rootName)
+        try container.encode(services, forKey: .services)
+        try container.encode(fullSpans.indices.map(span(at:)), forKey: .spans)
+        try container.encode(statistics, forKey: .statistics)
+    }
+
     /// The model of one trace's spans, read in full; nil when there are none. `colors` maps service names to colours
     /// (from ``ServicePalette``); services missing from it get one assigned among this trace's services.
     init?(spans: [FinishedSpan], colors: [String: String] = [:]) {
         guard let traceID = spans.first?.spanContext.traceID else { return nil }
         let full = TraceTree(spans: spans)
         self.init(traceID: traceID, tree: full.mapSpans(SpanOutline.init), colors: colors)
-        self.spans = full.nodes.indices.map(outlineSpan(at:))
-        resources = Array(repeating: nil, count: full.nodes.count)
-        for index in full.nodes.indices { fill(index, with: full.nodes[index].span) }
+        fullSpans = full.nodes.map(\.span)
+        for index in fullSpans.indices {
+            let service = serviceIndexByName[tree.nodes[index].service] ?? 0
+            if services[service].resource.isEmpty { services[service].resource = Self.pairs(fullSpans[index].resource.attributes) }
+        }
         detailsIncluded = true
     }
 
@@ -206,7 +225,6 @@ struct TraceModel: Encodable {
         }
         warningsByIndex = warnings
         serviceIndexByName = serviceIndex
-        spans = []
         self.services = services
         let root = tree.nodes[firstRoot].span
         self.traceID = traceID.hexString
@@ -244,22 +262,23 @@ struct TraceModel: Encodable {
     }
 
     private mutating func fill(_ index: Int, with span: FinishedSpan) {
+        guard index >= fullSpans.count else { return }
         let details = Self.details(of: span, traceStart: startNanoseconds)
-        var filledSpan = self.span(at: index)
-        filledSpan.statusMessage = details.statusMessage
-        filledSpan.attributes = details.attributes
-        filledSpan.events = details.events
-        filledSpan.links = details.links
-        filledSpan.scope = details.scope
-        if index < spans.count {
-            spans[index] = filledSpan
-            resources[index] = span.resource
-        } else {
-            filled[index] = filledSpan
-            filledResources[index] = span.resource
-        }
+        let filledSpan = Self.adding(details, to: outlineSpan(at: index))
+        filled[index] = filledSpan
+        filledResources[index] = span.resource
         let service = filledSpan.serviceIndex
         if services[service].resource.isEmpty { services[service].resource = details.resource }
+    }
+
+    private static func adding(_ details: Details, to outlineSpan: Span) -> Span {
+        var span = outlineSpan
+        span.statusMessage = details.statusMessage
+        span.attributes = details.attributes
+        span.events = details.events
+        span.links = details.links
+        span.scope = details.scope
+        return span
     }
 
     /// What a span read in full adds to its outline, event times in microseconds from `traceStart` (nanoseconds since

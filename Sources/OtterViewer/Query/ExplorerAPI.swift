@@ -18,7 +18,7 @@ struct ExplorerAPI: Sendable {
             guard let model = TraceModel(spans: try await store.trace(traceID), colors: colors) else {
                 return HTTPAnswer.error(.notFound, "trace not found")
             }
-            return HTTPAnswer.json(model)
+            return TraceModelAnswer.json(model)
         }
         // The explorer of a big trace holds its outline; these read the rest as it is shown.
         router.get("/api/otter/traces/:traceID/spans") { request, context -> Response in
@@ -67,14 +67,15 @@ struct ExplorerAPI: Sendable {
             }
             let traces: [[FinishedSpan]]
             do {
-                traces = try TraceFile.traces(Data(body.readableBytesView))
+                // Read in place: the file is not copied, and its bytes are let go once its spans are read.
+                traces = try body.withUnsafeReadableBytes { try TraceFile.traces($0) }
             } catch {
                 return HTTPAnswer.error(.badRequest, "\(error)")
             }
-            let colors = try await store.serviceColors()
-            let models = traces.compactMap { TraceModel(spans: $0, colors: colors) }
-            guard !models.isEmpty else { return HTTPAnswer.error(.badRequest, "the file holds no spans") }
-            return HTTPAnswer.json(["traces": models])
+            guard let answer = TraceModelAnswer.uploaded(traces, colors: try await store.serviceColors()) else {
+                return HTTPAnswer.error(.badRequest, "the file holds no spans")
+            }
+            return answer
         }
     }
 

@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Otter
+import Testing
+import Tracing
+
+@testable import OtterViewer
+
+/// An uploaded Jaeger file is read in place, a span at a time, and the explorer's models are written a chunk of spans
+/// at a time: the same spans and the same bytes as decoding and encoding each whole, without holding either whole.
+@Suite("uploads and models read and written a part at a time")
+struct TraceUploadTests {
+    /// A trace of `count` spans below one root, in two services, with attributes and an event each.
+    static func wideTrace(_ count: Int, traceLow: UInt64 = 0x5EED) -> [FinishedSpan] {
+        let traceID = TraceID(high: 0x0B16, low: traceLow)
+        let start: UInt64 = 1_700_000_000_000_000_000
+        return (1...UInt64(count)).map { id in
+            FinishedSpan(
+                operationName: "op \(id % 7) \"quoted\" [x]}", kind: id == 1 ? .server : .internal,
+                spanContext: OtterSpanContext(traceID: traceID, spanID: SpanID(id), traceFlags: .sampled),
+                parentSpanContext: id == 1 ? nil : OtterSpanContext(traceID: traceID, spanID: SpanID(1 + id / 50), traceFlags: .sampled),
+                startTimeNanosecondsSinceEpoch: start + id * 1_000, endTimeNanosecondsSinceEpoch: start + id * 1_000 + 500,
+                attributes: ["i": .int64(Int64(id)), "text": .string("value \\ \(id)")],
+                events: [SpanEvent(name: "tick", at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start + id * 1_000 + 100))],
+                resource: Resource(attributes: ["service.name": .string(id % 2 == 0 ? "even" : "odd")]),
+                instrumentationScope: InstrumentationScope(name: "upload"))
+        }
+    }
+
+    /// The Jaeger JSON traces of `spans`, as the viewer's `/api/traces` writes them.
+    static func jaegerTraces(_ spans: [FinishedSpan]) async throws -> [JaegerTrace] {
+        let store = try SQLiteTraceStore(path: ":memory:")
+        try await store.write(spans)
+        var ids: [TraceID] = []
+        for span in spans where !ids.contains(span.spanContext.traceID) { ids.append(span.spanContext.traceID) }
+        return JaegerTrace.traces(from: try await store.traces(ids).request)
+    }
+
+    /// What a test compares of a span.
+    static func summary(_ span: FinishedSpan) -> String {
+        var attributes: [String] = []
+        span.attributes.forEach { key, value in attributes.append("\(key)=\(value)") }
+        attributes.sort()
+        return [
+            span.spanContext.traceID.hexString, span.spanContext.spanID.hexString, span.parentSpanContext?.spanID.hexString ?? "-",
+            span.operationName, "\(span.kind)", "\(span.startTimeNanosecondsSinceEpoch)", "\(span.endTimeNanosecondsSinceEpoch)",
+            span.resource.serviceName ?? "?", attributes.joined(separator: ","), span.events.map(\.name).joined(separator: ","),
+        ].joined(separator: " | ")
+    }
+
+    /// Each trace of a file decoded whole, the way the viewer read files before.
+    static func decodedWhole(_ traces: [JaegerTrace]) throws -> [[String]] {
+        try traces.map { trace in try trace.spans.map { summary(try JaegerJSONImport.finishedSpan($0, processes: trace.processes)) } }
+    }
+
+    @Test func jaegerFilesReadInPlaceGiveTheSpansOfTheWholeDecodingInEveryForm() async throws {
+        let traces = try await Self.jaegerTraces(Self.wideTrace(300) + Self.wideTrace(20, traceLow: 2))
+        let expected = try Self.decodedWhole(traces)
+        #expect(expected.map(\.count) == [300, 20])
+        let encoder = JSONEncoder()
+        let list = String(decoding: try encoder.encode(traces), as: UTF8.self)
+        let one = String(decoding: try encoder.encode(traces[0]), as: UTF8.self)
+        // Processes before spans, escaped keys, white space and an unknown member holding brackets in a string.
+        let spans = String(decoding: try encoder.encode(traces[1].spans), as: UTF8.self)
+        let processes = String(decoding: try encoder.encode(traces[1].processes), as: UTF8.self)
+        let reordered = " {\n \"processes\" : \(processes) , \"note\": \"]}[{\\\"\", \"sp\\u0061ns\"\t:\r\n\(spans) } "
+        let forms: [(String, [[String]])] = [
+            (#"{"data":\#(list),"total":0,"limit":0,"offset":0,"errors":null}"#, expected),
+            (list, expected),
+            (one, [expected[0]]),
+            (#"{"errors":null,"data":[\#(reordered)]}"#, [expected[1]]),
+            (reordered, [expected[1]]),
+            (#"{"data":[{"spans":[],"processes":null}]}"#, [[]]),
+        ]
+        for (text, want) in forms {
+            let read = try JaegerJSONImport.traces(Data(text.utf8))
+            #expect(read.map { $0.map(Self.summary) } == want, "\(text.prefix(80))")
+        }
+    }
+
+    @Test func brokenOrHostileFilesAreRefusedWithWhereAndWhy() throws {
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        let cases: [(String, String)] = [
+            ("", "the file is empty"),
+            (" \n", "the file is empty"),
+            ("[1,2", "a trace is not an object"),
+            (#"[{"spans":[]},"#, "a trace is not an object"),
+            (#"[{"spans":[]}"#, "the array does not end"),
+            (#"{"data":null}"#, "\"data\" holds no list of traces"),
+            (#"{"total":0}"#, "no \"spans\""),
+            ("<html>", "not valid JSON at byte 0"),
+            (#"{"data":{"spans":[]}}"#, "\"data\" holds no list of traces"),
+            (#"{"data":[{"spans":{}}]}"#, "\"spans\" is not a list"),
+            (#"{"data":[{"spans":[{]}]}"#, "unexpected ']'"),
+            (#"{"data":[{"spans":[]}]} x"#, "'x' after the document"),
+            (#"{"data":[{"spans":["abc]}]}"#, "the string does not end"),
+            (#"{"data":[{"spans":[{"spanID":"zz","traceID":"1","startTime":1,"duration":1}]}]}"#, "invalid trace or span id"),
+            (#"{"data":[{"spans":[{"spanID":"1","traceID":"1","startTime":"soon","duration":1}]}]}"#, "span 1"),
+            (#"{"data":[{"spans":[],"processes":[1]}]}"#, "cannot read its processes"),
+            (#"{"sp\u00zz":1}"#, "a string with a bad escape"),
+            ("[\(deep)]", "a trace is not an object"),
+            (deep, "a trace is not an object"),
+        ]
+        for (text, reason) in cases {
+            do {
+                let traces = try JaegerJSONImport.traces(Data(text.utf8))
+                Issue.record("\(text.prefix(60)) was read: \(traces.count) traces")
+            } catch let error as JaegerJSONImport.ImportError {
+                #expect(error.description.contains(reason), "\(text.prefix(60)): \(error.description)")
+            }
+        }
+    }
+
+    @Test func aModelWrittenInChunksIsTheModelEncodedWhole() async throws {
+        let spans = Self.wideTrace(2 * TraceModelAnswer.spansPerChunk + 500)
+        let small = Array(spans.prefix(3))
+        let models = [try #require(TraceModel(spans: spans)), try #require(TraceModel(spans: small))]
+        for model in models {
+            var chunks: [ByteBuffer] = []
+            try await TraceModelAnswer.write(model) { chunks.append($0) }
+            let written = chunks.reduce(into: [UInt8]()) { $0 += Array($1.readableBytesView) }
+            #expect(written == Array(try HTTPAnswer.encoded(model)))
+            #expect(chunks.count == 2 + (model.encodedSpanCount + TraceModelAnswer.spansPerChunk - 1) / TraceModelAnswer.spansPerChunk)
+        }
+        // An outlined model's JSON has no spans, written or encoded.
+        let store = try SQLiteTraceStore(path: ":memory:")
+        try await store.write(spans)
+        let outlined = try #require(
+            TraceModel(traceID: spans[0].spanContext.traceID, outline: try await store.outline(spans[0].spanContext.traceID)))
+        var written: [UInt8] = []
+        try await TraceModelAnswer.write(outlined) { written += Array($0.readableBytesView) }
+        #expect(written == Array(try HTTPAnswer.encoded(outlined)) && outlined.encodedSpanCount == 0)
+    }
+
+    @Test func anUploadIsAnsweredAModelAtATime() async throws {
+        let viewer = try await RunningViewer()
+        let big = Self.wideTrace(2_500)
+        let traces = try await Self.jaegerTraces(big + Self.wideTrace(4, traceLow: 3))
+        let file = try JSONEncoder().encode(JaegerEnvelope(data: traces, total: 0))
+        let (status, body) = try await ViewerUITests.upload(viewer, Array(file))
+        #expect(status == 200)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let models = try #require(answer["traces"] as? [[String: Any]])
+        #expect(models.map { ($0["spans"] as? [Any])?.count ?? -1 } == [2_500, 4])
+        #expect(
+            models.map { $0["traceID"] as? String ?? "" } == [
+                big[0].spanContext.traceID.hexString, TraceID(high: 0x0B16, low: 3).hexString,
+            ])
+        // Byte for byte the models encoded whole, one after the other.
+        let whole = try JaegerJSONImport.traces(file).map { try HTTPAnswer.encoded(try #require(TraceModel(spans: $0))) }
+        #expect(body == #"{"traces":["# + whole.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]}")
+        let broken = try await ViewerUITests.upload(viewer, Array(#"{"data":[{"spans":[{]}]}"#.utf8))
+        #expect(broken.status == 400 && broken.body.contains("not valid JSON at byte"), "\(broken.body)")
+        let empty = try await ViewerUITests.upload(viewer, Array(#"{"data":[{"spans":[]}]}"#.utf8))
+        #expect(empty.status == 400 && empty.body.contains("the file holds no spans"))
+        await viewer.stop()
+    }
+}
