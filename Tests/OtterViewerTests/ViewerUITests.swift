@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Otter
 import OtterOTLP
 import OtterViewer
@@ -129,6 +130,28 @@ struct ViewerUITests {
         let icon = try await viewer.html("/favicon.ico")
         #expect(icon.status == 200 && icon.body.hasPrefix("<svg"))
         #expect(try await viewer.html("/search").body.contains(#"<link rel="icon" href="/static/otter.svg""#))
+        await viewer.stop()
+    }
+
+    @Test func aPathOrMethodWithNoRouteIsAnsweredWithWhatWasAsked() async throws {
+        let viewer = try await RunningViewer()
+        let cases: [(NIOHTTP1.HTTPMethod, String, String)] = [
+            (.GET, "/nope?x=1", #"nothing answers GET "/nope""#),
+            (.DELETE, "/api/otter/traces/4bf92f3577b34da6a3ce929d0e0e4736/spans", "nothing answers DELETE"),
+            (.PUT, "/api/services", #"nothing answers PUT "/api/services""#),
+            (.GET, "/\u{1B}[31m" + String(repeating: "a", count: 5_000), #"nothing answers GET "/%1B%5B31maaa"#),
+        ]
+        for (method, path, message) in cases {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)\(path)")
+            request.method = method
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+            let text = try #require((json?["errors"] as? [[String: Any]])?.first?["msg"] as? String)
+            #expect(response.status == .notFound, "\(method) \(path.prefix(40))")
+            #expect(text.hasPrefix(message) && text.count < 300, "\(method) \(path.prefix(40)): \(text)")
+            #expect(response.headers.first(name: "Content-Security-Policy") != nil)
+        }
         await viewer.stop()
     }
 

@@ -31,10 +31,11 @@ enum JaegerJSONImport {
         }
         let decoder = JSONDecoder()
         return try layouts.enumerated().map { traceIndex, layout in
-            var processes: [String: JaegerTrace.Process] = [:]
+            var resources: [String: Resource] = [:]
             if let range = layout.processes {
                 do {
-                    processes = try decoder.decode([String: JaegerTrace.Process].self, from: Data(bytes[range]))
+                    // One resource per process, shared by its spans.
+                    resources = try decoder.decode([String: JaegerTrace.Process].self, from: Data(bytes[range])).mapValues(resource)
                 } catch {
                     throw ImportError(description: "trace \(traceIndex + 1): cannot read its processes (\(Self.reason(error)))")
                 }
@@ -46,7 +47,7 @@ enum JaegerJSONImport {
                 } catch {
                     throw ImportError(description: "trace \(traceIndex + 1), span \(spanIndex + 1): \(Self.reason(error))")
                 }
-                return try finishedSpan(span, processes: processes)
+                return try finishedSpan(span, resource: span.process.map(resource) ?? resources[span.processID] ?? resource(nil))
             }
         }
     }
@@ -122,6 +123,18 @@ enum JaegerJSONImport {
     }
 
     static func finishedSpan(_ span: JaegerTrace.Span, processes: [String: JaegerTrace.Process]) throws -> FinishedSpan {
+        try finishedSpan(span, resource: resource(span.process ?? processes[span.processID]))
+    }
+
+    /// A process as the resource of its spans.
+    static func resource(_ process: JaegerTrace.Process?) -> Resource {
+        var resource = SpanAttributes()
+        for tag in process?.tags ?? [] { resource[tag.key] = Self.attribute(tag.value) }
+        resource["service.name"] = SpanAttribute.string(process?.serviceName ?? "unknown_service")
+        return Resource(attributes: resource)
+    }
+
+    static func finishedSpan(_ span: JaegerTrace.Span, resource: Resource) throws -> FinishedSpan {
         guard let traceID = Self.traceID(span.traceID), let spanID = SpanID(hexString: Self.padded(span.spanID, to: 16)) else {
             throw ImportError(description: "span \(span.spanID.prefix(40)): invalid trace or span id")
         }
@@ -129,10 +142,6 @@ enum JaegerJSONImport {
         let duration = try nanoseconds(span.duration, "duration")
         let (end, overflow) = start.addingReportingOverflow(duration)
         guard !overflow else { throw ImportError(description: "span \(span.spanID.prefix(40)): startTime + duration overflows") }
-        let process = span.process ?? processes[span.processID]
-        var resource = SpanAttributes()
-        for tag in process?.tags ?? [] { resource[tag.key] = Self.attribute(tag.value) }
-        resource["service.name"] = SpanAttribute.string(process?.serviceName ?? "unknown_service")
 
         var kind = SpanKind.internal
         var status: SpanStatus?
@@ -190,7 +199,7 @@ enum JaegerJSONImport {
             operationName: span.operationName, kind: kind,
             spanContext: OtterSpanContext(traceID: traceID, spanID: spanID, traceFlags: .sampled), parentSpanContext: parent,
             startTimeNanosecondsSinceEpoch: start, endTimeNanosecondsSinceEpoch: end, attributes: attributes, events: events,
-            links: links, status: status, resource: Resource(attributes: resource), instrumentationScope: scope)
+            links: links, status: status, resource: resource, instrumentationScope: scope)
     }
 
     /// A tag's value as a span attribute (bytes as their base64 text, as tags of other types than Jaeger's are read).

@@ -28,6 +28,9 @@ struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         } else {
             do {
                 response = try await next(request, context)
+            } catch let error as HTTPError where error.body == nil {
+                // The router's own answers (no route for this path and method) have no body: say what was asked.
+                response = HTTPAnswer.error(error.status, Self.bareErrorMessage(error.status, request))
             } catch let error as any HTTPResponseError {
                 // A 404 for an unknown path (and any other error answer) gets the same headers.
                 response = try error.response(from: request, context: context)
@@ -69,6 +72,12 @@ struct BrowserSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         if host == "localhost" || host.hasSuffix(".localhost") { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// What an answer without a message says: for a 404, the method and path that have no route.
+    static func bareErrorMessage(_ status: HTTPResponse.Status, _ request: Request) -> String {
+        guard status == .notFound else { return status.reasonPhrase }
+        return "nothing answers \(request.method.rawValue) \(UntrustedValue.quoted(String(request.uri.path.prefix(200))))"
     }
 
     static func refusal(_ status: HTTPResponse.Status, _ message: String) -> Response {
