@@ -1,7 +1,9 @@
 /// Reads the protobuf wire format in place, field by field, from bytes nobody vouches for: every length and varint is
 /// checked against what is left, so malformed bytes throw ``Malformed`` and never read out of bounds or trap. The one
 /// protobuf reader beside ``ProtobufWriter``: the request limits walk, the viewer's block scanner and its splitting of
-/// received requests use it. Inlinable, so each user gets it specialized for its bytes.
+/// received requests use it. Inlinable, and specialized here for `[UInt8]` as well: the viewer's calls from another
+/// module went through the generic code (a copy, retain and release of the bytes for every varint), which made
+/// reading a million-span trace's outline half as slow again.
 package struct ProtobufReader<Bytes: RandomAccessCollection> where Bytes.Element == UInt8, Bytes.Index == Int {
     /// The bytes are not valid protobuf framing.
     package struct Malformed: Error {
@@ -28,6 +30,7 @@ package struct ProtobufReader<Bytes: RandomAccessCollection> where Bytes.Element
 
     /// A base-128 varint of at most 64 bits.
     @inlinable
+    @_specialize(where Bytes == [UInt8])
     package mutating func varint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -44,6 +47,7 @@ package struct ProtobufReader<Bytes: RandomAccessCollection> where Bytes.Element
 
     /// A little-endian 64-bit value (wire type 1).
     @inlinable
+    @_specialize(where Bytes == [UInt8])
     package mutating func fixed64() throws -> UInt64 {
         guard end - index >= 8 else { throw Malformed() }
         var value: UInt64 = 0
@@ -54,6 +58,7 @@ package struct ProtobufReader<Bytes: RandomAccessCollection> where Bytes.Element
 
     /// The range of a length-delimited field's bytes (wire type 2), which the reader then skips.
     @inlinable
+    @_specialize(where Bytes == [UInt8])
     package mutating func lengthDelimited() throws -> Range<Int> {
         // Checked: a length from the bytes may be anything up to 2^64 - 1.
         guard let length = Int(exactly: try varint()), length <= end - index else { throw Malformed() }
@@ -63,6 +68,7 @@ package struct ProtobufReader<Bytes: RandomAccessCollection> where Bytes.Element
 
     /// A field header: (field number, wire type).
     @inlinable
+    @_specialize(where Bytes == [UInt8])
     package mutating func field() throws -> (Int, Int) {
         let key = try varint()
         return (Int(truncatingIfNeeded: key >> 3), Int(key & 7))
@@ -70,6 +76,7 @@ package struct ProtobufReader<Bytes: RandomAccessCollection> where Bytes.Element
 
     /// Skips a field's value of `wireType`.
     @inlinable
+    @_specialize(where Bytes == [UInt8])
     package mutating func skip(_ wireType: Int) throws {
         switch wireType {
         case 0: _ = try varint()

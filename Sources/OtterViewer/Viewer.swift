@@ -35,6 +35,9 @@ public struct Viewer: Sendable {
         /// Traces with more spans than this open in the explorer as an outline (ids, names, times, status), each span's
         /// attributes, events and links read as it is shown (2,000; tests lower it).
         package var traceOutlineAbove = 2_000
+        /// Traces with more spans than this get a 422 from `/api/otter/traces/{id}`, whose answer is the whole model:
+        /// about 700 MB at the peak for 200,000 spans (the default; tests lower it).
+        package var maximumModelSpans = 200_000
         /// With a ``SQLiteTraceStore``: spans that started longer ago are deleted (checked every minute); nil (the
         /// default) keeps them. `otter viewer` sets 72 hours.
         public var retention: Duration?
@@ -168,7 +171,7 @@ public struct Viewer: Sendable {
         let budget = IngestBudget(limitBytes: configuration.maximumRequestBytesInFlight)
         OTLPHTTPReceiver(store: store, logStore: logStore, maximumBodyBytes: configuration.maximumRequestBytes, budget: budget)
             .addRoutes(to: ingestRouter)
-        ExplorerAPI(store: store).addRoutes(to: queryRouter)
+        ExplorerAPI(store: store, maximumModelSpans: configuration.maximumModelSpans).addRoutes(to: queryRouter)
         if let logStore { LogsAPI(store: logStore).addRoutes(to: queryRouter) }
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)

@@ -133,6 +133,25 @@ struct TraceUploadTests {
         #expect(written == Array(try HTTPAnswer.encoded(outlined)) && outlined.encodedSpanCount == 0)
     }
 
+    @Test func theModelEndpointWritesTheWholeModelAndRefusesATraceTooBigForOne() async throws {
+        let viewer = try await RunningViewer(maximumModelSpans: 2_500)
+        let fits = Self.wideTrace(2_500)
+        let tooBig = Self.wideTrace(2_501, traceLow: 7)
+        try await viewer.store.write(fits)
+        try await viewer.store.write(Array(fits.prefix(100)))  // a retry: read once
+        try await viewer.store.write(tooBig)
+        let traceID = fits[0].spanContext.traceID
+        let answer = try await viewer.html("/api/otter/traces/\(traceID.hexString)")
+        let model = try #require(TraceModel(spans: try await viewer.store.trace(traceID), colors: try await viewer.store.serviceColors()))
+        let expected = String(decoding: try HTTPAnswer.encoded(model), as: UTF8.self)
+        #expect(answer.status == 200 && answer.body == expected)
+        let refused = try await viewer.get("/api/otter/traces/\(tooBig[0].spanContext.traceID.hexString)")
+        let message = (refused.json["errors"] as? [[String: Any]])?.first?["msg"] as? String ?? ""
+        #expect(refused.status == 422 && message.contains("more than 2500 spans") && message.contains("/api/v3/traces/{id}"), "\(message)")
+        #expect(try await viewer.get("/api/otter/traces/\(TraceID(high: 1, low: 2).hexString)").status == 404)
+        await viewer.stop()
+    }
+
     @Test func anUploadIsAnsweredAModelAtATime() async throws {
         let viewer = try await RunningViewer()
         let big = Self.wideTrace(2_500)

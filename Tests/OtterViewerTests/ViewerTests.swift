@@ -27,7 +27,8 @@ final class RunningViewer: Sendable {
     /// `keepsLogs`, the viewer has no log store.
     init(
         path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, maximumRequestBytesInFlight: Int = 512 << 20,
-        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil, servingRemoteStorage: Bool = false, traceOutlineAbove: Int = 2_000
+        serving: ((SQLiteTraceStore) -> any TraceStore)? = nil, servingRemoteStorage: Bool = false, traceOutlineAbove: Int = 2_000,
+        maximumModelSpans: Int = 200_000
     ) async throws {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
@@ -36,6 +37,7 @@ final class RunningViewer: Sendable {
             otlpGRPCPort: 0, otlpHTTPPort: 0, queryPort: 0, token: BearerToken(token),
             maximumRequestBytesInFlight: maximumRequestBytesInFlight, remoteStoragePort: servingRemoteStorage ? 0 : nil)
         configuration.traceOutlineAbove = traceOutlineAbove
+        configuration.maximumModelSpans = maximumModelSpans
         let viewer = try Viewer(configuration: configuration, store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }

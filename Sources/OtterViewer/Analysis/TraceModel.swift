@@ -197,6 +197,7 @@ struct TraceModel: Encodable {
         }
         criticalPaths = critical.mapValues { $0.reversed() }
         var spansPerID: [SpanID: Int] = [:]
+        spansPerID.reserveCapacity(tree.nodes.count)
         for node in tree.nodes { spansPerID[node.span.spanID, default: 0] += 1 }
         var warnings: [Int: [String]] = [:]
         for index in tree.nodes.indices {

@@ -9,13 +9,27 @@ import Tracing
 /// uploaded files (OTLP JSON or Jaeger JSON) turned into the same models without being stored.
 struct ExplorerAPI: Sendable {
     let store: any TraceStore
+    /// The most spans of a trace whose whole model `/api/otter/traces/{id}` makes
+    /// (``Viewer/Configuration/maximumModelSpans``).
+    let maximumModelSpans: Int
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/otter/traces/:traceID") { _, context -> Response in
             let raw = TraceIDText.pathParameter(context.parameters.get("traceID"))
             guard let traceID = TraceIDText.parse(raw) else { return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw)) }
-            let colors = try await store.serviceColors()
-            guard let model = TraceModel(spans: try await store.trace(traceID), colors: colors) else {
+            // Read a part at a time, so a trace too big for a whole model is refused before it is all in memory.
+            var spans: [FinishedSpan] = []
+            let parts = try await store.traceParts(traceID)
+            while let part = try await parts.next() {
+                spans += part.spans
+                guard spans.count <= maximumModelSpans else {
+                    return HTTPAnswer.error(
+                        .unprocessableContent,
+                        "the trace has more than \(maximumModelSpans) spans, too many for one model; read it whole from "
+                            + "/api/traces/{id} or /api/v3/traces/{id}, or open /trace/{id}, which reads its outline")
+                }
+            }
+            guard let model = TraceModel(spans: spans, colors: try await store.serviceColors()) else {
                 return HTTPAnswer.error(.notFound, "trace not found")
             }
             return TraceModelAnswer.json(model)
