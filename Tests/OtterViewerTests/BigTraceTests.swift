@@ -128,6 +128,16 @@ struct BigTraceTests {
         #expect(try #require(outline["parentIndex"] as? [Int]) == model.spans.map(\.parentIndex))
         #expect(try #require(outline["startMicros"] as? [Double]) == model.spans.map(\.startMicros))
         #expect(try #require(outline["selfMicros"] as? [Double]) == model.spans.map(\.selfMicros))
+        #expect(try #require(outline["durationMicros"] as? [Double]) == model.spans.map(\.durationMicros))
+        #expect(try #require(outline["depth"] as? [Int]) == model.spans.map(\.depth))
+        #expect(try #require(outline["serviceIndex"] as? [Int]) == model.spans.map(\.serviceIndex))
+        let kinds = try #require(outline["kinds"] as? [String])
+        #expect(try #require(outline["kindIndex"] as? [Int]).map { kinds[$0] } == model.spans.map(\.kind))
+        let critical = try #require(outline["criticalPath"] as? [String: [[Double]]])
+        #expect(
+            critical
+                == Dictionary(
+                    uniqueKeysWithValues: model.spans.enumerated().filter { !$1.criticalPath.isEmpty }.map { ("\($0)", $1.criticalPath) }))
         #expect(try #require(outline["status"] as? [Int]) == model.spans.map { $0.error ? 2 : $0.status == "ok" ? 1 : 0 })
         let warnings = try #require(outline["warnings"] as? [String: [String]])
         #expect(warnings.count == model.spans.count { !$0.warnings.isEmpty })

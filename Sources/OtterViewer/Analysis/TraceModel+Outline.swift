@@ -43,39 +43,55 @@ extension TraceModel {
             text += text.isEmpty ? "\"\(index)\":" : ",\"\(index)\":"
             text += entry
         }
+        // Straight from the tree (what ``outlineSpan(at:)`` gives, without making a span object per row).
+        let traceStart = startNanoseconds
+        func micros(_ nanoseconds: UInt64) -> String { Self.number(Double(nanoseconds) / 1_000) }
         for index in 0..<spanCount {
-            let span = self.span(at: index)
-            if nameIndex[span.name] == nil {
-                nameIndex[span.name] = names.count
-                names.append(span.name)
+            let node = tree.nodes[index]
+            let outline = node.span
+            let nameNumber: Int
+            if let known = nameIndex[outline.operationName] {
+                nameNumber = known
+            } else {
+                nameNumber = names.count
+                nameIndex[outline.operationName] = nameNumber
+                names.append(outline.operationName)
             }
-            if kindIndex[span.kind] == nil {
-                kindIndex[span.kind] = kinds.count
-                kinds.append(span.kind)
+            let kind = SpanKindName(outline.kind).rawValue
+            let kindNumber: Int
+            if let known = kindIndex[kind] {
+                kindNumber = known
+            } else {
+                kindNumber = kinds.count
+                kindIndex[kind] = kindNumber
+                kinds.append(kind)
             }
-            spanIDs += span.spanID
+            spanIDs += outline.spanID.hexString
             let separator = index > 0 ? "," : ""
-            let values = [
-                String(span.parentIndex), String(span.depth), String(span.serviceIndex), String(nameIndex[span.name] ?? 0),
-                String(kindIndex[span.kind] ?? 0), Self.number(span.startMicros), Self.number(span.durationMicros),
-                Self.number(span.selfMicros),
-                // 0 unset, 1 ok, 2 error: OTLP's status codes.
-                span.status == "error" ? "2" : span.status == "ok" ? "1" : "0",
-            ]
-            for column in values.indices {
+            func add(_ column: Int, _ value: String) {
                 columns[column] += separator
-                columns[column] += values[column]
+                columns[column] += value
             }
-            if !span.criticalPath.isEmpty {
+            add(0, String(node.parent ?? -1))
+            add(1, String(node.depth))
+            add(2, String(serviceIndexByName[node.service] ?? 0))
+            add(3, String(nameNumber))
+            add(4, String(kindNumber))
+            add(5, micros(node.start - min(node.start, traceStart)))
+            add(6, micros(node.duration))
+            add(7, micros(tree.selfTime(of: index)))
+            // 0 unset, 1 ok, 2 error: OTLP's status codes.
+            add(8, outline.statusCode.map { $0 == .ok ? "1" : "2" } ?? "0")
+            if let segments = criticalPaths[index], !segments.isEmpty {
                 sparse(
                     &critical, index,
-                    "[" + span.criticalPath.map { "[" + $0.map(Self.number).joined(separator: ",") + "]" }.joined(separator: ",") + "]")
+                    "[" + segments.map { "[" + $0.map(Self.number).joined(separator: ",") + "]" }.joined(separator: ",") + "]")
             }
-            if !span.warnings.isEmpty {
-                sparse(&warnings, index, "[" + span.warnings.map(Self.scriptSafeQuoted).joined(separator: ",") + "]")
+            if let spanWarnings = warningsByIndex[index], !spanWarnings.isEmpty {
+                sparse(&warnings, index, "[" + spanWarnings.map(Self.scriptSafeQuoted).joined(separator: ",") + "]")
             }
             // A parent id that names no span of the trace: the explorer shows it ("not in this trace").
-            if span.parentIndex < 0, !span.parentSpanID.isEmpty { sparse(&missingParents, index, "\"\(span.parentSpanID)\"") }
+            if node.parent == nil, let parent = outline.parentSpanID { sparse(&missingParents, index, "\"\(parent.hexString)\"") }
         }
         text += #","outline":{"names":["#
         text += names.map(Self.scriptSafeQuoted).joined(separator: ",")

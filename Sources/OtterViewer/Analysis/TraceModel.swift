@@ -93,9 +93,9 @@ struct TraceModel: Encodable {
     private var fullSpans: [FinishedSpan] = []
     private var filledResources: [Int: Resource] = [:]
     /// Critical-path segments (µs from the trace's start, latest first) and warnings of the spans that have any.
-    private let criticalPaths: [Int: [[Double]]]
-    private let warningsByIndex: [Int: [String]]
-    private let serviceIndexByName: [String: Int]
+    let criticalPaths: [Int: [[Double]]]
+    let warningsByIndex: [Int: [String]]
+    let serviceIndexByName: [String: Int]
     /// The spans of a model built from an outline that were read in full (``fillDetails(_:)``), by index.
     private var filled: [Int: Span] = [:]
 
