@@ -117,20 +117,36 @@ struct TraceUploadTests {
         let small = Array(spans.prefix(3))
         let models = [try #require(TraceModel(spans: spans)), try #require(TraceModel(spans: small))]
         for model in models {
-            var chunks: [ByteBuffer] = []
-            try await TraceModelAnswer.write(model) { chunks.append($0) }
-            let written = chunks.reduce(into: [UInt8]()) { $0 += Array($1.readableBytesView) }
+            let written = try await Self.written(model)
             #expect(written == Array(try HTTPAnswer.encoded(model)))
-            #expect(chunks.count == 2 + (model.encodedSpanCount + TraceModelAnswer.spansPerChunk - 1) / TraceModelAnswer.spansPerChunk)
         }
         // An outlined model's JSON has no spans, written or encoded.
         let store = try SQLiteTraceStore(path: ":memory:")
         try await store.write(spans)
         let outlined = try #require(
             TraceModel(traceID: spans[0].spanContext.traceID, outline: try await store.outline(spans[0].spanContext.traceID)))
-        var written: [UInt8] = []
-        try await TraceModelAnswer.write(outlined) { written += Array($0.readableBytesView) }
+        let written = try await Self.written(outlined)
         #expect(written == Array(try HTTPAnswer.encoded(outlined)) && outlined.encodedSpanCount == 0)
+    }
+
+    /// The bytes ``TraceModelAnswer`` writes for `model`.
+    static func written(_ model: TraceModel) async throws -> [UInt8] {
+        var output = TraceModelAnswer.Output()
+        var bytes: [UInt8] = []
+        try await TraceModelAnswer.write(model, to: &output) { bytes += Array($0.readableBytesView) }
+        if let rest = output.rest() { bytes += Array(rest.readableBytesView) }
+        return bytes
+    }
+
+    @Test func manySmallWritesArePassedOnInQuarterMegabytes() {
+        var output = TraceModelAnswer.Output()
+        var sent: [Int] = []
+        let piece = [UInt8](repeating: 0x78, count: 1_000)
+        for _ in 0..<1_000 { if let full = output.add(piece) { sent.append(full.readableBytes) } }
+        if let rest = output.rest() { sent.append(rest.readableBytes) }
+        #expect(sent.count == 4, "1,000,000 bytes in sends of 262,144 or more: 4 sends, not 1,000")
+        #expect(sent.dropLast().allSatisfy { $0 >= TraceModelAnswer.Output.flushBytes } && sent.reduce(0, +) == 1_000_000)
+        #expect(output.rest() == nil)
     }
 
     @Test func theModelEndpointWritesTheWholeModelAndRefusesATraceTooBigForOne() async throws {

@@ -107,7 +107,9 @@ struct TraceModel: Encodable {
     /// objects.
     func span(at index: Int) -> Span {
         if index < fullSpans.count {
-            return Self.adding(Self.details(of: fullSpans[index], traceStart: startNanoseconds), to: outlineSpan(at: index))
+            // Without the resource: its rows are the service's (``services``), not each span's.
+            let details = Self.details(of: fullSpans[index], traceStart: startNanoseconds, withResource: false)
+            return Self.adding(details, to: outlineSpan(at: index))
         }
         return filled[index] ?? outlineSpan(at: index)
     }
@@ -297,7 +299,7 @@ struct TraceModel: Encodable {
         var resource: [[String]]
     }
 
-    static func details(of span: FinishedSpan, traceStart: UInt64) -> Details {
+    static func details(of span: FinishedSpan, traceStart: UInt64, withResource: Bool = true) -> Details {
         func offset(_ nanoseconds: UInt64) -> Double { Double(nanoseconds - min(nanoseconds, traceStart)) / 1_000 }
         return Details(
             spanID: span.spanContext.spanID.hexString, startTimeUnixMicros: span.startTimeNanosecondsSinceEpoch / 1_000,
@@ -309,7 +311,7 @@ struct TraceModel: Encodable {
                 Link(traceID: $0.spanContext.traceID.hexString, spanID: $0.spanContext.spanID.hexString, attributes: pairs($0.attributes))
             },
             scope: Scope(name: span.instrumentationScope.name, version: span.instrumentationScope.version ?? ""),
-            resource: pairs(span.resource.attributes))
+            resource: withResource ? pairs(span.resource.attributes) : [])
     }
 
     /// Attributes as `[key, text]` pairs, as the Jaeger API shows the values.

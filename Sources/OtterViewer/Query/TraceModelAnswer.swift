@@ -16,7 +16,9 @@ enum TraceModelAnswer {
         Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody { writer in
-                try await write(model) { try await writer.write($0) }
+                var output = Output()
+                try await write(model, to: &output) { try await writer.write($0) }
+                if let rest = output.rest() { try await writer.write(rest) }
                 try await writer.finish(nil)
             })
     }
@@ -29,44 +31,76 @@ enum TraceModelAnswer {
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: #"{"traces":["#))
+                var output = Output()
+                if let full = output.add(#"{"traces":["#.utf8) { try await writer.write(full) }
                 var separator = ""
                 while let spans = pending.next() {
                     guard let model = TraceModel(spans: spans, colors: colors) else { continue }
-                    try await writer.write(ByteBuffer(string: separator))
-                    try await write(model) { try await writer.write($0) }
+                    if let full = output.add(separator.utf8) { try await writer.write(full) }
+                    try await write(model, to: &output) { try await writer.write($0) }
                     separator = ","
                 }
-                try await writer.write(ByteBuffer(string: "]}"))
+                if let full = output.add("]}".utf8) { try await writer.write(full) }
+                if let rest = output.rest() { try await writer.write(rest) }
                 try await writer.finish(nil)
             })
     }
 
-    /// `model`'s JSON, keys in the order the sorted encoder writes them, its spans a chunk at a time.
-    static func write(_ model: TraceModel, to write: (ByteBuffer) async throws -> Void) async throws {
-        func member(_ key: String, _ value: some Encodable) throws -> String {
-            #""\#(key)":"# + String(decoding: try HTTPAnswer.encoded(value), as: UTF8.self)
+    /// `model`'s JSON, keys in the order the sorted encoder writes them, its spans a chunk at a time, into `output`;
+    /// `send` gets what `output` passes on.
+    static func write(_ model: TraceModel, to output: inout Output, send: (ByteBuffer) async throws -> Void) async throws {
+        // The keys before "spans" and those after, each group encoded at once (sorted, as the whole model's are).
+        struct Head: Encodable {
+            var durationMicros: Double
+            var rootName: String
+            var rootService: String
+            var services: [TraceModel.Service]
         }
-        let head = try [
-            member("durationMicros", model.durationMicros), member("rootName", model.rootName),
-            member("rootService", model.rootService), member("services", model.services),
-        ]
-        try await write(ByteBuffer(string: "{" + head.joined(separator: ",") + #","spans":["#))
+        struct Tail: Encodable {
+            var startTimeUnixMicros: Double
+            var statistics: [TraceModel.Statistic]
+            var traceID: String
+        }
+        func put(_ bytes: some Sequence<UInt8>) async throws {
+            if let full = output.add(bytes) { try await send(full) }
+        }
+        let head = try HTTPAnswer.encoded(
+            Head(durationMicros: model.durationMicros, rootName: model.rootName, rootService: model.rootService, services: model.services))
+        try await put(head.dropLast())
+        try await put(#","spans":["#.utf8)
         var start = 0
         while start < model.encodedSpanCount {
             let end = min(start + spansPerChunk, model.encodedSpanCount)
             let chunk = try HTTPAnswer.encoded((start..<end).map(model.span(at:)))
             // The chunk's own brackets: its spans join the others in one array.
-            var buffer = ByteBuffer(string: start == 0 ? "" : ",")
-            buffer.writeBytes(chunk.dropFirst().dropLast())
-            try await write(buffer)
+            if start > 0 { try await put(",".utf8) }
+            try await put(chunk.dropFirst().dropLast())
             start = end
         }
-        let tail = try [
-            member("startTimeUnixMicros", model.startTimeUnixMicros), member("statistics", model.statistics),
-            member("traceID", model.traceID),
-        ]
-        try await write(ByteBuffer(string: "]," + tail.joined(separator: ",") + "}"))
+        try await put("],".utf8)
+        let tail = try HTTPAnswer.encoded(
+            Tail(startTimeUnixMicros: model.startTimeUnixMicros, statistics: model.statistics, traceID: model.traceID))
+        try await put(tail.dropFirst())
+    }
+
+    /// Bytes on their way to the answer, passed on 256 KB at a time: an upload of 300,000 one-span traces is a few
+    /// hundred writes, not a million.
+    struct Output {
+        private var buffer = ByteBuffer()
+        static let flushBytes = 256 << 10
+
+        /// Adds `bytes`; answers what is buffered once it reaches ``flushBytes``, to be sent.
+        mutating func add(_ bytes: some Sequence<UInt8>) -> ByteBuffer? {
+            buffer.writeBytes(bytes)
+            return buffer.readableBytes >= Self.flushBytes ? rest() : nil
+        }
+
+        /// What is buffered, to be sent; nil when nothing is.
+        mutating func rest() -> ByteBuffer? {
+            guard buffer.readableBytes > 0 else { return nil }
+            defer { buffer = ByteBuffer() }
+            return buffer
+        }
     }
 
     /// An upload's traces not yet written, each let go as it is taken.
