@@ -72,6 +72,13 @@ struct TraceUploadTests {
             (#"{"errors":null,"data":[\#(reordered)]}"#, [expected[1]]),
             (reordered, [expected[1]]),
             (#"{"data":[{"spans":[],"processes":null}]}"#, [[]]),
+            // A UTF-8 byte order mark is passed over.
+            ("\u{FEFF}" + list, expected),
+            // Jaeger's envelope before a trace's own keys, and a key given twice counts the first time, as a JSON
+            // decoder reads them.
+            (#"{"data":\#(list),"spans":[]}"#, expected),
+            (#"{"data":[\#(reordered)],"data":[]}"#, [expected[1]]),
+            (#"{"spans":\#(spans),"processes":\#(processes),"spans":[],"processes":{}}"#, [expected[1]]),
         ]
         for (text, want) in forms {
             let read = try JaegerJSONImport.traces(Data(text.utf8))
@@ -98,10 +105,33 @@ struct TraceUploadTests {
             (#"{"data":[{"spans":[{"spanID":"zz","traceID":"1","startTime":1,"duration":1}]}]}"#, "invalid trace or span id"),
             (#"{"data":[{"spans":[{"spanID":"1","traceID":"1","startTime":"soon","duration":1}]}]}"#, "span 1"),
             (#"{"data":[{"spans":[],"processes":[1]}]}"#, "cannot read its processes"),
-            (#"{"sp\u00zz":1}"#, "a string with a bad escape"),
+            (#"{"sp\u00zz":1}"#, "without four hexadecimal digits"),
+            (#"{"sp\uD800":1}"#, "a string with a bad escape"),
             ("[\(deep)]", "a trace is not an object"),
+            // Whatever the walk passes over must be JSON too, as a decoder of the whole file would have it.
+            (#"{"data":[{"spans":[]}],"junk":tru}"#, "not a JSON value"),
+            (#"{"data":[{"spans":[]}],"junk":-abc}"#, "not a JSON value"),
+            (#"{"data":[{"spans":[]}],"junk":[1 2]}"#, "unexpected '2'"),
+            (#"{"data":[{"spans":[]}],"junk":{"a" "b"}}"#, "unexpected '\"'"),
+            (#"{"data":[{"spans":[],"warnings":[,]}]}"#, "unexpected ','"),
+            (#"{"data":[{"spans":[],"processes":nul}]}"#, "not a JSON value"),
+            (#"{"data":[{"spans":[]}],"junk":01}"#, "not a JSON value"),
+            (#"{"data":[{"spans":[]}],"junk":1.}"#, "without digits after '.'"),
+            (#"{"data":[{"spans":[]}],"junk":1e}"#, "without exponent digits"),
+            (#"{"data":[{"spans":[]}],"junk":"\x"}"#, "an unknown escape"),
+            (#"{"data":[{"spans":[]}],"junk":"\u12"}"#, "without four hexadecimal digits"),
+            ("{\"data\":[{\"spans\":[]}],\"junk\":\"a\u{01}b\"}", "a control character"),
+            (#"{"data":[{"spans":[]}],"junk":[1,2"#, "is never closed"),
+            (#"{"data":[{"spans":[]}],"junk":"\"#, "the string does not end"),
             (deep, "a trace is not an object"),
         ]
+        let invalidUTF8 = Data(#"{"data":[{"spans":[]}],"j"#.utf8) + Data([0xFF]) + Data(#"nk":1}"#.utf8)
+        #expect(throws: JaegerJSONImport.ImportError.self) { try JaegerJSONImport.traces(invalidUTF8) }
+        do {
+            _ = try JaegerJSONImport.traces(invalidUTF8)
+        } catch {
+            #expect("\(error)".contains("not UTF-8"), "\(error)")
+        }
         for (text, reason) in cases {
             do {
                 let traces = try JaegerJSONImport.traces(Data(text.utf8))
@@ -187,6 +217,14 @@ struct TraceUploadTests {
         #expect(body == #"{"traces":["# + whole.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]}")
         let broken = try await ViewerUITests.upload(viewer, Array(#"{"data":[{"spans":[{]}]}"#.utf8))
         #expect(broken.status == 400 && broken.body.contains("not valid JSON at byte"), "\(broken.body)")
+        var gzipped = HTTPClientRequest(url: "http://127.0.0.1:\(viewer.queryPort)/api/otter/trace-models")
+        gzipped.method = .POST
+        gzipped.headers.add(name: "Content-Type", value: "application/json")
+        gzipped.headers.add(name: "Content-Encoding", value: "gzip")
+        gzipped.body = .bytes(ByteBuffer(bytes: Array(file)))
+        let refused = try await HTTPClient.shared.execute(gzipped, timeout: .seconds(30))
+        let refusal = String(buffer: try await refused.body.collect(upTo: 1 << 20))
+        #expect(refused.status == .unsupportedMediaType && refusal.contains("send the file uncompressed"), "\(refusal)")
         let empty = try await ViewerUITests.upload(viewer, Array(#"{"data":[{"spans":[]}]}"#.utf8))
         #expect(empty.status == 400 && empty.body.contains("the file holds no spans"))
         await viewer.stop()

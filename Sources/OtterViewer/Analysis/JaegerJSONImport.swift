@@ -65,19 +65,22 @@ enum JaegerJSONImport {
             return try traceList(&scanner)
         case UInt8(ascii: "{"):
             let start = scanner.position
-            var data: Range<Int>?
+            var data: (range: Range<Int>, isList: Bool)?
             var isTrace = false
+            // A key given twice counts the first time, as a JSON decoder reads it.
             try scanner.forEachMember { scanner, key in
+                let isList = scanner.peek() == UInt8(ascii: "[")
                 let range = try scanner.skipValue()
-                if key == "data" { data = range }
+                if key == "data", data == nil { data = (range, isList) }
                 if key == "spans" { isTrace = true }
             }
             let end = scanner.position
-            if !isTrace, let data {
-                scanner.move(to: data.lowerBound)
-                guard scanner.peek() == UInt8(ascii: "[") else {
+            // Jaeger's envelope first (its "data" a list of traces), then a trace.
+            if let data, data.isList || !isTrace {
+                guard data.isList else {
                     throw ImportError(description: "neither OTLP JSON nor Jaeger JSON (\"data\" holds no list of traces)")
                 }
+                scanner.move(to: data.range.lowerBound)
                 let traces = try traceList(&scanner)
                 scanner.move(to: end)
                 return traces
@@ -104,13 +107,16 @@ enum JaegerJSONImport {
         }
         var layout = TraceLayout()
         var hasSpans = false
+        var hasProcesses = false
+        // A key given twice counts the first time, as a JSON decoder reads it.
         try scanner.forEachMember { scanner, key in
             switch key {
-            case "spans":
+            case "spans" where !hasSpans:
                 hasSpans = true
                 guard scanner.peek() == UInt8(ascii: "[") else { throw ImportError(description: "a trace's \"spans\" is not a list") }
                 try scanner.forEachElement { scanner in layout.spans.append(try scanner.skipValue()) }
-            case "processes":
+            case "processes" where !hasProcesses:
+                hasProcesses = true
                 let isNull = scanner.peek() == UInt8(ascii: "n")
                 let range = try scanner.skipValue()
                 if !isNull { layout.processes = range }

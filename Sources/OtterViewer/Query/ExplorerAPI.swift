@@ -73,6 +73,9 @@ struct ExplorerAPI: Sendable {
             return HTTPAnswer.json(["spanIDs": found])
         }
         router.post("/api/otter/trace-models") { request, _ -> Response in
+            if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
+                return HTTPAnswer.error(.unsupportedMediaType, "send the file uncompressed, not as Content-Encoding \(encoding.prefix(40))")
+            }
             let body: ByteBuffer
             do throws(RequestBodyError) {
                 body = try await request.collectBody(upTo: JaegerQueryAPI.maximumTransformBytes)
