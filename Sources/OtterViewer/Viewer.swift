@@ -168,7 +168,7 @@ public struct Viewer: Sendable {
             ingestRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: false))
             queryRouter.add(middleware: BearerTokenMiddleware(token: token, acceptsBrowserLogin: true))
         }
-        let budget = IngestBudget(limitBytes: configuration.maximumRequestBytesInFlight)
+        let budget = MemoryBudget(limit: configuration.maximumRequestBytesInFlight)
         OTLPHTTPReceiver(store: store, logStore: logStore, maximumBodyBytes: configuration.maximumRequestBytes, budget: budget)
             .addRoutes(to: ingestRouter)
         ExplorerAPI(store: store, maximumModelSpans: configuration.maximumModelSpans).addRoutes(to: queryRouter)
@@ -228,7 +228,7 @@ public struct Viewer: Sendable {
 
     /// The Jaeger remote storage listener (``Configuration/remoteStoragePort``), if configured: the bearer token guards
     /// everything but the health service.
-    func remoteStorageListener(budget: IngestBudget, onListening: @escaping @Sendable (String, Int) async -> Void) -> [any Service] {
+    func remoteStorageListener(budget: MemoryBudget, onListening: @escaping @Sendable (String, Int) async -> Void) -> [any Service] {
         guard let port = configuration.remoteStoragePort else { return [] }
         let maximumRequestBytes = configuration.maximumRequestBytes
         let server = GRPCServer(

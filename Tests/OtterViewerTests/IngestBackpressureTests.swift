@@ -75,7 +75,7 @@ struct IngestBackpressureTests {
         let refused = try Self.body(trace: 2)
         // Room for the held request, not for both (each request is counted as 16 times its size, over HTTP and gRPC).
         let (viewer, store) = try await Self.viewerWithGatedWrites(
-            budget: IngestBudget.reservedBytesPerRequestByte * (held.count + refused.count / 2))
+            budget: MemoryBudget.reservedBytesPerRequestByte * (held.count + refused.count / 2))
         let first = Task { try await viewer.post(held, contentType: "application/x-protobuf") }
         while store.enteredWrites == 0 { await Task.yield() }
 
@@ -128,17 +128,17 @@ struct IngestBackpressureTests {
     }
 
     @Test func reservationsAreReleasedWhateverHappens() {
-        let budget = IngestBudget(limitBytes: 100)
+        let budget = MemoryBudget(limit: 100)
         do {
             let first = budget.reserve(60)
             #expect(first != nil)
             #expect(budget.reserve(60) == nil, "60 + 60 is over 100")
             let second = budget.reserve(40)
             #expect(second != nil)
-            #expect(budget.usedBytes == 100)
+            #expect(budget.used == 100)
             withExtendedLifetime((first, second)) {}
         }
-        #expect(budget.usedBytes == 0)
+        #expect(budget.used == 0)
         let huge = budget.reserve(1_000)
         #expect(huge != nil, "one request larger than the budget is admitted when nothing else is in flight")
         #expect(budget.reserve(1) == nil)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Glibc
 import NIOCore
 import Otter
 import Testing
@@ -196,6 +197,80 @@ struct TraceUploadTests {
         #expect(refused.status == 422 && message.contains("more than 2500 spans") && message.contains("/api/v3/traces/{id}"), "\(message)")
         #expect(try await viewer.get("/api/otter/traces/\(TraceID(high: 1, low: 2).hexString)").status == 404)
         await viewer.stop()
+    }
+
+    @Test func modelsBeingWrittenShareOneBudgetThatAStalledReaderHoldsUntilItGoes() async throws {
+        let viewer = try await RunningViewer(maximumModelSpans: 20_000)
+        // About 9 MB of JSON: more than the socket buffers between a reader that stops and the viewer can take.
+        let big = Self.wideTrace(20_000)
+        let small = Self.wideTrace(10, traceLow: 9)
+        try await viewer.store.write(big + small)
+        let stalled = try await StalledReader.open(
+            port: viewer.queryPort, path: "/api/otter/traces/\(big[0].spanContext.traceID.hexString)")
+        #expect(stalled.head.hasPrefix("HTTP/1.1 200"), "\(stalled.head)")
+        let busy = try await viewer.query("/api/otter/traces/\(small[0].spanContext.traceID.hexString)")
+        #expect(busy.status == 503 && busy.body.contains("other models are being written"), "\(busy.status) \(busy.body)")
+        #expect(busy.headers["retry-after"] == "1")
+        // The page and Jaeger's answers do not share the budget.
+        #expect(try await viewer.get("/api/traces/\(small[0].spanContext.traceID.hexString)").status == 200)
+        stalled.close()
+        // Once the viewer finds the reader gone (its next write fails), the model is let go.
+        var status = 0
+        for _ in 0..<500 {
+            status = try await viewer.query("/api/otter/traces/\(small[0].spanContext.traceID.hexString)").status
+            if status == 200 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(status == 200, "the stalled reader's model was let go")
+        await viewer.stop()
+    }
+
+    /// A client that sends a request, reads the answer's head and then reads nothing more, its receive buffer small.
+    struct StalledReader: Sendable {
+        let descriptor: Int32
+        let head: String
+
+        static func open(port: Int, path: String) async throws -> StalledReader {
+            try await withCheckedThrowingContinuation { continuation in
+                // A thread of its own: a blocking read on Swift concurrency's pool would starve the viewer under test.
+                Thread { continuation.resume(with: Result { try blockingOpen(port: port, path: path) }) }.start()
+            }
+        }
+
+        private static func blockingOpen(port: Int, path: String) throws -> StalledReader {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard descriptor >= 0 else { throw POSIXError(.EIO) }
+            var size: Int32 = 4_096
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else {
+                Glibc.close(descriptor)
+                throw POSIXError(.ECONNREFUSED)
+            }
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1_024)
+            while !String(decoding: received, as: UTF8.self).contains("\r\n\r\n") {
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                guard count > 0 else { break }
+                received.append(contentsOf: buffer[0..<count])
+            }
+            let text = String(decoding: received, as: UTF8.self)
+            return StalledReader(descriptor: descriptor, head: String(text.prefix { $0 != "\r" }))
+        }
+
+        func close() {
+            Glibc.close(descriptor)
+        }
     }
 
     @Test func anUploadIsAnsweredAModelAtATime() async throws {

@@ -12,6 +12,15 @@ struct ExplorerAPI: Sendable {
     /// The most spans of a trace whose whole model `/api/otter/traces/{id}` makes
     /// (``Viewer/Configuration/maximumModelSpans``).
     let maximumModelSpans: Int
+    /// The spans of the models being written, at most ``maximumModelSpans`` at once: a client that reads slowly (or
+    /// not at all) holds its model until its connection closes, and more such clients must not add up.
+    let modelBudget: MemoryBudget
+
+    init(store: any TraceStore, maximumModelSpans: Int) {
+        self.store = store
+        self.maximumModelSpans = maximumModelSpans
+        modelBudget = MemoryBudget(limit: maximumModelSpans)
+    }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/otter/traces/:traceID") { _, context -> Response in
@@ -19,20 +28,28 @@ struct ExplorerAPI: Sendable {
             guard let traceID = TraceIDText.parse(raw) else { return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw)) }
             // Read a part at a time, so a trace too big for a whole model is refused before it is all in memory.
             var spans: [FinishedSpan] = []
+            var reservations: [MemoryBudget.Reservation] = []
             let parts = try await store.traceParts(traceID)
             while let part = try await parts.next() {
-                spans += part.spans
-                guard spans.count <= maximumModelSpans else {
+                guard spans.count + part.spans.count <= maximumModelSpans else {
                     return HTTPAnswer.error(
                         .unprocessableContent,
                         "the trace has more than \(maximumModelSpans) spans, too many for one model; read it whole from "
                             + "/api/traces/{id} or /api/v3/traces/{id}, or open /trace/{id}, which reads its outline")
                 }
+                guard let reservation = modelBudget.reserve(part.spans.count) else {
+                    var response = HTTPAnswer.error(
+                        .serviceUnavailable, "other models are being written (\(maximumModelSpans) spans at most at once): retry shortly")
+                    response.headers[.retryAfter] = "1"
+                    return response
+                }
+                reservations.append(reservation)
+                spans += part.spans
             }
             guard let model = TraceModel(spans: spans, colors: try await store.serviceColors()) else {
                 return HTTPAnswer.error(.notFound, "trace not found")
             }
-            return TraceModelAnswer.json(model)
+            return TraceModelAnswer.json(model, holding: reservations)
         }
         // The explorer of a big trace holds its outline; these read the rest as it is shown.
         router.get("/api/otter/traces/:traceID/spans") { request, context -> Response in

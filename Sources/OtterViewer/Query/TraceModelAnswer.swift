@@ -11,11 +11,12 @@ enum TraceModelAnswer {
     /// How many spans are encoded at once.
     static let spansPerChunk = 1_000
 
-    /// One model: `/api/otter/traces/{id}`.
-    static func json(_ model: TraceModel) -> Response {
+    /// One model: `/api/otter/traces/{id}`. `reservations` are held until the answer is written or dropped.
+    static func json(_ model: TraceModel, holding reservations: [MemoryBudget.Reservation] = []) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody { writer in
+                defer { withExtendedLifetime(reservations) {} }
                 var output = Output()
                 try await write(model, to: &output) { try await writer.write($0) }
                 if let rest = output.rest() { try await writer.write(rest) }

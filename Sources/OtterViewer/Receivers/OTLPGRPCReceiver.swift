@@ -9,9 +9,9 @@ import SwiftProtobuf
 /// failure UNAVAILABLE (retryable).
 package struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleServiceProtocol {
     package let store: any TraceStore
-    package let budget: IngestBudget
+    package let budget: MemoryBudget
 
-    package init(store: any TraceStore, budget: IngestBudget = IngestBudget(limitBytes: 512 << 20)) {
+    package init(store: any TraceStore, budget: MemoryBudget = MemoryBudget(limit: 512 << 20)) {
         self.store = store
         self.budget = budget
     }
@@ -45,9 +45,9 @@ package struct OTLPGRPCReceiver: Opentelemetry_Proto_Collector_Trace_V1_TraceSer
 /// `partial_success`, with the same limits and statuses as ``OTLPGRPCReceiver``.
 package struct OTLPGRPCLogsReceiver: Opentelemetry_Proto_Collector_Logs_V1_LogsService.SimpleServiceProtocol {
     package let store: any LogStore
-    package let budget: IngestBudget
+    package let budget: MemoryBudget
 
-    package init(store: any LogStore, budget: IngestBudget = IngestBudget(limitBytes: 512 << 20)) {
+    package init(store: any LogStore, budget: MemoryBudget = MemoryBudget(limit: 512 << 20)) {
         self.store = store
         self.budget = budget
     }
@@ -76,7 +76,7 @@ package struct OTLPGRPCLogsReceiver: Opentelemetry_Proto_Collector_Logs_V1_LogsS
 /// A decoded export request and the share of the ingest budget it holds until it is answered.
 struct AdmittedRequest<Request: Sendable>: Sendable {
     var request: Request
-    var reservation: IngestBudget.Reservation
+    var reservation: MemoryBudget.Reservation
 
     /// Answers a unary export with `export`, holding the request's reservation until the answer is made.
     static func answer<Response>(
@@ -94,16 +94,16 @@ struct AdmittedRequest<Request: Sendable>: Sendable {
 struct LimitedRequestDeserializer<Request: SwiftProtobuf.Message>: MessageDeserializer {
     let limits: OTLPRequestLimits
     let signal: OTLPSignal
-    let budget: IngestBudget
+    let budget: MemoryBudget
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> AdmittedRequest<Request> {
         try serializedMessageBytes.withUnsafeBytes { bytes in
             guard
                 let reservation = budget.reserve(
-                    bytes.count.multipliedReportingOverflow(by: IngestBudget.reservedBytesPerRequestByte).partialValue)
+                    bytes.count.multipliedReportingOverflow(by: MemoryBudget.reservedBytesPerRequestByte).partialValue)
             else {
                 throw RPCError(
-                    code: .unavailable, message: "the viewer is receiving \(budget.limitBytes >> 20) MB of requests already: retry shortly")
+                    code: .unavailable, message: "the viewer is receiving \(budget.limit >> 20) MB of requests already: retry shortly")
             }
             do {
                 try limits.check(protobuf: bytes, signal: signal)

@@ -20,11 +20,11 @@ package struct OTLPHTTPReceiver: Sendable {
     /// Largest accepted body, before and after decompression.
     package let maximumBodyBytes: Int
     /// Request bytes held at once, shared with the gRPC receivers.
-    package let budget: IngestBudget
+    package let budget: MemoryBudget
 
     package init(
         store: any TraceStore, logStore: (any LogStore)? = nil, maximumBodyBytes: Int = 64 << 20,
-        budget: IngestBudget = IngestBudget(limitBytes: 512 << 20)
+        budget: MemoryBudget = MemoryBudget(limit: 512 << 20)
     ) {
         self.store = store
         self.logStore = logStore
@@ -90,10 +90,10 @@ package struct OTLPHTTPReceiver: Sendable {
         let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max($0, 0), maximumBodyBytes) } ?? maximumBodyBytes
         let gzipped = request.headers[.contentEncoding]?.lowercased() == "gzip"
         let expected = gzipped ? min(declared.multipliedReportingOverflow(by: 10).partialValue, maximumBodyBytes) : declared
-        let reserved = expected.multipliedReportingOverflow(by: IngestBudget.reservedBytesPerRequestByte)
+        let reserved = expected.multipliedReportingOverflow(by: MemoryBudget.reservedBytesPerRequestByte)
         guard let reservation = budget.reserve(reserved.overflow ? .max : reserved.partialValue) else {
             var response = Self.errorResponse(
-                .tooManyRequests, "the viewer is receiving \(budget.limitBytes >> 20) MB of requests already: retry shortly", encoding)
+                .tooManyRequests, "the viewer is receiving \(budget.limit >> 20) MB of requests already: retry shortly", encoding)
             response.headers[.retryAfter] = "1"
             return response
         }
