@@ -38,6 +38,9 @@ public struct Viewer: Sendable {
         /// Traces with more spans than this get a 422 from `/api/otter/traces/{id}`, whose answer is the whole model:
         /// about 700 MB at the peak for 200,000 spans (the default; tests lower it).
         package var maximumModelSpans = 200_000
+        /// The models `/api/otter/traces/{id}` is writing at once, in their spans' estimated bytes; past it, 503 with
+        /// `Retry-After` (256 MB; tests lower it).
+        package var modelBudgetBytes = 256 << 20
         /// With a ``SQLiteTraceStore``: spans that started longer ago are deleted (checked every minute); nil (the
         /// default) keeps them. `otter viewer` sets 72 hours.
         public var retention: Duration?
@@ -171,7 +174,8 @@ public struct Viewer: Sendable {
         let budget = MemoryBudget(limit: configuration.maximumRequestBytesInFlight)
         OTLPHTTPReceiver(store: store, logStore: logStore, maximumBodyBytes: configuration.maximumRequestBytes, budget: budget)
             .addRoutes(to: ingestRouter)
-        ExplorerAPI(store: store, maximumModelSpans: configuration.maximumModelSpans).addRoutes(to: queryRouter)
+        ExplorerAPI(store: store, maximumModelSpans: configuration.maximumModelSpans, modelBudgetBytes: configuration.modelBudgetBytes)
+            .addRoutes(to: queryRouter)
         if let logStore { LogsAPI(store: logStore).addRoutes(to: queryRouter) }
         SpanMetricsAPI(store: store).addRoutes(to: queryRouter)
         JaegerQueryAPI(store: store).addRoutes(to: queryRouter)

@@ -200,7 +200,8 @@ struct TraceUploadTests {
     }
 
     @Test func modelsBeingWrittenShareOneBudgetThatAStalledReaderHoldsUntilItGoes() async throws {
-        let viewer = try await RunningViewer(maximumModelSpans: 20_000)
+        // A budget smaller than the big model, which is admitted because nothing else is in flight.
+        let viewer = try await RunningViewer(maximumModelSpans: 20_000, modelBudgetBytes: 1 << 20)
         // About 9 MB of JSON: more than the socket buffers between a reader that stops and the viewer can take.
         let big = Self.wideTrace(20_000)
         let small = Self.wideTrace(10, traceLow: 9)
@@ -242,7 +243,7 @@ struct TraceUploadTests {
             guard descriptor >= 0 else { throw POSIXError(.EIO) }
             var size: Int32 = 4_096
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            var timeout = timeval(tv_sec: 30, tv_usec: 0)
+            var timeout = timeval(tv_sec: 120, tv_usec: 0)
             setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -300,6 +301,8 @@ struct TraceUploadTests {
         let refused = try await HTTPClient.shared.execute(gzipped, timeout: .seconds(30))
         let refusal = String(buffer: try await refused.body.collect(upTo: 1 << 20))
         #expect(refused.status == .unsupportedMediaType && refusal.contains("send the file uncompressed"), "\(refusal)")
+        let unlabelled = try await ViewerUITests.upload(viewer, [0x1F, 0x8B, 0x08, 0x00] + Array(file.prefix(100)))
+        #expect(unlabelled.status == 415 && unlabelled.body.contains("gzip-compressed"), "\(unlabelled.body)")
         let empty = try await ViewerUITests.upload(viewer, Array(#"{"data":[{"spans":[]}]}"#.utf8))
         #expect(empty.status == 400 && empty.body.contains("the file holds no spans"))
         await viewer.stop()

@@ -28,7 +28,7 @@ final class RunningViewer: Sendable {
     init(
         path: String = ":memory:", token: String? = nil, keepsLogs: Bool = true, maximumRequestBytesInFlight: Int = 512 << 20,
         serving: ((SQLiteTraceStore) -> any TraceStore)? = nil, servingRemoteStorage: Bool = false, traceOutlineAbove: Int = 2_000,
-        maximumModelSpans: Int = 200_000
+        maximumModelSpans: Int = 200_000, modelBudgetBytes: Int = 256 << 20
     ) async throws {
         store = try SQLiteTraceStore(path: path)
         var logger = Logger(label: "viewer-tests")
@@ -38,6 +38,7 @@ final class RunningViewer: Sendable {
             maximumRequestBytesInFlight: maximumRequestBytesInFlight, remoteStoragePort: servingRemoteStorage ? 0 : nil)
         configuration.traceOutlineAbove = traceOutlineAbove
         configuration.maximumModelSpans = maximumModelSpans
+        configuration.modelBudgetBytes = modelBudgetBytes
         let viewer = try Viewer(configuration: configuration, store: serving?(store) ?? store, logStore: keepsLogs ? store : nil)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let services = viewer.makeServices(logger: logger) { name, port in continuation.yield((name, port)) }

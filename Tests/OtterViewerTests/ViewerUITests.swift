@@ -212,6 +212,9 @@ struct ViewerUITests {
         #expect(fromLines.status == 200)
         let model = try JSONSerialization.jsonObject(with: Data(fromLines.body.utf8)) as? [String: Any]
         #expect(((model?["traces"] as? [[String: Any]])?.first?["spans"] as? [Any])?.count == 3, "one trace of 3 spans")
+        // A UTF-8 byte order mark (as some editors save a file) is passed over.
+        let withMark = try await Self.upload(viewer, [0xEF, 0xBB, 0xBF] + Array(lines.utf8))
+        #expect(withMark.status == 200 && withMark.body == fromLines.body, "\(withMark.body.prefix(200))")
         let broken = try await Self.upload(viewer, Array("{\"resourceSpans\": [".utf8))
         #expect(broken.status == 400 && broken.body.contains("cannot read the OTLP JSON"))
         await viewer.stop()

@@ -14,7 +14,8 @@ enum TraceFile {
     /// The traces of an uploaded file's bytes (see the `Data` form). Jaeger JSON is read in place.
     static func traces(_ bytes: UnsafeRawBufferPointer) throws -> [[FinishedSpan]] {
         if Self.contains(bytes, #""resourceSpans""#) {
-            let data = Data(bytes)
+            // Without a UTF-8 byte order mark, which the OTLP JSON decoder refuses.
+            let data = Data(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeRawBufferPointer(rebasing: bytes[3...]) : bytes)
             var spans: [FinishedSpan] = []
             for line in Self.otlpDocuments(data) {
                 let request: OTLPExportTraceServiceRequest

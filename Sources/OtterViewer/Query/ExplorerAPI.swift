@@ -12,14 +12,15 @@ struct ExplorerAPI: Sendable {
     /// The most spans of a trace whose whole model `/api/otter/traces/{id}` makes
     /// (``Viewer/Configuration/maximumModelSpans``).
     let maximumModelSpans: Int
-    /// The spans of the models being written, at most ``maximumModelSpans`` at once: a client that reads slowly (or
-    /// not at all) holds its model until its connection closes, and more such clients must not add up.
+    /// The models being written, in the bytes their spans hold (``TraceModelAnswer/estimatedBytes(_:)``): a client
+    /// that reads slowly (or not at all) holds its model until its connection closes, and more such clients must not
+    /// add up.
     let modelBudget: MemoryBudget
 
-    init(store: any TraceStore, maximumModelSpans: Int) {
+    init(store: any TraceStore, maximumModelSpans: Int, modelBudgetBytes: Int) {
         self.store = store
         self.maximumModelSpans = maximumModelSpans
-        modelBudget = MemoryBudget(limit: maximumModelSpans)
+        modelBudget = MemoryBudget(limit: modelBudgetBytes)
     }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
@@ -28,7 +29,6 @@ struct ExplorerAPI: Sendable {
             guard let traceID = TraceIDText.parse(raw) else { return HTTPAnswer.error(.badRequest, TraceIDText.parseError(raw)) }
             // Read a part at a time, so a trace too big for a whole model is refused before it is all in memory.
             var spans: [FinishedSpan] = []
-            var reservations: [MemoryBudget.Reservation] = []
             let parts = try await store.traceParts(traceID)
             while let part = try await parts.next() {
                 guard spans.count + part.spans.count <= maximumModelSpans else {
@@ -37,19 +37,20 @@ struct ExplorerAPI: Sendable {
                         "the trace has more than \(maximumModelSpans) spans, too many for one model; read it whole from "
                             + "/api/traces/{id} or /api/v3/traces/{id}, or open /trace/{id}, which reads its outline")
                 }
-                guard let reservation = modelBudget.reserve(part.spans.count) else {
-                    var response = HTTPAnswer.error(
-                        .serviceUnavailable, "other models are being written (\(maximumModelSpans) spans at most at once): retry shortly")
-                    response.headers[.retryAfter] = "1"
-                    return response
-                }
-                reservations.append(reservation)
                 spans += part.spans
+            }
+            // Held while the answer is written: a model as big as the budget is admitted when no other is in flight.
+            guard let reservation = modelBudget.reserve(spans.reduce(0) { $0 + TraceModelAnswer.estimatedBytes($1) }) else {
+                var response = HTTPAnswer.error(
+                    .serviceUnavailable,
+                    "other models are being written (\(modelBudget.limit >> 20) MB of spans at most at once): retry shortly")
+                response.headers[.retryAfter] = "1"
+                return response
             }
             guard let model = TraceModel(spans: spans, colors: try await store.serviceColors()) else {
                 return HTTPAnswer.error(.notFound, "trace not found")
             }
-            return TraceModelAnswer.json(model, holding: reservations)
+            return TraceModelAnswer.json(model, holding: reservation)
         }
         // The explorer of a big trace holds its outline; these read the rest as it is shown.
         router.get("/api/otter/traces/:traceID/spans") { request, context -> Response in
@@ -90,7 +91,7 @@ struct ExplorerAPI: Sendable {
             return HTTPAnswer.json(["spanIDs": found])
         }
         router.post("/api/otter/trace-models") { request, _ -> Response in
-            if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
+            if let encoding = request.headers[.contentEncoding], !["", "identity"].contains(encoding.lowercased()) {
                 return HTTPAnswer.error(.unsupportedMediaType, "send the file uncompressed, not as Content-Encoding \(encoding.prefix(40))")
             }
             let body: ByteBuffer
@@ -98,6 +99,9 @@ struct ExplorerAPI: Sendable {
                 body = try await request.collectBody(upTo: JaegerQueryAPI.maximumTransformBytes)
             } catch {
                 return HTTPAnswer.error(error.status, error.description)
+            }
+            guard !body.readableBytesView.starts(with: [0x1F, 0x8B]) else {
+                return HTTPAnswer.error(.unsupportedMediaType, "the file is gzip-compressed: send it uncompressed")
             }
             let traces: [[FinishedSpan]]
             do {

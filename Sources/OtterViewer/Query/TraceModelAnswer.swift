@@ -3,20 +3,21 @@ import Hummingbird
 import NIOCore
 import Otter
 import Synchronization
+import Tracing
 
 /// The explorer's trace models (``TraceModel``) as JSON answers written a thousand spans at a time. A model's JSON is
 /// about as big as its trace, and encoding one whole holds that JSON, and the encoder's tree of it, at once: a
 /// 90,000-span upload cost hundreds of megabytes that way. The bytes are the same as `HTTPAnswer.json(model)`'s.
 enum TraceModelAnswer {
     /// How many spans are encoded at once.
-    static let spansPerChunk = 1_000
+    static let spansPerChunk = 100
 
-    /// One model: `/api/otter/traces/{id}`. `reservations` are held until the answer is written or dropped.
-    static func json(_ model: TraceModel, holding reservations: [MemoryBudget.Reservation] = []) -> Response {
+    /// One model: `/api/otter/traces/{id}`. `reservation` is held until the answer is written or dropped.
+    static func json(_ model: TraceModel, holding reservation: MemoryBudget.Reservation? = nil) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody { writer in
-                defer { withExtendedLifetime(reservations) {} }
+                defer { withExtendedLifetime(reservation) {} }
                 var output = Output()
                 try await write(model, to: &output) { try await writer.write($0) }
                 if let rest = output.rest() { try await writer.write(rest) }
@@ -45,6 +46,26 @@ enum TraceModelAnswer {
                 if let rest = output.rest() { try await writer.write(rest) }
                 try await writer.finish(nil)
             })
+    }
+
+    /// About what `span` holds in memory, in bytes: its texts and a fixed share for the rest (a model of it holds about
+    /// twice as much again while it is written).
+    static func estimatedBytes(_ span: FinishedSpan) -> Int {
+        func size(_ attributes: SpanAttributes) -> Int {
+            var total = 0
+            attributes.forEach { key, value in
+                total += key.utf8.count + 32
+                switch value {
+                case .string(let text): total += text.utf8.count
+                case .stringArray(let texts): total += texts.reduce(0) { $0 + $1.utf8.count + 16 }
+                default: break
+                }
+            }
+            return total
+        }
+        return 512 + span.operationName.utf8.count + (span.status?.message?.utf8.count ?? 0) + size(span.attributes)
+            + span.events.reduce(0) { $0 + 64 + $1.name.utf8.count + size($1.attributes) }
+            + span.links.reduce(0) { $0 + 64 + size($1.attributes) }
     }
 
     /// `model`'s JSON, keys in the order the sorted encoder writes them, its spans a chunk at a time, into `output`;
