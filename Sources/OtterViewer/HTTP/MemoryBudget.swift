@@ -2,9 +2,9 @@ import Synchronization
 
 /// Bounds what requests hold in memory at once, in a unit each user chooses, so that a burst is pushed back instead of
 /// growing memory without bound. The receivers count request bytes (past the budget OTLP/HTTP answers 429 with
-/// `Retry-After` and OTLP/gRPC UNAVAILABLE, which OTLP exporters retry); `/api/otter/traces/{id}` counts the spans of
-/// the models it is writing (past it, 503 with `Retry-After`). A request is always admitted when nothing else is in
-/// flight, so one as large as its own limit still gets through.
+/// `Retry-After` and OTLP/gRPC UNAVAILABLE, which OTLP exporters retry); `/api/otter/traces/{id}` counts the
+/// estimated bytes of the models' spans it is writing (past it, 503 with `Retry-After`). A request is always admitted
+/// when nothing else is in flight, so one as large as its own limit still gets through.
 package final class MemoryBudget: Sendable {
     package let limit: Int
     private let held = Atomic<Int>(0)
