@@ -32,11 +32,15 @@ struct RawHTTPResponse {
         }
     }
 
-    private static func blockingExchange(port: Int, _ request: String, body: [UInt8]) throws -> RawHTTPResponse {
+    /// A blocking TCP socket connected to 127.0.0.1:`port`, reads timing out after `timeoutSeconds`; with
+    /// `receiveBufferBytes`, a receive buffer that small (set before connecting, as the kernel requires).
+    static func connectedSocket(port: Int, timeoutSeconds: Int, receiveBufferBytes: Int32? = nil) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
-        defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        if var size = receiveBufferBytes {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -45,7 +49,16 @@ struct RawHTTPResponse {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else {
+            close(descriptor)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return descriptor
+    }
+
+    private static func blockingExchange(port: Int, _ request: String, body: [UInt8]) throws -> RawHTTPResponse {
+        let descriptor = try connectedSocket(port: port, timeoutSeconds: 30)
+        defer { close(descriptor) }
         let bytes = Array(request.utf8) + body
         _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var received: [UInt8] = []

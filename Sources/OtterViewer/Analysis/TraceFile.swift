@@ -13,7 +13,7 @@ enum TraceFile {
 
     /// The traces of an uploaded file's bytes (see the `Data` form). Jaeger JSON is read in place.
     static func traces(_ bytes: UnsafeRawBufferPointer) throws -> [[FinishedSpan]] {
-        if Self.contains(bytes, #""resourceSpans""#) {
+        if bytes.firstRange(of: Array(#""resourceSpans""#.utf8)) != nil {
             // Without a UTF-8 byte order mark, which the OTLP JSON decoder refuses.
             let data = Data(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeRawBufferPointer(rebasing: bytes[3...]) : bytes)
             var spans: [FinishedSpan] = []
@@ -35,17 +35,6 @@ enum TraceFile {
             return order.compactMap { byTrace[$0] }
         }
         return try JaegerJSONImport.traces(bytes)
-    }
-
-    private static func contains(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
-        let needle = Array(text.utf8)
-        guard let first = needle.first, bytes.count >= needle.count else { return false }
-        var start = 0
-        while let found = bytes[start...].firstIndex(of: first), found + needle.count <= bytes.count {
-            if needle.indices.allSatisfy({ bytes[found + $0] == needle[$0] }) { return true }
-            start = found + 1
-        }
-        return false
     }
 
     /// The OTLP requests in a file: the whole file, the `result` of an api_v3 answer, or one per line (JSON Lines).

@@ -83,10 +83,6 @@ struct TraceModel: Encodable {
     /// The earliest start of a span, nanoseconds since the epoch.
     let startNanoseconds: UInt64
     let statisticsRows: [TraceStatistics.Row]
-    /// Whether each span's details (attributes, events, links, scope, status message) are in ``spans``: a model built
-    /// from an outline (a big trace) has them only where ``fillDetails(_:)`` added them, and the explorer reads the
-    /// rest as it shows them (`/api/otter/traces/{id}/spans`).
-    private(set) var detailsIncluded: Bool
     /// Every span read in full, in tree order, when the model was read in full (empty for a model built from an
     /// outline): its explorer form (``Span``) is made when asked for (``span(at:)``), so a big trace costs its spans
     /// once, not twice.
@@ -165,7 +161,6 @@ struct TraceModel: Encodable {
             let service = serviceIndexByName[tree.nodes[index].service] ?? 0
             if services[service].resource.isEmpty { services[service].resource = Self.pairs(fullSpans[index].resource.attributes) }
         }
-        detailsIncluded = true
     }
 
     /// The model of one trace's outlined spans (a big trace: no attributes, events or links); nil when there are none.
@@ -176,7 +171,6 @@ struct TraceModel: Encodable {
     private init?(traceID: TraceID, tree: TraceTree<SpanOutline>, colors: [String: String]) {
         guard let firstRoot = tree.roots.first else { return nil }
         self.tree = tree
-        self.detailsIncluded = false
         summary = TraceSummary(traceID: traceID, outlines: tree.nodes.map(\.span))
         let traceStart = tree.start
         startNanoseconds = traceStart
